@@ -1,0 +1,207 @@
+package soap
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Limits bound what Decode accepts. The zero value applies the defaults.
+type Limits struct {
+	MaxBytes    int64 // body size in bytes; default 1 MiB
+	MaxDepth    int   // element nesting; default 48
+	MaxElements int   // elements in the whole document; default 20000
+}
+
+const (
+	DefaultMaxBytes    = 1 << 20
+	DefaultMaxDepth    = 48
+	DefaultMaxElements = 20000
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = DefaultMaxElements
+	}
+	return l
+}
+
+// Errors returned by Decode. Each is wrapped with detail; match with errors.Is.
+var (
+	ErrTooLarge    = errors.New("soap: request body too large")
+	ErrTooDeep     = errors.New("soap: elements nested too deeply")
+	ErrTooMany     = errors.New("soap: too many elements")
+	ErrDTD         = errors.New("soap: document type declarations are not allowed")
+	ErrNotEnvelope = errors.New("soap: not a SOAP envelope")
+	ErrMalformed   = errors.New("soap: malformed XML")
+	ErrNoBody      = errors.New("soap: envelope has no body element")
+)
+
+// Handler receives the parts of an envelope while it is decoded. Each method
+// must consume the element it is given (d.DecodeElement or d.Skip).
+type Handler interface {
+	// Header is called for every child of soap:Header, in document order.
+	Header(d *xml.Decoder, start xml.StartElement) error
+	// Body is called for the first child of soap:Body.
+	Body(d *xml.Decoder, start xml.StartElement) error
+}
+
+// ReadBody reads at most l.MaxBytes from r, returning ErrTooLarge beyond that.
+func ReadBody(r io.Reader, l Limits) ([]byte, error) {
+	l = l.withDefaults()
+	b, err := io.ReadAll(io.LimitReader(r, l.MaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > l.MaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.MaxBytes)
+	}
+	return b, nil
+}
+
+// Decode parses the envelope in data, calling h for each header block and for
+// the body's operation element. Errors from h are returned unchanged.
+func Decode(data []byte, l Limits, h Handler) (Version, error) {
+	l = l.withDefaults()
+	if int64(len(data)) > l.MaxBytes {
+		return V11, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
+	}
+	lt := &limitedTokens{d: xml.NewDecoder(bytes.NewReader(data)), l: l}
+	d := xml.NewTokenDecoder(lt)
+	var ver Version
+	root, err := nextStart(d)
+	if err != nil {
+		return ver, err
+	}
+	switch {
+	case root.Name.Local == "Envelope" && root.Name.Space == NS11:
+		ver = V11
+	case root.Name.Local == "Envelope" && root.Name.Space == NS12:
+		ver = V12
+	default:
+		return ver, fmt.Errorf("%w: root element {%s}%s", ErrNotEnvelope, root.Name.Space, root.Name.Local)
+	}
+	ns := ver.Namespace()
+	sawBody := false
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return ver, wrapSyntax(err)
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			switch {
+			case t.Name.Space == ns && t.Name.Local == "Header":
+				if err := eachChild(d, func(se xml.StartElement) error { return h.Header(d, se) }); err != nil {
+					return ver, err
+				}
+			case t.Name.Space == ns && t.Name.Local == "Body":
+				sawBody = true
+				first := true
+				err := eachChild(d, func(se xml.StartElement) error {
+					if !first {
+						return d.Skip()
+					}
+					first = false
+					return h.Body(d, se)
+				})
+				if err != nil {
+					return ver, err
+				}
+				if first {
+					return ver, fmt.Errorf("%w: soap:Body is empty", ErrNoBody)
+				}
+			default:
+				if err := d.Skip(); err != nil {
+					return ver, wrapSyntax(err)
+				}
+			}
+		case xml.EndElement:
+			if !sawBody {
+				return ver, ErrNoBody
+			}
+			return ver, nil
+		}
+	}
+}
+
+func nextStart(d *xml.Decoder) (xml.StartElement, error) {
+	for {
+		t, err := d.Token()
+		if err != nil {
+			if err == io.EOF {
+				return xml.StartElement{}, fmt.Errorf("%w: empty document", ErrNotEnvelope)
+			}
+			return xml.StartElement{}, wrapSyntax(err)
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			return se, nil
+		}
+	}
+}
+
+// eachChild calls f for each child element of the element whose start tag
+// was just read, and consumes its end tag.
+func eachChild(d *xml.Decoder, f func(xml.StartElement) error) error {
+	for {
+		t, err := d.Token()
+		if err != nil {
+			return wrapSyntax(err)
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if err := f(t); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+func wrapSyntax(err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) || err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return err
+}
+
+// limitedTokens enforces Limits on the token stream and refuses directives.
+type limitedTokens struct {
+	d     *xml.Decoder
+	l     Limits
+	depth int
+	count int
+}
+
+func (lt *limitedTokens) Token() (xml.Token, error) {
+	t, err := lt.d.Token()
+	if err != nil {
+		return t, err
+	}
+	switch t.(type) {
+	case xml.StartElement:
+		lt.depth++
+		lt.count++
+		if lt.depth > lt.l.MaxDepth {
+			return nil, fmt.Errorf("%w: deeper than %d", ErrTooDeep, lt.l.MaxDepth)
+		}
+		if lt.count > lt.l.MaxElements {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooMany, lt.l.MaxElements)
+		}
+	case xml.EndElement:
+		lt.depth--
+	case xml.Directive:
+		return nil, ErrDTD
+	}
+	return t, nil
+}

@@ -1,0 +1,83 @@
+package soap
+
+import "net/http"
+
+// Envelope writes a complete envelope of version v. header and body write the
+// contents of soap:Header and soap:Body; a nil header omits the element.
+func Envelope(v Version, header, body func(*Writer)) []byte {
+	w := &Writer{B: make([]byte, 0, 4096)}
+	w.B = append(w.B, `<?xml version="1.0" encoding="utf-8"?>`...)
+	w.Start("s:Envelope", "xmlns:s", v.Namespace())
+	if header != nil {
+		w.Start("s:Header")
+		header(w)
+		w.End("s:Header")
+	}
+	w.Start("s:Body", "xmlns:xsi", NSXSI, "xmlns:xsd", "http://www.w3.org/2001/XMLSchema")
+	body(w)
+	w.End("s:Body")
+	w.End("s:Envelope")
+	return w.B
+}
+
+// Fault is a SOAP fault. Code is the SOAP 1.2 code value ("Sender" or
+// "Receiver"; SOAP 1.1 renders them as Client and Server when Subcode is
+// empty). Subcode is a qualified name rendered as faultcode in SOAP 1.1 and
+// as Subcode/Value in SOAP 1.2, as WCF does.
+type Fault struct {
+	Code      string // Sender or Receiver
+	SubcodeNS string // namespace of Subcode
+	Subcode   string // local name, e.g. ErrorTimeIntervalTooBig
+	Reason    string
+	Detail    func(*Writer) // may be nil
+}
+
+// Write renders f inside an envelope of version v.
+func (f Fault) Write(v Version, header func(*Writer)) []byte {
+	return Envelope(v, header, func(w *Writer) {
+		if v == V12 {
+			w.Start("s:Fault")
+			w.Start("s:Code")
+			w.Elem("s:Value", "s:"+f.Code)
+			if f.Subcode != "" {
+				w.Start("s:Subcode")
+				w.Elem("s:Value", "a:"+f.Subcode, "xmlns:a", f.SubcodeNS)
+				w.End("s:Subcode")
+			}
+			w.End("s:Code")
+			w.Start("s:Reason")
+			w.Elem("s:Text", f.Reason, "xml:lang", "en-US")
+			w.End("s:Reason")
+			if f.Detail != nil {
+				w.Start("s:Detail")
+				f.Detail(w)
+				w.End("s:Detail")
+			}
+			w.End("s:Fault")
+			return
+		}
+		w.Start("s:Fault")
+		switch {
+		case f.Subcode != "":
+			w.Elem("faultcode", "a:"+f.Subcode, "xmlns:a", f.SubcodeNS)
+		case f.Code == "Receiver":
+			w.Elem("faultcode", "s:Server")
+		default:
+			w.Elem("faultcode", "s:Client")
+		}
+		w.Elem("faultstring", f.Reason, "xml:lang", "en-US")
+		if f.Detail != nil {
+			w.Start("detail")
+			f.Detail(w)
+			w.End("detail")
+		}
+		w.End("s:Fault")
+	})
+}
+
+// WriteResponse sends an envelope with the content type of v.
+func WriteResponse(rw http.ResponseWriter, v Version, status int, body []byte) {
+	rw.Header().Set("Content-Type", v.ContentType())
+	rw.WriteHeader(status)
+	rw.Write(body)
+}
