@@ -1,0 +1,299 @@
+package calendar
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	london = mustLoc("Europe/London")
+	utc    = time.UTC
+)
+
+func mustLoc(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+func ics(events ...string) []byte {
+	return []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + strings.Join(events, "") + "END:VCALENDAR\r\n")
+}
+
+func ev(lines ...string) string {
+	return "BEGIN:VEVENT\r\n" + strings.Join(lines, "\r\n") + "\r\nEND:VEVENT\r\n"
+}
+
+func parse(t *testing.T, data []byte, opt Options) *Calendar {
+	t.Helper()
+	if opt.Location == nil {
+		opt.Location = london
+	}
+	if opt.HorizonFrom.IsZero() {
+		opt.HorizonFrom = time.Date(2026, 1, 1, 0, 0, 0, 0, utc)
+		opt.HorizonTo = time.Date(2027, 1, 1, 0, 0, 0, 0, utc)
+	}
+	cal, err := Parse([]File{{Name: "test.ics", Data: data}}, opt)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return cal
+}
+
+type span struct {
+	start, end string // RFC 3339
+	busy       BusyType
+}
+
+func spans(t *testing.T, cal *Calendar, from, to time.Time) []span {
+	t.Helper()
+	evs, err := cal.Events(from, to)
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	var out []span
+	for _, e := range evs {
+		out = append(out, span{e.Start.UTC().Format(time.RFC3339), e.End.UTC().Format(time.RFC3339), e.Item.Busy})
+	}
+	return out
+}
+
+func equalSpans(a, b []span) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRecurrenceWithMovedCancelledAndExcludedOccurrences(t *testing.T) {
+	data := ics(
+		ev("UID:standup", "SUMMARY:Stand-up", "DTSTART;TZID=Europe/London:20260323T093000",
+			"DTEND;TZID=Europe/London:20260323T094500", "RRULE:FREQ=DAILY;COUNT=10", "EXDATE;TZID=Europe/London:20260325T093000,20260326T093000"),
+		// The 27th moves to the afternoon; the 30th is cancelled.
+		ev("UID:standup", "RECURRENCE-ID;TZID=Europe/London:20260327T093000", "SUMMARY:Stand-up (moved)",
+			"DTSTART;TZID=Europe/London:20260327T140000", "DTEND;TZID=Europe/London:20260327T141500"),
+		ev("UID:standup", "RECURRENCE-ID;TZID=Europe/London:20260330T093000", "STATUS:CANCELLED",
+			"DTSTART;TZID=Europe/London:20260330T093000", "DTEND;TZID=Europe/London:20260330T094500"),
+	)
+	cal := parse(t, data, Options{})
+	from := time.Date(2026, 3, 23, 0, 0, 0, 0, utc)
+	got := spans(t, cal, from, from.AddDate(0, 0, 9))
+	want := []span{
+		{"2026-03-23T09:30:00Z", "2026-03-23T09:45:00Z", Busy},
+		{"2026-03-24T09:30:00Z", "2026-03-24T09:45:00Z", Busy},
+		{"2026-03-27T14:00:00Z", "2026-03-27T14:15:00Z", Busy},
+		{"2026-03-28T09:30:00Z", "2026-03-28T09:45:00Z", Busy},
+		// 29 March: clocks go forward in London; wall time stays 09:30.
+		{"2026-03-29T08:30:00Z", "2026-03-29T08:45:00Z", Busy},
+		{"2026-03-31T08:30:00Z", "2026-03-31T08:45:00Z", Busy},
+	}
+	if !equalSpans(got, want) {
+		t.Fatalf("Events = %v\nwant %v", got, want)
+	}
+	evs, _ := cal.Events(time.Date(2026, 3, 27, 0, 0, 0, 0, utc), time.Date(2026, 3, 28, 0, 0, 0, 0, utc))
+	if len(evs) != 1 || !evs[0].Exception || !evs[0].Recurring || evs[0].Item.Subject != "Stand-up (moved)" {
+		t.Fatalf("moved occurrence = %+v", evs)
+	}
+}
+
+// Queries outside the pre-expanded horizon take the on-demand path and must
+// give the same answer.
+func TestHorizonFastAndSlowPathsAgree(t *testing.T) {
+	data := ics(
+		ev("UID:weekly", "DTSTART;TZID=W. Europe Standard Time:20250106T100000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,WE"),
+		ev("UID:weekly", "RECURRENCE-ID;TZID=W. Europe Standard Time:20260311T100000", "DTSTART;TZID=W. Europe Standard Time:20260312T160000", "DURATION:PT2H"),
+		ev("UID:once", "DTSTART:20260310T120000Z", "DTEND:20260310T130000Z", "TRANSP:TRANSPARENT"),
+	)
+	inside := parse(t, data, Options{})
+	outside := parse(t, data, Options{HorizonFrom: time.Date(2030, 1, 1, 0, 0, 0, 0, utc), HorizonTo: time.Date(2031, 1, 1, 0, 0, 0, 0, utc)})
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, utc), time.Date(2026, 4, 1, 0, 0, 0, 0, utc)
+	a, b := spans(t, inside, from, to), spans(t, outside, from, to)
+	if !equalSpans(a, b) || len(a) != 10 {
+		t.Fatalf("fast path %v\nslow path %v", a, b)
+	}
+}
+
+func TestAllDayAndFloatingTimesUseMailboxZone(t *testing.T) {
+	data := ics(
+		ev("UID:leave", "DTSTART;VALUE=DATE:20260401", "DTEND;VALUE=DATE:20260403", "X-MICROSOFT-CDO-BUSYSTATUS:OOF"),
+		ev("UID:float", "DTSTART:20260401T230000", "DTEND:20260402T010000"),
+		ev("UID:oneday", "DTSTART;VALUE=DATE:20260405"),
+	)
+	cal := parse(t, data, Options{Location: mustLoc("America/New_York")})
+	got := spans(t, cal, time.Date(2026, 3, 31, 0, 0, 0, 0, utc), time.Date(2026, 4, 7, 0, 0, 0, 0, utc))
+	want := []span{
+		{"2026-04-01T04:00:00Z", "2026-04-03T04:00:00Z", OOF},
+		{"2026-04-02T03:00:00Z", "2026-04-02T05:00:00Z", Busy},
+		{"2026-04-05T04:00:00Z", "2026-04-06T04:00:00Z", Busy},
+	}
+	if !equalSpans(got, want) {
+		t.Fatalf("Events = %v\nwant %v", got, want)
+	}
+}
+
+func TestBusyType(t *testing.T) {
+	tests := []struct {
+		lines []string
+		want  BusyType
+	}{
+		{nil, Busy},
+		{[]string{"X-MICROSOFT-CDO-BUSYSTATUS:FREE", "TRANSP:OPAQUE"}, Free},
+		{[]string{"X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE"}, Tentative},
+		{[]string{"X-MICROSOFT-CDO-BUSYSTATUS:OOF"}, OOF},
+		{[]string{"X-MICROSOFT-CDO-BUSYSTATUS:WORKINGELSEWHERE"}, WorkingElsewhere},
+		{[]string{"X-MICROSOFT-CDO-BUSYSTATUS:BUSY", "TRANSP:TRANSPARENT"}, Busy},
+		{[]string{"X-MICROSOFT-CDO-BUSYSTATUS:WEIRD", "TRANSP:TRANSPARENT"}, Free},
+		{[]string{"TRANSP:OPAQUE", "STATUS:TENTATIVE"}, Busy},
+		{[]string{"STATUS:TENTATIVE"}, Tentative},
+		{[]string{"STATUS:CONFIRMED"}, Busy},
+		{[]string{"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:Owner@Example.org"}, Tentative},
+		{[]string{"ATTENDEE;PARTSTAT=DECLINED:mailto:owner@example.org", "TRANSP:OPAQUE"}, Free},
+		{[]string{"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:someone@example.org"}, Busy},
+	}
+	for _, tt := range tests {
+		lines := append([]string{"UID:x", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z"}, tt.lines...)
+		cal := parse(t, ics(ev(lines...)), Options{Owner: "owner@example.org"})
+		evs, _ := cal.Events(time.Date(2026, 4, 1, 0, 0, 0, 0, utc), time.Date(2026, 4, 2, 0, 0, 0, 0, utc))
+		if len(evs) != 1 || evs[0].Item.Busy != tt.want {
+			t.Errorf("busy for %v = %v, want %v", tt.lines, evs, tt.want)
+		}
+	}
+}
+
+func TestItemFlags(t *testing.T) {
+	data := ics(ev("UID:p", "SUMMARY:Dentist", "LOCATION:Town", "CLASS:PRIVATE", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z",
+		"ORGANIZER:mailto:a@example.org", "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "END:VALARM"))
+	cal := parse(t, data, Options{})
+	evs, _ := cal.Events(time.Date(2026, 4, 1, 0, 0, 0, 0, utc), time.Date(2026, 4, 2, 0, 0, 0, 0, utc))
+	if len(evs) != 1 {
+		t.Fatalf("got %d events", len(evs))
+	}
+	it := evs[0].Item
+	if !it.Private || !it.Meeting || !it.Reminder || it.Subject != "Dentist" || it.Location != "Town" {
+		t.Errorf("item = %+v", it)
+	}
+	if evs[0].ID() == "" || evs[0].ID() != strings.ToUpper(evs[0].ID()) {
+		t.Errorf("ID() = %q", evs[0].ID())
+	}
+}
+
+func TestCustomVTIMEZONE(t *testing.T) {
+	tz := "BEGIN:VTIMEZONE\r\nTZID:Custom Berlin\r\n" +
+		"BEGIN:STANDARD\r\nDTSTART:16011028T030000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n" +
+		"BEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+	data := ics(tz + ev("UID:a", `DTSTART;TZID="Custom Berlin":20260701T100000`, `DTEND;TZID="Custom Berlin":20260701T110000`) +
+		ev("UID:b", `DTSTART;TZID="Custom Berlin":20260110T100000`, `DTEND;TZID="Custom Berlin":20260110T110000`))
+	cal := parse(t, data, Options{})
+	got := spans(t, cal, time.Date(2026, 1, 1, 0, 0, 0, 0, utc), time.Date(2026, 12, 1, 0, 0, 0, 0, utc))
+	want := []span{{"2026-01-10T09:00:00Z", "2026-01-10T10:00:00Z", Busy}, {"2026-07-01T08:00:00Z", "2026-07-01T09:00:00Z", Busy}}
+	if !equalSpans(got, want) {
+		t.Fatalf("Events = %v\nwant %v", got, want)
+	}
+}
+
+func TestParseErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		line int
+	}{
+		{"missing DTSTART", string(ics(ev("UID:a", "DTSTART:20260101T100000Z"), ev("UID:b", "SUMMARY:x"))), 8},
+		{"bad date", string(ics(ev("UID:a", "DTSTART:2026-01-01"))), 4},
+		{"unknown zone", string(ics(ev("UID:a", "DTSTART;TZID=Mars/Olympus:20260101T100000"))), 4},
+		{"end before start", string(ics(ev("UID:a", "DTSTART:20260101T100000Z", "DTEND:20260101T090000Z"))), 4},
+		{"bad rrule", string(ics(ev("UID:a", "DTSTART:20260101T100000Z", "RRULE:FREQ=SOMETIMES"))), 4},
+		{"unterminated", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VCALENDAR\r\n", 4},
+		{"no colon", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nGARBAGE LINE\r\nEND:VCALENDAR\r\n", 3},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]File{{Name: "alice.ics", Data: []byte(tt.data)}}, Options{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || !errors.Is(err, ErrParse) {
+			t.Errorf("%s: Parse error = %v, want a ParseError", tt.name, err)
+			continue
+		}
+		if pe.File != "alice.ics" || pe.Line != tt.line {
+			t.Errorf("%s: error at %s:%d, want alice.ics:%d (%v)", tt.name, pe.File, pe.Line, tt.line, err)
+		}
+	}
+}
+
+func TestDirectoryReloadAndIsolation(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.ics")
+	bad := filepath.Join(dir, "bad.ics")
+	write := func(p string, data []byte) {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(good, ics(ev("UID:1", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z")))
+	write(bad, []byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"))
+	d, err := NewDirectory([]Entry{
+		{Mailbox: Mailbox{Address: "Good@Example.org"}, Source: FileSource{good}},
+		{Mailbox: Mailbox{Address: "bad@example.org"}, Source: FileSource{bad}},
+		{Mailbox: Mailbox{Address: "gone@example.org"}, Source: FileSource{filepath.Join(dir, "missing.ics")}},
+	}, DirectoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2026, 4, 1, 0, 0, 0, 0, utc), time.Date(2026, 4, 2, 0, 0, 0, 0, utc)
+	if evs, err := d.Events(t.Context(), "good@EXAMPLE.org", from, to); err != nil || len(evs) != 1 {
+		t.Fatalf("good: %v, %v", evs, err)
+	}
+	for _, addr := range []string{"bad@example.org", "gone@example.org"} {
+		if _, err := d.Events(t.Context(), addr, from, to); !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: err = %v, want ErrUnavailable", addr, err)
+		}
+	}
+	if _, err := d.Events(t.Context(), "nobody@example.org", from, to); !errors.Is(err, ErrUnknownMailbox) {
+		t.Errorf("unknown: err = %v", err)
+	}
+	// Change both files; a reload picks them up.
+	write(good, ics(ev("UID:1", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z"), ev("UID:2", "DTSTART:20260401T110000Z", "DTEND:20260401T120000Z", "EXTRA:long enough to change the size")))
+	write(bad, ics())
+	d.Reload()
+	if evs, err := d.Events(t.Context(), "good@example.org", from, to); err != nil || len(evs) != 2 {
+		t.Fatalf("good after reload: %v, %v", evs, err)
+	}
+	if evs, err := d.Events(t.Context(), "bad@example.org", from, to); err != nil || len(evs) != 0 {
+		t.Fatalf("bad after repair: %v, %v", evs, err)
+	}
+}
+
+func TestDirectorySource(t *testing.T) {
+	dir := t.TempDir()
+	for i, body := range []string{
+		string(ics(ev("UID:1", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z"))),
+		string(ics(ev("UID:2", "DTSTART:20260401T110000Z", "DTEND:20260401T120000Z"))),
+	} {
+		os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".ics"), []byte(body), 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a calendar"), 0o644)
+	files, err := FileSource{dir}.Read()
+	if err != nil || len(files) != 2 {
+		t.Fatalf("Read = %d files, %v", len(files), err)
+	}
+}
+
+func TestTruncatedFileIsAnError(t *testing.T) {
+	for _, data := range []string{"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", string(ics()) + "BEGIN:VCALENDAR\r\n"} {
+		if _, err := Parse([]File{{Name: "t.ics", Data: []byte(data)}}, Options{}); !errors.Is(err, ErrParse) {
+			t.Errorf("Parse(%q) = %v, want ErrParse", data, err)
+		}
+	}
+	if _, err := Parse([]File{{Name: "empty.ics", Data: []byte("\r\n")}}, Options{}); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}

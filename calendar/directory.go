@@ -1,0 +1,211 @@
+package calendar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Errors of Directory.Events; match with errors.Is.
+var (
+	ErrUnknownMailbox = errors.New("calendar: no such mailbox")
+	ErrUnavailable    = errors.New("calendar: calendar unavailable")
+)
+
+// Entry configures one mailbox of a Directory.
+type Entry struct {
+	Mailbox Mailbox
+	Source  Source
+}
+
+// DirectoryOptions tune a Directory. The zero value is usable.
+type DirectoryOptions struct {
+	Logger       *slog.Logger     // nil discards
+	Now          func() time.Time // default time.Now
+	HorizonPast  time.Duration    // pre-expansion before now; default 31 days
+	HorizonAhead time.Duration    // pre-expansion after now; default 400 days
+	MaxInstances int              // per series; default 100000
+}
+
+// Directory is the set of mailboxes calfed serves, each with its calendar
+// parsed into memory. Queries never wait for a reload: a reload builds a
+// new calendar and swaps it in.
+type Directory struct {
+	opt     DirectoryOptions
+	log     *slog.Logger
+	entries map[string]*entry
+	order   []*entry
+}
+
+type entry struct {
+	mb    Mailbox
+	src   Source
+	state atomic.Pointer[loaded]
+}
+
+type loaded struct {
+	cal   *Calendar
+	err   error
+	stamp string
+}
+
+// NewDirectory loads every mailbox's calendar. A calendar that cannot be
+// read or parsed leaves its mailbox in an error state (logged, and reported
+// by Events) and does not fail the directory; duplicate addresses do.
+func NewDirectory(entries []Entry, opt DirectoryOptions) (*Directory, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.HorizonPast <= 0 {
+		opt.HorizonPast = defaultHorizonPast
+	}
+	if opt.HorizonAhead <= 0 {
+		opt.HorizonAhead = defaultHorizonAhead
+	}
+	d := &Directory{opt: opt, log: opt.Logger, entries: make(map[string]*entry, len(entries))}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	for _, e := range entries {
+		addr := strings.ToLower(strings.TrimSpace(e.Mailbox.Address))
+		if addr == "" {
+			return nil, errors.New("calendar: mailbox without an address")
+		}
+		if _, dup := d.entries[addr]; dup {
+			return nil, fmt.Errorf("calendar: mailbox %s is configured twice", addr)
+		}
+		if e.Mailbox.Location == nil {
+			e.Mailbox.Location = time.UTC
+		}
+		e.Mailbox.Address = addr
+		en := &entry{mb: e.Mailbox, src: e.Source}
+		d.entries[addr] = en
+		d.order = append(d.order, en)
+	}
+	d.reload(true)
+	return d, nil
+}
+
+// Lookup finds a mailbox by SMTP address, case-insensitively.
+func (d *Directory) Lookup(address string) (*Mailbox, bool) {
+	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
+	if !ok {
+		return nil, false
+	}
+	return &en.mb, true
+}
+
+// Mailboxes returns every mailbox in configuration order.
+func (d *Directory) Mailboxes() []*Mailbox {
+	out := make([]*Mailbox, len(d.order))
+	for i, en := range d.order {
+		out[i] = &en.mb
+	}
+	return out
+}
+
+// Events returns the events of a mailbox overlapping [from, to).
+func (d *Directory) Events(ctx context.Context, address string, from, to time.Time) ([]Event, error) {
+	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
+	}
+	st := en.state.Load()
+	if st.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, st.err)
+	}
+	return st.cal.Events(from, to)
+}
+
+// Stats counts loaded mailboxes, stored instances and failed calendars.
+func (d *Directory) Stats() (mailboxes, instances, failed int) {
+	for _, en := range d.order {
+		st := en.state.Load()
+		mailboxes++
+		if st.err != nil {
+			failed++
+			continue
+		}
+		instances += st.cal.Len()
+	}
+	return
+}
+
+// Reload re-reads every calendar whose source changed.
+func (d *Directory) Reload() { d.reload(false) }
+
+// Watch reloads changed calendars every interval until ctx ends.
+func (d *Directory) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.Reload()
+		}
+	}
+}
+
+func (d *Directory) reload(all bool) {
+	work := make(chan *entry)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for en := range work {
+				d.load(en, all)
+			}
+		}()
+	}
+	for _, en := range d.order {
+		work <- en
+	}
+	close(work)
+	wg.Wait()
+}
+
+func (d *Directory) load(en *entry, force bool) {
+	prev := en.state.Load()
+	stamp, err := en.src.Stamp()
+	next := &loaded{stamp: stamp, err: err}
+	if err == nil {
+		if !force && prev != nil && prev.stamp == stamp {
+			return // unchanged, whether it parsed or not
+		}
+		next.cal, next.err = d.parse(en)
+	} else if !force && prev != nil && prev.stamp == "" && prev.err != nil && prev.err.Error() == err.Error() {
+		return // still unreadable the same way; already logged
+	}
+	en.state.Store(next)
+	if next.err != nil {
+		d.log.Error("calendar unavailable", "mailbox", en.mb.Address, "source", en.src.String(), "err", next.err)
+		return
+	}
+	if !force {
+		d.log.Info("calendar reloaded", "mailbox", en.mb.Address, "source", en.src.String(), "instances", next.cal.Len())
+	}
+}
+
+func (d *Directory) parse(en *entry) (*Calendar, error) {
+	files, err := en.src.Read()
+	if err != nil {
+		return nil, err
+	}
+	now := d.opt.Now()
+	return Parse(files, Options{
+		Location:     en.mb.Location,
+		Owner:        en.mb.Address,
+		HorizonFrom:  now.Add(-d.opt.HorizonPast),
+		HorizonTo:    now.Add(d.opt.HorizonAhead),
+		MaxInstances: d.opt.MaxInstances,
+	})
+}

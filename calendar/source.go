@@ -1,0 +1,106 @@
+package calendar
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Source is where a mailbox's calendar comes from.
+type Source interface {
+	// String names the source in logs and errors.
+	String() string
+	// Stamp changes whenever the content may have changed.
+	Stamp() (string, error)
+	// Read returns the iCalendar documents.
+	Read() ([]File, error)
+}
+
+// FileSource is an .ics file, or a directory whose *.ics files together
+// make the calendar (one event per file, as CalDAV collections store them).
+type FileSource struct {
+	Path string
+}
+
+func (s FileSource) String() string { return s.Path }
+
+func (s FileSource) Stamp() (string, error) {
+	fi, err := os.Stat(s.Path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return fmt.Sprintf("%d/%d", fi.Size(), fi.ModTime().UnixNano()), nil
+	}
+	names, err := s.names()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", fi.ModTime().UnixNano())
+	for _, n := range names {
+		fi, err := os.Stat(n)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "|%s/%d/%d", filepath.Base(n), fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String(), nil
+}
+
+func (s FileSource) names() ([]string, error) {
+	entries, err := os.ReadDir(s.Path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".ics") {
+			names = append(names, filepath.Join(s.Path, e.Name()))
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func (s FileSource) Read() ([]File, error) {
+	fi, err := os.Stat(s.Path)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{s.Path}
+	if fi.IsDir() {
+		if names, err = s.names(); err != nil {
+			return nil, err
+		}
+	}
+	files := make([]File, 0, len(names))
+	for _, n := range names {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: n, Data: data})
+	}
+	return files, nil
+}
+
+// FSSource reads one file from an fs.FS, such as the embedded demo. Its
+// content never changes.
+type FSSource struct {
+	FS   fs.FS
+	Path string
+}
+
+func (s FSSource) String() string         { return s.Path }
+func (s FSSource) Stamp() (string, error) { return "static", nil }
+func (s FSSource) Read() ([]File, error) {
+	data, err := fs.ReadFile(s.FS, s.Path)
+	if err != nil {
+		return nil, err
+	}
+	return []File{{Name: s.Path, Data: data}}, nil
+}

@@ -1,0 +1,98 @@
+package calendar
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is what a mailbox is, as Exchange's recipient types.
+type Kind string
+
+const (
+	KindUser      Kind = "user"
+	KindShared    Kind = "shared"
+	KindRoom      Kind = "room"
+	KindEquipment Kind = "equipment"
+)
+
+// ParseKind accepts the four kinds, case-insensitively.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(strings.ToLower(s)); k {
+	case KindUser, KindShared, KindRoom, KindEquipment:
+		return k, nil
+	case "":
+		return KindUser, nil
+	}
+	return "", fmt.Errorf("calendar: unknown mailbox kind %q (want user, shared, room or equipment)", s)
+}
+
+// BusyType is an item's free/busy status; the numbers are PidLidBusyStatus
+// values and the merged free/busy digits. [MS-OXOCAL] 2.2.1.2, NOTES §6.
+type BusyType uint8
+
+const (
+	Free BusyType = iota
+	Tentative
+	Busy
+	OOF
+	WorkingElsewhere
+	NoData
+)
+
+var busyNames = [...]string{"Free", "Tentative", "Busy", "OOF", "WorkingElsewhere", "NoData"}
+
+func (b BusyType) String() string {
+	if int(b) < len(busyNames) {
+		return busyNames[b]
+	}
+	return "BusyType(" + strconv.Itoa(int(b)) + ")"
+}
+
+// Mailbox is one entry of the directory.
+type Mailbox struct {
+	Address      string // SMTP address, lower case
+	DisplayName  string
+	Kind         Kind
+	Location     *time.Location // the mailbox's time zone
+	WorkingHours *WorkingHours  // nil when none is configured
+	Groups       []string
+}
+
+// WorkingHours are the mailbox's working days and hours in its own zone.
+type WorkingHours struct {
+	Days  []time.Weekday
+	Start time.Duration // from midnight
+	End   time.Duration // from midnight
+}
+
+// Item holds what all instances of one calendar item share.
+type Item struct {
+	UID      string
+	Subject  string
+	Location string
+	Busy     BusyType
+	Private  bool // CLASS other than PUBLIC
+	Meeting  bool // has an organizer or attendees
+	Reminder bool // has a VALARM
+	AllDay   bool
+	idHex    string
+}
+
+// Event is one instance of an item overlapping a query window.
+type Event struct {
+	Start, End   time.Time
+	Item         *Item
+	RecurrenceID int64 // Unix seconds of the original start of an occurrence; 0 for single items
+	Recurring    bool  // an occurrence or exception of a series
+	Exception    bool  // a modified occurrence
+}
+
+// ID is a stable opaque identifier for the instance, hex as Exchange's.
+func (e Event) ID() string {
+	if !e.Recurring {
+		return e.Item.idHex
+	}
+	return e.Item.idHex + strings.ToUpper(strconv.FormatInt(e.RecurrenceID, 16))
+}
