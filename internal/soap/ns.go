@@ -2,8 +2,8 @@ package soap
 
 // Namespaces used across calfed's SOAP surfaces. NOTES §0.
 const (
-	NS11        = "http://schemas.xmlsoap.org/soap/envelope/"
-	NS12        = "http://www.w3.org/2003/05/soap-envelope"
+	NS11         = "http://schemas.xmlsoap.org/soap/envelope/"
+	NS12         = "http://www.w3.org/2003/05/soap-envelope"
 	NSAddressing = "http://www.w3.org/2005/08/addressing"
 	NSSecurity   = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 	NSUtility    = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

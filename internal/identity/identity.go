@@ -1,0 +1,39 @@
+// Package identity carries the verified caller of a request through its
+// context. Authenticators (service-account Basic auth, WS-Security tokens)
+// put it there; protocol handlers read it and never parse credentials.
+package identity
+
+import (
+	"context"
+	"strings"
+)
+
+// Caller is who is asking, once verified.
+type Caller struct {
+	Domain  string // the partner domain that selects the organisation relationship, lower case
+	Email   string // the requesting user's address, when the credential names one
+	Account string // the service account name, for cross-forest callers
+	TokenID string // the delegation token's assertion id, for token callers
+}
+
+// DomainOf returns the lower-cased domain part of an address.
+func DomainOf(address string) string {
+	at := strings.LastIndexByte(address, '@')
+	if at < 0 {
+		return ""
+	}
+	return strings.ToLower(address[at+1:])
+}
+
+type key struct{}
+
+// NewContext returns ctx carrying c.
+func NewContext(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, key{}, c)
+}
+
+// FromContext returns the caller in ctx, if any.
+func FromContext(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(key{}).(Caller)
+	return c, ok
+}

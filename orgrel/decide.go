@@ -1,0 +1,42 @@
+package orgrel
+
+import "slices"
+
+// Relationship is an organisation relationship as far as the access
+// decision needs it.
+type Relationship struct {
+	Name                  string
+	Domains               []string // partner domains, lower case
+	Enabled               bool
+	FreeBusyAccessEnabled bool
+	FreeBusyAccessLevel   Level
+	FreeBusyAccessScope   string // a group of our mailboxes; empty: all
+}
+
+// Decision is the outcome of an access decision.
+type Decision struct {
+	// Related is false when the caller's domain has no enabled
+	// relationship: Exchange then answers as if the mailbox did not exist
+	// (ErrorMailRecipientNotFound, NOTES §1.7).
+	Related bool
+	Level   Level
+}
+
+// Decide is NOTES §1.5 for an external caller: the relationship's cap
+// (None unless free/busy access is enabled), limited by the mailbox's own
+// external sharing, and None outside the relationship's scope. rel is the
+// relationship of the caller's domain, nil if there is none.
+func Decide(rel *Relationship, sharing Level, groups []string) Decision {
+	if rel == nil || !rel.Enabled {
+		return Decision{}
+	}
+	level := None
+	if rel.FreeBusyAccessEnabled {
+		level = rel.FreeBusyAccessLevel
+	}
+	level = min(level, sharing)
+	if rel.FreeBusyAccessScope != "" && !slices.Contains(groups, rel.FreeBusyAccessScope) {
+		level = None
+	}
+	return Decision{Related: true, Level: level}
+}
