@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/calfed/calfed/orgrel"
+)
+
+func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("config test", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	path := fl.String("config", "", "configuration file (required)")
+	if err := fl.Parse(args); err != nil {
+		return exitFailed
+	}
+	if *path == "" && fl.NArg() == 1 {
+		*path = fl.Arg(0)
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "calfed config test: -config FILE is required")
+		return exitFailed
+	}
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		fmt.Fprintf(stdout, "%v\n", err)
+		return exitFailed
+	}
+	if _, err := cfg.Build(); err != nil {
+		fmt.Fprintf(stdout, "%s: invalid configuration:\n%s\n", *path, indent(err.Error()))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes, %d relationships, %d service accounts)\n",
+		*path, len(cfg.Mailboxes), len(cfg.Relationships), len(cfg.ServiceAccounts))
+	return exitOK
+}
+
+func runAccountHash(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	secret, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		fmt.Fprintf(stderr, "calfed account hash: %v\n", err)
+		return exitError
+	}
+	secret = strings.TrimRight(secret, "\r\n")
+	if len(secret) < 12 {
+		fmt.Fprintln(stderr, "calfed account hash: the secret must be at least 12 characters")
+		return exitFailed
+	}
+	h, err := orgrel.HashSecret(secret)
+	if err != nil {
+		fmt.Fprintf(stderr, "calfed account hash: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintln(stdout, h)
+	return exitOK
+}

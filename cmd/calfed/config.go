@@ -1,0 +1,297 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/wintz"
+	"github.com/calfed/calfed/orgrel"
+)
+
+// Config is calfed's server configuration file (YAML). Every field is
+// optional unless it says otherwise; the zero value of each is its default.
+type Config struct {
+	// Listen is the public listener's address. Default 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// TLS serves the public listener over HTTPS when both files are set.
+	TLS struct {
+		CertFile string `yaml:"cert_file"`
+		KeyFile  string `yaml:"key_file"`
+	} `yaml:"tls"`
+	// ServerName is reported in EWS error details. Default "calfed".
+	ServerName string `yaml:"server_name"`
+	// Limits bound what a request may ask for.
+	Limits struct {
+		MaxRequestBytes int64 `yaml:"max_request_bytes"` // default 1048576
+		MaxMailboxes    int   `yaml:"max_mailboxes"`     // per request; default 100
+		MaxWindowDays   int   `yaml:"max_window_days"`   // default 62
+		MaxResultSet    int   `yaml:"max_result_set"`    // events per mailbox; default 1000
+	} `yaml:"limits"`
+	// Calendars tune the calendar engine.
+	Calendars struct {
+		ReloadInterval Duration `yaml:"reload_interval"` // how often files are checked for changes; default 2s
+		HorizonPast    Duration `yaml:"horizon_past"`    // recurrences pre-expanded before now; default 744h
+		HorizonAhead   Duration `yaml:"horizon_ahead"`   // recurrences pre-expanded after now; default 9600h
+	} `yaml:"calendars"`
+	// Mailboxes is the directory. Required.
+	Mailboxes []MailboxConfig `yaml:"mailboxes"`
+	// Relationships are the partner organisations (NOTES §5).
+	Relationships []RelationshipConfig `yaml:"relationships"`
+	// ServiceAccounts are the partners' cross-forest credentials.
+	ServiceAccounts []ServiceAccountConfig `yaml:"service_accounts"`
+
+	dir    string                          // directory of the config file; relative paths start here
+	source func(string) calendar.Source // when set, resolves calendar paths (the embedded demo)
+}
+
+// MailboxConfig is one mailbox.
+type MailboxConfig struct {
+	Address         string   `yaml:"address"`          // SMTP address; required
+	DisplayName     string   `yaml:"display_name"`     // default: the address
+	Kind            string   `yaml:"kind"`             // user (default), shared, room, equipment
+	TimeZone        string   `yaml:"time_zone"`        // IANA or Windows name; default UTC
+	Calendar        string   `yaml:"calendar"`         // .ics file or directory of .ics files; required
+	ExternalSharing string   `yaml:"external_sharing"` // None, AvailabilityOnly (default), LimitedDetails
+	Groups          []string `yaml:"groups"`
+	WorkingHours    *struct {
+		Days  []string `yaml:"days"`  // day names; default Monday–Friday
+		Start string   `yaml:"start"` // HH:MM in the mailbox zone; required
+		End   string   `yaml:"end"`   // HH:MM; required, after start
+	} `yaml:"working_hours"`
+}
+
+// RelationshipConfig mirrors New-OrganizationRelationship.
+type RelationshipConfig struct {
+	Name                  string   `yaml:"name"`
+	DomainNames           []string `yaml:"domain_names"`
+	Enabled               *bool    `yaml:"enabled"`                  // default true
+	FreeBusyAccessEnabled bool     `yaml:"free_busy_access_enabled"` // default false, as Exchange
+	FreeBusyAccessLevel   string   `yaml:"free_busy_access_level"`   // default AvailabilityOnly when enabled
+	FreeBusyAccessScope   string   `yaml:"free_busy_access_scope"`   // a mailbox group; default all
+}
+
+// ServiceAccountConfig is a partner's service account.
+type ServiceAccountConfig struct {
+	Name         string `yaml:"name"`
+	Relationship string `yaml:"relationship"`
+	SecretHash   string `yaml:"secret_hash"` // from `calfed account hash`
+}
+
+// Duration is a time.Duration written as "2s", "744h".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadConfig reads and strictly decodes a config file: unknown fields are
+// errors.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	cfg.dir = abs
+	return cfg, nil
+}
+
+func parseConfig(data []byte) (*Config, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// built is the configuration turned into the objects the server runs on.
+type built struct {
+	entries  []calendar.Entry
+	policy   *orgrel.Policy
+	accounts *orgrel.Accounts
+}
+
+// Build validates the whole configuration and returns every problem found,
+// not just the first.
+func (c *Config) Build() (*built, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Mailboxes) == 0 {
+		bad("mailboxes: at least one mailbox is required")
+	}
+	b := &built{}
+	sharing := map[string]orgrel.Level{}
+	seen := map[string]int{}
+	for i, m := range c.Mailboxes {
+		where := fmt.Sprintf("mailboxes[%d]", i)
+		addr := strings.ToLower(strings.TrimSpace(m.Address))
+		if addr == "" || strings.Count(addr, "@") != 1 || strings.HasPrefix(addr, "@") || strings.HasSuffix(addr, "@") {
+			bad("%s.address: %q is not an SMTP address", where, m.Address)
+		} else {
+			where = fmt.Sprintf("mailboxes[%d] (%s)", i, addr)
+			if j, dup := seen[addr]; dup {
+				bad("%s.address: also used by mailboxes[%d]", where, j)
+			}
+			seen[addr] = i
+		}
+		mb := calendar.Mailbox{Address: addr, DisplayName: m.DisplayName, Groups: m.Groups, Location: time.UTC}
+		if mb.DisplayName == "" {
+			mb.DisplayName = addr
+		}
+		var err error
+		if mb.Kind, err = calendar.ParseKind(m.Kind); err != nil {
+			bad("%s.kind: %v", where, err)
+		}
+		if m.TimeZone != "" {
+			if mb.Location, err = wintz.Load(m.TimeZone); err != nil {
+				bad("%s.time_zone: %v", where, err)
+			}
+		}
+		if m.ExternalSharing != "" {
+			l, err := orgrel.ParseLevel(m.ExternalSharing)
+			if err != nil {
+				bad("%s.external_sharing: %v", where, err)
+			}
+			sharing[addr] = l
+		}
+		if m.WorkingHours != nil {
+			wh, err := parseWorkingHours(m.WorkingHours.Days, m.WorkingHours.Start, m.WorkingHours.End)
+			if err != nil {
+				bad("%s.working_hours: %v", where, err)
+			}
+			mb.WorkingHours = wh
+		}
+		var src calendar.Source
+		switch {
+		case m.Calendar == "":
+			bad("%s.calendar: required (an .ics file or a directory of .ics files)", where)
+		case c.source != nil:
+			src = c.source(m.Calendar)
+		default:
+			p := m.Calendar
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(c.dir, p)
+			}
+			if _, err := os.Stat(p); err != nil {
+				bad("%s.calendar: %v", where, err)
+			}
+			src = calendar.FileSource{Path: p}
+		}
+		b.entries = append(b.entries, calendar.Entry{Mailbox: mb, Source: src})
+	}
+	var rels []orgrel.Relationship
+	for i, r := range c.Relationships {
+		where := fmt.Sprintf("relationships[%d] (%s)", i, r.Name)
+		rel := orgrel.Relationship{Name: r.Name, Domains: r.DomainNames, Enabled: r.Enabled == nil || *r.Enabled,
+			FreeBusyAccessEnabled: r.FreeBusyAccessEnabled, FreeBusyAccessScope: r.FreeBusyAccessScope}
+		rel.FreeBusyAccessLevel = orgrel.AvailabilityOnly
+		if r.FreeBusyAccessLevel != "" {
+			l, err := orgrel.ParseLevel(r.FreeBusyAccessLevel)
+			if err != nil {
+				bad("%s.free_busy_access_level: %v", where, err)
+			}
+			rel.FreeBusyAccessLevel = l
+		}
+		if r.FreeBusyAccessScope != "" && !groupExists(c.Mailboxes, r.FreeBusyAccessScope) {
+			bad("%s.free_busy_access_scope: no mailbox is in group %q", where, r.FreeBusyAccessScope)
+		}
+		rels = append(rels, rel)
+	}
+	policy, err := orgrel.NewPolicy(rels, sharing)
+	if err != nil {
+		bad("relationships: %v", err)
+	} else {
+		b.policy = policy
+		var accts []orgrel.ServiceAccount
+		for _, a := range c.ServiceAccounts {
+			accts = append(accts, orgrel.ServiceAccount{Name: a.Name, Relationship: a.Relationship, SecretHash: a.SecretHash})
+		}
+		if b.accounts, err = orgrel.NewAccounts(accts, policy, nil); err != nil {
+			bad("service_accounts: %v", err)
+		}
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		bad("tls: cert_file and key_file go together")
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return b, nil
+}
+
+func groupExists(mbs []MailboxConfig, group string) bool {
+	for _, m := range mbs {
+		for _, g := range m.Groups {
+			if g == group {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func parseWorkingHours(days []string, start, end string) (*calendar.WorkingHours, error) {
+	wh := &calendar.WorkingHours{}
+	if len(days) == 0 {
+		days = []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}
+	}
+	for _, d := range days {
+		found := false
+		for wd := time.Sunday; wd <= time.Saturday; wd++ {
+			if strings.EqualFold(d, wd.String()) || strings.EqualFold(d, wd.String()[:3]) {
+				wh.Days = append(wh.Days, wd)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown day %q", d)
+		}
+	}
+	var err error
+	if wh.Start, err = clock(start); err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	if wh.End, err = clock(end); err != nil {
+		return nil, fmt.Errorf("end: %w", err)
+	}
+	if wh.End <= wh.Start {
+		return nil, fmt.Errorf("end %s is not after start %s", end, start)
+	}
+	return wh, nil
+}
+
+func clock(s string) (time.Duration, error) {
+	if s == "24:00" {
+		return 24 * time.Hour, nil
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}

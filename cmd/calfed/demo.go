@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/orgrel"
+)
+
+//go:embed demo/calfed.yaml demo/calendars/*.ics
+var demoFS embed.FS
+
+// demoSecretEnv sets the demo service accounts' secret; without it a
+// random one is made at each start and printed.
+const demoSecretEnv = "CALFED_DEMO_SECRET"
+
+type demoInfo struct {
+	secret string
+	week   time.Time
+	cfg    *Config
+}
+
+// demoConfig builds the embedded demo: its calendars are templates laid out
+// around the Monday of week (YYYY-MM-DD; default this week, UTC).
+func demoConfig(week string) (*Config, *demoInfo, error) {
+	monday, err := demoMonday(week, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := demoFS.ReadFile("demo/calfed.yaml")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := parseConfig(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("embedded demo: %w", err)
+	}
+	secret := os.Getenv(demoSecretEnv)
+	if secret == "" {
+		b := make([]byte, 18)
+		if _, err := rand.Read(b); err != nil {
+			return nil, nil, err
+		}
+		secret = base64.RawURLEncoding.EncodeToString(b)
+	}
+	hash, err := orgrel.HashSecret(secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range cfg.ServiceAccounts {
+		cfg.ServiceAccounts[i].SecretHash = hash
+	}
+	rendered := map[string][]byte{}
+	for _, m := range cfg.Mailboxes {
+		out, err := renderDemoCalendar(m.Calendar, monday)
+		if err != nil {
+			return nil, nil, err
+		}
+		rendered[m.Calendar] = out
+	}
+	cfg.source = func(p string) calendar.Source { return staticSource{name: "demo/" + p, data: rendered[p]} }
+	return cfg, &demoInfo{secret: secret, week: monday, cfg: cfg}, nil
+}
+
+func demoMonday(week string, now time.Time) (time.Time, error) {
+	if week == "" {
+		d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)), nil
+	}
+	d, err := time.Parse("2006-01-02", week)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("-demo-week: %q is not YYYY-MM-DD", week)
+	}
+	if d.Weekday() != time.Monday {
+		return time.Time{}, fmt.Errorf("-demo-week: %s is a %s, not a Monday", week, d.Weekday())
+	}
+	return d, nil
+}
+
+func renderDemoCalendar(name string, monday time.Time) ([]byte, error) {
+	src, err := demoFS.ReadFile(path.Join("demo", name))
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
+		"day": func(n int) string { return monday.AddDate(0, 0, n).Format("20060102") },
+		"at": func(n int, hms string) string {
+			return monday.AddDate(0, 0, n).Format("20060102") + "T" + hms
+		},
+	}).Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("embedded demo %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, nil); err != nil {
+		return nil, fmt.Errorf("embedded demo %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// staticSource is a calendar held in memory.
+type staticSource struct {
+	name string
+	data []byte
+}
+
+func (s staticSource) String() string          { return s.name }
+func (s staticSource) Stamp() (string, error) { return "static", nil }
+func (s staticSource) Read() ([]calendar.File, error) {
+	return []calendar.File{{Name: s.name, Data: s.data}}, nil
+}
+
+func (d *demoInfo) printWelcome(w io.Writer, base string) {
+	url := base + "/EWS/Exchange.asmx"
+	var addrs []string
+	for _, m := range d.cfg.Mailboxes {
+		addrs = append(addrs, m.Address)
+	}
+	start := d.week.Format("2006-01-02")
+	end := d.week.AddDate(0, 0, 7).Format("2006-01-02")
+	fmt.Fprintf(w, `calfed demo: EWS at %s
+  calendars laid out around the week of %s
+  mailboxes: %s
+  partners:  svc-partner (partner.example, availability only)
+             svc-trust   (trust.example, subject and location for users who opted in)
+  secret for both accounts: %s
+
+Ask for Alice's free/busy as trust.example:
+
+curl -s -u 'svc-trust:%s' -H 'Content-Type: text/xml; charset=utf-8' %s --data '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Header><t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext></s:Header><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>%sT00:00:00</t:StartTime><t:EndTime>%sT00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>60</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>'
+
+`, url, start, strings.Join(addrs, ", "), d.secret, d.secret, url, start, end)
+}

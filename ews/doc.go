@@ -1,0 +1,10 @@
+// Package ews is calfed's Exchange Web Services endpoint: GetUserAvailability
+// ([MS-OXWAVLS]) answered from the mailbox directory within what the
+// caller's organisation relationship allows, GetServerTimeZones for clients
+// that build their request time zone from the server's, and a proper EWS
+// error for every other operation.
+//
+// The handler reads the verified caller from the request context
+// (internal/identity); it never looks at credentials. Protocol facts are
+// cited as NOTES §n (the project's protocol notes) beside the code.
+package ews

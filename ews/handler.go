@@ -1,0 +1,186 @@
+package ews
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/orgrel"
+)
+
+// Directory is where mailboxes and their events come from
+// (*calendar.Directory).
+type Directory interface {
+	Lookup(address string) (*calendar.Mailbox, bool)
+	Events(ctx context.Context, address string, from, to time.Time) ([]calendar.Event, error)
+}
+
+// Access decides what a caller may see of a mailbox (*orgrel.Policy).
+type Access interface {
+	Access(caller identity.Caller, mailbox string, groups []string) orgrel.Decision
+}
+
+// Options configure a Handler. Directory and Access are required; the
+// other fields default as documented.
+type Options struct {
+	Directory     Directory
+	Access        Access
+	Logger        *slog.Logger     // nil discards
+	Limits        soap.Limits      // request size, depth and element count
+	MaxMailboxes  int              // per request; default 100 (MaximumIdentityArraySize)
+	MaxWindowDays int              // default 62 (MaximumQueryIntervalDays)
+	MaxResultSet  int              // events per mailbox; default 1000 (MaximumResultSetSize)
+	ServerName    string           // ExceptionServerName; default "calfed"
+	Now           func() time.Time // default time.Now
+}
+
+// Handler serves EWS requests.
+type Handler struct {
+	opt Options
+	log *slog.Logger
+}
+
+// New returns a Handler.
+func New(opt Options) *Handler {
+	if opt.MaxMailboxes <= 0 {
+		opt.MaxMailboxes = 100
+	}
+	if opt.MaxWindowDays <= 0 {
+		opt.MaxWindowDays = 62
+	}
+	if opt.MaxResultSet <= 0 {
+		opt.MaxResultSet = 1000
+	}
+	if opt.ServerName == "" {
+		opt.ServerName = "calfed"
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	h := &Handler{opt: opt, log: opt.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		rw.Header().Set("Allow", http.MethodPost)
+		h.fault(rw, soap.V11, http.StatusMethodNotAllowed, faultf(ErrorInvalidRequest, "EWS requests are SOAP messages sent with POST."))
+		return
+	}
+	body, err := soap.ReadBody(r.Body, h.opt.Limits)
+	if err != nil {
+		if errors.Is(err, soap.ErrTooLarge) {
+			h.fault(rw, soap.V11, http.StatusInternalServerError, faultf(ErrorRequestStreamTooBig, "The request is larger than the %d bytes this server accepts.", h.limitBytes()))
+			return
+		}
+		h.log.Warn("reading request body", "err", err)
+		h.fault(rw, soap.V11, http.StatusBadRequest, faultf(ErrorInvalidRequest, "The request body could not be read."))
+		return
+	}
+	env := &envelope{}
+	ver, err := soap.Decode(body, h.opt.Limits, env)
+	if err != nil {
+		var re *requestError
+		switch {
+		case errors.As(err, &re):
+		case errors.Is(err, soap.ErrTooLarge):
+			re = faultf(ErrorRequestStreamTooBig, "The request is larger than the %d bytes this server accepts.", h.limitBytes())
+		default:
+			re = faultf(ErrorSchemaValidation, "The request failed schema validation: %v", err)
+			h.log.Info("malformed EWS request", "remote", r.RemoteAddr, "err", err)
+		}
+		h.fault(rw, ver, http.StatusInternalServerError, re)
+		return
+	}
+	caller, ok := identity.FromContext(r.Context())
+	if !ok {
+		h.log.Error("EWS handler reached without an authenticated caller")
+		h.fault(rw, ver, http.StatusInternalServerError, faultf(ErrorInternalServerError, "An internal server error occurred."))
+		return
+	}
+	switch {
+	case env.gua != nil:
+		h.serveAvailability(rw, r.Context(), ver, env, caller)
+	case env.gstz != nil:
+		h.serveTimeZones(rw, ver, env.gstz)
+	case env.op.Space == nsMessages:
+		h.serveUnsupported(rw, ver, env.op.Local)
+	default:
+		h.fault(rw, ver, http.StatusInternalServerError, faultf(ErrorInvalidRequest, "The request names no EWS operation ({%s}%s).", env.op.Space, env.op.Local))
+	}
+}
+
+func (h *Handler) limitBytes() int64 {
+	if h.opt.Limits.MaxBytes > 0 {
+		return h.opt.Limits.MaxBytes
+	}
+	return soap.DefaultMaxBytes
+}
+
+func (h *Handler) serveAvailability(rw http.ResponseWriter, ctx context.Context, ver soap.Version, env *envelope, caller identity.Caller) {
+	start := time.Now()
+	q, rerr := h.validate(env)
+	if rerr != nil {
+		h.fault(rw, ver, http.StatusInternalServerError, rerr)
+		return
+	}
+	var results []mailboxResult
+	if q.freeBusy {
+		results = make([]mailboxResult, len(q.mailboxes))
+		for i, addr := range q.mailboxes {
+			results[i] = h.answer(ctx, caller, q, addr)
+		}
+	}
+	out := soap.Envelope(ver, writeServerVersion, func(w *soap.Writer) { h.writeAvailability(w, q, results) })
+	soap.WriteResponse(rw, ver, http.StatusOK, out)
+	h.log.Debug("GetUserAvailability", "caller", caller.Domain, "account", caller.Account, "mailboxes", len(q.mailboxes),
+		"view", q.view.String(), "duration", time.Since(start))
+}
+
+// serveUnsupported answers an EWS operation calfed does not implement with
+// the operation's own response carrying an error, so clients read the
+// ServerVersionInfo header as from any response.
+func (h *Handler) serveUnsupported(rw http.ResponseWriter, ver soap.Version, op string) {
+	out := soap.Envelope(ver, writeServerVersion, func(w *soap.Writer) {
+		w.Start("m:"+op+"Response", "xmlns:m", nsMessages, "xmlns:t", nsTypes)
+		w.Start("m:ResponseMessages")
+		w.Start("m:"+op+"ResponseMessage", "ResponseClass", "Error")
+		w.Elem("m:MessageText", "The operation "+op+" is not supported by this server; it answers GetUserAvailability and GetServerTimeZones.")
+		w.Elem("m:ResponseCode", ErrorInvalidOperation.Name)
+		w.ElemInt("m:DescriptiveLinkKey", 0)
+		w.End("m:" + op + "ResponseMessage")
+		w.End("m:ResponseMessages")
+		w.End("m:" + op + "Response")
+	})
+	soap.WriteResponse(rw, ver, http.StatusOK, out)
+}
+
+// fault renders a request-level error: a SOAP fault whose subcode is the
+// EWS code, with the detail both EWS clients and Exchange's availability
+// client read (ResponseCode and Message in the errors namespace, the
+// numeric ErrorCode in the messages namespace). NOTES §1.7.
+func (h *Handler) fault(rw http.ResponseWriter, ver soap.Version, status int, e *requestError) {
+	code := "Sender"
+	if e.Code == ErrorInternalServerError {
+		code = "Receiver"
+	}
+	f := soap.Fault{Code: code, SubcodeNS: nsTypes, Subcode: e.Code.Name, Reason: e.Message,
+		Detail: func(w *soap.Writer) {
+			w.Elem("e:ResponseCode", e.Code.Name, "xmlns:e", nsErrors)
+			w.Elem("e:Message", e.Message, "xmlns:e", nsErrors)
+			if e.Code.Number != 0 {
+				w.Start("ErrorCode", "xmlns", nsMessages)
+				w.Text(itoa(e.Code.Number))
+				w.End("ErrorCode")
+			}
+		}}
+	soap.WriteResponse(rw, ver, status, f.Write(ver, writeServerVersion))
+}

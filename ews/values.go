@@ -1,0 +1,172 @@
+package ews
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Namespaces. NOTES §0.
+const (
+	nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	nsTypes    = "http://schemas.microsoft.com/exchange/services/2006/types"
+	nsErrors   = "http://schemas.microsoft.com/exchange/services/2006/errors"
+)
+
+// ViewType is a FreeBusyViewType, with Exchange's flag values so that the
+// returned view is a numeric minimum. NOTES §1.5.
+type ViewType int
+
+const (
+	ViewNone           ViewType = 0
+	ViewMergedOnly     ViewType = 1
+	ViewFreeBusy       ViewType = 32
+	ViewFreeBusyMerged ViewType = 33
+	ViewDetailed       ViewType = 96
+	ViewDetailedMerged ViewType = 97
+)
+
+var viewNames = map[ViewType]string{
+	ViewNone: "None", ViewMergedOnly: "MergedOnly", ViewFreeBusy: "FreeBusy",
+	ViewFreeBusyMerged: "FreeBusyMerged", ViewDetailed: "Detailed", ViewDetailedMerged: "DetailedMerged",
+}
+
+func (v ViewType) String() string {
+	if s, ok := viewNames[v]; ok {
+		return s
+	}
+	return "ViewType(" + strconv.Itoa(int(v)) + ")"
+}
+
+// ParseViewType reads a FreeBusyViewType. The schema makes it a list; a
+// list of several values is read as their union, as Exchange's flags enum.
+func ParseViewType(s string) (ViewType, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("empty FreeBusyViewType")
+	}
+	var v ViewType
+	for _, f := range fields {
+		found := false
+		for t, name := range viewNames {
+			if name == f {
+				v |= t
+				found = true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("unknown FreeBusyViewType %q", f)
+		}
+	}
+	return v, nil
+}
+
+func (v ViewType) merged() bool   { return v&1 != 0 }
+func (v ViewType) events() bool   { return v >= ViewFreeBusy }
+func (v ViewType) detailed() bool { return v >= ViewDetailed }
+
+// legacyVersions are the RequestServerVersion values below Exchange2012 by
+// Exchange's enum ordinal: they get the legacy merged digits, where 4 means
+// NoData and WorkingElsewhere counts as Free. Everything else, unknown
+// strings included, is treated as newest. NOTES §1.6.
+var legacyVersions = map[string]bool{
+	"Exchange2007": true, "Exchange2007_SP1": true, "Exchange2009": true,
+	"Exchange2010": true, "Exchange2010_SP1": true,
+}
+
+// parseDateTime reads an xs:dateTime. Without an offset the value is wall
+// time in zone (NOTES §1.6); with Z or an offset it is an instant.
+func parseDateTime(s string, zone *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, zone); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("invalid xs:dateTime %q", s)
+}
+
+// wallTime formats t as unbiased local time in zone, without an offset,
+// as Exchange 2010 and later emit CalendarEvent times. NOTES §1.6.
+func appendWallTime(b []byte, t time.Time, zone *time.Location) []byte {
+	return t.In(zone).AppendFormat(b, "2006-01-02T15:04:05")
+}
+
+// parseXSDuration reads the xs:duration forms EWS uses for time zone
+// biases and offsets: [-]PnDTnHnMnS.
+func parseXSDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if !strings.HasPrefix(s, "P") || len(s) < 2 {
+		return 0, fmt.Errorf("invalid xs:duration %q", s)
+	}
+	s = s[1:]
+	var d time.Duration
+	inTime := false
+	num := ""
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9' || c == '.':
+			num += string(c)
+			continue
+		case c == 'T':
+			inTime = true
+			continue
+		}
+		if num == "" {
+			return 0, fmt.Errorf("invalid xs:duration %q", s)
+		}
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid xs:duration %q", s)
+		}
+		num = ""
+		unit := map[rune]time.Duration{'D': 24 * time.Hour, 'H': time.Hour, 'S': time.Second}[c]
+		if c == 'M' {
+			if !inTime {
+				return 0, fmt.Errorf("months are not allowed in a time zone duration %q", s)
+			}
+			unit = time.Minute
+		}
+		if unit == 0 {
+			return 0, fmt.Errorf("invalid xs:duration %q", s)
+		}
+		d += time.Duration(f * float64(unit))
+	}
+	if num != "" {
+		return 0, fmt.Errorf("invalid xs:duration %q", s)
+	}
+	if neg {
+		d = -d
+	}
+	return d, nil
+}
+
+// formatXSDuration writes d as Exchange does: -PT1H, PT5H30M, PT0H.
+func formatXSDuration(d time.Duration) string {
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	b.WriteString("PT")
+	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+	if h > 0 || (m == 0 && s == 0) {
+		fmt.Fprintf(&b, "%dH", h)
+	}
+	if m > 0 {
+		fmt.Fprintf(&b, "%dM", m)
+	}
+	if s > 0 {
+		fmt.Fprintf(&b, "%dS", s)
+	}
+	return b.String()
+}

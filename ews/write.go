@@ -1,0 +1,190 @@
+package ews
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/internal/wintz"
+)
+
+// ServerVersion is what calfed announces in ServerVersionInfo: Exchange
+// 2016 CU23's build, a version every client knows and that gives Exchange
+// requesters the new merged digit semantics. NOTES §1.4.
+var ServerVersion = struct {
+	Major, Minor, Build, Revision int
+	Schema                        string
+}{15, 1, 2507, 6, "V2017_07_11"}
+
+func writeServerVersion(w *soap.Writer) {
+	w.Empty("h:ServerVersionInfo",
+		"MajorVersion", strconv.Itoa(ServerVersion.Major),
+		"MinorVersion", strconv.Itoa(ServerVersion.Minor),
+		"MajorBuildNumber", strconv.Itoa(ServerVersion.Build),
+		"MinorBuildNumber", strconv.Itoa(ServerVersion.Revision),
+		"Version", ServerVersion.Schema,
+		"xmlns:h", nsTypes, "xmlns", nsTypes)
+}
+
+// writeAvailability writes GetUserAvailabilityResponse in the shape
+// Exchange's serializer produces: default namespaces, messages for the
+// wrappers and types for FreeBusyView's children. NOTES §1.4.
+func (h *Handler) writeAvailability(w *soap.Writer, q *query, results []mailboxResult) {
+	w.Start("GetUserAvailabilityResponse", "xmlns", nsMessages)
+	if q.freeBusy {
+		w.Start("FreeBusyResponseArray")
+		for i := range results {
+			h.writeFreeBusyResponse(w, q, &results[i])
+		}
+		w.End("FreeBusyResponseArray")
+	}
+	if q.suggestions {
+		// Federated requesters never ask for suggestions; they compute
+		// them from the merged string. NOTES §1.2.
+		w.Start("SuggestionsResponse")
+		h.writeResponseMessage(w, &mailboxError{ErrorInvalidRequest, "Meeting suggestions are not available from this server; request FreeBusyViewOptions and compute suggestions from the merged free/busy string."})
+		w.End("SuggestionsResponse")
+	}
+	w.End("GetUserAvailabilityResponse")
+}
+
+func (h *Handler) writeResponseMessage(w *soap.Writer, e *mailboxError) {
+	if e == nil {
+		w.Start("ResponseMessage", "ResponseClass", "Success")
+		w.Elem("ResponseCode", "NoError")
+		w.End("ResponseMessage")
+		return
+	}
+	w.Start("ResponseMessage", "ResponseClass", "Error")
+	w.Elem("MessageText", e.Message)
+	w.Elem("ResponseCode", e.Code.Name)
+	w.ElemInt("DescriptiveLinkKey", 0)
+	w.Start("MessageXml")
+	if e.Code.Exception != "" {
+		w.Elem("ExceptionType", e.Code.Exception, "xmlns", nsErrors)
+	}
+	if e.Code.Number != 0 {
+		w.Start("ExceptionCode", "xmlns", nsErrors)
+		w.B = strconv.AppendInt(w.B, int64(e.Code.Number), 10)
+		w.End("ExceptionCode")
+	}
+	w.Elem("ExceptionMessage", e.Message, "xmlns", nsErrors)
+	w.Elem("ExceptionServerName", h.opt.ServerName, "xmlns", nsErrors)
+	w.End("MessageXml")
+	w.End("ResponseMessage")
+}
+
+func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *mailboxResult) {
+	w.Start("FreeBusyResponse")
+	h.writeResponseMessage(w, r.err)
+	w.Start("FreeBusyView")
+	if r.err != nil {
+		w.Elem("FreeBusyViewType", "None", "xmlns", nsTypes)
+		w.End("FreeBusyView")
+		w.End("FreeBusyResponse")
+		return
+	}
+	w.Elem("FreeBusyViewType", r.view.String(), "xmlns", nsTypes)
+	if r.view.merged() {
+		w.Start("MergedFreeBusy", "xmlns", nsTypes)
+		w.B = append(w.B, r.merged...)
+		w.End("MergedFreeBusy")
+	}
+	if r.view.events() {
+		w.Start("CalendarEventArray", "xmlns", nsTypes)
+		for i := range r.events {
+			writeEvent(w, &r.events[i], q, r.view.detailed())
+		}
+		w.End("CalendarEventArray")
+	}
+	if wh := r.mailbox.WorkingHours; wh != nil {
+		writeWorkingHours(w, wh, r.mailbox.Location, q.start.Year())
+	}
+	w.End("FreeBusyView")
+	w.End("FreeBusyResponse")
+}
+
+var busyNames = [...]string{"Free", "Tentative", "Busy", "OOF", "WorkingElsewhere", "NoData"}
+
+func writeEvent(w *soap.Writer, ev *calendar.Event, q *query, detailed bool) {
+	w.Start("CalendarEvent")
+	w.Start("StartTime")
+	w.B = appendWallTime(w.B, ev.Start, q.zone)
+	w.End("StartTime")
+	w.Start("EndTime")
+	w.B = appendWallTime(w.B, ev.End, q.zone)
+	w.End("EndTime")
+	w.Elem("BusyType", busyNames[wireBusy(ev.Item.Busy, q.legacy)])
+	if detailed {
+		it := ev.Item
+		w.Start("CalendarEventDetails")
+		if it.Private {
+			// Private items show only that they are private. NOTES §1.6.
+			w.ElemBool("IsMeeting", false)
+			w.ElemBool("IsRecurring", false)
+			w.ElemBool("IsException", false)
+			w.ElemBool("IsReminderSet", false)
+			w.ElemBool("IsPrivate", true)
+		} else {
+			w.Elem("ID", ev.ID())
+			w.Elem("Subject", it.Subject)
+			w.Elem("Location", it.Location)
+			w.ElemBool("IsMeeting", it.Meeting)
+			w.ElemBool("IsRecurring", ev.Recurring)
+			w.ElemBool("IsException", ev.Exception)
+			w.ElemBool("IsReminderSet", it.Reminder)
+			w.ElemBool("IsPrivate", false)
+		}
+		w.End("CalendarEventDetails")
+	}
+	w.End("CalendarEvent")
+}
+
+var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+
+// writeWorkingHours writes the mailbox's working hours with its zone as a
+// legacy SerializableTimeZone for the window's year. NOTES §1.6.
+func writeWorkingHours(w *soap.Writer, wh *calendar.WorkingHours, loc *time.Location, year int) {
+	w.Start("WorkingHours", "xmlns", nsTypes)
+	writeSerializableTimeZone(w, wintz.RuleFor(loc, year))
+	w.Start("WorkingPeriodArray")
+	w.Start("WorkingPeriod")
+	days := make([]string, len(wh.Days))
+	for i, d := range wh.Days {
+		days[i] = dayNames[d]
+	}
+	w.Elem("DayOfWeek", strings.Join(days, " "))
+	w.ElemInt("StartTimeInMinutes", int(wh.Start/time.Minute))
+	w.ElemInt("EndTimeInMinutes", int(wh.End/time.Minute))
+	w.End("WorkingPeriod")
+	w.End("WorkingPeriodArray")
+	w.End("WorkingHours")
+}
+
+func writeSerializableTimeZone(w *soap.Writer, r wintz.Rule) {
+	w.Start("TimeZone")
+	w.ElemInt("Bias", r.Bias)
+	for _, t := range []struct {
+		name string
+		tr   wintz.Transition
+	}{{"StandardTime", r.Standard}, {"DaylightTime", r.Daylight}} {
+		w.Start(t.name)
+		w.ElemInt("Bias", t.tr.Bias)
+		s := int(t.tr.Time / time.Second)
+		w.Elem("Time", twoDigits(s/3600)+":"+twoDigits(s/60%60)+":"+twoDigits(s%60))
+		w.ElemInt("DayOrder", t.tr.DayOrder)
+		w.ElemInt("Month", t.tr.Month)
+		w.Elem("DayOfWeek", dayNames[t.tr.Weekday])
+		w.End(t.name)
+	}
+	w.End("TimeZone")
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
