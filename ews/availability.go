@@ -10,6 +10,7 @@ import (
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/orgrel"
 )
 
 // query is a validated GetUserAvailability request.
@@ -123,10 +124,10 @@ func (h *Handler) answer(ctx context.Context, caller identity.Caller, q *query, 
 		// address, so a stranger learns nothing about who exists here.
 		return mailboxResult{err: recipientNotFound(address)}
 	}
-	view := returnedView(q.view, dec.Level)
-	if view == ViewNone {
+	if dec.Level == orgrel.None {
 		return mailboxResult{err: noFreeBusyAccess(address)}
 	}
+	view := returnedView(q.view, dec.Level)
 	events, err := h.opt.Directory.Events(ctx, mb.Address, q.start, q.end)
 	if err != nil {
 		level := slog.LevelError

@@ -9,12 +9,12 @@ import "encoding/xml"
 
 // getUserAvailabilityRequest is GetUserAvailabilityRequestType.
 type getUserAvailabilityRequest struct {
-	TimeZone               *serializableTimeZone `xml:"TimeZone"`
-	MailboxDataArray       *struct {
+	TimeZone         *serializableTimeZone `xml:"TimeZone"`
+	MailboxDataArray *struct {
 		MailboxData []mailboxData `xml:"MailboxData"`
 	} `xml:"MailboxDataArray"`
-	FreeBusyViewOptions    *freeBusyViewOptions  `xml:"FreeBusyViewOptions"`
-	SuggestionsViewOptions *struct{}             `xml:"SuggestionsViewOptions"`
+	FreeBusyViewOptions    *freeBusyViewOptions `xml:"FreeBusyViewOptions"`
+	SuggestionsViewOptions *struct{}            `xml:"SuggestionsViewOptions"`
 }
 
 // mailboxData is MailboxData.

@@ -48,7 +48,7 @@ type Config struct {
 	// ServiceAccounts are the partners' cross-forest credentials.
 	ServiceAccounts []ServiceAccountConfig `yaml:"service_accounts"`
 
-	dir    string                          // directory of the config file; relative paths start here
+	dir    string                       // directory of the config file; relative paths start here
 	source func(string) calendar.Source // when set, resolves calendar paths (the embedded demo)
 }
 

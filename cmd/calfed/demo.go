@@ -114,7 +114,7 @@ type staticSource struct {
 	data []byte
 }
 
-func (s staticSource) String() string          { return s.name }
+func (s staticSource) String() string         { return s.name }
 func (s staticSource) Stamp() (string, error) { return "static", nil }
 func (s staticSource) Read() ([]calendar.File, error) {
 	return []calendar.File{{Name: s.name, Data: s.data}}, nil
