@@ -87,8 +87,8 @@ func docsFixture() *Handler {
 	wh := &calendar.WorkingHours{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 8 * time.Hour, End: 17 * time.Hour}
 	dir := &fakeDirectory{
 		mailboxes: map[string]*calendar.Mailbox{
-			"user1@example.com": {Address: "user1@example.com", Location: la, WorkingHours: wh},
-			"user2@example.com": {Address: "user2@example.com", Location: la},
+			"user1@example.com":  {Address: "user1@example.com", Location: la, WorkingHours: wh},
+			"user2@example.com":  {Address: "user2@example.com", Location: la},
 			"broken@example.com": {Address: "broken@example.com", Location: la},
 		},
 		events: map[string][]calendar.Event{

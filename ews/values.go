@@ -112,6 +112,7 @@ func parseXSDuration(s string) (time.Duration, error) {
 	var d time.Duration
 	inTime := false
 	num := ""
+	parts := 0
 	for _, c := range s {
 		switch {
 		case c >= '0' && c <= '9' || c == '.':
@@ -140,8 +141,9 @@ func parseXSDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("invalid xs:duration %q", s)
 		}
 		d += time.Duration(f * float64(unit))
+		parts++
 	}
-	if num != "" {
+	if num != "" || parts == 0 {
 		return 0, fmt.Errorf("invalid xs:duration %q", s)
 	}
 	if neg {

@@ -159,7 +159,7 @@ func eachChild(d *xml.Decoder, f func(xml.StartElement) error) error {
 		switch t := t.(type) {
 		case xml.StartElement:
 			if err := f(t); err != nil {
-				return err
+				return wrapSyntax(err)
 			}
 		case xml.EndElement:
 			return nil
@@ -170,7 +170,7 @@ func eachChild(d *xml.Decoder, f func(xml.StartElement) error) error {
 func wrapSyntax(err error) error {
 	var se *xml.SyntaxError
 	if errors.As(err, &se) || err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return err
 }

@@ -1,0 +1,119 @@
+package soap
+
+import (
+	"encoding/xml"
+	"errors"
+	"strings"
+	"testing"
+)
+
+type recorder struct {
+	headers []string
+	body    string
+}
+
+func (r *recorder) Header(d *xml.Decoder, se xml.StartElement) error {
+	r.headers = append(r.headers, se.Name.Space+" "+se.Name.Local)
+	return d.Skip()
+}
+
+func (r *recorder) Body(d *xml.Decoder, se xml.StartElement) error {
+	var v struct {
+		Text string `xml:",chardata"`
+	}
+	if err := d.DecodeElement(&v, &se); err != nil {
+		return err
+	}
+	r.body = se.Name.Space + " " + se.Name.Local + " " + v.Text
+	return nil
+}
+
+func TestDecodeIgnoresPrefixesAndFindsParts(t *testing.T) {
+	docs := []string{
+		`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:x="urn:x"><s:Header><x:A/><x:B/></s:Header><s:Body><x:Op>v</x:Op></s:Body></s:Envelope>`,
+		`<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Header><A xmlns="urn:x"/><B xmlns="urn:x"/></Header><Body><Op xmlns="urn:x">v</Op></Body></Envelope>`,
+		`<q:Envelope xmlns:q="http://schemas.xmlsoap.org/soap/envelope/"><q:Body><y:Op xmlns:y="urn:x">v</y:Op><y:Ignored xmlns:y="urn:x"/></q:Body><q:Header><z:A xmlns:z="urn:x"/><z:B xmlns:z="urn:x"/></q:Header></q:Envelope>`,
+	}
+	for _, doc := range docs {
+		r := &recorder{}
+		v, err := Decode([]byte(doc), Limits{}, r)
+		if err != nil || v != V11 || r.body != "urn:x Op v" || strings.Join(r.headers, ",") != "urn:x A,urn:x B" {
+			t.Errorf("Decode(%s) = %v, %v, headers %v, body %q", doc, v, err, r.headers, r.body)
+		}
+	}
+	r := &recorder{}
+	if v, err := Decode([]byte(`<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><Op xmlns="urn:x"/></e:Body></e:Envelope>`), Limits{}, r); err != nil || v != V12 {
+		t.Errorf("SOAP 1.2: %v, %v", v, err)
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	env := func(inner string) string {
+		return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>` + inner + `</s:Body></s:Envelope>`
+	}
+	tests := []struct {
+		name string
+		doc  string
+		l    Limits
+		want error
+	}{
+		{"DTD", `<!DOCTYPE s [<!ENTITY x "y">]>` + env("<a/>"), Limits{}, ErrDTD},
+		{"billion laughs", `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>` + env("<a>&lol2;</a>"), Limits{}, ErrDTD},
+		{"undeclared entity", env("<a>&xxe;</a>"), Limits{}, ErrMalformed},
+		{"too deep", env(strings.Repeat("<a>", 50) + strings.Repeat("</a>", 50)), Limits{}, ErrTooDeep},
+		{"too many", env("<a>" + strings.Repeat("<b/>", 200) + "</a>"), Limits{MaxElements: 100}, ErrTooMany},
+		{"too large", env("<a>" + strings.Repeat("x", 2000) + "</a>"), Limits{MaxBytes: 1000}, ErrTooLarge},
+		{"not soap", `<Envelope xmlns="urn:not-soap"><Body/></Envelope>`, Limits{}, ErrNotEnvelope},
+		{"empty", ``, Limits{}, ErrNotEnvelope},
+		{"no body", `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"/>`, Limits{}, ErrNoBody},
+		{"empty body", env(""), Limits{}, ErrNoBody},
+		{"truncated", env("<a>")[:60], Limits{}, ErrMalformed},
+	}
+	for _, tt := range tests {
+		_, err := Decode([]byte(tt.doc), tt.l, &recorder{})
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if _, err := ReadBody(strings.NewReader(strings.Repeat("x", 11)), Limits{MaxBytes: 10}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("ReadBody: %v", err)
+	}
+}
+
+func TestWriterEscapes(t *testing.T) {
+	w := &Writer{}
+	w.Elem("a", "x<y&z>\"\r\x01\xff", "k", "v\"<\n")
+	want := `<a k="v&quot;&lt;&#xa;">x&lt;y&amp;z&gt;"&#xD;` + "\uFFFD\uFFFD" + `</a>`
+	if string(w.B) != want {
+		t.Errorf("Writer = %q, want %q", w.B, want)
+	}
+	var v struct {
+		K    string `xml:"k,attr"`
+		Text string `xml:",chardata"`
+	}
+	if err := xml.Unmarshal(w.B, &v); err != nil || v.K != "v\"<\n" {
+		t.Errorf("round trip: %+v, %v", v, err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><a/></s:Header><s:Body><x:Op xmlns:x="urn:x">v</x:Op></s:Body></s:Envelope>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		Decode([]byte(doc), Limits{MaxBytes: 1 << 16, MaxDepth: 16, MaxElements: 500}, &recorder{})
+	})
+}
+
+func FuzzWriterText(f *testing.F) {
+	f.Add("plain", "attr")
+	f.Add("<&>\"\r\n\t\x00\xfe", "\n\"")
+	f.Fuzz(func(t *testing.T, text, attr string) {
+		w := &Writer{}
+		w.Elem("a", text, "k", attr)
+		var v struct {
+			K string `xml:"k,attr"`
+		}
+		if err := xml.Unmarshal(w.B, &v); err != nil {
+			t.Fatalf("Writer output %q does not parse: %v", w.B, err)
+		}
+	})
+}
