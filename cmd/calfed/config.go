@@ -228,11 +228,23 @@ func (c *Config) Build() (*built, error) {
 	} else {
 		b.policy = policy
 		var accts []orgrel.ServiceAccount
-		for _, a := range c.ServiceAccounts {
+		ok := true
+		for i, a := range c.ServiceAccounts {
+			where := fmt.Sprintf("service_accounts[%d] (%s)", i, a.Name)
+			if _, found := policy.RelationshipByName(a.Relationship); !found {
+				bad("%s.relationship: no relationship is named %q", where, a.Relationship)
+				ok = false
+			}
+			if err := orgrel.ValidateHash(a.SecretHash); err != nil {
+				bad("%s.secret_hash: %v (make one with `calfed account hash`)", where, err)
+				ok = false
+			}
 			accts = append(accts, orgrel.ServiceAccount{Name: a.Name, Relationship: a.Relationship, SecretHash: a.SecretHash})
 		}
-		if b.accounts, err = orgrel.NewAccounts(accts, policy, nil); err != nil {
-			bad("service_accounts: %v", err)
+		if ok {
+			if b.accounts, err = orgrel.NewAccounts(accts, policy, nil); err != nil {
+				bad("service_accounts: %v", err)
+			}
 		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/calendar"
+)
+
+func TestDemoLoadsCompletely(t *testing.T) {
+	for _, week := range []string{"", "2026-03-23", "2026-10-19", "2027-01-04"} {
+		cfg, demo, err := demoConfig(week)
+		if err != nil {
+			t.Fatalf("demoConfig(%q): %v", week, err)
+		}
+		b, err := cfg.Build()
+		if err != nil {
+			t.Fatalf("demo config invalid: %v", err)
+		}
+		dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{Now: func() time.Time { return demo.week }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, instances, failed := dir.Stats()
+		if n != 10 || failed != 0 || instances == 0 {
+			t.Fatalf("week %q: %d mailboxes, %d instances, %d failed", week, n, instances, failed)
+		}
+	}
+	for _, bad := range []string{"2026-03-24", "next week"} {
+		if _, _, err := demoConfig(bad); err == nil {
+			t.Errorf("demoConfig(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestConfigTestReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	cfg := `
+mailboxes:
+  - address: alice@example.org
+    calendar: a.ics
+    time_zone: Mars/Olympus
+    external_sharing: Everything
+  - address: ALICE@example.org
+    calendar: missing.ics
+    kind: robot
+    working_hours: {start: "18:00", end: "09:00"}
+  - address: not-an-address
+relationships:
+  - name: P
+    domain_names: [p.example]
+    free_busy_access_level: Some
+    free_busy_access_scope: nobody-group
+service_accounts:
+  - name: svc
+    relationship: P
+    secret_hash: plain
+`
+	path := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"config", "test", "-config", path}, &out, &errb); code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, out.String(), errb.String())
+	}
+	for _, want := range []string{"time_zone", "external_sharing", "also used by mailboxes[0]", "missing.ics", "kind", "working_hours", "not-an-address", "calendar: required", "free_busy_access_level", "nobody-group", "secret_hash"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config test output lacks %q:\n%s", want, out.String())
+		}
+	}
+	os.WriteFile(path, []byte("mailboxes:\n  - address: a@example.org\n    calendar: a.ics\n    colour: blue\n"), 0o644)
+	out.Reset()
+	if code := run(t.Context(), []string{"config", "test", "-config", path}, &out, &errb); code != exitFailed || !strings.Contains(out.String(), "colour") {
+		t.Errorf("unknown field: exit %d\n%s", code, out.String())
+	}
+	os.WriteFile(path, []byte("mailboxes:\n  - address: a@example.org\n    calendar: a.ics\n"), 0o644)
+	out.Reset()
+	if code := run(t.Context(), []string{"config", "test", "-config", path}, &out, &errb); code != exitOK {
+		t.Errorf("valid config: exit %d\n%s", code, out.String())
+	}
+}
+
+func TestCommandTable(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"version"}, &out, &errb); code != exitOK || !strings.HasPrefix(out.String(), "calfed ") {
+		t.Errorf("version: %d %q", code, out.String())
+	}
+	if code := run(t.Context(), []string{"frobnicate"}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errb.String())
+	}
+}
+
+// The public router: paths in any case reach EWS, which demands Basic
+// credentials of a configured service account.
+func TestRouterAuthentication(t *testing.T) {
+	t.Setenv(demoSecretEnv, "router-test-secret")
+	cfg, _, err := demoConfig("2026-03-23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cfg.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
+	srv := httptest.NewServer(newRouter(cfg, b, dir, nil))
+	defer srv.Close()
+	body := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetServerTimeZones xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><Ids><Id xmlns="http://schemas.microsoft.com/exchange/services/2006/types">UTC</Id></Ids></GetServerTimeZones></s:Body></s:Envelope>`
+	tests := []struct {
+		path, user, secret string
+		status             int
+	}{
+		{"/EWS/Exchange.asmx", "", "", http.StatusUnauthorized},
+		{"/EWS/Exchange.asmx", "svc-partner", "wrong", http.StatusUnauthorized},
+		{"/EWS/Exchange.asmx", "nobody", "router-test-secret", http.StatusUnauthorized},
+		{"/EWS/Exchange.asmx", "svc-partner", "router-test-secret", http.StatusOK},
+		{"/ews/EXCHANGE.ASMX", "SVC-Trust", "router-test-secret", http.StatusOK},
+		{"/elsewhere", "svc-partner", "router-test-secret", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(body))
+		if tt.user != "" {
+			req.SetBasicAuth(tt.user, tt.secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s as %q: %d, want %d", tt.path, tt.user, resp.StatusCode, tt.status)
+		}
+		if tt.status == http.StatusUnauthorized && resp.Header.Get("WWW-Authenticate") != `Basic realm="calfed"` {
+			t.Errorf("%s as %q: WWW-Authenticate %q", tt.path, tt.user, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
