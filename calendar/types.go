@@ -90,9 +90,22 @@ type Event struct {
 }
 
 // ID is a stable opaque identifier for the instance, hex as Exchange's.
-func (e Event) ID() string {
+func (e Event) ID() string { return string(e.AppendID(nil)) }
+
+// AppendID appends ID to b without allocating.
+func (e Event) AppendID(b []byte) []byte {
+	b = append(b, e.Item.idHex...)
 	if !e.Recurring {
-		return e.Item.idHex
+		return b
 	}
-	return e.Item.idHex + strings.ToUpper(strconv.FormatInt(e.RecurrenceID, 16))
+	const digits = "0123456789ABCDEF"
+	v := uint64(e.RecurrenceID)
+	n := 1
+	for x := v >> 4; x != 0; x >>= 4 {
+		n++
+	}
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, digits[(v>>(4*uint(i)))&0xF])
+	}
+	return b
 }

@@ -96,7 +96,15 @@ func parseDateTime(s string, zone *time.Location) (time.Time, error) {
 // wallTime formats t as unbiased local time in zone, without an offset,
 // as Exchange 2010 and later emit CalendarEvent times. NOTES §1.6.
 func appendWallTime(b []byte, t time.Time, zone *time.Location) []byte {
-	return t.In(zone).AppendFormat(b, "2006-01-02T15:04:05")
+	t = t.In(zone)
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05")
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append(b, byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
 }
 
 // parseXSDuration reads the xs:duration forms EWS uses for time zone

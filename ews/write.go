@@ -28,26 +28,20 @@ func writeServerVersion(w *soap.Writer) {
 		"xmlns:h", nsTypes, "xmlns", nsTypes)
 }
 
-// writeAvailability writes GetUserAvailabilityResponse in the shape
-// Exchange's serializer produces: default namespaces, messages for the
-// wrappers and types for FreeBusyView's children. NOTES §1.4.
-func (h *Handler) writeAvailability(w *soap.Writer, q *query, results []mailboxResult) {
-	w.Start("GetUserAvailabilityResponse", "xmlns", nsMessages)
-	if q.freeBusy {
-		w.Start("FreeBusyResponseArray")
-		for i := range results {
-			h.writeFreeBusyResponse(w, q, &results[i])
-		}
-		w.End("FreeBusyResponseArray")
+// The response takes the shape Exchange's serializer produces: default
+// namespaces, messages for the wrappers and types for FreeBusyView's
+// children. NOTES §1.4.
+
+// writeSuggestions answers SuggestionsViewOptions, when asked. Federated
+// requesters never ask; they compute suggestions from the merged string.
+// NOTES §1.2.
+func (h *Handler) writeSuggestions(w *soap.Writer, q *query) {
+	if !q.suggestions {
+		return
 	}
-	if q.suggestions {
-		// Federated requesters never ask for suggestions; they compute
-		// them from the merged string. NOTES §1.2.
-		w.Start("SuggestionsResponse")
-		h.writeResponseMessage(w, &mailboxError{ErrorInvalidRequest, "Meeting suggestions are not available from this server; request FreeBusyViewOptions and compute suggestions from the merged free/busy string."})
-		w.End("SuggestionsResponse")
-	}
-	w.End("GetUserAvailabilityResponse")
+	w.Start("SuggestionsResponse")
+	h.writeResponseMessage(w, &mailboxError{ErrorInvalidRequest, "Meeting suggestions are not available from this server; request FreeBusyViewOptions and compute suggestions from the merged free/busy string."})
+	w.End("SuggestionsResponse")
 }
 
 func (h *Handler) writeResponseMessage(w *soap.Writer, e *mailboxError) {
@@ -110,12 +104,11 @@ var busyNames = [...]string{"Free", "Tentative", "Busy", "OOF", "WorkingElsewher
 
 func writeEvent(w *soap.Writer, ev *calendar.Event, q *query, detailed bool) {
 	w.Start("CalendarEvent")
-	w.Start("StartTime")
+	w.B = append(w.B, "<StartTime>"...)
 	w.B = appendWallTime(w.B, ev.Start, q.zone)
-	w.End("StartTime")
-	w.Start("EndTime")
+	w.B = append(w.B, "</StartTime><EndTime>"...)
 	w.B = appendWallTime(w.B, ev.End, q.zone)
-	w.End("EndTime")
+	w.B = append(w.B, "</EndTime>"...)
 	w.Elem("BusyType", busyNames[wireBusy(ev.Item.Busy, q.legacy)])
 	if detailed {
 		it := ev.Item
@@ -128,7 +121,9 @@ func writeEvent(w *soap.Writer, ev *calendar.Event, q *query, detailed bool) {
 			w.ElemBool("IsReminderSet", false)
 			w.ElemBool("IsPrivate", true)
 		} else {
-			w.Elem("ID", ev.ID())
+			w.B = append(w.B, "<ID>"...)
+			w.B = ev.AppendID(w.B)
+			w.B = append(w.B, "</ID>"...)
 			w.Elem("Subject", it.Subject)
 			w.Elem("Location", it.Location)
 			w.ElemBool("IsMeeting", it.Meeting)

@@ -74,8 +74,10 @@ func Decode(data []byte, l Limits, h Handler) (Version, error) {
 	if int64(len(data)) > l.MaxBytes {
 		return V11, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
 	}
-	lt := &limitedTokens{d: xml.NewDecoder(bytes.NewReader(data)), l: l}
-	d := xml.NewTokenDecoder(lt)
+	if err := scanLimits(data, l); err != nil {
+		return V11, err
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
 	var ver Version
 	root, err := nextStart(d)
 	if err != nil {
@@ -175,33 +177,75 @@ func wrapSyntax(err error) error {
 	return err
 }
 
-// limitedTokens enforces Limits on the token stream and refuses directives.
-type limitedTokens struct {
-	d     *xml.Decoder
-	l     Limits
-	depth int
-	count int
+// scanLimits checks depth, element count and the absence of document type
+// declarations in one pass over the bytes, before the (much slower) XML
+// decoder sees them. It follows tags, quoted attribute values, comments,
+// CDATA sections and processing instructions; on malformed input it may
+// count loosely, and the decoder then refuses the document anyway.
+func scanLimits(data []byte, l Limits) error {
+	depth, count := 0, 0
+	for i := 0; i < len(data); i++ {
+		if data[i] != '<' {
+			continue
+		}
+		if i+1 >= len(data) {
+			return nil
+		}
+		switch data[i+1] {
+		case '/':
+			depth--
+			i = skipPast(data, i, ">")
+		case '?':
+			i = skipPast(data, i, "?>")
+		case '!':
+			switch {
+			case bytes.HasPrefix(data[i:], []byte("<!--")):
+				i = skipPast(data, i+4, "-->")
+			case bytes.HasPrefix(data[i:], []byte("<![CDATA[")):
+				i = skipPast(data, i+9, "]]>")
+			default:
+				return ErrDTD
+			}
+		default:
+			depth++
+			count++
+			if depth > l.MaxDepth {
+				return fmt.Errorf("%w: deeper than %d", ErrTooDeep, l.MaxDepth)
+			}
+			if count > l.MaxElements {
+				return fmt.Errorf("%w: more than %d", ErrTooMany, l.MaxElements)
+			}
+			var quote byte
+			j := i + 1
+			for ; j < len(data); j++ {
+				c := data[j]
+				if quote != 0 {
+					if c == quote {
+						quote = 0
+					}
+					continue
+				}
+				if c == '"' || c == '\'' {
+					quote = c
+				} else if c == '>' {
+					break
+				}
+			}
+			if j < len(data) && data[j-1] == '/' {
+				depth--
+			}
+			i = j
+		}
+	}
+	return nil
 }
 
-func (lt *limitedTokens) Token() (xml.Token, error) {
-	t, err := lt.d.Token()
-	if err != nil {
-		return t, err
+// skipPast returns the index of the last byte of the first end at or after
+// from, or len(data) when there is none.
+func skipPast(data []byte, from int, end string) int {
+	k := bytes.Index(data[from:], []byte(end))
+	if k < 0 {
+		return len(data)
 	}
-	switch t.(type) {
-	case xml.StartElement:
-		lt.depth++
-		lt.count++
-		if lt.depth > lt.l.MaxDepth {
-			return nil, fmt.Errorf("%w: deeper than %d", ErrTooDeep, lt.l.MaxDepth)
-		}
-		if lt.count > lt.l.MaxElements {
-			return nil, fmt.Errorf("%w: more than %d", ErrTooMany, lt.l.MaxElements)
-		}
-	case xml.EndElement:
-		lt.depth--
-	case xml.Directive:
-		return nil, ErrDTD
-	}
-	return t, nil
+	return from + k + len(end) - 1
 }

@@ -6,6 +6,15 @@ import "net/http"
 // contents of soap:Header and soap:Body; a nil header omits the element.
 func Envelope(v Version, header, body func(*Writer)) []byte {
 	w := &Writer{B: make([]byte, 0, 4096)}
+	EnvelopeHead(w, v, header)
+	body(w)
+	EnvelopeTail(w)
+	return w.B
+}
+
+// EnvelopeHead writes an envelope up to the opening of soap:Body, for
+// responses written in parts.
+func EnvelopeHead(w *Writer, v Version, header func(*Writer)) {
 	w.B = append(w.B, `<?xml version="1.0" encoding="utf-8"?>`...)
 	w.Start("s:Envelope", "xmlns:s", v.Namespace())
 	if header != nil {
@@ -14,10 +23,12 @@ func Envelope(v Version, header, body func(*Writer)) []byte {
 		w.End("s:Header")
 	}
 	w.Start("s:Body", "xmlns:xsi", NSXSI, "xmlns:xsd", "http://www.w3.org/2001/XMLSchema")
-	body(w)
+}
+
+// EnvelopeTail closes what EnvelopeHead opened.
+func EnvelopeTail(w *Writer) {
 	w.End("s:Body")
 	w.End("s:Envelope")
-	return w.B
 }
 
 // Fault is a SOAP fault. Code is the SOAP 1.2 code value ("Sender" or

@@ -73,9 +73,27 @@ func (w *Writer) ElemBool(name string, v bool) {
 // Raw appends b unchanged; the caller guarantees it is well-formed.
 func (w *Writer) Raw(b []byte) { w.B = append(w.B, b...) }
 
+// plain marks the bytes that never need escaping anywhere.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '<' && c != '>' && c != '&' && c != '"'
+	}
+	t['\t'] = false
+	t['\n'] = false
+	return t
+}()
+
 func (w *Writer) escape(s string, attr bool) {
+	i := 0
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		w.B = append(w.B, s...)
+		return
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		var esc string
 		width := 1

@@ -1,0 +1,78 @@
+package calendar
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/internal/synth"
+)
+
+type memSource struct{ data []byte }
+
+func (m memSource) String() string         { return "synthetic" }
+func (m memSource) Stamp() (string, error) { return "static", nil }
+func (m memSource) Read() ([]File, error)  { return []File{{Name: "synthetic.ics", Data: m.data}}, nil }
+
+var benchNow = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+
+// Goal (d): 10,000 mailboxes loaded in under 1 GiB. Reports the live heap
+// after loading (heap-MiB) and the instances held (instances).
+func BenchmarkDirectory10000Mailboxes(b *testing.B) {
+	p := synth.Profile{Start: benchNow, Days: 62, DailySeries: 2, WeeklySeries: 5, Singles: 40}
+	for b.Loop() {
+		entries := make([]Entry, 10000)
+		for i := range entries {
+			entries[i] = Entry{Mailbox: Mailbox{Address: fmt.Sprintf("user%d@example.org", i), Location: london},
+				Source: memSource{synth.Calendar(p, uint64(i))}}
+		}
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d, err := NewDirectory(entries, DirectoryOptions{Now: func() time.Time { return benchNow }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		_, instances, failed := d.Stats()
+		if failed != 0 {
+			b.Fatalf("%d calendars failed", failed)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
+		b.ReportMetric(float64(instances), "instances")
+		runtime.KeepAlive(d)
+	}
+}
+
+// One query of a busy calendar inside the pre-expanded horizon, and one
+// outside it that expands on demand.
+func BenchmarkEvents(b *testing.B) {
+	cal, err := Parse([]File{{Name: "s.ics", Data: synth.Calendar(synth.Profile{Start: benchNow, Days: 62, DailySeries: 4, WeeklySeries: 15, Singles: 190}, 1)}},
+		Options{Location: london, HorizonFrom: benchNow.AddDate(0, 0, -31), HorizonTo: benchNow.AddDate(0, 0, 400)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []struct {
+		name     string
+		from, to time.Time
+	}{
+		{"horizon-7d", benchNow.AddDate(0, 0, 21), benchNow.AddDate(0, 0, 28)},
+		{"on-demand-7d", benchNow.AddDate(2, 0, 0), benchNow.AddDate(2, 0, 7)},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				evs, err := cal.Events(w.from, w.to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(evs)
+			}
+			b.ReportMetric(float64(n), "events/op")
+		})
+	}
+}

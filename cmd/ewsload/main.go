@@ -1,0 +1,217 @@
+// Command ewsload measures how many GetUserAvailability requests a calfed
+// (or any EWS server) on this machine answers per second, and how fast.
+// It talks only to loopback addresses, and stops after -requests requests
+// or -duration, whichever comes first.
+//
+//	ewsload -url http://127.0.0.1:8080/EWS/Exchange.asmx -user svc-partner -secret … \
+//	        -mailbox alice@contoso.example -start 2026-03-23 -days 7
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	url, user, secret string
+	mailboxes         []string
+	start             string
+	days              int
+	view              string
+	interval          int
+	concurrency       int
+	requests          int
+	duration, warmup  time.Duration
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fl := flag.NewFlagSet("ewsload", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&o.url, "url", "http://127.0.0.1:8080/EWS/Exchange.asmx", "EWS URL on a loopback address")
+	fl.StringVar(&o.user, "user", "svc-partner", "service account")
+	fl.StringVar(&o.secret, "secret", os.Getenv("CALFED_DEMO_SECRET"), "its secret (default $CALFED_DEMO_SECRET)")
+	mailboxes := fl.String("mailbox", "alice@contoso.example", "comma-separated mailboxes to ask for")
+	fl.StringVar(&o.start, "start", time.Now().UTC().Format("2006-01-02"), "first day of the window (YYYY-MM-DD)")
+	fl.IntVar(&o.days, "days", 7, "window length in days")
+	fl.StringVar(&o.view, "view", "FreeBusyMerged", "RequestedView")
+	fl.IntVar(&o.interval, "interval", 30, "merged interval in minutes")
+	fl.IntVar(&o.concurrency, "c", 8, "concurrent connections")
+	fl.IntVar(&o.requests, "requests", 100000, "stop after this many requests")
+	fl.DurationVar(&o.duration, "duration", 20*time.Second, "stop after this long")
+	fl.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before counting")
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	o.mailboxes = strings.Split(*mailboxes, ",")
+	if err := checkLoopback(o.url); err != nil {
+		fmt.Fprintln(stderr, "ewsload:", err)
+		return 2
+	}
+	if o.requests <= 0 || o.concurrency <= 0 || o.duration <= 0 {
+		fmt.Fprintln(stderr, "ewsload: -requests, -c and -duration must be positive")
+		return 2
+	}
+	res, err := load(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "ewsload:", err)
+		return 1
+	}
+	res.print(stdout, o)
+	if res.failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// checkLoopback refuses any target that is not this machine.
+func checkLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	ips, err := net.LookupIP(host)
+	if err != nil {
+		return err
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return fmt.Errorf("%s resolves to %s, which is not a loopback address; ewsload only loads this machine", host, ip)
+		}
+	}
+	return nil
+}
+
+func requestBody(o options) []byte {
+	start, _ := time.Parse("2006-01-02", o.start)
+	end := start.AddDate(0, 0, o.days)
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Header><t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext></s:Header><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray>`)
+	for _, m := range o.mailboxes {
+		fmt.Fprintf(&b, `<t:MailboxData><t:Email><t:Address>%s</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData>`, m)
+	}
+	fmt.Fprintf(&b, `</m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>%sT00:00:00</t:StartTime><t:EndTime>%sT00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>%d</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>%s</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>`,
+		start.Format("2006-01-02"), end.Format("2006-01-02"), o.interval, o.view)
+	return []byte(b.String())
+}
+
+type result struct {
+	latencies []time.Duration
+	elapsed   time.Duration
+	failed    int64
+	firstErr  string
+	bytes     int64
+}
+
+func load(o options) (*result, error) {
+	body := requestBody(o)
+	client := &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxConnsPerHost: o.concurrency, DisableCompression: true},
+	}
+	do := func() (int64, error) {
+		req, _ := http.NewRequest(http.MethodPost, o.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.SetBasicAuth(o.user, o.secret)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return n, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return n, fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return n, nil
+	}
+	if _, err := do(); err != nil {
+		return nil, fmt.Errorf("first request: %w", err)
+	}
+	// Warm-up: same load, not counted.
+	ctx, cancel := context.WithTimeout(context.Background(), o.warmup)
+	var wg sync.WaitGroup
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				do()
+			}
+		}()
+	}
+	wg.Wait()
+	cancel()
+
+	res := &result{latencies: make([]time.Duration, o.requests)}
+	var next atomic.Int64
+	var mu sync.Mutex
+	deadline := time.Now().Add(o.duration)
+	began := time.Now()
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := next.Add(1) - 1
+				if i >= int64(o.requests) {
+					return
+				}
+				t0 := time.Now()
+				n, err := do()
+				res.latencies[i] = time.Since(t0)
+				atomic.AddInt64(&res.bytes, n)
+				if err != nil {
+					mu.Lock()
+					res.failed++
+					if res.firstErr == "" {
+						res.firstErr = err.Error()
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(began)
+	done := min(next.Load(), int64(o.requests))
+	res.latencies = res.latencies[:done]
+	if done == 0 {
+		return nil, errors.New("no request completed")
+	}
+	return res, nil
+}
+
+func (r *result) print(w io.Writer, o options) {
+	l := slices.Clone(r.latencies)
+	slices.Sort(l)
+	q := func(p float64) time.Duration { return l[min(len(l)-1, int(p*float64(len(l))))] }
+	fmt.Fprintf(w, "requests   %d in %.2fs with %d connections (%d mailbox(es), %d days, %s)\n", len(l), r.elapsed.Seconds(), o.concurrency, len(o.mailboxes), o.days, o.view)
+	fmt.Fprintf(w, "throughput %.0f req/s, %.1f MB/s\n", float64(len(l))/r.elapsed.Seconds(), float64(r.bytes)/r.elapsed.Seconds()/1e6)
+	fmt.Fprintf(w, "latency    p50 %v  p90 %v  p99 %v  max %v\n", q(0.50).Round(time.Microsecond), q(0.90).Round(time.Microsecond), q(0.99).Round(time.Microsecond), l[len(l)-1].Round(time.Microsecond))
+	fmt.Fprintf(w, "failed     %d", r.failed)
+	if r.firstErr != "" {
+		fmt.Fprintf(w, " (first: %s)", r.firstErr)
+	}
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,119 @@
+package ews
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/synth"
+	"github.com/calfed/calfed/orgrel"
+)
+
+type memSource struct{ data []byte }
+
+func (m memSource) String() string         { return "synthetic" }
+func (m memSource) Stamp() (string, error) { return "static", nil }
+func (m memSource) Read() ([]calendar.File, error) {
+	return []calendar.File{{Name: "synthetic.ics", Data: m.data}}, nil
+}
+
+var benchStart = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+
+// benchHandler serves n synthetic mailboxes, all sharing details with
+// partner.example, from the real directory and access policy.
+func benchHandler(b *testing.B, n int, p synth.Profile) (*Handler, []string) {
+	b.Helper()
+	p.Start = benchStart
+	var entries []calendar.Entry
+	var addrs []string
+	sharing := map[string]orgrel.Level{}
+	london, _ := time.LoadLocation("Europe/London")
+	for i := range n {
+		addr := fmt.Sprintf("user%d@example.org", i)
+		addrs = append(addrs, addr)
+		sharing[addr] = orgrel.LimitedDetails
+		entries = append(entries, calendar.Entry{
+			Mailbox: calendar.Mailbox{Address: addr, Location: london,
+				WorkingHours: &calendar.WorkingHours{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 9 * time.Hour, End: 17 * time.Hour}},
+			Source: memSource{synth.Calendar(p, uint64(i))},
+		})
+	}
+	dir, err := calendar.NewDirectory(entries, calendar.DirectoryOptions{Now: func() time.Time { return benchStart }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, failed := dir.Stats(); failed != 0 {
+		b.Fatalf("%d synthetic calendars failed", failed)
+	}
+	policy, err := orgrel.NewPolicy([]orgrel.Relationship{{Name: "P", Domains: []string{"partner.example"}, Enabled: true,
+		FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.LimitedDetails}}, sharing)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return New(Options{Directory: dir, Access: policy}), addrs
+}
+
+func benchAvailability(b *testing.B, h *Handler, body string) {
+	req := httptest.NewRequest(http.MethodPost, "/EWS/Exchange.asmx", nil)
+	req = req.WithContext(identity.NewContext(req.Context(), partner))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, withBody(req, body))
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `ResponseClass="Error"`) {
+		b.Fatalf("status %d: %.2000s", rec.Code, rec.Body.String())
+	}
+	events := strings.Count(rec.Body.String(), "<CalendarEvent>")
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sink discardWriter
+	for b.Loop() {
+		sink.header = http.Header{}
+		h.ServeHTTP(&sink, withBody(req, body))
+	}
+	b.ReportMetric(float64(events), "events/op")
+	b.ReportMetric(float64(rec.Body.Len()), "bytes/op")
+}
+
+func withBody(r *http.Request, body string) *http.Request {
+	r2 := r.Clone(r.Context())
+	r2.Body = http.NoBody
+	if body != "" {
+		r2.Body = nopCloser{strings.NewReader(body)}
+	}
+	return r2
+}
+
+type nopCloser struct{ *strings.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// Goal (a): one mailbox, seven days, DetailedMerged, under 100 µs.
+func BenchmarkAvailabilityOneMailboxWeek(b *testing.B) {
+	h, addrs := benchHandler(b, 1, synth.Profile{Days: 62, DailySeries: 3, WeeklySeries: 8, Singles: 60})
+	body := envelopeWith(`<t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext>`,
+		availability(addrs, "2026-03-23T00:00:00", "2026-03-30T00:00:00", "30", "DetailedMerged"))
+	benchAvailability(b, h, body)
+}
+
+// Goal (b): 100 mailboxes, 62 days, about 500 events each, under 20 ms.
+func BenchmarkAvailability100Mailboxes62Days(b *testing.B) {
+	h, addrs := benchHandler(b, 100, synth.Profile{Days: 62, DailySeries: 4, WeeklySeries: 15, Singles: 190})
+	body := envelopeWith(`<t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext>`,
+		availability(addrs, "2026-03-02T00:00:00", "2026-05-03T00:00:00", "30", "DetailedMerged"))
+	benchAvailability(b, h, body)
+}
+
+// discardWriter stands for the connection: it counts and drops what the
+// handler writes, so the benchmark measures the server, not a buffer.
+type discardWriter struct {
+	header http.Header
+	n      int
+}
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) WriteHeader(int)             {}
+func (d *discardWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
