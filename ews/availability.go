@@ -130,9 +130,11 @@ func (h *Handler) answer(ctx context.Context, caller identity.Caller, q *query, 
 	view := returnedView(q.view, dec.Level)
 	events, err := h.opt.Directory.Events(ctx, mb.Address, q.start, q.end)
 	if err != nil {
+		// An unavailable calendar was logged with its cause when it was
+		// loaded; repeating that on every request would bury it.
 		level := slog.LevelError
-		if errors.Is(err, calendar.ErrUnknownMailbox) {
-			level = slog.LevelWarn
+		if errors.Is(err, calendar.ErrUnavailable) {
+			level = slog.LevelDebug
 		}
 		h.log.Log(ctx, level, "free/busy generation failed", "mailbox", mb.Address, "err", err)
 		return mailboxResult{err: generationFailed(address)}

@@ -328,3 +328,31 @@ func TestRequestTimeZones(t *testing.T) {
 		}
 	}
 }
+
+func TestGetServerTimeZones(t *testing.T) {
+	h := docsFixture()
+	status, out := post(t, h, envelopeWith("", `<m:GetServerTimeZones ReturnFullTimeZoneData="true"><m:Ids><t:Id>W. Europe Standard Time</t:Id><t:Id>India Standard Time</t:Id></m:Ids></m:GetServerTimeZones>`), &partner)
+	if status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	for _, want := range []string{
+		`<t:TimeZoneDefinition Id="W. Europe Standard Time"`,
+		`<t:Period Bias="-PT1H" Name="Standard" Id="trule:Microsoft/Registry/W. Europe Standard Time/2006-Standard"/>`,
+		`<t:Period Bias="-PT2H" Name="Daylight"`,
+		`<t:TimeOffset>PT2H</t:TimeOffset><t:Month>3</t:Month><t:DayOfWeek>Sunday</t:DayOfWeek><t:Occurrence>-1</t:Occurrence>`,
+		`<t:TimeOffset>PT3H</t:TimeOffset><t:Month>10</t:Month>`,
+		`<t:Period Bias="-PT5H30M" Name="Standard"`,
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("answer lacks %s\n%s", want, out)
+		}
+	}
+	_, out = post(t, h, envelopeWith("", `<m:GetServerTimeZones ReturnFullTimeZoneData="false"/>`), &partner)
+	if n := bytes.Count(out, []byte("<t:TimeZoneDefinition ")); n < 100 || bytes.Contains(out, []byte("<t:Periods>")) {
+		t.Errorf("all zones without data: %d definitions\n%.500s", n, out)
+	}
+	_, out = post(t, h, envelopeWith("", `<m:GetServerTimeZones><m:Ids><t:Id>Mars Standard Time</t:Id></m:Ids></m:GetServerTimeZones>`), &partner)
+	if !bytes.Contains(out, []byte(`ResponseClass="Error"`)) || !bytes.Contains(out, []byte("ErrorTimeZone")) {
+		t.Errorf("unknown zone:\n%s", out)
+	}
+}

@@ -117,3 +117,26 @@ func FuzzWriterText(f *testing.F) {
 		}
 	})
 }
+
+// The byte scan follows quotes, comments and CDATA rather than counting
+// every angle bracket.
+func TestScanLimits(t *testing.T) {
+	l := Limits{MaxDepth: 3, MaxElements: 3}.withDefaults()
+	ok := []string{
+		`<a><b k="x>y" j='<c>'><c/></b></a>`,
+		`<a><!-- <b><c><d><e> --><b/></a>`,
+		`<a><![CDATA[<b><c><d><e>]]></a>`,
+		`<?xml version="1.0"?><a><?pi <b><c>?></a>`,
+	}
+	for _, doc := range ok {
+		if err := scanLimits([]byte(doc), l); err != nil {
+			t.Errorf("scanLimits(%s) = %v", doc, err)
+		}
+	}
+	if err := scanLimits([]byte(`<a><b><c><d/></c></b></a>`), l); !errors.Is(err, ErrTooDeep) {
+		t.Errorf("depth 4: %v", err)
+	}
+	if err := scanLimits([]byte(`<a><b/><c/><d/></a>`), l); !errors.Is(err, ErrTooMany) {
+		t.Errorf("4 elements: %v", err)
+	}
+}
