@@ -9,12 +9,6 @@ import (
 	"github.com/calfed/calfed/internal/synth"
 )
 
-type memSource struct{ data []byte }
-
-func (m memSource) String() string         { return "synthetic" }
-func (m memSource) Stamp() (string, error) { return "static", nil }
-func (m memSource) Read() ([]File, error)  { return []File{{Name: "synthetic.ics", Data: m.data}}, nil }
-
 var benchNow = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
 // Goal (d): 10,000 mailboxes loaded in under 1 GiB. Reports the live heap
@@ -25,7 +19,7 @@ func BenchmarkDirectory10000Mailboxes(b *testing.B) {
 		entries := make([]Entry, 10000)
 		for i := range entries {
 			entries[i] = Entry{Mailbox: Mailbox{Address: fmt.Sprintf("user%d@example.org", i), Location: london},
-				Source: memSource{synth.Calendar(p, uint64(i))}}
+				Source: StaticSource{Name: "synthetic.ics", Data: synth.Calendar(p, uint64(i))}}
 		}
 		runtime.GC()
 		var before runtime.MemStats

@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -88,19 +87,13 @@ func (s FileSource) Read() ([]File, error) {
 	return files, nil
 }
 
-// FSSource reads one file from an fs.FS, such as the embedded demo. Its
-// content never changes.
-type FSSource struct {
-	FS   fs.FS
-	Path string
+// StaticSource is a calendar held in memory, such as the rendered demo or
+// synthetic benchmark data. Its content never changes.
+type StaticSource struct {
+	Name string
+	Data []byte
 }
 
-func (s FSSource) String() string         { return s.Path }
-func (s FSSource) Stamp() (string, error) { return "static", nil }
-func (s FSSource) Read() ([]File, error) {
-	data, err := fs.ReadFile(s.FS, s.Path)
-	if err != nil {
-		return nil, err
-	}
-	return []File{{Name: s.Path, Data: data}}, nil
-}
+func (s StaticSource) String() string         { return s.Name }
+func (s StaticSource) Stamp() (string, error) { return "static", nil }
+func (s StaticSource) Read() ([]File, error)  { return []File{{Name: s.Name, Data: s.Data}}, nil }

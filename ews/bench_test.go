@@ -40,7 +40,7 @@ func benchHandler(b *testing.B, n int, p synth.Profile) (*Handler, []string) {
 		entries = append(entries, calendar.Entry{
 			Mailbox: calendar.Mailbox{Address: addr, Location: london,
 				WorkingHours: &calendar.WorkingHours{Days: []time.Weekday{1, 2, 3, 4, 5}, Start: 9 * time.Hour, End: 17 * time.Hour}},
-			Source: memSource{synth.Calendar(p, uint64(i))},
+			Source: calendar.StaticSource{Name: "synthetic.ics", Data: synth.Calendar(p, uint64(i))},
 		})
 	}
 	dir, err := calendar.NewDirectory(entries, calendar.DirectoryOptions{Now: func() time.Time { return benchStart }})

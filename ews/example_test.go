@@ -17,7 +17,7 @@ func Example() {
 	ics := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:20260323T090000Z\r\nDTEND:20260323T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 	dir, _ := calendar.NewDirectory([]calendar.Entry{{
 		Mailbox: calendar.Mailbox{Address: "alice@contoso.example"},
-		Source:  staticSource(ics),
+		Source:  calendar.StaticSource{Name: "alice.ics", Data: []byte(ics)},
 	}}, calendar.DirectoryOptions{})
 	policy, _ := orgrel.NewPolicy([]orgrel.Relationship{{Name: "Partner", Domains: []string{"partner.example"},
 		Enabled: true, FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly}}, nil)
@@ -45,12 +45,4 @@ func between(s, open, close string) string {
 	i := strings.Index(s, open)
 	i += strings.IndexByte(s[i:], '>') + 1
 	return s[i : i+strings.Index(s[i:], close)]
-}
-
-type staticSource string
-
-func (s staticSource) String() string         { return "example" }
-func (s staticSource) Stamp() (string, error) { return "static", nil }
-func (s staticSource) Read() ([]calendar.File, error) {
-	return []calendar.File{{Name: "example.ics", Data: []byte(s)}}, nil
 }

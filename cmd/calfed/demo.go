@@ -68,7 +68,7 @@ func demoConfig(week string) (*Config, *demoInfo, error) {
 		}
 		rendered[m.Calendar] = out
 	}
-	cfg.source = func(p string) calendar.Source { return staticSource{name: "demo/" + p, data: rendered[p]} }
+	cfg.source = func(p string) calendar.Source { return calendar.StaticSource{Name: "demo/" + p, Data: rendered[p]} }
 	return cfg, &demoInfo{secret: secret, week: monday, cfg: cfg}, nil
 }
 
@@ -106,18 +106,6 @@ func renderDemoCalendar(name string, monday time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("embedded demo %s: %w", name, err)
 	}
 	return b.Bytes(), nil
-}
-
-// staticSource is a calendar held in memory.
-type staticSource struct {
-	name string
-	data []byte
-}
-
-func (s staticSource) String() string         { return s.name }
-func (s staticSource) Stamp() (string, error) { return "static", nil }
-func (s staticSource) Read() ([]calendar.File, error) {
-	return []calendar.File{{Name: s.name, Data: s.data}}, nil
 }
 
 func (d *demoInfo) printWelcome(w io.Writer, base string) {
