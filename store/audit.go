@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Audit returns the entries at or after since, oldest first, at most limit
+// (0: no limit).
+func (d *DB) Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error) {
+	query := `SELECT id, at, actor, action, object, before, after FROM audit WHERE at >= ? ORDER BY id`
+	args := []any{ts(since)}
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := d.db.QueryContext(ctx, d.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at string
+		var before, after sql.NullString
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Object, &before, &after); err != nil {
+			return nil, err
+		}
+		if e.At, err = parseTS(at); err != nil {
+			return nil, err
+		}
+		if before.Valid {
+			e.Before = []byte(before.String)
+		}
+		if after.Valid {
+			e.After = []byte(after.String)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,12 @@
+// Package store keeps calfed's federation objects — organisation
+// relationships, mailbox sharing choices, service accounts — and the audit
+// log of every change to them, in SQLite (the embedded default, a file in
+// the data directory) or PostgreSQL (for several instances sharing one
+// database).
+//
+// Every change runs in one transaction that also appends its audit entry
+// and advances a change counter; running servers watch the counter (and,
+// on PostgreSQL, LISTEN for a notification) and reload. Updates carry the
+// version they were read at, so two administrators cannot overwrite each
+// other's changes unknowingly.
+package store

@@ -1,0 +1,121 @@
+package store
+
+// Schema migrations, in order; a database records how many it has applied.
+// Never edit a released migration: append a new one.
+
+var sqliteDialect = dialect{
+	name: "sqlite",
+	migrations: []string{`
+CREATE TABLE relationships (
+	key TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	enabled INTEGER NOT NULL,
+	free_busy_access_enabled INTEGER NOT NULL,
+	free_busy_access_level TEXT NOT NULL,
+	free_busy_access_scope TEXT NOT NULL,
+	target_application_uri TEXT NOT NULL,
+	target_autodiscover_epr TEXT NOT NULL,
+	target_sharing_epr TEXT NOT NULL,
+	organization_contact TEXT NOT NULL,
+	onboarding TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	created TEXT NOT NULL,
+	updated TEXT NOT NULL
+);
+CREATE TABLE relationship_domains (
+	domain TEXT PRIMARY KEY,
+	relationship TEXT NOT NULL REFERENCES relationships(key) ON DELETE CASCADE
+);
+CREATE TABLE mailbox_sharing (
+	address TEXT PRIMARY KEY,
+	level TEXT NOT NULL,
+	changed_by TEXT NOT NULL,
+	changed_at TEXT NOT NULL,
+	version INTEGER NOT NULL
+);
+CREATE TABLE service_accounts (
+	key TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	relationship TEXT NOT NULL REFERENCES relationships(key),
+	secret_hash TEXT NOT NULL,
+	created TEXT NOT NULL,
+	rotated TEXT,
+	revoked TEXT,
+	version INTEGER NOT NULL
+);
+CREATE TABLE audit (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	at TEXT NOT NULL,
+	actor TEXT NOT NULL,
+	action TEXT NOT NULL,
+	object TEXT NOT NULL,
+	before TEXT,
+	after TEXT
+);
+CREATE INDEX audit_at ON audit(at);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE changes (counter INTEGER NOT NULL);
+INSERT INTO changes (counter) VALUES (0);
+`},
+}
+
+var postgresDialect = dialect{
+	name:   "postgres",
+	rebind: true,
+	notify: `NOTIFY calfed_changes`,
+	migrations: []string{`
+CREATE TABLE relationships (
+	key TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	enabled BOOLEAN NOT NULL,
+	free_busy_access_enabled BOOLEAN NOT NULL,
+	free_busy_access_level TEXT NOT NULL,
+	free_busy_access_scope TEXT NOT NULL,
+	target_application_uri TEXT NOT NULL,
+	target_autodiscover_epr TEXT NOT NULL,
+	target_sharing_epr TEXT NOT NULL,
+	organization_contact TEXT NOT NULL,
+	onboarding TEXT NOT NULL,
+	version BIGINT NOT NULL,
+	created TEXT NOT NULL,
+	updated TEXT NOT NULL
+);
+CREATE TABLE relationship_domains (
+	domain TEXT PRIMARY KEY,
+	relationship TEXT NOT NULL REFERENCES relationships(key) ON DELETE CASCADE
+);
+CREATE TABLE mailbox_sharing (
+	address TEXT PRIMARY KEY,
+	level TEXT NOT NULL,
+	changed_by TEXT NOT NULL,
+	changed_at TEXT NOT NULL,
+	version BIGINT NOT NULL
+);
+CREATE TABLE service_accounts (
+	key TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	relationship TEXT NOT NULL REFERENCES relationships(key),
+	secret_hash TEXT NOT NULL,
+	created TEXT NOT NULL,
+	rotated TEXT,
+	revoked TEXT,
+	version BIGINT NOT NULL
+);
+CREATE TABLE audit (
+	id BIGSERIAL PRIMARY KEY,
+	at TEXT NOT NULL,
+	actor TEXT NOT NULL,
+	action TEXT NOT NULL,
+	object TEXT NOT NULL,
+	before TEXT,
+	after TEXT
+);
+CREATE INDEX audit_at ON audit(at);
+CREATE FUNCTION calfed_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION calfed_audit_append_only();
+CREATE TABLE changes (counter BIGINT NOT NULL);
+INSERT INTO changes (counter) VALUES (0);
+`},
+}

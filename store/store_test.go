@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/orgrel"
+)
+
+// postgresEnv names an administrative connection string; each test gets a
+// database of its own under it. ./test.sh starts a server and sets it.
+const postgresEnv = "CALFED_TEST_POSTGRES"
+
+type backend struct {
+	name string
+	cfg  Config
+}
+
+// backends returns a fresh SQLite file and a fresh PostgreSQL database.
+// A missing PostgreSQL is a failure, not a skip.
+func backends(t *testing.T) []backend {
+	t.Helper()
+	bs := []backend{{"sqlite", Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db"), PollInterval: 20 * time.Millisecond}}}
+	admin := os.Getenv(postgresEnv)
+	if admin == "" {
+		t.Fatalf("%s is not set: run ./test.sh, which starts PostgreSQL, or point it at a server where the user may create databases", postgresEnv)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "calfed_test_" + hex.EncodeToString(b)
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("creating test database: %v", err)
+	}
+	t.Cleanup(func() {
+		db.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+		db.Close()
+	})
+	bs = append(bs, backend{"postgres", Config{Driver: "postgres", DSN: withDatabase(t, admin, name), PollInterval: 20 * time.Millisecond}})
+	return bs
+}
+
+func withDatabase(t *testing.T, dsn, db string) string {
+	i := strings.LastIndex(dsn, "/")
+	q := ""
+	if j := strings.IndexByte(dsn[i:], '?'); j >= 0 {
+		q = dsn[i+j:]
+	}
+	if i < 0 || !strings.Contains(dsn, "://") {
+		t.Fatalf("%s must be a postgres:// URL", postgresEnv)
+	}
+	return dsn[:i+1] + db + q
+}
+
+func open(t *testing.T, b backend) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), b.cfg)
+	if err != nil {
+		t.Fatalf("%s: Open: %v", b.name, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func each(t *testing.T, f func(t *testing.T, b backend, d *DB)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { f(t, b, open(t, b)) })
+	}
+}
+
+func partner() Relationship {
+	return Relationship{Name: "Partner", DomainNames: []string{"Partner.Example", "mail.partner.example."}, Enabled: true,
+		FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly,
+		Onboarding: Onboarding{PartnerOrganization: "Partner NHS Trust", PartnerCode: "RX1", AgreementReference: "DSA-2026-017"}}
+}
+
+func TestRelationships(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		r, err := d.CreateRelationship(ctx, "alice", partner())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Version != 1 || strings.Join(r.DomainNames, ",") != "mail.partner.example,partner.example" || r.Onboarding.PartnerCode != "RX1" {
+			t.Fatalf("created %+v", r)
+		}
+		if _, err := d.CreateRelationship(ctx, "alice", Relationship{Name: "PARTNER", DomainNames: []string{"x.example"}}); !errors.Is(err, ErrExists) {
+			t.Errorf("duplicate name: %v", err)
+		}
+		if _, err := d.CreateRelationship(ctx, "alice", Relationship{Name: "Other", DomainNames: []string{"PARTNER.example"}}); !errors.Is(err, ErrDomainTaken) {
+			t.Errorf("taken domain: %v", err)
+		}
+		for _, bad := range []Relationship{{Name: "", DomainNames: []string{"a.example"}}, {Name: "x"}, {Name: "x", DomainNames: []string{"not a domain"}}, {Name: "x", DomainNames: []string{"localhost"}}} {
+			if _, err := d.CreateRelationship(ctx, "alice", bad); !errors.Is(err, ErrInvalid) {
+				t.Errorf("CreateRelationship(%+v) = %v, want ErrInvalid", bad, err)
+			}
+		}
+		if _, err := d.CreateRelationship(ctx, "", Relationship{Name: "y", DomainNames: []string{"y.example"}}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("no actor: %v", err)
+		}
+
+		// Two administrators edit the same version: one wins, one conflicts.
+		a, c := r, r
+		a.FreeBusyAccessLevel = orgrel.LimitedDetails
+		c.Enabled = false
+		if _, err := d.UpdateRelationship(ctx, "alice", "orgrel.set", a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.UpdateRelationship(ctx, "bob", "orgrel.disable", c); !errors.Is(err, ErrConflict) {
+			t.Fatalf("stale update: %v", err)
+		}
+		got, _ := d.Relationship(ctx, "partner")
+		if got.Version != 2 || got.FreeBusyAccessLevel != orgrel.LimitedDetails || !got.Enabled {
+			t.Fatalf("after update: %+v", got)
+		}
+		if _, err := d.CreateAccount(ctx, "alice", "svc-partner", "Partner", "$hash"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.DeleteRelationship(ctx, "alice", "partner", 1); !errors.Is(err, ErrConflict) {
+			t.Errorf("stale delete: %v", err)
+		}
+		if err := d.DeleteRelationship(ctx, "alice", "partner", 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Account(ctx, "svc-partner"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("account outlived its relationship: %v", err)
+		}
+		// Its domains are free again.
+		if _, err := d.CreateRelationship(ctx, "alice", Relationship{Name: "Other", DomainNames: []string{"partner.example"}}); err != nil {
+			t.Errorf("reusing a removed relationship's domain: %v", err)
+		}
+	})
+}
+
+func TestConcurrentUpdatesOneWins(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		r, err := d.CreateRelationship(ctx, "setup", partner())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				u := r
+				u.OrganizationContact = fmt.Sprintf("admin%d@contoso.example", i)
+				_, errs[i] = d.UpdateRelationship(ctx, fmt.Sprintf("admin%d", i), "orgrel.set", u)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, ErrConflict):
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d updates of version 1 succeeded, want exactly 1", ok)
+		}
+	})
+}
+
+func TestSharingAccountsAndSnapshot(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		if _, err := d.CreateRelationship(ctx, "admin", partner()); err != nil {
+			t.Fatal(err)
+		}
+		m, err := d.SetSharing(ctx, "alice@contoso.example", "Alice@Contoso.example", orgrel.LimitedDetails, 0)
+		if err != nil || m.Version != 1 || m.Address != "alice@contoso.example" {
+			t.Fatalf("SetSharing: %+v, %v", m, err)
+		}
+		if _, err := d.SetSharing(ctx, "helpdesk", "alice@contoso.example", orgrel.None, 0); !errors.Is(err, ErrConflict) {
+			t.Errorf("stale sharing change: %v", err)
+		}
+		if m, err = d.SetSharing(ctx, "helpdesk", "alice@contoso.example", orgrel.None, 1); err != nil || m.ChangedBy != "helpdesk" {
+			t.Fatalf("SetSharing: %+v, %v", m, err)
+		}
+		a, err := d.CreateAccount(ctx, "admin", "svc-partner", "partner", "$argon2id$old")
+		if err != nil || a.Relationship != "Partner" {
+			t.Fatalf("CreateAccount: %+v, %v", a, err)
+		}
+		if _, err := d.CreateAccount(ctx, "admin", "svc-x", "nobody", "h"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("account for a missing relationship: %v", err)
+		}
+		if a, err = d.RotateAccount(ctx, "admin", "svc-partner", "$argon2id$new", 1); err != nil || a.SecretHash != "$argon2id$new" || a.Rotated == nil {
+			t.Fatalf("rotate: %+v, %v", a, err)
+		}
+		if _, err := d.RevokeAccount(ctx, "admin", "svc-partner", 1); !errors.Is(err, ErrConflict) {
+			t.Errorf("stale revoke: %v", err)
+		}
+		if a, err = d.RevokeAccount(ctx, "admin", "svc-partner", 2); err != nil || a.Revoked == nil {
+			t.Fatalf("revoke: %+v, %v", a, err)
+		}
+		if _, err := d.RotateAccount(ctx, "admin", "svc-partner", "h", 3); !errors.Is(err, ErrInvalid) {
+			t.Errorf("rotating a revoked account: %v", err)
+		}
+		s, err := d.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Relationships) != 1 || len(s.Sharing) != 1 || len(s.Accounts) != 1 || s.Counter != 6 {
+			t.Fatalf("snapshot %+v", s)
+		}
+		p, err := s.Policy(map[string]orgrel.Level{"bob@contoso.example": orgrel.LimitedDetails, "alice@contoso.example": orgrel.LimitedDetails})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Sharing("alice@contoso.example") != orgrel.None || p.Sharing("bob@contoso.example") != orgrel.LimitedDetails {
+			t.Errorf("recorded choices must win over defaults")
+		}
+		accts, err := s.ServiceAccounts(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := accts.Authenticate(ctx, "svc-partner", "x"); !errors.Is(err, orgrel.ErrBadCredentials) {
+			t.Errorf("revoked account authenticates: %v", err)
+		}
+	})
+}
+
+func TestAuditRecordsEveryChangeAndIsAppendOnly(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		start := time.Now().Add(-time.Second)
+		r, _ := d.CreateRelationship(ctx, "alice", partner())
+		r.Enabled = false
+		d.UpdateRelationship(ctx, "bob", "orgrel.disable", r)
+		d.CreateRelationship(ctx, "carol", Relationship{Name: "Bad", DomainNames: []string{"partner.example"}}) // refused: no entry
+		entries, err := d.Audit(ctx, start, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 2 {
+			t.Fatalf("%d audit entries, want 2: %+v", len(entries), entries)
+		}
+		e := entries[1]
+		if e.Actor != "bob" || e.Action != "orgrel.disable" || e.Object != "orgrel/Partner" {
+			t.Errorf("entry %+v", e)
+		}
+		var before, after Relationship
+		if json.Unmarshal(e.Before, &before) != nil || json.Unmarshal(e.After, &after) != nil || !before.Enabled || after.Enabled {
+			t.Errorf("before/after not recorded: %s / %s", e.Before, e.After)
+		}
+		if entries[0].Before != nil {
+			t.Errorf("creation has a before: %s", entries[0].Before)
+		}
+		if later, _ := d.Audit(ctx, time.Now().Add(time.Hour), 0); len(later) != 0 {
+			t.Errorf("since filter: %d entries", len(later))
+		}
+		for _, q := range []string{`UPDATE audit SET actor = 'mallory'`, `DELETE FROM audit`} {
+			if _, err := d.db.ExecContext(ctx, q); err == nil {
+				t.Errorf("%q succeeded on the audit log", q)
+			}
+		}
+	})
+}
+
+func TestSchemaVersions(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		d.CreateRelationship(ctx, "alice", partner())
+		d.Close()
+		again := open(t, b) // reopening migrates nothing and keeps the data
+		if rs, err := again.Relationships(ctx); err != nil || len(rs) != 1 {
+			t.Fatalf("after reopening: %v, %v", rs, err)
+		}
+		if _, err := again.db.ExecContext(ctx, `UPDATE schema_version SET version = 99`); err != nil {
+			t.Fatal(err)
+		}
+		again.Close()
+		if _, err := Open(ctx, b.cfg); !errors.Is(err, ErrSchemaTooNew) {
+			t.Errorf("newer schema: %v", err)
+		}
+	})
+}
+
+// A change made through one handle reaches another handle's watcher.
+func TestWatchSeesOtherWriters(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		other := open(t, b)
+		ch := d.Watch(ctx)
+		if _, err := other.CreateRelationship(ctx, "alice", partner()); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no notification within 10s")
+		}
+	})
+}

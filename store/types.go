@@ -1,0 +1,94 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/calfed/calfed/orgrel"
+)
+
+// Errors; match with errors.Is.
+var (
+	ErrNotFound      = errors.New("store: not found")
+	ErrExists        = errors.New("store: already exists")
+	ErrConflict      = errors.New("store: changed by someone else since it was read")
+	ErrDomainTaken   = errors.New("store: domain belongs to another relationship")
+	ErrSchemaTooNew  = errors.New("store: database schema is newer than this calfed")
+	ErrInvalid       = errors.New("store: invalid value")
+	ErrInUse         = errors.New("store: still referenced")
+)
+
+// Relationship is an organisation relationship, as New-OrganizationRelationship
+// describes one, with the onboarding record kept beside it. NOTES §5.
+type Relationship struct {
+	Name                  string       `json:"name" yaml:"name"`
+	DomainNames           []string     `json:"domain_names" yaml:"domain_names"`
+	Enabled               bool         `json:"enabled" yaml:"enabled"`
+	FreeBusyAccessEnabled bool         `json:"free_busy_access_enabled" yaml:"free_busy_access_enabled"`
+	FreeBusyAccessLevel   orgrel.Level `json:"free_busy_access_level" yaml:"free_busy_access_level"`
+	FreeBusyAccessScope   string       `json:"free_busy_access_scope,omitempty" yaml:"free_busy_access_scope,omitempty"`
+	TargetApplicationURI  string       `json:"target_application_uri,omitempty" yaml:"target_application_uri,omitempty"`
+	TargetAutodiscoverEPR string       `json:"target_autodiscover_epr,omitempty" yaml:"target_autodiscover_epr,omitempty"`
+	TargetSharingEPR      string       `json:"target_sharing_epr,omitempty" yaml:"target_sharing_epr,omitempty"`
+	OrganizationContact   string       `json:"organization_contact,omitempty" yaml:"organization_contact,omitempty"`
+	Onboarding            Onboarding   `json:"onboarding" yaml:"onboarding"`
+
+	Version int64     `json:"version" yaml:"-"`
+	Created time.Time `json:"created" yaml:"-"`
+	Updated time.Time `json:"updated" yaml:"-"`
+}
+
+// Onboarding is what a health-service platform records about a partner.
+type Onboarding struct {
+	PartnerOrganization string     `json:"partner_organization,omitempty" yaml:"partner_organization,omitempty"`
+	PartnerCode         string     `json:"partner_code,omitempty" yaml:"partner_code,omitempty"` // e.g. an ODS code
+	AgreementReference  string     `json:"agreement_reference,omitempty" yaml:"agreement_reference,omitempty"`
+	AuthorisedSignatory string     `json:"authorised_signatory,omitempty" yaml:"authorised_signatory,omitempty"`
+	ContactPoint        string     `json:"contact_point,omitempty" yaml:"contact_point,omitempty"` // single point of contact
+	Approved            *time.Time `json:"approved,omitempty" yaml:"approved,omitempty"`
+	Notes               string     `json:"notes,omitempty" yaml:"notes,omitempty"`
+}
+
+// MailboxSharing is a user's choice of what partners may see of their
+// calendar: LimitedDetails to opt in to subject and location, None to opt
+// out entirely.
+type MailboxSharing struct {
+	Address   string       `json:"address"`
+	Level     orgrel.Level `json:"level"`
+	ChangedBy string       `json:"changed_by"`
+	ChangedAt time.Time    `json:"changed_at"`
+	Version   int64        `json:"version"`
+}
+
+// ServiceAccount is a partner's cross-forest credential. The secret is
+// kept only as its hash.
+type ServiceAccount struct {
+	Name         string     `json:"name"`
+	Relationship string     `json:"relationship"`
+	SecretHash   string     `json:"-"`
+	Created      time.Time  `json:"created"`
+	Rotated      *time.Time `json:"rotated,omitempty"`
+	Revoked      *time.Time `json:"revoked,omitempty"`
+	Version      int64      `json:"version"`
+}
+
+// AuditEntry records one change: who, when, what, before and after.
+type AuditEntry struct {
+	ID     int64           `json:"id"`
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"` // e.g. orgrel.new, mailbox.share, account.revoke
+	Object string          `json:"object"` // e.g. orgrel/Partner
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// Snapshot is everything a server needs to decide access, read at one
+// change counter value.
+type Snapshot struct {
+	Counter       int64
+	Relationships []Relationship
+	Sharing       []MailboxSharing
+	Accounts      []ServiceAccount
+}
