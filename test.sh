@@ -2,8 +2,9 @@
 # The whole test suite, on a fresh Debian machine with Go and Node:
 # installs the real EWS clients the interop suite drives when they are
 # missing (Debian's python3-exchangelib, ews-javascript-api from npm), then
-# runs vet, the unit, golden and fuzz-seed tests, the interop suite, and
-# every benchmark once so none rots.
+# starts PostgreSQL on loopback for the store's tests, then runs vet, the
+# unit, golden and fuzz-seed tests, the interop suite, and every benchmark
+# once so none rots.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,6 +18,28 @@ fi
 if [ ! -d interop/js/node_modules/ews-javascript-api ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   echo "installing ews-javascript-api (npm)" >&2
   (cd interop/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# A PostgreSQL server on loopback for the store's tests (Debian's package;
+# the default cluster, started if it is down, with a test role).
+if [ -z "${CALFED_TEST_POSTGRES:-}" ]; then
+  if ! command -v pg_lsclusters >/dev/null 2>&1; then
+    echo "installing postgresql (Debian)" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  if [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+    as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -n | tail -1)" main >/dev/null
+  fi
+  read -r pgver pgcluster pgport pgstatus _ < <(pg_lsclusters -h | head -1)
+  if [ "$pgstatus" != online ]; then
+    as_root pg_ctlcluster "$pgver" "$pgcluster" start
+  fi
+  as_root runuser -u postgres -- psql -p "$pgport" -qc "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'calfed_test') THEN
+      CREATE ROLE calfed_test LOGIN SUPERUSER PASSWORD 'calfed_test';
+    END IF; END \$\$;" >/dev/null
+  export CALFED_TEST_POSTGRES="postgres://calfed_test:calfed_test@127.0.0.1:$pgport/postgres?sslmode=disable"
 fi
 
 go vet ./...
