@@ -36,8 +36,8 @@ func (d *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 // Watch sends on the returned channel after every committed change, from
-// any process using the same database, until ctx ends. Notifications
-// coalesce: one send may stand for several changes.
+// any process using the same database, and closes it when ctx ends.
+// Notifications coalesce: one send may stand for several changes.
 func (d *DB) Watch(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	signal := func() {
@@ -55,6 +55,7 @@ func (d *DB) Watch(ctx context.Context) <-chan struct{} {
 		go d.listen(ctx, poke)
 	}
 	go func() {
+		defer close(ch)
 		t := time.NewTicker(d.cfg.PollInterval)
 		defer t.Stop()
 		for {

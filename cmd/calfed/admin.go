@@ -35,8 +35,8 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%s: invalid configuration:\n%s\n", *path, indent(err.Error()))
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes, %d relationships, %d service accounts)\n",
-		*path, len(cfg.Mailboxes), len(cfg.Relationships), len(cfg.ServiceAccounts))
+	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes; store: %s %s)\n",
+		*path, len(cfg.Mailboxes), cfg.storeConfig().Driver, storeWhere(cfg))
 	return exitOK
 }
 

@@ -11,9 +11,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/internal/wintz"
 	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
 )
 
 // Config is calfed's server configuration file (YAML). Every field is
@@ -43,10 +45,22 @@ type Config struct {
 	} `yaml:"calendars"`
 	// Mailboxes is the directory. Required.
 	Mailboxes []MailboxConfig `yaml:"mailboxes"`
-	// Relationships are the partner organisations (NOTES §5).
-	Relationships []RelationshipConfig `yaml:"relationships"`
-	// ServiceAccounts are the partners' cross-forest credentials.
-	ServiceAccounts []ServiceAccountConfig `yaml:"service_accounts"`
+	// DataDir holds the SQLite store and other state. Default: "data"
+	// beside the configuration file.
+	DataDir string `yaml:"data_dir"`
+	// Store is where federation objects live (relationships, sharing
+	// choices, service accounts, the audit log); they are changed with the
+	// calfed orgrel/mailbox/account commands, never in this file.
+	Store struct {
+		Driver       string   `yaml:"driver"`        // sqlite (default) or postgres
+		DSN          string   `yaml:"dsn"`           // sqlite: file (default <data_dir>/calfed.db); postgres: connection URL, required
+		PollInterval Duration `yaml:"poll_interval"` // how often changes are looked for; default 250ms
+	} `yaml:"store"`
+	// Admin is the admin API's own listener, never the public one.
+	Admin struct {
+		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
+		TokenFile string `yaml:"token_file"` // file holding the bearer token; without it the admin API is off
+	} `yaml:"admin"`
 
 	dir    string                       // directory of the config file; relative paths start here
 	source func(string) calendar.Source // when set, resolves calendar paths (the embedded demo)
@@ -66,23 +80,6 @@ type MailboxConfig struct {
 		Start string   `yaml:"start"` // HH:MM in the mailbox zone; required
 		End   string   `yaml:"end"`   // HH:MM; required, after start
 	} `yaml:"working_hours"`
-}
-
-// RelationshipConfig mirrors New-OrganizationRelationship.
-type RelationshipConfig struct {
-	Name                  string   `yaml:"name"`
-	DomainNames           []string `yaml:"domain_names"`
-	Enabled               *bool    `yaml:"enabled"`                  // default true
-	FreeBusyAccessEnabled bool     `yaml:"free_busy_access_enabled"` // default false, as Exchange
-	FreeBusyAccessLevel   string   `yaml:"free_busy_access_level"`   // default AvailabilityOnly when enabled
-	FreeBusyAccessScope   string   `yaml:"free_busy_access_scope"`   // a mailbox group; default all
-}
-
-// ServiceAccountConfig is a partner's service account.
-type ServiceAccountConfig struct {
-	Name         string `yaml:"name"`
-	Relationship string `yaml:"relationship"`
-	SecretHash   string `yaml:"secret_hash"` // from `calfed account hash`
 }
 
 // Duration is a time.Duration written as "2s", "744h".
@@ -131,9 +128,8 @@ func parseConfig(data []byte) (*Config, error) {
 
 // built is the configuration turned into the objects the server runs on.
 type built struct {
-	entries  []calendar.Entry
-	policy   *orgrel.Policy
-	accounts *orgrel.Accounts
+	entries []calendar.Entry
+	sharing map[string]orgrel.Level // mailboxes' configured external sharing
 }
 
 // Build validates the whole configuration and returns every problem found,
@@ -144,8 +140,7 @@ func (c *Config) Build() (*built, error) {
 	if len(c.Mailboxes) == 0 {
 		bad("mailboxes: at least one mailbox is required")
 	}
-	b := &built{}
-	sharing := map[string]orgrel.Level{}
+	b := &built{sharing: map[string]orgrel.Level{}}
 	seen := map[string]int{}
 	for i, m := range c.Mailboxes {
 		where := fmt.Sprintf("mailboxes[%d]", i)
@@ -177,7 +172,7 @@ func (c *Config) Build() (*built, error) {
 			if err != nil {
 				bad("%s.external_sharing: %v", where, err)
 			}
-			sharing[addr] = l
+			b.sharing[addr] = l
 		}
 		if m.WorkingHours != nil {
 			wh, err := parseWorkingHours(m.WorkingHours.Days, m.WorkingHours.Start, m.WorkingHours.End)
@@ -204,47 +199,18 @@ func (c *Config) Build() (*built, error) {
 		}
 		b.entries = append(b.entries, calendar.Entry{Mailbox: mb, Source: src})
 	}
-	var rels []orgrel.Relationship
-	for i, r := range c.Relationships {
-		where := fmt.Sprintf("relationships[%d] (%s)", i, r.Name)
-		rel := orgrel.Relationship{Name: r.Name, Domains: r.DomainNames, Enabled: r.Enabled == nil || *r.Enabled,
-			FreeBusyAccessEnabled: r.FreeBusyAccessEnabled, FreeBusyAccessScope: r.FreeBusyAccessScope}
-		rel.FreeBusyAccessLevel = orgrel.AvailabilityOnly
-		if r.FreeBusyAccessLevel != "" {
-			l, err := orgrel.ParseLevel(r.FreeBusyAccessLevel)
-			if err != nil {
-				bad("%s.free_busy_access_level: %v", where, err)
-			}
-			rel.FreeBusyAccessLevel = l
+	switch c.Store.Driver {
+	case "", "sqlite":
+	case "postgres":
+		if c.Store.DSN == "" {
+			bad("store.dsn: required for the postgres driver (postgres://user:password@host/db)")
 		}
-		if r.FreeBusyAccessScope != "" && !groupExists(c.Mailboxes, r.FreeBusyAccessScope) {
-			bad("%s.free_busy_access_scope: no mailbox is in group %q", where, r.FreeBusyAccessScope)
-		}
-		rels = append(rels, rel)
+	default:
+		bad("store.driver: %q (want sqlite or postgres)", c.Store.Driver)
 	}
-	policy, err := orgrel.NewPolicy(rels, sharing)
-	if err != nil {
-		bad("relationships: %v", err)
-	} else {
-		b.policy = policy
-		var accts []orgrel.ServiceAccount
-		ok := true
-		for i, a := range c.ServiceAccounts {
-			where := fmt.Sprintf("service_accounts[%d] (%s)", i, a.Name)
-			if _, found := policy.RelationshipByName(a.Relationship); !found {
-				bad("%s.relationship: no relationship is named %q", where, a.Relationship)
-				ok = false
-			}
-			if err := orgrel.ValidateHash(a.SecretHash); err != nil {
-				bad("%s.secret_hash: %v (make one with `calfed account hash`)", where, err)
-				ok = false
-			}
-			accts = append(accts, orgrel.ServiceAccount{Name: a.Name, Relationship: a.Relationship, SecretHash: a.SecretHash})
-		}
-		if ok {
-			if b.accounts, err = orgrel.NewAccounts(accts, policy, nil); err != nil {
-				bad("service_accounts: %v", err)
-			}
+	if c.Admin.TokenFile != "" {
+		if _, err := readToken(c.path(c.Admin.TokenFile)); err != nil {
+			bad("admin.token_file: %v", err)
 		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
@@ -256,15 +222,66 @@ func (c *Config) Build() (*built, error) {
 	return b, nil
 }
 
-func groupExists(mbs []MailboxConfig, group string) bool {
-	for _, m := range mbs {
-		for _, g := range m.Groups {
-			if g == group {
-				return true
+// path resolves p against the configuration file's directory.
+func (c *Config) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// storeConfig says where the store is.
+func (c *Config) storeConfig() store.Config {
+	sc := store.Config{Driver: c.Store.Driver, DSN: c.Store.DSN, PollInterval: time.Duration(c.Store.PollInterval)}
+	if sc.Driver == "" {
+		sc.Driver = "sqlite"
+	}
+	if sc.Driver == "sqlite" {
+		if sc.DSN == "" {
+			dir := c.DataDir
+			if dir == "" {
+				dir = "data"
 			}
+			sc.DSN = filepath.Join(c.path(dir), "calfed.db")
+		} else {
+			sc.DSN = c.path(sc.DSN)
 		}
 	}
-	return false
+	return sc
+}
+
+// readToken reads a bearer token file: one line, at least 32 characters,
+// not readable by others.
+func readToken(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(data))
+	if len(tok) < 32 || strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("%s must hold one token of at least 32 characters", path)
+	}
+	return tok, nil
+}
+
+// mailboxes describes the directory to the admin service.
+func (b *built) mailboxes() []admin.Mailbox {
+	out := make([]admin.Mailbox, len(b.entries))
+	for i, e := range b.entries {
+		l, ok := b.sharing[e.Mailbox.Address]
+		if !ok {
+			l = orgrel.AvailabilityOnly
+		}
+		out[i] = admin.Mailbox{Address: e.Mailbox.Address, Groups: e.Mailbox.Groups, DefaultSharing: l}
+	}
+	return out
 }
 
 func parseWorkingHours(days []string, start, end string) (*calendar.WorkingHours, error) {

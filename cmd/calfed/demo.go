@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -13,21 +14,37 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
 )
 
-//go:embed demo/calfed.yaml demo/calendars/*.ics
+//go:embed demo/calfed.yaml demo/orgrels.yaml demo/calendars/*.ics
 var demoFS embed.FS
 
 // demoSecretEnv sets the demo service accounts' secret; without it a
 // random one is made at each start and printed.
 const demoSecretEnv = "CALFED_DEMO_SECRET"
 
+// demoAdminTokenEnv sets the demo admin API's token; without it a random
+// one is made and printed.
+const demoAdminTokenEnv = "CALFED_DEMO_ADMIN_TOKEN"
+
 type demoInfo struct {
-	secret string
-	week   time.Time
-	cfg    *Config
+	secret     string
+	adminToken string
+	week       time.Time
+	cfg        *Config
+	dataDir    string // a fresh store for every run, removed at exit
+	orgrels    admin.File
+}
+
+// demoAccounts are the partners' service accounts; both get the demo
+// secret.
+var demoAccounts = []struct{ name, relationship string }{
+	{"svc-partner", "Partner"},
+	{"svc-trust", "Trust"},
 }
 
 // demoConfig builds the embedded demo: its calendars are templates laid out
@@ -45,21 +62,24 @@ func demoConfig(week string) (*Config, *demoInfo, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded demo: %w", err)
 	}
-	secret := os.Getenv(demoSecretEnv)
-	if secret == "" {
-		b := make([]byte, 18)
-		if _, err := rand.Read(b); err != nil {
-			return nil, nil, err
-		}
-		secret = base64.RawURLEncoding.EncodeToString(b)
+	info := &demoInfo{week: monday, cfg: cfg}
+	if info.secret, err = envOrRandom(demoSecretEnv, 18); err != nil {
+		return nil, nil, err
 	}
-	hash, err := orgrel.HashSecret(secret)
+	if info.adminToken, err = envOrRandom(demoAdminTokenEnv, 32); err != nil {
+		return nil, nil, err
+	}
+	orgrels, err := demoFS.ReadFile("demo/orgrels.yaml")
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range cfg.ServiceAccounts {
-		cfg.ServiceAccounts[i].SecretHash = hash
+	if info.orgrels, err = admin.ParseFile(orgrels); err != nil {
+		return nil, nil, fmt.Errorf("embedded demo orgrels.yaml: %w", err)
 	}
+	if info.dataDir, err = os.MkdirTemp("", "calfed-demo-"); err != nil {
+		return nil, nil, err
+	}
+	cfg.DataDir = info.dataDir
 	rendered := map[string][]byte{}
 	for _, m := range cfg.Mailboxes {
 		out, err := renderDemoCalendar(m.Calendar, monday)
@@ -69,7 +89,38 @@ func demoConfig(week string) (*Config, *demoInfo, error) {
 		rendered[m.Calendar] = out
 	}
 	cfg.source = func(p string) calendar.Source { return calendar.StaticSource{Name: "demo/" + p, Data: rendered[p]} }
-	return cfg, &demoInfo{secret: secret, week: monday, cfg: cfg}, nil
+	return cfg, info, nil
+}
+
+func envOrRandom(env string, n int) (string, error) {
+	if v := os.Getenv(env); v != "" {
+		return v, nil
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// seed puts the demo's relationships and service accounts into its fresh
+// store, as a federation engineer would, so the audit log shows them.
+func (d *demoInfo) seed(ctx context.Context, db *store.DB, mailboxes []admin.Mailbox) error {
+	const actor = "calfed demo"
+	svc := admin.NewService(db, mailboxes)
+	if _, err := svc.Apply(ctx, actor, d.orgrels.Relationships, admin.ApplyOptions{}); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
+	hash, err := orgrel.HashSecret(d.secret)
+	if err != nil {
+		return err
+	}
+	for _, a := range demoAccounts {
+		if _, err := db.CreateAccount(ctx, actor, a.name, a.relationship, hash); err != nil {
+			return fmt.Errorf("seeding the demo: %w", err)
+		}
+	}
+	return nil
 }
 
 func demoMonday(week string, now time.Time) (time.Time, error) {
@@ -108,7 +159,7 @@ func renderDemoCalendar(name string, monday time.Time) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func (d *demoInfo) printWelcome(w io.Writer, base string) {
+func (d *demoInfo) printWelcome(w io.Writer, base, adminBase string) {
 	url := base + "/EWS/Exchange.asmx"
 	var addrs []string
 	for _, m := range d.cfg.Mailboxes {
@@ -123,9 +174,12 @@ func (d *demoInfo) printWelcome(w io.Writer, base string) {
              svc-trust   (trust.example, subject and location for users who opted in)
   secret for both accounts: %s
 
+Admin API at %s with token %s, e.g.
+  calfed orgrel list -server %s -token %s
+
 Ask for Alice's free/busy as trust.example:
 
 curl -s -u 'svc-trust:%s' -H 'Content-Type: text/xml; charset=utf-8' %s --data '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Header><t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext></s:Header><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>%sT00:00:00</t:StartTime><t:EndTime>%sT00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>60</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>'
 
-`, url, start, strings.Join(addrs, ", "), d.secret, d.secret, url, start, end)
+`, url, start, strings.Join(addrs, ", "), d.secret, adminBase, d.adminToken, adminBase, d.adminToken, d.secret, url, start, end)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +20,7 @@ func TestDemoLoadsCompletely(t *testing.T) {
 		if err != nil {
 			t.Fatalf("demoConfig(%q): %v", week, err)
 		}
+		os.RemoveAll(demo.dataDir)
 		b, err := cfg.Build()
 		if err != nil {
 			t.Fatalf("demo config invalid: %v", err)
@@ -53,15 +55,10 @@ mailboxes:
     kind: robot
     working_hours: {start: "18:00", end: "09:00"}
   - address: not-an-address
-relationships:
-  - name: P
-    domain_names: [p.example]
-    free_busy_access_level: Some
-    free_busy_access_scope: nobody-group
-service_accounts:
-  - name: svc
-    relationship: P
-    secret_hash: plain
+store:
+  driver: mysql
+admin:
+  token_file: missing.token
 `
 	path := filepath.Join(dir, "calfed.yaml")
 	os.WriteFile(path, []byte(cfg), 0o644)
@@ -69,7 +66,7 @@ service_accounts:
 	if code := run(t.Context(), []string{"config", "test", "-config", path}, &out, &errb); code != exitFailed {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, out.String(), errb.String())
 	}
-	for _, want := range []string{"time_zone", "external_sharing", "also used by mailboxes[0]", "missing.ics", "kind", "working_hours", "not-an-address", "calendar: required", "free_busy_access_level", "nobody-group", "secret_hash"} {
+	for _, want := range []string{"time_zone", "external_sharing", "also used by mailboxes[0]", "missing.ics", "kind", "working_hours", "not-an-address", "calendar: required", "store.driver", "admin.token_file"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("config test output lacks %q:\n%s", want, out.String())
 		}
@@ -100,7 +97,7 @@ func TestCommandTable(t *testing.T) {
 // credentials of a configured service account.
 func TestRouterAuthentication(t *testing.T) {
 	t.Setenv(demoSecretEnv, "router-test-secret")
-	cfg, _, err := demoConfig("2026-03-23")
+	cfg, demo, err := demoConfig("2026-03-23")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +106,20 @@ func TestRouterAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir, _ := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
-	srv := httptest.NewServer(newRouter(cfg, b, dir, nil))
+	db, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	defer os.RemoveAll(demo.dataDir)
+	if err := demo.seed(t.Context(), db, b.mailboxes()); err != nil {
+		t.Fatal(err)
+	}
+	live, err := newLivePolicy(t.Context(), db, b.sharing, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newRouter(cfg, dir, live, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 	body := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetServerTimeZones xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><Ids><Id xmlns="http://schemas.microsoft.com/exchange/services/2006/types">UTC</Id></Ids></GetServerTimeZones></s:Body></s:Envelope>`
 	tests := []struct {

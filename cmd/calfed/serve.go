@@ -9,22 +9,27 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", "", "configuration file; without it the embedded demo runs")
-	listen := fl.String("listen", "", "listen address, overriding the configuration (default 127.0.0.1:8080)")
+	listen := fl.String("listen", "", "public listen address, overriding the configuration (default 127.0.0.1:8080)")
+	adminListen := fl.String("admin-listen", "", "admin API listen address, overriding the configuration (default 127.0.0.1:8081)")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
 	demoWeek := fl.String("demo-week", "", "demo only: the Monday (YYYY-MM-DD) the demo calendars are laid out around; default this week")
 	if err := fl.Parse(args); err != nil {
@@ -36,18 +41,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
+		return exitError
+	}
 
 	var cfg *Config
 	var demo *demoInfo
 	var err error
 	if *configPath == "" {
 		cfg, demo, err = demoConfig(*demoWeek)
+		if demo != nil {
+			defer os.RemoveAll(demo.dataDir)
+		}
 	} else {
 		cfg, err = LoadConfig(*configPath)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
-		return exitError
+		return fail(err)
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
@@ -55,31 +66,141 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:8080"
 	}
+	if *adminListen != "" {
+		cfg.Admin.Listen = *adminListen
+	}
+	if cfg.Admin.Listen == "" {
+		cfg.Admin.Listen = "127.0.0.1:8081"
+	}
 	b, err := cfg.Build()
 	if err != nil {
 		fmt.Fprintf(stderr, "calfed serve: invalid configuration:\n%v\n", indent(err.Error()))
 		return exitError
 	}
+
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer db.Close()
+	if demo != nil {
+		if err := demo.seed(ctx, db, b.mailboxes()); err != nil {
+			return fail(err)
+		}
+	}
+	live, err := newLivePolicy(ctx, db, b.sharing, log)
+	if err != nil {
+		return fail(fmt.Errorf("loading the access policy: %w", err))
+	}
+	go live.run(ctx)
+
 	dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{
 		Logger:       log,
 		HorizonPast:  time.Duration(cfg.Calendars.HorizonPast),
 		HorizonAhead: time.Duration(cfg.Calendars.HorizonAhead),
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
-		return exitError
+		return fail(err)
 	}
 	mailboxes, instances, failed := dir.Stats()
 	log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed)
-
-	handler := newRouter(cfg, b, dir, log)
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
-		return exitError
+	if demo == nil {
+		reloadEvery := time.Duration(cfg.Calendars.ReloadInterval)
+		if reloadEvery <= 0 {
+			reloadEvery = 2 * time.Second
+		}
+		go dir.Watch(ctx, reloadEvery)
 	}
-	srv := &http.Server{
-		Handler:           handler,
+
+	var servers []*http.Server
+	errc := make(chan error, 2)
+	serve := func(name, addr string, h http.Handler, tlsCert, tlsKey string) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", fmt.Errorf("%s listener: %w", name, err)
+		}
+		srv := newHTTPServer(h, log)
+		servers = append(servers, srv)
+		go func() {
+			var err error
+			if tlsCert != "" {
+				err = srv.ServeTLS(ln, tlsCert, tlsKey)
+			} else {
+				err = srv.Serve(ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s listener: %w", name, err)
+			}
+		}()
+		return ln.Addr().String(), nil
+	}
+
+	scheme := "http"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	addr, err := serve("public", cfg.Listen, newRouter(cfg, dir, live, log), cfg.path(cfg.TLS.CertFile), cfg.path(cfg.TLS.KeyFile))
+	if err != nil {
+		return fail(err)
+	}
+	base := fmt.Sprintf("%s://%s", scheme, addr)
+	log.Info("listening", "ews", base+"/EWS/Exchange.asmx", "store", db.Driver())
+
+	token := ""
+	switch {
+	case demo != nil:
+		token = demo.adminToken
+	case cfg.Admin.TokenFile != "":
+		if token, err = readToken(cfg.path(cfg.Admin.TokenFile)); err != nil {
+			return fail(err)
+		}
+	}
+	adminBase := ""
+	if token != "" {
+		svc := admin.NewService(db, b.mailboxes())
+		a, err := serve("admin", cfg.Admin.Listen, newAdminRouter(admin.NewHandler(svc, token, log)), "", "")
+		if err != nil {
+			return fail(err)
+		}
+		adminBase = "http://" + a
+		log.Info("admin API listening", "url", adminBase)
+	} else {
+		log.Info("admin API off: set admin.token_file to turn it on")
+	}
+	if demo != nil {
+		demo.printWelcome(stdout, base, adminBase)
+	}
+
+	select {
+	case err := <-errc:
+		return fail(err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdown); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.DB, error) {
+	sc := cfg.storeConfig()
+	sc.Logger = log
+	if sc.Driver == "sqlite" {
+		if err := os.MkdirAll(filepath.Dir(sc.DSN), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	return store.Open(ctx, sc)
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -87,51 +208,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	reloadEvery := time.Duration(cfg.Calendars.ReloadInterval)
-	if reloadEvery <= 0 {
-		reloadEvery = 2 * time.Second
-	}
-	if demo == nil {
-		go dir.Watch(ctx, reloadEvery)
-	}
-	scheme := "http"
-	if cfg.TLS.CertFile != "" {
-		scheme = "https"
-	}
-	base := fmt.Sprintf("%s://%s", scheme, ln.Addr().String())
-	log.Info("listening", "ews", base+"/EWS/Exchange.asmx")
-	if demo != nil {
-		demo.printWelcome(stdout, base)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if cfg.TLS.CertFile != "" {
-			errc <- srv.ServeTLS(ln, cfg.TLS.CertFile, cfg.TLS.KeyFile)
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
-		return exitError
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		log.Warn("shutdown", "err", err)
-	}
-	log.Info("stopped")
-	return exitOK
 }
 
 // newRouter wires the public endpoints. Paths match case-insensitively, as
-// IIS serves Exchange's. NOTES §1.1.
-func newRouter(cfg *Config, b *built, dir *calendar.Directory, log *slog.Logger) http.Handler {
+// IIS serves Exchange's. NOTES §1.1. The admin API is never mounted here.
+func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog.Logger) http.Handler {
 	ewsHandler := ews.New(ews.Options{
 		Directory:     dir,
-		Access:        b.policy,
+		Access:        live,
 		Logger:        log,
 		Limits:        soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		MaxMailboxes:  cfg.Limits.MaxMailboxes,
@@ -140,7 +224,7 @@ func newRouter(cfg *Config, b *built, dir *calendar.Directory, log *slog.Logger)
 		ServerName:    cfg.ServerName,
 	})
 	r := mux.NewRouter()
-	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, b.accounts, "calfed", log))
+	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, live, "calfed", log))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
 	})
@@ -149,6 +233,27 @@ func newRouter(cfg *Config, b *built, dir *calendar.Directory, log *slog.Logger)
 		req.URL.RawPath = ""
 		r.ServeHTTP(rw, req)
 	})
+}
+
+// newAdminRouter mounts the admin API's routes, handing gorilla/mux's path
+// variables to the handlers as PathValue.
+func newAdminRouter(h *admin.Handler) http.Handler {
+	r := mux.NewRouter()
+	for _, rt := range h.Routes() {
+		handler := rt.Handler
+		r.Methods(rt.Method).Path(rt.Path).HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			for k, v := range mux.Vars(req) {
+				req.SetPathValue(k, v)
+			}
+			handler.ServeHTTP(w, req)
+		})
+	}
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"no such admin endpoint","code":"not_found"}`+"\n")
+	})
+	return r
 }
 
 func indent(s string) string {

@@ -1,0 +1,109 @@
+package admin
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// File is the YAML of `calfed orgrel export` and `calfed orgrel apply -f`.
+type File struct {
+	Relationships []store.Relationship `yaml:"relationships"`
+}
+
+// fileRelationship decodes one relationship with Exchange's defaults for
+// what the file leaves out: enabled, free/busy off, and AvailabilityOnly
+// once free/busy is on. NOTES §5.
+type fileRelationship store.Relationship
+
+func (f *fileRelationship) UnmarshalYAML(n *yaml.Node) error {
+	if err := knownKeys(n, reflect.TypeOf(store.Relationship{})); err != nil {
+		return err
+	}
+	type plain store.Relationship
+	var probe struct {
+		Enabled *bool         `yaml:"enabled"`
+		Level   *orgrel.Level `yaml:"free_busy_access_level"`
+	}
+	if err := n.Decode(&probe); err != nil {
+		return err
+	}
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	p.Enabled = probe.Enabled == nil || *probe.Enabled
+	if probe.Level == nil {
+		p.FreeBusyAccessLevel = orgrel.None
+		if p.FreeBusyAccessEnabled {
+			p.FreeBusyAccessLevel = orgrel.AvailabilityOnly
+		}
+	}
+	*f = fileRelationship(p)
+	return nil
+}
+
+// ParseFile reads relationships strictly: an unknown field is an error
+// naming its line.
+func ParseFile(data []byte) (File, error) {
+	var raw struct {
+		Relationships []fileRelationship `yaml:"relationships"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		return File{}, fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	var f File
+	for _, r := range raw.Relationships {
+		f.Relationships = append(f.Relationships, store.Relationship(r))
+	}
+	return f, nil
+}
+
+// Marshal writes f as YAML.
+func (f File) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// knownKeys refuses mapping keys that t (and its struct fields, one level
+// down) has no yaml tag for; yaml.v3 does not carry KnownFields into a
+// custom unmarshaller.
+func knownKeys(n *yaml.Node, t reflect.Type) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name != "" && name != "-" {
+			fields[name] = t.Field(i).Type
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		ft, ok := fields[k.Value]
+		if !ok {
+			return fmt.Errorf("line %d: field %s not found in %s", k.Line, k.Value, t.Name())
+		}
+		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) {
+			if err := knownKeys(n.Content[i+1], ft); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package admin
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// Route is one endpoint of the admin API. Paths use {name} variables; the
+// router that mounts them must make them available as r.PathValue.
+type Route struct {
+	Method, Path string
+	Handler      http.Handler
+}
+
+// Handler serves an API as JSON over HTTP, behind a bearer token.
+type Handler struct {
+	api       API
+	tokenHash [32]byte
+	log       *slog.Logger
+}
+
+// ActorHeader carries who is acting, as the caller's own user name; the
+// audit log records it with "via admin API".
+const ActorHeader = "X-Calfed-Actor"
+
+// NewHandler serves api to holders of token.
+func NewHandler(api API, token string, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{api: api, tokenHash: sha256.Sum256([]byte(token)), log: log}
+}
+
+// Routes lists the endpoints.
+func (h *Handler) Routes() []Route {
+	r := func(method, path string, f func(w http.ResponseWriter, r *http.Request, actor string) (any, int, error)) Route {
+		return Route{method, path, h.wrap(f)}
+	}
+	return []Route{
+		r("GET", "/v1/orgrels", h.listRelationships),
+		r("POST", "/v1/orgrels", h.newRelationship),
+		r("GET", "/v1/orgrels/{name}", h.getRelationship),
+		r("PUT", "/v1/orgrels/{name}", h.setRelationship),
+		r("DELETE", "/v1/orgrels/{name}", h.removeRelationship),
+		r("POST", "/v1/apply/orgrels", h.apply),
+		r("GET", "/v1/mailboxes/{address}/sharing", h.getSharing),
+		r("PUT", "/v1/mailboxes/{address}/sharing", h.setSharing),
+		r("GET", "/v1/accounts", h.listAccounts),
+		r("POST", "/v1/accounts", h.newAccount),
+		r("POST", "/v1/accounts/{name}/rotate", h.rotateAccount),
+		r("POST", "/v1/accounts/{name}/revoke", h.revokeAccount),
+		r("GET", "/v1/audit", h.audit),
+		r("GET", "/v1/domains", h.domains),
+	}
+}
+
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// errorCodes pairs each sentinel with its wire code and HTTP status.
+var errorCodes = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{store.ErrNotFound, "not_found", http.StatusNotFound},
+	{ErrUnknownMailbox, "unknown_mailbox", http.StatusNotFound},
+	{store.ErrExists, "exists", http.StatusConflict},
+	{store.ErrConflict, "conflict", http.StatusConflict},
+	{store.ErrDomainTaken, "domain_taken", http.StatusConflict},
+	{store.ErrInvalid, "invalid", http.StatusBadRequest},
+	{errBadRequest, "invalid", http.StatusBadRequest},
+}
+
+var errBadRequest = errors.New("admin: bad request")
+
+func (h *Handler) wrap(f func(w http.ResponseWriter, r *http.Request, actor string) (any, int, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], h.tokenHash[:]) != 1 {
+			h.log.Warn("admin API refused", "outcome", "denied", "remote", r.RemoteAddr, "path", r.URL.Path)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="calfed admin"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{"a valid bearer token is required", "unauthorized"})
+			return
+		}
+		actor := strings.TrimSpace(r.Header.Get(ActorHeader))
+		if actor == "" {
+			actor = "unnamed"
+		}
+		actor += " via admin API"
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		v, status, err := f(w, r, actor)
+		if err != nil {
+			e := apiError{Error: err.Error(), Code: "internal"}
+			status = http.StatusInternalServerError
+			for _, c := range errorCodes {
+				if errors.Is(err, c.err) {
+					e.Code, status = c.code, c.status
+					break
+				}
+			}
+			if status == http.StatusInternalServerError {
+				h.log.Error("admin API", "path", r.URL.Path, "err", err)
+				e.Error = "internal error; see the server log"
+			}
+			v = e
+		}
+		h.log.Info("admin API", "method", r.Method, "path", r.URL.Path, "actor", actor, "status", status, "duration", time.Since(start))
+		writeJSON(w, status, v)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", errBadRequest, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON value", errBadRequest)
+	}
+	return nil
+}
+
+func (h *Handler) listRelationships(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Relationships(r.Context())
+	if v == nil {
+		v = []store.Relationship{}
+	}
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) getRelationship(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Relationship(r.Context(), r.PathValue("name"))
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) newRelationship(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var rel store.Relationship
+	if err := decode(r, &rel); err != nil {
+		return nil, 0, err
+	}
+	v, err := h.api.NewRelationship(r.Context(), actor, rel)
+	return v, http.StatusCreated, err
+}
+
+func (h *Handler) setRelationship(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var rel store.Relationship
+	if err := decode(r, &rel); err != nil {
+		return nil, 0, err
+	}
+	if !strings.EqualFold(rel.Name, r.PathValue("name")) {
+		return nil, 0, fmt.Errorf("%w: the body names %q, the path %q", errBadRequest, rel.Name, r.PathValue("name"))
+	}
+	v, err := h.api.SetRelationship(r.Context(), actor, r.URL.Query().Get("action"), rel)
+	return v, http.StatusOK, err
+}
+
+func versionParam(r *http.Request) (int64, error) {
+	v, err := strconv.ParseInt(r.URL.Query().Get("version"), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: the version query parameter is required", errBadRequest)
+	}
+	return v, nil
+}
+
+func (h *Handler) removeRelationship(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	v, err := versionParam(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return struct{}{}, http.StatusOK, h.api.RemoveRelationship(r.Context(), actor, r.PathValue("name"), v)
+}
+
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var want []store.Relationship
+	if err := decode(r, &want); err != nil {
+		return nil, 0, err
+	}
+	q := r.URL.Query()
+	v, err := h.api.Apply(r.Context(), actor, want, ApplyOptions{DryRun: q.Get("dry_run") == "true", Prune: q.Get("prune") == "true"})
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) getSharing(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Mailbox(r.Context(), r.PathValue("address"))
+	return v, http.StatusOK, err
+}
+
+type sharingChange struct {
+	Level   orgrel.Level `json:"level"`
+	Version int64        `json:"version"`
+}
+
+func (h *Handler) setSharing(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var c sharingChange
+	if err := decode(r, &c); err != nil {
+		return nil, 0, err
+	}
+	v, err := h.api.ShareMailbox(r.Context(), actor, r.PathValue("address"), c.Level, c.Version)
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Accounts(r.Context())
+	if v == nil {
+		v = []store.ServiceAccount{}
+	}
+	return v, http.StatusOK, err
+}
+
+type newAccount struct {
+	Name         string `json:"name"`
+	Relationship string `json:"relationship"`
+}
+
+type accountWithSecret struct {
+	Account store.ServiceAccount `json:"account"`
+	Secret  string               `json:"secret"`
+}
+
+type versionBody struct {
+	Version int64 `json:"version"`
+}
+
+func (h *Handler) newAccount(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var n newAccount
+	if err := decode(r, &n); err != nil {
+		return nil, 0, err
+	}
+	a, secret, err := h.api.NewAccount(r.Context(), actor, n.Name, n.Relationship)
+	return accountWithSecret{a, secret}, http.StatusCreated, err
+}
+
+func (h *Handler) rotateAccount(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var v versionBody
+	if err := decode(r, &v); err != nil {
+		return nil, 0, err
+	}
+	a, secret, err := h.api.RotateAccount(r.Context(), actor, r.PathValue("name"), v.Version)
+	return accountWithSecret{a, secret}, http.StatusOK, err
+}
+
+func (h *Handler) revokeAccount(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var v versionBody
+	if err := decode(r, &v); err != nil {
+		return nil, 0, err
+	}
+	a, err := h.api.RevokeAccount(r.Context(), actor, r.PathValue("name"), v.Version)
+	return a, http.StatusOK, err
+}
+
+func (h *Handler) audit(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	q := r.URL.Query()
+	var since time.Time
+	if s := q.Get("since"); s != "" {
+		var err error
+		if since, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return nil, 0, fmt.Errorf("%w: since must be RFC 3339", errBadRequest)
+		}
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	v, err := h.api.Audit(r.Context(), since, limit)
+	if v == nil {
+		v = []store.AuditEntry{}
+	}
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) domains(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Domains(r.Context())
+	return v, http.StatusOK, err
+}

@@ -1,0 +1,208 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// API is what the command line needs; Service and Client provide it.
+type API interface {
+	Relationships(ctx context.Context) ([]store.Relationship, error)
+	Relationship(ctx context.Context, name string) (store.Relationship, error)
+	NewRelationship(ctx context.Context, actor string, r store.Relationship) (store.Relationship, error)
+	// SetRelationship writes r, which carries the version it was read at.
+	SetRelationship(ctx context.Context, actor, action string, r store.Relationship) (store.Relationship, error)
+	RemoveRelationship(ctx context.Context, actor, name string, version int64) error
+	Apply(ctx context.Context, actor string, want []store.Relationship, opt ApplyOptions) (Plan, error)
+
+	Mailbox(ctx context.Context, address string) (MailboxSharing, error)
+	ShareMailbox(ctx context.Context, actor, address string, level orgrel.Level, version int64) (MailboxSharing, error)
+
+	Accounts(ctx context.Context) ([]store.ServiceAccount, error)
+	// NewAccount and RotateAccount return the secret; it is shown once and
+	// kept only as its hash.
+	NewAccount(ctx context.Context, actor, name, relationship string) (store.ServiceAccount, string, error)
+	RotateAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, string, error)
+	RevokeAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, error)
+
+	Audit(ctx context.Context, since time.Time, limit int) ([]store.AuditEntry, error)
+	// Domains returns our own mailbox domains, for the partner's side of
+	// the set-up.
+	Domains(ctx context.Context) ([]string, error)
+}
+
+// Mailbox is what the service knows of a mailbox from the directory.
+type Mailbox struct {
+	Address        string
+	Groups         []string
+	DefaultSharing orgrel.Level // from the configuration
+}
+
+// MailboxSharing is a mailbox's effective sharing and where it comes from.
+type MailboxSharing struct {
+	Address   string       `json:"address"`
+	Level     orgrel.Level `json:"level"`
+	Source    string       `json:"source"` // "recorded", "configuration" or "default"
+	ChangedBy string       `json:"changed_by,omitempty"`
+	ChangedAt *time.Time   `json:"changed_at,omitempty"`
+	Version   int64        `json:"version"`
+}
+
+// ErrUnknownMailbox is returned for an address the directory lacks.
+var ErrUnknownMailbox = errors.New("admin: no such mailbox in the directory")
+
+// Service implements API on a store and the mailbox directory.
+type Service struct {
+	db        *store.DB
+	mailboxes map[string]Mailbox
+	groups    map[string]bool
+}
+
+// NewService returns a Service over db for the given mailboxes.
+func NewService(db *store.DB, mailboxes []Mailbox) *Service {
+	s := &Service{db: db, mailboxes: map[string]Mailbox{}, groups: map[string]bool{}}
+	for _, m := range mailboxes {
+		m.Address = strings.ToLower(m.Address)
+		s.mailboxes[m.Address] = m
+		for _, g := range m.Groups {
+			s.groups[g] = true
+		}
+	}
+	return s
+}
+
+func (s *Service) Relationships(ctx context.Context) ([]store.Relationship, error) {
+	return s.db.Relationships(ctx)
+}
+
+func (s *Service) Relationship(ctx context.Context, name string) (store.Relationship, error) {
+	return s.db.Relationship(ctx, name)
+}
+
+func (s *Service) check(r store.Relationship) error {
+	if r.FreeBusyAccessScope != "" && !s.groups[r.FreeBusyAccessScope] {
+		return fmt.Errorf("%w: free_busy_access_scope: no mailbox is in group %q", store.ErrInvalid, r.FreeBusyAccessScope)
+	}
+	return nil
+}
+
+func (s *Service) NewRelationship(ctx context.Context, actor string, r store.Relationship) (store.Relationship, error) {
+	if err := s.check(r); err != nil {
+		return r, err
+	}
+	return s.db.CreateRelationship(ctx, actor, r)
+}
+
+func (s *Service) SetRelationship(ctx context.Context, actor, action string, r store.Relationship) (store.Relationship, error) {
+	if err := s.check(r); err != nil {
+		return r, err
+	}
+	if !strings.HasPrefix(action, "orgrel.") {
+		action = "orgrel.set"
+	}
+	return s.db.UpdateRelationship(ctx, actor, action, r)
+}
+
+func (s *Service) RemoveRelationship(ctx context.Context, actor, name string, version int64) error {
+	return s.db.DeleteRelationship(ctx, actor, name, version)
+}
+
+func (s *Service) Mailbox(ctx context.Context, address string) (MailboxSharing, error) {
+	address = strings.ToLower(strings.TrimSpace(address))
+	mb, ok := s.mailboxes[address]
+	if !ok {
+		return MailboxSharing{}, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
+	}
+	rec, err := s.db.MailboxSharing(ctx, address)
+	switch {
+	case err == nil:
+		at := rec.ChangedAt
+		return MailboxSharing{Address: address, Level: rec.Level, Source: "recorded", ChangedBy: rec.ChangedBy, ChangedAt: &at, Version: rec.Version}, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return MailboxSharing{}, err
+	}
+	src := "default"
+	if mb.DefaultSharing != orgrel.AvailabilityOnly {
+		src = "configuration"
+	}
+	return MailboxSharing{Address: address, Level: mb.DefaultSharing, Source: src}, nil
+}
+
+func (s *Service) ShareMailbox(ctx context.Context, actor, address string, level orgrel.Level, version int64) (MailboxSharing, error) {
+	address = strings.ToLower(strings.TrimSpace(address))
+	if _, ok := s.mailboxes[address]; !ok {
+		return MailboxSharing{}, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
+	}
+	if _, err := s.db.SetSharing(ctx, actor, address, level, version); err != nil {
+		return MailboxSharing{}, err
+	}
+	return s.Mailbox(ctx, address)
+}
+
+func (s *Service) Accounts(ctx context.Context) ([]store.ServiceAccount, error) {
+	return s.db.Accounts(ctx)
+}
+
+// newSecret makes a 192-bit random secret.
+func newSecret() (string, string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	hash, err := orgrel.HashSecret(secret)
+	return secret, hash, err
+}
+
+func (s *Service) NewAccount(ctx context.Context, actor, name, relationship string) (store.ServiceAccount, string, error) {
+	secret, hash, err := newSecret()
+	if err != nil {
+		return store.ServiceAccount{}, "", err
+	}
+	a, err := s.db.CreateAccount(ctx, actor, name, relationship, hash)
+	if err != nil {
+		return a, "", err
+	}
+	return a, secret, nil
+}
+
+func (s *Service) RotateAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, string, error) {
+	secret, hash, err := newSecret()
+	if err != nil {
+		return store.ServiceAccount{}, "", err
+	}
+	a, err := s.db.RotateAccount(ctx, actor, name, hash, version)
+	if err != nil {
+		return a, "", err
+	}
+	return a, secret, nil
+}
+
+func (s *Service) RevokeAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, error) {
+	return s.db.RevokeAccount(ctx, actor, name, version)
+}
+
+func (s *Service) Audit(ctx context.Context, since time.Time, limit int) ([]store.AuditEntry, error) {
+	return s.db.Audit(ctx, since, limit)
+}
+
+func (s *Service) Domains(ctx context.Context) ([]string, error) {
+	var out []string
+	for addr := range s.mailboxes {
+		d := addr[strings.LastIndexByte(addr, '@')+1:]
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/store"
+)
+
+// adminFlags are the flags every administrative command takes: where the
+// objects are (a local configuration's store, or a server's admin API)
+// and how to print.
+type adminFlags struct {
+	config, server, token, output string
+}
+
+func (a *adminFlags) register(fl *flag.FlagSet) {
+	fl.StringVar(&a.config, "config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file whose store to use ($CALFED_CONFIG)")
+	fl.StringVar(&a.server, "server", os.Getenv("CALFED_ADMIN_URL"), "a calfed admin API to use instead, e.g. http://127.0.0.1:8081 ($CALFED_ADMIN_URL)")
+	fl.StringVar(&a.token, "token", os.Getenv("CALFED_ADMIN_TOKEN"), "bearer token for -server ($CALFED_ADMIN_TOKEN)")
+	fl.StringVar(&a.output, "o", "table", "output: table or json")
+}
+
+func envOr(env, def string) string {
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	return def
+}
+
+// actor names who runs the command, for the audit log.
+func actor() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
+}
+
+// open returns the API the flags point at, and a function to release it.
+func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
+	if a.output != "table" && a.output != "json" {
+		return nil, nil, usageError{fmt.Sprintf("-o %q: want table or json", a.output)}
+	}
+	if a.server != "" {
+		if a.token == "" {
+			return nil, nil, usageError{"-server needs -token (or $CALFED_ADMIN_TOKEN)"}
+		}
+		return admin.NewClient(a.server, a.token, actor()), func() {}, nil
+	}
+	cfg, err := LoadConfig(a.config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%v (use -config FILE, or -server URL for a remote calfed)", err)
+	}
+	b, err := cfg.Build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", a.config, indent(err.Error()))
+	}
+	db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, nil, err
+	}
+	return admin.NewService(db, b.mailboxes()), func() { db.Close() }, nil
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// parseArgs parses flags wherever they stand among the positional
+// arguments (calfed orgrel show NAME -o json), and checks how many
+// positional arguments there are.
+func parseArgs(fl *flag.FlagSet, args []string, positional ...string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fl.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != len(positional) {
+		want := "no arguments"
+		if len(positional) > 0 {
+			want = strings.Join(positional, " ")
+		}
+		return nil, usageError{fmt.Sprintf("%s: want %s, got %q", fl.Name(), want, strings.Join(pos, " "))}
+	}
+	return pos, nil
+}
+
+// report prints err and returns the exit code: 2 for a bad command line
+// or invalid input, 1 for everything else.
+func report(stderr io.Writer, cmd string, err error) int {
+	var u usageError
+	switch {
+	case errors.As(err, &u), errors.Is(err, flag.ErrHelp):
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
+		}
+		return exitFailed
+	case errors.Is(err, store.ErrInvalid):
+		fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
+		return exitFailed
+	case errors.Is(err, store.ErrConflict):
+		fmt.Fprintf(stderr, "calfed %s: %v\nsomeone changed it meanwhile; look again (calfed %s show) and repeat the command\n", cmd, err, strings.Fields(cmd)[0])
+		return exitError
+	}
+	fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
+	return exitError
+}
+
+func printJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func table(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+}
+
+func storeWhere(cfg *Config) string {
+	sc := cfg.storeConfig()
+	if sc.Driver == "sqlite" {
+		return sc.DSN
+	}
+	return "(" + redactDSN(sc.DSN) + ")"
+}
+
+// redactDSN hides a password in a connection URL.
+func redactDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if u, _, ok := strings.Cut(userinfo, ":"); ok {
+		return dsn[:scheme+3] + u + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// flatten turns a JSON object into field → value text, nested objects
+// with dotted names; nil for no object.
+func flatten(raw []byte) map[string]string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), x)
+			}
+		case []any:
+			parts := make([]string, len(t))
+			for i, x := range t {
+				parts[i] = fmt.Sprint(x)
+			}
+			out[prefix] = strings.Join(parts, ",")
+		case nil:
+			out[prefix] = ""
+		default:
+			out[prefix] = fmt.Sprint(t)
+		}
+	}
+	walk("", m)
+	return out
+}
+
+func sortStrings(s []string) { slices.Sort(s) }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// livePolicy is the access policy and the service accounts as the store
+// has them now: it reloads after every committed change, from this
+// process or any other, and swaps them in without blocking requests.
+type livePolicy struct {
+	db       *store.DB
+	defaults map[string]orgrel.Level
+	log      *slog.Logger
+	policy   atomic.Pointer[orgrel.Policy]
+	accounts atomic.Pointer[orgrel.Accounts]
+	counter  atomic.Int64
+}
+
+func newLivePolicy(ctx context.Context, db *store.DB, defaults map[string]orgrel.Level, log *slog.Logger) (*livePolicy, error) {
+	l := &livePolicy{db: db, defaults: defaults, log: log}
+	return l, l.load(ctx)
+}
+
+func (l *livePolicy) load(ctx context.Context) error {
+	start := time.Now()
+	snap, err := l.db.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := snap.Policy(l.defaults)
+	if err != nil {
+		return err
+	}
+	a, err := snap.ServiceAccounts(p, nil)
+	if err != nil {
+		return err
+	}
+	l.policy.Store(p)
+	l.accounts.Store(a)
+	l.counter.Store(snap.Counter)
+	l.log.Info("access policy loaded", "change", snap.Counter, "relationships", len(snap.Relationships),
+		"accounts", len(snap.Accounts), "duration", time.Since(start))
+	return nil
+}
+
+// run reloads on every change notification until ctx ends. A snapshot
+// that cannot be loaded leaves the previous policy in force and is logged
+// as an error; the next change tries again.
+func (l *livePolicy) run(ctx context.Context) {
+	for range l.db.Watch(ctx) {
+		if err := l.load(ctx); err != nil && ctx.Err() == nil {
+			l.log.Error("access policy not reloaded; the previous one stays in force", "err", err)
+		}
+	}
+}
+
+func (l *livePolicy) Access(c identity.Caller, mailbox string, groups []string) orgrel.Decision {
+	return l.policy.Load().Access(c, mailbox, groups)
+}
+
+func (l *livePolicy) Authenticate(ctx context.Context, name, secret string) (identity.Caller, error) {
+	return l.accounts.Load().Authenticate(ctx, name, secret)
+}

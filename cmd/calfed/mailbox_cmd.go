@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+func init() {
+	for name, c := range map[string]command{
+		"mailbox share":  {"mailbox share ADDRESS -level LEVEL", "record a user's choice: LimitedDetails (opt in), AvailabilityOnly, or None (opt out)", runMailboxShare},
+		"mailbox show":   {"mailbox show ADDRESS", "show a mailbox's sharing and who set it", runMailboxShow},
+		"account new":    {"account new NAME -relationship REL", "issue a service account for a partner; prints its secret once", runAccountNew},
+		"account rotate": {"account rotate NAME", "replace a service account's secret; prints the new one once", runAccountRotate},
+		"account revoke": {"account revoke NAME", "revoke a service account for good", runAccountRevoke},
+		"account list":   {"account list", "list service accounts", runAccountList},
+		"audit":          {"audit [-since 24h|RFC3339] [-limit N]", "show the audit log of changes", runAudit},
+	} {
+		commands[name] = c
+	}
+}
+
+func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var level string
+	return adminCommand(ctx, "mailbox share", args, stderr, []string{"ADDRESS"}, func(fl *flag.FlagSet) {
+		fl.StringVar(&level, "level", "", "LimitedDetails, AvailabilityOnly or None (required)")
+	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		if level == "" {
+			return usageError{"-level is required"}
+		}
+		l, err := orgrel.ParseLevel(level)
+		if err != nil {
+			return fmt.Errorf("%w: -level: %v", store.ErrInvalid, err)
+		}
+		cur, err := api.Mailbox(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		m, err := api.ShareMailbox(ctx, actor(), pos[0], l, cur.Version)
+		if err != nil {
+			return err
+		}
+		return printSharing(stdout, a.output, m)
+	})
+}
+
+func runMailboxShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return adminCommand(ctx, "mailbox show", args, stderr, []string{"ADDRESS"}, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		m, err := api.Mailbox(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return printSharing(stdout, a.output, m)
+	})
+}
+
+func printSharing(w io.Writer, output string, m admin.MailboxSharing) error {
+	if output == "json" {
+		printJSON(w, m)
+		return nil
+	}
+	tw := table(w)
+	fmt.Fprintf(tw, "Mailbox:\t%s\nExternal sharing:\t%s\nSet by:\t%s\n", m.Address, m.Level, m.Source)
+	if m.ChangedAt != nil {
+		fmt.Fprintf(tw, "Changed by:\t%s\nChanged at:\t%s\n", m.ChangedBy, m.ChangedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func runAccountNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var rel string
+	return adminCommand(ctx, "account new", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
+		fl.StringVar(&rel, "relationship", "", "the organisation relationship it acts for (required)")
+	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		if rel == "" {
+			return usageError{"-relationship is required"}
+		}
+		acct, secret, err := api.NewAccount(ctx, actor(), pos[0], rel)
+		if err != nil {
+			return err
+		}
+		return printSecret(stdout, a.output, acct, secret)
+	})
+}
+
+func runAccountRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return adminCommand(ctx, "account rotate", args, stderr, []string{"NAME"}, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		cur, err := findAccount(ctx, api, pos[0])
+		if err != nil {
+			return err
+		}
+		acct, secret, err := api.RotateAccount(ctx, actor(), cur.Name, cur.Version)
+		if err != nil {
+			return err
+		}
+		return printSecret(stdout, a.output, acct, secret)
+	})
+}
+
+func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return adminCommand(ctx, "account revoke", args, stderr, []string{"NAME"}, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		cur, err := findAccount(ctx, api, pos[0])
+		if err != nil {
+			return err
+		}
+		acct, err := api.RevokeAccount(ctx, actor(), cur.Name, cur.Version)
+		if err != nil {
+			return err
+		}
+		if a.output == "json" {
+			printJSON(stdout, acct)
+			return nil
+		}
+		fmt.Fprintf(stdout, "revoked %s (%s); it can no longer sign in\n", acct.Name, acct.Relationship)
+		return nil
+	})
+}
+
+func findAccount(ctx context.Context, api admin.API, name string) (store.ServiceAccount, error) {
+	accts, err := api.Accounts(ctx)
+	if err != nil {
+		return store.ServiceAccount{}, err
+	}
+	for _, a := range accts {
+		if strings.EqualFold(a.Name, name) {
+			return a, nil
+		}
+	}
+	return store.ServiceAccount{}, fmt.Errorf("%w: service account %q", store.ErrNotFound, name)
+}
+
+func printSecret(w io.Writer, output string, a store.ServiceAccount, secret string) error {
+	if output == "json" {
+		printJSON(w, map[string]any{"account": a, "secret": secret})
+		return nil
+	}
+	fmt.Fprintf(w, "service account %s for %s\nsecret: %s\n", a.Name, a.Relationship, secret)
+	fmt.Fprintln(w, "This secret is shown once and stored only as a hash: give it to the partner over a secure channel now.")
+	return nil
+}
+
+func runAccountList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return adminCommand(ctx, "account list", args, stderr, nil, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		accts, err := api.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		if a.output == "json" {
+			if accts == nil {
+				accts = []store.ServiceAccount{}
+			}
+			printJSON(stdout, accts)
+			return nil
+		}
+		tw := table(stdout)
+		fmt.Fprintln(tw, "NAME\tRELATIONSHIP\tSTATE\tCREATED\tROTATED")
+		for _, acct := range accts {
+			state, rotated := "active", "-"
+			if acct.Revoked != nil {
+				state = "revoked " + acct.Revoked.Format("2006-01-02")
+			}
+			if acct.Rotated != nil {
+				rotated = acct.Rotated.Format("2006-01-02")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acct.Name, acct.Relationship, state, acct.Created.Format("2006-01-02"), rotated)
+		}
+		return tw.Flush()
+	})
+}
+
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var since string
+	var limit int
+	return adminCommand(ctx, "audit", args, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&since, "since", "", "a duration back from now (24h) or an RFC 3339 time; default everything")
+		fl.IntVar(&limit, "limit", 0, "at most this many entries")
+	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		from, err := parseSince(since, time.Now())
+		if err != nil {
+			return err
+		}
+		entries, err := api.Audit(ctx, from, limit)
+		if err != nil {
+			return err
+		}
+		if a.output == "json" {
+			if entries == nil {
+				entries = []store.AuditEntry{}
+			}
+			printJSON(stdout, entries)
+			return nil
+		}
+		tw := table(stdout)
+		fmt.Fprintln(tw, "WHEN\tWHO\tACTION\tOBJECT\tCHANGE")
+		for _, e := range entries {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.Object, summarize(e))
+		}
+		return tw.Flush()
+	})
+}
+
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, usageError{fmt.Sprintf("-since %q: want a duration (24h) or a time (2026-11-23 or RFC 3339)", s)}
+}
+
+// summarize names the fields an audit entry changed.
+func summarize(e store.AuditEntry) string {
+	before, after := flatten(e.Before), flatten(e.After)
+	var changed []string
+	for k, v := range after {
+		if k == "version" || k == "updated" || k == "changed_at" || k == "changed_by" {
+			continue
+		}
+		if before[k] != v {
+			if before == nil {
+				continue
+			}
+			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, dash(before[k]), dash(v)))
+		}
+	}
+	switch {
+	case before == nil && after != nil:
+		return "created"
+	case after == nil && before != nil:
+		return "removed"
+	}
+	if len(changed) == 0 {
+		return "-"
+	}
+	sortStrings(changed)
+	return strings.Join(changed, "; ")
+}
