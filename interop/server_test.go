@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,31 +22,67 @@ const (
 	debianPy   = "/usr/bin/python3"
 )
 
-// server is a calfed process serving the demo on a loopback port.
+// server is a calfed process serving on a loopback port.
 type server struct {
 	URL    string // EWS URL
 	cmd    *exec.Cmd
+	mu     sync.Mutex
 	stderr *strings.Builder
 }
 
-// startDemo builds calfed and runs `calfed serve` with the demo pinned to
-// demoWeek, returning once it prints its address.
+func (s *server) log(line string) {
+	s.mu.Lock()
+	s.stderr.WriteString(line + "\n")
+	s.mu.Unlock()
+}
+
+// calfedBin is the calfed binary TestMain builds for the whole suite.
+var calfedBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "calfed-interop-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	calfedBin = filepath.Join(dir, "calfed")
+	if out, err := exec.Command("go", "build", "-o", calfedBin, "../cmd/calfed").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// startDemo runs `calfed serve` with the demo pinned to demoWeek,
+// returning once it prints its address.
 func startDemo(t *testing.T) *server {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "calfed")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/calfed")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	return startServer(t, regexp.MustCompile(`EWS at (http://127\.0\.0\.1:\d+/EWS/Exchange\.asmx)`), true,
+		"serve", "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-demo-week", demoWeek, "-log-level", "warn")
+}
+
+// startServer runs calfed with args and waits for re to match a line of
+// its standard output (or, with fromStdout false, its log).
+func startServer(t *testing.T, re *regexp.Regexp, fromStdout bool, args ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "-listen", "127.0.0.1:0", "-demo-week", demoWeek, "-log-level", "warn")
+	cmd := exec.CommandContext(ctx, calfedBin, args...)
 	cmd.Env = append(os.Environ(), "CALFED_DEMO_SECRET="+demoSecret)
-	stdout, err := cmd.StdoutPipe()
+	var out io.ReadCloser
+	var err error
+	s := &server{cmd: cmd, stderr: &strings.Builder{}}
+	if fromStdout {
+		out, err = cmd.StdoutPipe()
+		cmd.Stderr = s.stderr
+	} else {
+		out, err = cmd.StderrPipe()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stderr: &strings.Builder{}}
-	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -53,30 +90,40 @@ func startDemo(t *testing.T) *server {
 		cancel()
 		cmd.Wait()
 		if t.Failed() {
+			s.mu.Lock()
 			t.Logf("calfed stderr:\n%s", s.stderr.String())
+			s.mu.Unlock()
 		}
 	})
 	found := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`EWS at (http://127\.0\.0\.1:\d+/EWS/Exchange\.asmx)`)
-		sc := bufio.NewScanner(stdout)
+		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if !fromStdout {
+				s.log(sc.Text())
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 				break
 			}
 		}
-		io.Copy(io.Discard, stdout)
+		if fromStdout {
+			io.Copy(io.Discard, out)
+		} else {
+			for sc.Scan() {
+				s.log(sc.Text())
+			}
+		}
 		close(found)
 	}()
 	select {
 	case url, ok := <-found:
 		if !ok {
-			t.Fatalf("calfed exited before listening: %s", s.stderr.String())
+			t.Fatalf("calfed exited before listening")
 		}
 		s.URL = url
 	case <-time.After(60 * time.Second):
-		t.Fatalf("calfed did not start within 60s: %s", s.stderr.String())
+		t.Fatalf("calfed did not start within 60s")
 	}
 	return s
 }

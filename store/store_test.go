@@ -2,25 +2,18 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/calfed/calfed/internal/pgtest"
 	"github.com/calfed/calfed/orgrel"
 )
-
-// postgresEnv names an administrative connection string; each test gets a
-// database of its own under it. ./test.sh starts a server and sets it.
-const postgresEnv = "CALFED_TEST_POSTGRES"
 
 type backend struct {
 	name string
@@ -28,42 +21,12 @@ type backend struct {
 }
 
 // backends returns a fresh SQLite file and a fresh PostgreSQL database.
-// A missing PostgreSQL is a failure, not a skip.
 func backends(t *testing.T) []backend {
 	t.Helper()
-	bs := []backend{{"sqlite", Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db"), PollInterval: 20 * time.Millisecond}}}
-	admin := os.Getenv(postgresEnv)
-	if admin == "" {
-		t.Fatalf("%s is not set: run ./test.sh, which starts PostgreSQL, or point it at a server where the user may create databases", postgresEnv)
+	return []backend{
+		{"sqlite", Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db"), PollInterval: 20 * time.Millisecond}},
+		{"postgres", Config{Driver: "postgres", DSN: pgtest.Database(t), PollInterval: 20 * time.Millisecond}},
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "calfed_test_" + hex.EncodeToString(b)
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("creating test database: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		db.Close()
-	})
-	bs = append(bs, backend{"postgres", Config{Driver: "postgres", DSN: withDatabase(t, admin, name), PollInterval: 20 * time.Millisecond}})
-	return bs
-}
-
-func withDatabase(t *testing.T, dsn, db string) string {
-	i := strings.LastIndex(dsn, "/")
-	q := ""
-	if j := strings.IndexByte(dsn[i:], '?'); j >= 0 {
-		q = dsn[i+j:]
-	}
-	if i < 0 || !strings.Contains(dsn, "://") {
-		t.Fatalf("%s must be a postgres:// URL", postgresEnv)
-	}
-	return dsn[:i+1] + db + q
 }
 
 func open(t *testing.T, b backend) *DB {

@@ -1,0 +1,198 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+func newService(t *testing.T) *Service {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return NewService(db, []Mailbox{
+		{Address: "alice@contoso.example", Groups: []string{"staff"}, DefaultSharing: orgrel.AvailabilityOnly},
+		{Address: "room@contoso.example", DefaultSharing: orgrel.LimitedDetails},
+		{Address: "x@other.example"},
+	})
+}
+
+const file = `
+relationships:
+  - name: Partner
+    domain_names: [partner.example]
+    free_busy_access_enabled: true
+  - name: Trust
+    domain_names: [trust.example, trust2.example]
+    free_busy_access_enabled: true
+    free_busy_access_level: LimitedDetails
+    free_busy_access_scope: staff
+    onboarding:
+      partner_code: RX1
+      approved: 2026-11-01T00:00:00Z
+  - name: Off
+    domain_names: [off.example]
+    enabled: false
+`
+
+func TestParseFileDefaultsAndStrictness(t *testing.T) {
+	f, err := ParseFile([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, tr, off := f.Relationships[0], f.Relationships[1], f.Relationships[2]
+	if !p.Enabled || p.FreeBusyAccessLevel != orgrel.AvailabilityOnly || !tr.Enabled || tr.FreeBusyAccessLevel != orgrel.LimitedDetails ||
+		off.Enabled || off.FreeBusyAccessEnabled || off.FreeBusyAccessLevel != orgrel.None || tr.Onboarding.Approved == nil {
+		t.Errorf("defaults: %+v", f.Relationships)
+	}
+	for _, bad := range []string{
+		"relationships:\n  - name: x\n    domain_names: [x.example]\n    colour: blue\n",
+		"relationships:\n  - name: x\n    onboarding:\n      partner_kode: 1\n",
+		"relationships:\n  - name: x\n    free_busy_access_level: Lots\n",
+		"relationship:\n  - name: x\n",
+	} {
+		if _, err := ParseFile([]byte(bad)); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("ParseFile(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	out, err := f.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseFile(out)
+	if err != nil || len(again.Relationships) != 3 || again.Relationships[2].Enabled {
+		t.Errorf("export does not parse back: %v\n%s", err, out)
+	}
+}
+
+func TestApplyIsIdempotentAndDryRunChangesNothing(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	f, _ := ParseFile([]byte(file))
+	plan, err := s.Apply(ctx, "test", f.Relationships, ApplyOptions{DryRun: true})
+	if err != nil || len(plan.Steps) != 3 || plan.Steps[0].Action != "create" {
+		t.Fatalf("dry run: %+v, %v", plan, err)
+	}
+	if rels, _ := s.Relationships(ctx); len(rels) != 0 {
+		t.Fatalf("dry run changed the store: %d relationships", len(rels))
+	}
+	if _, err := s.Apply(ctx, "test", f.Relationships, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err = s.Apply(ctx, "test", f.Relationships, ApplyOptions{})
+	if err != nil || plan.Changed() {
+		t.Fatalf("second apply: %+v, %v", plan, err)
+	}
+	entries, _ := s.Audit(ctx, time.Time{}, 0)
+	if len(entries) != 3 {
+		t.Errorf("%d audit entries after applying twice, want 3", len(entries))
+	}
+	f.Relationships[0].FreeBusyAccessLevel = orgrel.LimitedDetails
+	plan, err = s.Apply(ctx, "test", f.Relationships[:2], ApplyOptions{Prune: true, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, st := range plan.Steps {
+		got = append(got, st.Action+" "+st.Name)
+	}
+	if strings.Join(got, ",") != "update Partner,unchanged Trust,remove Off" || plan.Steps[0].Changes[0].Field != "free_busy_access_level" {
+		t.Errorf("plan = %v %+v", got, plan.Steps[0].Changes)
+	}
+	bad := []store.Relationship{{Name: "S", DomainNames: []string{"s.example"}, FreeBusyAccessScope: "no-such-group"}}
+	if _, err := s.Apply(ctx, "test", bad, ApplyOptions{}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("unknown scope group: %v", err)
+	}
+}
+
+func TestMailboxSharingSources(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	for addr, want := range map[string]string{"alice@contoso.example": "default", "ROOM@contoso.example": "configuration"} {
+		m, err := s.Mailbox(ctx, addr)
+		if err != nil || m.Source != want {
+			t.Errorf("Mailbox(%s) = %+v, %v; want source %s", addr, m, err, want)
+		}
+	}
+	m, err := s.ShareMailbox(ctx, "alice", "alice@contoso.example", orgrel.LimitedDetails, 0)
+	if err != nil || m.Source != "recorded" || m.Level != orgrel.LimitedDetails || m.ChangedBy != "alice" {
+		t.Errorf("ShareMailbox = %+v, %v", m, err)
+	}
+	if _, err := s.ShareMailbox(ctx, "x", "nobody@contoso.example", orgrel.None, 0); !errors.Is(err, ErrUnknownMailbox) {
+		t.Errorf("unknown mailbox: %v", err)
+	}
+	if d, _ := s.Domains(ctx); strings.Join(d, ",") != "contoso.example,other.example" {
+		t.Errorf("Domains = %v", d)
+	}
+}
+
+// The client against the handler offers what the service offers, errors
+// included, and nothing without the token.
+func TestClientThroughHandler(t *testing.T) {
+	s := newService(t)
+	h := NewHandler(s, "the-admin-token-0123456789abcdef0123", nil)
+	mux := http.NewServeMux()
+	for _, r := range h.Routes() {
+		mux.Handle(r.Method+" "+r.Path, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx := context.Background()
+
+	for _, tok := range []string{"", "wrong"} {
+		c := NewClient(srv.URL, tok, "eve")
+		if _, err := c.Relationships(ctx); err == nil || !strings.Contains(err.Error(), "token") {
+			t.Errorf("token %q: %v", tok, err)
+		}
+	}
+	c := NewClient(srv.URL, "the-admin-token-0123456789abcdef0123", "alice@host")
+	r, err := c.NewRelationship(ctx, "", store.Relationship{Name: "Partner", DomainNames: []string{"partner.example"}, Enabled: true})
+	if err != nil || r.Version != 1 {
+		t.Fatalf("NewRelationship: %+v, %v", r, err)
+	}
+	if _, err := c.NewRelationship(ctx, "", store.Relationship{Name: "Other", DomainNames: []string{"partner.example"}}); !errors.Is(err, store.ErrDomainTaken) {
+		t.Errorf("taken domain over the API: %v", err)
+	}
+	r.Enabled = false
+	if _, err := c.SetRelationship(ctx, "", "orgrel.disable", r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetRelationship(ctx, "", "orgrel.enable", r); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("stale write over the API: %v", err)
+	}
+	if _, err := c.Relationship(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing relationship: %v", err)
+	}
+	acct, secret, err := c.NewAccount(ctx, "", "svc-partner", "partner")
+	if err != nil || len(secret) < 30 || acct.SecretHash != "" {
+		t.Fatalf("NewAccount: %+v %q %v", acct, secret, err)
+	}
+	if _, err := c.ShareMailbox(ctx, "", "nobody@contoso.example", orgrel.None, 0); !errors.Is(err, ErrUnknownMailbox) {
+		t.Errorf("unknown mailbox over the API: %v", err)
+	}
+	entries, err := c.Audit(ctx, time.Now().Add(-time.Hour), 0)
+	if err != nil || len(entries) != 3 || entries[1].Actor != "alice@host via admin API" {
+		t.Fatalf("Audit: %+v, %v", entries, err)
+	}
+	plan, err := c.Apply(ctx, "", nil, ApplyOptions{DryRun: true, Prune: true})
+	if err != nil || len(plan.Steps) != 1 || plan.Steps[0].Action != "remove" {
+		t.Errorf("Apply over the API: %+v, %v", plan, err)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/orgrels", strings.NewReader(`{"name":"x","domain_names":["x.example"],"surprise":1}`))
+	req.Header.Set("Authorization", "Bearer the-admin-token-0123456789abcdef0123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown JSON field: %v %v", resp.StatusCode, err)
+	}
+}
