@@ -91,7 +91,9 @@ mailboxes:
 	t.Logf("%s: opt-in reached the server %v after the command returned", backend, delay)
 
 	delay = measure(t, s.URL, created.Secret, func() { cli("orgrel", "disable", "Partner") },
-		func(body string) bool { return strings.Contains(body, "<ResponseCode>ErrorMailRecipientNotFound</ResponseCode>") })
+		func(body string) bool {
+			return strings.Contains(body, "<ResponseCode>ErrorMailRecipientNotFound</ResponseCode>")
+		})
 	if a := ask(); a.Error != "ErrorMailRecipientNotFound" {
 		t.Fatalf("after de-federation: %+v", a)
 	}

@@ -151,3 +151,59 @@ func TestRouterAuthentication(t *testing.T) {
 		}
 	}
 }
+
+// The administrative commands against a local configuration's store: the
+// happy path, their exit codes and their error messages.
+func TestAdminCommandsLocally(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	cfg := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(cfg, []byte("mailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n    groups: [staff]\n"), 0o644)
+	t.Setenv("CALFED_CONFIG", cfg)
+	t.Setenv("CALFED_ADMIN_URL", "")
+	cli := func(want int, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), args, &out, &errb); code != want {
+			t.Fatalf("calfed %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	cli(exitOK, "orgrel", "new", "Partner", "-domains", "partner.example,Partner2.example", "-free-busy", "-partner-code", "RX1", "-approved", "2026-11-01")
+	if out := cli(exitOK, "orgrel", "list"); !strings.Contains(out, "partner.example,partner2.example") || !strings.Contains(out, "AvailabilityOnly") {
+		t.Errorf("list:\n%s", out)
+	}
+	cli(exitOK, "orgrel", "set", "partner", "-level", "LimitedDetails", "-scope", "staff")
+	if out := cli(exitOK, "orgrel", "show", "PARTNER", "-o", "json"); !strings.Contains(out, `"free_busy_access_level": "LimitedDetails"`) || !strings.Contains(out, `"version": 2`) {
+		t.Errorf("show:\n%s", out)
+	}
+	cli(exitOK, "orgrel", "disable", "Partner")
+	if out := cli(exitOK, "audit", "-since", "1h"); strings.Count(out, "orgrel/Partner") != 3 || !strings.Contains(out, "enabled: true -> false") {
+		t.Errorf("audit:\n%s", out)
+	}
+	if out := cli(exitOK, "account", "new", "svc", "-relationship", "partner"); !strings.Contains(out, "secret: ") {
+		t.Errorf("account new:\n%s", out)
+	}
+	cli(exitOK, "mailbox", "share", "alice@contoso.example", "-level", "LimitedDetails")
+	if out := cli(exitOK, "orgrel", "powershell", "partner"); !strings.Contains(out, "Get-FederationInformation -DomainName contoso.example | New-OrganizationRelationship") ||
+		!strings.Contains(out, "-FreeBusyAccessLevel None") || !strings.Contains(out, "BOTH sides") {
+		t.Errorf("powershell (disabled relationship shares nothing):\n%s", out)
+	}
+	export := cli(exitOK, "orgrel", "export")
+	os.WriteFile(filepath.Join(dir, "rels.yaml"), []byte(export), 0o600)
+	if out := cli(exitOK, "orgrel", "apply", "-f", filepath.Join(dir, "rels.yaml")); !strings.Contains(out, "nothing to change") {
+		t.Errorf("applying an export changes something:\n%s", out)
+	}
+
+	cli(exitFailed, "orgrel", "new", "X")                                            // -domains missing
+	cli(exitFailed, "orgrel", "new", "X", "-domains", "not a domain")                // invalid value
+	cli(exitFailed, "orgrel", "new", "X", "-domains", "x.example", "-level", "Lots") // invalid level
+	cli(exitFailed, "orgrel", "new", "X", "-domains", "x.example", "-scope", "nobody")
+	cli(exitFailed, "orgrel", "show") // NAME missing
+	cli(exitFailed, "orgrel", "list", "-o", "xml")
+	cli(exitError, "orgrel", "new", "Other", "-domains", "partner.example") // domain taken
+	cli(exitError, "orgrel", "show", "nobody")
+	cli(exitError, "mailbox", "share", "bob@contoso.example", "-level", "None") // not in the directory
+	cli(exitError, "orgrel", "list", "-config", filepath.Join(dir, "missing.yaml"))
+	cli(exitFailed, "orgrel", "list", "-server", "http://127.0.0.1:1") // no token
+}

@@ -407,7 +407,7 @@ func runOrgrelPowerShell(ctx context.Context, args []string, stdout, stderr io.W
 // writePowerShell prints the partner administrator's side of the set-up.
 func writePowerShell(w io.Writer, rel store.Relationship, ours []string, accts []store.ServiceAccount) {
 	level := rel.FreeBusyAccessLevel.String()
-	if !rel.FreeBusyAccessEnabled {
+	if !rel.FreeBusyAccessEnabled || !rel.Enabled {
 		level = "None"
 	}
 	name := ours[0] + " (calfed)"
@@ -415,6 +415,9 @@ func writePowerShell(w io.Writer, rel store.Relationship, ours []string, accts [
 	fmt.Fprintf(w, "# Organisation relationships must exist on BOTH sides. Ours, %q, decides what\n", rel.Name)
 	fmt.Fprintf(w, "# %s may see of %s (%s). Yours lets your users ask us,\n", strings.Join(rel.DomainNames, ", "), strings.Join(ours, ", "), level)
 	fmt.Fprintln(w, "# and decides what we may see of yours; the same access level is shown below.")
+	if !rel.Enabled {
+		fmt.Fprintf(w, "# Our relationship is DISABLED: %s sees nothing until `calfed orgrel enable %s`.\n", strings.Join(rel.DomainNames, ", "), rel.Name)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "# Through the Microsoft Federation Gateway (both organisations federated):")
 	for _, d := range ours {
