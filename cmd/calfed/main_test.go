@@ -132,6 +132,7 @@ func TestRouterAuthentication(t *testing.T) {
 		{"/EWS/Exchange.asmx", "svc-partner", "router-test-secret", http.StatusOK},
 		{"/ews/EXCHANGE.ASMX", "SVC-Trust", "router-test-secret", http.StatusOK},
 		{"/elsewhere", "svc-partner", "router-test-secret", http.StatusNotFound},
+		{"/v1/orgrels", "svc-partner", "router-test-secret", http.StatusNotFound}, // the admin API is never public
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(body))
