@@ -57,6 +57,21 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TABLE changes (counter INTEGER NOT NULL);
 INSERT INTO changes (counter) VALUES (0);
+`,
+		// 2: the federation trust (NOTES §2.2, §5): one row, and our
+		// federated domains.
+		`
+CREATE TABLE federation_trust (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	account_namespace TEXT NOT NULL,
+	application_uri TEXT NOT NULL,
+	token_issuer_uri TEXT NOT NULL,
+	token_issuer_endpoint TEXT NOT NULL,
+	disclose_all_domains BOOLEAN NOT NULL,
+	version BIGINT NOT NULL,
+	updated TEXT NOT NULL
+);
+CREATE TABLE federated_domains (domain TEXT PRIMARY KEY);
 `},
 }
 
@@ -117,5 +132,20 @@ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION calfed_audit_append_only();
 CREATE TABLE changes (counter BIGINT NOT NULL);
 INSERT INTO changes (counter) VALUES (0);
+`,
+		// 2: the federation trust (NOTES §2.2, §5): one row, and our
+		// federated domains.
+		`
+CREATE TABLE federation_trust (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	account_namespace TEXT NOT NULL,
+	application_uri TEXT NOT NULL,
+	token_issuer_uri TEXT NOT NULL,
+	token_issuer_endpoint TEXT NOT NULL,
+	disclose_all_domains BOOLEAN NOT NULL,
+	version BIGINT NOT NULL,
+	updated TEXT NOT NULL
+);
+CREATE TABLE federated_domains (domain TEXT PRIMARY KEY);
 `},
 }

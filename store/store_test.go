@@ -275,3 +275,40 @@ func TestWatchSeesOtherWriters(t *testing.T) {
 		}
 	})
 }
+
+func TestTrust(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		if _, err := d.Trust(ctx); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no trust yet: %v", err)
+		}
+		tr, err := d.SetTrust(ctx, "alice", Trust{AccountNamespace: "Contoso.Example", Domains: []string{"europe.contoso.example"},
+			TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.ApplicationURI != "FYDIBOHF25SPDLT.contoso.example" || strings.Join(tr.Domains, ",") != "contoso.example,europe.contoso.example" || tr.Version != 1 {
+			t.Errorf("trust %+v", tr)
+		}
+		if _, err := d.SetTrust(ctx, "bob", Trust{AccountNamespace: "contoso.example", TokenIssuerURI: "u", TokenIssuerEndpoint: "https://x.example/"}); !errors.Is(err, ErrConflict) {
+			t.Errorf("creating over an existing trust: %v", err)
+		}
+		tr.DiscloseAllDomains = true
+		if tr, err = d.SetTrust(ctx, "bob", tr); err != nil || tr.Version != 2 || !tr.DiscloseAllDomains {
+			t.Fatalf("update: %+v, %v", tr, err)
+		}
+		for _, bad := range []Trust{
+			{AccountNamespace: "not a domain", TokenIssuerURI: "u", TokenIssuerEndpoint: "https://x.example/"},
+			{AccountNamespace: "c.example", TokenIssuerURI: "", TokenIssuerEndpoint: "https://x.example/"},
+			{AccountNamespace: "c.example", TokenIssuerURI: "u", TokenIssuerEndpoint: "ftp://x.example/"},
+		} {
+			bad.Version = 2
+			if _, err := d.SetTrust(ctx, "bob", bad); !errors.Is(err, ErrInvalid) {
+				t.Errorf("SetTrust(%+v) = %v, want ErrInvalid", bad, err)
+			}
+		}
+		if s, _ := d.Snapshot(ctx); s.Trust == nil || s.Trust.Version != 2 {
+			t.Errorf("snapshot trust: %+v", s.Trust)
+		}
+	})
+}

@@ -88,7 +88,24 @@ type AuditEntry struct {
 // change counter value.
 type Snapshot struct {
 	Counter       int64
+	Trust         *Trust // nil until one is set
 	Relationships []Relationship
 	Sharing       []MailboxSharing
 	Accounts      []ServiceAccount
+}
+
+// Trust is our federation trust as far as Autodiscover tells partners:
+// Set-FederatedOrganizationIdentifier's account namespace, our federated
+// domains, and the token issuer partners get delegation tokens from.
+type Trust struct {
+	AccountNamespace    string   `json:"account_namespace"`
+	ApplicationURI      string   `json:"application_uri"` // default FYDIBOHF25SPDLT.<account namespace>
+	Domains             []string `json:"domains"`
+	TokenIssuerURI      string   `json:"token_issuer_uri"`
+	TokenIssuerEndpoint string   `json:"token_issuer_endpoint"`
+	// DiscloseAllDomains makes GetFederationInformation list every
+	// federated domain instead of only the one asked about.
+	DiscloseAllDomains bool      `json:"disclose_all_domains"`
+	Version            int64     `json:"version"`
+	Updated            time.Time `json:"updated"`
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +24,12 @@ func (d *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 			return nil, err
 		}
 		if s.Accounts, err = d.Accounts(ctx); err != nil {
+			return nil, err
+		}
+		switch t, err := d.Trust(ctx); {
+		case err == nil:
+			s.Trust = &t
+		case !errors.Is(err, ErrNotFound):
 			return nil, err
 		}
 		c2, err := d.Counter(ctx)

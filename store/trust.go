@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// DefaultApplicationURI is Exchange's ApplicationUri for an account
+// namespace when none is set. NOTES §5.
+func DefaultApplicationURI(accountNamespace string) string {
+	return "FYDIBOHF25SPDLT." + accountNamespace
+}
+
+func (t *Trust) normalize() error {
+	t.AccountNamespace = strings.ToLower(strings.TrimSpace(t.AccountNamespace))
+	if !validDomain(t.AccountNamespace) {
+		return fmt.Errorf("%w: account_namespace: %q is not a domain name", ErrInvalid, t.AccountNamespace)
+	}
+	if t.ApplicationURI = strings.TrimSpace(t.ApplicationURI); t.ApplicationURI == "" {
+		t.ApplicationURI = DefaultApplicationURI(t.AccountNamespace)
+	}
+	if _, err := url.Parse(t.ApplicationURI); err != nil || strings.ContainsAny(t.ApplicationURI, " \t") {
+		return fmt.Errorf("%w: application_uri: %q is not a URI", ErrInvalid, t.ApplicationURI)
+	}
+	seen := map[string]bool{}
+	var doms []string
+	for _, d := range append([]string{t.AccountNamespace}, t.Domains...) {
+		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
+		if !validDomain(d) {
+			return fmt.Errorf("%w: domains: %q is not a domain name", ErrInvalid, d)
+		}
+		if !seen[d] {
+			seen[d] = true
+			doms = append(doms, d)
+		}
+	}
+	sort.Strings(doms)
+	t.Domains = doms
+	for name, v := range map[string]string{"token_issuer_uri": t.TokenIssuerURI, "token_issuer_endpoint": t.TokenIssuerEndpoint} {
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("%w: %s: required", ErrInvalid, name)
+		}
+	}
+	if u, err := url.Parse(t.TokenIssuerEndpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%w: token_issuer_endpoint: %q is not an http(s) URL", ErrInvalid, t.TokenIssuerEndpoint)
+	}
+	return nil
+}
+
+// Trust returns the federation trust; ErrNotFound before one is set.
+func (d *DB) Trust(ctx context.Context) (Trust, error) {
+	return d.trust(ctx, d.db)
+}
+
+func (d *DB) trust(ctx context.Context, q querier) (Trust, error) {
+	var t Trust
+	var updated string
+	err := q.QueryRowContext(ctx, `SELECT account_namespace, application_uri, token_issuer_uri, token_issuer_endpoint, disclose_all_domains, version, updated FROM federation_trust WHERE id = 1`).
+		Scan(&t.AccountNamespace, &t.ApplicationURI, &t.TokenIssuerURI, &t.TokenIssuerEndpoint, &t.DiscloseAllDomains, &t.Version, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("%w: no federation trust is set up (calfed trust set)", ErrNotFound)
+	}
+	if err != nil {
+		return t, err
+	}
+	if t.Updated, err = parseTS(updated); err != nil {
+		return t, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT domain FROM federated_domains ORDER BY domain`)
+	if err != nil {
+		return t, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dom string
+		if err := rows.Scan(&dom); err != nil {
+			return t, err
+		}
+		t.Domains = append(t.Domains, dom)
+	}
+	return t, rows.Err()
+}
+
+// SetTrust creates (version 0) or replaces (the version read) the trust.
+func (d *DB) SetTrust(ctx context.Context, actor string, t Trust) (Trust, error) {
+	if err := t.normalize(); err != nil {
+		return t, err
+	}
+	err := d.change(ctx, actor, "trust.set", "trust", func(tx *sql.Tx) (any, any, error) {
+		before, err := d.trust(ctx, tx)
+		exists := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
+		cur := int64(0)
+		if exists {
+			cur = before.Version
+		}
+		if cur != t.Version {
+			return nil, nil, fmt.Errorf("%w: the trust is at version %d, the change was made to version %d", ErrConflict, cur, t.Version)
+		}
+		now := ts(d.now())
+		if exists {
+			_, err = tx.ExecContext(ctx, d.q(`UPDATE federation_trust SET account_namespace = ?, application_uri = ?, token_issuer_uri = ?,
+				token_issuer_endpoint = ?, disclose_all_domains = ?, version = version + 1, updated = ? WHERE id = 1`),
+				t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, t.TokenIssuerEndpoint, t.DiscloseAllDomains, now)
+		} else {
+			_, err = tx.ExecContext(ctx, d.q(`INSERT INTO federation_trust (id, account_namespace, application_uri, token_issuer_uri,
+				token_issuer_endpoint, disclose_all_domains, version, updated) VALUES (1, ?, ?, ?, ?, ?, 1, ?)`),
+				t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, t.TokenIssuerEndpoint, t.DiscloseAllDomains, now)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM federated_domains`); err != nil {
+			return nil, nil, err
+		}
+		for _, dom := range t.Domains {
+			if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO federated_domains (domain) VALUES (?)`), dom); err != nil {
+				return nil, nil, err
+			}
+		}
+		after, err := d.trust(ctx, tx)
+		if !exists {
+			return nil, after, err
+		}
+		return before, after, err
+	})
+	if err != nil {
+		return Trust{}, err
+	}
+	return d.Trust(ctx)
+}
