@@ -164,3 +164,13 @@ type remoteError struct {
 
 func (e *remoteError) Error() string { return e.msg }
 func (e *remoteError) Unwrap() error { return e.kind }
+
+func (c *Client) Trust(ctx context.Context) (store.Trust, error) {
+	var v store.Trust
+	return v, c.do(ctx, "GET", "/v1/trust", nil, &v)
+}
+
+func (c *Client) SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error) {
+	var v store.Trust
+	return v, c.do(ctx, "PUT", "/v1/trust", t, &v)
+}

@@ -62,6 +62,8 @@ func (h *Handler) Routes() []Route {
 		r("POST", "/v1/accounts/{name}/revoke", h.revokeAccount),
 		r("GET", "/v1/audit", h.audit),
 		r("GET", "/v1/domains", h.domains),
+		r("GET", "/v1/trust", h.getTrust),
+		r("PUT", "/v1/trust", h.setTrust),
 	}
 }
 
@@ -292,5 +294,19 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, _ string) (any, 
 
 func (h *Handler) domains(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
 	v, err := h.api.Domains(r.Context())
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) getTrust(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Trust(r.Context())
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) setTrust(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var t store.Trust
+	if err := decode(r, &t); err != nil {
+		return nil, 0, err
+	}
+	v, err := h.api.SetTrust(r.Context(), actor, t)
 	return v, http.StatusOK, err
 }

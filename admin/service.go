@@ -38,6 +38,11 @@ type API interface {
 	// Domains returns our own mailbox domains, for the partner's side of
 	// the set-up.
 	Domains(ctx context.Context) ([]string, error)
+
+	// Trust returns the federation trust; SetTrust writes it at the
+	// version read (0 to create it).
+	Trust(ctx context.Context) (store.Trust, error)
+	SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error)
 }
 
 // Mailbox is what the service knows of a mailbox from the directory.
@@ -205,4 +210,10 @@ func (s *Service) Domains(ctx context.Context) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+func (s *Service) Trust(ctx context.Context) (store.Trust, error) { return s.db.Trust(ctx) }
+
+func (s *Service) SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error) {
+	return s.db.SetTrust(ctx, actor, t)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,6 +100,21 @@ func (d *Directory) Lookup(address string) (*Mailbox, bool) {
 		return nil, false
 	}
 	return &en.mb, true
+}
+
+// Domains returns the domains of the directory's addresses, sorted.
+func (d *Directory) Domains() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, en := range d.order {
+		dom := en.mb.Address[strings.LastIndexByte(en.mb.Address, '@')+1:]
+		if !seen[dom] {
+			seen[dom] = true
+			out = append(out, dom)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Mailboxes returns every mailbox in configuration order.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,23 @@ type Config struct {
 	} `yaml:"tls"`
 	// ServerName is reported in EWS error details. Default "calfed".
 	ServerName string `yaml:"server_name"`
+	// PublicURL is the base of the URLs Autodiscover hands out, e.g.
+	// https://mail.contoso.example. Default: the scheme and host each
+	// request came to (fine behind no proxy; set it in production).
+	PublicURL string `yaml:"public_url"`
+	// Autodiscover tunes discovery.
+	Autodiscover struct {
+		// RedirectListen, when set (e.g. ":80"), serves the plain-HTTP
+		// redirect probe http://autodiscover.<domain>/autodiscover/autodiscover.xml
+		// with a 302 to public_url, and nothing else.
+		RedirectListen string `yaml:"redirect_listen"`
+		// RedirectAddresses answers lookups of an address with another
+		// (POX redirectAddr, SOAP RedirectAddress).
+		RedirectAddresses map[string]string `yaml:"redirect_addresses"`
+		// RedirectURL answers POX lookups of addresses outside our domains
+		// with redirectUrl.
+		RedirectURL string `yaml:"redirect_url"`
+	} `yaml:"autodiscover"`
 	// Limits bound what a request may ask for.
 	Limits struct {
 		MaxRequestBytes int64 `yaml:"max_request_bytes"` // default 1048576
@@ -212,6 +230,22 @@ func (c *Config) Build() (*built, error) {
 		if _, err := readToken(c.path(c.Admin.TokenFile)); err != nil {
 			bad("admin.token_file: %v", err)
 		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("public_url: %q is not a base URL like https://mail.contoso.example", c.PublicURL)
+		}
+	}
+	if c.Autodiscover.RedirectListen != "" && !strings.HasPrefix(c.PublicURL, "https://") {
+		bad("autodiscover.redirect_listen: needs public_url to be an https:// URL to redirect to")
+	}
+	for from, to := range c.Autodiscover.RedirectAddresses {
+		if strings.Count(from, "@") != 1 || strings.Count(to, "@") != 1 {
+			bad("autodiscover.redirect_addresses: %q: %q: both must be SMTP addresses", from, to)
+		}
+	}
+	if c.Autodiscover.RedirectURL != "" && !strings.HasPrefix(c.Autodiscover.RedirectURL, "https://") {
+		bad("autodiscover.redirect_url: %q must be an https:// URL", c.Autodiscover.RedirectURL)
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		bad("tls: cert_file and key_file go together")

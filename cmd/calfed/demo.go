@@ -111,6 +111,12 @@ func (d *demoInfo) seed(ctx context.Context, db *store.DB, mailboxes []admin.Mai
 	if _, err := svc.Apply(ctx, actor, d.orgrels.Relationships, admin.ApplyOptions{}); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}
+	// The Microsoft Federation Gateway's published names; the development
+	// token issuer takes their place once token validation exists.
+	if _, err := db.SetTrust(ctx, actor, store.Trust{AccountNamespace: "contoso.example",
+		TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"}); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
+	}
 	hash, err := orgrel.HashSecret(d.secret)
 	if err != nil {
 		return err

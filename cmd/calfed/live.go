@@ -20,6 +20,7 @@ type livePolicy struct {
 	log      *slog.Logger
 	policy   atomic.Pointer[orgrel.Policy]
 	accounts atomic.Pointer[orgrel.Accounts]
+	trust    atomic.Pointer[store.Trust] // nil until one is set
 	counter  atomic.Int64
 }
 
@@ -44,6 +45,7 @@ func (l *livePolicy) load(ctx context.Context) error {
 	}
 	l.policy.Store(p)
 	l.accounts.Store(a)
+	l.trust.Store(snap.Trust)
 	l.counter.Store(snap.Counter)
 	l.log.Info("access policy loaded", "change", snap.Counter, "relationships", len(snap.Relationships),
 		"accounts", len(snap.Accounts), "duration", time.Since(start))
@@ -68,3 +70,6 @@ func (l *livePolicy) Access(c identity.Caller, mailbox string, groups []string) 
 func (l *livePolicy) Authenticate(ctx context.Context, name, secret string) (identity.Caller, error) {
 	return l.accounts.Load().Authenticate(ctx, name, secret)
 }
+
+// Trust is the federation trust as the store has it now.
+func (l *livePolicy) Trust() *store.Trust { return l.trust.Load() }

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/autodiscover"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/internal/httpauth"
@@ -146,6 +147,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	base := fmt.Sprintf("%s://%s", scheme, addr)
 	log.Info("listening", "ews", base+"/EWS/Exchange.asmx", "store", db.Driver())
 
+	if cfg.Autodiscover.RedirectListen != "" {
+		a, err := serve("autodiscover redirect", cfg.Autodiscover.RedirectListen, autodiscover.Redirect(cfg.PublicURL), "", "")
+		if err != nil {
+			return fail(err)
+		}
+		log.Info("autodiscover redirect listening", "addr", a, "to", cfg.PublicURL)
+	}
+
 	token := ""
 	switch {
 	case demo != nil:
@@ -223,8 +232,27 @@ func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog
 		MaxResultSet:  cfg.Limits.MaxResultSet,
 		ServerName:    cfg.ServerName,
 	})
+	redirects := map[string]string{}
+	for from, to := range cfg.Autodiscover.RedirectAddresses {
+		redirects[strings.ToLower(from)] = to
+	}
+	ad := autodiscover.New(autodiscover.Options{
+		Directory:         dir,
+		Access:            live,
+		Trust:             live.Trust,
+		PublicURL:         cfg.PublicURL,
+		RedirectAddresses: redirects,
+		RedirectURL:       cfg.Autodiscover.RedirectURL,
+		ServerName:        cfg.ServerName,
+		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
+		Logger:            log,
+	})
 	r := mux.NewRouter()
 	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, live, "calfed", log))
+	r.Handle("/autodiscover/autodiscover.svc", httpauth.Optional(ad.SOAP(false), live, "calfed", log))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", ad.SOAP(true))
+	r.Handle("/autodiscover/autodiscover.xml", httpauth.Optional(ad.POX(), live, "calfed", log))
+	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
 	})

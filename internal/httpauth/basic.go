@@ -51,3 +51,18 @@ func unauthorized(rw http.ResponseWriter, challenge string) {
 	rw.Header().Set("Content-Length", "0")
 	rw.WriteHeader(http.StatusUnauthorized)
 }
+
+// Optional verifies Basic credentials when a request carries them (401 when
+// they are wrong) and lets requests without them through with no caller,
+// for endpoints where some operations are anonymous and the handler
+// decides (SOAP Autodiscover's GetFederationInformation).
+func Optional(next http.Handler, auth Authenticator, realm string, log *slog.Logger) http.Handler {
+	required := Basic(next, auth, realm, log)
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			next.ServeHTTP(rw, r)
+			return
+		}
+		required.ServeHTTP(rw, r)
+	})
+}

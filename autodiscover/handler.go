@@ -1,0 +1,395 @@
+package autodiscover
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// Directory is the mailbox directory (*calendar.Directory with the
+// domains it serves).
+type Directory interface {
+	Lookup(address string) (*calendar.Mailbox, bool)
+	Domains() []string
+}
+
+// Access decides whether a caller's organisation relationship covers a
+// mailbox (the live orgrel policy).
+type Access interface {
+	Access(caller identity.Caller, mailbox string, groups []string) orgrel.Decision
+}
+
+// Options configure a Handler. Directory, Access and Trust are required.
+type Options struct {
+	Directory Directory
+	Access    Access
+	// Trust returns the federation trust as it is now; nil when none is
+	// set up (GetFederationInformation then answers NotFederated).
+	Trust func() *store.Trust
+	// PublicURL is the base of the URLs handed out, e.g.
+	// https://mail.contoso.example. Empty: the scheme and host the request
+	// came to.
+	PublicURL string
+	// RedirectAddresses sends POX and SOAP lookups of one address to
+	// another (redirectAddr / RedirectAddress), lower-case keys.
+	RedirectAddresses map[string]string
+	// RedirectURL, when set, answers POX lookups of addresses outside our
+	// domains with redirectUrl to it.
+	RedirectURL string
+	ServerName  string       // default "calfed"
+	Limits      soap.Limits  // request bounds
+	MaxUsers    int          // per GetUserSettings request; default 100
+	Logger      *slog.Logger // nil discards
+}
+
+// Handler serves Autodiscover.
+type Handler struct {
+	opt Options
+	log *slog.Logger
+}
+
+// New returns a Handler.
+func New(opt Options) *Handler {
+	if opt.MaxUsers <= 0 {
+		opt.MaxUsers = 100
+	}
+	if opt.ServerName == "" {
+		opt.ServerName = "calfed"
+	}
+	h := &Handler{opt: opt, log: opt.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// base is the public URL prefix for r.
+func (h *Handler) base(r *http.Request) string {
+	if h.opt.PublicURL != "" {
+		return strings.TrimRight(h.opt.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// SOAP serves /autodiscover/autodiscover.svc. tokenPath is true for the
+// /WSSecurity variant, where callers present delegation tokens.
+func (h *Handler) SOAP(tokenPath bool) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			h.capabilities(rw)
+			rw.WriteHeader(http.StatusOK)
+			return
+		}
+		if r.Method != http.MethodPost {
+			rw.Header().Set("Allow", "POST, GET")
+			http.Error(rw, "Autodiscover takes POST", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := soap.ReadBody(r.Body, h.opt.Limits)
+		if err != nil {
+			h.soapFault(rw, soap.V11, "The request is too large.")
+			return
+		}
+		req := &request{}
+		ver, err := soap.Decode(body, h.opt.Limits, req)
+		if err != nil {
+			h.log.Info("malformed Autodiscover request", "remote", r.RemoteAddr, "err", err)
+			h.soapFault(rw, ver, "The request is not a valid SOAP Autodiscover message.")
+			return
+		}
+		caller, authenticated := identity.FromContext(r.Context())
+		switch {
+		case req.fedInfo != nil:
+			// The one anonymous operation. NOTES §2.1.
+			h.reply(rw, ver, req, "GetFederationInformation", func(w *soap.Writer) { h.federationInformation(w, req) })
+		case req.opSpace == nsAutodiscover && req.op == "GetOrganizationRelationshipSettingsRequestMessage":
+			// Only for delegation-token callers (Test-OrganizationRelationship).
+			h.unauthorized(rw, r, "GetOrganizationRelationshipSettings needs a delegation token")
+		case req.userSettings != nil || req.domainSettings != nil:
+			if tokenPath || !authenticated {
+				h.unauthorized(rw, r, "authentication required")
+				return
+			}
+			if req.userSettings != nil {
+				h.reply(rw, ver, req, "GetUserSettings", func(w *soap.Writer) { h.userSettings(w, r, req, caller) })
+			} else {
+				h.reply(rw, ver, req, "GetDomainSettings", func(w *soap.Writer) { h.domainSettings(w, r, req) })
+			}
+		default:
+			h.soapFault(rw, ver, "The request names no Autodiscover operation.")
+		}
+	})
+}
+
+// unauthorized answers 401 as Exchange's Autodiscover does. NOTES §2.1.
+func (h *Handler) unauthorized(rw http.ResponseWriter, r *http.Request, reason string) {
+	h.log.Info("Autodiscover refused", "outcome", "denied", "remote", r.RemoteAddr, "reason", reason)
+	rw.Header().Set("WWW-Authenticate", `Basic realm="calfed"`)
+	rw.Header().Set("Content-Length", "0")
+	rw.WriteHeader(http.StatusUnauthorized)
+}
+
+// capabilities are the headers clients probe with GET.
+func (h *Handler) capabilities(rw http.ResponseWriter) {
+	hd := rw.Header()
+	hd.Set("X-SOAP-Enabled", "True")
+	hd.Set("X-WSSecurity-Enabled", "True")
+	hd.Set("X-WSSecurity-For", "None")
+	hd.Set("X-OAuth-Enabled", "False")
+	hd.Set("X-Calfed-Autodiscover", "POX, SOAP")
+}
+
+func writeServerVersion(w *soap.Writer) {
+	w.Start("h:ServerVersionInfo", "xmlns:h", nsAutodiscover, "xmlns:i", nsXSI)
+	w.ElemInt("h:MajorVersion", 15)
+	w.ElemInt("h:MinorVersion", 1)
+	w.ElemInt("h:MajorBuildNumber", 2507)
+	w.ElemInt("h:MinorBuildNumber", 6)
+	// NOTES §2.1 leaves the value open; exchangelib accepts only a name it
+	// pairs with build 15.1, which is Exchange2016.
+	w.Elem("h:Version", "Exchange2016")
+	w.End("h:ServerVersionInfo")
+}
+
+// reply writes a response envelope with Exchange's headers: Action
+// (mustUnderstand), ServerVersionInfo and RelatesTo. NOTES §2.1.
+func (h *Handler) reply(rw http.ResponseWriter, ver soap.Version, req *request, op string, body func(*soap.Writer)) {
+	out := soap.Envelope(ver, func(w *soap.Writer) {
+		w.Elem("a:Action", actionPrefix+op+"Response", "xmlns:a", nsAddressing, "s:mustUnderstand", "1")
+		writeServerVersion(w)
+		if req.messageID != "" {
+			w.Elem("a:RelatesTo", req.messageID, "xmlns:a", nsAddressing)
+		}
+	}, func(w *soap.Writer) {
+		w.Start(op+"ResponseMessage", "xmlns", nsAutodiscover)
+		w.Start("Response", "xmlns:i", nsXSI)
+		body(w)
+		w.End("Response")
+		w.End(op + "ResponseMessage")
+	})
+	soap.WriteResponse(rw, ver, http.StatusOK, out)
+}
+
+func (h *Handler) soapFault(rw http.ResponseWriter, ver soap.Version, reason string) {
+	f := soap.Fault{Code: "Sender", Reason: reason}
+	soap.WriteResponse(rw, ver, http.StatusInternalServerError, f.Write(ver, writeServerVersion))
+}
+
+func errorHead(w *soap.Writer, code, msg string) {
+	w.Elem("ErrorCode", code)
+	if msg == "" {
+		w.Empty("ErrorMessage")
+	} else {
+		w.Elem("ErrorMessage", msg)
+	}
+}
+
+// federationInformation is GetFederationInformation. NOTES §2.2.
+func (h *Handler) federationInformation(w *soap.Writer, req *request) {
+	domain := ""
+	if req.fedInfo.Domain != nil {
+		domain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(*req.fedInfo.Domain), "."))
+	}
+	if domain == "" || strings.ContainsAny(domain, "@ /") || !strings.Contains(domain, ".") {
+		errorHead(w, "InvalidRequest", "The request must name a domain.")
+		return
+	}
+	t := h.opt.Trust()
+	if t == nil {
+		errorHead(w, "NotFederated", "The organization is not federated.")
+		return
+	}
+	found := false
+	for _, d := range t.Domains {
+		if d == domain {
+			found = true
+		}
+	}
+	if !found {
+		errorHead(w, "InvalidDomain", "The domain "+domain+" is not a federated domain of this organization.")
+		return
+	}
+	errorHead(w, "NoError", "")
+	w.Elem("ApplicationUri", t.ApplicationURI)
+	w.Start("Domains")
+	if t.DiscloseAllDomains {
+		for _, d := range t.Domains {
+			w.Elem("Domain", d)
+		}
+	} else {
+		// Only the domain asked about, as Exchange Online answers, so
+		// that one lookup does not list every organisation we host.
+		w.Elem("Domain", domain)
+	}
+	w.End("Domains")
+	w.Start("TokenIssuers")
+	w.Start("TokenIssuer")
+	w.Elem("Endpoint", t.TokenIssuerEndpoint)
+	w.Elem("Uri", t.TokenIssuerURI)
+	w.End("TokenIssuer")
+	w.End("TokenIssuers")
+}
+
+// covered reports whether the caller's relationship covers mb, as
+// Exchange answers external callers only for those. NOTES §2.3.
+func (h *Handler) covered(caller identity.Caller, mb *calendar.Mailbox) bool {
+	return h.opt.Access.Access(caller, mb.Address, mb.Groups).Related
+}
+
+// userSettings is GetUserSettings. NOTES §2.3.
+func (h *Handler) userSettings(w *soap.Writer, r *http.Request, req *request, caller identity.Caller) {
+	us := req.userSettings
+	switch {
+	case len(us.Users) == 0:
+		errorHead(w, "InvalidRequest", "The request must name at least one user.")
+		return
+	case len(us.Users) > h.opt.MaxUsers:
+		errorHead(w, "InvalidRequest", "The request names "+strconv.Itoa(len(us.Users))+" users; at most "+strconv.Itoa(h.opt.MaxUsers)+" are allowed.")
+		return
+	case len(us.Settings) == 0:
+		errorHead(w, "InvalidRequest", "The request must name at least one setting.")
+		return
+	}
+	base := h.base(r)
+	errorHead(w, "NoError", "")
+	w.Start("UserResponses")
+	for _, addr := range us.Users {
+		addr = strings.TrimSpace(addr)
+		w.Start("UserResponse")
+		if target, ok := h.opt.RedirectAddresses[strings.ToLower(addr)]; ok {
+			errorHead(w, "RedirectAddress", "Redirection address.")
+			w.Elem("RedirectTarget", target)
+			w.Empty("UserSettingErrors")
+			w.Empty("UserSettings")
+			w.End("UserResponse")
+			continue
+		}
+		mb, ok := h.opt.Directory.Lookup(addr)
+		if !ok || !h.covered(caller, mb) {
+			// Unknown and not covered look alike, so a partner learns
+			// nothing about mailboxes outside its relationship.
+			errorHead(w, "InvalidUser", "Invalid user: '"+addr+"'")
+			w.Empty("RedirectTarget", "i:nil", "true")
+			w.Empty("UserSettingErrors")
+			w.Empty("UserSettings")
+			w.End("UserResponse")
+			continue
+		}
+		errorHead(w, "NoError", "No error.")
+		w.Empty("RedirectTarget", "i:nil", "true")
+		type value struct{ name, v string }
+		var values []value
+		var errs []value // name, code
+		for _, name := range us.Settings {
+			name = strings.TrimSpace(name)
+			if !knownUserSettings[name] {
+				errs = append(errs, value{name, "InvalidSetting"})
+				continue
+			}
+			v, ok := h.userSetting(name, mb, base)
+			if !ok {
+				errs = append(errs, value{name, "SettingIsNotAvailable"})
+				continue
+			}
+			values = append(values, value{name, v})
+		}
+		w.Start("UserSettingErrors")
+		for _, e := range errs {
+			w.Start("UserSettingError")
+			msg := "The setting is not available."
+			if e.v == "InvalidSetting" {
+				msg = "The setting name is not valid."
+			}
+			w.Elem("ErrorCode", e.v)
+			w.Elem("ErrorMessage", msg)
+			w.Elem("SettingName", e.name)
+			w.End("UserSettingError")
+		}
+		w.End("UserSettingErrors")
+		w.Start("UserSettings")
+		for _, v := range values {
+			w.Start("UserSetting", "i:type", "StringSetting")
+			w.Elem("Name", v.name)
+			w.Elem("Value", v.v)
+			w.End("UserSetting")
+		}
+		w.End("UserSettings")
+		w.End("UserResponse")
+	}
+	w.End("UserResponses")
+}
+
+// domainSettings is GetDomainSettings for our own domains.
+func (h *Handler) domainSettings(w *soap.Writer, r *http.Request, req *request) {
+	ds := req.domainSettings
+	if len(ds.Domains) == 0 {
+		errorHead(w, "InvalidRequest", "The request must name at least one domain.")
+		return
+	}
+	if len(ds.Settings) == 0 {
+		// ews-javascript-api 0.15 sends RequestedSettings empty whatever it
+		// was asked for; answer with every domain setting rather than fail
+		// the one client that calls this operation.
+		ds.Settings = allDomainSettings
+	}
+	ours := map[string]bool{}
+	for _, d := range h.opt.Directory.Domains() {
+		ours[d] = true
+	}
+	if t := h.opt.Trust(); t != nil {
+		for _, d := range t.Domains {
+			ours[d] = true
+		}
+	}
+	base := h.base(r)
+	errorHead(w, "NoError", "")
+	w.Start("DomainResponses")
+	for _, dom := range ds.Domains {
+		dom = strings.ToLower(strings.TrimSpace(dom))
+		w.Start("DomainResponse")
+		if !ours[dom] {
+			errorHead(w, "InvalidDomain", "The domain "+dom+" is not served here.")
+			w.Empty("DomainSettingErrors")
+			w.Empty("DomainSettings")
+			w.Empty("RedirectTarget", "i:nil", "true")
+			w.End("DomainResponse")
+			continue
+		}
+		errorHead(w, "NoError", "No error.")
+		w.Start("DomainSettingErrors")
+		for _, name := range ds.Settings {
+			if _, _, known := domainSetting(strings.TrimSpace(name), base); !known {
+				w.Start("DomainSettingError")
+				w.Elem("ErrorCode", "InvalidSetting")
+				w.Elem("ErrorMessage", "The setting name is not valid.")
+				w.Elem("SettingName", strings.TrimSpace(name))
+				w.End("DomainSettingError")
+			}
+		}
+		w.End("DomainSettingErrors")
+		w.Start("DomainSettings")
+		for _, name := range ds.Settings {
+			if v, ok, _ := domainSetting(strings.TrimSpace(name), base); ok {
+				w.Start("DomainSetting", "i:type", "DomainStringSetting")
+				w.Elem("Name", strings.TrimSpace(name))
+				w.Elem("Value", v)
+				w.End("DomainSetting")
+			}
+		}
+		w.End("DomainSettings")
+		w.Empty("RedirectTarget", "i:nil", "true")
+		w.End("DomainResponse")
+	}
+	w.End("DomainResponses")
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/store"
+)
+
+func init() {
+	commands["trust set"] = command{"trust set [options]", "set the federation trust Autodiscover announces: account namespace, domains, token issuer", runTrustSet}
+	commands["trust show"] = command{"trust show", "show the federation trust", runTrustShow}
+}
+
+func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var ns, appURI, domains, issuerURI, issuerEPR string
+	var disclose bool
+	return adminCommand(ctx, "trust set", args, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&ns, "account-namespace", "", "AccountNamespace: our primary domain (required the first time)")
+		fl.StringVar(&appURI, "application-uri", "", "ApplicationUri; default FYDIBOHF25SPDLT.<account namespace>")
+		fl.StringVar(&domains, "domains", "", "federated domains besides the account namespace, comma-separated")
+		fl.StringVar(&issuerURI, "token-issuer-uri", "", "the token issuer's URI, e.g. urn:federation:MicrosoftOnline (required the first time)")
+		fl.StringVar(&issuerEPR, "token-issuer-endpoint", "", "the token issuer's endpoint, e.g. https://login.microsoftonline.com/extSTS.srf (required the first time)")
+		fl.BoolVar(&disclose, "disclose-all-domains", false, "list every federated domain in GetFederationInformation, not only the one asked about")
+	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		if fl.NFlag() == 0 {
+			return usageError{"nothing to set: give at least one option"}
+		}
+		t, err := api.Trust(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		set := map[string]bool{}
+		fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["account-namespace"] {
+			if t.AccountNamespace != "" && strings.EqualFold(t.ApplicationURI, store.DefaultApplicationURI(t.AccountNamespace)) && !set["application-uri"] {
+				t.ApplicationURI = "" // follows the new namespace
+			}
+			t.AccountNamespace = ns
+		}
+		if set["application-uri"] {
+			t.ApplicationURI = appURI
+		}
+		if set["domains"] {
+			t.Domains = nil
+			for _, d := range strings.Split(domains, ",") {
+				if d = strings.TrimSpace(d); d != "" {
+					t.Domains = append(t.Domains, d)
+				}
+			}
+		}
+		if set["token-issuer-uri"] {
+			t.TokenIssuerURI = issuerURI
+		}
+		if set["token-issuer-endpoint"] {
+			t.TokenIssuerEndpoint = issuerEPR
+		}
+		if set["disclose-all-domains"] {
+			t.DiscloseAllDomains = disclose
+		}
+		t, err = api.SetTrust(ctx, actor(), t)
+		if err != nil {
+			return err
+		}
+		return printTrust(stdout, a.output, t)
+	})
+}
+
+func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return adminCommand(ctx, "trust show", args, stderr, nil, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		t, err := api.Trust(ctx)
+		if err != nil {
+			return err
+		}
+		return printTrust(stdout, a.output, t)
+	})
+}
+
+func printTrust(w io.Writer, output string, t store.Trust) error {
+	if output == "json" {
+		printJSON(w, t)
+		return nil
+	}
+	tw := table(w)
+	fmt.Fprintf(tw, "AccountNamespace:\t%s\nApplicationUri:\t%s\nDomains:\t%s\nTokenIssuerUri:\t%s\nTokenIssuerEpr:\t%s\nDiscloseAllDomains:\t%v\nUpdated:\t%s\nVersion:\t%d\n",
+		t.AccountNamespace, t.ApplicationURI, strings.Join(t.Domains, ", "), t.TokenIssuerURI, t.TokenIssuerEndpoint,
+		t.DiscloseAllDomains, t.Updated.Format(time.RFC3339), t.Version)
+	return tw.Flush()
+}
