@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -96,31 +97,7 @@ func TestCommandTable(t *testing.T) {
 // The public router: paths in any case reach EWS, which demands Basic
 // credentials of a configured service account.
 func TestRouterAuthentication(t *testing.T) {
-	t.Setenv(demoSecretEnv, "router-test-secret")
-	cfg, demo, err := demoConfig("2026-03-23")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := cfg.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
-	db, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	defer os.RemoveAll(demo.dataDir)
-	if err := demo.seed(t.Context(), db, b.mailboxes()); err != nil {
-		t.Fatal(err)
-	}
-	live, err := newLivePolicy(t.Context(), db, b.sharing, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(newRouter(cfg, dir, live, slog.New(slog.DiscardHandler)))
-	defer srv.Close()
+	srv := demoServer(t)
 	body := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetServerTimeZones xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><Ids><Id xmlns="http://schemas.microsoft.com/exchange/services/2006/types">UTC</Id></Ids></GetServerTimeZones></s:Body></s:Envelope>`
 	tests := []struct {
 		path, user, secret string
@@ -196,6 +173,16 @@ func TestAdminCommandsLocally(t *testing.T) {
 		t.Errorf("applying an export changes something:\n%s", out)
 	}
 
+	cli(exitError, "trust", "show")                                          // none yet
+	cli(exitFailed, "trust", "set", "-account-namespace", "contoso.example") // no token issuer
+	cli(exitOK, "trust", "set", "-account-namespace", "contoso.example", "-domains", "europe.contoso.example",
+		"-token-issuer-uri", "urn:federation:MicrosoftOnline", "-token-issuer-endpoint", "https://login.microsoftonline.com/extSTS.srf")
+	cli(exitOK, "trust", "set", "-disclose-all-domains")
+	if out := cli(exitOK, "trust", "show"); !strings.Contains(out, "FYDIBOHF25SPDLT.contoso.example") || !strings.Contains(out, "contoso.example, europe.contoso.example") ||
+		!strings.Contains(out, "DiscloseAllDomains:  true") {
+		t.Errorf("trust show:\n%s", out)
+	}
+
 	cli(exitFailed, "orgrel", "new", "X")                                            // -domains missing
 	cli(exitFailed, "orgrel", "new", "X", "-domains", "not a domain")                // invalid value
 	cli(exitFailed, "orgrel", "new", "X", "-domains", "x.example", "-level", "Lots") // invalid level
@@ -207,4 +194,64 @@ func TestAdminCommandsLocally(t *testing.T) {
 	cli(exitError, "mailbox", "share", "bob@contoso.example", "-level", "None") // not in the directory
 	cli(exitError, "orgrel", "list", "-config", filepath.Join(dir, "missing.yaml"))
 	cli(exitFailed, "orgrel", "list", "-server", "http://127.0.0.1:1") // no token
+}
+
+// demoServer serves the demo's public router on loopback, with the demo
+// secret "router-test-secret".
+func demoServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	t.Setenv(demoSecretEnv, "router-test-secret")
+	cfg, demo, err := demoConfig("2026-03-23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(demo.dataDir) })
+	b, err := cfg.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
+	db, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := demo.seed(t.Context(), db, b.mailboxes()); err != nil {
+		t.Fatal(err)
+	}
+	live, err := newLivePolicy(t.Context(), db, b.sharing, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newRouter(cfg, dir, live, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// calfed fedinfo against our own server prints what Get-FederationInformation would.
+func TestFedinfoAgainstOwnServer(t *testing.T) {
+	srv := demoServer(t)
+	url := srv.URL + "/Autodiscover/Autodiscover.svc"
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"fedinfo", "contoso.example", "-url", url, "-o", "json"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var info struct {
+		DomainNames           []string `json:"domain_names"`
+		TargetApplicationURI  string   `json:"target_application_uri"`
+		TokenIssuerURIs       []string `json:"token_issuer_uris"`
+		TargetAutodiscoverEPR string   `json:"target_autodiscover_epr"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &info); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(info.DomainNames, ",") != "contoso.example" || info.TargetApplicationURI != "FYDIBOHF25SPDLT.contoso.example" ||
+		strings.Join(info.TokenIssuerURIs, ",") != "urn:federation:MicrosoftOnline" || info.TargetAutodiscoverEPR != url+"/WSSecurity" {
+		t.Errorf("fedinfo = %+v", info)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(t.Context(), []string{"fedinfo", "fabrikam.example", "-url", url}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "not federated") {
+		t.Errorf("a domain not ours: exit %d %s", code, errb.String())
+	}
 }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/autodiscover"
+)
+
+func init() {
+	commands["fedinfo"] = command{"fedinfo DOMAIN [-url URL]", "discover a domain's federation information as Get-FederationInformation does", runFedinfo}
+}
+
+func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("fedinfo", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	endpoint := fl.String("url", "", "ask this SOAP Autodiscover URL instead of discovering one")
+	output := fl.String("o", "table", "output: table or json")
+	verbose := fl.Bool("v", false, "print every step tried")
+	timeout := fl.Duration("timeout", 20*time.Second, "give up after this long")
+	pos, err := parseArgs(fl, args, "DOMAIN")
+	if err != nil {
+		return report(stderr, "fedinfo", err)
+	}
+	d := &autodiscover.Discoverer{URL: *endpoint, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	if *verbose {
+		d.Trace = func(step string) { fmt.Fprintln(stderr, "  tried", step) }
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	info, err := d.FederationInformation(ctx, pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "calfed fedinfo: %v\n", err)
+		return exitFailed
+	}
+	if *output == "json" {
+		printJSON(stdout, info)
+		return exitOK
+	}
+	tw := table(stdout)
+	fmt.Fprintf(tw, "DomainNames\t: {%s}\nTargetApplicationUri\t: %s\nTokenIssuerUris\t: {%s}\nTargetAutodiscoverEpr\t: %s\n",
+		strings.Join(info.DomainNames, ", "), info.TargetApplicationURI, strings.Join(info.TokenIssuerURIs, ", "), info.TargetAutodiscoverEPR)
+	tw.Flush()
+	for _, w := range info.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	return exitOK
+}
