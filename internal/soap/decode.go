@@ -177,6 +177,16 @@ func wrapSyntax(err error) error {
 	return err
 }
 
+// CheckLimits applies the size, depth, element count and no-DTD checks to
+// any XML document, not only envelopes. It returns the number of elements.
+func CheckLimits(data []byte, l Limits) (int, error) {
+	l = l.withDefaults()
+	if int64(len(data)) > l.MaxBytes {
+		return 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
+	}
+	return 0, scanLimits(data, l)
+}
+
 // scanLimits checks depth, element count and the absence of document type
 // declarations in one pass over the bytes, before the (much slower) XML
 // decoder sees them. It follows tags, quoted attribute values, comments,

@@ -1,0 +1,307 @@
+package federation
+
+import (
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/calfed/calfed/certs"
+)
+
+var t0 = time.Date(2026, 3, 24, 9, 0, 0, 0, time.UTC)
+
+type ring []*certs.Certificate
+
+func (r ring) ForKeyIdentifier(ski []byte) (*certs.Certificate, bool) {
+	for _, c := range r {
+		if string(c.SKI()) == string(ski) {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+type world struct {
+	ours, other, issuer, prevIssuer, rogue *certs.Certificate
+	v                                      *Validator
+}
+
+var cached *world
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	if cached == nil {
+		gen := func(cn string) *certs.Certificate {
+			c, err := certs.Generate(cn, t0.AddDate(0, -1, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		cached = &world{ours: gen("Federation contoso"), other: gen("Federation other"), issuer: gen("Token issuer"),
+			prevIssuer: gen("Token issuer (previous)"), rogue: gen("Rogue issuer")}
+	}
+	w := *cached
+	w.v = &Validator{Trust: func() *Trust {
+		return &Trust{Keys: ring{w.ours}, Issuers: []*x509.Certificate{w.issuer.Cert, w.prevIssuer.Cert}, ApplicationURI: "FYDIBOHF25SPDLT.contoso.example"}
+	}}
+	return &w
+}
+
+func (w *world) issue() Issue {
+	return Issue{Issuer: "urn:federation:MicrosoftOnline", Signer: w.issuer, Audience: "FYDIBOHF25SPDLT.contoso.example",
+		Email: "alice@partner.example", Offer: OfferFreeBusy, Target: w.ours.Cert, NotBefore: t0}
+}
+
+func roundTrip(t testing.TB, ed *etree.Element) *etree.Element {
+	t.Helper()
+	doc := etree.NewDocument()
+	doc.SetRoot(ed)
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := etree.NewDocument()
+	if err := back.ReadFromBytes(b); err != nil {
+		t.Fatal(err)
+	}
+	return back.Root()
+}
+
+// Every variant the notes list is accepted.
+func TestAcceptsEveryListedVariant(t *testing.T) {
+	w := newWorld(t)
+	n := 0
+	for _, kt := range []string{algRSAOAEP, algRSA15} {
+		for data := range dataAlgorithms {
+			for _, sig := range []string{dsig.RSASHA1SignatureMethod, dsig.RSASHA256SignatureMethod} {
+				for _, ref := range []bool{false, true} {
+					is := w.issue()
+					is.KeyTransport, is.DataAlg, is.SigAlg, is.KeyInfoReference = kt, data, sig, ref
+					if n%2 == 1 {
+						is.Signer = w.prevIssuer // the issuer's previous certificate still counts
+					}
+					n++
+					tok, err := is.Token()
+					if err != nil {
+						t.Fatal(err)
+					}
+					c, err := w.v.Validate(roundTrip(t, tok), OfferFreeBusy, t0.Add(time.Minute))
+					if err != nil {
+						t.Errorf("%s %s %s reference=%v: %v", kt, data, sig, ref, err)
+						continue
+					}
+					if c.Email != "alice@partner.example" || c.Domain != "partner.example" || c.TokenID == "" || c.NameID != "alice@partner.example" {
+						t.Errorf("claims %+v", c)
+					}
+				}
+			}
+		}
+	}
+}
+
+// mint returns a token whose signed assertion edit changed before it was
+// encrypted.
+func (w *world) mint(t *testing.T, is Issue, edit func(a *etree.Element)) *etree.Element {
+	t.Helper()
+	a, err := is.Assertion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a = roundTrip(t, a)
+	if edit != nil {
+		edit(a)
+	}
+	tok, err := EncryptAssertion(a, is.Target, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roundTrip(t, tok)
+}
+
+func email(a *etree.Element) *etree.Element {
+	for _, at := range a.FindElements("./AttributeStatement/Attribute") {
+		if at.SelectAttrValue("AttributeName", "") == "EmailAddress" {
+			return at.FindElement("./AttributeValue")
+		}
+	}
+	return nil
+}
+
+func TestRefusesAttacks(t *testing.T) {
+	w := newWorld(t)
+	now := t0.Add(time.Minute)
+	tests := []struct {
+		name string
+		tok  func(t *testing.T) *etree.Element
+		at   time.Time
+		want error
+	}{
+		{"assertion edited after signing", func(t *testing.T) *etree.Element {
+			return w.mint(t, w.issue(), func(a *etree.Element) { email(a).SetText("mallory@partner.example") })
+		}, now, ErrSignature},
+		{"signed by an untrusted key", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Signer = w.rogue
+			return w.mint(t, is, nil)
+		}, now, ErrSignature},
+		{"untrusted key, certificate not carried", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Signer, is.KeyInfoReference = w.rogue, true
+			return w.mint(t, is, nil)
+		}, now, ErrSignature},
+		{"signature removed", func(t *testing.T) *etree.Element {
+			return w.mint(t, w.issue(), func(a *etree.Element) { a.RemoveChild(a.FindElement("./Signature")) })
+		}, now, ErrSignature},
+		{"XSW: signed assertion wrapped in an evil one", func(t *testing.T) *etree.Element {
+			return w.mint(t, w.issue(), func(a *etree.Element) {
+				evil := a.Copy()
+				evil.RemoveChild(evil.FindElement("./Signature"))
+				evil.SelectAttr("AssertionID").Value = "_evil"
+				email(evil).SetText("mallory@partner.example")
+				adv := evil.CreateElement("saml:Advice")
+				adv.AddChild(a.Copy())
+				*a = *evil
+			})
+		}, now, ErrSignature},
+		{"XSW: evil assertion with the signed one's ID and its signature", func(t *testing.T) *etree.Element {
+			return w.mint(t, w.issue(), func(a *etree.Element) {
+				email(a).SetText("mallory@partner.example")
+				orig := a.Copy()
+				sig := orig.FindElement("./Signature")
+				orig.RemoveChild(sig)
+				a.FindElement("./Signature").AddChild(orig) // the original, hidden inside the signature
+			})
+		}, now, ErrSignature},
+		{"XSW: two signatures", func(t *testing.T) *etree.Element {
+			return w.mint(t, w.issue(), func(a *etree.Element) { a.AddChild(a.FindElement("./Signature").Copy()) })
+		}, now, ErrSignature},
+		{"expired", func(t *testing.T) *etree.Element { return w.mint(t, w.issue(), nil) }, t0.Add(11 * time.Minute), ErrExpired},
+		{"not yet valid", func(t *testing.T) *etree.Element { return w.mint(t, w.issue(), nil) }, t0.Add(-6 * time.Minute), ErrNotYetValid},
+		{"valid for longer than the offer allows", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Lifetime = 24 * time.Hour
+			return w.mint(t, is, nil)
+		}, t0.Add(time.Hour), ErrExpired},
+		{"wrong audience", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Audience = "FYDIBOHF25SPDLT.someone-else.example"
+			return w.mint(t, is, nil)
+		}, now, ErrAudience},
+		{"wrong offer", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Offer = OfferAutodiscover
+			return w.mint(t, is, nil)
+		}, now, ErrOffer},
+		{"encrypted to another certificate", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Target = w.other.Cert
+			return w.mint(t, is, nil)
+		}, now, ErrUnknownKey},
+		{"our SKI but another key", func(t *testing.T) *etree.Element {
+			a, _ := w.issue().Assertion()
+			forged := *w.other.Cert
+			forged.SubjectKeyId = w.ours.SKI()
+			tok, err := EncryptAssertion(a, &forged, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return roundTrip(t, tok)
+		}, now, ErrDecrypt},
+		{"entity expansion", func(t *testing.T) *etree.Element {
+			tok, err := EncryptBytes([]byte(`<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" MajorVersion="1" AssertionID="_a">&y;</saml:Assertion>`), w.ours.Cert, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return roundTrip(t, tok)
+		}, now, ErrMalformed},
+		{"oversized", func(t *testing.T) *etree.Element {
+			tok, _ := EncryptBytes([]byte(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion">`+strings.Repeat(" ", 70000)+`</saml:Assertion>`), w.ours.Cert, "", "")
+			return roundTrip(t, tok)
+		}, now, ErrMalformed},
+		{"not an assertion", func(t *testing.T) *etree.Element {
+			tok, _ := EncryptBytes([]byte(`<x/>`), w.ours.Cert, "", "")
+			return roundTrip(t, tok)
+		}, now, ErrMalformed},
+		{"unknown data algorithm", func(t *testing.T) *etree.Element {
+			tok := w.mint(t, w.issue(), nil)
+			tok.FindElement("./EncryptionMethod").SelectAttr("Algorithm").Value = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
+			return tok
+		}, now, ErrAlgorithm},
+		{"no key identifier", func(t *testing.T) *etree.Element {
+			tok := w.mint(t, w.issue(), nil)
+			str := tok.FindElement("./KeyInfo/EncryptedKey/KeyInfo/SecurityTokenReference")
+			str.RemoveChild(str.FindElement("./KeyIdentifier"))
+			return tok
+		}, now, ErrMalformed},
+		{"missing email claim", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Email = ""
+			return w.mint(t, is, nil)
+		}, now, ErrClaims},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.v.Validate(tt.tok(t), OfferFreeBusy, tt.at)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Validate = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReplayAndSkew(t *testing.T) {
+	w := newWorld(t)
+	tok := w.mint(t, w.issue(), nil)
+	if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(-4*time.Minute)); err != nil { // inside the 5-minute skew
+		t.Fatal(err)
+	}
+	if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute)); !errors.Is(err, ErrReplay) {
+		t.Errorf("second use: %v, want ErrReplay", err)
+	}
+	w.v.Trust = func() *Trust { return nil }
+	if _, err := w.v.Validate(w.mint(t, w.issue(), nil), OfferFreeBusy, t0); !errors.Is(err, ErrNotFederated) {
+		t.Errorf("without a trust: %v", err)
+	}
+}
+
+func TestAbsoluteURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"FYDIBOHF25SPDLT.contoso.example": "http://FYDIBOHF25SPDLT.contoso.example",
+		"http://outlook.com":              "http://outlook.com",
+		"urn:federation:x":                "urn:federation:x",
+	} {
+		if got := AbsoluteURI(in); got != want {
+			t.Errorf("AbsoluteURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The SAML comment trick: a comment inside a signed value leaves the
+// signature intact under exclusive canonicalisation and truncates the value
+// for a reader that stops at the comment. Reading only the verifier's
+// output yields the whole signed value.
+func TestCommentInSignedValueDoesNotTruncate(t *testing.T) {
+	w := newWorld(t)
+	is := w.issue()
+	is.Email = "mallory@evil.example.partner.example"
+	tok := w.mint(t, is, func(a *etree.Element) {
+		v := email(a)
+		v.SetText("")
+		v.CreateCharData("mallory@evil.example")
+		v.CreateComment("")
+		v.CreateCharData(".partner.example")
+	})
+	c, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Email != "mallory@evil.example.partner.example" || c.Domain != "evil.example.partner.example" {
+		t.Errorf("claims %+v: the value was truncated", c)
+	}
+}
