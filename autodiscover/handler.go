@@ -83,7 +83,8 @@ func (h *Handler) base(r *http.Request) string {
 }
 
 // SOAP serves /autodiscover/autodiscover.svc. tokenPath is true for the
-// /WSSecurity variant, where callers present delegation tokens.
+// /WSSecurity variant, where callers present delegation tokens (checked in
+// front of this handler).
 func (h *Handler) SOAP(tokenPath bool) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -117,7 +118,9 @@ func (h *Handler) SOAP(tokenPath bool) http.Handler {
 			// Only for delegation-token callers (Test-OrganizationRelationship).
 			h.unauthorized(rw, r, "GetOrganizationRelationshipSettings needs a delegation token")
 		case req.userSettings != nil || req.domainSettings != nil:
-			if tokenPath || !authenticated {
+			// On the token path the federation guard has put the token's
+			// caller in the context; on the plain path, Basic credentials did.
+			if !authenticated {
 				h.unauthorized(rw, r, "authentication required")
 				return
 			}

@@ -201,7 +201,8 @@ func TestAuthentication(t *testing.T) {
 	}{
 		{"settings anonymously", false, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), nil, 401},
 		{"domain settings anonymously", false, domainSettings, nil, 401},
-		{"settings on the token path", true, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), &partner, 401},
+		{"settings on the token path, token verified", true, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), &partner, 200},
+		{"settings on the token path, no token caller", true, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), nil, 401},
 		{"organisation relationship settings", false, orgrelSettings, &partner, 401},
 		{"settings as a partner", false, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), &partner, 200},
 		{"domain settings as a partner", false, domainSettings, &partner, 200},

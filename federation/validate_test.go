@@ -305,3 +305,36 @@ func TestCommentInSignedValueDoesNotTruncate(t *testing.T) {
 		t.Errorf("claims %+v: the value was truncated", c)
 	}
 }
+
+func TestMetadataRoundTripAndRules(t *testing.T) {
+	w := newWorld(t)
+	m := &Metadata{IssuerURI: "urn:federation:MicrosoftOnline", Endpoint: "https://sts.example/extSTS.srf", Current: w.issuer.Cert, Previous: w.prevIssuer.Cert}
+	got, err := ParseMetadata(WriteMetadata(m), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.IssuerURI != m.IssuerURI || got.Endpoint != m.Endpoint || len(got.Certificates()) != 2 {
+		t.Errorf("parsed %+v", got)
+	}
+	// Long after both expire: refused. Past the current's end with a
+	// longer-lived previous: they swap.
+	if _, err := ParseMetadata(WriteMetadata(m), t0.AddDate(10, 0, 0)); !errors.Is(err, ErrMetadata) {
+		t.Errorf("expired certificates: %v", err)
+	}
+	late, _ := certs.Generate("later", t0)
+	m2 := &Metadata{IssuerURI: "u", Endpoint: "https://sts.example/", Current: w.issuer.Cert, Previous: late.Cert}
+	got, _ = ParseMetadata(WriteMetadata(m2), t0)
+	if !got.Current.Equal(late.Cert) {
+		t.Errorf("a previous certificate outliving the current one is not promoted")
+	}
+	for _, bad := range []string{`<x/>`, `<fed:FederationMetadata xmlns:fed="http://schemas.xmlsoap.org/ws/2006/03/federation"><fed:Federation><fed:IssuerNamesOffered><fed:IssuerName uri="u"/></fed:IssuerNamesOffered></fed:Federation></fed:FederationMetadata>`} {
+		if _, err := ParseMetadata([]byte(bad), t0); !errors.Is(err, ErrMetadata) {
+			t.Errorf("ParseMetadata(%s) = %v", bad, err)
+		}
+	}
+	pemText := EncodeCertificates(m.Certificates())
+	back, err := DecodeCertificates(pemText)
+	if err != nil || len(back) != 2 || !back[0].Equal(w.issuer.Cert) {
+		t.Errorf("PEM round trip: %v", err)
+	}
+}

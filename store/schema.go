@@ -72,6 +72,14 @@ CREATE TABLE federation_trust (
 	updated TEXT NOT NULL
 );
 CREATE TABLE federated_domains (domain TEXT PRIMARY KEY);
+`,
+		// 3: the token issuer's signing certificates and metadata source,
+		// and the thumbprint of our current federation certificate.
+		`
+ALTER TABLE federation_trust ADD COLUMN token_issuer_certificates TEXT NOT NULL DEFAULT '';
+ALTER TABLE federation_trust ADD COLUMN metadata_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE federation_trust ADD COLUMN metadata_refreshed TEXT NOT NULL DEFAULT '';
+ALTER TABLE federation_trust ADD COLUMN certificate_thumbprint TEXT NOT NULL DEFAULT '';
 `},
 }
 
@@ -147,5 +155,13 @@ CREATE TABLE federation_trust (
 	updated TEXT NOT NULL
 );
 CREATE TABLE federated_domains (domain TEXT PRIMARY KEY);
+`,
+		// 3: the token issuer's signing certificates and metadata source,
+		// and the thumbprint of our current federation certificate.
+		`
+ALTER TABLE federation_trust ADD COLUMN token_issuer_certificates TEXT NOT NULL DEFAULT '';
+ALTER TABLE federation_trust ADD COLUMN metadata_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE federation_trust ADD COLUMN metadata_refreshed TEXT NOT NULL DEFAULT '';
+ALTER TABLE federation_trust ADD COLUMN certificate_thumbprint TEXT NOT NULL DEFAULT '';
 `},
 }

@@ -59,9 +59,11 @@ func (d *DB) Trust(ctx context.Context) (Trust, error) {
 
 func (d *DB) trust(ctx context.Context, q querier) (Trust, error) {
 	var t Trust
-	var updated string
-	err := q.QueryRowContext(ctx, `SELECT account_namespace, application_uri, token_issuer_uri, token_issuer_endpoint, disclose_all_domains, version, updated FROM federation_trust WHERE id = 1`).
-		Scan(&t.AccountNamespace, &t.ApplicationURI, &t.TokenIssuerURI, &t.TokenIssuerEndpoint, &t.DiscloseAllDomains, &t.Version, &updated)
+	var updated, refreshed string
+	err := q.QueryRowContext(ctx, `SELECT account_namespace, application_uri, token_issuer_uri, token_issuer_endpoint, disclose_all_domains,
+		token_issuer_certificates, metadata_url, metadata_refreshed, certificate_thumbprint, version, updated FROM federation_trust WHERE id = 1`).
+		Scan(&t.AccountNamespace, &t.ApplicationURI, &t.TokenIssuerURI, &t.TokenIssuerEndpoint, &t.DiscloseAllDomains,
+			&t.TokenIssuerCertificates, &t.MetadataURL, &refreshed, &t.CertificateThumbprint, &t.Version, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("%w: no federation trust is set up (calfed trust set)", ErrNotFound)
 	}
@@ -70,6 +72,13 @@ func (d *DB) trust(ctx context.Context, q querier) (Trust, error) {
 	}
 	if t.Updated, err = parseTS(updated); err != nil {
 		return t, err
+	}
+	if refreshed != "" {
+		r, err := parseTS(refreshed)
+		if err != nil {
+			return t, err
+		}
+		t.MetadataRefreshed = &r
 	}
 	rows, err := q.QueryContext(ctx, `SELECT domain FROM federated_domains ORDER BY domain`)
 	if err != nil {
@@ -105,14 +114,22 @@ func (d *DB) SetTrust(ctx context.Context, actor string, t Trust) (Trust, error)
 			return nil, nil, fmt.Errorf("%w: the trust is at version %d, the change was made to version %d", ErrConflict, cur, t.Version)
 		}
 		now := ts(d.now())
+		refreshedText := ""
+		if t.MetadataRefreshed != nil {
+			refreshedText = ts(*t.MetadataRefreshed)
+		}
 		if exists {
 			_, err = tx.ExecContext(ctx, d.q(`UPDATE federation_trust SET account_namespace = ?, application_uri = ?, token_issuer_uri = ?,
-				token_issuer_endpoint = ?, disclose_all_domains = ?, version = version + 1, updated = ? WHERE id = 1`),
-				t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, t.TokenIssuerEndpoint, t.DiscloseAllDomains, now)
+				token_issuer_endpoint = ?, disclose_all_domains = ?, token_issuer_certificates = ?, metadata_url = ?,
+				metadata_refreshed = ?, certificate_thumbprint = ?, version = version + 1, updated = ? WHERE id = 1`),
+				t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, t.TokenIssuerEndpoint, t.DiscloseAllDomains,
+				t.TokenIssuerCertificates, t.MetadataURL, refreshedText, t.CertificateThumbprint, now)
 		} else {
 			_, err = tx.ExecContext(ctx, d.q(`INSERT INTO federation_trust (id, account_namespace, application_uri, token_issuer_uri,
-				token_issuer_endpoint, disclose_all_domains, version, updated) VALUES (1, ?, ?, ?, ?, ?, 1, ?)`),
-				t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, t.TokenIssuerEndpoint, t.DiscloseAllDomains, now)
+				token_issuer_endpoint, disclose_all_domains, token_issuer_certificates, metadata_url, metadata_refreshed,
+				certificate_thumbprint, version, updated) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`),
+				t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, t.TokenIssuerEndpoint, t.DiscloseAllDomains,
+				t.TokenIssuerCertificates, t.MetadataURL, refreshedText, t.CertificateThumbprint, now)
 		}
 		if err != nil {
 			return nil, nil, err

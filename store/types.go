@@ -105,7 +105,15 @@ type Trust struct {
 	TokenIssuerEndpoint string   `json:"token_issuer_endpoint"`
 	// DiscloseAllDomains makes GetFederationInformation list every
 	// federated domain instead of only the one asked about.
-	DiscloseAllDomains bool      `json:"disclose_all_domains"`
-	Version            int64     `json:"version"`
-	Updated            time.Time `json:"updated"`
+	DiscloseAllDomains bool `json:"disclose_all_domains"`
+	// TokenIssuerCertificates are the issuer's signing certificates as
+	// PEM, current first, then previous.
+	TokenIssuerCertificates string     `json:"token_issuer_certificates,omitempty"`
+	MetadataURL             string     `json:"metadata_url,omitempty"`
+	MetadataRefreshed       *time.Time `json:"metadata_refreshed,omitempty"`
+	// CertificateThumbprint is our current federation certificate's, so
+	// that a rollover is a recorded change every server sees.
+	CertificateThumbprint string    `json:"certificate_thumbprint,omitempty"`
+	Version               int64     `json:"version"`
+	Updated               time.Time `json:"updated"`
 }

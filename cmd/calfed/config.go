@@ -14,6 +14,7 @@ import (
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/internal/wintz"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -74,6 +75,10 @@ type Config struct {
 		DSN          string   `yaml:"dsn"`           // sqlite: file (default <data_dir>/calfed.db); postgres: connection URL, required
 		PollInterval Duration `yaml:"poll_interval"` // how often changes are looked for; default 250ms
 	} `yaml:"store"`
+	// Federation tunes delegation-token validation.
+	Federation struct {
+		ClockSkew Duration `yaml:"clock_skew"` // tolerated on token validity; default 5m
+	} `yaml:"federation"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {
 		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
@@ -264,6 +269,18 @@ func (c *Config) path(p string) string {
 	return filepath.Join(c.dir, p)
 }
 
+// dataDir is the data directory, absolute.
+func (c *Config) dataDir() string {
+	dir := c.DataDir
+	if dir == "" {
+		dir = "data"
+	}
+	return c.path(dir)
+}
+
+// keys is where the federation certificates and their keys live.
+func (c *Config) keys() certs.Dir { return certs.Dir(filepath.Join(c.dataDir(), "keys")) }
+
 // storeConfig says where the store is.
 func (c *Config) storeConfig() store.Config {
 	sc := store.Config{Driver: c.Store.Driver, DSN: c.Store.DSN, PollInterval: time.Duration(c.Store.PollInterval)}
@@ -272,11 +289,7 @@ func (c *Config) storeConfig() store.Config {
 	}
 	if sc.Driver == "sqlite" {
 		if sc.DSN == "" {
-			dir := c.DataDir
-			if dir == "" {
-				dir = "data"
-			}
-			sc.DSN = filepath.Join(c.path(dir), "calfed.db")
+			sc.DSN = filepath.Join(c.dataDir(), "calfed.db")
 		} else {
 			sc.DSN = c.path(sc.DSN)
 		}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -16,16 +19,18 @@ import (
 // process or any other, and swaps them in without blocking requests.
 type livePolicy struct {
 	db       *store.DB
+	keys     certs.Storage // our federation certificates
 	defaults map[string]orgrel.Level
 	log      *slog.Logger
 	policy   atomic.Pointer[orgrel.Policy]
 	accounts atomic.Pointer[orgrel.Accounts]
-	trust    atomic.Pointer[store.Trust] // nil until one is set
+	trust    atomic.Pointer[store.Trust]      // nil until one is set
+	fed      atomic.Pointer[federation.Trust] // what token validation checks; nil until usable
 	counter  atomic.Int64
 }
 
-func newLivePolicy(ctx context.Context, db *store.DB, defaults map[string]orgrel.Level, log *slog.Logger) (*livePolicy, error) {
-	l := &livePolicy{db: db, defaults: defaults, log: log}
+func newLivePolicy(ctx context.Context, db *store.DB, keys certs.Storage, defaults map[string]orgrel.Level, log *slog.Logger) (*livePolicy, error) {
+	l := &livePolicy{db: db, keys: keys, defaults: defaults, log: log}
 	return l, l.load(ctx)
 }
 
@@ -43,9 +48,14 @@ func (l *livePolicy) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	fed, err := l.federationTrust(ctx, snap.Trust)
+	if err != nil {
+		return err
+	}
 	l.policy.Store(p)
 	l.accounts.Store(a)
 	l.trust.Store(snap.Trust)
+	l.fed.Store(fed)
 	l.counter.Store(snap.Counter)
 	l.log.Info("access policy loaded", "change", snap.Counter, "relationships", len(snap.Relationships),
 		"accounts", len(snap.Accounts), "duration", time.Since(start))
@@ -73,3 +83,28 @@ func (l *livePolicy) Authenticate(ctx context.Context, name, secret string) (ide
 
 // Trust is the federation trust as the store has it now.
 func (l *livePolicy) Trust() *store.Trust { return l.trust.Load() }
+
+// federationTrust gathers what token validation needs: our certificates
+// (read again on every change, so a rollover recorded in the store takes
+// effect everywhere), the issuer's certificates and our ApplicationUri.
+func (l *livePolicy) federationTrust(ctx context.Context, t *store.Trust) (*federation.Trust, error) {
+	if t == nil || t.TokenIssuerCertificates == "" {
+		return nil, nil
+	}
+	issuers, err := federation.DecodeCertificates(t.TokenIssuerCertificates)
+	if err != nil {
+		return nil, fmt.Errorf("the token issuer's certificates: %w", err)
+	}
+	ring, err := certs.Load(ctx, l.keys)
+	if err != nil {
+		return nil, err
+	}
+	if ring.Get(certs.Current) == nil {
+		l.log.Warn("no current federation certificate: delegation tokens cannot be decrypted (calfed trust certificate new)")
+		return nil, nil
+	}
+	return &federation.Trust{Keys: ring, Issuers: issuers, ApplicationURI: t.ApplicationURI}, nil
+}
+
+// Federation is the token validation trust now.
+func (l *livePolicy) Federation() *federation.Trust { return l.fed.Load() }

@@ -44,7 +44,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	for n := 2; n >= 1; n-- {
+	for n := 3; n >= 1; n-- {
 		if len(args) >= n {
 			if c, ok := commands[strings.Join(args[:n], " ")]; ok {
 				return c.run(ctx, args[n:], stdout, stderr)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/store"
 )
 
 func TestDemoLoadsCompletely(t *testing.T) {
@@ -199,6 +200,11 @@ func TestAdminCommandsLocally(t *testing.T) {
 // demoServer serves the demo's public router on loopback, with the demo
 // secret "router-test-secret".
 func demoServer(t *testing.T) *httptest.Server {
+	srv, _, _, _ := demoParts(t)
+	return srv
+}
+
+func demoParts(t *testing.T) (*httptest.Server, *Config, *store.DB, *livePolicy) {
 	t.Helper()
 	t.Setenv(demoSecretEnv, "router-test-secret")
 	cfg, demo, err := demoConfig("2026-03-23")
@@ -219,13 +225,13 @@ func demoServer(t *testing.T) *httptest.Server {
 	if err := demo.seed(t.Context(), db, b.mailboxes()); err != nil {
 		t.Fatal(err)
 	}
-	live, err := newLivePolicy(t.Context(), db, b.sharing, slog.New(slog.DiscardHandler))
+	live, err := newLivePolicy(t.Context(), db, cfg.keys(), b.sharing, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(newRouter(cfg, dir, live, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, cfg, db, live
 }
 
 // calfed fedinfo against our own server prints what Get-FederationInformation would.

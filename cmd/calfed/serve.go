@@ -20,6 +20,7 @@ import (
 	"github.com/calfed/calfed/autodiscover"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/ews"
+	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/store"
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(err)
 		}
 	}
-	live, err := newLivePolicy(ctx, db, b.sharing, log)
+	live, err := newLivePolicy(ctx, db, cfg.keys(), b.sharing, log)
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
@@ -247,10 +248,15 @@ func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog
 		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		Logger:            log,
 	})
+	validator := &federation.Validator{Trust: live.Federation, Skew: time.Duration(cfg.Federation.ClockSkew)}
+	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request)) *federation.Guard {
+		return &federation.Guard{Validator: validator, Offer: offer, Limits: soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, Logger: log, Refuse: refuse}
+	}
 	r := mux.NewRouter()
 	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, live, "calfed", log))
+	r.Handle("/ews/exchange.asmx/wssecurity", guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(ewsHandler))
 	r.Handle("/autodiscover/autodiscover.svc", httpauth.Optional(ad.SOAP(false), live, "calfed", log))
-	r.Handle("/autodiscover/autodiscover.svc/wssecurity", ad.SOAP(true))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(ad.SOAP(true)))
 	r.Handle("/autodiscover/autodiscover.xml", httpauth.Optional(ad.POX(), live, "calfed", log))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

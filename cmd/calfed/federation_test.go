@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/federation"
+)
+
+// A partner's Exchange calls the /WSSecurity endpoints with delegation
+// tokens: the whole server path, router to response, with real keys.
+func TestFederatedRequests(t *testing.T) {
+	srv, cfg, db, live := demoParts(t)
+	ctx := t.Context()
+	ours, err := certs.Generate("Federation contoso", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, _ := certs.Load(ctx, cfg.keys())
+	if err := ring.Put(ctx, cfg.keys(), certs.Current, ours); err != nil {
+		t.Fatal(err)
+	}
+	issuer, _ := certs.Generate("Development token issuer", time.Now())
+	tr, err := db.Trust(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.TokenIssuerCertificates = federation.EncodeCertificates([]*x509.Certificate{issuer.Cert})
+	if _, err := db.SetTrust(ctx, "test", tr); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mint := func(offer, email string, target *x509.Certificate) string {
+		tok, err := federation.Issue{Issuer: "urn:test", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: email,
+			Offer: offer, Target: target, NotBefore: time.Now()}.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := etree.NewDocument()
+		doc.SetRoot(tok)
+		s, _ := doc.WriteToString()
+		return s
+	}
+	envelope := func(security, body string) string {
+		return `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:o="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><s:Header><t:RequestServerVersion Version="Exchange2012"/>` +
+			security + `</s:Header><s:Body>` + body + `</s:Body></s:Envelope>`
+	}
+	sec := func(tok string) string { return `<o:Security s:mustUnderstand="1">` + tok + `</o:Security>` }
+	gua := `<m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>2026-03-25T00:00:00Z</t:StartTime><t:EndTime>2026-03-26T00:00:00Z</t:EndTime></t:TimeWindow><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest>`
+	gus := `<GetUserSettingsRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Users><User><Mailbox>alice@contoso.example</Mailbox></User></Users><RequestedSettings><Setting>ExternalEwsUrl</Setting><Setting>ExternalEwsVersion</Setting></RequestedSettings><RequestedVersion>Exchange2010</RequestedVersion></Request></GetUserSettingsRequestMessage>`
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(srv.URL+path, "text/xml; charset=utf-8", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	freeBusy := mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)
+	tests := []struct {
+		name, path, body string
+		status           int
+		want             string
+	}{
+		{"free/busy with a token of trust.example: Alice's subjects", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(freeBusy), gua), 200, "<Subject>Team stand-up (moved)</Subject>"},
+		{"the same token again", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(freeBusy), gua), 500, "InvalidSecurity"},
+		{"partner.example sees times only", "/ews/exchange.asmx/wssecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@partner.example", ours.Cert)), gua), 200, "<FreeBusyViewType xmlns=\"http://schemas.microsoft.com/exchange/services/2006/types\">FreeBusyMerged</FreeBusyViewType>"},
+		{"a stranger's token: nobody there", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@stranger.example", ours.Cert)), gua), 200, "ErrorMailRecipientNotFound"},
+		{"an Autodiscover token on EWS", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gua), 500, "An error occurred when processing the security tokens in the message."},
+		{"a token for another organisation's key", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", issuer.Cert)), gua), 500, "InvalidSecurity"},
+		{"no Security header", "/EWS/Exchange.asmx/WSSecurity", envelope("", gua), 500, "InvalidSecurity"},
+		{"two Security headers", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "a@trust.example", ours.Cert))+sec(mint(federation.OfferFreeBusy, "b@trust.example", ours.Cert)), gua), 500, "InvalidSecurity"},
+		{"Autodiscover settings with a token", "/autodiscover/autodiscover.svc/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gus), 200, "<Name>ExternalEwsUrl</Name>"},
+		{"Autodiscover with a free/busy token", "/autodiscover/autodiscover.svc/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)), gus), 401, ""},
+	}
+	for _, tt := range tests {
+		status, body := post(tt.path, tt.body)
+		if status != tt.status || !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %d, want %d with %q\n%.1500s", tt.name, status, tt.status, tt.want, body)
+		}
+	}
+	// The public message never says why.
+	_, body := post("/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gua))
+	if bytes.Contains([]byte(body), []byte("offer")) {
+		t.Errorf("the fault leaks the reason: %s", body)
+	}
+}
