@@ -78,4 +78,3 @@ func TestDiscoveryOrder(t *testing.T) {
 		t.Errorf("not ours: %v", err)
 	}
 }
-

@@ -47,7 +47,13 @@ type Validator struct {
 	Skew time.Duration
 	// MaxPlaintext bounds the decrypted assertion; default 64 KiB.
 	MaxPlaintext int
-	replay       replayCache
+	// AllowReuse accepts a token presented again until it expires, for
+	// requesters that reuse their tokens; by default each token is
+	// accepted once (replay protection). Either way a token seen before
+	// is answered from a cache, without RSA or signature work.
+	AllowReuse bool
+	replay     replayCache
+	seen       tokenCache
 }
 
 func (v *Validator) skew() time.Duration {
@@ -67,6 +73,16 @@ func (v *Validator) Validate(ed *etree.Element, offer string, now time.Time) (Cl
 	enc, err := parseEncrypted(ed)
 	if err != nil {
 		return Claims{}, err
+	}
+	fp := enc.fingerprint()
+	if c, ok := v.seen.get(fp, now); ok {
+		if !v.AllowReuse {
+			return Claims{}, ErrReplay
+		}
+		if c.Offer != offer {
+			return Claims{}, ErrOffer
+		}
+		return c, nil
 	}
 	key, ok := t.Keys.ForKeyIdentifier(enc.ski)
 	if !ok {
@@ -96,9 +112,10 @@ func (v *Validator) Validate(ed *etree.Element, offer string, now time.Time) (Cl
 	if err != nil {
 		return Claims{}, err
 	}
-	if !v.replay.add(c.TokenID, c.Expires.Add(v.skew()), now) {
-		return Claims{}, ErrReplay
+	if !v.replay.add(c.TokenID, c.Expires.Add(v.skew()), now) && !v.AllowReuse {
+		return Claims{}, ErrReplay // the same assertion, encrypted anew
 	}
+	v.seen.put(fp, c, c.Expires.Add(v.skew()), now)
 	return c, nil
 }
 
@@ -319,4 +336,43 @@ func (r *replayCache) add(id string, exp, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// tokenCache remembers validated tokens by the fingerprint of their
+// ciphertext until they expire.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]cachedClaims
+	n  int
+}
+
+type cachedClaims struct {
+	c     Claims
+	until time.Time
+}
+
+func (t *tokenCache) get(fp [32]byte, now time.Time) (Claims, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.m[fp]
+	if !ok || !now.Before(e.until) {
+		return Claims{}, false
+	}
+	return e.c, true
+}
+
+func (t *tokenCache) put(fp [32]byte, c Claims, until, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[[32]byte]cachedClaims{}
+	}
+	t.m[fp] = cachedClaims{c, until}
+	if t.n++; t.n%1024 == 0 {
+		for k, e := range t.m {
+			if !now.Before(e.until) {
+				delete(t.m, k)
+			}
+		}
+	}
 }

@@ -338,3 +338,20 @@ func TestMetadataRoundTripAndRules(t *testing.T) {
 		t.Errorf("PEM round trip: %v", err)
 	}
 }
+
+func TestReuseWhenAllowed(t *testing.T) {
+	w := newWorld(t)
+	w.v.AllowReuse = true
+	tok := w.mint(t, w.issue(), nil)
+	for i := 0; i < 3; i++ {
+		if c, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute)); err != nil || c.Email != "alice@partner.example" {
+			t.Fatalf("use %d: %+v, %v", i+1, c, err)
+		}
+	}
+	if _, err := w.v.Validate(tok, OfferAutodiscover, t0.Add(time.Minute)); !errors.Is(err, ErrOffer) {
+		t.Errorf("reused for another offer: %v", err)
+	}
+	if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(11*time.Minute)); !errors.Is(err, ErrExpired) {
+		t.Errorf("reused after expiry: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"hash"
@@ -118,6 +119,16 @@ func parseEncrypted(ed *etree.Element) (*encrypted, error) {
 		}
 	}
 	return &e, nil
+}
+
+// fingerprint identifies the token by its ciphertexts.
+func (e *encrypted) fingerprint() [32]byte {
+	h := sha256.New()
+	h.Write(e.wrapped)
+	h.Write(e.cipherTxt)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // decrypt unwraps the session key with priv and decrypts the data. Every

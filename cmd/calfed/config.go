@@ -78,6 +78,9 @@ type Config struct {
 	// Federation tunes delegation-token validation.
 	Federation struct {
 		ClockSkew Duration `yaml:"clock_skew"` // tolerated on token validity; default 5m
+		// AllowTokenReuse accepts a delegation token presented again until
+		// it expires; by default each is accepted once (replay protection).
+		AllowTokenReuse bool `yaml:"allow_token_reuse"`
 	} `yaml:"federation"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {

@@ -204,7 +204,7 @@ func demoServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func demoParts(t *testing.T) (*httptest.Server, *Config, *store.DB, *livePolicy) {
+func demoParts(t testing.TB) (*httptest.Server, *Config, *store.DB, *livePolicy) {
 	t.Helper()
 	t.Setenv(demoSecretEnv, "router-test-secret")
 	cfg, demo, err := demoConfig("2026-03-23")
@@ -216,7 +216,7 @@ func demoParts(t *testing.T) (*httptest.Server, *Config, *store.DB, *livePolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, _ := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
+	dir := demoDirectory(t, cfg)
 	db, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -260,4 +260,16 @@ func TestFedinfoAgainstOwnServer(t *testing.T) {
 	if code := run(t.Context(), []string{"fedinfo", "fabrikam.example", "-url", url}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "not federated") {
 		t.Errorf("a domain not ours: exit %d %s", code, errb.String())
 	}
+}
+
+func demoDirectory(t testing.TB, cfg *Config) *calendar.Directory {
+	b, err := cfg.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

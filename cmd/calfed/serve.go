@@ -248,7 +248,7 @@ func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog
 		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		Logger:            log,
 	})
-	validator := &federation.Validator{Trust: live.Federation, Skew: time.Duration(cfg.Federation.ClockSkew)}
+	validator := &federation.Validator{Trust: live.Federation, Skew: time.Duration(cfg.Federation.ClockSkew), AllowReuse: cfg.Federation.AllowTokenReuse}
 	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request)) *federation.Guard {
 		return &federation.Guard{Validator: validator, Offer: offer, Limits: soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, Logger: log, Refuse: refuse}
 	}
