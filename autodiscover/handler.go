@@ -97,7 +97,7 @@ func (h *Handler) SOAP(tokenPath bool) http.Handler {
 			http.Error(rw, "Autodiscover takes POST", http.StatusMethodNotAllowed)
 			return
 		}
-		body, err := soap.ReadBody(r.Body, h.opt.Limits)
+		body, err := soap.ReadRequest(r, h.opt.Limits)
 		if err != nil {
 			h.soapFault(rw, soap.V11, "The request is too large.")
 			return

@@ -79,7 +79,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.fault(rw, soap.V11, http.StatusMethodNotAllowed, faultf(ErrorInvalidRequest, "EWS requests are SOAP messages sent with POST."))
 		return
 	}
-	body, err := soap.ReadBody(r.Body, h.opt.Limits)
+	body, err := soap.ReadRequest(r, h.opt.Limits)
 	if err != nil {
 		if errors.Is(err, soap.ErrTooLarge) {
 			h.fault(rw, soap.V11, http.StatusInternalServerError, faultf(ErrorRequestStreamTooBig, "The request is larger than the %d bytes this server accepts.", h.limitBytes()))

@@ -2,6 +2,7 @@ package soap
 
 import (
 	"bytes"
+	"net/http"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -52,6 +53,26 @@ type Handler interface {
 	Header(d *xml.Decoder, start xml.StartElement) error
 	// Body is called for the first child of soap:Body.
 	Body(d *xml.Decoder, start xml.StartElement) error
+}
+
+// ReadRequest reads a request body of at most l.MaxBytes, sized at once
+// when the request declares its length.
+func ReadRequest(r *http.Request, l Limits) ([]byte, error) {
+	l = l.withDefaults()
+	if n := r.ContentLength; n > l.MaxBytes {
+		return nil, fmt.Errorf("%w: %d bytes declared", ErrTooLarge, n)
+	} else if n > 0 {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			return nil, err
+		}
+		var extra [1]byte
+		if k, _ := r.Body.Read(extra[:]); k > 0 {
+			return nil, fmt.Errorf("%w: more than the declared length", ErrTooLarge)
+		}
+		return b, nil
+	}
+	return ReadBody(r.Body, l)
 }
 
 // ReadBody reads at most l.MaxBytes from r, returning ErrTooLarge beyond that.
