@@ -2,11 +2,11 @@ package soap
 
 import (
 	"bytes"
-	"net/http"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 )
 
 // Limits bound what Decode accepts. The zero value applies the defaults.
