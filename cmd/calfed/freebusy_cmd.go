@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/federation"
+)
+
+func init() {
+	commands["freebusy"] = command{"freebusy -as USER MAILBOX… [-start -end -view]", "ask a partner organisation for free/busy on behalf of one of our users", runFreeBusy}
+}
+
+func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("freebusy", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	as := fl.String("as", "", "our user on whose behalf to ask (required)")
+	start := fl.String("start", time.Now().UTC().Format("2006-01-02"), "window start, YYYY-MM-DD or RFC 3339 (UTC)")
+	end := fl.String("end", "", "window end; default a day after start")
+	view := fl.String("view", "FreeBusyMerged", "RequestedView")
+	interval := fl.Int("interval", 30, "merged interval in minutes")
+	output := fl.String("o", "table", "table or json")
+	config := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
+	var mailboxes []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return report(stderr, "freebusy", err)
+		}
+		if fl.NArg() == 0 {
+			break
+		}
+		mailboxes = append(mailboxes, fl.Arg(0))
+		args = fl.Args()[1:]
+	}
+	if *as == "" || len(mailboxes) == 0 {
+		return report(stderr, "freebusy", usageError{"give -as USER and at least one mailbox"})
+	}
+	parse := func(s string) (time.Time, error) {
+		if t, err := time.Parse("2006-01-02", s); err == nil {
+			return t, nil
+		}
+		return time.Parse(time.RFC3339, s)
+	}
+	from, err := parse(*start)
+	if err != nil {
+		return report(stderr, "freebusy", usageError{fmt.Sprintf("-start %q", *start)})
+	}
+	to := from.Add(24 * time.Hour)
+	if *end != "" {
+		if to, err = parse(*end); err != nil {
+			return report(stderr, "freebusy", usageError{fmt.Sprintf("-end %q", *end)})
+		}
+	}
+	cfg, err := LoadConfig(*config)
+	if err != nil {
+		return report(stderr, "freebusy", err)
+	}
+	db, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return report(stderr, "freebusy", err)
+	}
+	defer db.Close()
+	trust, err := db.Trust(ctx)
+	if err != nil {
+		return report(stderr, "freebusy", err)
+	}
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return report(stderr, "freebusy", err)
+	}
+	cur := ring.Get(certs.Current)
+	if cur == nil {
+		return report(stderr, "freebusy", errors.New("no current federation certificate (calfed trust certificate new)"))
+	}
+	domain := strings.ToLower(mailboxes[0][strings.LastIndexByte(mailboxes[0], '@')+1:])
+	rels, err := db.Relationships(ctx)
+	if err != nil {
+		return report(stderr, "freebusy", err)
+	}
+	var partner *federation.Partner
+	for _, r := range rels {
+		for _, d := range r.DomainNames {
+			if d == domain && r.Enabled {
+				partner = &federation.Partner{ApplicationURI: r.TargetApplicationURI, AutodiscoverEPR: r.TargetAutodiscoverEPR, SharingEPR: r.TargetSharingEPR}
+			}
+		}
+	}
+	if partner == nil || partner.ApplicationURI == "" {
+		return report(stderr, "freebusy", fmt.Errorf("no enabled organisation relationship for %s with a TargetApplicationUri (calfed orgrel set … -target-application-uri)", domain))
+	}
+	client := &federation.Client{Certificate: cur, ApplicationURI: trust.ApplicationURI, IssuerURI: trust.TokenIssuerURI, IssuerEndpoint: trust.TokenIssuerEndpoint}
+	ans, err := client.FreeBusy(ctx, *partner, federation.FreeBusyQuery{User: *as, Mailboxes: mailboxes, Start: from, End: to, View: *view, Interval: *interval})
+	if err != nil {
+		return report(stderr, "freebusy", err)
+	}
+	if *output == "json" {
+		printJSON(stdout, ans)
+		return exitOK
+	}
+	for _, a := range ans {
+		fmt.Fprintf(stdout, "%s: %s %s %s\n", a.Mailbox, a.ResponseCode, a.View, a.Merged)
+		for _, e := range a.Events {
+			fmt.Fprintf(stdout, "  %s – %s  %-9s %s %s\n", e.Start, e.End, e.Busy, e.Subject, e.Location)
+		}
+	}
+	return exitOK
+}

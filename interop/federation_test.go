@@ -1,0 +1,169 @@
+package interop
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// org is one organisation's calfed: its own configuration, store,
+// certificate and calendars.
+type org struct {
+	name, domain, dir, config, base string
+}
+
+func (o *org) cli(t *testing.T, args ...string) []byte {
+	t.Helper()
+	out, err := o.try(args...)
+	if err != nil {
+		t.Fatalf("%s: calfed %s: %v", o.name, strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func (o *org) try(args ...string) ([]byte, error) {
+	cmd := exec.Command(calfedBin, append(args, "-config", o.config)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	return out, nil
+}
+
+type answer2 struct {
+	Mailbox      string `json:"mailbox"`
+	ResponseCode string `json:"response_code"`
+	View         string `json:"view"`
+	Merged       string `json:"merged"`
+	Events       []struct {
+		Subject string `json:"subject"`
+		Busy    string `json:"busy"`
+	} `json:"events"`
+}
+
+// freebusy asks through the command line until check accepts the answer
+// (a relationship change takes a moment to reach the other server).
+func (o *org) freebusy(t *testing.T, as, mailbox string, check func(answer2) bool) answer2 {
+	t.Helper()
+	var last answer2
+	var lastErr error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		out, err := o.try("freebusy", "-as", as, mailbox, "-start", "2026-03-24", "-end", "2026-03-25", "-view", "DetailedMerged", "-interval", "60", "-o", "json")
+		if err == nil {
+			var ans []answer2
+			if err = json.Unmarshal(out, &ans); err == nil && len(ans) == 1 {
+				last = ans[0]
+				if check(last) {
+					return last
+				}
+			}
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond) // pacing the retries, not timing anything
+	}
+	t.Fatalf("%s asking for %s: last answer %+v, last error %v", as, mailbox, last, lastErr)
+	return last
+}
+
+// Two organisations and a token issuer, every part a real process:
+// delegation tokens, Autodiscover over /WSSecurity, free/busy at the level
+// each side's relationship grants, de-federation, and an issuer rollover.
+func TestTwoOrganisations(t *testing.T) {
+	root := t.TempDir()
+	orgs := map[string]*org{}
+	for _, o := range []struct{ name, domain, user, subject string }{
+		{"A", "a.example", "alice", "Budget call"},
+		{"B", "b.example", "bob", "Design review"},
+	} {
+		dir := filepath.Join(root, o.name)
+		os.MkdirAll(dir, 0o700)
+		cal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:" + o.user + "\r\nSUMMARY:" + o.subject +
+			"\r\nDTSTART:20260324T100000Z\r\nDTEND:20260324T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		os.WriteFile(filepath.Join(dir, o.user+".ics"), []byte(cal), 0o644)
+		config := filepath.Join(dir, "calfed.yaml")
+		os.WriteFile(config, []byte(fmt.Sprintf("data_dir: data\nmailboxes:\n  - address: %s@%s\n    calendar: %s.ics\n    external_sharing: LimitedDetails\n",
+			o.user, o.domain, o.user)), 0o644)
+		orgs[o.name] = &org{name: o.name, domain: o.domain, dir: dir, config: config}
+		orgs[o.name].cli(t, "trust", "certificate", "new")
+		pemOut := orgs[o.name].cli(t, "trust", "certificate", "export")
+		os.WriteFile(filepath.Join(root, o.name+".pem"), pemOut, 0o644)
+	}
+	a, b := orgs["A"], orgs["B"]
+
+	stsConfig := filepath.Join(root, "sts.yaml")
+	os.WriteFile(stsConfig, []byte(`issuer_uri: urn:federation:calfed-dev
+organizations:
+  - {name: A, application_uri: FYDIBOHF25SPDLT.a.example, domains: [a.example], certificate: A.pem}
+  - {name: B, application_uri: FYDIBOHF25SPDLT.b.example, domains: [b.example], certificate: B.pem}
+`), 0o644)
+	sts := startServer(t, regexp.MustCompile(`metadata (http://\S+)`), true, "sts", "serve", "-config", stsConfig, "-listen", "127.0.0.1:0")
+	metadata := sts.URL
+	endpoint := strings.Replace(metadata, "/FederationMetadata/2006-12/FederationMetadata.xml", "/extSTS.srf", 1)
+
+	for _, o := range []*org{a, b} {
+		o.cli(t, "trust", "set", "-account-namespace", o.domain, "-token-issuer-uri", "urn:federation:calfed-dev", "-token-issuer-endpoint", endpoint)
+		o.cli(t, "trust", "refresh", "-metadata", metadata)
+		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", o.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
+		o.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
+	}
+	// Each side's relationship with the other: A shares details, B times.
+	a.cli(t, "orgrel", "new", "B", "-domains", "b.example", "-free-busy", "-level", "LimitedDetails",
+		"-target-application-uri", "FYDIBOHF25SPDLT.b.example", "-target-autodiscover-epr", b.base+"/autodiscover/autodiscover.svc/WSSecurity")
+	b.cli(t, "orgrel", "new", "A", "-domains", "a.example", "-free-busy", "-level", "AvailabilityOnly",
+		"-target-application-uri", "FYDIBOHF25SPDLT.a.example", "-target-autodiscover-epr", a.base+"/autodiscover/autodiscover.svc/WSSecurity")
+
+	got := a.freebusy(t, "alice@a.example", "bob@b.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
+	if got.View != "FreeBusyMerged" || got.Merged != strings.Repeat("0", 10)+"2"+strings.Repeat("0", 13) || len(got.Events) != 1 || got.Events[0].Subject != "" {
+		t.Errorf("A sees B (AvailabilityOnly): %+v", got)
+	}
+	got = b.freebusy(t, "bob@b.example", "alice@a.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
+	if got.View != "DetailedMerged" || len(got.Events) != 1 || got.Events[0].Subject != "Budget call" {
+		t.Errorf("B sees A (LimitedDetails, Alice opted in): %+v", got)
+	}
+
+	// B de-federates A: B's Autodiscover no longer knows bob for A, and
+	// B's EWS, asked directly (TargetSharingEpr), answers as if he did
+	// not exist.
+	b.cli(t, "orgrel", "disable", "A")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := a.try("freebusy", "-as", "alice@a.example", "bob@b.example", "-start", "2026-03-24", "-o", "json")
+		if err != nil && strings.Contains(err.Error(), "InvalidUser") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after de-federation, Autodiscover still answers: %s %v", out, err)
+		}
+		time.Sleep(50 * time.Millisecond) // pacing the retries, not timing anything
+	}
+	a.cli(t, "orgrel", "set", "B", "-target-sharing-epr", b.base+"/EWS/Exchange.asmx")
+	a.freebusy(t, "alice@a.example", "bob@b.example", func(x answer2) bool { return x.ResponseCode == "ErrorMailRecipientNotFound" })
+
+	// The issuer rolls its signing certificate; A refreshes its metadata
+	// and keeps accepting B's tokens, now signed with the new certificate.
+	b.cli(t, "orgrel", "enable", "A")
+	if out, err := exec.Command(calfedBin, "sts", "rollover", "-config", stsConfig).CombinedOutput(); err != nil {
+		t.Fatalf("sts rollover: %v %s", err, out)
+	}
+	// Until A reads the new metadata, tokens signed with the new
+	// certificate are refused there.
+	if out, err := b.try("freebusy", "-as", "bob@b.example", "alice@a.example", "-start", "2026-03-24", "-o", "json"); err == nil {
+		t.Errorf("A accepted a token signed by a certificate it has not yet read: %s", out)
+	}
+	if out, err := a.try("trust", "refresh"); err != nil {
+		t.Fatalf("refresh after rollover: %v %s", err, out)
+	}
+	got = b.freebusy(t, "bob@b.example", "alice@a.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
+	if got.Events[0].Subject != "Budget call" {
+		t.Errorf("after the issuer's rollover: %+v", got)
+	}
+}
