@@ -25,10 +25,22 @@ import (
 type Config struct {
 	// Listen is the public listener's address. Default 127.0.0.1:8080.
 	Listen string `yaml:"listen"`
-	// TLS serves the public listener over HTTPS when both files are set.
+	// TLS serves the public listener over HTTPS: certificate files
+	// (reloaded when they change) or ACME.
 	TLS struct {
 		CertFile string `yaml:"cert_file"`
 		KeyFile  string `yaml:"key_file"`
+		// MinVersion is the oldest TLS accepted: 1.2 (default) or 1.3;
+		// 1.1 and 1.0 only for partners that still need them, with a
+		// warning in the log.
+		MinVersion string `yaml:"min_version"`
+		// ACME gets certificates for these host names from an ACME CA
+		// (Let's Encrypt by default) instead of files.
+		ACME struct {
+			Hosts     []string `yaml:"hosts"`
+			Email     string   `yaml:"email"`
+			Directory string   `yaml:"directory_url"`
+		} `yaml:"acme"`
 	} `yaml:"tls"`
 	// ServerName is reported in EWS error details. Default "calfed".
 	ServerName string `yaml:"server_name"`
@@ -257,6 +269,12 @@ func (c *Config) Build() (*built, error) {
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		bad("tls: cert_file and key_file go together")
+	}
+	if c.TLS.CertFile != "" && len(c.TLS.ACME.Hosts) > 0 {
+		bad("tls: either certificate files or acme, not both")
+	}
+	if _, err := certs.ParseTLSVersion(c.TLS.MinVersion); err != nil {
+		bad("tls.min_version: %v", err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -273,3 +273,5 @@ func demoDirectory(t testing.TB, cfg *Config) *calendar.Directory {
 	}
 	return dir
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,18 +116,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 
 	var servers []*http.Server
-	errc := make(chan error, 2)
-	serve := func(name, addr string, h http.Handler, tlsCert, tlsKey string) (string, error) {
+	errc := make(chan error, 3)
+	serve := func(name, addr string, h http.Handler, tc *tls.Config) (string, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return "", fmt.Errorf("%s listener: %w", name, err)
 		}
 		srv := newHTTPServer(h, log)
+		srv.TLSConfig = tc
 		servers = append(servers, srv)
 		go func() {
 			var err error
-			if tlsCert != "" {
-				err = srv.ServeTLS(ln, tlsCert, tlsKey)
+			if tc != nil {
+				err = srv.ServeTLS(ln, "", "")
 			} else {
 				err = srv.Serve(ln)
 			}
@@ -137,11 +139,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ln.Addr().String(), nil
 	}
 
+	tc, err := tlsConfig(cfg, log)
+	if err != nil {
+		return fail(err)
+	}
 	scheme := "http"
-	if cfg.TLS.CertFile != "" {
+	if tc != nil {
 		scheme = "https"
 	}
-	addr, err := serve("public", cfg.Listen, newRouter(cfg, dir, live, log), cfg.path(cfg.TLS.CertFile), cfg.path(cfg.TLS.KeyFile))
+	addr, err := serve("public", cfg.Listen, newRouter(cfg, dir, live, log), tc)
 	if err != nil {
 		return fail(err)
 	}
@@ -149,7 +155,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	log.Info("listening", "ews", base+"/EWS/Exchange.asmx", "store", db.Driver())
 
 	if cfg.Autodiscover.RedirectListen != "" {
-		a, err := serve("autodiscover redirect", cfg.Autodiscover.RedirectListen, autodiscover.Redirect(cfg.PublicURL), "", "")
+		a, err := serve("autodiscover redirect", cfg.Autodiscover.RedirectListen, autodiscover.Redirect(cfg.PublicURL), nil)
 		if err != nil {
 			return fail(err)
 		}
@@ -168,7 +174,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	adminBase := ""
 	if token != "" {
 		svc := admin.NewService(db, b.mailboxes())
-		a, err := serve("admin", cfg.Admin.Listen, newAdminRouter(admin.NewHandler(svc, token, log)), "", "")
+		a, err := serve("admin", cfg.Admin.Listen, newAdminRouter(admin.NewHandler(svc, token, log)), nil)
 		if err != nil {
 			return fail(err)
 		}

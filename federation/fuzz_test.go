@@ -1,0 +1,48 @@
+package federation
+
+import (
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// Any plaintext, delivered encrypted to our key, is refused or accepted
+// without a panic; accepted only if it is a token the issuer signed.
+func FuzzValidatePlaintext(f *testing.F) {
+	w := newWorld(f)
+	a, _ := w.issue().Assertion()
+	doc := etree.NewDocument()
+	doc.SetRoot(a)
+	good, _ := doc.WriteToBytes()
+	f.Add(good)
+	f.Add([]byte(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" MajorVersion="1" AssertionID="_x"/>`))
+	f.Fuzz(func(t *testing.T, plain []byte) {
+		tok, err := EncryptBytes(plain, w.ours.Cert, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := &Validator{Trust: w.v.Trust, AllowReuse: true}
+		c, err := v.Validate(roundTrip(t, tok), OfferFreeBusy, t0.Add(time.Minute))
+		if err == nil && c.Email != "alice@partner.example" {
+			t.Fatalf("accepted a token the issuer did not sign: %+v", c)
+		}
+	})
+}
+
+// Any EncryptedData element is parsed without a panic.
+func FuzzParseEncrypted(f *testing.F) {
+	w := newWorld(f)
+	tok, _ := w.issue().Token()
+	doc := etree.NewDocument()
+	doc.SetRoot(tok)
+	s, _ := doc.WriteToString()
+	f.Add(s)
+	f.Fuzz(func(t *testing.T, xml string) {
+		d := etree.NewDocument()
+		if d.ReadFromString(xml) != nil || d.Root() == nil {
+			return
+		}
+		w.v.Validate(d.Root(), OfferFreeBusy, t0.Add(time.Minute))
+	})
+}
