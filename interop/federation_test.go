@@ -112,6 +112,9 @@ organizations:
 	for _, o := range []*org{a, b} {
 		o.cli(t, "trust", "set", "-account-namespace", o.domain, "-token-issuer-uri", "urn:federation:calfed-dev", "-token-issuer-endpoint", endpoint)
 		o.cli(t, "trust", "refresh", "-metadata", metadata)
+		if out := string(o.cli(t, "trust", "test")); !strings.Contains(out, "ok    token validation") {
+			t.Errorf("%s: trust test:\n%s", o.name, out)
+		}
 		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", o.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
 		o.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
 	}

@@ -240,22 +240,9 @@ func runTrustRefresh(ctx context.Context, args []string, stdout, stderr io.Write
 	if src == "" {
 		return report(stderr, "trust refresh", usageError{"-metadata FILE|URL is required the first time"})
 	}
-	data, err := readMetadata(ctx, src)
-	if err != nil {
-		return report(stderr, "trust refresh", err)
-	}
 	now := time.Now()
-	m, err := federation.ParseMetadata(data, now)
+	t, m, err := refreshMetadata(ctx, db, t, src, actor(), now)
 	if err != nil {
-		return report(stderr, "trust refresh", fmt.Errorf("%w: %v", store.ErrInvalid, err))
-	}
-	t.TokenIssuerURI, t.TokenIssuerEndpoint = m.IssuerURI, m.Endpoint
-	t.TokenIssuerCertificates = federation.EncodeCertificates(m.Certificates())
-	if strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://") {
-		t.MetadataURL = src
-	}
-	t.MetadataRefreshed = &now
-	if t, err = db.SetTrust(ctx, actor(), t); err != nil {
 		return report(stderr, "trust refresh", err)
 	}
 	fmt.Fprintf(stdout, "token issuer %s at %s; signing certificates:\n", t.TokenIssuerURI, t.TokenIssuerEndpoint)
@@ -296,4 +283,59 @@ func readMetadata(ctx context.Context, src string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: HTTP %d", src, resp.StatusCode)
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+}
+
+// refreshMetadata reads the token issuer's metadata from src and records
+// what it says in the trust (audited as actor), when anything changed.
+func refreshMetadata(ctx context.Context, db *store.DB, t store.Trust, src, actor string, now time.Time) (store.Trust, *federation.Metadata, error) {
+	data, err := readMetadata(ctx, src)
+	if err != nil {
+		return t, nil, err
+	}
+	m, err := federation.ParseMetadata(data, now)
+	if err != nil {
+		return t, nil, fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	next := t
+	next.TokenIssuerURI, next.TokenIssuerEndpoint = m.IssuerURI, m.Endpoint
+	next.TokenIssuerCertificates = federation.EncodeCertificates(m.Certificates())
+	if strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://") {
+		next.MetadataURL = src
+	}
+	next.MetadataRefreshed = &now
+	next, err = db.SetTrust(ctx, actor, next)
+	return next, m, err
+}
+
+// watchMetadata refreshes the issuer's metadata from its recorded URL
+// every interval, and warns before its signing certificates expire.
+// Several instances may race; a version conflict means another did it.
+func watchMetadata(ctx context.Context, db *store.DB, interval time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t, err := db.Trust(ctx)
+		if err != nil || t.MetadataURL == "" {
+			continue
+		}
+		now := time.Now()
+		_, m, err := refreshMetadata(ctx, db, t, t.MetadataURL, "calfed (scheduled metadata refresh)", now)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			continue
+		case err != nil:
+			log.Error("token issuer metadata not refreshed", "url", t.MetadataURL, "err", err)
+			continue
+		}
+		for _, c := range m.Certificates() {
+			if c.NotAfter.Before(now.AddDate(0, 0, 30)) {
+				log.Warn("a token issuer signing certificate expires soon", "subject", c.Subject.CommonName, "not_after", c.NotAfter)
+			}
+		}
+	}
 }

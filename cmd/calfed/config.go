@@ -93,6 +93,9 @@ type Config struct {
 		// AllowTokenReuse accepts a delegation token presented again until
 		// it expires; by default each is accepted once (replay protection).
 		AllowTokenReuse bool `yaml:"allow_token_reuse"`
+		// MetadataRefresh is how often the token issuer's metadata is
+		// fetched again from its recorded URL; default 24h.
+		MetadataRefresh Duration `yaml:"metadata_refresh"`
 	} `yaml:"federation"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {

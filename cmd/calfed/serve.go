@@ -96,6 +96,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
 	go live.run(ctx)
+	refreshEvery := time.Duration(cfg.Federation.MetadataRefresh)
+	if refreshEvery <= 0 {
+		refreshEvery = 24 * time.Hour
+	}
+	go watchMetadata(ctx, db, refreshEvery, log)
 
 	dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{
 		Logger:       log,
