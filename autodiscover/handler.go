@@ -37,6 +37,9 @@ type Options struct {
 	// https://mail.contoso.example. Empty: the scheme and host the request
 	// came to.
 	PublicURL string
+	// Relationship returns our organisation relationship covering a
+	// domain, for GetOrganizationRelationshipSettings.
+	Relationship func(domain string) (store.Relationship, bool)
 	// RedirectAddresses sends POX and SOAP lookups of one address to
 	// another (redirectAddr / RedirectAddress), lower-case keys.
 	RedirectAddresses map[string]string
@@ -114,9 +117,13 @@ func (h *Handler) SOAP(tokenPath bool) http.Handler {
 		case req.fedInfo != nil:
 			// The one anonymous operation. NOTES §2.1.
 			h.reply(rw, ver, req, "GetFederationInformation", func(w *soap.Writer) { h.federationInformation(w, req) })
-		case req.opSpace == nsAutodiscover && req.op == "GetOrganizationRelationshipSettingsRequestMessage":
+		case req.orgRel != nil:
 			// Only for delegation-token callers (Test-OrganizationRelationship).
-			h.unauthorized(rw, r, "GetOrganizationRelationshipSettings needs a delegation token")
+			if !tokenPath || !authenticated || h.opt.Relationship == nil {
+				h.unauthorized(rw, r, "GetOrganizationRelationshipSettings needs a delegation token")
+				return
+			}
+			h.reply(rw, ver, req, "GetOrganizationRelationshipSettings", func(w *soap.Writer) { h.orgRelSettings(w, req, caller) })
 		case req.userSettings != nil || req.domainSettings != nil:
 			// On the token path the federation guard has put the token's
 			// caller in the context; on the plain path, Basic credentials did.
@@ -395,4 +402,48 @@ func (h *Handler) domainSettings(w *soap.Writer, r *http.Request, req *request) 
 		w.End("DomainResponse")
 	}
 	w.End("DomainResponses")
+}
+
+// orgRelSettings is GetOrganizationRelationshipSettings: our relationship
+// with the caller's organisation, for the domains asked about that are the
+// caller's own (a partner learns nothing about our other partners).
+// NOTES §2.4; members in WCF's alphabetical order.
+func (h *Handler) orgRelSettings(w *soap.Writer, req *request, caller identity.Caller) {
+	errorHead(w, "NoError", "")
+	w.Start("OrganizationRelationshipSettingsCollection")
+	seen := map[string]bool{}
+	for _, d := range req.orgRel.Domains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		rel, ok := h.opt.Relationship(d)
+		if !ok || seen[rel.Name] {
+			continue
+		}
+		mine := false
+		for _, rd := range rel.DomainNames {
+			mine = mine || rd == caller.Domain
+		}
+		if !mine {
+			continue
+		}
+		seen[rel.Name] = true
+		level := rel.FreeBusyAccessLevel.String()
+		w.Start("OrganizationRelationshipSettings")
+		w.ElemBool("DeliveryReportEnabled", false)
+		w.Start("DomainNames")
+		for _, rd := range rel.DomainNames {
+			w.Elem("Domain", rd)
+		}
+		w.End("DomainNames")
+		w.ElemBool("FreeBusyAccessEnabled", rel.Enabled && rel.FreeBusyAccessEnabled)
+		w.Elem("FreeBusyAccessLevel", level)
+		w.ElemBool("MailTipsAccessEnabled", false)
+		w.Elem("MailTipsAccessLevel", "None")
+		w.ElemBool("MailboxMoveEnabled", false)
+		w.Elem("Name", rel.Name)
+		w.Elem("TargetApplicationUri", rel.TargetApplicationURI)
+		w.Elem("TargetAutodiscoverEpr", rel.TargetAutodiscoverEPR)
+		w.Elem("TargetSharingEpr", rel.TargetSharingEPR)
+		w.End("OrganizationRelationshipSettings")
+	}
+	w.End("OrganizationRelationshipSettingsCollection")
 }

@@ -45,6 +45,13 @@ func fixture(trust *store.Trust) *Handler {
 			"secret@fabrikam.example": {Address: "secret@fabrikam.example", DisplayName: "Secret"},
 		},
 		Access:            fakeAccess{},
+		Relationship: func(d string) (store.Relationship, bool) {
+			if d == "partner.example" || d == "other.example" {
+				return store.Relationship{Name: "Partner", DomainNames: []string{"partner.example"}, Enabled: true, FreeBusyAccessEnabled: true,
+					FreeBusyAccessLevel: orgrel.LimitedDetails, TargetApplicationURI: "FYDIBOHF25SPDLT.partner.example"}, true
+			}
+			return store.Relationship{}, false
+		},
 		Trust:             func() *store.Trust { return trust },
 		PublicURL:         "https://mail.fabrikam.example",
 		RedirectAddresses: map[string]string{"old@fabrikam.example": "bob@fabrikam.example"},
@@ -190,7 +197,14 @@ func TestGetUserSettings(t *testing.T) {
 // and GetOrganizationRelationshipSettings answer 401 until tokens exist.
 func TestAuthentication(t *testing.T) {
 	h := fixture(docsTrust)
-	orgrelSettings := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetOrganizationRelationshipSettingsRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domains><Domain>fabrikam.example</Domain></Domains></Request></GetOrganizationRelationshipSettingsRequestMessage></s:Body></s:Envelope>`
+	orgrelSettings := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetOrganizationRelationshipSettingsRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domains><Domain>partner.example</Domain></Domains></Request></GetOrganizationRelationshipSettingsRequestMessage></s:Body></s:Envelope>`
+	_, out := call(t, h.SOAP(true), "/", orgrelSettings, &partner)
+	c, _ := xmlcmp.Canonical(out)
+	for _, want := range []string{"FreeBusyAccessLevel = LimitedDetails", "Name = Partner", "TargetApplicationUri = FYDIBOHF25SPDLT.partner.example", "Domain = partner.example"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("GetOrganizationRelationshipSettings lacks %q\n%s", want, c)
+		}
+	}
 	domainSettings := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetDomainSettingsRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domains><Domain>fabrikam.example</Domain></Domains><RequestedSettings><Setting>ExternalEwsUrl</Setting></RequestedSettings></Request></GetDomainSettingsRequestMessage></s:Body></s:Envelope>`
 	tests := []struct {
 		name   string
@@ -203,7 +217,9 @@ func TestAuthentication(t *testing.T) {
 		{"domain settings anonymously", false, domainSettings, nil, 401},
 		{"settings on the token path, token verified", true, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), &partner, 200},
 		{"settings on the token path, no token caller", true, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), nil, 401},
-		{"organisation relationship settings", false, orgrelSettings, &partner, 401},
+		{"organisation relationship settings, plain path", false, orgrelSettings, &partner, 401},
+		{"organisation relationship settings, token path", true, orgrelSettings, &partner, 200},
+		{"organisation relationship settings, no token", true, orgrelSettings, nil, 401},
 		{"settings as a partner", false, userSettings([]string{"bob@fabrikam.example"}, "UserDisplayName"), &partner, 200},
 		{"domain settings as a partner", false, domainSettings, &partner, 200},
 		{"garbage", false, `<not-soap/>`, &partner, 500},

@@ -36,6 +36,9 @@ type request struct {
 		Settings []string `xml:"Request>RequestedSettings>Setting"`
 		Version  string   `xml:"Request>RequestedVersion"`
 	}
+	orgRel *struct {
+		Domains []string `xml:"Request>Domains>Domain"`
+	}
 	domainSettings *struct {
 		Domains  []string `xml:"Request>Domains>Domain"`
 		Settings []string `xml:"Request>RequestedSettings>Setting"`
@@ -83,6 +86,11 @@ func (r *request) Body(d *xml.Decoder, start xml.StartElement) error {
 			Version  string   `xml:"Request>RequestedVersion"`
 		}{}
 		return d.DecodeElement(r.userSettings, &start)
+	case "GetOrganizationRelationshipSettingsRequestMessage":
+		r.orgRel = &struct {
+			Domains []string `xml:"Request>Domains>Domain"`
+		}{}
+		return d.DecodeElement(r.orgRel, &start)
 	case "GetDomainSettingsRequestMessage":
 		r.domainSettings = &struct {
 			Domains  []string `xml:"Request>Domains>Domain"`

@@ -24,8 +24,9 @@ type livePolicy struct {
 	log      *slog.Logger
 	policy   atomic.Pointer[orgrel.Policy]
 	accounts atomic.Pointer[orgrel.Accounts]
-	trust    atomic.Pointer[store.Trust]      // nil until one is set
-	fed      atomic.Pointer[federation.Trust] // what token validation checks; nil until usable
+	trust    atomic.Pointer[store.Trust]                   // nil until one is set
+	fed      atomic.Pointer[federation.Trust]              // what token validation checks; nil until usable
+	rels     atomic.Pointer[map[string]store.Relationship] // by partner domain
 	counter  atomic.Int64
 }
 
@@ -56,6 +57,13 @@ func (l *livePolicy) load(ctx context.Context) error {
 	l.accounts.Store(a)
 	l.trust.Store(snap.Trust)
 	l.fed.Store(fed)
+	byDomain := map[string]store.Relationship{}
+	for _, r := range snap.Relationships {
+		for _, d := range r.DomainNames {
+			byDomain[d] = r
+		}
+	}
+	l.rels.Store(&byDomain)
 	l.counter.Store(snap.Counter)
 	l.log.Info("access policy loaded", "change", snap.Counter, "relationships", len(snap.Relationships),
 		"accounts", len(snap.Accounts), "duration", time.Since(start))
@@ -108,3 +116,13 @@ func (l *livePolicy) federationTrust(ctx context.Context, t *store.Trust) (*fede
 
 // Federation is the token validation trust now.
 func (l *livePolicy) Federation() *federation.Trust { return l.fed.Load() }
+
+// Relationship returns our relationship covering a partner domain.
+func (l *livePolicy) Relationship(domain string) (store.Relationship, bool) {
+	m := l.rels.Load()
+	if m == nil {
+		return store.Relationship{}, false
+	}
+	r, ok := (*m)[domain]
+	return r, ok
+}

@@ -252,6 +252,7 @@ func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog
 		Directory:         dir,
 		Access:            live,
 		Trust:             live.Trust,
+		Relationship:      live.Relationship,
 		PublicURL:         cfg.PublicURL,
 		RedirectAddresses: redirects,
 		RedirectURL:       cfg.Autodiscover.RedirectURL,
