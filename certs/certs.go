@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/pkcs12"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // Certificate is a certificate with its RSA private key.
@@ -107,15 +107,15 @@ func Parse(data []byte, password string) (*Certificate, error) {
 			}
 		}
 	} else {
-		blocks, err := pkcs12.ToPEM(data, password)
+		key, cert, _, err := pkcs12.DecodeChain(data, password)
 		if err != nil {
 			return nil, fmt.Errorf("certs: reading PKCS#12: %w", err)
 		}
-		for _, b := range blocks {
-			if err := c.absorb(b); err != nil {
-				return nil, err
-			}
+		rk, ok := key.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: the key is %T", ErrNoKey, key)
 		}
+		c.Cert, c.Key = cert, rk
 	}
 	if c.Cert == nil {
 		return nil, ErrNoCert

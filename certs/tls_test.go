@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 func writePair(t *testing.T, dir string, c *Certificate, when time.Time) (string, string) {
@@ -97,5 +99,24 @@ func TestParseAndRingRollover(t *testing.T) {
 	}
 	if _, err := st.Get(ctx, "../escape"); err == nil {
 		t.Error("a storage name escaped the directory")
+	}
+}
+
+// An Exchange .pfx export, in the legacy (3DES) and the modern (AES-256)
+// encodings Windows produces.
+func TestParsePKCS12(t *testing.T) {
+	c, _ := Generate("Federation", time.Now())
+	for name, enc := range map[string]*pkcs12.Encoder{"legacy": pkcs12.LegacyRC2, "modern": pkcs12.Modern2023} {
+		pfx, err := enc.Encode(c.Key, c.Cert, nil, "s3cret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(pfx, "s3cret")
+		if err != nil || got.Thumbprint() != c.Thumbprint() {
+			t.Errorf("%s: Parse = %v", name, err)
+		}
+		if _, err := Parse(pfx, "wrong"); err == nil {
+			t.Errorf("%s: wrong password accepted", name)
+		}
 	}
 }
