@@ -44,7 +44,7 @@ func fixture(trust *store.Trust) *Handler {
 			"bob@fabrikam.example":    {Address: "bob@fabrikam.example", DisplayName: "Bob"},
 			"secret@fabrikam.example": {Address: "secret@fabrikam.example", DisplayName: "Secret"},
 		},
-		Access:            fakeAccess{},
+		Access: fakeAccess{},
 		Relationship: func(d string) (store.Relationship, bool) {
 			if d == "partner.example" || d == "other.example" {
 				return store.Relationship{Name: "Partner", DomainNames: []string{"partner.example"}, Enabled: true, FreeBusyAccessEnabled: true,

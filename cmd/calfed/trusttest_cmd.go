@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/store"
 )
 
 func init() {
@@ -83,5 +85,71 @@ func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if failed {
 		return exitFailed
 	}
+	return exitOK
+}
+
+func init() {
+	commands["trust new"] = command{"trust new -account-namespace DOMAIN -metadata FILE|URL [-domains …]", "set up the federation trust in one step: trust, issuer metadata, and a federation certificate if there is none", runTrustNew}
+}
+
+// runTrustNew is New-FederationTrust plus Set-FederatedOrganizationIdentifier:
+// the trust from the issuer's metadata, and our first certificate.
+func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("trust new", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	ns := fl.String("account-namespace", "", "our primary domain (required)")
+	domains := fl.String("domains", "", "further federated domains, comma-separated")
+	source := fl.String("metadata", "", "the token issuer's metadata: a file or an https:// URL (required)")
+	cfg, db, _, err := localTrust(ctx, fl, args)
+	if err != nil {
+		return report(stderr, "trust new", err)
+	}
+	defer db.Close()
+	if *ns == "" || *source == "" {
+		return report(stderr, "trust new", usageError{"-account-namespace and -metadata are required"})
+	}
+	if _, err := db.Trust(ctx); err == nil {
+		return report(stderr, "trust new", fmt.Errorf("%w: a federation trust exists; change it with calfed trust set / refresh", store.ErrExists))
+	}
+	data, err := readMetadata(ctx, *source)
+	if err != nil {
+		return report(stderr, "trust new", err)
+	}
+	m, err := federation.ParseMetadata(data, time.Now())
+	if err != nil {
+		return report(stderr, "trust new", fmt.Errorf("%w: %v", store.ErrInvalid, err))
+	}
+	t := store.Trust{AccountNamespace: *ns, TokenIssuerURI: m.IssuerURI, TokenIssuerEndpoint: m.Endpoint}
+	for _, d := range strings.Split(*domains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			t.Domains = append(t.Domains, d)
+		}
+	}
+	if _, err := db.SetTrust(ctx, actor(), t); err != nil {
+		return report(stderr, "trust new", err)
+	}
+	t, _ = db.Trust(ctx)
+	if t, _, err = refreshMetadata(ctx, db, t, *source, actor(), time.Now()); err != nil {
+		return report(stderr, "trust new", err)
+	}
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return report(stderr, "trust new", err)
+	}
+	if ring.Get(certs.Current) == nil {
+		c, err := certs.Generate("Federation "+t.AccountNamespace, time.Now())
+		if err == nil {
+			err = ring.Put(ctx, cfg.keys(), certs.Current, c)
+		}
+		if err == nil {
+			err = recordCurrent(ctx, db, ring)
+		}
+		if err != nil {
+			return report(stderr, "trust new", err)
+		}
+	}
+	fmt.Fprintf(stdout, "federation trust for %s: ApplicationUri %s, token issuer %s; federation certificate %s\n",
+		t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, ring.Get(certs.Current).Thumbprint())
+	fmt.Fprintln(stdout, "Next: publish domain proofs, register the certificate with the token issuer (calfed trust certificate export), then calfed trust test.")
 	return exitOK
 }
