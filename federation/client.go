@@ -91,44 +91,10 @@ func uuid() string {
 }
 
 // Token asks the token issuer for a delegation token for user to present
-// to the organisation at targetURI, for offer.
+// to the organisation at targetURI, for offer. The request is signed with
+// our certificate, and so is the OnBehalfOf assertion naming the user.
 func (c *Client) Token(ctx context.Context, user, targetURI, offer string) (*etree.Element, error) {
-	obo, err := c.onBehalfOf(user, offer)
-	if err != nil {
-		return nil, err
-	}
-	doc := etree.NewDocument()
-	env := doc.CreateElement("s:Envelope")
-	env.CreateAttr("xmlns:s", nsSOAP12)
-	env.CreateAttr("xmlns:a", nsWSA)
-	h := env.CreateElement("s:Header")
-	act := h.CreateElement("a:Action")
-	act.CreateAttr("s:mustUnderstand", "1")
-	act.SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue")
-	h.CreateElement("a:MessageID").SetText("urn:uuid:" + uuid())
-	h.CreateElement("a:ReplyTo").CreateElement("a:Address").SetText("http://www.w3.org/2005/08/addressing/anonymous")
-	to := h.CreateElement("a:To")
-	to.CreateAttr("s:mustUnderstand", "1")
-	to.SetText(c.IssuerEndpoint)
-	rst := env.CreateElement("s:Body").CreateElement("t:RequestSecurityToken")
-	rst.CreateAttr("xmlns:t", nsWST)
-	rst.CreateAttr("Id", "uuid-"+uuid())
-	rst.CreateElement("t:RequestType").SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/Issue")
-	ap := rst.CreateElement("wsp:AppliesTo")
-	ap.CreateAttr("xmlns:wsp", nsWSP)
-	ap.CreateElement("a:EndpointReference").CreateElement("a:Address").SetText(AbsoluteURI(targetURI))
-	rst.CreateElement("t:OnBehalfOf").AddChild(obo)
-	rst.CreateElement("t:TokenType").SetText("http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1")
-	rst.CreateElement("t:KeyType").SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/SymmetricKey")
-	rst.CreateElement("t:KeySize").SetText("256")
-	cl := rst.CreateElement("t:Claims")
-	cl.CreateAttr("Dialect", "http://schemas.xmlsoap.org/ws/2006/12/authorization/authclaims")
-	ct := cl.CreateElement("auth:ClaimType")
-	ct.CreateAttr("xmlns:auth", nsAuth)
-	ct.CreateAttr("Uri", claimAction)
-	ct.CreateElement("auth:Value").SetText(offer)
-	rst.CreateElement("wsp:PolicyReference").CreateAttr("URI", "EX_MBI_FED_SSL")
-	body, err := doc.WriteToBytes()
+	body, err := c.requestSecurityToken(user, targetURI, offer)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +115,52 @@ func (c *Client) Token(ctx context.Context, user, targetURI, offer string) (*etr
 		return nil, errors.New("federation: the token issuer's token is not encrypted")
 	}
 	return ed.Copy(), nil
+}
+
+// requestSecurityToken builds the signed RST. NOTES §4.4.
+func (c *Client) requestSecurityToken(user, targetURI, offer string) ([]byte, error) {
+	obo, err := c.onBehalfOf(user, offer)
+	if err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	env := doc.CreateElement("s:Envelope")
+	env.CreateAttr("xmlns:s", nsSOAP12)
+	env.CreateAttr("xmlns:a", nsWSA)
+	h := env.CreateElement("s:Header")
+	act := h.CreateElement("a:Action")
+	act.CreateAttr("s:mustUnderstand", "1")
+	act.SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue")
+	h.CreateElement("a:MessageID").SetText("urn:uuid:" + uuid())
+	h.CreateElement("a:ReplyTo").CreateElement("a:Address").SetText("http://www.w3.org/2005/08/addressing/anonymous")
+	to := h.CreateElement("a:To")
+	to.CreateAttr("s:mustUnderstand", "1")
+	to.SetText(c.IssuerEndpoint)
+	sec := h.CreateElement("o:Security")
+	sec.CreateAttr("xmlns:o", nsWSSE)
+	sec.CreateAttr("s:mustUnderstand", "1")
+	rst := env.CreateElement("s:Body").CreateElement("t:RequestSecurityToken")
+	rst.CreateAttr("xmlns:t", nsWST)
+	rst.CreateAttr("Id", "uuid-"+uuid())
+	rst.CreateElement("t:RequestType").SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/Issue")
+	ap := rst.CreateElement("wsp:AppliesTo")
+	ap.CreateAttr("xmlns:wsp", nsWSP)
+	ap.CreateElement("a:EndpointReference").CreateElement("a:Address").SetText(AbsoluteURI(targetURI))
+	rst.CreateElement("t:OnBehalfOf").AddChild(obo)
+	rst.CreateElement("t:TokenType").SetText("http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1")
+	rst.CreateElement("t:KeyType").SetText("http://schemas.xmlsoap.org/ws/2005/02/trust/SymmetricKey")
+	rst.CreateElement("t:KeySize").SetText("256")
+	cl := rst.CreateElement("t:Claims")
+	cl.CreateAttr("Dialect", "http://schemas.xmlsoap.org/ws/2006/12/authorization/authclaims")
+	ct := cl.CreateElement("auth:ClaimType")
+	ct.CreateAttr("xmlns:auth", nsAuth)
+	ct.CreateAttr("Uri", claimAction)
+	ct.CreateElement("auth:Value").SetText(offer)
+	rst.CreateElement("wsp:PolicyReference").CreateAttr("URI", "EX_MBI_FED_SSL")
+	if err := signMessage(sec, to, c.Certificate, c.now()); err != nil {
+		return nil, err
+	}
+	return doc.WriteToBytes()
 }
 
 // onBehalfOf is our signed statement of who the user is. NOTES §4.4.

@@ -30,8 +30,9 @@ type Organization struct {
 // STS is a development token issuer: it serves WS-Federation metadata and
 // answers WS-Trust 2005/02 RequestSecurityToken with delegation tokens, as
 // the Microsoft Federation Gateway does for Exchange (NOTES §4.4, §4.5).
-// It is for labs and tests, never for production: a requester proves who
-// it is only by the signature of its OnBehalfOf assertion.
+// It is for labs and tests, never for production: it knows organisations
+// only from its configuration, and a requester proves who it is by its
+// message signature and the signature of its OnBehalfOf assertion.
 type STS struct {
 	IssuerURI string
 	Endpoint  string // its own RST URL, announced in the metadata
@@ -161,20 +162,18 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 		return nil, fmt.Errorf("%w: OnBehalfOf holds no SAML assertion", ErrRequest)
 	}
 	// The requester is the registered organisation whose certificate
-	// signed the assertion, and the user must be in its domains.
-	var requester *Organization
-	var verified *etree.Element
-	for i := range s.Orgs {
-		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{s.Orgs[i].Certificate}})
-		ctx.IdAttribute = "AssertionID"
-		ctx.Clock = dsig.NewFakeClock(clockwork.NewFakeClockAt(now))
-		if v, err := ctx.Validate(a); err == nil {
-			requester, verified = &s.Orgs[i], v
-			break
-		}
+	// signed the message; it must also have signed the assertion, and the
+	// user must be in its domains.
+	requester, err := verifyMessage(doc.Root(), s.Orgs, now)
+	if err != nil {
+		return nil, err
 	}
-	if requester == nil {
-		return nil, fmt.Errorf("%w: the OnBehalfOf assertion is not signed by a registered organisation", ErrRequest)
+	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{requester.Certificate}})
+	ctx.IdAttribute = "AssertionID"
+	ctx.Clock = dsig.NewFakeClock(clockwork.NewFakeClockAt(now))
+	verified, err := ctx.Validate(a)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the OnBehalfOf assertion is not signed by the requesting organisation: %v", ErrRequest, err)
 	}
 	email := ""
 	for _, at := range findAll(verified, nsSAML, "Attribute") {

@@ -3,12 +3,15 @@ package federation
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/internal/identity"
@@ -88,5 +91,57 @@ func TestClientThroughSTS(t *testing.T) {
 	if _, err := client.FreeBusy(ctx, Partner{ApplicationURI: "FYDIBOHF25SPDLT.b.example", SharingEPR: ewsURL},
 		FreeBusyQuery{User: "alice@a.example", Mailboxes: []string{"bob@b.example"}, Start: t0, End: t0.Add(time.Hour), View: "FreeBusy"}); err != nil {
 		t.Errorf("after B refreshes: %v", err)
+	}
+}
+
+// The issuer refuses token requests whose message signature fails.
+func TestSTSChecksTheMessageSignature(t *testing.T) {
+	w := newWorld(t)
+	now := t0.Add(time.Minute)
+	sts := &STS{IssuerURI: "urn:dev", Orgs: []Organization{
+		{Name: "A", ApplicationURI: "FYDIBOHF25SPDLT.a.example", Domains: []string{"a.example"}, Certificate: w.other.Cert},
+		{Name: "B", ApplicationURI: "FYDIBOHF25SPDLT.b.example", Domains: []string{"b.example"}, Certificate: w.ours.Cert},
+	}}
+	sts.SetSigners(w.issuer, nil)
+	c := &Client{Certificate: w.other, ApplicationURI: "FYDIBOHF25SPDLT.a.example", IssuerURI: "urn:dev", IssuerEndpoint: "https://sts.example/extSTS.srf",
+		Now: func() time.Time { return now }}
+	rst, err := c.requestSecurityToken("alice@a.example", "FYDIBOHF25SPDLT.b.example", OfferFreeBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sts.issue(rst, now); err != nil {
+		t.Fatalf("a well-signed request: %v", err)
+	}
+	edit := func(f func(d *etree.Document)) []byte {
+		d := etree.NewDocument()
+		d.ReadFromBytes(rst)
+		f(d)
+		b, _ := d.WriteToBytes()
+		return b
+	}
+	tests := map[string][]byte{
+		"To changed after signing": edit(func(d *etree.Document) { find(d.Root(), nsWSA, "To").SetText("https://elsewhere.example/") }),
+		"Timestamp removed":        edit(func(d *etree.Document) { ts := find(d.Root(), nsWSU, "Timestamp"); ts.Parent().RemoveChild(ts) }),
+		"signature removed":        edit(func(d *etree.Document) { s := find(d.Root(), nsDSig, "SignedInfo").Parent(); s.Parent().RemoveChild(s) }),
+		"a duplicate Id": edit(func(d *etree.Document) {
+			ts := find(d.Root(), nsWSU, "Timestamp")
+			ts.Parent().AddChild(ts.Copy())
+		}),
+	}
+	for name, body := range tests {
+		if _, err := sts.issue(body, now); !errors.Is(err, ErrRequest) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := sts.issue(rst, now.Add(time.Hour)); !errors.Is(err, ErrRequest) {
+		t.Errorf("an hour-old request: %v", err)
+	}
+	// Signed by B's key but speaking for a user of A: the assertion's
+	// signer must be the requester.
+	forged := *c
+	forged.Certificate = w.ours
+	body, _ := forged.requestSecurityToken("alice@a.example", "FYDIBOHF25SPDLT.b.example", OfferFreeBusy)
+	if _, err := sts.issue(body, now); !errors.Is(err, ErrRequest) {
+		t.Errorf("B asking for A's user: %v", err)
 	}
 }
