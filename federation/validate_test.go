@@ -355,3 +355,24 @@ func TestReuseWhenAllowed(t *testing.T) {
 		t.Errorf("reused after expiry: %v", err)
 	}
 }
+
+// Whitespace around a signed value is not part of it; whitespace inside
+// an address makes it no address.
+func TestWhitespaceInSignedValues(t *testing.T) {
+	w := newWorld(t)
+	for _, tt := range []struct {
+		email string
+		ok    bool
+	}{{"  alice@partner.example\n", true}, {"alice @partner.example", false}, {"alice@partner.example mallory@evil.example", false}, {"Alice <alice@partner.example>", false}} {
+		is := w.issue()
+		is.Email = tt.email
+		tok := w.mint(t, is, nil)
+		c, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute))
+		if tt.ok != (err == nil) {
+			t.Errorf("email %q: %+v, %v", tt.email, c, err)
+		}
+		if err == nil && c.Email != "alice@partner.example" {
+			t.Errorf("email %q read as %q", tt.email, c.Email)
+		}
+	}
+}
