@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -307,6 +308,24 @@ func (h *Handler) setTrust(w http.ResponseWriter, r *http.Request, actor string)
 	if err := decode(r, &t); err != nil {
 		return nil, 0, err
 	}
+	// Federated domains need proofs made with the server's own key, so
+	// they change only on the server itself (calfed domain add).
+	cur, err := h.api.Trust(r.Context())
+	if err == nil && !sameDomains(cur, t) {
+		return nil, 0, fmt.Errorf("%w: federated domains change only on the server itself (calfed domain add), where their proofs are checked", store.ErrInvalid)
+	}
 	v, err := h.api.SetTrust(r.Context(), actor, t)
 	return v, http.StatusOK, err
+}
+
+func sameDomains(a, b store.Trust) bool {
+	norm := func(t store.Trust) string {
+		ds := append([]string{t.AccountNamespace}, t.Domains...)
+		for i := range ds {
+			ds[i] = strings.ToLower(strings.TrimSpace(ds[i]))
+		}
+		slices.Sort(ds)
+		return strings.Join(slices.Compact(ds), ",")
+	}
+	return norm(a) == norm(b)
 }

@@ -6,13 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/calfed/calfed/internal/dnstest"
 )
 
 func vectorKey(t testing.TB) *x509Key {
@@ -52,91 +53,22 @@ func TestPinnedVector(t *testing.T) {
 	}
 }
 
-// zone is an authoritative DNS server on loopback, UDP and TCP.
-type zone struct {
-	txt      map[string][]string // name -> records, each split into 255-byte strings
-	rcode    map[string]int
-	silent   map[string]bool // never answer
-	truncate map[string]bool // answer UDP with TC set
-	addr     string
-	tcpSeen  map[string]bool
-}
-
-func (z *zone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
-	q := r.Question[0]
-	name := strings.TrimSuffix(strings.ToLower(q.Name), ".")
-	if z.silent[name] {
-		return
-	}
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Authoritative = true
-	if rc, ok := z.rcode[name]; ok {
-		m.Rcode = rc
-		w.WriteMsg(m)
-		return
-	}
-	_, udp := w.RemoteAddr().(*net.UDPAddr)
-	if !udp {
-		z.tcpSeen[name] = true
-	}
-	if udp && z.truncate[name] {
-		m.Truncated = true
-		w.WriteMsg(m)
-		return
-	}
-	if q.Qtype == dns.TypeTXT {
-		for _, v := range z.txt[name] {
-			var parts []string
-			for len(v) > 40 { // split, as long records are
-				parts, v = append(parts, v[:40]), v[40:]
-			}
-			parts = append(parts, v)
-			m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: parts})
-		}
-	}
-	if len(m.Answer) == 0 && z.txt[name] == nil {
-		m.Rcode = dns.RcodeNameError
-	}
-	w.WriteMsg(m)
-}
-
-func startZone(t *testing.T) *zone {
-	t.Helper()
-	z := &zone{txt: map[string][]string{}, rcode: map[string]int{}, silent: map[string]bool{}, truncate: map[string]bool{}, tcpSeen: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	udp := &dns.Server{PacketConn: pc, Handler: z}
-	tcp := &dns.Server{Listener: ln, Handler: z}
-	go udp.ActivateAndServe()
-	go tcp.ActivateAndServe()
-	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
-	z.addr = pc.LocalAddr().String()
-	return z
-}
-
 func TestCheckOverDNS(t *testing.T) {
 	k := vectorKey(t)
 	proof, _ := Proof(k.PrivateKey, "contoso.example")
 	other := strings.Repeat("B", 86) + "=="
 	next := strings.Repeat("C", 86) + "=="
-	z := startZone(t)
-	z.txt["contoso.example"] = []string{"v=spf1 -all", proof, "MS=ms12345678"}
-	z.txt["missing.example"] = []string{"v=spf1 -all"}
-	z.txt["wrong.example"] = []string{other}
-	z.txt["big.example"] = append([]string{proof}, strings.Split(strings.Repeat("filler-record ", 60), " ")...)
-	z.truncate["big.example"] = true
-	z.txt["rolling.example"] = []string{proof, next}
-	z.rcode["broken.example"] = dns.RcodeServerFailure
-	z.silent["slow.example"] = true
+	z := dnstest.Start(t)
+	z.SetTXT("contoso.example", "v=spf1 -all", proof, "MS=ms12345678")
+	z.SetTXT("missing.example", "v=spf1 -all")
+	z.SetTXT("wrong.example", other)
+	z.SetTXT("big.example", append([]string{proof}, strings.Split(strings.Repeat("filler-record ", 60), " ")...)...)
+	z.Truncate("big.example")
+	z.SetTXT("rolling.example", proof, next)
+	z.Fail("broken.example", dns.RcodeServerFailure)
+	z.Silence("slow.example")
 	want := []Expected{{Slot: "current", Proof: proof}, {Slot: "next", Proof: next}}
-	r := &DNS{Servers: []string{z.addr}, Timeout: 300 * time.Millisecond, Attempts: 1}
+	r := &DNS{Servers: []string{z.Addr}, Timeout: 300 * time.Millisecond, Attempts: 1}
 	tests := []struct {
 		domain  string
 		status  Status
@@ -158,7 +90,7 @@ func TestCheckOverDNS(t *testing.T) {
 			t.Errorf("%s: %+v, want %s %q %v", tt.domain, res, tt.status, tt.matched, tt.err)
 		}
 	}
-	if !z.tcpSeen["big.example"] {
+	if !z.AskedOverTCP("big.example") {
 		t.Error("the truncated answer was not asked again over TCP")
 	}
 }

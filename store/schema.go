@@ -80,6 +80,18 @@ ALTER TABLE federation_trust ADD COLUMN token_issuer_certificates TEXT NOT NULL 
 ALTER TABLE federation_trust ADD COLUMN metadata_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE federation_trust ADD COLUMN metadata_refreshed TEXT NOT NULL DEFAULT '';
 ALTER TABLE federation_trust ADD COLUMN certificate_thumbprint TEXT NOT NULL DEFAULT '';
+`,
+		// 4: the last check of each domain's proof, ours and partners'.
+		`
+CREATE TABLE domain_checks (
+	domain TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	relationship TEXT NOT NULL,
+	status TEXT NOT NULL,
+	detail TEXT NOT NULL,
+	checked TEXT NOT NULL,
+	PRIMARY KEY (kind, domain)
+);
 `},
 }
 
@@ -163,5 +175,17 @@ ALTER TABLE federation_trust ADD COLUMN token_issuer_certificates TEXT NOT NULL 
 ALTER TABLE federation_trust ADD COLUMN metadata_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE federation_trust ADD COLUMN metadata_refreshed TEXT NOT NULL DEFAULT '';
 ALTER TABLE federation_trust ADD COLUMN certificate_thumbprint TEXT NOT NULL DEFAULT '';
+`,
+		// 4: the last check of each domain's proof, ours and partners'.
+		`
+CREATE TABLE domain_checks (
+	domain TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	relationship TEXT NOT NULL,
+	status TEXT NOT NULL,
+	detail TEXT NOT NULL,
+	checked TEXT NOT NULL,
+	PRIMARY KEY (kind, domain)
+);
 `},
 }

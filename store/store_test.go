@@ -312,3 +312,23 @@ func TestTrust(t *testing.T) {
 		}
 	})
 }
+
+func TestDomainChecks(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		now := time.Now().UTC().Truncate(time.Second)
+		for _, c := range []DomainCheck{
+			{Domain: "Contoso.example", Kind: "ours", Status: "none", Checked: now},
+			{Domain: "contoso.example", Kind: "ours", Status: "pass", Detail: "current", Checked: now.Add(time.Minute)},
+			{Domain: "partner.example", Kind: "partner", Relationship: "Partner", Status: "temperror", Checked: now},
+		} {
+			if err := d.RecordDomainCheck(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := d.DomainChecks(ctx)
+		if err != nil || len(cs) != 2 || cs[0].Status != "pass" || cs[0].Detail != "current" || cs[1].Relationship != "Partner" {
+			t.Fatalf("checks %+v, %v", cs, err)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 )
 
 // DefaultApplicationURI is Exchange's ApplicationUri for an account
@@ -97,10 +98,16 @@ func (d *DB) trust(ctx context.Context, q querier) (Trust, error) {
 
 // SetTrust creates (version 0) or replaces (the version read) the trust.
 func (d *DB) SetTrust(ctx context.Context, actor string, t Trust) (Trust, error) {
+	return d.SetTrustAction(ctx, actor, "trust.set", t)
+}
+
+// SetTrustAction is SetTrust recorded in the audit log as action (for
+// example domain.add, or domain.add.skip-proof).
+func (d *DB) SetTrustAction(ctx context.Context, actor, action string, t Trust) (Trust, error) {
 	if err := t.normalize(); err != nil {
 		return t, err
 	}
-	err := d.change(ctx, actor, "trust.set", "trust", func(tx *sql.Tx) (any, any, error) {
+	err := d.change(ctx, actor, action, "trust", func(tx *sql.Tx) (any, any, error) {
 		before, err := d.trust(ctx, tx)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -152,4 +159,45 @@ func (d *DB) SetTrust(ctx context.Context, actor string, t Trust) (Trust, error)
 		return Trust{}, err
 	}
 	return d.Trust(ctx)
+}
+
+// DomainCheck is the last check of a domain's proof.
+type DomainCheck struct {
+	Domain       string    `json:"domain"`
+	Kind         string    `json:"kind"`         // ours or partner
+	Relationship string    `json:"relationship"` // for partner domains
+	Status       string    `json:"status"`
+	Detail       string    `json:"detail,omitempty"`
+	Checked      time.Time `json:"checked"`
+}
+
+// RecordDomainCheck stores a check's outcome. Checks are observations, not
+// changes: they are not audited and do not wake the servers.
+func (d *DB) RecordDomainCheck(ctx context.Context, c DomainCheck) error {
+	_, err := d.db.ExecContext(ctx, d.q(`INSERT INTO domain_checks (domain, kind, relationship, status, detail, checked) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kind, domain) DO UPDATE SET relationship = excluded.relationship, status = excluded.status, detail = excluded.detail, checked = excluded.checked`),
+		strings.ToLower(c.Domain), c.Kind, c.Relationship, c.Status, c.Detail, ts(c.Checked))
+	return err
+}
+
+// DomainChecks lists the recorded checks.
+func (d *DB) DomainChecks(ctx context.Context) ([]DomainCheck, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT domain, kind, relationship, status, detail, checked FROM domain_checks ORDER BY kind, domain`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DomainCheck
+	for rows.Next() {
+		var c DomainCheck
+		var checked string
+		if err := rows.Scan(&c.Domain, &c.Kind, &c.Relationship, &c.Status, &c.Detail, &checked); err != nil {
+			return nil, err
+		}
+		if c.Checked, err = parseTS(checked); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/wintz"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -97,6 +98,13 @@ type Config struct {
 		// fetched again from its recorded URL; default 24h.
 		MetadataRefresh Duration `yaml:"metadata_refresh"`
 	} `yaml:"federation"`
+	// DNS is how domain proofs are looked up.
+	DNS struct {
+		Resolvers     []string `yaml:"resolvers"`     // host:port; default the system's
+		Authoritative bool     `yaml:"authoritative"` // ask the zone's own name servers
+		Timeout       Duration `yaml:"timeout"`       // per query; default 3s
+		Recheck       Duration `yaml:"recheck"`       // how often the server re-checks our proofs; default 24h
+	} `yaml:"dns"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {
 		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
@@ -300,6 +308,11 @@ func (c *Config) dataDir() string {
 		dir = "data"
 	}
 	return c.path(dir)
+}
+
+// resolver looks up domain proofs as configured.
+func (c *Config) resolver() *dnsproof.DNS {
+	return &dnsproof.DNS{Servers: c.DNS.Resolvers, Authoritative: c.DNS.Authoritative, Timeout: time.Duration(c.DNS.Timeout)}
 }
 
 // keys is where the federation certificates and their keys live.

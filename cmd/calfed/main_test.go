@@ -176,7 +176,9 @@ func TestAdminCommandsLocally(t *testing.T) {
 
 	cli(exitError, "trust", "show")                                          // none yet
 	cli(exitFailed, "trust", "set", "-account-namespace", "contoso.example") // no token issuer
-	cli(exitOK, "trust", "set", "-account-namespace", "contoso.example", "-domains", "europe.contoso.example",
+	cli(exitFailed, "trust", "set", "-account-namespace", "contoso.example", "-domains", "europe.contoso.example",
+		"-token-issuer-uri", "urn:federation:MicrosoftOnline", "-token-issuer-endpoint", "https://login.microsoftonline.com/extSTS.srf") // no proofs
+	cli(exitOK, "trust", "set", "-account-namespace", "contoso.example", "-domains", "europe.contoso.example", "-skip-proof",
 		"-token-issuer-uri", "urn:federation:MicrosoftOnline", "-token-issuer-endpoint", "https://login.microsoftonline.com/extSTS.srf")
 	cli(exitOK, "trust", "set", "-disclose-all-domains")
 	if out := cli(exitOK, "trust", "show"); !strings.Contains(out, "FYDIBOHF25SPDLT.contoso.example") || !strings.Contains(out, "contoso.example, europe.contoso.example") ||

@@ -101,6 +101,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		refreshEvery = 24 * time.Hour
 	}
 	go watchMetadata(ctx, db, refreshEvery, log)
+	recheckEvery := time.Duration(cfg.DNS.Recheck)
+	if recheckEvery <= 0 {
+		recheckEvery = 24 * time.Hour
+	}
+	if demo == nil {
+		go recheckDomains(ctx, cfg, db, recheckEvery, log)
+	}
 
 	dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{
 		Logger:       log,

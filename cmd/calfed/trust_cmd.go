@@ -20,7 +20,7 @@ func init() {
 
 func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ns, appURI, domains, issuerURI, issuerEPR string
-	var disclose bool
+	var disclose, skipProof bool
 	return adminCommand(ctx, "trust set", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&ns, "account-namespace", "", "AccountNamespace: our primary domain (required the first time)")
 		fl.StringVar(&appURI, "application-uri", "", "ApplicationUri; default FYDIBOHF25SPDLT.<account namespace>")
@@ -28,6 +28,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fl.StringVar(&issuerURI, "token-issuer-uri", "", "the token issuer's URI, e.g. urn:federation:MicrosoftOnline (required the first time)")
 		fl.StringVar(&issuerEPR, "token-issuer-endpoint", "", "the token issuer's endpoint, e.g. https://login.microsoftonline.com/extSTS.srf (required the first time)")
 		fl.BoolVar(&disclose, "disclose-all-domains", false, "list every federated domain in GetFederationInformation, not only the one asked about")
+		fl.BoolVar(&skipProof, "skip-proof", false, "federate new domains without checking their proofs (labs only; audited)")
 	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
 		if fl.NFlag() == 0 {
 			return usageError{"nothing to set: give at least one option"}
@@ -36,6 +37,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		before := t
 		set := map[string]bool{}
 		fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if set["account-namespace"] {
@@ -63,6 +65,24 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		if set["disclose-all-domains"] {
 			t.DiscloseAllDomains = disclose
+		}
+		if added := newDomains(before, t); len(added) > 0 {
+			// Proofs need our key: only on the server's own machine.
+			if a.server != "" {
+				return usageError{"federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
+			}
+			cfg, err := LoadConfig(a.config)
+			if err != nil {
+				return err
+			}
+			db, err := openStore(ctx, cfg, nil)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := requireProofs(ctx, cfg, db, added, skipProof, stderr); err != nil {
+				return err
+			}
 		}
 		t, err = api.SetTrust(ctx, actor(), t)
 		if err != nil {
@@ -92,4 +112,22 @@ func printTrust(w io.Writer, output string, t store.Trust) error {
 		t.AccountNamespace, t.ApplicationURI, strings.Join(t.Domains, ", "), t.TokenIssuerURI, t.TokenIssuerEndpoint,
 		t.DiscloseAllDomains, t.Updated.Format(time.RFC3339), t.Version)
 	return tw.Flush()
+}
+
+// newDomains lists the domains t federates that before did not, the
+// account namespace included.
+func newDomains(before, t store.Trust) []string {
+	had := map[string]bool{}
+	for _, d := range append([]string{before.AccountNamespace}, before.Domains...) {
+		had[strings.ToLower(d)] = true
+	}
+	var out []string
+	for _, d := range append([]string{t.AccountNamespace}, t.Domains...) {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d != "" && !had[d] {
+			had[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }

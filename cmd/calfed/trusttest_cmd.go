@@ -89,7 +89,7 @@ func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func init() {
-	commands["trust new"] = command{"trust new -account-namespace DOMAIN -metadata FILE|URL [-domains …]", "set up the federation trust in one step: trust, issuer metadata, and a federation certificate if there is none", runTrustNew}
+	commands["trust new"] = command{"trust new -account-namespace DOMAIN -metadata FILE|URL [-domains …] [-skip-proof]", "set up the federation trust in one step: a federation certificate if there is none, proofs checked, issuer metadata", runTrustNew}
 }
 
 // runTrustNew is New-FederationTrust plus Set-FederatedOrganizationIdentifier:
@@ -100,6 +100,7 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	ns := fl.String("account-namespace", "", "our primary domain (required)")
 	domains := fl.String("domains", "", "further federated domains, comma-separated")
 	source := fl.String("metadata", "", "the token issuer's metadata: a file or an https:// URL (required)")
+	skip := fl.Bool("skip-proof", false, "federate the domains without checking their proofs (labs only; audited)")
 	cfg, db, _, err := localTrust(ctx, fl, args)
 	if err != nil {
 		return report(stderr, "trust new", err)
@@ -125,28 +126,37 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			t.Domains = append(t.Domains, d)
 		}
 	}
-	if _, err := db.SetTrust(ctx, actor(), t); err != nil {
+	// Our certificate first: the domains' proofs are made with it.
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return report(stderr, "trust new", err)
+	}
+	if ring.Get(certs.Current) == nil {
+		c, err := certs.Generate("Federation "+*ns, time.Now())
+		if err == nil {
+			err = ring.Put(ctx, cfg.keys(), certs.Current, c)
+		}
+		if err != nil {
+			return report(stderr, "trust new", err)
+		}
+		fmt.Fprintf(stdout, "made federation certificate %s\n", c.Thumbprint())
+	}
+	if err := requireProofs(ctx, cfg, db, append([]string{*ns}, t.Domains...), *skip, stderr); err != nil {
+		return report(stderr, "trust new", err)
+	}
+	action := "trust.new"
+	if *skip {
+		action = "trust.new.skip-proof"
+	}
+	if _, err := db.SetTrustAction(ctx, actor(), action, t); err != nil {
 		return report(stderr, "trust new", err)
 	}
 	t, _ = db.Trust(ctx)
 	if t, _, err = refreshMetadata(ctx, db, t, *source, actor(), time.Now()); err != nil {
 		return report(stderr, "trust new", err)
 	}
-	ring, err := certs.Load(ctx, cfg.keys())
-	if err != nil {
+	if err := recordCurrent(ctx, db, ring); err != nil {
 		return report(stderr, "trust new", err)
-	}
-	if ring.Get(certs.Current) == nil {
-		c, err := certs.Generate("Federation "+t.AccountNamespace, time.Now())
-		if err == nil {
-			err = ring.Put(ctx, cfg.keys(), certs.Current, c)
-		}
-		if err == nil {
-			err = recordCurrent(ctx, db, ring)
-		}
-		if err != nil {
-			return report(stderr, "trust new", err)
-		}
 	}
 	fmt.Fprintf(stdout, "federation trust for %s: ApplicationUri %s, token issuer %s; federation certificate %s\n",
 		t.AccountNamespace, t.ApplicationURI, t.TokenIssuerURI, ring.Get(certs.Current).Thumbprint())

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/store"
+)
+
+func init() {
+	for name, c := range map[string]command{
+		"domain proof":  {"domain proof DOMAIN [-o json]", "print the TXT records that prove DOMAIN is ours, for each federation certificate", runDomainProof},
+		"domain add":    {"domain add DOMAIN [-skip-proof]", "federate a domain once its proof is published", runDomainAdd},
+		"domain verify": {"domain verify", "check the proofs of all our federated domains", runDomainVerify},
+		"orgrel verify": {"orgrel verify NAME -cert FILE [-signature DOMAIN=BASE64 …]", "check a partner's domain proofs against its certificate", runOrgrelVerify},
+	} {
+		commands[name] = c
+	}
+}
+
+// expectedProofs are the proofs of domain for each certificate we hold.
+func expectedProofs(ring *certs.Ring, domain string) ([]dnsproof.Expected, error) {
+	var out []dnsproof.Expected
+	for _, s := range certs.Slots {
+		c := ring.Get(s)
+		if c == nil {
+			continue
+		}
+		p, err := dnsproof.Proof(c.Key, domain)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dnsproof.Expected{Slot: string(s), Thumbprint: c.Thumbprint(), Proof: p})
+	}
+	return out, nil
+}
+
+type proofRecord struct {
+	Domain     string `json:"domain"`
+	Slot       string `json:"slot"`
+	Thumbprint string `json:"thumbprint"`
+	Proof      string `json:"proof"`
+	Signature  string `json:"signature"` // for partners running calfed: lets them check the proof against our certificate
+	Record     string `json:"record"`
+}
+
+func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("domain proof", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	output := fl.String("o", "table", "table or json")
+	cfg, db, pos, err := localTrust(ctx, fl, args, "DOMAIN")
+	if err != nil {
+		return report(stderr, "domain proof", err)
+	}
+	db.Close()
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return report(stderr, "domain proof", err)
+	}
+	domain := dnsproof.Normalize(pos[0])
+	var out []proofRecord
+	for _, s := range certs.Slots {
+		c := ring.Get(s)
+		if c == nil {
+			continue
+		}
+		sig, err := dnsproof.Signature(c.Key, domain)
+		if err != nil {
+			return report(stderr, "domain proof", err)
+		}
+		p := dnsproof.ProofOfSignature(sig)
+		out = append(out, proofRecord{Domain: domain, Slot: string(s), Thumbprint: c.Thumbprint(), Proof: p,
+			Signature: base64.StdEncoding.EncodeToString(sig), Record: fmt.Sprintf("%s. 3600 IN TXT \"%s\"", domain, p)})
+	}
+	if len(out) == 0 {
+		return report(stderr, "domain proof", errors.New("no federation certificate (calfed trust certificate new)"))
+	}
+	if *output == "json" {
+		printJSON(stdout, out)
+		return exitOK
+	}
+	for _, r := range out {
+		fmt.Fprintf(stdout, "; %s certificate %s\n%s\n", r.Slot, r.Thumbprint, r.Record)
+	}
+	return exitOK
+}
+
+// proveOurs checks that domain carries the proof of our current
+// certificate, recording the outcome.
+func proveOurs(ctx context.Context, cfg *Config, db *store.DB, ring *certs.Ring, domain string) dnsproof.Result {
+	want, err := expectedProofs(ring, domain)
+	if err != nil || ring.Get(certs.Current) == nil {
+		return dnsproof.Result{Domain: domain, Status: dnsproof.PermError, Err: errors.New("no current federation certificate to prove the domain with (calfed trust certificate new)")}
+	}
+	res := dnsproof.Check(ctx, cfg.resolver(), domain, want)
+	if res.Status == dnsproof.Pass && !res.Has(string(certs.Current)) {
+		res.Status, res.Err = dnsproof.Fail, fmt.Errorf("%w: only the %s certificate's proof is published", dnsproof.ErrWrongProof, strings.Join(res.Matched, ", "))
+	}
+	detail := strings.Join(res.Matched, ",")
+	if res.Err != nil {
+		detail = res.Err.Error()
+	}
+	db.RecordDomainCheck(ctx, store.DomainCheck{Domain: domain, Kind: "ours", Status: string(res.Status), Detail: detail, Checked: time.Now()})
+	return res
+}
+
+// requireProofs checks each domain that is not yet federated; it returns
+// an error naming the first that does not pass, and how to publish it.
+func requireProofs(ctx context.Context, cfg *Config, db *store.DB, domains []string, skip bool, stderr io.Writer) error {
+	if skip {
+		fmt.Fprintf(stderr, "warning: federating %s without checking domain proofs; the audit log records it\n", strings.Join(domains, ", "))
+		return nil
+	}
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return err
+	}
+	for _, d := range domains {
+		res := proveOurs(ctx, cfg, db, ring, d)
+		switch res.Status {
+		case dnsproof.Pass:
+		case dnsproof.TempError:
+			return fmt.Errorf("%s: the proof could not be checked now (%v); try again", d, res.Err)
+		default:
+			return fmt.Errorf("%w: %s: %s (%v); publish what calfed domain proof %s prints, or use -skip-proof in a lab", store.ErrInvalid, d, res.Status, res.Err, d)
+		}
+	}
+	return nil
+}
+
+func runDomainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("domain add", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	skip := fl.Bool("skip-proof", false, "federate without checking the proof (labs only; audited)")
+	cfg, db, pos, err := localTrust(ctx, fl, args, "DOMAIN")
+	if err != nil {
+		return report(stderr, "domain add", err)
+	}
+	defer db.Close()
+	domain := dnsproof.Normalize(pos[0])
+	t, err := db.Trust(ctx)
+	if err != nil {
+		return report(stderr, "domain add", err)
+	}
+	for _, d := range t.Domains {
+		if d == domain {
+			fmt.Fprintf(stdout, "%s is already federated\n", domain)
+			return exitOK
+		}
+	}
+	if err := requireProofs(ctx, cfg, db, []string{domain}, *skip, stderr); err != nil {
+		return report(stderr, "domain add", err)
+	}
+	t.Domains = append(t.Domains, domain)
+	action := "domain.add"
+	if *skip {
+		action = "domain.add.skip-proof"
+	}
+	if _, err := db.SetTrustAction(ctx, actor(), action, t); err != nil {
+		return report(stderr, "domain add", err)
+	}
+	fmt.Fprintf(stdout, "federated %s\n", domain)
+	return exitOK
+}
+
+func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("domain verify", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	output := fl.String("o", "table", "table or json")
+	cfg, db, _, err := localTrust(ctx, fl, args)
+	if err != nil {
+		return report(stderr, "domain verify", err)
+	}
+	defer db.Close()
+	results, err := verifyOurDomains(ctx, cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return report(stderr, "domain verify", err)
+	}
+	code := exitOK
+	type row struct {
+		Domain  string   `json:"domain"`
+		Status  string   `json:"status"`
+		Matched []string `json:"matched"`
+		Detail  string   `json:"detail,omitempty"`
+	}
+	var rows []row
+	for _, r := range results {
+		detail := ""
+		if r.Err != nil {
+			detail = r.Err.Error()
+		}
+		rows = append(rows, row{r.Domain, string(r.Status), r.Matched, detail})
+		switch r.Status {
+		case dnsproof.Pass:
+		case dnsproof.TempError:
+			if code == exitOK {
+				code = exitError
+			}
+		default:
+			code = exitFailed
+		}
+	}
+	if *output == "json" {
+		printJSON(stdout, rows)
+		return code
+	}
+	tw := table(stdout)
+	fmt.Fprintln(tw, "DOMAIN\tSTATUS\tPROOFS FOUND FOR\tDETAIL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, r.Status, dash(strings.Join(r.Matched, ",")), dash(r.Detail))
+	}
+	tw.Flush()
+	return code
+}
+
+// verifyOurDomains checks every federated domain and warns, in the log,
+// when a staged certificate's proofs are not all published yet.
+func verifyOurDomains(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) ([]dnsproof.Result, error) {
+	t, err := db.Trust(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return nil, err
+	}
+	var out []dnsproof.Result
+	for _, d := range t.Domains {
+		res := proveOurs(ctx, cfg, db, ring, d)
+		out = append(out, res)
+		if res.Status != dnsproof.Pass {
+			log.Warn("domain proof check", "domain", d, "status", res.Status, "err", res.Err)
+		}
+		if ring.Get(certs.Next) != nil && res.Status == dnsproof.Pass && !res.Has(string(certs.Next)) {
+			log.Warn("a certificate rollover is staged but its proof is not published", "domain", d)
+			res.Err = errors.New("the next certificate's proof is not published yet: publish it before the rollover")
+			out[len(out)-1] = res
+		}
+	}
+	return out, nil
+}
+
+// recheckDomains runs verifyOurDomains every interval.
+func recheckDomains(ctx context.Context, cfg *Config, db *store.DB, interval time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if _, err := verifyOurDomains(ctx, cfg, db, log); err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+			log.Error("domain proofs not checked", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("orgrel verify", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	certFile := fl.String("cert", "", "the partner's federation certificate (PEM) (required)")
+	var sigs multiFlag
+	fl.Var(&sigs, "signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable")
+	cfg, db, pos, err := localTrust(ctx, fl, args, "NAME")
+	if err != nil {
+		return report(stderr, "orgrel verify", err)
+	}
+	defer db.Close()
+	rel, err := db.Relationship(ctx, pos[0])
+	if err != nil {
+		return report(stderr, "orgrel verify", err)
+	}
+	if *certFile == "" {
+		return report(stderr, "orgrel verify", usageError{"-cert FILE is required"})
+	}
+	data, err := os.ReadFile(*certFile)
+	if err != nil {
+		return report(stderr, "orgrel verify", err)
+	}
+	cs, err := federation.DecodeCertificates(string(data))
+	if err != nil || len(cs) == 0 {
+		return report(stderr, "orgrel verify", fmt.Errorf("%w: %s holds no PEM certificate", store.ErrInvalid, *certFile))
+	}
+	pub, ok := cs[0].PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return report(stderr, "orgrel verify", fmt.Errorf("%w: the partner's key is not RSA", store.ErrInvalid))
+	}
+	given := map[string][]byte{}
+	for _, s := range sigs {
+		d, v, ok := strings.Cut(s, "=")
+		b, err := base64.StdEncoding.DecodeString(v)
+		if !ok || err != nil {
+			return report(stderr, "orgrel verify", usageError{fmt.Sprintf("-signature %q: want DOMAIN=BASE64", s)})
+		}
+		given[dnsproof.Normalize(d)] = b
+	}
+	code := exitOK
+	tw := table(stdout)
+	fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
+	for _, d := range rel.DomainNames {
+		status, detail := partnerProof(ctx, cfg, pub, d, given[d])
+		db.RecordDomainCheck(ctx, store.DomainCheck{Domain: d, Kind: "partner", Relationship: rel.Name, Status: status, Detail: detail, Checked: time.Now()})
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d, status, detail)
+		if status != string(dnsproof.Pass) {
+			code = exitFailed
+		}
+	}
+	tw.Flush()
+	return code
+}
+
+// partnerProof checks a partner domain: its TXT records must hold the proof
+// of a signature that verifies with the partner's certificate. Without the
+// signature the published proof (a hash of it) cannot be tied to the
+// certificate, and the domain stays unverified.
+func partnerProof(ctx context.Context, cfg *Config, pub *rsa.PublicKey, domain string, sig []byte) (string, string) {
+	if sig == nil {
+		res := dnsproof.Check(ctx, cfg.resolver(), domain, nil)
+		switch res.Status {
+		case dnsproof.Fail: // proof-shaped records exist; none we could tie to the certificate
+			return "unverified", fmt.Sprintf("%d proof records found; give -signature to check them against the certificate", res.Found)
+		default:
+			return string(res.Status), errText(res.Err)
+		}
+	}
+	if err := dnsproof.VerifySignature(pub, domain, sig); err != nil {
+		return string(dnsproof.Fail), err.Error()
+	}
+	res := dnsproof.Check(ctx, cfg.resolver(), domain, []dnsproof.Expected{{Slot: "partner", Proof: dnsproof.ProofOfSignature(sig)}})
+	return string(res.Status), errText(res.Err)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "-"
+	}
+	return err.Error()
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
