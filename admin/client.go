@@ -174,3 +174,8 @@ func (c *Client) SetTrust(ctx context.Context, actor string, t store.Trust) (sto
 	var v store.Trust
 	return v, c.do(ctx, "PUT", "/v1/trust", t, &v)
 }
+
+func (c *Client) DomainChecks(ctx context.Context) ([]store.DomainCheck, error) {
+	var v []store.DomainCheck
+	return v, c.do(ctx, "GET", "/v1/domain-checks", nil, &v)
+}

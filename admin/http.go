@@ -65,6 +65,7 @@ func (h *Handler) Routes() []Route {
 		r("GET", "/v1/domains", h.domains),
 		r("GET", "/v1/trust", h.getTrust),
 		r("PUT", "/v1/trust", h.setTrust),
+		r("GET", "/v1/domain-checks", h.domainChecks),
 	}
 }
 
@@ -295,6 +296,14 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, _ string) (any, 
 
 func (h *Handler) domains(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
 	v, err := h.api.Domains(r.Context())
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) domainChecks(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.DomainChecks(r.Context())
+	if v == nil {
+		v = []store.DomainCheck{}
+	}
 	return v, http.StatusOK, err
 }
 

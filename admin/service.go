@@ -43,6 +43,9 @@ type API interface {
 	// version read (0 to create it).
 	Trust(ctx context.Context) (store.Trust, error)
 	SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error)
+	// DomainChecks returns the last check of each domain proof, ours and
+	// partners'.
+	DomainChecks(ctx context.Context) ([]store.DomainCheck, error)
 }
 
 // Mailbox is what the service knows of a mailbox from the directory.
@@ -213,6 +216,10 @@ func (s *Service) Domains(ctx context.Context) ([]string, error) {
 }
 
 func (s *Service) Trust(ctx context.Context) (store.Trust, error) { return s.db.Trust(ctx) }
+
+func (s *Service) DomainChecks(ctx context.Context) ([]store.DomainCheck, error) {
+	return s.db.DomainChecks(ctx)
+}
 
 func (s *Service) SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error) {
 	return s.db.SetTrust(ctx, actor, t)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calfed/calfed/internal/dnstest"
 )
 
 // org is one organisation's calfed: its own configuration, store,
@@ -37,6 +39,25 @@ func (o *org) try(args ...string) ([]byte, error) {
 		return out, fmt.Errorf("%v: %s", err, stderr.String())
 	}
 	return out, nil
+}
+
+type proofRecord struct {
+	Domain    string `json:"domain"`
+	Proof     string `json:"proof"`
+	Signature string `json:"signature"`
+}
+
+// publishProof puts o's proof of its domain into the zone and returns the
+// signature behind it, which a partner needs to tie the proof to o's
+// certificate.
+func (o *org) publishProof(t *testing.T, zone *dnstest.Server) string {
+	t.Helper()
+	var recs []proofRecord
+	if err := json.Unmarshal(o.cli(t, "domain", "proof", o.domain, "-o", "json"), &recs); err != nil || len(recs) != 1 || recs[0].Domain != o.domain {
+		t.Fatalf("%s: domain proof: %v %+v", o.name, err, recs)
+	}
+	zone.AddTXT(o.domain, recs[0].Proof)
+	return recs[0].Signature
 }
 
 type answer2 struct {
@@ -75,10 +96,15 @@ func (o *org) freebusy(t *testing.T, as, mailbox string, check func(answer2) boo
 }
 
 // Two organisations and a token issuer, every part a real process:
-// delegation tokens, Autodiscover over /WSSecurity, free/busy at the level
-// each side's relationship grants, de-federation, and an issuer rollover.
+// domain proofs checked over DNS, delegation tokens, Autodiscover over
+// /WSSecurity, free/busy at the level each side's relationship grants,
+// de-federation, and an issuer rollover.
 func TestTwoOrganisations(t *testing.T) {
 	root := t.TempDir()
+	zone := dnstest.Start(t)
+	// Unrelated records share the names, as SPF and site verifications do.
+	zone.SetTXT("a.example", "v=spf1 -all")
+	zone.SetTXT("b.example", "google-site-verification=abc")
 	orgs := map[string]*org{}
 	for _, o := range []struct{ name, domain, user, subject string }{
 		{"A", "a.example", "alice", "Budget call"},
@@ -90,8 +116,8 @@ func TestTwoOrganisations(t *testing.T) {
 			"\r\nDTSTART:20260324T100000Z\r\nDTEND:20260324T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 		os.WriteFile(filepath.Join(dir, o.user+".ics"), []byte(cal), 0o644)
 		config := filepath.Join(dir, "calfed.yaml")
-		os.WriteFile(config, []byte(fmt.Sprintf("data_dir: data\nmailboxes:\n  - address: %s@%s\n    calendar: %s.ics\n    external_sharing: LimitedDetails\n",
-			o.user, o.domain, o.user)), 0o644)
+		os.WriteFile(config, []byte(fmt.Sprintf("data_dir: data\ndns:\n  resolvers: [%q]\nmailboxes:\n  - address: %s@%s\n    calendar: %s.ics\n    external_sharing: LimitedDetails\n",
+			zone.Addr, o.user, o.domain, o.user)), 0o644)
 		orgs[o.name] = &org{name: o.name, domain: o.domain, dir: dir, config: config}
 		orgs[o.name].cli(t, "trust", "certificate", "new")
 		pemOut := orgs[o.name].cli(t, "trust", "certificate", "export")
@@ -109,6 +135,12 @@ organizations:
 	metadata := sts.URL
 	endpoint := strings.Replace(metadata, "/FederationMetadata/2006-12/FederationMetadata.xml", "/extSTS.srf", 1)
 
+	// Neither may federate its domain before publishing the proof.
+	if out, err := a.try("trust", "new", "-account-namespace", "a.example", "-metadata", metadata); err == nil || !strings.Contains(err.Error(), "calfed domain proof a.example") {
+		t.Fatalf("A federated a.example without a published proof: %s %v", out, err)
+	}
+	sigs := map[string]string{"A": a.publishProof(t, zone), "B": b.publishProof(t, zone)}
+
 	// A sets up its trust in one step; B in the parts it is made of.
 	a.cli(t, "trust", "new", "-account-namespace", "a.example", "-metadata", metadata)
 	b.cli(t, "trust", "set", "-account-namespace", "b.example", "-token-issuer-uri", "urn:federation:calfed-dev", "-token-issuer-endpoint", endpoint)
@@ -125,6 +157,26 @@ organizations:
 		"-target-application-uri", "FYDIBOHF25SPDLT.b.example", "-target-autodiscover-epr", b.base+"/autodiscover/autodiscover.svc/WSSecurity")
 	b.cli(t, "orgrel", "new", "A", "-domains", "a.example", "-free-busy", "-level", "AvailabilityOnly",
 		"-target-application-uri", "FYDIBOHF25SPDLT.a.example", "-target-autodiscover-epr", a.base+"/autodiscover/autodiscover.svc/WSSecurity")
+
+	// Each checks the other's proof against the certificate the other
+	// registered with the issuer.
+	for _, p := range []struct{ self, partner *org }{{a, b}, {b, a}} {
+		name, pem := p.partner.name, filepath.Join(root, p.partner.name+".pem")
+		if out := string(p.self.cli(t, "orgrel", "show", name)); !strings.Contains(out, "unverified") {
+			t.Errorf("%s: before orgrel verify, %s's domain is not shown unverified:\n%s", p.self.name, name, out)
+		}
+		out := string(p.self.cli(t, "orgrel", "verify", name, "-cert", pem, "-signature", p.partner.domain+"="+sigs[name]))
+		if !regexp.MustCompile(regexp.QuoteMeta(p.partner.domain) + `\s+pass`).MatchString(out) {
+			t.Errorf("%s: orgrel verify %s:\n%s", p.self.name, name, out)
+		}
+		// The other side's signature does not fit this certificate.
+		if out, err := p.self.try("orgrel", "verify", name, "-cert", pem, "-signature", p.partner.domain+"="+sigs[p.self.name]); err == nil {
+			t.Errorf("%s: a signature by the wrong key verified:\n%s", p.self.name, out)
+		}
+	}
+	if out := string(a.cli(t, "domain", "verify")); !regexp.MustCompile(`a\.example\s+pass\s+current`).MatchString(out) {
+		t.Errorf("A: domain verify:\n%s", out)
+	}
 
 	got := a.freebusy(t, "alice@a.example", "bob@b.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
 	if got.View != "FreeBusyMerged" || got.Merged != strings.Repeat("0", 10)+"2"+strings.Repeat("0", 13) || len(got.Events) != 1 || got.Events[0].Subject != "" {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
-	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/store"
 )
 
@@ -23,7 +25,8 @@ func init() {
 	for name, c := range map[string]command{
 		"domain proof":  {"domain proof DOMAIN [-o json]", "print the TXT records that prove DOMAIN is ours, for each federation certificate", runDomainProof},
 		"domain add":    {"domain add DOMAIN [-skip-proof]", "federate a domain once its proof is published", runDomainAdd},
-		"domain verify": {"domain verify", "check the proofs of all our federated domains", runDomainVerify},
+		"domain verify": {"domain verify [-o json]", "check the proofs of all our federated domains now", runDomainVerify},
+		"domain status": {"domain status [-o json]", "the last check of every domain proof, ours (the server re-checks them) and partners'", runDomainStatus},
 		"orgrel verify": {"orgrel verify NAME -cert FILE [-signature DOMAIN=BASE64 …]", "check a partner's domain proofs against its certificate", runOrgrelVerify},
 	} {
 		commands[name] = c
@@ -98,22 +101,28 @@ func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // proveOurs checks that domain carries the proof of our current
-// certificate, recording the outcome.
-func proveOurs(ctx context.Context, cfg *Config, db *store.DB, ring *certs.Ring, domain string) dnsproof.Result {
+// certificate, recording the outcome. The warning, on a pass, says that a
+// staged certificate's proof is not published yet: the rollover to it
+// would break the domain's federation.
+func proveOurs(ctx context.Context, cfg *Config, db *store.DB, ring *certs.Ring, domain string) (res dnsproof.Result, warning string) {
 	want, err := expectedProofs(ring, domain)
 	if err != nil || ring.Get(certs.Current) == nil {
-		return dnsproof.Result{Domain: domain, Status: dnsproof.PermError, Err: errors.New("no current federation certificate to prove the domain with (calfed trust certificate new)")}
+		return dnsproof.Result{Domain: domain, Status: dnsproof.PermError, Err: errors.New("no current federation certificate to prove the domain with (calfed trust certificate new)")}, ""
 	}
-	res := dnsproof.Check(ctx, cfg.resolver(), domain, want)
+	res = dnsproof.Check(ctx, cfg.resolver(), domain, want)
 	if res.Status == dnsproof.Pass && !res.Has(string(certs.Current)) {
 		res.Status, res.Err = dnsproof.Fail, fmt.Errorf("%w: only the %s certificate's proof is published", dnsproof.ErrWrongProof, strings.Join(res.Matched, ", "))
 	}
-	detail := strings.Join(res.Matched, ",")
+	detail := "proofs found for " + strings.Join(res.Matched, ", ")
+	if res.Status == dnsproof.Pass && ring.Get(certs.Next) != nil && !res.Has(string(certs.Next)) {
+		warning = "the next certificate's proof is not published yet: publish it (calfed domain proof " + domain + ") before the rollover"
+		detail += "; " + warning
+	}
 	if res.Err != nil {
 		detail = res.Err.Error()
 	}
 	db.RecordDomainCheck(ctx, store.DomainCheck{Domain: domain, Kind: "ours", Status: string(res.Status), Detail: detail, Checked: time.Now()})
-	return res
+	return res, warning
 }
 
 // requireProofs checks each domain that is not yet federated; it returns
@@ -128,7 +137,7 @@ func requireProofs(ctx context.Context, cfg *Config, db *store.DB, domains []str
 		return err
 	}
 	for _, d := range domains {
-		res := proveOurs(ctx, cfg, db, ring, d)
+		res, _ := proveOurs(ctx, cfg, db, ring, d)
 		switch res.Status {
 		case dnsproof.Pass:
 		case dnsproof.TempError:
@@ -197,7 +206,7 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	var rows []row
 	for _, r := range results {
-		detail := ""
+		detail := r.Warning
 		if r.Err != nil {
 			detail = r.Err.Error()
 		}
@@ -225,9 +234,37 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	return code
 }
 
-// verifyOurDomains checks every federated domain and warns, in the log,
-// when a staged certificate's proofs are not all published yet.
-func verifyOurDomains(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) ([]dnsproof.Result, error) {
+func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return adminCommand(ctx, "domain status", args, stderr, nil, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		checks, err := api.DomainChecks(ctx)
+		if err != nil {
+			return err
+		}
+		if a.output == "json" {
+			printJSON(stdout, checks)
+			return nil
+		}
+		tw := table(stdout)
+		fmt.Fprintln(tw, "DOMAIN\tWHOSE\tSTATUS\tCHECKED\tDETAIL")
+		for _, c := range checks {
+			whose := "ours"
+			if c.Kind == "partner" {
+				whose = "orgrel " + c.Relationship
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Domain, whose, c.Status, c.Checked.UTC().Format(time.RFC3339), dash(c.Detail))
+		}
+		return tw.Flush()
+	})
+}
+
+// checked is one of our domains' proof check.
+type checked struct {
+	dnsproof.Result
+	Warning string
+}
+
+// verifyOurDomains checks every federated domain, logging what is wrong.
+func verifyOurDomains(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) ([]checked, error) {
 	t, err := db.Trust(ctx)
 	if err != nil {
 		return nil, err
@@ -236,17 +273,15 @@ func verifyOurDomains(ctx context.Context, cfg *Config, db *store.DB, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	var out []dnsproof.Result
+	var out []checked
 	for _, d := range t.Domains {
-		res := proveOurs(ctx, cfg, db, ring, d)
-		out = append(out, res)
+		res, warning := proveOurs(ctx, cfg, db, ring, d)
+		out = append(out, checked{res, warning})
 		if res.Status != dnsproof.Pass {
 			log.Warn("domain proof check", "domain", d, "status", res.Status, "err", res.Err)
 		}
-		if ring.Get(certs.Next) != nil && res.Status == dnsproof.Pass && !res.Has(string(certs.Next)) {
+		if warning != "" {
 			log.Warn("a certificate rollover is staged but its proof is not published", "domain", d)
-			res.Err = errors.New("the next certificate's proof is not published yet: publish it before the rollover")
-			out[len(out)-1] = res
 		}
 	}
 	return out, nil
@@ -290,13 +325,9 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return report(stderr, "orgrel verify", err)
 	}
-	cs, err := federation.DecodeCertificates(string(data))
-	if err != nil || len(cs) == 0 {
-		return report(stderr, "orgrel verify", fmt.Errorf("%w: %s holds no PEM certificate", store.ErrInvalid, *certFile))
-	}
-	pub, ok := cs[0].PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return report(stderr, "orgrel verify", fmt.Errorf("%w: the partner's key is not RSA", store.ErrInvalid))
+	pub, err := partnerKey(data, stderr)
+	if err != nil {
+		return report(stderr, "orgrel verify", fmt.Errorf("%w: %s: %v", store.ErrInvalid, *certFile, err))
 	}
 	given := map[string][]byte{}
 	for _, s := range sigs {
@@ -341,6 +372,35 @@ func partnerProof(ctx context.Context, cfg *Config, pub *rsa.PublicKey, domain s
 	}
 	res := dnsproof.Check(ctx, cfg.resolver(), domain, []dnsproof.Expected{{Slot: "partner", Proof: dnsproof.ProofOfSignature(sig)}})
 	return string(res.Status), errText(res.Err)
+}
+
+// partnerKey reads the public key of the first certificate in a PEM file.
+func partnerKey(data []byte, stderr io.Writer) (*rsa.PublicKey, error) {
+	var cert *x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		switch {
+		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
+			fmt.Fprintln(stderr, "warning: the file holds a private key; the partner should never have sent it, and should replace the certificate")
+		case b.Type == "CERTIFICATE" && cert == nil:
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			cert = c
+		}
+	}
+	if cert == nil {
+		return nil, errors.New("no PEM certificate in it")
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, errors.New("the certificate's key is not RSA, as a federation certificate's must be")
+	}
+	return pub, nil
 }
 
 func errText(err error) string {

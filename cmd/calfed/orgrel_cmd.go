@@ -159,7 +159,7 @@ func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		return printRelationship(stdout, a.output, created)
+		return printRelationship(ctx, stdout, api, a.output, created)
 	})
 }
 
@@ -187,7 +187,7 @@ func modify(ctx context.Context, api admin.API, a *adminFlags, stdout io.Writer,
 	if err != nil {
 		return err
 	}
-	return printRelationship(stdout, a.output, updated)
+	return printRelationship(ctx, stdout, api, a.output, updated)
 }
 
 func runOrgrelEnable(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -268,13 +268,49 @@ func runOrgrelShow(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		return printRelationship(stdout, a.output, rel)
+		return printRelationship(ctx, stdout, api, a.output, rel)
 	})
 }
 
-func printRelationship(w io.Writer, output string, r store.Relationship) error {
+// domainProof is what is known of a partner domain's proof.
+type domainProof struct {
+	Domain  string     `json:"domain"`
+	Status  string     `json:"status"` // pass, fail, … or unverified when never checked
+	Detail  string     `json:"detail,omitempty"`
+	Checked *time.Time `json:"checked,omitempty"`
+}
+
+// partnerProofs pairs each of r's domains with its last proof check
+// (calfed orgrel verify); a domain never checked is unverified.
+func partnerProofs(ctx context.Context, api admin.API, r store.Relationship) ([]domainProof, error) {
+	checks, err := api.DomainChecks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []domainProof
+	for _, d := range r.DomainNames {
+		p := domainProof{Domain: d, Status: "unverified", Detail: "calfed orgrel verify " + r.Name + " checks it"}
+		for _, c := range checks {
+			if c.Kind == "partner" && c.Relationship == r.Name && c.Domain == strings.ToLower(d) {
+				checked := c.Checked
+				p = domainProof{Domain: d, Status: c.Status, Detail: c.Detail, Checked: &checked}
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func printRelationship(ctx context.Context, w io.Writer, api admin.API, output string, r store.Relationship) error {
+	proofs, err := partnerProofs(ctx, api, r)
+	if err != nil {
+		return err
+	}
 	if output == "json" {
-		printJSON(w, r)
+		printJSON(w, struct {
+			store.Relationship
+			DomainProofs []domainProof `json:"domain_proofs"`
+		}{r, proofs})
 		return nil
 	}
 	approved := "-"
@@ -305,6 +341,16 @@ func printRelationship(w io.Writer, output string, r store.Relationship) error {
 		{"Version", fmt.Sprint(r.Version)},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+	}
+	for _, p := range proofs {
+		line := p.Status
+		if p.Checked != nil {
+			line += " (checked " + p.Checked.UTC().Format(time.RFC3339) + ")"
+		}
+		if p.Detail != "" && p.Detail != "-" && p.Status != "pass" {
+			line += ": " + p.Detail
+		}
+		fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, line)
 	}
 	return tw.Flush()
 }

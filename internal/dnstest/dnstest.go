@@ -40,10 +40,15 @@ func (s *Server) AddTXT(name string, records ...string) {
 	s.txt[key(name)] = append(s.txt[key(name)], records...)
 }
 
-// Fail makes name answer with rcode.
+// Fail makes name answer with rcode; dns.RcodeSuccess answers normally
+// again.
 func (s *Server) Fail(name string, rcode int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if rcode == dns.RcodeSuccess {
+		delete(s.rcode, key(name))
+		return
+	}
 	s.rcode[key(name)] = rcode
 }
 

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/dnstest"
+	"github.com/miekg/dns"
+)
+
+// Our domains and a partner's, proved through a DNS server on loopback.
+func TestDomainProofCommands(t *testing.T) {
+	zone := dnstest.Start(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	cfg := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(cfg, []byte("dns:\n  resolvers: [\""+zone.Addr+"\"]\n  timeout: 300ms\nmailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
+	t.Setenv("CALFED_CONFIG", cfg)
+	t.Setenv("CALFED_ADMIN_URL", "")
+	cli := func(want int, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), args, &out, &errb); code != want {
+			t.Fatalf("calfed %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	proof := func(domain string) proofRecord {
+		t.Helper()
+		var recs []proofRecord
+		if err := json.Unmarshal([]byte(cli(exitOK, "domain", "proof", domain, "-o", "json")), &recs); err != nil || len(recs) == 0 {
+			t.Fatalf("domain proof %s: %v %+v", domain, err, recs)
+		}
+		return recs[0]
+	}
+
+	cli(exitError, "domain", "proof", "contoso.example") // no certificate yet
+	cli(exitOK, "trust", "certificate", "new")
+	cur := proof("Contoso.Example ")
+	if cur.Domain != "contoso.example" || cur.Slot != "current" || cur.Record != `contoso.example. 3600 IN TXT "`+cur.Proof+`"` {
+		t.Errorf("proof record: %+v", cur)
+	}
+	if out := cli(exitOK, "domain", "proof", "contoso.example"); !strings.Contains(out, cur.Record) || !strings.Contains(out, cur.Thumbprint) {
+		t.Errorf("domain proof table:\n%s", out)
+	}
+
+	issuer := []string{"-token-issuer-uri", "urn:federation:MicrosoftOnline", "-token-issuer-endpoint", "https://login.microsoftonline.com/extSTS.srf"}
+	cli(exitFailed, append([]string{"trust", "set", "-account-namespace", "contoso.example"}, issuer...)...) // NXDOMAIN
+	zone.SetTXT("contoso.example", "v=spf1 -all")
+	cli(exitFailed, append([]string{"trust", "set", "-account-namespace", "contoso.example"}, issuer...)...) // no proof among the records
+	zone.AddTXT("contoso.example", proof("fabrikam.example").Proof)
+	cli(exitFailed, append([]string{"trust", "set", "-account-namespace", "contoso.example"}, issuer...)...) // another domain's proof
+	zone.Fail("contoso.example", dns.RcodeServerFailure)
+	if out := cli(exitError, append([]string{"trust", "set", "-account-namespace", "contoso.example"}, issuer...)...); !strings.Contains(out, "try again") {
+		t.Errorf("a temporary failure is not reported as one:\n%s", out)
+	}
+	zone.Fail("contoso.example", dns.RcodeSuccess)
+	zone.AddTXT("contoso.example", cur.Proof)
+	cli(exitOK, append([]string{"trust", "set", "-account-namespace", "contoso.example"}, issuer...)...)
+
+	cli(exitFailed, "domain", "add", "europe.contoso.example") // unpublished
+	zone.SetTXT("europe.contoso.example", proof("europe.contoso.example").Proof)
+	cli(exitOK, "domain", "add", "Europe.Contoso.Example")
+	if out := cli(exitOK, "domain", "add", "europe.contoso.example"); !strings.Contains(out, "already federated") {
+		t.Errorf("adding twice:\n%s", out)
+	}
+	cli(exitOK, "domain", "add", "lab.example", "-skip-proof")
+	if out := cli(exitOK, "audit", "-since", "1h"); !strings.Contains(out, "domain.add.skip-proof") || !strings.Contains(out, "domain.add ") {
+		t.Errorf("audit does not record the additions:\n%s", out)
+	}
+
+	// lab.example was never proved: verify reports it and fails.
+	out := cli(exitFailed, "domain", "verify")
+	for _, want := range []string{`contoso\.example\s+pass\s+current`, `europe\.contoso\.example\s+pass`, `lab\.example\s+permerror`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("domain verify: no %s in\n%s", want, out)
+		}
+	}
+	// A staged certificate whose proof is not out yet is warned about;
+	// publishing it clears the warning.
+	cli(exitOK, "trust", "certificate", "new", "-slot", "next")
+	if out := cli(exitFailed, "domain", "verify"); !strings.Contains(out, "next certificate's proof is not published") {
+		t.Errorf("no warning for the staged certificate:\n%s", out)
+	}
+	var next dnsproof.Result
+	var recs []proofRecord
+	json.Unmarshal([]byte(cli(exitOK, "domain", "proof", "contoso.example", "-o", "json")), &recs)
+	for _, r := range recs {
+		if r.Slot == "next" {
+			zone.AddTXT("contoso.example", r.Proof)
+			next.Matched = append(next.Matched, r.Slot)
+		}
+	}
+	if len(next.Matched) != 1 || len(recs) != 2 {
+		t.Fatalf("proofs for current and next: %+v", recs)
+	}
+	if out := cli(exitFailed, "domain", "verify"); !regexp.MustCompile(`contoso\.example\s+pass\s+current,next\s+-`).MatchString(out) {
+		t.Errorf("after publishing the next proof:\n%s", out)
+	}
+	if out := cli(exitOK, "domain", "status"); !regexp.MustCompile(`lab\.example\s+ours\s+permerror`).MatchString(out) {
+		t.Errorf("domain status:\n%s", out)
+	}
+
+	// A partner's domain: its proof is tied to its certificate only
+	// through the signature behind it.
+	partner, err := certs.Generate("partner.example", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(dir, "partner.pem")
+	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: partner.Cert.Raw}), 0o600)
+	sig, _ := dnsproof.Signature(partner.Key, "partner.example")
+	other, _ := dnsproof.Signature(partner.Key, "elsewhere.example")
+	cli(exitOK, "orgrel", "new", "Partner", "-domains", "partner.example", "-free-busy")
+	if out := cli(exitOK, "orgrel", "show", "Partner"); !regexp.MustCompile(`Domain proof partner\.example:\s+unverified`).MatchString(out) {
+		t.Errorf("orgrel show before any check:\n%s", out)
+	}
+	cli(exitFailed, "orgrel", "verify", "Partner")                   // -cert missing
+	cli(exitFailed, "orgrel", "verify", "Partner", "-cert", pemFile) // NXDOMAIN
+	zone.SetTXT("partner.example", dnsproof.ProofOfSignature(sig))
+	if out := cli(exitFailed, "orgrel", "verify", "Partner", "-cert", pemFile); !strings.Contains(out, "unverified") {
+		t.Errorf("without the signature:\n%s", out)
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	cli(exitFailed, "orgrel", "verify", "Partner", "-cert", pemFile, "-signature", "partner.example="+b64(other))
+	cli(exitFailed, "orgrel", "verify", "Partner", "-cert", pemFile, "-signature", "partner.example=not base64")
+	if out := cli(exitOK, "orgrel", "verify", "Partner", "-cert", pemFile, "-signature", "Partner.Example="+b64(sig)); !regexp.MustCompile(`partner\.example\s+pass`).MatchString(out) {
+		t.Errorf("orgrel verify:\n%s", out)
+	}
+	if out := cli(exitOK, "orgrel", "show", "Partner"); !regexp.MustCompile(`Domain proof partner\.example:\s+pass \(checked `).MatchString(out) {
+		t.Errorf("orgrel show after the check:\n%s", out)
+	}
+	if out := cli(exitOK, "orgrel", "show", "Partner", "-o", "json"); !strings.Contains(out, `"domain_proofs"`) || !strings.Contains(out, `"status": "pass"`) {
+		t.Errorf("orgrel show -o json:\n%s", out)
+	}
+	// Our own certificate is not the partner's.
+	ours := filepath.Join(dir, "ours.pem")
+	os.WriteFile(ours, []byte(cli(exitOK, "trust", "certificate", "export")), 0o600)
+	cli(exitFailed, "orgrel", "verify", "Partner", "-cert", ours, "-signature", "partner.example="+b64(sig))
+}
