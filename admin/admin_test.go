@@ -189,6 +189,14 @@ func TestClientThroughHandler(t *testing.T) {
 	if err != nil || len(plan.Steps) != 1 || plan.Steps[0].Action != "remove" {
 		t.Errorf("Apply over the API: %+v, %v", plan, err)
 	}
+	if got, err := c.DomainChecks(ctx); err != nil || len(got) != 0 {
+		t.Errorf("DomainChecks before any: %+v, %v", got, err)
+	}
+	checked := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s.db.RecordDomainCheck(ctx, store.DomainCheck{Domain: "partner.example", Kind: "partner", Relationship: "Partner", Status: "pass", Checked: checked})
+	if got, err := c.DomainChecks(ctx); err != nil || len(got) != 1 || got[0].Status != "pass" || !got[0].Checked.Equal(checked) || got[0].Relationship != "Partner" {
+		t.Errorf("DomainChecks over the API: %+v, %v", got, err)
+	}
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/orgrels", strings.NewReader(`{"name":"x","domain_names":["x.example"],"surprise":1}`))
 	req.Header.Set("Authorization", "Bearer the-admin-token-0123456789abcdef0123")
 	resp, err := http.DefaultClient.Do(req)
