@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -92,6 +93,41 @@ func TestCheckOverDNS(t *testing.T) {
 	}
 	if !z.AskedOverTCP("big.example") {
 		t.Error("the truncated answer was not asked again over TCP")
+	}
+}
+
+// In authoritative mode the zone's own name server is asked, without
+// recursion, so a resolver's stale cache cannot hide a new proof.
+func TestAuthoritativeMode(t *testing.T) {
+	k := vectorKey(t)
+	proof, _ := Proof(k.PrivateKey, "europe.contoso.example")
+	cache, zone := dnstest.Start(t), dnstest.Start(t)
+	cache.SetNS("contoso.example", "ns1.contoso.example")
+	cache.SetA("ns1.contoso.example", "127.0.0.1")
+	cache.SetTXT("europe.contoso.example", "v=spf1 -all") // from before the proof was published
+	zone.SetTXT("europe.contoso.example", "v=spf1 -all", proof)
+	_, port, _ := net.SplitHostPort(zone.Addr)
+	want := []Expected{{Slot: "current", Proof: proof}}
+
+	cached := &DNS{Servers: []string{cache.Addr}, Timeout: 300 * time.Millisecond}
+	if res := Check(context.Background(), cached, "europe.contoso.example", want); res.Status != None {
+		t.Errorf("through the cache: %+v", res)
+	}
+	direct := &DNS{Servers: []string{cache.Addr}, Authoritative: true, NameServerPort: port, Timeout: 300 * time.Millisecond}
+	if res := Check(context.Background(), direct, "europe.contoso.example", want); res.Status != Pass {
+		t.Errorf("from the zone's name server: %+v", res)
+	}
+	if !zone.AskedWithoutRecursion("europe.contoso.example") {
+		t.Error("the name server was asked with recursion desired")
+	}
+	// A zone whose name servers have no address cannot be asked.
+	cache.SetNS("lame.example", "ns.nowhere.example")
+	if res := Check(context.Background(), direct, "lame.example", want); res.Status != TempError {
+		t.Errorf("lame delegation: %+v", res)
+	}
+	// Nor can a name no zone holds.
+	if res := Check(context.Background(), direct, "nowhere.example", want); res.Status != PermError {
+		t.Errorf("no zone: %+v", res)
 	}
 }
 

@@ -35,6 +35,9 @@ type DNS struct {
 	Authoritative bool
 	Timeout       time.Duration // per query; default 3s
 	Attempts      int           // per server; default 2
+	// NameServerPort is the port the zone's name servers are asked on in
+	// authoritative mode; default 53 (tests use another).
+	NameServerPort string
 }
 
 func (d *DNS) servers() ([]string, error) {
@@ -94,6 +97,7 @@ func (d *DNS) query(ctx context.Context, servers []string, name string, qtype ui
 	m.SetEdns0(4096, false)
 	var last error = fmt.Errorf("%w: no server to ask", ErrTemporary)
 	for _, srv := range servers {
+	tries:
 		for try := 0; try < attempts; try++ {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("%w: %v", ErrTemporary, err)
@@ -118,7 +122,7 @@ func (d *DNS) query(ctx context.Context, servers []string, name string, qtype ui
 			default:
 				last = fmt.Errorf("%w: %s answered %s", ErrDNS, srv, dns.RcodeToString[r.Rcode])
 			}
-			break // the server answered; another try would not change it
+			break tries // the server answered; another try would not change it
 		}
 	}
 	return nil, last
@@ -131,10 +135,7 @@ func (d *DNS) authorities(ctx context.Context, servers []string, name string) ([
 	for i := range labels {
 		zone := dns.Fqdn(strings.Join(labels[i:], "."))
 		r, err := d.query(ctx, servers, zone, dns.TypeNS, true)
-		if errors.Is(err, ErrNXDomain) {
-			return nil, err
-		}
-		if err != nil {
+		if err != nil { // NXDOMAIN included: the name is not there to prove
 			return nil, err
 		}
 		var hosts []string
@@ -146,6 +147,10 @@ func (d *DNS) authorities(ctx context.Context, servers []string, name string) ([
 		if len(hosts) == 0 {
 			continue
 		}
+		port := d.NameServerPort
+		if port == "" {
+			port = "53"
+		}
 		var out []string
 		for _, h := range hosts {
 			for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
@@ -156,9 +161,9 @@ func (d *DNS) authorities(ctx context.Context, servers []string, name string) ([
 				for _, rr := range ar.Answer {
 					switch a := rr.(type) {
 					case *dns.A:
-						out = append(out, net.JoinHostPort(a.A.String(), "53"))
+						out = append(out, net.JoinHostPort(a.A.String(), port))
 					case *dns.AAAA:
-						out = append(out, net.JoinHostPort(a.AAAA.String(), "53"))
+						out = append(out, net.JoinHostPort(a.AAAA.String(), port))
 					}
 				}
 			}

@@ -57,15 +57,16 @@ func Check(ctx context.Context, r Resolver, domain string, want []Expected) Resu
 		res.Status, res.Err = PermError, err
 		return res
 	}
+	published := map[string]bool{}
 	for _, v := range txts {
-		if !LooksLikeProof(v) {
-			continue
+		if LooksLikeProof(v) && !published[v] {
+			published[v] = true
+			res.Found++
 		}
-		res.Found++
-		for _, e := range want {
-			if v == e.Proof {
-				res.Matched = append(res.Matched, e.Slot)
-			}
+	}
+	for _, e := range want { // in the caller's order, each once
+		if published[e.Proof] {
+			res.Matched = append(res.Matched, e.Slot)
 		}
 	}
 	switch {

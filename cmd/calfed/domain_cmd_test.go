@@ -104,8 +104,17 @@ func TestDomainProofCommands(t *testing.T) {
 	if len(next.Matched) != 1 || len(recs) != 2 {
 		t.Fatalf("proofs for current and next: %+v", recs)
 	}
-	if out := cli(exitFailed, "domain", "verify"); !regexp.MustCompile(`contoso\.example\s+pass\s+current,next\s+-`).MatchString(out) {
+	if out := cli(exitFailed, "domain", "verify"); !regexp.MustCompile(`contoso\.example\s+pass\s+next,current\s+-`).MatchString(out) {
 		t.Errorf("after publishing the next proof:\n%s", out)
+	}
+	// After the rollover, the old current certificate is previous: a
+	// domain that never published the new one's proof no longer passes.
+	cli(exitOK, "trust", "certificate", "rollover")
+	out = cli(exitFailed, "domain", "verify")
+	for _, want := range []string{`contoso\.example\s+pass\s+current,previous`, `europe\.contoso\.example\s+fail\s+previous\s+.*only the previous certificate's proof`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("after the rollover: no %s in\n%s", want, out)
+		}
 	}
 	if out := cli(exitOK, "domain", "status"); !regexp.MustCompile(`lab\.example\s+ours\s+permerror`).MatchString(out) {
 		t.Errorf("domain status:\n%s", out)

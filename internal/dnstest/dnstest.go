@@ -16,12 +16,14 @@ import (
 type Server struct {
 	Addr string // host:port, UDP and TCP
 
-	mu       sync.Mutex
-	txt      map[string][]string
-	rcode    map[string]int
-	silent   map[string]bool
-	truncate map[string]bool
-	tcp      map[string]bool
+	mu        sync.Mutex
+	txt       map[string][]string
+	rrs       map[string][]dns.RR // NS and A records
+	norecurse map[string]bool
+	rcode     map[string]int
+	silent    map[string]bool
+	truncate  map[string]bool
+	tcp       map[string]bool
 }
 
 func key(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") }
@@ -66,6 +68,30 @@ func (s *Server) Truncate(name string) {
 	s.truncate[key(name)] = true
 }
 
+// SetNS names zone's name servers.
+func (s *Server) SetNS(zone string, hosts ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range hosts {
+		s.rrs[key(zone)] = append(s.rrs[key(zone)], &dns.NS{Hdr: dns.RR_Header{Name: dns.Fqdn(zone), Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 60}, Ns: dns.Fqdn(h)})
+	}
+}
+
+// SetA gives host an IPv4 address.
+func (s *Server) SetA(host, ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rrs[key(host)] = append(s.rrs[key(host)], &dns.A{Hdr: dns.RR_Header{Name: dns.Fqdn(host), Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.ParseIP(ip)})
+}
+
+// AskedWithoutRecursion reports whether name was asked with recursion
+// not desired, as a resolver asks a zone's own name server.
+func (s *Server) AskedWithoutRecursion(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.norecurse[key(name)]
+}
+
 // AskedOverTCP reports whether name was asked over TCP.
 func (s *Server) AskedOverTCP(name string) bool {
 	s.mu.Lock()
@@ -82,6 +108,11 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		hasRC = true
 	}
 	records, known := s.txt[name]
+	rrs, hasRRs := s.rrs[name]
+	known = known || hasRRs
+	if !r.RecursionDesired {
+		s.norecurse[name] = true
+	}
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
 	if !udp {
 		s.tcp[name] = true
@@ -100,6 +131,12 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		m.Truncated = true
 	case !known:
 		m.Rcode = dns.RcodeNameError
+	case q.Qtype != dns.TypeTXT:
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == q.Qtype {
+				m.Answer = append(m.Answer, rr)
+			}
+		}
 	case q.Qtype == dns.TypeTXT:
 		for _, v := range records {
 			var parts []string // long values travel as several strings
@@ -116,7 +153,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 // Start serves on 127.0.0.1 until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{txt: map[string][]string{}, rcode: map[string]int{}, silent: map[string]bool{}, truncate: map[string]bool{}, tcp: map[string]bool{}}
+	s := &Server{txt: map[string][]string{}, rcode: map[string]int{}, silent: map[string]bool{}, truncate: map[string]bool{}, tcp: map[string]bool{}, rrs: map[string][]dns.RR{}, norecurse: map[string]bool{}}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
