@@ -86,10 +86,12 @@ func TestCheckOverDNS(t *testing.T) {
 		{"slow.example", TempError, "", ErrTemporary},
 	}
 	for _, tt := range tests {
-		res := Check(context.Background(), r, tt.domain, want)
-		if res.Status != tt.status || strings.Join(res.Matched, ",") != tt.matched || (tt.err != nil && !errors.Is(res.Err, tt.err)) {
-			t.Errorf("%s: %+v, want %s %q %v", tt.domain, res, tt.status, tt.matched, tt.err)
-		}
+		t.Run(tt.domain, func(t *testing.T) {
+			res := Check(context.Background(), r, tt.domain, want)
+			if res.Status != tt.status || strings.Join(res.Matched, ",") != tt.matched || (tt.err != nil && !errors.Is(res.Err, tt.err)) {
+				t.Errorf("Check(%s) = %+v, want %s %q %v", tt.domain, res, tt.status, tt.matched, tt.err)
+			}
+		})
 	}
 	if !z.AskedOverTCP("big.example") {
 		t.Error("the truncated answer was not asked again over TCP")
