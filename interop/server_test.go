@@ -60,8 +60,13 @@ func TestMain(m *testing.M) {
 // returning once it prints its address.
 func startDemo(t *testing.T) *server {
 	t.Helper()
-	return startServer(t, regexp.MustCompile(`EWS at (http://127\.0\.0\.1:\d+/EWS/Exchange\.asmx)`), true,
-		"serve", "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-demo-week", demoWeek, "-log-level", "warn")
+	args := []string{"serve", "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-demo-week", demoWeek, "-log-level", "warn"}
+	if dir := os.Getenv("CALFED_INTEROP_RECORD"); dir != "" {
+		// Regenerating the conformance corpus: every real client's
+		// exchange with the demo becomes a case (conformance/FORMAT.md).
+		args = append(args, "-record", dir)
+	}
+	return startServer(t, regexp.MustCompile(`EWS at (http://127\.0\.0\.1:\d+/EWS/Exchange\.asmx)`), true, args...)
 }
 
 // startServer runs calfed with args and waits for re to match a line of

@@ -20,6 +20,7 @@ import (
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/autodiscover"
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/conformance"
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/internal/httpauth"
@@ -34,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	listen := fl.String("listen", "", "public listen address, overriding the configuration (default 127.0.0.1:8080)")
 	adminListen := fl.String("admin-listen", "", "admin API listen address, overriding the configuration (default 127.0.0.1:8081)")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
+	record := fl.String("record", "", "write every public exchange into DIR as a conformance case, secrets redacted")
 	demoWeek := fl.String("demo-week", "", "demo only: the Monday (YYYY-MM-DD) the demo calendars are laid out around; default this week")
 	if err := fl.Parse(args); err != nil {
 		return exitFailed
@@ -159,7 +161,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if tc != nil {
 		scheme = "https"
 	}
-	addr, err := serve("public", cfg.Listen, newRouter(cfg, dir, live, log), tc)
+	public := newRouter(cfg, dir, live, log)
+	if *record != "" {
+		rec := &conformance.Recorder{Dir: *record, Source: "recorded by calfed serve", Log: log}
+		public = rec.Wrap(public)
+		log.Warn("recording every exchange", "dir", *record)
+	}
+	addr, err := serve("public", cfg.Listen, public, tc)
 	if err != nil {
 		return fail(err)
 	}

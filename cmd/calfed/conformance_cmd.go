@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/calfed/calfed/conformance"
+)
+
+func init() {
+	commands["conformance replay"] = command{"conformance replay -target URL [-user U] [-parallel N] [-o table|json] [-junit FILE] CORPUS…",
+		"replay captured exchanges against a server and report where its answers differ in meaning; exit 2 when any does", runConformanceReplay}
+	commands["conformance record"] = command{"conformance record -upstream URL -dir DIR [-listen ADDR]",
+		"a recording proxy: every exchange through it becomes a case in DIR, secrets redacted", runConformanceRecord}
+}
+
+func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("conformance replay", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	target := fl.String("target", "", "the server: scheme://host:port (required)")
+	user := fl.String("user", "", "user for cases that authenticate with Basic")
+	pwFile := fl.String("password-file", "", "file holding that user's password ($CALFED_REPLAY_PASSWORD otherwise)")
+	parallel := fl.Int("parallel", 4, "cases run at once")
+	output := fl.String("o", "table", "table or json")
+	junit := fl.String("junit", "", "also write a JUnit XML report to FILE")
+	var paths []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return exitFailed
+		}
+		if fl.NArg() == 0 {
+			break
+		}
+		paths, args = append(paths, fl.Arg(0)), fl.Args()[1:]
+	}
+	if *target == "" || len(paths) == 0 {
+		return report(stderr, "conformance replay", usageError{"-target URL and at least one CORPUS are required"})
+	}
+	if u, err := url.Parse(*target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return report(stderr, "conformance replay", usageError{fmt.Sprintf("-target %q: want scheme://host[:port]", *target)})
+	}
+	if *output != "table" && *output != "json" {
+		return report(stderr, "conformance replay", usageError{"-o: table or json"})
+	}
+	password := os.Getenv("CALFED_REPLAY_PASSWORD")
+	if *pwFile != "" {
+		b, err := os.ReadFile(*pwFile)
+		if err != nil {
+			return report(stderr, "conformance replay", err)
+		}
+		password = strings.TrimSpace(string(b))
+	}
+	cases, err := conformance.Load(paths...)
+	if err != nil {
+		return report(stderr, "conformance replay", err)
+	}
+	var progress func(done, total int)
+	if isTerminal(stderr) {
+		progress = func(done, total int) { fmt.Fprintf(stderr, "\r%d/%d cases", done, total) }
+	}
+	results := conformance.Replay(ctx, conformance.Target{URL: *target, User: *user, Password: password}, cases, *parallel, progress)
+	if progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	if *junit != "" {
+		f, err := os.Create(*junit)
+		if err == nil {
+			err = conformance.WriteJUnit(f, "calfed conformance", results)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return report(stderr, "conformance replay", err)
+		}
+	}
+	if *output == "json" {
+		err = conformance.WriteJSON(stdout, results)
+	} else {
+		err = conformance.WriteTable(stdout, results)
+	}
+	if err != nil {
+		return report(stderr, "conformance replay", err)
+	}
+	s := conformance.Summarize(results)
+	switch {
+	case s.Differ > 0:
+		return exitFailed
+	case s.Errors > 0:
+		return exitError
+	}
+	return exitOK
+}
+
+// isTerminal reports whether w is a character device (a progress display
+// would be noise in a log file or a pipe).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func runConformanceRecord(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("conformance record", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	upstream := fl.String("upstream", "", "the server to record: scheme://host:port (required)")
+	dir := fl.String("dir", "", "the corpus directory cases are written to (required)")
+	listen := fl.String("listen", "127.0.0.1:8089", "where the proxy listens")
+	if _, err := parseArgs(fl, args); err != nil {
+		return report(stderr, "conformance record", err)
+	}
+	u, err := url.Parse(*upstream)
+	if *upstream == "" || *dir == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return report(stderr, "conformance record", usageError{"-upstream scheme://host:port and -dir DIR are required"})
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	rec := &conformance.Recorder{Dir: *dir, Source: "recorded by calfed conformance record from " + u.Host, Log: log}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return report(stderr, "conformance record", err)
+	}
+	srv := newHTTPServer(rec.Wrap(proxy), log)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); srv.Close() }()
+	log.Info("recording", "listen", "http://"+ln.Addr().String(), "upstream", u.String(), "dir", *dir)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return report(stderr, "conformance record", err)
+	}
+	return exitOK
+}

@@ -1,0 +1,402 @@
+package conformance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// Difference is one place where two answers differ in meaning.
+type Difference struct {
+	Path     string `json:"path"` // FreeBusyResponse[2]/FreeBusyView/…/BusyType
+	Expected string `json:"expected"`
+	Got      string `json:"got"`
+}
+
+func (d Difference) String() string {
+	return fmt.Sprintf("%s: expected %s, got %s", d.Path, show(d.Expected), show(d.Got))
+}
+
+func show(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Comparison is how a case's answer is compared.
+type Comparison string
+
+const (
+	// CompareXML compares documents by meaning: names by namespace URI,
+	// attributes in any order, whitespace between elements ignored,
+	// element order significant except where unorderedParents says the
+	// schema does not care.
+	CompareXML Comparison = "xml"
+	// CompareFreeBusy is CompareXML with free/busy semantics: calendar
+	// events as a set, times compared as instants where they carry an
+	// offset, merged strings digit by digit.
+	CompareFreeBusy Comparison = "freebusy"
+	// CompareStatus compares only the status code (and the headers the
+	// case names).
+	CompareStatus Comparison = "status"
+)
+
+// DefaultIgnore are the volatile fields every comparison skips: they
+// differ between any two answers of the same server.
+var DefaultIgnore = []string{"MessageID", "RelatesTo", "ServerVersionInfo", "ChangeKey", "Timestamp", "CipherValue", "BinarySecurityToken", "EncryptedData"}
+
+// unorderedParents are elements whose children the schemas declare as
+// xs:all or as a set (a choice repeated), so their order carries no
+// meaning. Everything else is a sequence.
+var unorderedParents = map[string]bool{
+	"UserSettings":      true, // Autodiscover: the settings asked for, in no set order
+	"DomainSettings":    true,
+	"Domains":           true, // GetFederationInformation: the federated domains
+	"TokenIssuers":      true,
+	"RequestedSettings": true,
+}
+
+// freeBusySets are, in a free/busy comparison, the parents whose children
+// are compared as sets.
+var freeBusySets = map[string]bool{"CalendarEventArray": true}
+
+// CompareXMLBodies reports where got differs from expected under mode,
+// skipping elements and attributes whose local name is in ignore.
+func CompareXMLBodies(expected, got []byte, mode Comparison, ignore []string) ([]Difference, error) {
+	e, err := parseXML(expected)
+	if err != nil {
+		return nil, fmt.Errorf("expected body: %w", err)
+	}
+	g, err := parseXML(got)
+	if err != nil {
+		return []Difference{{Path: "/", Expected: "an XML document", Got: "not XML: " + err.Error()}}, nil
+	}
+	c := comparer{mode: mode, ignore: map[string]bool{}}
+	for _, n := range append(DefaultIgnore, ignore...) {
+		c.ignore[n] = true
+	}
+	if e.Tag != g.Tag || e.NamespaceURI() != g.NamespaceURI() {
+		return []Difference{{Path: "/", Expected: qname(e), Got: qname(g)}}, nil
+	}
+	c.element(e.Tag, e, g)
+	return c.diffs, nil
+}
+
+// maxBody bounds what is parsed: captured answers are never this large.
+const maxBody = 32 << 20
+
+func parseXML(b []byte) (*etree.Element, error) {
+	if len(b) > maxBody {
+		return nil, errors.New("larger than 32 MiB")
+	}
+	if bytes.Contains(b, []byte("<!DOCTYPE")) || bytes.Contains(b, []byte("<!ENTITY")) {
+		return nil, errors.New("document type declarations are refused")
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.Permissive = false
+	if err := doc.ReadFromBytes(b); err != nil {
+		return nil, err
+	}
+	if doc.Root() == nil {
+		return nil, errors.New("no root element")
+	}
+	type at struct {
+		e     *etree.Element
+		depth int
+	}
+	for stack := []at{{doc.Root(), 1}}; len(stack) > 0; {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if top.depth > maxDepth {
+			return nil, fmt.Errorf("nested deeper than %d elements", maxDepth)
+		}
+		for _, ch := range top.e.ChildElements() {
+			stack = append(stack, at{ch, top.depth + 1})
+		}
+	}
+	return doc.Root(), nil
+}
+
+// maxDepth bounds nesting: EWS answers are a dozen levels deep.
+const maxDepth = 256
+
+func qname(e *etree.Element) string { return "{" + e.NamespaceURI() + "}" + e.Tag }
+
+type comparer struct {
+	mode   Comparison
+	ignore map[string]bool
+	diffs  []Difference
+}
+
+func (c *comparer) add(path, expected, got string) {
+	c.diffs = append(c.diffs, Difference{Path: path, Expected: expected, Got: got})
+}
+
+// element compares two elements of the same name found at path.
+func (c *comparer) element(path string, e, g *etree.Element) {
+	c.attributes(path, e, g)
+	et, gt := strings.TrimSpace(e.Text()), strings.TrimSpace(g.Text())
+	if len(childElements(e)) == 0 && len(childElements(g)) == 0 {
+		if !c.sameText(e.Tag, et, gt) {
+			c.textDiff(path, e.Tag, et, gt)
+		}
+		return
+	}
+	switch {
+	case c.mode == CompareFreeBusy && freeBusySets[e.Tag], unorderedParents[e.Tag]:
+		c.asSet(path, e, g)
+	default:
+		c.inSequence(path, e, g)
+	}
+}
+
+func (c *comparer) attributes(path string, e, g *etree.Element) {
+	attrs := func(x *etree.Element) map[string]string {
+		m := map[string]string{}
+		for _, a := range x.Attr {
+			if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] {
+				continue
+			}
+			m["{"+a.NamespaceURI()+"}"+a.Key] = a.Value
+		}
+		return m
+	}
+	ea, ga := attrs(e), attrs(g)
+	var keys []string
+	for k := range ea {
+		keys = append(keys, k)
+	}
+	for k := range ga {
+		if _, ok := ea[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if ea[k] != ga[k] {
+			_, local, _ := strings.Cut(k, "}")
+			c.add(path+"/@"+local, ea[k], ga[k])
+		}
+	}
+}
+
+func childElements(e *etree.Element) []*etree.Element { return e.ChildElements() }
+
+// inSequence compares children in order: the i-th child named X in one
+// with the i-th named X in the other, then the order of the names.
+func (c *comparer) inSequence(path string, e, g *etree.Element) {
+	before := len(c.diffs)
+	ec, gc := c.kept(e), c.kept(g)
+	count := map[string][2]int{}
+	var names []string
+	for _, x := range ec {
+		k := qname(x)
+		if _, ok := count[k]; !ok {
+			names = append(names, k)
+		}
+		n := count[k]
+		n[0]++
+		count[k] = n
+	}
+	for _, x := range gc {
+		k := qname(x)
+		if _, ok := count[k]; !ok {
+			names = append(names, k)
+		}
+		n := count[k]
+		n[1]++
+		count[k] = n
+	}
+	byName := func(list []*etree.Element, k string) []*etree.Element {
+		var out []*etree.Element
+		for _, x := range list {
+			if qname(x) == k {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	for _, k := range names {
+		es, gs := byName(ec, k), byName(gc, k)
+		n := count[k]
+		indexed := n[0] > 1 || n[1] > 1
+		for i := 0; i < len(es) || i < len(gs); i++ {
+			p := childPath(path, localOf(k), i, indexed)
+			switch {
+			case i >= len(gs):
+				c.add(p, summary(es[i]), "")
+			case i >= len(es):
+				c.add(p, "", summary(gs[i]))
+			default:
+				c.element(p, es[i], gs[i])
+			}
+		}
+	}
+	// Order: the names, in the order each first appears, must agree.
+	if eo, gO := order(ec), order(gc); len(c.diffs) == before && eo != gO && sameSet(ec, gc) {
+		c.add(path, "children in the order "+eo, gO)
+	}
+}
+
+func localOf(k string) string {
+	_, l, _ := strings.Cut(k, "}")
+	return l
+}
+
+func childPath(path, local string, i int, indexed bool) string {
+	if indexed {
+		return fmt.Sprintf("%s/%s[%d]", path, local, i+1)
+	}
+	return path + "/" + local
+}
+
+func order(list []*etree.Element) string {
+	var names []string
+	for _, x := range list {
+		if n := len(names); n == 0 || names[n-1] != x.Tag {
+			names = append(names, x.Tag)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+func sameSet(a, b []*etree.Element) bool {
+	m := map[string]int{}
+	for _, x := range a {
+		m[qname(x)]++
+	}
+	for _, x := range b {
+		m[qname(x)]--
+	}
+	for _, v := range m {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// kept are e's child elements minus the ignored ones.
+func (c *comparer) kept(e *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	for _, x := range e.ChildElements() {
+		if !c.ignore[x.Tag] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// asSet matches children by meaning regardless of order; what is left
+// unmatched on either side is reported, paired by position.
+func (c *comparer) asSet(path string, e, g *etree.Element) {
+	ec, gc := c.kept(e), c.kept(g)
+	used := make([]bool, len(gc))
+	var missing []int
+	for i, x := range ec {
+		found := false
+		for j, y := range gc {
+			if used[j] || qname(x) != qname(y) {
+				continue
+			}
+			sub := comparer{mode: c.mode, ignore: c.ignore}
+			sub.element("", x, y)
+			if len(sub.diffs) == 0 {
+				used[j], found = true, true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, i)
+		}
+	}
+	var extra []int
+	for j := range gc {
+		if !used[j] {
+			extra = append(extra, j)
+		}
+	}
+	// Pair the leftovers so a changed item reads as its changed field.
+	for len(missing) > 0 && len(extra) > 0 {
+		x, y := ec[missing[0]], gc[extra[0]]
+		if qname(x) != qname(y) {
+			break
+		}
+		c.element(fmt.Sprintf("%s/%s[%d]", path, x.Tag, missing[0]+1), x, y)
+		missing, extra = missing[1:], extra[1:]
+	}
+	for _, i := range missing {
+		c.add(fmt.Sprintf("%s/%s[%d]", path, ec[i].Tag, i+1), summary(ec[i]), "")
+	}
+	for _, j := range extra {
+		c.add(fmt.Sprintf("%s/%s[%d]", path, gc[j].Tag, j+1), "", summary(gc[j]))
+	}
+}
+
+// summary is a one-line rendering of an element for a report.
+func summary(e *etree.Element) string {
+	doc := etree.NewDocument()
+	doc.SetRoot(e.Copy())
+	doc.WriteSettings.CanonicalEndTags = true
+	s, _ := doc.WriteToString()
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (c *comparer) sameText(tag, e, g string) bool {
+	if e == g {
+		return true
+	}
+	if c.mode == CompareFreeBusy {
+		switch tag {
+		case "StartTime", "EndTime":
+			return sameInstant(e, g)
+		}
+	}
+	return false
+}
+
+// textDiff reports a text difference; merged free/busy strings name the
+// first differing digit.
+func (c *comparer) textDiff(path, tag, e, g string) {
+	if c.mode == CompareFreeBusy && tag == "MergedFreeBusy" {
+		for i := 0; i < len(e) || i < len(g); i++ {
+			if i >= len(e) || i >= len(g) || e[i] != g[i] {
+				c.add(fmt.Sprintf("%s[digit %d]", path, i), e, g)
+				return
+			}
+		}
+	}
+	c.add(path, e, g)
+}
+
+// sameInstant compares two xs:dateTime values: with offsets as instants,
+// without as wall-clock times (the request's zone, on both sides).
+func sameInstant(a, b string) bool {
+	ta, za := parseDateTime(a)
+	tb, zb := parseDateTime(b)
+	if ta.IsZero() || tb.IsZero() || za != zb {
+		return false
+	}
+	return ta.Equal(tb)
+}
+
+func parseDateTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
+		return t, false
+	}
+	return time.Time{}, false
+}
