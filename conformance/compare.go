@@ -51,8 +51,11 @@ const (
 )
 
 // DefaultIgnore are the volatile fields every comparison skips: they
-// differ between any two answers of the same server.
-var DefaultIgnore = []string{"MessageID", "RelatesTo", "ServerVersionInfo", "ChangeKey", "Timestamp", "CipherValue", "BinarySecurityToken", "EncryptedData"}
+// differ between any two answers of the same server. A name is an
+// element's or attribute's local name; Element/@Attr names one element's
+// attribute only.
+var DefaultIgnore = []string{"MessageID", "RelatesTo", "ServerVersionInfo", "ChangeKey", "Timestamp", "CipherValue", "BinarySecurityToken", "EncryptedData",
+	"Error/@Id", "Error/@Time"} // POX Autodiscover errors: a request number and the server's clock
 
 // unorderedParents are elements whose children the schemas declare as
 // xs:all or as a set (a choice repeated), so their order carries no
@@ -163,7 +166,7 @@ func (c *comparer) attributes(path string, e, g *etree.Element) {
 	attrs := func(x *etree.Element) map[string]string {
 		m := map[string]string{}
 		for _, a := range x.Attr {
-			if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] {
+			if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] || c.ignore[x.Tag+"/@"+a.Key] {
 				continue
 			}
 			m["{"+a.NamespaceURI()+"}"+a.Key] = a.Value
