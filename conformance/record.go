@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,8 +48,9 @@ func (rec *Recorder) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		cw := &capture{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(cw, r)
-		rec.save(r, body, cw)
+		slot := &tokenSlot{}
+		next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), slotKey{}, slot)))
+		rec.save(r, body, cw, slot.claims)
 	})
 }
 
@@ -59,7 +61,23 @@ func (rec *Recorder) log() *slog.Logger {
 	return rec.Log
 }
 
-func (rec *Recorder) save(r *http.Request, body []byte, cw *capture) {
+type slotKey struct{}
+
+// tokenSlot is where the server notes a delegation token's claims for the
+// recorder around it.
+type tokenSlot struct{ claims *TokenClaims }
+
+// NoteToken tells a recorder wrapping this request what the request's
+// delegation token said, so its case can mint a new one on replay. The
+// server calls it once the token is validated; without a recorder it does
+// nothing.
+func NoteToken(ctx context.Context, c TokenClaims) {
+	if s, ok := ctx.Value(slotKey{}).(*tokenSlot); ok {
+		s.claims = &c
+	}
+}
+
+func (rec *Recorder) save(r *http.Request, body []byte, cw *capture, claims *TokenClaims) {
 	now := time.Now
 	if rec.Now != nil {
 		now = rec.Now
@@ -108,6 +126,9 @@ func (rec *Recorder) save(r *http.Request, body []byte, cw *capture) {
 		}
 	case bytes.Contains(c.ResponseBody, []byte("FreeBusyView")):
 		c.Compare = CompareFreeBusy
+	}
+	if c.Request.Auth == AuthToken {
+		c.Request.Token = claims
 	}
 	if c.Request.Auth == AuthToken && c.Request.Token == nil {
 		rec.log().Warn("federated exchange not recorded: its token's claims are not known here", "case", c.Name)

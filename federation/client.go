@@ -362,3 +362,43 @@ func (c *Client) FreeBusy(ctx context.Context, p Partner, q FreeBusyQuery) ([]Ma
 	}
 	return out, nil
 }
+
+// WithToken returns envelope, a SOAP 1.1 or 1.2 request, with a fresh
+// delegation token for user at targetURI in a wsse:Security header (an
+// existing one is replaced). Replaying captured requests uses it.
+func (c *Client) WithToken(ctx context.Context, user, targetURI, offer string, envelope []byte) ([]byte, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(envelope); err != nil {
+		return nil, fmt.Errorf("federation: the request is not XML: %w", err)
+	}
+	env := doc.Root()
+	if env == nil || env.Tag != "Envelope" {
+		return nil, errors.New("federation: the request is not a SOAP envelope")
+	}
+	tok, err := c.Token(ctx, user, targetURI, offer)
+	if err != nil {
+		return nil, err
+	}
+	var header *etree.Element
+	for _, ch := range env.ChildElements() {
+		if ch.Tag == "Header" && ch.NamespaceURI() == env.NamespaceURI() {
+			header = ch
+		}
+	}
+	if header == nil {
+		header = etree.NewElement(env.Space + ":Header")
+		if env.Space == "" {
+			header = etree.NewElement("Header")
+		}
+		env.InsertChildAt(0, header)
+	}
+	for _, ch := range header.ChildElements() {
+		if ch.Tag == "Security" && ch.NamespaceURI() == nsWSSE {
+			header.RemoveChild(ch)
+		}
+	}
+	sec := header.CreateElement("wsse:Security")
+	sec.CreateAttr("xmlns:wsse", nsWSSE)
+	sec.AddChild(tok)
+	return doc.WriteToBytes()
+}

@@ -149,7 +149,8 @@ organizations:
 		if out := string(o.cli(t, "trust", "test")); !strings.Contains(out, "ok    token validation") {
 			t.Errorf("%s: trust test:\n%s", o.name, out)
 		}
-		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", o.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
+		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", o.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0",
+			"-record", filepath.Join(o.dir, "recorded"))
 		o.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
 	}
 	// Each side's relationship with the other: A shares details, B times.
@@ -185,6 +186,33 @@ organizations:
 	got = b.freebusy(t, "bob@b.example", "alice@a.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
 	if got.View != "DetailedMerged" || len(got.Events) != 1 || got.Events[0].Subject != "Budget call" {
 		t.Errorf("B sees A (LimitedDetails, Alice opted in): %+v", got)
+	}
+
+	// B recorded A's federated requests; with the relationships settled,
+	// a fresh recording replays against B with tokens A's issuer mints
+	// anew, and so does the shipped federated corpus.
+	recorded := filepath.Join(b.dir, "recorded")
+	os.RemoveAll(recorded)
+	a.freebusy(t, "alice@a.example", "bob@b.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
+	tokens, _ := filepath.Glob(filepath.Join(recorded, "*", "case.yaml"))
+	for _, f := range tokens {
+		if data, _ := os.ReadFile(f); !strings.Contains(string(data), "requester: alice@a.example") {
+			t.Errorf("%s: not a federated case with its claims:\n%s", f, data)
+		}
+	}
+	if len(tokens) < 2 {
+		t.Fatalf("B recorded %d federated exchanges, want Autodiscover and GetUserAvailability", len(tokens))
+	}
+	if dir := os.Getenv("CALFED_INTEROP_RECORD"); dir != "" {
+		os.CopyFS(filepath.Join(dir, "federated"), os.DirFS(recorded))
+	}
+	for _, corpus := range []string{recorded, "../conformance/corpus-federated"} {
+		cmd := exec.Command(calfedBin, "conformance", "replay", "-target", b.base, "-as-config", a.config, corpus)
+		if out, err := cmd.CombinedOutput(); err != nil || !summaryLine.Match(out) {
+			t.Errorf("replaying %s against B: %v\n%s", corpus, err, out)
+		} else if m := summaryLine.FindSubmatch(out); string(m[1]) != string(m[2]) {
+			t.Errorf("replaying %s against B:\n%s", corpus, out)
+		}
 	}
 
 	// B de-federates A: B's Autodiscover no longer knows bob for A, and

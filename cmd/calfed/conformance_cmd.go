@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/calfed/calfed/conformance"
+	"github.com/calfed/calfed/federation"
 )
 
 func init() {
@@ -35,6 +36,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	parallel := fl.Int("parallel", 4, "cases run at once")
 	output := fl.String("o", "table", "table or json")
 	junit := fl.String("junit", "", "also write a JUnit XML report to FILE")
+	asConfig := fl.String("as-config", "", "for federated cases: the calfed configuration of the requesters' organisation, whose certificate and token issuer mint their tokens")
 	var paths []string
 	for {
 		if err := fl.Parse(args); err != nil {
@@ -70,7 +72,24 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	if isTerminal(stderr) {
 		progress = func(done, total int) { fmt.Fprintf(stderr, "\r%d/%d cases", done, total) }
 	}
-	results := conformance.Replay(ctx, conformance.Target{URL: *target, User: *user, Password: password}, cases, *parallel, progress)
+	t := conformance.Target{URL: *target, User: *user, Password: password}
+	if *asConfig != "" {
+		cfg, err := LoadConfig(*asConfig)
+		if err != nil {
+			return report(stderr, "conformance replay", err)
+		}
+		db, err := openStore(ctx, cfg, nil)
+		if err != nil {
+			return report(stderr, "conformance replay", err)
+		}
+		defer db.Close()
+		client, err := federationClient(ctx, cfg, db)
+		if err != nil {
+			return report(stderr, "conformance replay", fmt.Errorf("-as-config: %w", err))
+		}
+		t.Minter = minter{client}
+	}
+	results := conformance.Replay(ctx, t, cases, *parallel, progress)
 	if progress != nil {
 		fmt.Fprintln(stderr)
 	}
@@ -102,6 +121,13 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 		return exitError
 	}
 	return exitOK
+}
+
+// minter mints federated cases' tokens through our token issuer.
+type minter struct{ c *federation.Client }
+
+func (m minter) Sign(ctx context.Context, claims conformance.TokenClaims, body []byte) ([]byte, error) {
+	return m.c.WithToken(ctx, claims.Requester, claims.Audience, claims.Offer, body)
 }
 
 // isTerminal reports whether w is a character device (a progress display

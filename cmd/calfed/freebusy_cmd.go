@@ -11,6 +11,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/store"
 )
 
 func init() {
@@ -66,17 +67,9 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "freebusy", err)
 	}
 	defer db.Close()
-	trust, err := db.Trust(ctx)
+	client, err := federationClient(ctx, cfg, db)
 	if err != nil {
 		return report(stderr, "freebusy", err)
-	}
-	ring, err := certs.Load(ctx, cfg.keys())
-	if err != nil {
-		return report(stderr, "freebusy", err)
-	}
-	cur := ring.Get(certs.Current)
-	if cur == nil {
-		return report(stderr, "freebusy", errors.New("no current federation certificate (calfed trust certificate new)"))
 	}
 	domain := strings.ToLower(mailboxes[0][strings.LastIndexByte(mailboxes[0], '@')+1:])
 	rels, err := db.Relationships(ctx)
@@ -94,7 +87,6 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if partner == nil || partner.ApplicationURI == "" {
 		return report(stderr, "freebusy", fmt.Errorf("no enabled organisation relationship for %s with a TargetApplicationUri (calfed orgrel set … -target-application-uri)", domain))
 	}
-	client := &federation.Client{Certificate: cur, ApplicationURI: trust.ApplicationURI, IssuerURI: trust.TokenIssuerURI, IssuerEndpoint: trust.TokenIssuerEndpoint}
 	ans, err := client.FreeBusy(ctx, *partner, federation.FreeBusyQuery{User: *as, Mailboxes: mailboxes, Start: from, End: to, View: *view, Interval: *interval})
 	if err != nil {
 		return report(stderr, "freebusy", err)
@@ -110,4 +102,22 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	return exitOK
+}
+
+// federationClient asks for delegation tokens as our organisation: our
+// current certificate and the token issuer of our trust.
+func federationClient(ctx context.Context, cfg *Config, db *store.DB) (*federation.Client, error) {
+	trust, err := db.Trust(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := certs.Load(ctx, cfg.keys())
+	if err != nil {
+		return nil, err
+	}
+	cur := ring.Get(certs.Current)
+	if cur == nil {
+		return nil, errors.New("no current federation certificate (calfed trust certificate new)")
+	}
+	return &federation.Client{Certificate: cur, ApplicationURI: trust.ApplicationURI, IssuerURI: trust.TokenIssuerURI, IssuerEndpoint: trust.TokenIssuerEndpoint}, nil
 }

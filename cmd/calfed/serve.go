@@ -24,6 +24,7 @@ import (
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/internal/httpauth"
+	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/store"
 )
@@ -281,9 +282,9 @@ func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog
 	}
 	r := mux.NewRouter()
 	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, live, "calfed", log))
-	r.Handle("/ews/exchange.asmx/wssecurity", guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(ewsHandler))
+	r.Handle("/ews/exchange.asmx/wssecurity", guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(noteToken(live, federation.OfferFreeBusy, ewsHandler)))
 	r.Handle("/autodiscover/autodiscover.svc", httpauth.Optional(ad.SOAP(false), live, "calfed", log))
-	r.Handle("/autodiscover/autodiscover.svc/wssecurity", guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(ad.SOAP(true)))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(noteToken(live, federation.OfferAutodiscover, ad.SOAP(true))))
 	r.Handle("/autodiscover/autodiscover.xml", httpauth.Optional(ad.POX(), live, "calfed", log))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -293,6 +294,20 @@ func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog
 		req.URL.Path = strings.ToLower(req.URL.Path)
 		req.URL.RawPath = ""
 		r.ServeHTTP(rw, req)
+	})
+}
+
+// noteToken passes a validated token's claims to a conformance recorder
+// around the server (calfed serve -record), so the recorded case can have
+// a fresh token minted on replay.
+func noteToken(live *livePolicy, offer string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := identity.FromContext(r.Context()); ok && c.TokenID != "" {
+			if t := live.Federation(); t != nil {
+				conformance.NoteToken(r.Context(), conformance.TokenClaims{Requester: c.Email, Audience: t.ApplicationURI, Offer: offer})
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
