@@ -13,16 +13,20 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/calfed/calfed/conformance"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/store"
 )
 
 func init() {
 	commands["conformance replay"] = command{"conformance replay -target URL [-user U] [-parallel N] [-o table|json] [-junit FILE] CORPUS…",
 		"replay captured exchanges against a server and report where its answers differ in meaning; exit 2 when any does", runConformanceReplay}
+	commands["conformance import"] = command{"conformance import -dir DIR [-prefix P] [-fixture F] [-requester R -audience A] FILE…",
+		"turn captures (HAR, raw HTTP request and response, XML request/response documents) into cases, secrets redacted", runConformanceImport}
 	commands["conformance record"] = command{"conformance record -upstream URL -dir DIR [-listen ADDR]",
 		"a recording proxy: every exchange through it becomes a case in DIR, secrets redacted", runConformanceRecord}
 }
@@ -169,6 +173,56 @@ func runConformanceRecord(ctx context.Context, args []string, stdout, stderr io.
 	log.Info("recording", "listen", "http://"+ln.Addr().String(), "upstream", u.String(), "dir", *dir)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return report(stderr, "conformance record", err)
+	}
+	return exitOK
+}
+
+func runConformanceImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("conformance import", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	dir := fl.String("dir", "", "the corpus directory the cases are written to (required)")
+	prefix := fl.String("prefix", "", "prefix of the case names, e.g. partner-x/")
+	fixture := fl.String("fixture", "", "the calendar data the captured answers assume")
+	requester := fl.String("requester", "", "federated exchanges: the token's requester (EmailAddress claim)")
+	audience := fl.String("audience", "", "federated exchanges: the ApplicationUri the token was issued for")
+	var files []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return exitFailed
+		}
+		if fl.NArg() == 0 {
+			break
+		}
+		files, args = append(files, fl.Arg(0)), fl.Args()[1:]
+	}
+	if *dir == "" || len(files) == 0 {
+		return report(stderr, "conformance import", usageError{"-dir DIR and at least one FILE (.har, .xml, or a raw HTTP exchange) are required"})
+	}
+	var token *conformance.TokenClaims
+	if *requester != "" || *audience != "" {
+		token = &conformance.TokenClaims{Requester: *requester, Audience: *audience}
+	}
+	// Everything is read and checked before anything is written.
+	var all []*conformance.Case
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return report(stderr, "conformance import", err)
+		}
+		cases, err := conformance.Import(filepath.Base(f), data, *prefix, token)
+		if err != nil {
+			return report(stderr, "conformance import", fmt.Errorf("%w: %v", store.ErrInvalid, err))
+		}
+		for _, c := range cases {
+			c.Fixture = *fixture
+		}
+		all = append(all, cases...)
+	}
+	for _, c := range all {
+		if err := conformance.Save(*dir, c); err != nil {
+			return report(stderr, "conformance import", err)
+		}
+		fmt.Fprintf(stdout, "%s\t%s %s\n", c.Name, c.Request.Method, c.Request.Path)
 	}
 	return exitOK
 }
