@@ -201,23 +201,16 @@ func (c *comparer) inSequence(path string, e, g *etree.Element) {
 	ec, gc := c.kept(e), c.kept(g)
 	count := map[string][2]int{}
 	var names []string
-	for _, x := range ec {
-		k := qname(x)
-		if _, ok := count[k]; !ok {
-			names = append(names, k)
+	for side, list := range [2][]*etree.Element{ec, gc} {
+		for _, x := range list {
+			k := qname(x)
+			if _, ok := count[k]; !ok {
+				names = append(names, k)
+			}
+			n := count[k]
+			n[side]++
+			count[k] = n
 		}
-		n := count[k]
-		n[0]++
-		count[k] = n
-	}
-	for _, x := range gc {
-		k := qname(x)
-		if _, ok := count[k]; !ok {
-			names = append(names, k)
-		}
-		n := count[k]
-		n[1]++
-		count[k] = n
 	}
 	byName := func(list []*etree.Element, k string) []*etree.Element {
 		var out []*etree.Element

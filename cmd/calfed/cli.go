@@ -105,6 +105,21 @@ func parseArgs(fl *flag.FlagSet, args []string, positional ...string) ([]string,
 	return pos, nil
 }
 
+// parseVariadic parses flags wherever they stand among any number of
+// positional arguments, which it returns.
+func parseVariadic(fl *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		if fl.NArg() == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, fl.Arg(0)), fl.Args()[1:]
+	}
+}
+
 // report prints err and returns the exit code: 2 for a bad command line
 // or invalid input, 1 for everything else.
 func report(stderr io.Writer, cmd string, err error) int {

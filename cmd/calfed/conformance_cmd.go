@@ -41,15 +41,9 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	output := fl.String("o", "table", "table or json")
 	junit := fl.String("junit", "", "also write a JUnit XML report to FILE")
 	asConfig := fl.String("as-config", "", "for federated cases: the calfed configuration of the requesters' organisation, whose certificate and token issuer mint their tokens")
-	var paths []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return exitFailed
-		}
-		if fl.NArg() == 0 {
-			break
-		}
-		paths, args = append(paths, fl.Arg(0)), fl.Args()[1:]
+	paths, err := parseVariadic(fl, args)
+	if err != nil {
+		return exitFailed
 	}
 	if *target == "" || len(paths) == 0 {
 		return report(stderr, "conformance replay", usageError{"-target URL and at least one CORPUS are required"})
@@ -185,15 +179,9 @@ func runConformanceImport(ctx context.Context, args []string, stdout, stderr io.
 	fixture := fl.String("fixture", "", "the calendar data the captured answers assume")
 	requester := fl.String("requester", "", "federated exchanges: the token's requester (EmailAddress claim)")
 	audience := fl.String("audience", "", "federated exchanges: the ApplicationUri the token was issued for")
-	var files []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return exitFailed
-		}
-		if fl.NArg() == 0 {
-			break
-		}
-		files, args = append(files, fl.Arg(0)), fl.Args()[1:]
+	files, err := parseVariadic(fl, args)
+	if err != nil {
+		return exitFailed
 	}
 	if *dir == "" || len(files) == 0 {
 		return report(stderr, "conformance import", usageError{"-dir DIR and at least one FILE (.har, .xml, or a raw HTTP exchange) are required"})

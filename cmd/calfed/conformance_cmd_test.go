@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,14 +11,7 @@ import (
 func TestConformanceReplayAgainstTheDemoRouter(t *testing.T) {
 	srv := demoServer(t)
 	t.Setenv("CALFED_REPLAY_PASSWORD", "router-test-secret")
-	cli := func(want int, args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		if code := run(t.Context(), args, &out, &errb); code != want {
-			t.Fatalf("calfed %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
-		}
-		return out.String()
-	}
+	cli := cliFor(t)
 	corpus := "../../conformance/corpus/demo"
 	var report struct {
 		Summary struct{ Cases, Equal, Differ, Errors int }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -27,14 +26,7 @@ func TestDomainProofCommands(t *testing.T) {
 	os.WriteFile(cfg, []byte("dns:\n  resolvers: [\""+zone.Addr+"\"]\n  timeout: 300ms\nmailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
 	t.Setenv("CALFED_CONFIG", cfg)
 	t.Setenv("CALFED_ADMIN_URL", "")
-	cli := func(want int, args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		if code := run(t.Context(), args, &out, &errb); code != want {
-			t.Fatalf("calfed %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
-		}
-		return out.String() + errb.String()
-	}
+	cli := cliFor(t)
 	proof := func(domain string) proofRecord {
 		t.Helper()
 		var recs []proofRecord

@@ -28,16 +28,9 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	interval := fl.Int("interval", 30, "merged interval in minutes")
 	output := fl.String("o", "table", "table or json")
 	config := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
-	var mailboxes []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return report(stderr, "freebusy", err)
-		}
-		if fl.NArg() == 0 {
-			break
-		}
-		mailboxes = append(mailboxes, fl.Arg(0))
-		args = fl.Args()[1:]
+	mailboxes, err := parseVariadic(fl, args)
+	if err != nil {
+		return report(stderr, "freebusy", err)
 	}
 	if *as == "" || len(mailboxes) == 0 {
 		return report(stderr, "freebusy", usageError{"give -as USER and at least one mailbox"})

@@ -140,14 +140,7 @@ func TestAdminCommandsLocally(t *testing.T) {
 	os.WriteFile(cfg, []byte("mailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n    groups: [staff]\n"), 0o644)
 	t.Setenv("CALFED_CONFIG", cfg)
 	t.Setenv("CALFED_ADMIN_URL", "")
-	cli := func(want int, args ...string) string {
-		t.Helper()
-		var out, errb bytes.Buffer
-		if code := run(t.Context(), args, &out, &errb); code != want {
-			t.Fatalf("calfed %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
-		}
-		return out.String() + errb.String()
-	}
+	cli := cliFor(t)
 	cli(exitOK, "orgrel", "new", "Partner", "-domains", "partner.example,Partner2.example", "-free-busy", "-partner-code", "RX1", "-approved", "2026-11-01")
 	if out := cli(exitOK, "orgrel", "list"); !strings.Contains(out, "partner.example,partner2.example") || !strings.Contains(out, "AvailabilityOnly") {
 		t.Errorf("list:\n%s", out)
@@ -197,6 +190,19 @@ func TestAdminCommandsLocally(t *testing.T) {
 	cli(exitError, "mailbox", "share", "bob@contoso.example", "-level", "None") // not in the directory
 	cli(exitError, "orgrel", "list", "-config", filepath.Join(dir, "missing.yaml"))
 	cli(exitFailed, "orgrel", "list", "-server", "http://127.0.0.1:1") // no token
+}
+
+// cliFor runs calfed commands in-process, failing t on an unexpected
+// exit code; it returns what the command printed.
+func cliFor(t *testing.T) func(want int, args ...string) string {
+	return func(want int, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), args, &out, &errb); code != want {
+			t.Fatalf("calfed %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
 }
 
 // demoServer serves the demo's public router on loopback, with the demo
