@@ -53,9 +53,10 @@ const (
 // DefaultIgnore are the volatile fields every comparison skips: they
 // differ between any two answers of the same server. A name is an
 // element's or attribute's local name; Element/@Attr names one element's
-// attribute only.
+// attribute only, Parent/Child one parent's child element only.
 var DefaultIgnore = []string{"MessageID", "RelatesTo", "ServerVersionInfo", "ChangeKey", "Timestamp", "CipherValue", "BinarySecurityToken", "EncryptedData",
-	"Error/@Id", "Error/@Time"} // POX Autodiscover errors: a request number and the server's clock
+	"Error/@Id", "Error/@Time", // POX Autodiscover errors: a request number and the server's clock
+	"ItemId", "CalendarEventDetails/ID"} // item ids are each server's own
 
 // unorderedParents are elements whose children the schemas declare as
 // xs:all or as a set (a choice repeated), so their order carries no
@@ -285,7 +286,7 @@ func sameSet(a, b []*etree.Element) bool {
 func (c *comparer) kept(e *etree.Element) []*etree.Element {
 	var out []*etree.Element
 	for _, x := range e.ChildElements() {
-		if !c.ignore[x.Tag] {
+		if !c.ignore[x.Tag] && !c.ignore[e.Tag+"/"+x.Tag] {
 			out = append(out, x)
 		}
 	}

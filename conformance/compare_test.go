@@ -109,6 +109,7 @@ func TestEqualInMeaning(t *testing.T) {
 		name string
 		mode Comparison
 		edit func(string) string
+		doc  string // default gua-detailed.xml
 	}{
 		{"indented", CompareXML, func(s string) string {
 			d := etree.NewDocument()
@@ -116,24 +117,31 @@ func TestEqualInMeaning(t *testing.T) {
 			d.Indent(2)
 			out, _ := d.WriteToString()
 			return out
-		}},
+		}, ""},
 		{"other prefixes", CompareXML, func(s string) string {
 			s = strings.ReplaceAll(s, "<s:", "<soap:")
 			s = strings.ReplaceAll(s, "</s:", "</soap:")
 			return strings.Replace(s, `xmlns:s="`, `xmlns:soap="`, 1)
-		}},
+		}, ""},
 		{"attributes reordered", CompareXML, func(s string) string {
 			return strings.Replace(s, `MajorVersion="15" MinorVersion="1"`, `MinorVersion="1" MajorVersion="15"`, 1)
-		}},
+		}, ""},
 		{"volatile ServerVersionInfo", CompareXML, func(s string) string {
 			return strings.Replace(s, `MajorBuildNumber="2507"`, `MajorBuildNumber="1748"`, 1)
-		}},
+		}, ""},
+		{"another server's item ids", CompareFreeBusy, func(s string) string {
+			return strings.Replace(s, "<ID>", "<ID>X", 1)
+		}, "gua-merged.xml"},
 		{"event order in a free/busy comparison", CompareFreeBusy, func(s string) string {
 			return inResponse(s, 2, swapFirstEvents)
-		}},
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			doc := doc
+			if tt.doc != "" {
+				doc = testdata(t, tt.doc)
+			}
 			got := tt.edit(doc)
 			if got == doc {
 				t.Fatal("the edit changed nothing")

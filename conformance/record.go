@@ -47,10 +47,13 @@ func (rec *Recorder) Wrap(next http.Handler) http.Handler {
 			rec.log().Warn("exchange not recorded: request body unreadable or too large", "path", r.URL.Path)
 			return
 		}
+		// The handler gets its own copy of the request: routers rewrite
+		// paths in place, and the case keeps what the client sent.
+		sent := r.Clone(r.Context())
 		cw := &capture{ResponseWriter: w, status: http.StatusOK}
 		slot := &tokenSlot{}
 		next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), slotKey{}, slot)))
-		rec.save(r, body, cw, slot.claims)
+		rec.save(sent, body, cw, slot.claims)
 	})
 }
 

@@ -75,7 +75,11 @@ func must(r *http.Request, err error) *http.Request {
 func TestRecordThenReplay(t *testing.T) {
 	corpus := t.TempDir()
 	rec := &Recorder{Dir: corpus, Source: "test recorder"}
-	recorded := httptest.NewServer(rec.Wrap(availability("Busy")))
+	lower := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { // as calfed's router does
+		r.URL.Path = strings.ToLower(r.URL.Path)
+		availability("Busy").ServeHTTP(w, r)
+	})
+	recorded := httptest.NewServer(rec.Wrap(lower))
 	drive(t, recorded.URL)
 	recorded.Close()
 
@@ -86,6 +90,9 @@ func TestRecordThenReplay(t *testing.T) {
 	for _, c := range cases {
 		if err := CheckSecrets(c); err != nil {
 			t.Errorf("%s: %v", c.Name, err)
+		}
+		if c.Request.Method == "POST" && c.Request.Path != "/EWS/Exchange.asmx" {
+			t.Errorf("%s: recorded path %q, sent /EWS/Exchange.asmx", c.Name, c.Request.Path)
 		}
 		if c.Request.Auth == AuthBasic && c.Request.User != "svc" {
 			t.Errorf("%s: recorded user %q", c.Name, c.Request.User)
