@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/calfed/calfed/conformance"
 )
 
 func TestConformanceReplayAgainstTheDemoRouter(t *testing.T) {
@@ -67,4 +74,52 @@ func TestConformanceReplayAgainstTheDemoRouter(t *testing.T) {
 	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
 		t.Errorf("a refused import wrote %d cases", len(entries))
 	}
+}
+
+// The recording proxy turns what passes through it into cases.
+func TestConformanceRecordProxy(t *testing.T) {
+	srv := demoServer(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"conformance", "record", "-upstream", srv.URL, "-dir", dir, "-listen", "127.0.0.1:0"}, io.Discard, pw)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var proxy string
+	for sc.Scan() {
+		if m := regexp.MustCompile(`listen=(http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			proxy = m[1]
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if proxy == "" {
+		t.Fatal("the proxy did not say where it listens")
+	}
+	req, _ := http.NewRequest("POST", proxy+"/EWS/Exchange.asmx", strings.NewReader(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>2026-03-23T00:00:00</t:StartTime><t:EndTime>2026-03-24T00:00:00</t:EndTime></t:TimeWindow><t:RequestedView>FreeBusy</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>`))
+	req.SetBasicAuth("svc-trust", "router-test-secret")
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("conformance record exited %d", code)
+	}
+	cases, err := conformance.Load(dir)
+	if err != nil || len(cases) != 1 {
+		t.Fatalf("recorded: %d %v", len(cases), err)
+	}
+	c := cases[0]
+	if resp.StatusCode != 200 || c.Response.Status != 200 || c.Request.User != "svc-trust" || c.Compare != conformance.CompareFreeBusy || !strings.Contains(string(c.ResponseBody), "FreeBusyView") {
+		t.Errorf("recorded case: %+v", c)
+	}
+	// The recorded case replays equal against the server itself.
+	t.Setenv("CALFED_REPLAY_PASSWORD", "router-test-secret")
+	cliFor(t)(exitOK, "conformance", "replay", "-target", srv.URL, dir)
 }
