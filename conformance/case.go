@@ -129,16 +129,17 @@ func (c *Case) Validate() error {
 }
 
 // Save writes c into its own directory under corpus, refusing a case
-// that still carries a secret.
+// that still carries a secret. Answers hold people's calendars, so what
+// Save writes is readable by its owner only.
 func Save(corpus string, c *Case) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	dir := filepath.Join(corpus, filepath.FromSlash(c.Name))
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err // an existing case is never overwritten
 	}
 	meta, err := yaml.Marshal(c)
@@ -160,7 +161,7 @@ func Save(corpus string, c *Case) error {
 // writeFile replaces a file whole: a crash leaves the old one or the new.
 func writeFile(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +92,9 @@ func TestRecordThenReplay(t *testing.T) {
 	for _, c := range cases {
 		if err := CheckSecrets(c); err != nil {
 			t.Errorf("%s: %v", c.Name, err)
+		}
+		if st, err := os.Stat(filepath.Join(c.Dir, "response.body")); err == nil && st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: answer written with mode %v; it holds calendars", c.Name, st.Mode().Perm())
 		}
 		if c.Request.Method == "POST" && c.Request.Path != "/EWS/Exchange.asmx" {
 			t.Errorf("%s: recorded path %q, sent /EWS/Exchange.asmx", c.Name, c.Request.Path)
