@@ -166,7 +166,13 @@ organizations:
 		if out := string(p.self.cli(t, "orgrel", "show", name)); !strings.Contains(out, "unverified") {
 			t.Errorf("%s: before orgrel verify, %s's domain is not shown unverified:\n%s", p.self.name, name, out)
 		}
-		out := string(p.self.cli(t, "orgrel", "verify", name, "-cert", pem, "-signature", p.partner.domain+"="+sigs[name]))
+		// A takes B's certificate from B's registration with the issuer,
+		// B takes A's from the PEM A sent.
+		source := []string{"-cert", pem}
+		if p.self == a {
+			source = []string{"-sts-config", stsConfig}
+		}
+		out := string(p.self.cli(t, append(append([]string{"orgrel", "verify", name}, source...), "-signature", p.partner.domain+"="+sigs[name])...))
 		if !regexp.MustCompile(regexp.QuoteMeta(p.partner.domain) + `\s+pass`).MatchString(out) {
 			t.Errorf("%s: orgrel verify %s:\n%s", p.self.name, name, out)
 		}

@@ -12,12 +12,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/store"
 )
 
@@ -27,7 +29,7 @@ func init() {
 		"domain add":    {"domain add DOMAIN [-skip-proof]", "federate a domain once its proof is published", runDomainAdd},
 		"domain verify": {"domain verify [-o json]", "check the proofs of all our federated domains now", runDomainVerify},
 		"domain status": {"domain status [-o json]", "the last check of every domain proof, ours (the server re-checks them) and partners'", runDomainStatus},
-		"orgrel verify": {"orgrel verify NAME -cert FILE [-signature DOMAIN=BASE64 …]", "check a partner's domain proofs against its certificate", runOrgrelVerify},
+		"orgrel verify": {"orgrel verify NAME -cert FILE|-sts-config FILE [-signature DOMAIN=BASE64 …]", "check a partner's domain proofs against its certificate", runOrgrelVerify},
 	} {
 		commands[name] = c
 	}
@@ -306,7 +308,8 @@ func recheckDomains(ctx context.Context, cfg *Config, db *store.DB, interval tim
 func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("orgrel verify", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	certFile := fl.String("cert", "", "the partner's federation certificate (PEM) (required)")
+	certFile := fl.String("cert", "", "the partner's federation certificate (PEM)")
+	stsConfigFile := fl.String("sts-config", "", "or: a development token issuer's configuration, whose registration of the partner gives its certificate")
 	var sigs multiFlag
 	fl.Var(&sigs, "signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable")
 	cfg, db, pos, err := localTrust(ctx, fl, args, "NAME")
@@ -318,16 +321,22 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return report(stderr, "orgrel verify", err)
 	}
-	if *certFile == "" {
-		return report(stderr, "orgrel verify", usageError{"-cert FILE is required"})
-	}
-	data, err := os.ReadFile(*certFile)
-	if err != nil {
-		return report(stderr, "orgrel verify", err)
-	}
-	pub, err := partnerKey(data, stderr)
-	if err != nil {
-		return report(stderr, "orgrel verify", fmt.Errorf("%w: %s: %v", store.ErrInvalid, *certFile, err))
+	var pub *rsa.PublicKey
+	switch {
+	case (*certFile == "") == (*stsConfigFile == ""):
+		return report(stderr, "orgrel verify", usageError{"give the partner's certificate: -cert FILE or -sts-config FILE"})
+	case *certFile != "":
+		data, err := os.ReadFile(*certFile)
+		if err != nil {
+			return report(stderr, "orgrel verify", err)
+		}
+		if pub, err = partnerKey(data, stderr); err != nil {
+			return report(stderr, "orgrel verify", fmt.Errorf("%w: %s: %v", store.ErrInvalid, *certFile, err))
+		}
+	default:
+		if pub, err = registeredKey(*stsConfigFile, rel); err != nil {
+			return report(stderr, "orgrel verify", err)
+		}
 	}
 	given := map[string][]byte{}
 	for _, s := range sigs {
@@ -372,6 +381,38 @@ func partnerProof(ctx context.Context, cfg *Config, pub *rsa.PublicKey, domain s
 	}
 	res := dnsproof.Check(ctx, cfg.resolver(), domain, []dnsproof.Expected{{Slot: "partner", Proof: dnsproof.ProofOfSignature(sig)}})
 	return string(res.Status), errText(res.Err)
+}
+
+// registeredKey is the key of the organisation a token issuer registered
+// for the relationship's domains: exactly one must claim any of them, and
+// it must be the relationship's TargetApplicationUri where that is set.
+func registeredKey(stsConfig string, rel store.Relationship) (*rsa.PublicKey, error) {
+	_, orgs, err := loadSTSConfig(stsConfig)
+	if err != nil {
+		return nil, err
+	}
+	var found []federation.Organization
+	for _, o := range orgs {
+		for _, d := range o.Domains {
+			if slices.Contains(rel.DomainNames, dnsproof.Normalize(d)) {
+				found = append(found, o)
+				break
+			}
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil, fmt.Errorf("%w: %s registers no organisation with the domains of %s (%s)", store.ErrInvalid, stsConfig, rel.Name, strings.Join(rel.DomainNames, ", "))
+	case len(found) > 1:
+		return nil, fmt.Errorf("%w: %s registers several organisations with the domains of %s", store.ErrInvalid, stsConfig, rel.Name)
+	case rel.TargetApplicationURI != "" && !strings.EqualFold(found[0].ApplicationURI, rel.TargetApplicationURI):
+		return nil, fmt.Errorf("%w: the registered organisation %s has ApplicationUri %s, the relationship expects %s", store.ErrInvalid, found[0].Name, found[0].ApplicationURI, rel.TargetApplicationURI)
+	}
+	pub, ok := found[0].Certificate.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: the registered certificate's key is not RSA", store.ErrInvalid)
+	}
+	return pub, nil
 }
 
 // partnerKey reads the public key of the first certificate in a PEM file.

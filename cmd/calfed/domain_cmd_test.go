@@ -144,6 +144,21 @@ func TestDomainProofCommands(t *testing.T) {
 	if out := cli(exitOK, "orgrel", "show", "Partner", "-o", "json"); !strings.Contains(out, `"domain_proofs"`) || !strings.Contains(out, `"status": "pass"`) {
 		t.Errorf("orgrel show -o json:\n%s", out)
 	}
+	// The certificate can come from the partner's registration with a
+	// token issuer instead.
+	sts := filepath.Join(dir, "sts.yaml")
+	os.WriteFile(sts, []byte("organizations:\n  - {name: P, application_uri: FYDIBOHF25SPDLT.partner.example, domains: [Partner.Example], certificate: partner.pem}\n"), 0o600)
+	if out := cli(exitOK, "orgrel", "verify", "Partner", "-sts-config", sts, "-signature", "partner.example="+b64(sig)); !regexp.MustCompile(`partner\.example\s+pass`).MatchString(out) {
+		t.Errorf("orgrel verify -sts-config:\n%s", out)
+	}
+	cli(exitFailed, "orgrel", "verify", "Partner", "-sts-config", sts, "-cert", pemFile) // one source only
+	cli(exitOK, "orgrel", "set", "Partner", "-target-application-uri", "FYDIBOHF25SPDLT.elsewhere.example")
+	if out := cli(exitFailed, "orgrel", "verify", "Partner", "-sts-config", sts, "-signature", "partner.example="+b64(sig)); !strings.Contains(out, "relationship expects FYDIBOHF25SPDLT.elsewhere.example") {
+		t.Errorf("a registration with another ApplicationUri was used:\n%s", out)
+	}
+	os.WriteFile(sts, []byte("organizations:\n  - {name: Q, application_uri: FYDIBOHF25SPDLT.q.example, domains: [q.example], certificate: partner.pem}\n"), 0o600)
+	cli(exitFailed, "orgrel", "verify", "Partner", "-sts-config", sts)
+
 	// Our own certificate is not the partner's.
 	ours := filepath.Join(dir, "ours.pem")
 	os.WriteFile(ours, []byte(cli(exitOK, "trust", "certificate", "export")), 0o600)
