@@ -297,24 +297,21 @@ func (c *comparer) kept(e *etree.Element) []*etree.Element {
 // unmatched on either side is reported, paired by position.
 func (c *comparer) asSet(path string, e, g *etree.Element) {
 	ec, gc := c.kept(e), c.kept(g)
+	// Match by canonical key: linear, whatever the sizes.
+	byKey := map[string][]int{}
+	for j, y := range gc {
+		k := c.key(y)
+		byKey[k] = append(byKey[k], j)
+	}
 	used := make([]bool, len(gc))
 	var missing []int
 	for i, x := range ec {
-		found := false
-		for j, y := range gc {
-			if used[j] || qname(x) != qname(y) {
-				continue
-			}
-			sub := comparer{mode: c.mode, ignore: c.ignore}
-			sub.element("", x, y)
-			if len(sub.diffs) == 0 {
-				used[j], found = true, true
-				break
-			}
+		k := c.key(x)
+		if js := byKey[k]; len(js) > 0 {
+			used[js[0]], byKey[k] = true, js[1:]
+			continue
 		}
-		if !found {
-			missing = append(missing, i)
-		}
+		missing = append(missing, i)
 	}
 	var extra []int
 	for j := range gc {
@@ -337,6 +334,49 @@ func (c *comparer) asSet(path string, e, g *etree.Element) {
 	for _, j := range extra {
 		c.add(fmt.Sprintf("%s/%s[%d]", path, gc[j].Tag, j+1), "", summary(gc[j]))
 	}
+}
+
+// key is e's canonical form under this comparison: two elements have the
+// same key exactly when element() finds no difference between them.
+func (c *comparer) key(e *etree.Element) string {
+	var b strings.Builder
+	b.WriteString(qname(e))
+	var attrs []string
+	for _, a := range e.Attr {
+		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] || c.ignore[e.Tag+"/@"+a.Key] {
+			continue
+		}
+		attrs = append(attrs, "{"+a.NamespaceURI()+"}"+a.Key+"="+a.Value)
+	}
+	sort.Strings(attrs)
+	b.WriteString(fmt.Sprintf("%q", attrs))
+	children := c.kept(e)
+	if len(e.ChildElements()) == 0 {
+		b.WriteString(fmt.Sprintf("=%q", c.textKey(e.Tag, strings.TrimSpace(e.Text()))))
+		return b.String()
+	}
+	keys := make([]string, len(children))
+	for i, ch := range children {
+		keys[i] = c.key(ch)
+	}
+	if (c.mode == CompareFreeBusy && freeBusySets[e.Tag]) || unorderedParents[e.Tag] {
+		sort.Strings(keys)
+	}
+	b.WriteString(fmt.Sprintf("%q", keys))
+	return b.String()
+}
+
+// textKey is a leaf's text as sameText compares it.
+func (c *comparer) textKey(tag, text string) string {
+	if c.mode == CompareFreeBusy && (tag == "StartTime" || tag == "EndTime") {
+		if t, zoned := parseDateTime(text); !t.IsZero() {
+			if zoned {
+				return "instant " + t.UTC().Format(time.RFC3339Nano)
+			}
+			return "wall " + t.Format("2006-01-02T15:04:05.999999999")
+		}
+	}
+	return text
 }
 
 // summary is a one-line rendering of an element for a report.

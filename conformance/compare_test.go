@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -166,5 +167,25 @@ func TestCompareRefusesHostileXML(t *testing.T) {
 	deep := strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000)
 	if _, err := CompareXMLBodies([]byte(deep), []byte(deep), CompareXML, nil); err == nil {
 		t.Error("a document nested 100,000 deep was accepted")
+	}
+}
+
+// A free/busy answer of thousands of events, in another order.
+func BenchmarkFreeBusySet(b *testing.B) {
+	var e, g strings.Builder
+	const n = 5000
+	for i := 0; i < n; i++ {
+		ev := func(j int) string {
+			return fmt.Sprintf("<CalendarEvent><StartTime>2026-03-%02dT%02d:%02d:00</StartTime><EndTime>2026-03-%02dT%02d:%02d:00</EndTime><BusyType>Busy</BusyType></CalendarEvent>", j%28+1, j%24, j%60, j%28+1, j%24, j%60)
+		}
+		e.WriteString(ev(i))
+		g.WriteString(ev(n - 1 - i))
+	}
+	exp := []byte("<FreeBusyView><CalendarEventArray>" + e.String() + "</CalendarEventArray></FreeBusyView>")
+	got := []byte("<FreeBusyView><CalendarEventArray>" + g.String() + "</CalendarEventArray></FreeBusyView>")
+	for b.Loop() {
+		if diffs, err := CompareXMLBodies(exp, got, CompareFreeBusy, nil); err != nil || len(diffs) != 0 {
+			b.Fatal(diffs, err)
+		}
 	}
 }
