@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,4 +166,75 @@ func TestDomainProofCommands(t *testing.T) {
 	ours := filepath.Join(dir, "ours.pem")
 	os.WriteFile(ours, []byte(cli(exitOK, "trust", "certificate", "export")), 0o600)
 	cli(exitFailed, "orgrel", "verify", "Partner", "-cert", ours, "-signature", "partner.example="+b64(sig))
+}
+
+// The server re-checks our proofs on its own: a proof taken down shows
+// as failed in the recorded status, with a warning in the log.
+func TestServerRechecksDomains(t *testing.T) {
+	zone := dnstest.Start(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	path := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(path, []byte("dns:\n  resolvers: [\""+zone.Addr+"\"]\n  timeout: 300ms\nmailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
+	t.Setenv("CALFED_CONFIG", path)
+	cli := cliFor(t)
+	cli(exitOK, "trust", "certificate", "new")
+	var recs []proofRecord
+	json.Unmarshal([]byte(cli(exitOK, "domain", "proof", "contoso.example", "-o", "json")), &recs)
+	zone.SetTXT("contoso.example", recs[0].Proof)
+	cli(exitOK, "trust", "set", "-account-namespace", "contoso.example", "-token-issuer-uri", "urn:x", "-token-issuer-endpoint", "https://issuer.example/extSTS.srf")
+
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openStore(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	zone.SetTXT("contoso.example", "v=spf1 -all") // the proof is taken down
+	var logged safeBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		recheckDomains(ctx, cfg, db, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)))
+		close(done)
+	}()
+	var status string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && status != "none"; {
+		checks, _ := db.DomainChecks(t.Context())
+		for _, c := range checks {
+			if c.Kind == "ours" && c.Domain == "contoso.example" {
+				status = c.Status
+			}
+		}
+		time.Sleep(10 * time.Millisecond) // polling the store, not timing anything
+	}
+	cancel()
+	<-done
+	if status != "none" {
+		t.Errorf("after the proof was taken down, the recorded status is %q", status)
+	}
+	if !strings.Contains(logged.String(), "domain proof check") || !strings.Contains(logged.String(), "contoso.example") {
+		t.Errorf("no warning logged:\n%s", logged.String())
+	}
+}
+
+// safeBuffer is a log sink written by one goroutine and read by another.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
