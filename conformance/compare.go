@@ -149,7 +149,7 @@ func (c *comparer) add(path, expected, got string) {
 func (c *comparer) element(path string, e, g *etree.Element) {
 	c.attributes(path, e, g)
 	et, gt := strings.TrimSpace(e.Text()), strings.TrimSpace(g.Text())
-	if len(childElements(e)) == 0 && len(childElements(g)) == 0 {
+	if len(e.ChildElements()) == 0 && len(g.ChildElements()) == 0 {
 		if !c.sameText(e.Tag, et, gt) {
 			c.textDiff(path, e.Tag, et, gt)
 		}
@@ -167,7 +167,7 @@ func (c *comparer) attributes(path string, e, g *etree.Element) {
 	attrs := func(x *etree.Element) map[string]string {
 		m := map[string]string{}
 		for _, a := range x.Attr {
-			if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] || c.ignore[x.Tag+"/@"+a.Key] {
+			if c.skipAttr(x, a) {
 				continue
 			}
 			m["{"+a.NamespaceURI()+"}"+a.Key] = a.Value
@@ -193,7 +193,10 @@ func (c *comparer) attributes(path string, e, g *etree.Element) {
 	}
 }
 
-func childElements(e *etree.Element) []*etree.Element { return e.ChildElements() }
+// skipAttr: namespace declarations and ignored attributes carry no meaning.
+func (c *comparer) skipAttr(e *etree.Element, a etree.Attr) bool {
+	return a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] || c.ignore[e.Tag+"/@"+a.Key]
+}
 
 // inSequence compares children in order: the i-th child named X in one
 // with the i-th named X in the other, then the order of the names.
@@ -343,7 +346,7 @@ func (c *comparer) key(e *etree.Element) string {
 	b.WriteString(qname(e))
 	var attrs []string
 	for _, a := range e.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") || c.ignore[a.Key] || c.ignore[e.Tag+"/@"+a.Key] {
+		if c.skipAttr(e, a) {
 			continue
 		}
 		attrs = append(attrs, "{"+a.NamespaceURI()+"}"+a.Key+"="+a.Value)

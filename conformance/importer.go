@@ -52,7 +52,8 @@ func Import(name string, data []byte, prefix string, token *TokenClaims) ([]*Cas
 	return cases, nil
 }
 
-// finish redacts c, fills its defaults and checks it.
+// finish redacts c, fills its defaults and checks it; a federated
+// exchange takes token as its token's claims. Importer and recorder share it.
 func finish(c *Case, token *TokenClaims) error {
 	if err := Redact(c); err != nil {
 		return err
@@ -62,7 +63,7 @@ func finish(c *Case, token *TokenClaims) error {
 	}
 	if c.Request.Auth == AuthToken {
 		if token == nil || token.Requester == "" || token.Audience == "" {
-			return errors.New("a federated exchange: give the token's requester and audience (its claims cannot be read from the capture)")
+			return errors.New("a federated exchange whose token's claims are not known: they cannot be read from the captured token (conformance import takes -requester and -audience)")
 		}
 		t := *token
 		if t.Offer == "" {

@@ -113,28 +113,8 @@ func (rec *Recorder) save(r *http.Request, body []byte, cw *capture, claims *Tok
 	if user, _, ok := r.BasicAuth(); ok {
 		c.Request.Auth, c.Request.User = AuthBasic, user
 	}
-	if err := Redact(c); err != nil {
+	if err := finish(c, claims); err != nil {
 		rec.log().Warn("exchange not recorded", "case", c.Name, "err", err)
-		return
-	}
-	if c.Request.Auth == "" {
-		c.Request.Auth = AuthNone
-	}
-	c.Compare = CompareXML
-	switch {
-	case !looksXML(c.ResponseBody):
-		c.Compare = CompareStatus
-		if len(c.ResponseBody) > 0 {
-			c.Compare = CompareXML // bodies that are not XML are compared whole
-		}
-	case bytes.Contains(c.ResponseBody, []byte("FreeBusyView")):
-		c.Compare = CompareFreeBusy
-	}
-	if c.Request.Auth == AuthToken {
-		c.Request.Token = claims
-	}
-	if c.Request.Auth == AuthToken && c.Request.Token == nil {
-		rec.log().Warn("federated exchange not recorded: its token's claims are not known here", "case", c.Name)
 		return
 	}
 	name := c.Name

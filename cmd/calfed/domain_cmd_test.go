@@ -20,15 +20,22 @@ import (
 	"github.com/miekg/dns"
 )
 
+// proofSetup is a configuration in a fresh directory that looks up
+// domain proofs on a loopback DNS server; CALFED_CONFIG names it.
+func proofSetup(t *testing.T) (zone *dnstest.Server, dir, config string) {
+	zone = dnstest.Start(t)
+	dir = t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	config = filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(config, []byte("dns:\n  resolvers: [\""+zone.Addr+"\"]\n  timeout: 300ms\nmailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
+	t.Setenv("CALFED_CONFIG", config)
+	t.Setenv("CALFED_ADMIN_URL", "")
+	return zone, dir, config
+}
+
 // Our domains and a partner's, proved through a DNS server on loopback.
 func TestDomainProofCommands(t *testing.T) {
-	zone := dnstest.Start(t)
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
-	cfg := filepath.Join(dir, "calfed.yaml")
-	os.WriteFile(cfg, []byte("dns:\n  resolvers: [\""+zone.Addr+"\"]\n  timeout: 300ms\nmailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
-	t.Setenv("CALFED_CONFIG", cfg)
-	t.Setenv("CALFED_ADMIN_URL", "")
+	zone, dir, _ := proofSetup(t)
 	cli := cliFor(t)
 	proof := func(domain string) proofRecord {
 		t.Helper()
@@ -171,12 +178,7 @@ func TestDomainProofCommands(t *testing.T) {
 // The server re-checks our proofs on its own: a proof taken down shows
 // as failed in the recorded status, with a warning in the log.
 func TestServerRechecksDomains(t *testing.T) {
-	zone := dnstest.Start(t)
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
-	path := filepath.Join(dir, "calfed.yaml")
-	os.WriteFile(path, []byte("dns:\n  resolvers: [\""+zone.Addr+"\"]\n  timeout: 300ms\nmailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
-	t.Setenv("CALFED_CONFIG", path)
+	zone, _, path := proofSetup(t)
 	cli := cliFor(t)
 	cli(exitOK, "trust", "certificate", "new")
 	var recs []proofRecord
