@@ -24,7 +24,7 @@ func BenchmarkDirectory10000Mailboxes(b *testing.B) {
 		runtime.GC()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
-		d, err := NewDirectory(entries, DirectoryOptions{Now: func() time.Time { return benchNow }})
+		d, err := NewDirectory(b.Context(), entries, DirectoryOptions{Now: func() time.Time { return benchNow }})
 		if err != nil {
 			b.Fatal(err)
 		}

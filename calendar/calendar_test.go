@@ -240,7 +240,7 @@ func TestDirectoryReloadAndIsolation(t *testing.T) {
 	}
 	write(good, ics(ev("UID:1", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z")))
 	write(bad, []byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"))
-	d, err := NewDirectory([]Entry{
+	d, err := NewDirectory(t.Context(), []Entry{
 		{Mailbox: Mailbox{Address: "Good@Example.org"}, Source: FileSource{good}},
 		{Mailbox: Mailbox{Address: "bad@example.org"}, Source: FileSource{bad}},
 		{Mailbox: Mailbox{Address: "gone@example.org"}, Source: FileSource{filepath.Join(dir, "missing.ics")}},
@@ -263,7 +263,7 @@ func TestDirectoryReloadAndIsolation(t *testing.T) {
 	// Change both files; a reload picks them up.
 	write(good, ics(ev("UID:1", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z"), ev("UID:2", "DTSTART:20260401T110000Z", "DTEND:20260401T120000Z", "EXTRA:long enough to change the size")))
 	write(bad, ics())
-	d.Reload()
+	d.Reload(t.Context())
 	if evs, err := d.Events(t.Context(), "good@example.org", from, to); err != nil || len(evs) != 2 {
 		t.Fatalf("good after reload: %v, %v", evs, err)
 	}
@@ -281,7 +281,7 @@ func TestDirectorySource(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".ics"), []byte(body), 0o644)
 	}
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a calendar"), 0o644)
-	files, err := FileSource{dir}.Read()
+	files, err := FileSource{dir}.Read(t.Context())
 	if err != nil || len(files) != 2 {
 		t.Fatalf("Read = %d files, %v", len(files), err)
 	}

@@ -59,7 +59,7 @@ type loaded struct {
 // NewDirectory loads every mailbox's calendar. A calendar that cannot be
 // read or parsed leaves its mailbox in an error state (logged, and reported
 // by Events) and does not fail the directory; duplicate addresses do.
-func NewDirectory(entries []Entry, opt DirectoryOptions) (*Directory, error) {
+func NewDirectory(ctx context.Context, entries []Entry, opt DirectoryOptions) (*Directory, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -89,7 +89,7 @@ func NewDirectory(entries []Entry, opt DirectoryOptions) (*Directory, error) {
 		d.entries[addr] = en
 		d.order = append(d.order, en)
 	}
-	d.reload(true)
+	d.reload(ctx, true)
 	return d, nil
 }
 
@@ -128,6 +128,12 @@ func (d *Directory) Mailboxes() []*Mailbox {
 
 // Events returns the events of a mailbox overlapping [from, to).
 func (d *Directory) Events(ctx context.Context, address string, from, to time.Time) ([]Event, error) {
+	return d.AppendEvents(ctx, nil, address, from, to)
+}
+
+// AppendEvents appends the events of a mailbox overlapping [from, to) to
+// dst, so that a caller may reuse one buffer across queries.
+func (d *Directory) AppendEvents(ctx context.Context, dst []Event, address string, from, to time.Time) ([]Event, error) {
 	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
@@ -136,7 +142,7 @@ func (d *Directory) Events(ctx context.Context, address string, from, to time.Ti
 	if st.err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, st.err)
 	}
-	return st.cal.Events(from, to)
+	return st.cal.AppendEvents(dst, from, to)
 }
 
 // Stats counts loaded mailboxes, stored instances and failed calendars.
@@ -154,7 +160,7 @@ func (d *Directory) Stats() (mailboxes, instances, failed int) {
 }
 
 // Reload re-reads every calendar whose source changed.
-func (d *Directory) Reload() { d.reload(false) }
+func (d *Directory) Reload(ctx context.Context) { d.reload(ctx, false) }
 
 // Watch reloads changed calendars every interval until ctx ends.
 func (d *Directory) Watch(ctx context.Context, interval time.Duration) {
@@ -165,12 +171,12 @@ func (d *Directory) Watch(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.Reload()
+			d.Reload(ctx)
 		}
 	}
 }
 
-func (d *Directory) reload(all bool) {
+func (d *Directory) reload(ctx context.Context, all bool) {
 	work := make(chan *entry)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
@@ -178,7 +184,7 @@ func (d *Directory) reload(all bool) {
 		go func() {
 			defer wg.Done()
 			for en := range work {
-				d.load(en, all)
+				d.load(ctx, en, all)
 			}
 		}()
 	}
@@ -189,15 +195,15 @@ func (d *Directory) reload(all bool) {
 	wg.Wait()
 }
 
-func (d *Directory) load(en *entry, force bool) {
+func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 	prev := en.state.Load()
-	stamp, err := en.src.Stamp()
+	stamp, err := en.src.Stamp(ctx)
 	next := &loaded{stamp: stamp, err: err}
 	if err == nil {
 		if !force && prev != nil && prev.stamp == stamp {
 			return // unchanged, whether it parsed or not
 		}
-		next.cal, next.err = d.parse(en)
+		next.cal, next.err = d.parse(ctx, en)
 	} else if !force && prev != nil && prev.stamp == "" && prev.err != nil && prev.err.Error() == err.Error() {
 		return // still unreadable the same way; already logged
 	}
@@ -211,8 +217,8 @@ func (d *Directory) load(en *entry, force bool) {
 	}
 }
 
-func (d *Directory) parse(en *entry) (*Calendar, error) {
-	files, err := en.src.Read()
+func (d *Directory) parse(ctx context.Context, en *entry) (*Calendar, error) {
+	files, err := en.src.Read(ctx)
 	if err != nil {
 		return nil, err
 	}

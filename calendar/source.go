@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,9 +14,9 @@ type Source interface {
 	// String names the source in logs and errors.
 	String() string
 	// Stamp changes whenever the content may have changed.
-	Stamp() (string, error)
+	Stamp(ctx context.Context) (string, error)
 	// Read returns the iCalendar documents.
-	Read() ([]File, error)
+	Read(ctx context.Context) ([]File, error)
 }
 
 // FileSource is an .ics file, or a directory whose *.ics files together
@@ -26,7 +27,7 @@ type FileSource struct {
 
 func (s FileSource) String() string { return s.Path }
 
-func (s FileSource) Stamp() (string, error) {
+func (s FileSource) Stamp(ctx context.Context) (string, error) {
 	fi, err := os.Stat(s.Path)
 	if err != nil {
 		return "", err
@@ -65,7 +66,7 @@ func (s FileSource) names() ([]string, error) {
 	return names, nil
 }
 
-func (s FileSource) Read() ([]File, error) {
+func (s FileSource) Read(ctx context.Context) ([]File, error) {
 	fi, err := os.Stat(s.Path)
 	if err != nil {
 		return nil, err
@@ -94,6 +95,8 @@ type StaticSource struct {
 	Data []byte
 }
 
-func (s StaticSource) String() string         { return s.Name }
-func (s StaticSource) Stamp() (string, error) { return "static", nil }
-func (s StaticSource) Read() ([]File, error)  { return []File{{Name: s.Name, Data: s.Data}}, nil }
+func (s StaticSource) String() string                        { return s.Name }
+func (s StaticSource) Stamp(context.Context) (string, error) { return "static", nil }
+func (s StaticSource) Read(context.Context) ([]File, error) {
+	return []File{{Name: s.Name, Data: s.Data}}, nil
+}

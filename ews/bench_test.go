@@ -9,18 +9,11 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/synth"
 	"github.com/calfed/calfed/orgrel"
 )
-
-type memSource struct{ data []byte }
-
-func (m memSource) String() string         { return "synthetic" }
-func (m memSource) Stamp() (string, error) { return "static", nil }
-func (m memSource) Read() ([]calendar.File, error) {
-	return []calendar.File{{Name: "synthetic.ics", Data: m.data}}, nil
-}
 
 var benchStart = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
@@ -43,7 +36,7 @@ func benchHandler(b *testing.B, n int, p synth.Profile) (*Handler, []string) {
 			Source: calendar.StaticSource{Name: "synthetic.ics", Data: synth.Calendar(p, uint64(i))},
 		})
 	}
-	dir, err := calendar.NewDirectory(entries, calendar.DirectoryOptions{Now: func() time.Time { return benchStart }})
+	dir, err := calendar.NewDirectory(b.Context(), entries, calendar.DirectoryOptions{Now: func() time.Time { return benchStart }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +48,7 @@ func benchHandler(b *testing.B, n int, p synth.Profile) (*Handler, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return New(Options{Directory: dir, Access: policy}), addrs
+	return New(Options{FreeBusy: freebusy.New(freebusy.Options{Directory: dir, Access: policy})}), addrs
 }
 
 func benchAvailability(b *testing.B, h *Handler, body string) {

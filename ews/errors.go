@@ -1,6 +1,10 @@
 package ews
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/calfed/calfed/freebusy"
+)
 
 // Code is an EWS response code: its name, the availability service's
 // number (ErrorConstants; 0 for plain EWS codes) and the exception class
@@ -55,23 +59,23 @@ type mailboxError struct {
 	Message string
 }
 
-func recipientNotFound(address string) *mailboxError {
-	// The wording of Exchange's MailRecipientNotFoundException. NOTES §1.7.
-	return &mailboxError{ErrorMailRecipientNotFound,
-		fmt.Sprintf("Unable to resolve e-mail address <>SMTP:%s to an Active Directory object.", address)}
-}
-
-func noFreeBusyAccess(address string) *mailboxError {
-	return &mailboxError{ErrorNoFreeBusyAccess,
-		fmt.Sprintf("The requester does not have permission to view free/busy information for %s.", address)}
-}
-
-func generationFailed(address string) *mailboxError {
+// outcomeError renders a mailbox's outcome as Exchange words it; nil for
+// freebusy.OK. NOTES §1.7.
+func outcomeError(r *freebusy.Result) *mailboxError {
+	switch r.Outcome {
+	case freebusy.OK:
+		return nil
+	case freebusy.NotFound:
+		// The wording of Exchange's MailRecipientNotFoundException.
+		return &mailboxError{ErrorMailRecipientNotFound,
+			fmt.Sprintf("Unable to resolve e-mail address <>SMTP:%s to an Active Directory object.", r.Address)}
+	case freebusy.NoAccess:
+		return &mailboxError{ErrorNoFreeBusyAccess,
+			fmt.Sprintf("The requester does not have permission to view free/busy information for %s.", r.Address)}
+	case freebusy.TooBig:
+		return &mailboxError{ErrorResultSetTooBig,
+			fmt.Sprintf("The result set for %s contains %d items, more than the allowed %d.", r.Address, r.Count, r.Limit)}
+	}
 	return &mailboxError{ErrorFreeBusyGenerationFailed,
-		fmt.Sprintf("Free/busy information for %s could not be generated.", address)}
-}
-
-func resultSetTooBig(address string, n, max int) *mailboxError {
-	return &mailboxError{ErrorResultSetTooBig,
-		fmt.Sprintf("The result set for %s contains %d items, more than the allowed %d.", address, n, max)}
+		fmt.Sprintf("Free/busy information for %s could not be generated.", r.Address)}
 }

@@ -9,19 +9,20 @@ import (
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/ews"
+	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/orgrel"
 )
 
 func Example() {
 	ics := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:20260323T090000Z\r\nDTEND:20260323T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-	dir, _ := calendar.NewDirectory([]calendar.Entry{{
+	dir, _ := calendar.NewDirectory(context.Background(), []calendar.Entry{{
 		Mailbox: calendar.Mailbox{Address: "alice@contoso.example"},
 		Source:  calendar.StaticSource{Name: "alice.ics", Data: []byte(ics)},
 	}}, calendar.DirectoryOptions{})
 	policy, _ := orgrel.NewPolicy([]orgrel.Relationship{{Name: "Partner", Domains: []string{"partner.example"},
 		Enabled: true, FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly}}, nil)
-	h := ews.New(ews.Options{Directory: dir, Access: policy})
+	h := ews.New(ews.Options{FreeBusy: freebusy.New(freebusy.Options{Directory: dir, Access: policy})})
 
 	body := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Body>
 <m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email></t:MailboxData></m:MailboxDataArray>

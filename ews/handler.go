@@ -5,40 +5,29 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
-	"github.com/calfed/calfed/orgrel"
 )
 
-// Directory is where mailboxes and their events come from
-// (*calendar.Directory).
-type Directory interface {
-	Lookup(address string) (*calendar.Mailbox, bool)
-	Events(ctx context.Context, address string, from, to time.Time) ([]calendar.Event, error)
+// FreeBusy answers one mailbox of a free/busy query (*freebusy.Service):
+// access, calendar, view and redaction are decided there.
+type FreeBusy interface {
+	Mailbox(ctx context.Context, caller identity.Caller, q *freebusy.Query, address string) freebusy.Result
 }
 
-// Access decides what a caller may see of a mailbox (*orgrel.Policy).
-type Access interface {
-	Access(caller identity.Caller, mailbox string, groups []string) orgrel.Decision
-}
-
-// Options configure a Handler. Directory and Access are required; the
-// other fields default as documented.
+// Options configure a Handler. FreeBusy is required; the other fields
+// default as documented.
 type Options struct {
-	Directory     Directory
-	Access        Access
+	FreeBusy      FreeBusy
 	Logger        *slog.Logger     // nil discards
 	Limits        soap.Limits      // request size, depth and element count
 	MaxMailboxes  int              // per request; default 100 (MaximumIdentityArraySize)
 	MaxWindowDays int              // default 62 (MaximumQueryIntervalDays)
-	MaxResultSet  int              // events per mailbox; default 1000 (MaximumResultSetSize)
 	ServerName    string           // ExceptionServerName; default "calfed"
 	Now           func() time.Time // default time.Now
 }
@@ -56,9 +45,6 @@ func New(opt Options) *Handler {
 	}
 	if opt.MaxWindowDays <= 0 {
 		opt.MaxWindowDays = 62
-	}
-	if opt.MaxResultSet <= 0 {
-		opt.MaxResultSet = 1000
 	}
 	if opt.ServerName == "" {
 		opt.ServerName = "calfed"
@@ -165,44 +151,21 @@ func (h *Handler) serveAvailability(rw http.ResponseWriter, ctx context.Context,
 		putWriter(p)
 	}
 	rw.Write(tail.B)
-	h.log.Debug("GetUserAvailability", "caller", caller.Domain, "account", caller.Account, "mailboxes", len(q.mailboxes),
-		"view", q.view.String(), "bytes", size, "duration", time.Since(start))
+	h.log.Debug("GetUserAvailability", "caller", caller.Domain, "account", caller.Account, "mailboxes", len(q.Mailboxes),
+		"view", q.View.String(), "bytes", size, "duration", time.Since(start))
 }
 
 // renderMailboxes answers every mailbox and renders its FreeBusyResponse,
 // in request order, spreading the work over the available processors: a
 // 100-mailbox, 62-day detailed answer is tens of megabytes of XML.
 func (h *Handler) renderMailboxes(ctx context.Context, caller identity.Caller, q *query) []*soap.Writer {
-	parts := make([]*soap.Writer, len(q.mailboxes))
-	render := func(i int) {
-		r := h.answer(ctx, caller, q, q.mailboxes[i])
-		w := getWriter(512 + 450*len(r.events) + len(r.merged))
+	parts := make([]*soap.Writer, len(q.Mailboxes))
+	freebusy.Parallel(len(parts), func(i int) {
+		r := h.opt.FreeBusy.Mailbox(ctx, caller, &q.Query, q.Mailboxes[i])
+		w := getWriter(512 + 450*len(r.Events) + len(r.Merged))
 		h.writeFreeBusyResponse(w, q, &r)
 		parts[i] = w
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(parts))
-	if workers <= 1 {
-		for i := range parts {
-			render(i)
-		}
-		return parts
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(parts) {
-					return
-				}
-				render(i)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 	return parts
 }
 

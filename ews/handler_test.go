@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/xmlcmp"
@@ -33,17 +34,16 @@ func (f *fakeDirectory) Lookup(addr string) (*calendar.Mailbox, bool) {
 	return mb, ok
 }
 
-func (f *fakeDirectory) Events(ctx context.Context, addr string, from, to time.Time) ([]calendar.Event, error) {
+func (f *fakeDirectory) AppendEvents(ctx context.Context, dst []calendar.Event, addr string, from, to time.Time) ([]calendar.Event, error) {
 	if f.broken[addr] {
-		return nil, calendar.ErrUnavailable
+		return dst, calendar.ErrUnavailable
 	}
-	var out []calendar.Event
 	for _, e := range f.events[addr] {
 		if e.Start.Before(to) && e.End.After(from) {
-			out = append(out, e)
+			dst = append(dst, e)
 		}
 	}
-	return out, nil
+	return dst, nil
 }
 
 // fakeAccess grants each mailbox a fixed level to callers from
@@ -103,7 +103,8 @@ func docsFixture() *Handler {
 		},
 		broken: map[string]bool{"broken@example.com": true},
 	}
-	return New(Options{Directory: dir, Access: fakeAccess{"user1@example.com": orgrel.LimitedDetails}, ServerName: "FB01",
+	fb := freebusy.New(freebusy.Options{Directory: dir, Access: fakeAccess{"user1@example.com": orgrel.LimitedDetails}})
+	return New(Options{FreeBusy: fb, ServerName: "FB01",
 		Now: func() time.Time { return time.Date(2006, 10, 16, 0, 0, 0, 0, time.UTC) }})
 }
 

@@ -14,58 +14,6 @@ const (
 	nsErrors   = "http://schemas.microsoft.com/exchange/services/2006/errors"
 )
 
-// ViewType is a FreeBusyViewType, with Exchange's flag values so that the
-// returned view is a numeric minimum. NOTES §1.5.
-type ViewType int
-
-const (
-	ViewNone           ViewType = 0
-	ViewMergedOnly     ViewType = 1
-	ViewFreeBusy       ViewType = 32
-	ViewFreeBusyMerged ViewType = 33
-	ViewDetailed       ViewType = 96
-	ViewDetailedMerged ViewType = 97
-)
-
-var viewNames = map[ViewType]string{
-	ViewNone: "None", ViewMergedOnly: "MergedOnly", ViewFreeBusy: "FreeBusy",
-	ViewFreeBusyMerged: "FreeBusyMerged", ViewDetailed: "Detailed", ViewDetailedMerged: "DetailedMerged",
-}
-
-func (v ViewType) String() string {
-	if s, ok := viewNames[v]; ok {
-		return s
-	}
-	return "ViewType(" + strconv.Itoa(int(v)) + ")"
-}
-
-// ParseViewType reads a FreeBusyViewType. The schema makes it a list; a
-// list of several values is read as their union, as Exchange's flags enum.
-func ParseViewType(s string) (ViewType, error) {
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return 0, fmt.Errorf("empty FreeBusyViewType")
-	}
-	var v ViewType
-	for _, f := range fields {
-		found := false
-		for t, name := range viewNames {
-			if name == f {
-				v |= t
-				found = true
-			}
-		}
-		if !found {
-			return 0, fmt.Errorf("unknown FreeBusyViewType %q", f)
-		}
-	}
-	return v, nil
-}
-
-func (v ViewType) merged() bool   { return v&1 != 0 }
-func (v ViewType) events() bool   { return v >= ViewFreeBusy }
-func (v ViewType) detailed() bool { return v >= ViewDetailed }
-
 // legacyVersions are the RequestServerVersion values below Exchange2012 by
 // Exchange's enum ordinal: they get the legacy merged digits, where 4 means
 // NoData and WorkingElsewhere counts as Free. Everything else, unknown

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/wintz"
 )
@@ -70,68 +70,61 @@ func (h *Handler) writeResponseMessage(w *soap.Writer, e *mailboxError) {
 	w.End("ResponseMessage")
 }
 
-func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *mailboxResult) {
+func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Result) {
 	w.Start("FreeBusyResponse")
-	h.writeResponseMessage(w, r.err)
+	e := outcomeError(r)
+	h.writeResponseMessage(w, e)
 	w.Start("FreeBusyView")
-	if r.err != nil {
+	if e != nil {
 		w.Elem("FreeBusyViewType", "None", "xmlns", nsTypes)
 		w.End("FreeBusyView")
 		w.End("FreeBusyResponse")
 		return
 	}
-	w.Elem("FreeBusyViewType", r.view.String(), "xmlns", nsTypes)
-	if r.view.merged() {
+	w.Elem("FreeBusyViewType", r.View.String(), "xmlns", nsTypes)
+	if r.View.Merged() {
 		w.Start("MergedFreeBusy", "xmlns", nsTypes)
-		w.B = append(w.B, r.merged...)
+		w.B = append(w.B, r.Merged...)
 		w.End("MergedFreeBusy")
 	}
-	if r.view.events() {
+	if r.View.Events() {
 		w.Start("CalendarEventArray", "xmlns", nsTypes)
-		for i := range r.events {
-			writeEvent(w, &r.events[i], q, r.view.detailed())
+		for i := range r.Events {
+			writeEvent(w, &r.Events[i], q.zone)
 		}
 		w.End("CalendarEventArray")
 	}
-	if wh := r.mailbox.WorkingHours; wh != nil {
-		writeWorkingHours(w, wh, r.mailbox.Location, q.start.Year())
+	if wh := r.WorkingHours; wh != nil {
+		writeWorkingHours(w, wh, r.Zone, q.Start.Year())
 	}
 	w.End("FreeBusyView")
 	w.End("FreeBusyResponse")
 }
 
-var busyNames = [...]string{"Free", "Tentative", "Busy", "OOF", "WorkingElsewhere", "NoData"}
-
-func writeEvent(w *soap.Writer, ev *calendar.Event, q *query, detailed bool) {
+// writeEvent writes one busy period; what it holds was decided by the
+// freebusy service (NOTES §1.6), this only lays it out.
+func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
 	w.Start("CalendarEvent")
 	w.B = append(w.B, "<StartTime>"...)
-	w.B = appendWallTime(w.B, ev.Start, q.zone)
+	w.B = appendWallTime(w.B, ev.Start, zone)
 	w.B = append(w.B, "</StartTime><EndTime>"...)
-	w.B = appendWallTime(w.B, ev.End, q.zone)
+	w.B = appendWallTime(w.B, ev.End, zone)
 	w.B = append(w.B, "</EndTime>"...)
-	w.Elem("BusyType", busyNames[wireBusy(ev.Item.Busy, q.legacy)])
-	if detailed {
-		it := ev.Item
+	w.Elem("BusyType", ev.Busy.String())
+	if ev.Details {
 		w.Start("CalendarEventDetails")
-		if it.Private {
-			// Private items show only that they are private. NOTES §1.6.
-			w.ElemBool("IsMeeting", false)
-			w.ElemBool("IsRecurring", false)
-			w.ElemBool("IsException", false)
-			w.ElemBool("IsReminderSet", false)
-			w.ElemBool("IsPrivate", true)
-		} else {
+		if !ev.Private {
 			w.B = append(w.B, "<ID>"...)
 			w.B = ev.AppendID(w.B)
 			w.B = append(w.B, "</ID>"...)
-			w.Elem("Subject", it.Subject)
-			w.Elem("Location", it.Location)
-			w.ElemBool("IsMeeting", it.Meeting)
-			w.ElemBool("IsRecurring", ev.Recurring)
-			w.ElemBool("IsException", ev.Exception)
-			w.ElemBool("IsReminderSet", it.Reminder)
-			w.ElemBool("IsPrivate", false)
+			w.Elem("Subject", ev.Subject())
+			w.Elem("Location", ev.Location())
 		}
+		w.ElemBool("IsMeeting", ev.Meeting())
+		w.ElemBool("IsRecurring", ev.Recurring())
+		w.ElemBool("IsException", ev.Exception())
+		w.ElemBool("IsReminderSet", ev.Reminder())
+		w.ElemBool("IsPrivate", ev.Private)
 		w.End("CalendarEventDetails")
 	}
 	w.End("CalendarEvent")
@@ -141,7 +134,7 @@ var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday
 
 // writeWorkingHours writes the mailbox's working hours with its zone as a
 // legacy SerializableTimeZone for the window's year. NOTES §1.6.
-func writeWorkingHours(w *soap.Writer, wh *calendar.WorkingHours, loc *time.Location, year int) {
+func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Location, year int) {
 	w.Start("WorkingHours", "xmlns", nsTypes)
 	writeSerializableTimeZone(w, wintz.RuleFor(loc, year))
 	w.Start("WorkingPeriodArray")

@@ -27,7 +27,7 @@ func TestDemoLoadsCompletely(t *testing.T) {
 		if err != nil {
 			t.Fatalf("demo config invalid: %v", err)
 		}
-		dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{Now: func() time.Time { return demo.week }})
+		dir, err := calendar.NewDirectory(t.Context(), b.entries, calendar.DirectoryOptions{Now: func() time.Time { return demo.week }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +275,7 @@ func demoDirectory(t testing.TB, cfg *Config) *calendar.Directory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{})
+	dir, err := calendar.NewDirectory(t.Context(), b.entries, calendar.DirectoryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

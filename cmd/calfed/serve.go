@@ -23,6 +23,7 @@ import (
 	"github.com/calfed/calfed/conformance"
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
@@ -112,7 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		go recheckDomains(ctx, cfg, db, recheckEvery, log)
 	}
 
-	dir, err := calendar.NewDirectory(b.entries, calendar.DirectoryOptions{
+	dir, err := calendar.NewDirectory(ctx, b.entries, calendar.DirectoryOptions{
 		Logger:       log,
 		HorizonPast:  time.Duration(cfg.Calendars.HorizonPast),
 		HorizonAhead: time.Duration(cfg.Calendars.HorizonAhead),
@@ -250,14 +251,13 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // newRouter wires the public endpoints. Paths match case-insensitively, as
 // IIS serves Exchange's. NOTES §1.1. The admin API is never mounted here.
 func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog.Logger) http.Handler {
+	fb := freebusy.New(freebusy.Options{Directory: dir, Access: live, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
 	ewsHandler := ews.New(ews.Options{
-		Directory:     dir,
-		Access:        live,
+		FreeBusy:      fb,
 		Logger:        log,
 		Limits:        soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		MaxMailboxes:  cfg.Limits.MaxMailboxes,
 		MaxWindowDays: cfg.Limits.MaxWindowDays,
-		MaxResultSet:  cfg.Limits.MaxResultSet,
 		ServerName:    cfg.ServerName,
 	})
 	redirects := map[string]string{}

@@ -1,7 +1,6 @@
-package ews
+package freebusy
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -10,30 +9,30 @@ import (
 )
 
 func TestReturnedView(t *testing.T) {
-	views := []ViewType{ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewDetailed, ViewDetailedMerged}
+	views := []View{ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewDetailed, ViewDetailedMerged}
 	// NOTES §1.5: the numeric minimum, the merged bit kept when asked for.
-	want := map[orgrel.Level][]ViewType{
+	want := map[orgrel.Level][]View{
 		orgrel.AvailabilityOnly: {ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewFreeBusy, ViewFreeBusyMerged},
 		orgrel.LimitedDetails:   {ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewDetailed, ViewDetailedMerged},
 	}
 	for level, ws := range want {
 		for i, v := range views {
-			if got := returnedView(v, level); got != ws[i] {
-				t.Errorf("returnedView(%v, %v) = %v, want %v", v, level, got, ws[i])
+			if got := Granted(v, level); got != ws[i] {
+				t.Errorf("Granted(%v, %v) = %v, want %v", v, level, got, ws[i])
 			}
 		}
 	}
 }
 
-func TestParseViewType(t *testing.T) {
-	for in, want := range map[string]ViewType{"FreeBusy": ViewFreeBusy, " DetailedMerged ": ViewDetailedMerged, "MergedOnly FreeBusy": ViewFreeBusyMerged} {
-		if got, err := ParseViewType(in); err != nil || got != want {
-			t.Errorf("ParseViewType(%q) = %v, %v; want %v", in, got, err, want)
+func TestParseView(t *testing.T) {
+	for in, want := range map[string]View{"FreeBusy": ViewFreeBusy, " DetailedMerged ": ViewDetailedMerged, "MergedOnly FreeBusy": ViewFreeBusyMerged} {
+		if got, err := ParseView(in); err != nil || got != want {
+			t.Errorf("ParseView(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "freebusy", "Busy"} {
-		if _, err := ParseViewType(in); err == nil {
-			t.Errorf("ParseViewType(%q) succeeded", in)
+		if _, err := ParseView(in); err == nil {
+			t.Errorf("ParseView(%q) succeeded", in)
 		}
 	}
 }
@@ -73,28 +72,9 @@ func TestMergedFreeBusy(t *testing.T) {
 		{"legacy", []calendar.Event{{Start: at(8, 0), End: at(9, 0), Item: item(calendar.WorkingElsewhere)}}, at(8, 0), at(9, 0), 30 * time.Minute, true, "00"},
 	}
 	for _, tt := range tests {
-		got := string(mergedFreeBusy(nil, tt.events, tt.start, tt.end, tt.interval, tt.legacy))
+		got := string(Merged(nil, tt.events, tt.start, tt.end, tt.interval, tt.legacy))
 		if got != tt.want {
-			t.Errorf("%s: mergedFreeBusy = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestXSDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{"PT1H": time.Hour, "-PT1H": -time.Hour, "PT5H30M": 5*time.Hour + 30*time.Minute, "PT0H": 0, "P1DT2H": 26 * time.Hour, "PT0.5S": 500 * time.Millisecond} {
-		got, err := parseXSDuration(in)
-		if err != nil || got != want {
-			t.Errorf("parseXSDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
-		if err == nil && !strings.Contains(in, "D") && !strings.Contains(in, ".") {
-			if back := formatXSDuration(got); back != in {
-				t.Errorf("formatXSDuration(%v) = %q, want %q", got, back, in)
-			}
-		}
-	}
-	for _, in := range []string{"", "P", "PT", "1H", "P1M", "PTH", "PT1X"} {
-		if _, err := parseXSDuration(in); err == nil {
-			t.Errorf("parseXSDuration(%q) succeeded", in)
+			t.Errorf("%s: Merged = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -1,0 +1,237 @@
+package freebusy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/orgrel"
+)
+
+// Directory is where mailboxes and their events come from
+// (*calendar.Directory).
+type Directory interface {
+	Lookup(address string) (*calendar.Mailbox, bool)
+	// AppendEvents appends the mailbox's events overlapping [from, to).
+	AppendEvents(ctx context.Context, dst []calendar.Event, address string, from, to time.Time) ([]calendar.Event, error)
+}
+
+// Access decides what a caller may see of a mailbox (*orgrel.Policy, or
+// the server's live policy).
+type Access interface {
+	Access(caller identity.Caller, mailbox string, groups []string) orgrel.Decision
+}
+
+// Options configure a Service. Directory and Access are required.
+type Options struct {
+	Directory    Directory
+	Access       Access
+	Logger       *slog.Logger // nil discards
+	MaxResultSet int          // events per mailbox; default 1000 (Exchange's MaximumResultSetSize)
+}
+
+// WorkingHours are a mailbox's working days and hours in its own zone.
+type WorkingHours = calendar.WorkingHours
+
+// Service answers free/busy queries.
+type Service struct {
+	opt Options
+	log *slog.Logger
+}
+
+// New returns a Service.
+func New(opt Options) *Service {
+	if opt.MaxResultSet <= 0 {
+		opt.MaxResultSet = 1000
+	}
+	s := &Service{opt: opt, log: opt.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Query is one free/busy question about several mailboxes.
+type Query struct {
+	Mailboxes  []string  // addresses as asked, in order
+	Start, End time.Time // the window, End after Start
+	View       View      // the view requested; not None
+	// Interval is the length of one merged digit's slot; required when
+	// View is merged.
+	Interval time.Duration
+	// Legacy selects the digit semantics of callers older than
+	// Exchange2012: no WorkingElsewhere, and 4 meaning NoData. NOTES §1.6.
+	Legacy bool
+}
+
+// ErrInvalidQuery is returned for a query no answer can be built for;
+// fronts validate their input so that callers never see it.
+var ErrInvalidQuery = errors.New("freebusy: invalid query")
+
+// Check reports whether q can be answered.
+func (q *Query) Check() error {
+	switch {
+	case !q.Start.Before(q.End):
+		return fmt.Errorf("%w: the window's start is not before its end", ErrInvalidQuery)
+	case q.View == ViewNone:
+		return fmt.Errorf("%w: no view requested", ErrInvalidQuery)
+	case q.View.Merged() && q.Interval <= 0:
+		return fmt.Errorf("%w: a merged view needs a positive interval", ErrInvalidQuery)
+	}
+	return nil
+}
+
+// Outcome is what became of one mailbox of a query.
+type Outcome int
+
+const (
+	// OK: the result holds the granted view.
+	OK Outcome = iota
+	// NotFound: no such mailbox, or the caller's organisation has no
+	// enabled relationship with us. Exchange answers both alike, so that a
+	// stranger learns nothing about who exists here. NOTES §1.7.
+	NotFound
+	// NoAccess: the relationship, its scope or the mailbox's own sharing
+	// allows nothing.
+	NoAccess
+	// GenerationFailed: the calendar could not be read.
+	GenerationFailed
+	// TooBig: more events than MaxResultSet in the window.
+	TooBig
+)
+
+var outcomeNames = [...]string{"OK", "NotFound", "NoAccess", "GenerationFailed", "TooBig"}
+
+func (o Outcome) String() string {
+	if o >= 0 && int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Result is the answer for one mailbox.
+type Result struct {
+	Address string // as asked
+	Outcome Outcome
+	// Count is the number of events in the window and Limit the most
+	// allowed, when Outcome is TooBig.
+	Count, Limit int
+
+	// The rest is set when Outcome is OK.
+	View         View           // the view granted: never wider than requested or allowed
+	Events       []Event        // when View.Events(); redacted for the caller
+	Merged       []byte         // the merged digits, when View.Merged()
+	Zone         *time.Location // the mailbox's time zone
+	WorkingHours *WorkingHours  // nil when none is configured
+}
+
+// Mailbox answers q for one address. It never fails: every problem is an
+// Outcome. q must pass Check.
+func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query, address string) Result {
+	mb, ok := s.opt.Directory.Lookup(address)
+	if !ok {
+		return Result{Address: address, Outcome: NotFound}
+	}
+	dec := s.opt.Access.Access(caller, mb.Address, mb.Groups)
+	if !dec.Related {
+		return Result{Address: address, Outcome: NotFound}
+	}
+	if dec.Level == orgrel.None {
+		return Result{Address: address, Outcome: NoAccess}
+	}
+	view := Granted(q.View, dec.Level)
+	buf := getEvents()
+	defer putEvents(buf)
+	events, err := s.opt.Directory.AppendEvents(ctx, buf.evs[:0], mb.Address, q.Start, q.End)
+	buf.evs = events
+	if err != nil {
+		// An unavailable calendar was logged with its cause when it was
+		// loaded; repeating that on every request would bury it.
+		level := slog.LevelError
+		if errors.Is(err, calendar.ErrUnavailable) {
+			level = slog.LevelDebug
+		}
+		s.log.Log(ctx, level, "free/busy generation failed", "mailbox", mb.Address, "err", err)
+		return Result{Address: address, Outcome: GenerationFailed}
+	}
+	if len(events) > s.opt.MaxResultSet {
+		return Result{Address: address, Outcome: TooBig, Count: len(events), Limit: s.opt.MaxResultSet}
+	}
+	r := Result{Address: address, View: view, Zone: mb.Location, WorkingHours: mb.WorkingHours}
+	if view.Events() {
+		r.Events = make([]Event, len(events))
+		detailed := view.Detailed()
+		for i := range events {
+			r.Events[i] = redact(&events[i], detailed, q.Legacy)
+		}
+	}
+	if view.Merged() {
+		r.Merged = Merged(nil, events, q.Start, q.End, q.Interval, q.Legacy)
+	}
+	return r
+}
+
+// eventBuf is a reusable calendar read: the calendar's events are only
+// read here, and what leaves is the redacted copy.
+type eventBuf struct{ evs []calendar.Event }
+
+var eventBufs = sync.Pool{New: func() any { return new(eventBuf) }}
+
+func getEvents() *eventBuf { return eventBufs.Get().(*eventBuf) }
+
+// putEvents keeps buffers of ordinary size, cleared of item pointers.
+func putEvents(b *eventBuf) {
+	if cap(b.evs) > 1<<14 {
+		return
+	}
+	clear(b.evs)
+	b.evs = b.evs[:0]
+	eventBufs.Put(b)
+}
+
+// Query answers q for every mailbox, in order, spreading the mailboxes
+// over the available processors.
+func (s *Service) Query(ctx context.Context, caller identity.Caller, q *Query) ([]Result, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(q.Mailboxes))
+	Parallel(len(out), func(i int) { out[i] = s.Mailbox(ctx, caller, q, q.Mailboxes[i]) })
+	return out, nil
+}
+
+// Parallel runs do(0) … do(n-1) on up to GOMAXPROCS goroutines and
+// returns when all have returned: a 100-mailbox, 62-day detailed answer is
+// tens of thousands of events, worth the processors a front has.
+func Parallel(n int, do func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				do(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
