@@ -44,7 +44,7 @@ type scenario struct {
 
 const london = "Europe/London"
 
-// What the demo calendars (cmd/calfed/demo/calendars) imply for the week of
+// What the demo calendars (internal/demo/calendars) imply for the week of
 // 23 March 2026, in UTC. London is on GMT until Sunday 29 March 01:00 UTC;
 // New York is already on EDT (UTC-4); Berlin moves from UTC+1 to UTC+2.
 var (

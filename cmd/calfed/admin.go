@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"os"
 	"strings"
@@ -26,7 +27,7 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "calfed config test: -config FILE is required")
 		return exitFailed
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		fmt.Fprintf(stdout, "%v\n", err)
 		return exitFailed
@@ -36,7 +37,7 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes; store: %s %s)\n",
-		*path, len(cfg.Mailboxes), cfg.storeConfig().Driver, storeWhere(cfg))
+		*path, len(cfg.Mailboxes), cfg.StoreConfig().Driver, storeWhere(cfg))
 	return exitOK
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,18 +34,18 @@ func init() {
 
 // localTrust opens the configuration's store and key directory; keys are
 // never handled through the admin API.
-func localTrust(ctx context.Context, fl *flag.FlagSet, args []string, positional ...string) (*Config, *store.DB, []string, error) {
-	config := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
+func localTrust(ctx context.Context, fl *flag.FlagSet, args []string, positional ...string) (*config.Config, *store.DB, []string, error) {
+	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
 	pos, err := parseArgs(fl, args, positional...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, err := LoadConfig(*config)
+	cfg, err := config.Load(*configPath)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if _, err := cfg.Build(); err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", *config, indent(err.Error()))
+		return nil, nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", *configPath, indent(err.Error()))
 	}
 	db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -140,7 +141,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 		return report(stderr, name, err)
 	}
 	defer db.Close()
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, name, err)
 	}
@@ -152,7 +153,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 	if err != nil {
 		return report(stderr, name, err)
 	}
-	if err := ring.Put(ctx, cfg.keys(), slot, c); err != nil {
+	if err := ring.Put(ctx, cfg.Keys(), slot, c); err != nil {
 		return report(stderr, name, err)
 	}
 	if err := recordCurrent(ctx, db, ring); err != nil {
@@ -174,9 +175,9 @@ func runCertRollover(ctx context.Context, args []string, stdout, stderr io.Write
 		return report(stderr, "trust certificate rollover", err)
 	}
 	defer db.Close()
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err == nil {
-		err = ring.Rollover(ctx, cfg.keys())
+		err = ring.Rollover(ctx, cfg.Keys())
 	}
 	if err == nil {
 		err = recordCurrent(ctx, db, ring)
@@ -196,7 +197,7 @@ func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "trust certificate show", err)
 	}
 	defer db.Close()
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, "trust certificate show", err)
 	}

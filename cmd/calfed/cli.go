@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"log/slog"
 	"os"
@@ -60,7 +61,7 @@ func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
 		}
 		return admin.NewClient(a.server, a.token, actor()), func() {}, nil
 	}
-	cfg, err := LoadConfig(a.config)
+	cfg, err := config.Load(a.config)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%v (use -config FILE, or -server URL for a remote calfed)", err)
 	}
@@ -72,7 +73,7 @@ func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return admin.NewService(db, b.mailboxes()), func() { db.Close() }, nil
+	return admin.NewService(db, b.Mailboxes()), func() { db.Close() }, nil
 }
 
 type usageError struct{ msg string }
@@ -151,8 +152,8 @@ func table(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
 
-func storeWhere(cfg *Config) string {
-	sc := cfg.storeConfig()
+func storeWhere(cfg *config.Config) string {
+	sc := cfg.StoreConfig()
 	if sc.Driver == "sqlite" {
 		return sc.DSN
 	}

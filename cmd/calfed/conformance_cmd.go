@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"log/slog"
 	"net"
@@ -72,7 +73,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	}
 	t := conformance.Target{URL: *target, User: *user, Password: password}
 	if *asConfig != "" {
-		cfg, err := LoadConfig(*asConfig)
+		cfg, err := config.Load(*asConfig)
 		if err != nil {
 			return report(stderr, "conformance replay", err)
 		}

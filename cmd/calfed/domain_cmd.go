@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"log/slog"
 	"os"
@@ -70,7 +71,7 @@ func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer
 		return report(stderr, "domain proof", err)
 	}
 	db.Close()
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, "domain proof", err)
 	}
@@ -106,12 +107,12 @@ func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer
 // certificate, recording the outcome. The warning, on a pass, says that a
 // staged certificate's proof is not published yet: the rollover to it
 // would break the domain's federation.
-func proveOurs(ctx context.Context, cfg *Config, db *store.DB, ring *certs.Ring, domain string) (res dnsproof.Result, warning string) {
+func proveOurs(ctx context.Context, cfg *config.Config, db *store.DB, ring *certs.Ring, domain string) (res dnsproof.Result, warning string) {
 	want, err := expectedProofs(ring, domain)
 	if err != nil || ring.Get(certs.Current) == nil {
 		return dnsproof.Result{Domain: domain, Status: dnsproof.PermError, Err: errors.New("no current federation certificate to prove the domain with (calfed trust certificate new)")}, ""
 	}
-	res = dnsproof.Check(ctx, cfg.resolver(), domain, want)
+	res = dnsproof.Check(ctx, cfg.Resolver(), domain, want)
 	if res.Status == dnsproof.Pass && !res.Has(string(certs.Current)) {
 		res.Status, res.Err = dnsproof.Fail, fmt.Errorf("%w: only the %s certificate's proof is published", dnsproof.ErrWrongProof, strings.Join(res.Matched, ", "))
 	}
@@ -129,12 +130,12 @@ func proveOurs(ctx context.Context, cfg *Config, db *store.DB, ring *certs.Ring,
 
 // requireProofs checks each domain that is not yet federated; it returns
 // an error naming the first that does not pass, and how to publish it.
-func requireProofs(ctx context.Context, cfg *Config, db *store.DB, domains []string, skip bool, stderr io.Writer) error {
+func requireProofs(ctx context.Context, cfg *config.Config, db *store.DB, domains []string, skip bool, stderr io.Writer) error {
 	if skip {
 		fmt.Fprintf(stderr, "warning: federating %s without checking domain proofs; the audit log records it\n", strings.Join(domains, ", "))
 		return nil
 	}
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return err
 	}
@@ -266,12 +267,12 @@ type checked struct {
 }
 
 // verifyOurDomains checks every federated domain, logging what is wrong.
-func verifyOurDomains(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logger) ([]checked, error) {
+func verifyOurDomains(ctx context.Context, cfg *config.Config, db *store.DB, log *slog.Logger) ([]checked, error) {
 	t, err := db.Trust(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +291,7 @@ func verifyOurDomains(ctx context.Context, cfg *Config, db *store.DB, log *slog.
 }
 
 // recheckDomains runs verifyOurDomains every interval.
-func recheckDomains(ctx context.Context, cfg *Config, db *store.DB, interval time.Duration, log *slog.Logger) {
+func recheckDomains(ctx context.Context, cfg *config.Config, db *store.DB, interval time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -366,9 +367,9 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 // of a signature that verifies with the partner's certificate. Without the
 // signature the published proof (a hash of it) cannot be tied to the
 // certificate, and the domain stays unverified.
-func partnerProof(ctx context.Context, cfg *Config, pub *rsa.PublicKey, domain string, sig []byte) (string, string) {
+func partnerProof(ctx context.Context, cfg *config.Config, pub *rsa.PublicKey, domain string, sig []byte) (string, string) {
 	if sig == nil {
-		res := dnsproof.Check(ctx, cfg.resolver(), domain, nil)
+		res := dnsproof.Check(ctx, cfg.Resolver(), domain, nil)
 		switch res.Status {
 		case dnsproof.Fail: // proof-shaped records exist; none we could tie to the certificate
 			return "unverified", fmt.Sprintf("%d proof records found; give -signature to check them against the certificate", res.Found)
@@ -379,7 +380,7 @@ func partnerProof(ctx context.Context, cfg *Config, pub *rsa.PublicKey, domain s
 	if err := dnsproof.VerifySignature(pub, domain, sig); err != nil {
 		return string(dnsproof.Fail), err.Error()
 	}
-	res := dnsproof.Check(ctx, cfg.resolver(), domain, []dnsproof.Expected{{Slot: "partner", Proof: dnsproof.ProofOfSignature(sig)}})
+	res := dnsproof.Check(ctx, cfg.Resolver(), domain, []dnsproof.Expected{{Slot: "partner", Proof: dnsproof.ProofOfSignature(sig)}})
 	return string(res.Status), errText(res.Err)
 }
 

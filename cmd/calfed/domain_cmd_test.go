@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/calfed/calfed/config"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -186,7 +187,7 @@ func TestServerRechecksDomains(t *testing.T) {
 	zone.SetTXT("contoso.example", recs[0].Proof)
 	cli(exitOK, "trust", "set", "-account-namespace", "contoso.example", "-token-issuer-uri", "urn:x", "-token-issuer-endpoint", "https://issuer.example/extSTS.srf")
 
-	cfg, err := LoadConfig(path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}

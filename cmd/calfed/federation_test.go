@@ -24,8 +24,8 @@ func TestFederatedRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ring, _ := certs.Load(ctx, cfg.keys())
-	if err := ring.Put(ctx, cfg.keys(), certs.Current, ours); err != nil {
+	ring, _ := certs.Load(ctx, cfg.Keys())
+	if err := ring.Put(ctx, cfg.Keys(), certs.Current, ours); err != nil {
 		t.Fatal(err)
 	}
 	issuer, _ := certs.Generate("Development token issuer", time.Now())

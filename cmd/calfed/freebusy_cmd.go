@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	view := fl.String("view", "FreeBusyMerged", "RequestedView")
 	interval := fl.Int("interval", 30, "merged interval in minutes")
 	output := fl.String("o", "table", "table or json")
-	config := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
+	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
 	mailboxes, err := parseVariadic(fl, args)
 	if err != nil {
 		return report(stderr, "freebusy", err)
@@ -51,7 +52,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return report(stderr, "freebusy", usageError{fmt.Sprintf("-end %q", *end)})
 		}
 	}
-	cfg, err := LoadConfig(*config)
+	cfg, err := config.Load(*configPath)
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
@@ -99,12 +100,12 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 // federationClient asks for delegation tokens as our organisation: our
 // current certificate and the token issuer of our trust.
-func federationClient(ctx context.Context, cfg *Config, db *store.DB) (*federation.Client, error) {
+func federationClient(ctx context.Context, cfg *config.Config, db *store.DB) (*federation.Client, error) {
 	trust, err := db.Trust(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/calfed/calfed/config"
+	demopkg "github.com/calfed/calfed/internal/demo"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,16 +20,16 @@ import (
 
 func TestDemoLoadsCompletely(t *testing.T) {
 	for _, week := range []string{"", "2026-03-23", "2026-10-19", "2027-01-04"} {
-		cfg, demo, err := demoConfig(week)
+		demo, err := demopkg.New(week)
 		if err != nil {
-			t.Fatalf("demoConfig(%q): %v", week, err)
+			t.Fatalf("demo.New(%q): %v", week, err)
 		}
-		os.RemoveAll(demo.dataDir)
-		b, err := cfg.Build()
+		demo.Close()
+		b, err := demo.Config.Build()
 		if err != nil {
 			t.Fatalf("demo config invalid: %v", err)
 		}
-		dir, err := calendar.NewDirectory(t.Context(), b.entries, calendar.DirectoryOptions{Now: func() time.Time { return demo.week }})
+		dir, err := calendar.NewDirectory(t.Context(), b.Entries, calendar.DirectoryOptions{Now: func() time.Time { return demo.Week }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,8 +39,8 @@ func TestDemoLoadsCompletely(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"2026-03-24", "next week"} {
-		if _, _, err := demoConfig(bad); err == nil {
-			t.Errorf("demoConfig(%q) succeeded", bad)
+		if _, err := demopkg.New(bad); err == nil {
+			t.Errorf("demo.New(%q) succeeded", bad)
 		}
 	}
 }
@@ -212,14 +214,15 @@ func demoServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func demoParts(t testing.TB) (*httptest.Server, *Config, *store.DB, *livePolicy) {
+func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *livePolicy) {
 	t.Helper()
-	t.Setenv(demoSecretEnv, "router-test-secret")
-	cfg, demo, err := demoConfig("2026-03-23")
+	t.Setenv(demopkg.SecretEnv, "router-test-secret")
+	demo, err := demopkg.New("2026-03-23")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(demo.dataDir) })
+	t.Cleanup(func() { demo.Close() })
+	cfg := demo.Config
 	b, err := cfg.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -230,10 +233,10 @@ func demoParts(t testing.TB) (*httptest.Server, *Config, *store.DB, *livePolicy)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := demo.seed(t.Context(), db, b.mailboxes()); err != nil {
+	if err := demo.Seed(t.Context(), db, b.Mailboxes()); err != nil {
 		t.Fatal(err)
 	}
-	live, err := newLivePolicy(t.Context(), db, cfg.keys(), b.sharing, slog.New(slog.DiscardHandler))
+	live, err := newLivePolicy(t.Context(), db, cfg.Keys(), b.Sharing, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,12 +273,12 @@ func TestFedinfoAgainstOwnServer(t *testing.T) {
 	}
 }
 
-func demoDirectory(t testing.TB, cfg *Config) *calendar.Directory {
+func demoDirectory(t testing.TB, cfg *config.Config) *calendar.Directory {
 	b, err := cfg.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := calendar.NewDirectory(t.Context(), b.entries, calendar.DirectoryOptions{})
+	dir, err := calendar.NewDirectory(t.Context(), b.Entries, calendar.DirectoryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

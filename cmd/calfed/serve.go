@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
+	demopkg "github.com/calfed/calfed/internal/demo"
 	"io"
 	"log/slog"
 	"net"
@@ -53,16 +55,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 
-	var cfg *Config
-	var demo *demoInfo
+	var cfg *config.Config
+	var demo *demopkg.Demo
 	var err error
 	if *configPath == "" {
-		cfg, demo, err = demoConfig(*demoWeek)
-		if demo != nil {
-			defer os.RemoveAll(demo.dataDir)
+		if demo, err = demopkg.New(*demoWeek); err == nil {
+			defer demo.Close()
+			cfg = demo.Config
 		}
 	} else {
-		cfg, err = LoadConfig(*configPath)
+		cfg, err = config.Load(*configPath)
 	}
 	if err != nil {
 		return fail(err)
@@ -91,11 +93,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer db.Close()
 	if demo != nil {
-		if err := demo.seed(ctx, db, b.mailboxes()); err != nil {
+		if err := demo.Seed(ctx, db, b.Mailboxes()); err != nil {
 			return fail(err)
 		}
 	}
-	live, err := newLivePolicy(ctx, db, cfg.keys(), b.sharing, log)
+	live, err := newLivePolicy(ctx, db, cfg.Keys(), b.Sharing, log)
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
@@ -113,7 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		go recheckDomains(ctx, cfg, db, recheckEvery, log)
 	}
 
-	dir, err := calendar.NewDirectory(ctx, b.entries, calendar.DirectoryOptions{
+	dir, err := calendar.NewDirectory(ctx, b.Entries, calendar.DirectoryOptions{
 		Logger:       log,
 		HorizonPast:  time.Duration(cfg.Calendars.HorizonPast),
 		HorizonAhead: time.Duration(cfg.Calendars.HorizonAhead),
@@ -187,15 +189,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	token := ""
 	switch {
 	case demo != nil:
-		token = demo.adminToken
+		token = demo.AdminToken
 	case cfg.Admin.TokenFile != "":
-		if token, err = readToken(cfg.path(cfg.Admin.TokenFile)); err != nil {
+		if token, err = config.ReadToken(cfg.Path(cfg.Admin.TokenFile)); err != nil {
 			return fail(err)
 		}
 	}
 	adminBase := ""
 	if token != "" {
-		svc := admin.NewService(db, b.mailboxes())
+		svc := admin.NewService(db, b.Mailboxes())
 		a, err := serve("admin", cfg.Admin.Listen, newAdminRouter(admin.NewHandler(svc, token, log)), nil)
 		if err != nil {
 			return fail(err)
@@ -206,7 +208,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Info("admin API off: set admin.token_file to turn it on")
 	}
 	if demo != nil {
-		demo.printWelcome(stdout, base, adminBase)
+		demo.PrintWelcome(stdout, base, adminBase)
 	}
 
 	select {
@@ -225,8 +227,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.DB, error) {
-	sc := cfg.storeConfig()
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
+	sc := cfg.StoreConfig()
 	sc.Logger = log
 	if sc.Driver == "sqlite" {
 		if err := os.MkdirAll(filepath.Dir(sc.DSN), 0o700); err != nil {
@@ -250,7 +252,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 
 // newRouter wires the public endpoints. Paths match case-insensitively, as
 // IIS serves Exchange's. NOTES §1.1. The admin API is never mounted here.
-func newRouter(cfg *Config, dir *calendar.Directory, live *livePolicy, log *slog.Logger) http.Handler {
+func newRouter(cfg *config.Config, dir *calendar.Directory, live *livePolicy, log *slog.Logger) http.Handler {
 	fb := freebusy.New(freebusy.Options{Directory: dir, Access: live, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
 	ewsHandler := ews.New(ews.Options{
 		FreeBusy:      fb,

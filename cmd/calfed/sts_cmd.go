@@ -217,7 +217,7 @@ func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return report(stderr, "trust certificate export", err)
 	}
 	db.Close()
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, "trust certificate export", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"github.com/calfed/calfed/config"
 	"log/slog"
 	"path/filepath"
 
@@ -13,7 +14,7 @@ import (
 
 // tlsConfig builds the public listener's TLS: nil when it serves plain
 // HTTP (loopback labs and the demo).
-func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
+func tlsConfig(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
 	min, err := certs.ParseTLSVersion(cfg.TLS.MinVersion)
 	if err != nil {
 		return nil, err
@@ -21,7 +22,7 @@ func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: min}
 	switch {
 	case cfg.TLS.CertFile != "":
-		f := &certs.FileTLS{CertFile: cfg.path(cfg.TLS.CertFile), KeyFile: cfg.path(cfg.TLS.KeyFile),
+		f := &certs.FileTLS{CertFile: cfg.Path(cfg.TLS.CertFile), KeyFile: cfg.Path(cfg.TLS.KeyFile),
 			OnError: func(err error) { log.Error("TLS certificate not reloaded; the previous one stays in use", "err", err) }}
 		if err := f.Load(); err != nil {
 			return nil, err
@@ -31,7 +32,7 @@ func tlsConfig(cfg *Config, log *slog.Logger) (*tls.Config, error) {
 		m := &autocert.Manager{
 			Prompt:     autocert.AcceptTOS,
 			HostPolicy: autocert.HostWhitelist(cfg.TLS.ACME.Hosts...),
-			Cache:      autocert.DirCache(filepath.Join(cfg.dataDir(), "acme")),
+			Cache:      autocert.DirCache(filepath.Join(cfg.DataPath(), "acme")),
 			Email:      cfg.TLS.ACME.Email,
 		}
 		if cfg.TLS.ACME.Directory != "" {

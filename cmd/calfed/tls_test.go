@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/calfed/calfed/config"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,7 +28,7 @@ func TestTLSMinimumVersion(t *testing.T) {
 		tls10ok  bool
 		wantWarn bool
 	}{{"", false, false}, {"1.0", true, true}} {
-		cfg := &Config{dir: dir}
+		cfg := &config.Config{Dir: dir}
 		cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.TLS.MinVersion = "tls.crt", "tls.key", tt.min
 		tc, err := tlsConfig(cfg, discardLogger())
 		if err != nil {
@@ -44,7 +45,7 @@ func TestTLSMinimumVersion(t *testing.T) {
 		}
 		srv.Close()
 	}
-	cfg := &Config{dir: dir}
+	cfg := &config.Config{Dir: dir}
 	cfg.TLS.MinVersion = "0.9"
 	if _, err := tlsConfig(cfg, discardLogger()); err == nil {
 		t.Error("min_version 0.9 accepted")

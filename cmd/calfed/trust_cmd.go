@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"strings"
 	"time"
@@ -71,7 +72,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			if a.server != "" {
 				return usageError{"federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
 			}
-			cfg, err := LoadConfig(a.config)
+			cfg, err := config.Load(a.config)
 			if err != nil {
 				return err
 			}

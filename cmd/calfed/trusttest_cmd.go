@@ -53,7 +53,7 @@ func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			step("issuer certificate validity", fmt.Errorf("%s expired on %s", c.Subject.CommonName, c.NotAfter.Format("2006-01-02")), "")
 		}
 	}
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	cur := (*certs.Certificate)(nil)
 	if err == nil {
 		if cur = ring.Get(certs.Current); cur == nil {
@@ -127,14 +127,14 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	// Our certificate first: the domains' proofs are made with it.
-	ring, err := certs.Load(ctx, cfg.keys())
+	ring, err := certs.Load(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, "trust new", err)
 	}
 	if ring.Get(certs.Current) == nil {
 		c, err := certs.Generate("Federation "+*ns, time.Now())
 		if err == nil {
-			err = ring.Put(ctx, cfg.keys(), certs.Current, c)
+			err = ring.Put(ctx, cfg.Keys(), certs.Current, c)
 		}
 		if err != nil {
 			return report(stderr, "trust new", err)

@@ -1,4 +1,8 @@
-package main
+// Package demo is the embedded demonstration organisation that calfed
+// serve runs without a configuration: ten mailboxes whose calendars are
+// laid out around one week, two partner organisations with their
+// relationships and service accounts, in a fresh store for each run.
+package demo
 
 import (
 	"bytes"
@@ -7,9 +11,9 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
+	"github.com/calfed/calfed/config"
 	"io"
 	"os"
-	"path"
 	"strings"
 	"text/template"
 	"time"
@@ -20,77 +24,81 @@ import (
 	"github.com/calfed/calfed/store"
 )
 
-//go:embed demo/calfed.yaml demo/orgrels.yaml demo/calendars/*.ics
-var demoFS embed.FS
+//go:embed calfed.yaml orgrels.yaml calendars/*.ics
+var files embed.FS
 
-// demoSecretEnv sets the demo service accounts' secret; without it a
-// random one is made at each start and printed.
-const demoSecretEnv = "CALFED_DEMO_SECRET"
+// SecretEnv sets the demo service accounts' secret; without it a random
+// one is made at each start and printed.
+const SecretEnv = "CALFED_DEMO_SECRET"
 
-// demoAdminTokenEnv sets the demo admin API's token; without it a random
-// one is made and printed.
-const demoAdminTokenEnv = "CALFED_DEMO_ADMIN_TOKEN"
+// AdminTokenEnv sets the demo admin API's token; without it a random one
+// is made and printed.
+const AdminTokenEnv = "CALFED_DEMO_ADMIN_TOKEN"
 
-type demoInfo struct {
-	secret     string
-	adminToken string
-	week       time.Time
-	cfg        *Config
-	dataDir    string // a fresh store for every run, removed at exit
+// Demo is one run of the demo.
+type Demo struct {
+	Config     *config.Config // its configuration, calendars in memory
+	Secret     string         // both service accounts'
+	AdminToken string
+	Week       time.Time // the Monday the calendars are laid out around
+	DataDir    string    // a fresh store for every run; Close removes it
 	orgrels    admin.File
 }
 
-// demoAccounts are the partners' service accounts; both get the demo
+// accounts are the partners' service accounts; both get the demo
 // secret.
-var demoAccounts = []struct{ name, relationship string }{
+var accounts = []struct{ name, relationship string }{
 	{"svc-partner", "Partner"},
 	{"svc-trust", "Trust"},
 }
 
-// demoConfig builds the embedded demo: its calendars are templates laid out
+// New builds the embedded demo: its calendars are templates laid out
 // around the Monday of week (YYYY-MM-DD; default this week, UTC).
-func demoConfig(week string) (*Config, *demoInfo, error) {
-	monday, err := demoMonday(week, time.Now())
+func New(week string) (*Demo, error) {
+	monday, err := mondayOf(week, time.Now())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	data, err := demoFS.ReadFile("demo/calfed.yaml")
+	data, err := files.ReadFile("calfed.yaml")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cfg, err := parseConfig(data)
+	cfg, err := config.Parse(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("embedded demo: %w", err)
+		return nil, fmt.Errorf("embedded demo: %w", err)
 	}
-	info := &demoInfo{week: monday, cfg: cfg}
-	if info.secret, err = envOrRandom(demoSecretEnv, 18); err != nil {
-		return nil, nil, err
+	info := &Demo{Week: monday, Config: cfg}
+	if info.Secret, err = envOrRandom(SecretEnv, 18); err != nil {
+		return nil, err
 	}
-	if info.adminToken, err = envOrRandom(demoAdminTokenEnv, 32); err != nil {
-		return nil, nil, err
+	if info.AdminToken, err = envOrRandom(AdminTokenEnv, 32); err != nil {
+		return nil, err
 	}
-	orgrels, err := demoFS.ReadFile("demo/orgrels.yaml")
+	orgrels, err := files.ReadFile("orgrels.yaml")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if info.orgrels, err = admin.ParseFile(orgrels); err != nil {
-		return nil, nil, fmt.Errorf("embedded demo orgrels.yaml: %w", err)
+		return nil, fmt.Errorf("embedded demo orgrels.yaml: %w", err)
 	}
-	if info.dataDir, err = os.MkdirTemp("", "calfed-demo-"); err != nil {
-		return nil, nil, err
+	if info.DataDir, err = os.MkdirTemp("", "calfed-demo-"); err != nil {
+		return nil, err
 	}
-	cfg.DataDir = info.dataDir
+	cfg.DataDir = info.DataDir
 	rendered := map[string][]byte{}
 	for _, m := range cfg.Mailboxes {
-		out, err := renderDemoCalendar(m.Calendar, monday)
+		out, err := render(m.Calendar, monday)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		rendered[m.Calendar] = out
 	}
-	cfg.source = func(p string) calendar.Source { return calendar.StaticSource{Name: "demo/" + p, Data: rendered[p]} }
-	return cfg, info, nil
+	cfg.Source = func(p string) calendar.Source { return calendar.StaticSource{Name: "demo/" + p, Data: rendered[p]} }
+	return info, nil
 }
+
+// Close removes the demo's store.
+func (d *Demo) Close() error { return os.RemoveAll(d.DataDir) }
 
 func envOrRandom(env string, n int) (string, error) {
 	if v := os.Getenv(env); v != "" {
@@ -103,9 +111,9 @@ func envOrRandom(env string, n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// seed puts the demo's relationships and service accounts into its fresh
+// Seed puts the demo's relationships and service accounts into its fresh
 // store, as a federation engineer would, so the audit log shows them.
-func (d *demoInfo) seed(ctx context.Context, db *store.DB, mailboxes []admin.Mailbox) error {
+func (d *Demo) Seed(ctx context.Context, db *store.DB, mailboxes []admin.Mailbox) error {
 	const actor = "calfed demo"
 	svc := admin.NewService(db, mailboxes)
 	if _, err := svc.Apply(ctx, actor, d.orgrels.Relationships, admin.ApplyOptions{}); err != nil {
@@ -117,11 +125,11 @@ func (d *demoInfo) seed(ctx context.Context, db *store.DB, mailboxes []admin.Mai
 		TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"}); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}
-	hash, err := orgrel.HashSecret(d.secret)
+	hash, err := orgrel.HashSecret(d.Secret)
 	if err != nil {
 		return err
 	}
-	for _, a := range demoAccounts {
+	for _, a := range accounts {
 		if _, err := db.CreateAccount(ctx, actor, a.name, a.relationship, hash); err != nil {
 			return fmt.Errorf("seeding the demo: %w", err)
 		}
@@ -129,7 +137,7 @@ func (d *demoInfo) seed(ctx context.Context, db *store.DB, mailboxes []admin.Mai
 	return nil
 }
 
-func demoMonday(week string, now time.Time) (time.Time, error) {
+func mondayOf(week string, now time.Time) (time.Time, error) {
 	if week == "" {
 		d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)), nil
@@ -144,8 +152,8 @@ func demoMonday(week string, now time.Time) (time.Time, error) {
 	return d, nil
 }
 
-func renderDemoCalendar(name string, monday time.Time) ([]byte, error) {
-	src, err := demoFS.ReadFile(path.Join("demo", name))
+func render(name string, monday time.Time) ([]byte, error) {
+	src, err := files.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -165,14 +173,15 @@ func renderDemoCalendar(name string, monday time.Time) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func (d *demoInfo) printWelcome(w io.Writer, base, adminBase string) {
+// PrintWelcome tells a newcomer where everything is and how to ask.
+func (d *Demo) PrintWelcome(w io.Writer, base, adminBase string) {
 	url := base + "/EWS/Exchange.asmx"
 	var addrs []string
-	for _, m := range d.cfg.Mailboxes {
+	for _, m := range d.Config.Mailboxes {
 		addrs = append(addrs, m.Address)
 	}
-	start := d.week.Format("2006-01-02")
-	end := d.week.AddDate(0, 0, 7).Format("2006-01-02")
+	start := d.Week.Format("2006-01-02")
+	end := d.Week.AddDate(0, 0, 7).Format("2006-01-02")
 	fmt.Fprintf(w, `calfed demo: EWS at %s
   calendars laid out around the week of %s
   mailboxes: %s
@@ -187,5 +196,5 @@ Ask for Alice's free/busy as trust.example:
 
 curl -s -u 'svc-trust:%s' -H 'Content-Type: text/xml; charset=utf-8' %s --data '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Header><t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext></s:Header><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>%sT00:00:00</t:StartTime><t:EndTime>%sT00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>60</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>'
 
-`, url, start, strings.Join(addrs, ", "), d.secret, adminBase, d.adminToken, adminBase, d.adminToken, d.secret, url, start, end)
+`, url, start, strings.Join(addrs, ", "), d.Secret, adminBase, d.AdminToken, adminBase, d.AdminToken, d.Secret, url, start, end)
 }

@@ -1,4 +1,7 @@
-package main
+// Package config reads calfed's server configuration file: YAML, decoded
+// strictly, validated as a whole so that every problem is reported at
+// once, and turned into the objects the server runs on.
+package config
 
 import (
 	"bytes"
@@ -111,8 +114,12 @@ type Config struct {
 		TokenFile string `yaml:"token_file"` // file holding the bearer token; without it the admin API is off
 	} `yaml:"admin"`
 
-	dir    string                       // directory of the config file; relative paths start here
-	source func(string) calendar.Source // when set, resolves calendar paths (the embedded demo)
+	// Dir is the directory of the configuration file; relative paths
+	// start there. Load sets it.
+	Dir string `yaml:"-"`
+	// Source, when set, resolves calendar paths instead of the file
+	// system (the embedded demo).
+	Source func(string) calendar.Source `yaml:"-"`
 }
 
 // MailboxConfig is one mailbox.
@@ -146,14 +153,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// LoadConfig reads and strictly decodes a config file: unknown fields are
+// Load reads and strictly decodes a config file: unknown fields are
 // errors.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := parseConfig(data)
+	cfg, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -161,11 +168,13 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.dir = abs
+	cfg.Dir = abs
 	return cfg, nil
 }
 
-func parseConfig(data []byte) (*Config, error) {
+// Parse strictly decodes a configuration; relative paths in it start at
+// the working directory unless Dir is set.
+func Parse(data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var cfg Config
@@ -175,21 +184,21 @@ func parseConfig(data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-// built is the configuration turned into the objects the server runs on.
-type built struct {
-	entries []calendar.Entry
-	sharing map[string]orgrel.Level // mailboxes' configured external sharing
+// Built is the configuration turned into the objects the server runs on.
+type Built struct {
+	Entries []calendar.Entry
+	Sharing map[string]orgrel.Level // mailboxes' configured external sharing
 }
 
 // Build validates the whole configuration and returns every problem found,
 // not just the first.
-func (c *Config) Build() (*built, error) {
+func (c *Config) Build() (*Built, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if len(c.Mailboxes) == 0 {
 		bad("mailboxes: at least one mailbox is required")
 	}
-	b := &built{sharing: map[string]orgrel.Level{}}
+	b := &Built{Sharing: map[string]orgrel.Level{}}
 	seen := map[string]int{}
 	for i, m := range c.Mailboxes {
 		where := fmt.Sprintf("mailboxes[%d]", i)
@@ -221,7 +230,7 @@ func (c *Config) Build() (*built, error) {
 			if err != nil {
 				bad("%s.external_sharing: %v", where, err)
 			}
-			b.sharing[addr] = l
+			b.Sharing[addr] = l
 		}
 		if m.WorkingHours != nil {
 			wh, err := parseWorkingHours(m.WorkingHours.Days, m.WorkingHours.Start, m.WorkingHours.End)
@@ -234,19 +243,19 @@ func (c *Config) Build() (*built, error) {
 		switch {
 		case m.Calendar == "":
 			bad("%s.calendar: required (an .ics file or a directory of .ics files)", where)
-		case c.source != nil:
-			src = c.source(m.Calendar)
+		case c.Source != nil:
+			src = c.Source(m.Calendar)
 		default:
 			p := m.Calendar
 			if !filepath.IsAbs(p) {
-				p = filepath.Join(c.dir, p)
+				p = filepath.Join(c.Dir, p)
 			}
 			if _, err := os.Stat(p); err != nil {
 				bad("%s.calendar: %v", where, err)
 			}
 			src = calendar.FileSource{Path: p}
 		}
-		b.entries = append(b.entries, calendar.Entry{Mailbox: mb, Source: src})
+		b.Entries = append(b.Entries, calendar.Entry{Mailbox: mb, Source: src})
 	}
 	switch c.Store.Driver {
 	case "", "sqlite":
@@ -258,7 +267,7 @@ func (c *Config) Build() (*built, error) {
 		bad("store.driver: %q (want sqlite or postgres)", c.Store.Driver)
 	}
 	if c.Admin.TokenFile != "" {
-		if _, err := readToken(c.path(c.Admin.TokenFile)); err != nil {
+		if _, err := ReadToken(c.Path(c.Admin.TokenFile)); err != nil {
 			bad("admin.token_file: %v", err)
 		}
 	}
@@ -293,50 +302,50 @@ func (c *Config) Build() (*built, error) {
 	return b, nil
 }
 
-// path resolves p against the configuration file's directory.
-func (c *Config) path(p string) string {
+// Path resolves p against the configuration file's directory.
+func (c *Config) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(c.dir, p)
+	return filepath.Join(c.Dir, p)
 }
 
-// dataDir is the data directory, absolute.
-func (c *Config) dataDir() string {
+// DataPath is the data directory, absolute.
+func (c *Config) DataPath() string {
 	dir := c.DataDir
 	if dir == "" {
 		dir = "data"
 	}
-	return c.path(dir)
+	return c.Path(dir)
 }
 
-// resolver looks up domain proofs as configured.
-func (c *Config) resolver() *dnsproof.DNS {
+// Resolver looks up domain proofs as configured.
+func (c *Config) Resolver() *dnsproof.DNS {
 	return &dnsproof.DNS{Servers: c.DNS.Resolvers, Authoritative: c.DNS.Authoritative, Timeout: time.Duration(c.DNS.Timeout)}
 }
 
-// keys is where the federation certificates and their keys live.
-func (c *Config) keys() certs.Dir { return certs.Dir(filepath.Join(c.dataDir(), "keys")) }
+// Keys is where the federation certificates and their keys live.
+func (c *Config) Keys() certs.Dir { return certs.Dir(filepath.Join(c.DataPath(), "keys")) }
 
-// storeConfig says where the store is.
-func (c *Config) storeConfig() store.Config {
+// StoreConfig says where the store is.
+func (c *Config) StoreConfig() store.Config {
 	sc := store.Config{Driver: c.Store.Driver, DSN: c.Store.DSN, PollInterval: time.Duration(c.Store.PollInterval)}
 	if sc.Driver == "" {
 		sc.Driver = "sqlite"
 	}
 	if sc.Driver == "sqlite" {
 		if sc.DSN == "" {
-			sc.DSN = filepath.Join(c.dataDir(), "calfed.db")
+			sc.DSN = filepath.Join(c.DataPath(), "calfed.db")
 		} else {
-			sc.DSN = c.path(sc.DSN)
+			sc.DSN = c.Path(sc.DSN)
 		}
 	}
 	return sc
 }
 
-// readToken reads a bearer token file: one line, at least 32 characters,
+// ReadToken reads a bearer token file: one line, at least 32 characters,
 // not readable by others.
-func readToken(path string) (string, error) {
+func ReadToken(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -355,11 +364,11 @@ func readToken(path string) (string, error) {
 	return tok, nil
 }
 
-// mailboxes describes the directory to the admin service.
-func (b *built) mailboxes() []admin.Mailbox {
-	out := make([]admin.Mailbox, len(b.entries))
-	for i, e := range b.entries {
-		l, ok := b.sharing[e.Mailbox.Address]
+// Mailboxes describes the directory to the admin service.
+func (b *Built) Mailboxes() []admin.Mailbox {
+	out := make([]admin.Mailbox, len(b.Entries))
+	for i, e := range b.Entries {
+		l, ok := b.Sharing[e.Mailbox.Address]
 		if !ok {
 			l = orgrel.AvailabilityOnly
 		}
