@@ -110,7 +110,7 @@ func TestApplyIsIdempotentAndDryRunChangesNothing(t *testing.T) {
 	if strings.Join(got, ",") != "update Partner,unchanged Trust,remove Off" || plan.Steps[0].Changes[0].Field != "free_busy_access_level" {
 		t.Errorf("plan = %v %+v", got, plan.Steps[0].Changes)
 	}
-	bad := []store.Relationship{{Name: "S", DomainNames: []string{"s.example"}, FreeBusyAccessScope: "no-such-group"}}
+	bad := []orgrel.Relationship{{Name: "S", Domains: []string{"s.example"}, FreeBusyAccessScope: "no-such-group"}}
 	if _, err := s.Apply(ctx, "test", bad, ApplyOptions{}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("unknown scope group: %v", err)
 	}
@@ -157,11 +157,11 @@ func TestClientThroughHandler(t *testing.T) {
 		}
 	}
 	c := NewClient(srv.URL, "the-admin-token-0123456789abcdef0123", "alice@host")
-	r, err := c.NewRelationship(ctx, "", store.Relationship{Name: "Partner", DomainNames: []string{"partner.example"}, Enabled: true})
+	r, err := c.NewRelationship(ctx, "", orgrel.Relationship{Name: "Partner", Domains: []string{"partner.example"}, Enabled: true})
 	if err != nil || r.Version != 1 {
 		t.Fatalf("NewRelationship: %+v, %v", r, err)
 	}
-	if _, err := c.NewRelationship(ctx, "", store.Relationship{Name: "Other", DomainNames: []string{"partner.example"}}); !errors.Is(err, store.ErrDomainTaken) {
+	if _, err := c.NewRelationship(ctx, "", orgrel.Relationship{Name: "Other", Domains: []string{"partner.example"}}); !errors.Is(err, store.ErrDomainTaken) {
 		t.Errorf("taken domain over the API: %v", err)
 	}
 	r.Enabled = false
@@ -193,7 +193,7 @@ func TestClientThroughHandler(t *testing.T) {
 		t.Errorf("DomainChecks before any: %+v, %v", got, err)
 	}
 	checked := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	s.db.RecordDomainCheck(ctx, store.DomainCheck{Domain: "partner.example", Kind: "partner", Relationship: "Partner", Status: "pass", Checked: checked})
+	s.db.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: "partner.example", Kind: "partner", Relationship: "Partner", Status: "pass", Checked: checked})
 	if got, err := c.DomainChecks(ctx); err != nil || len(got) != 1 || got[0].Status != "pass" || !got[0].Checked.Equal(checked) || got[0].Relationship != "Partner" {
 		t.Errorf("DomainChecks over the API: %+v, %v", got, err)
 	}

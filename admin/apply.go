@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
 
@@ -50,12 +51,12 @@ func (p Plan) Changed() bool {
 // the different, leaves the equal alone (so applying a file twice changes
 // nothing the second time), and with Prune removes the others. Each
 // change is its own audited transaction.
-func (s *Service) Apply(ctx context.Context, actor string, want []store.Relationship, opt ApplyOptions) (Plan, error) {
+func (s *Service) Apply(ctx context.Context, actor string, want []orgrel.Relationship, opt ApplyOptions) (Plan, error) {
 	have, err := s.db.Relationships(ctx)
 	if err != nil {
 		return Plan{}, err
 	}
-	byKey := map[string]store.Relationship{}
+	byKey := map[string]orgrel.Relationship{}
 	for _, r := range have {
 		byKey[strings.ToLower(r.Name)] = r
 	}
@@ -75,7 +76,7 @@ func (s *Service) Apply(ctx context.Context, actor string, want []store.Relation
 		}
 		cur, exists := byKey[k]
 		if !exists {
-			plan.Steps = append(plan.Steps, Step{Action: "create", Name: w.Name, Changes: diff(store.Relationship{}, w)})
+			plan.Steps = append(plan.Steps, Step{Action: "create", Name: w.Name, Changes: diff(orgrel.Relationship{}, w)})
 			continue
 		}
 		w.Name = cur.Name
@@ -96,7 +97,7 @@ func (s *Service) Apply(ctx context.Context, actor string, want []store.Relation
 	if opt.DryRun {
 		return plan, nil
 	}
-	wantByKey := map[string]store.Relationship{}
+	wantByKey := map[string]orgrel.Relationship{}
 	for _, w := range want {
 		wantByKey[strings.ToLower(strings.TrimSpace(w.Name))] = w
 	}
@@ -121,10 +122,10 @@ func (s *Service) Apply(ctx context.Context, actor string, want []store.Relation
 }
 
 // diff lists the fields a user sets that differ between a and b.
-func diff(a, b store.Relationship) []Change {
-	norm := func(r store.Relationship) map[string]string {
-		doms := make([]string, len(r.DomainNames))
-		for i, d := range r.DomainNames {
+func diff(a, b orgrel.Relationship) []Change {
+	norm := func(r orgrel.Relationship) map[string]string {
+		doms := make([]string, len(r.Domains))
+		for i, d := range r.Domains {
 			doms[i] = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
 		}
 		sort.Strings(doms)

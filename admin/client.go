@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/orgrel"
-	"github.com/calfed/calfed/store"
 )
 
 // Client is API over a remote calfed's admin listener.
@@ -76,23 +75,23 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 func esc(s string) string { return url.PathEscape(s) }
 
-func (c *Client) Relationships(ctx context.Context) ([]store.Relationship, error) {
-	var v []store.Relationship
+func (c *Client) Relationships(ctx context.Context) ([]orgrel.Relationship, error) {
+	var v []orgrel.Relationship
 	return v, c.do(ctx, "GET", "/v1/orgrels", nil, &v)
 }
 
-func (c *Client) Relationship(ctx context.Context, name string) (store.Relationship, error) {
-	var v store.Relationship
+func (c *Client) Relationship(ctx context.Context, name string) (orgrel.Relationship, error) {
+	var v orgrel.Relationship
 	return v, c.do(ctx, "GET", "/v1/orgrels/"+esc(name), nil, &v)
 }
 
-func (c *Client) NewRelationship(ctx context.Context, actor string, r store.Relationship) (store.Relationship, error) {
-	var v store.Relationship
+func (c *Client) NewRelationship(ctx context.Context, actor string, r orgrel.Relationship) (orgrel.Relationship, error) {
+	var v orgrel.Relationship
 	return v, c.do(ctx, "POST", "/v1/orgrels", r, &v)
 }
 
-func (c *Client) SetRelationship(ctx context.Context, actor, action string, r store.Relationship) (store.Relationship, error) {
-	var v store.Relationship
+func (c *Client) SetRelationship(ctx context.Context, actor, action string, r orgrel.Relationship) (orgrel.Relationship, error) {
+	var v orgrel.Relationship
 	return v, c.do(ctx, "PUT", "/v1/orgrels/"+esc(r.Name)+"?action="+url.QueryEscape(action), r, &v)
 }
 
@@ -100,11 +99,11 @@ func (c *Client) RemoveRelationship(ctx context.Context, actor, name string, ver
 	return c.do(ctx, "DELETE", "/v1/orgrels/"+esc(name)+"?version="+strconv.FormatInt(version, 10), nil, nil)
 }
 
-func (c *Client) Apply(ctx context.Context, actor string, want []store.Relationship, opt ApplyOptions) (Plan, error) {
+func (c *Client) Apply(ctx context.Context, actor string, want []orgrel.Relationship, opt ApplyOptions) (Plan, error) {
 	var v Plan
 	q := fmt.Sprintf("?dry_run=%t&prune=%t", opt.DryRun, opt.Prune)
 	if want == nil {
-		want = []store.Relationship{}
+		want = []orgrel.Relationship{}
 	}
 	return v, c.do(ctx, "POST", "/v1/apply/orgrels"+q, want, &v)
 }
@@ -119,30 +118,30 @@ func (c *Client) ShareMailbox(ctx context.Context, actor, address string, level 
 	return v, c.do(ctx, "PUT", "/v1/mailboxes/"+esc(address)+"/sharing", sharingChange{level, version}, &v)
 }
 
-func (c *Client) Accounts(ctx context.Context) ([]store.ServiceAccount, error) {
-	var v []store.ServiceAccount
+func (c *Client) Accounts(ctx context.Context) ([]orgrel.ServiceAccount, error) {
+	var v []orgrel.ServiceAccount
 	return v, c.do(ctx, "GET", "/v1/accounts", nil, &v)
 }
 
-func (c *Client) NewAccount(ctx context.Context, actor, name, relationship string) (store.ServiceAccount, string, error) {
+func (c *Client) NewAccount(ctx context.Context, actor, name, relationship string) (orgrel.ServiceAccount, string, error) {
 	var v accountWithSecret
 	err := c.do(ctx, "POST", "/v1/accounts", newAccount{name, relationship}, &v)
 	return v.Account, v.Secret, err
 }
 
-func (c *Client) RotateAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, string, error) {
+func (c *Client) RotateAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, string, error) {
 	var v accountWithSecret
 	err := c.do(ctx, "POST", "/v1/accounts/"+esc(name)+"/rotate", versionBody{version}, &v)
 	return v.Account, v.Secret, err
 }
 
-func (c *Client) RevokeAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, error) {
-	var v store.ServiceAccount
+func (c *Client) RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error) {
+	var v orgrel.ServiceAccount
 	return v, c.do(ctx, "POST", "/v1/accounts/"+esc(name)+"/revoke", versionBody{version}, &v)
 }
 
-func (c *Client) Audit(ctx context.Context, since time.Time, limit int) ([]store.AuditEntry, error) {
-	var v []store.AuditEntry
+func (c *Client) Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error) {
+	var v []orgrel.AuditEntry
 	q := "?since=" + url.QueryEscape(since.UTC().Format(time.RFC3339Nano))
 	if limit > 0 {
 		q += "&limit=" + strconv.Itoa(limit)
@@ -165,17 +164,17 @@ type remoteError struct {
 func (e *remoteError) Error() string { return e.msg }
 func (e *remoteError) Unwrap() error { return e.kind }
 
-func (c *Client) Trust(ctx context.Context) (store.Trust, error) {
-	var v store.Trust
+func (c *Client) Trust(ctx context.Context) (orgrel.Trust, error) {
+	var v orgrel.Trust
 	return v, c.do(ctx, "GET", "/v1/trust", nil, &v)
 }
 
-func (c *Client) SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error) {
-	var v store.Trust
+func (c *Client) SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error) {
+	var v orgrel.Trust
 	return v, c.do(ctx, "PUT", "/v1/trust", t, &v)
 }
 
-func (c *Client) DomainChecks(ctx context.Context) ([]store.DomainCheck, error) {
-	var v []store.DomainCheck
+func (c *Client) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error) {
+	var v []orgrel.DomainCheck
 	return v, c.do(ctx, "GET", "/v1/domain-checks", nil, &v)
 }

@@ -15,19 +15,19 @@ import (
 
 // File is the YAML of `calfed orgrel export` and `calfed orgrel apply -f`.
 type File struct {
-	Relationships []store.Relationship `yaml:"relationships"`
+	Relationships []orgrel.Relationship `yaml:"relationships"`
 }
 
 // fileRelationship decodes one relationship with Exchange's defaults for
 // what the file leaves out: enabled, free/busy off, and AvailabilityOnly
 // once free/busy is on. NOTES §5.
-type fileRelationship store.Relationship
+type fileRelationship orgrel.Relationship
 
 func (f *fileRelationship) UnmarshalYAML(n *yaml.Node) error {
-	if err := knownKeys(n, reflect.TypeOf(store.Relationship{})); err != nil {
+	if err := knownKeys(n, reflect.TypeOf(orgrel.Relationship{})); err != nil {
 		return err
 	}
-	type plain store.Relationship
+	type plain orgrel.Relationship
 	var probe struct {
 		Enabled *bool         `yaml:"enabled"`
 		Level   *orgrel.Level `yaml:"free_busy_access_level"`
@@ -63,7 +63,7 @@ func ParseFile(data []byte) (File, error) {
 	}
 	var f File
 	for _, r := range raw.Relationships {
-		f.Relationships = append(f.Relationships, store.Relationship(r))
+		f.Relationships = append(f.Relationships, orgrel.Relationship(r))
 	}
 	return f, nil
 }

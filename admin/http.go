@@ -152,7 +152,7 @@ func decode(r *http.Request, v any) error {
 func (h *Handler) listRelationships(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
 	v, err := h.api.Relationships(r.Context())
 	if v == nil {
-		v = []store.Relationship{}
+		v = []orgrel.Relationship{}
 	}
 	return v, http.StatusOK, err
 }
@@ -163,7 +163,7 @@ func (h *Handler) getRelationship(w http.ResponseWriter, r *http.Request, _ stri
 }
 
 func (h *Handler) newRelationship(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
-	var rel store.Relationship
+	var rel orgrel.Relationship
 	if err := decode(r, &rel); err != nil {
 		return nil, 0, err
 	}
@@ -172,7 +172,7 @@ func (h *Handler) newRelationship(w http.ResponseWriter, r *http.Request, actor 
 }
 
 func (h *Handler) setRelationship(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
-	var rel store.Relationship
+	var rel orgrel.Relationship
 	if err := decode(r, &rel); err != nil {
 		return nil, 0, err
 	}
@@ -200,7 +200,7 @@ func (h *Handler) removeRelationship(w http.ResponseWriter, r *http.Request, act
 }
 
 func (h *Handler) apply(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
-	var want []store.Relationship
+	var want []orgrel.Relationship
 	if err := decode(r, &want); err != nil {
 		return nil, 0, err
 	}
@@ -231,7 +231,7 @@ func (h *Handler) setSharing(w http.ResponseWriter, r *http.Request, actor strin
 func (h *Handler) listAccounts(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
 	v, err := h.api.Accounts(r.Context())
 	if v == nil {
-		v = []store.ServiceAccount{}
+		v = []orgrel.ServiceAccount{}
 	}
 	return v, http.StatusOK, err
 }
@@ -242,8 +242,8 @@ type newAccount struct {
 }
 
 type accountWithSecret struct {
-	Account store.ServiceAccount `json:"account"`
-	Secret  string               `json:"secret"`
+	Account orgrel.ServiceAccount `json:"account"`
+	Secret  string                `json:"secret"`
 }
 
 type versionBody struct {
@@ -289,7 +289,7 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, _ string) (any, 
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	v, err := h.api.Audit(r.Context(), since, limit)
 	if v == nil {
-		v = []store.AuditEntry{}
+		v = []orgrel.AuditEntry{}
 	}
 	return v, http.StatusOK, err
 }
@@ -302,7 +302,7 @@ func (h *Handler) domains(w http.ResponseWriter, r *http.Request, _ string) (any
 func (h *Handler) domainChecks(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
 	v, err := h.api.DomainChecks(r.Context())
 	if v == nil {
-		v = []store.DomainCheck{}
+		v = []orgrel.DomainCheck{}
 	}
 	return v, http.StatusOK, err
 }
@@ -313,7 +313,7 @@ func (h *Handler) getTrust(w http.ResponseWriter, r *http.Request, _ string) (an
 }
 
 func (h *Handler) setTrust(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
-	var t store.Trust
+	var t orgrel.Trust
 	if err := decode(r, &t); err != nil {
 		return nil, 0, err
 	}
@@ -327,8 +327,8 @@ func (h *Handler) setTrust(w http.ResponseWriter, r *http.Request, actor string)
 	return v, http.StatusOK, err
 }
 
-func sameDomains(a, b store.Trust) bool {
-	norm := func(t store.Trust) string {
+func sameDomains(a, b orgrel.Trust) bool {
+	norm := func(t orgrel.Trust) string {
 		ds := append([]string{t.AccountNamespace}, t.Domains...)
 		for i := range ds {
 			ds[i] = strings.ToLower(strings.TrimSpace(ds[i]))

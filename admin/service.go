@@ -16,36 +16,36 @@ import (
 
 // API is what the command line needs; Service and Client provide it.
 type API interface {
-	Relationships(ctx context.Context) ([]store.Relationship, error)
-	Relationship(ctx context.Context, name string) (store.Relationship, error)
-	NewRelationship(ctx context.Context, actor string, r store.Relationship) (store.Relationship, error)
+	Relationships(ctx context.Context) ([]orgrel.Relationship, error)
+	Relationship(ctx context.Context, name string) (orgrel.Relationship, error)
+	NewRelationship(ctx context.Context, actor string, r orgrel.Relationship) (orgrel.Relationship, error)
 	// SetRelationship writes r, which carries the version it was read at.
-	SetRelationship(ctx context.Context, actor, action string, r store.Relationship) (store.Relationship, error)
+	SetRelationship(ctx context.Context, actor, action string, r orgrel.Relationship) (orgrel.Relationship, error)
 	RemoveRelationship(ctx context.Context, actor, name string, version int64) error
-	Apply(ctx context.Context, actor string, want []store.Relationship, opt ApplyOptions) (Plan, error)
+	Apply(ctx context.Context, actor string, want []orgrel.Relationship, opt ApplyOptions) (Plan, error)
 
 	Mailbox(ctx context.Context, address string) (MailboxSharing, error)
 	ShareMailbox(ctx context.Context, actor, address string, level orgrel.Level, version int64) (MailboxSharing, error)
 
-	Accounts(ctx context.Context) ([]store.ServiceAccount, error)
+	Accounts(ctx context.Context) ([]orgrel.ServiceAccount, error)
 	// NewAccount and RotateAccount return the secret; it is shown once and
 	// kept only as its hash.
-	NewAccount(ctx context.Context, actor, name, relationship string) (store.ServiceAccount, string, error)
-	RotateAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, string, error)
-	RevokeAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, error)
+	NewAccount(ctx context.Context, actor, name, relationship string) (orgrel.ServiceAccount, string, error)
+	RotateAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, string, error)
+	RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error)
 
-	Audit(ctx context.Context, since time.Time, limit int) ([]store.AuditEntry, error)
+	Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error)
 	// Domains returns our own mailbox domains, for the partner's side of
 	// the set-up.
 	Domains(ctx context.Context) ([]string, error)
 
 	// Trust returns the federation trust; SetTrust writes it at the
 	// version read (0 to create it).
-	Trust(ctx context.Context) (store.Trust, error)
-	SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error)
+	Trust(ctx context.Context) (orgrel.Trust, error)
+	SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error)
 	// DomainChecks returns the last check of each domain proof, ours and
 	// partners'.
-	DomainChecks(ctx context.Context) ([]store.DomainCheck, error)
+	DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error)
 }
 
 // Mailbox is what the service knows of a mailbox from the directory.
@@ -88,29 +88,29 @@ func NewService(db *store.DB, mailboxes []Mailbox) *Service {
 	return s
 }
 
-func (s *Service) Relationships(ctx context.Context) ([]store.Relationship, error) {
+func (s *Service) Relationships(ctx context.Context) ([]orgrel.Relationship, error) {
 	return s.db.Relationships(ctx)
 }
 
-func (s *Service) Relationship(ctx context.Context, name string) (store.Relationship, error) {
+func (s *Service) Relationship(ctx context.Context, name string) (orgrel.Relationship, error) {
 	return s.db.Relationship(ctx, name)
 }
 
-func (s *Service) check(r store.Relationship) error {
+func (s *Service) check(r orgrel.Relationship) error {
 	if r.FreeBusyAccessScope != "" && !s.groups[r.FreeBusyAccessScope] {
 		return fmt.Errorf("%w: free_busy_access_scope: no mailbox is in group %q", store.ErrInvalid, r.FreeBusyAccessScope)
 	}
 	return nil
 }
 
-func (s *Service) NewRelationship(ctx context.Context, actor string, r store.Relationship) (store.Relationship, error) {
+func (s *Service) NewRelationship(ctx context.Context, actor string, r orgrel.Relationship) (orgrel.Relationship, error) {
 	if err := s.check(r); err != nil {
 		return r, err
 	}
 	return s.db.CreateRelationship(ctx, actor, r)
 }
 
-func (s *Service) SetRelationship(ctx context.Context, actor, action string, r store.Relationship) (store.Relationship, error) {
+func (s *Service) SetRelationship(ctx context.Context, actor, action string, r orgrel.Relationship) (orgrel.Relationship, error) {
 	if err := s.check(r); err != nil {
 		return r, err
 	}
@@ -156,7 +156,7 @@ func (s *Service) ShareMailbox(ctx context.Context, actor, address string, level
 	return s.Mailbox(ctx, address)
 }
 
-func (s *Service) Accounts(ctx context.Context) ([]store.ServiceAccount, error) {
+func (s *Service) Accounts(ctx context.Context) ([]orgrel.ServiceAccount, error) {
 	return s.db.Accounts(ctx)
 }
 
@@ -171,10 +171,10 @@ func newSecret() (string, string, error) {
 	return secret, hash, err
 }
 
-func (s *Service) NewAccount(ctx context.Context, actor, name, relationship string) (store.ServiceAccount, string, error) {
+func (s *Service) NewAccount(ctx context.Context, actor, name, relationship string) (orgrel.ServiceAccount, string, error) {
 	secret, hash, err := newSecret()
 	if err != nil {
-		return store.ServiceAccount{}, "", err
+		return orgrel.ServiceAccount{}, "", err
 	}
 	a, err := s.db.CreateAccount(ctx, actor, name, relationship, hash)
 	if err != nil {
@@ -183,10 +183,10 @@ func (s *Service) NewAccount(ctx context.Context, actor, name, relationship stri
 	return a, secret, nil
 }
 
-func (s *Service) RotateAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, string, error) {
+func (s *Service) RotateAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, string, error) {
 	secret, hash, err := newSecret()
 	if err != nil {
-		return store.ServiceAccount{}, "", err
+		return orgrel.ServiceAccount{}, "", err
 	}
 	a, err := s.db.RotateAccount(ctx, actor, name, hash, version)
 	if err != nil {
@@ -195,11 +195,11 @@ func (s *Service) RotateAccount(ctx context.Context, actor, name string, version
 	return a, secret, nil
 }
 
-func (s *Service) RevokeAccount(ctx context.Context, actor, name string, version int64) (store.ServiceAccount, error) {
+func (s *Service) RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error) {
 	return s.db.RevokeAccount(ctx, actor, name, version)
 }
 
-func (s *Service) Audit(ctx context.Context, since time.Time, limit int) ([]store.AuditEntry, error) {
+func (s *Service) Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error) {
 	return s.db.Audit(ctx, since, limit)
 }
 
@@ -215,12 +215,12 @@ func (s *Service) Domains(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (s *Service) Trust(ctx context.Context) (store.Trust, error) { return s.db.Trust(ctx) }
+func (s *Service) Trust(ctx context.Context) (orgrel.Trust, error) { return s.db.Trust(ctx) }
 
-func (s *Service) DomainChecks(ctx context.Context) ([]store.DomainCheck, error) {
+func (s *Service) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error) {
 	return s.db.DomainChecks(ctx)
 }
 
-func (s *Service) SetTrust(ctx context.Context, actor string, t store.Trust) (store.Trust, error) {
+func (s *Service) SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error) {
 	return s.db.SetTrust(ctx, actor, t)
 }

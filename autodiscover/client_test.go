@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/orgrel"
 )
 
 // hosts maps host names to loopback test servers, so discovery runs its
@@ -29,7 +29,7 @@ func hostsClient(tlsSrv *httptest.Server, hosts map[string]string) *http.Client 
 }
 
 func TestDiscoveryOrder(t *testing.T) {
-	trust := &store.Trust{AccountNamespace: "contoso.example", ApplicationURI: "FYDIBOHF25SPDLT.contoso.example",
+	trust := &orgrel.Trust{AccountNamespace: "contoso.example", ApplicationURI: "FYDIBOHF25SPDLT.contoso.example",
 		Domains:        []string{"contoso.example", "other.example"},
 		TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf", DiscloseAllDomains: true}
 	svc := httptest.NewTLSServer(fixture(trust).SOAP(false))

@@ -10,7 +10,6 @@ import (
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/orgrel"
-	"github.com/calfed/calfed/store"
 )
 
 // Directory is the mailbox directory (*calendar.Directory with the
@@ -32,14 +31,14 @@ type Options struct {
 	Access    Access
 	// Trust returns the federation trust as it is now; nil when none is
 	// set up (GetFederationInformation then answers NotFederated).
-	Trust func() *store.Trust
+	Trust func() *orgrel.Trust
 	// PublicURL is the base of the URLs handed out, e.g.
 	// https://mail.contoso.example. Empty: the scheme and host the request
 	// came to.
 	PublicURL string
 	// Relationship returns our organisation relationship covering a
 	// domain, for GetOrganizationRelationshipSettings.
-	Relationship func(domain string) (store.Relationship, bool)
+	Relationship func(domain string) (orgrel.Relationship, bool)
 	// RedirectAddresses sends POX and SOAP lookups of one address to
 	// another (redirectAddr / RedirectAddress), lower-case keys.
 	RedirectAddresses map[string]string
@@ -419,7 +418,7 @@ func (h *Handler) orgRelSettings(w *soap.Writer, req *request, caller identity.C
 			continue
 		}
 		mine := false
-		for _, rd := range rel.DomainNames {
+		for _, rd := range rel.Domains {
 			mine = mine || rd == caller.Domain
 		}
 		if !mine {
@@ -430,7 +429,7 @@ func (h *Handler) orgRelSettings(w *soap.Writer, req *request, caller identity.C
 		w.Start("OrganizationRelationshipSettings")
 		w.ElemBool("DeliveryReportEnabled", false)
 		w.Start("DomainNames")
-		for _, rd := range rel.DomainNames {
+		for _, rd := range rel.Domains {
 			w.Elem("Domain", rd)
 		}
 		w.End("DomainNames")

@@ -13,7 +13,6 @@ import (
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/xmlcmp"
 	"github.com/calfed/calfed/orgrel"
-	"github.com/calfed/calfed/store"
 )
 
 type fakeDirectory map[string]*calendar.Mailbox
@@ -38,28 +37,28 @@ func (fakeAccess) Access(c identity.Caller, mailbox string, groups []string) org
 
 var partner = identity.Caller{Domain: "partner.example", Account: "svc"}
 
-func fixture(trust *store.Trust) *Handler {
+func fixture(trust *orgrel.Trust) *Handler {
 	return New(Options{
 		Directory: fakeDirectory{
 			"bob@fabrikam.example":    {Address: "bob@fabrikam.example", DisplayName: "Bob"},
 			"secret@fabrikam.example": {Address: "secret@fabrikam.example", DisplayName: "Secret"},
 		},
 		Access: fakeAccess{},
-		Relationship: func(d string) (store.Relationship, bool) {
+		Relationship: func(d string) (orgrel.Relationship, bool) {
 			if d == "partner.example" || d == "other.example" {
-				return store.Relationship{Name: "Partner", DomainNames: []string{"partner.example"}, Enabled: true, FreeBusyAccessEnabled: true,
+				return orgrel.Relationship{Name: "Partner", Domains: []string{"partner.example"}, Enabled: true, FreeBusyAccessEnabled: true,
 					FreeBusyAccessLevel: orgrel.LimitedDetails, TargetApplicationURI: "FYDIBOHF25SPDLT.partner.example"}, true
 			}
-			return store.Relationship{}, false
+			return orgrel.Relationship{}, false
 		},
-		Trust:             func() *store.Trust { return trust },
+		Trust:             func() *orgrel.Trust { return trust },
 		PublicURL:         "https://mail.fabrikam.example",
 		RedirectAddresses: map[string]string{"old@fabrikam.example": "bob@fabrikam.example"},
 		RedirectURL:       "https://autodiscover.elsewhere.example/autodiscover/autodiscover.xml",
 	})
 }
 
-var docsTrust = &store.Trust{AccountNamespace: "contoso.com", ApplicationURI: "BYFCXU-DOM.EXTEST.MICROSOFT.COM",
+var docsTrust = &orgrel.Trust{AccountNamespace: "contoso.com", ApplicationURI: "BYFCXU-DOM.EXTEST.MICROSOFT.COM",
 	Domains:        []string{"americas.contoso.com", "contoso.com", "contosolive.com", "europe.contoso.com"},
 	TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf", DiscloseAllDomains: true}
 
@@ -107,7 +106,7 @@ func TestGetFederationInformation(t *testing.T) {
 	private.DiscloseAllDomains = false
 	tests := []struct {
 		name  string
-		trust *store.Trust
+		trust *orgrel.Trust
 		body  string
 		want  []string
 		not   []string

@@ -15,14 +15,6 @@ import (
 	"github.com/calfed/calfed/internal/identity"
 )
 
-// ServiceAccount is a partner's cross-forest credential: Exchange's
-// Add-AvailabilityAddressSpace -AccessMethod OrgWideFB -Credentials.
-type ServiceAccount struct {
-	Name         string // user name the partner sends, case-insensitive
-	Relationship string // name of the relationship it acts for
-	SecretHash   string // HashSecret output
-}
-
 // ErrBadCredentials is returned for an unknown account or a wrong secret;
 // the two are not told apart.
 var ErrBadCredentials = errors.New("orgrel: invalid credentials")

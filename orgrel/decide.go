@@ -2,17 +2,6 @@ package orgrel
 
 import "slices"
 
-// Relationship is an organisation relationship as far as the access
-// decision needs it.
-type Relationship struct {
-	Name                  string
-	Domains               []string // partner domains, lower case
-	Enabled               bool
-	FreeBusyAccessEnabled bool
-	FreeBusyAccessLevel   Level
-	FreeBusyAccessScope   string // a group of our mailboxes; empty: all
-}
-
 // Decision is the outcome of an access decision.
 type Decision struct {
 	// Related is false when the caller's domain has no enabled

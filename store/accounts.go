@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/calfed/calfed/orgrel"
 )
 
 const accountColumns = `a.name, r.name, a.secret_hash, a.created, a.rotated, a.revoked, a.version`
 
-func scanAccount(s scanner) (ServiceAccount, error) {
-	var a ServiceAccount
+func scanAccount(s scanner) (orgrel.ServiceAccount, error) {
+	var a orgrel.ServiceAccount
 	var created string
 	var rotated, revoked sql.NullString
 	if err := s.Scan(&a.Name, &a.Relationship, &a.SecretHash, &created, &rotated, &revoked, &a.Version); err != nil {
@@ -29,13 +31,13 @@ func scanAccount(s scanner) (ServiceAccount, error) {
 }
 
 // Accounts lists every service account, revoked ones included.
-func (d *DB) Accounts(ctx context.Context) ([]ServiceAccount, error) {
+func (d *DB) Accounts(ctx context.Context) ([]orgrel.ServiceAccount, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+accountColumns+` FROM service_accounts a JOIN relationships r ON r.key = a.relationship ORDER BY a.key`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ServiceAccount
+	var out []orgrel.ServiceAccount
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
@@ -47,11 +49,11 @@ func (d *DB) Accounts(ctx context.Context) ([]ServiceAccount, error) {
 }
 
 // Account finds one by name, case-insensitively.
-func (d *DB) Account(ctx context.Context, name string) (ServiceAccount, error) {
+func (d *DB) Account(ctx context.Context, name string) (orgrel.ServiceAccount, error) {
 	return d.account(ctx, d.db, name)
 }
 
-func (d *DB) account(ctx context.Context, q querier, name string) (ServiceAccount, error) {
+func (d *DB) account(ctx context.Context, q querier, name string) (orgrel.ServiceAccount, error) {
 	a, err := scanAccount(q.QueryRowContext(ctx, d.q(`SELECT `+accountColumns+` FROM service_accounts a JOIN relationships r ON r.key = a.relationship WHERE a.key = ?`), key(name)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("%w: service account %q", ErrNotFound, name)
@@ -60,10 +62,10 @@ func (d *DB) account(ctx context.Context, q querier, name string) (ServiceAccoun
 }
 
 // CreateAccount adds a service account for an existing relationship.
-func (d *DB) CreateAccount(ctx context.Context, actor, name, relationship, secretHash string) (ServiceAccount, error) {
+func (d *DB) CreateAccount(ctx context.Context, actor, name, relationship, secretHash string) (orgrel.ServiceAccount, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || strings.ContainsAny(name, ": \t") {
-		return ServiceAccount{}, fmt.Errorf("%w: account name %q (no spaces or colons)", ErrInvalid, name)
+		return orgrel.ServiceAccount{}, fmt.Errorf("%w: account name %q (no spaces or colons)", ErrInvalid, name)
 	}
 	err := d.change(ctx, actor, "account.new", "account/"+name, func(tx *sql.Tx) (any, any, error) {
 		if _, err := d.account(ctx, tx, name); err == nil {
@@ -82,15 +84,15 @@ func (d *DB) CreateAccount(ctx context.Context, actor, name, relationship, secre
 		return nil, after, err
 	})
 	if err != nil {
-		return ServiceAccount{}, err
+		return orgrel.ServiceAccount{}, err
 	}
 	return d.Account(ctx, name)
 }
 
 // RotateAccount replaces the secret hash; RevokeAccount disables the
 // account for good. Both need the version read.
-func (d *DB) RotateAccount(ctx context.Context, actor, name, secretHash string, version int64) (ServiceAccount, error) {
-	return d.updateAccount(ctx, actor, "account.rotate", name, version, func(tx *sql.Tx, a ServiceAccount) error {
+func (d *DB) RotateAccount(ctx context.Context, actor, name, secretHash string, version int64) (orgrel.ServiceAccount, error) {
+	return d.updateAccount(ctx, actor, "account.rotate", name, version, func(tx *sql.Tx, a orgrel.ServiceAccount) error {
 		if a.Revoked != nil {
 			return fmt.Errorf("%w: service account %q is revoked; create a new one", ErrInvalid, name)
 		}
@@ -99,8 +101,8 @@ func (d *DB) RotateAccount(ctx context.Context, actor, name, secretHash string, 
 	})
 }
 
-func (d *DB) RevokeAccount(ctx context.Context, actor, name string, version int64) (ServiceAccount, error) {
-	return d.updateAccount(ctx, actor, "account.revoke", name, version, func(tx *sql.Tx, a ServiceAccount) error {
+func (d *DB) RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error) {
+	return d.updateAccount(ctx, actor, "account.revoke", name, version, func(tx *sql.Tx, a orgrel.ServiceAccount) error {
 		if a.Revoked != nil {
 			return fmt.Errorf("%w: service account %q is already revoked", ErrInvalid, name)
 		}
@@ -109,7 +111,7 @@ func (d *DB) RevokeAccount(ctx context.Context, actor, name string, version int6
 	})
 }
 
-func (d *DB) updateAccount(ctx context.Context, actor, action, name string, version int64, fn func(*sql.Tx, ServiceAccount) error) (ServiceAccount, error) {
+func (d *DB) updateAccount(ctx context.Context, actor, action, name string, version int64, fn func(*sql.Tx, orgrel.ServiceAccount) error) (orgrel.ServiceAccount, error) {
 	err := d.change(ctx, actor, action, "account/"+name, func(tx *sql.Tx) (any, any, error) {
 		before, err := d.account(ctx, tx, name)
 		if err != nil {
@@ -125,7 +127,7 @@ func (d *DB) updateAccount(ctx context.Context, actor, action, name string, vers
 		return before, after, err
 	})
 	if err != nil {
-		return ServiceAccount{}, err
+		return orgrel.ServiceAccount{}, err
 	}
 	return d.Account(ctx, name)
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/calfed/calfed/orgrel"
 )
 
 // Audit returns the entries at or after since, oldest first, at most limit
 // (0: no limit).
-func (d *DB) Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error) {
+func (d *DB) Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error) {
 	query := `SELECT id, at, actor, action, object, before, after FROM audit WHERE at >= ? ORDER BY id`
 	args := []any{ts(since)}
 	if limit > 0 {
@@ -20,9 +22,9 @@ func (d *DB) Audit(ctx context.Context, since time.Time, limit int) ([]AuditEntr
 		return nil, err
 	}
 	defer rows.Close()
-	var out []AuditEntry
+	var out []orgrel.AuditEntry
 	for rows.Next() {
-		var e AuditEntry
+		var e orgrel.AuditEntry
 		var at string
 		var before, after sql.NullString
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Object, &before, &after); err != nil {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/calfed/calfed/orgrel"
 )
 
 const crashWriterEnv = "CALFED_STORE_CRASH_WRITER"
@@ -40,7 +42,7 @@ func crashWriter(cfgJSON string) int {
 	out := bufio.NewWriter(os.Stdout)
 	for i := 0; ; i++ {
 		name := fmt.Sprintf("R%d", i)
-		if _, err := d.CreateRelationship(context.Background(), "writer", Relationship{Name: name, DomainNames: []string{fmt.Sprintf("r%d.example", i)}}); err != nil {
+		if _, err := d.CreateRelationship(context.Background(), "writer", orgrel.Relationship{Name: name, Domains: []string{fmt.Sprintf("r%d.example", i)}}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -89,8 +91,8 @@ func TestKillDuringBurstLosesNothing(t *testing.T) {
 			have := map[string]bool{}
 			for _, r := range rs {
 				have[r.Name] = true
-				if len(r.DomainNames) != 1 {
-					t.Errorf("%s has %d domains: half written", r.Name, len(r.DomainNames))
+				if len(r.Domains) != 1 {
+					t.Errorf("%s has %d domains: half written", r.Name, len(r.Domains))
 				}
 			}
 			for _, name := range committed {

@@ -1,8 +1,10 @@
-// Package store keeps calfed's federation objects — organisation
-// relationships, mailbox sharing choices, service accounts — and the audit
-// log of every change to them, in SQLite (the embedded default, a file in
-// the data directory) or PostgreSQL (for several instances sharing one
-// database).
+// Package store keeps calfed's federation records — organisation
+// relationships, mailbox sharing choices, service accounts, the federation
+// trust, domain-proof checks — and the audit log of every change to them,
+// in SQLite (the embedded default, a file in the data directory) or
+// PostgreSQL (for several instances sharing one database). The records are
+// orgrel's types; store maps them to rows and back, and checks what it is
+// asked to write.
 //
 // Every change runs in one transaction that also appends its audit entry
 // and advances a change counter; running servers watch the counter (and,

@@ -14,18 +14,18 @@ import (
 
 func key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
 
-// normalize checks r and puts its domains in canonical form.
-func (r *Relationship) normalize() error {
+// normalizeRelationship checks r and puts its domains in canonical form.
+func normalizeRelationship(r *orgrel.Relationship) error {
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" {
 		return fmt.Errorf("%w: name: required", ErrInvalid)
 	}
-	if len(r.DomainNames) == 0 {
+	if len(r.Domains) == 0 {
 		return fmt.Errorf("%w: domain_names: at least one domain is required", ErrInvalid)
 	}
 	seen := map[string]bool{}
 	var doms []string
-	for _, d := range r.DomainNames {
+	for _, d := range r.Domains {
 		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
 		if !validDomain(d) {
 			return fmt.Errorf("%w: domain_names: %q is not a domain name", ErrInvalid, d)
@@ -36,7 +36,7 @@ func (r *Relationship) normalize() error {
 		}
 	}
 	sort.Strings(doms)
-	r.DomainNames = doms
+	r.Domains = doms
 	if r.FreeBusyAccessLevel < orgrel.None || r.FreeBusyAccessLevel > orgrel.LimitedDetails {
 		return fmt.Errorf("%w: free_busy_access_level: %v", ErrInvalid, r.FreeBusyAccessLevel)
 	}
@@ -65,8 +65,8 @@ const relColumns = `key, name, enabled, free_busy_access_enabled, free_busy_acce
 
 type scanner interface{ Scan(...any) error }
 
-func scanRelationship(s scanner) (Relationship, error) {
-	var r Relationship
+func scanRelationship(s scanner) (orgrel.Relationship, error) {
+	var r orgrel.Relationship
 	var k, level, onboarding, created, updated string
 	if err := s.Scan(&k, &r.Name, &r.Enabled, &r.FreeBusyAccessEnabled, &level, &r.FreeBusyAccessScope,
 		&r.TargetApplicationURI, &r.TargetAutodiscoverEPR, &r.TargetSharingEPR, &r.OrganizationContact, &onboarding,
@@ -92,13 +92,13 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (d *DB) relationships(ctx context.Context, q querier, where string, args ...any) ([]Relationship, error) {
+func (d *DB) relationships(ctx context.Context, q querier, where string, args ...any) ([]orgrel.Relationship, error) {
 	rows, err := q.QueryContext(ctx, d.q(`SELECT `+relColumns+` FROM relationships `+where+` ORDER BY key`), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Relationship
+	var out []orgrel.Relationship
 	byKey := map[string]int{}
 	for rows.Next() {
 		r, err := scanRelationship(rows)
@@ -122,37 +122,37 @@ func (d *DB) relationships(ctx context.Context, q querier, where string, args ..
 			return nil, err
 		}
 		if i, ok := byKey[k]; ok {
-			out[i].DomainNames = append(out[i].DomainNames, dom)
+			out[i].Domains = append(out[i].Domains, dom)
 		}
 	}
 	return out, drows.Err()
 }
 
 // Relationships lists every relationship, by name.
-func (d *DB) Relationships(ctx context.Context) ([]Relationship, error) {
+func (d *DB) Relationships(ctx context.Context) ([]orgrel.Relationship, error) {
 	return d.relationships(ctx, d.db, "")
 }
 
 // Relationship finds one by name, case-insensitively.
-func (d *DB) Relationship(ctx context.Context, name string) (Relationship, error) {
+func (d *DB) Relationship(ctx context.Context, name string) (orgrel.Relationship, error) {
 	return d.relationship(ctx, d.db, name)
 }
 
-func (d *DB) relationship(ctx context.Context, q querier, name string) (Relationship, error) {
+func (d *DB) relationship(ctx context.Context, q querier, name string) (orgrel.Relationship, error) {
 	rs, err := d.relationships(ctx, q, "WHERE key = ?", key(name))
 	if err != nil {
-		return Relationship{}, err
+		return orgrel.Relationship{}, err
 	}
 	if len(rs) == 0 {
-		return Relationship{}, fmt.Errorf("%w: relationship %q", ErrNotFound, name)
+		return orgrel.Relationship{}, fmt.Errorf("%w: relationship %q", ErrNotFound, name)
 	}
 	return rs[0], nil
 }
 
 // CreateRelationship adds r. Its domains must belong to no other
 // relationship.
-func (d *DB) CreateRelationship(ctx context.Context, actor string, r Relationship) (Relationship, error) {
-	if err := r.normalize(); err != nil {
+func (d *DB) CreateRelationship(ctx context.Context, actor string, r orgrel.Relationship) (orgrel.Relationship, error) {
+	if err := normalizeRelationship(&r); err != nil {
 		return r, err
 	}
 	err := d.change(ctx, actor, "orgrel.new", "orgrel/"+r.Name, func(tx *sql.Tx) (any, any, error) {
@@ -176,13 +176,13 @@ func (d *DB) CreateRelationship(ctx context.Context, actor string, r Relationshi
 		return nil, r, nil
 	})
 	if err != nil {
-		return Relationship{}, err
+		return orgrel.Relationship{}, err
 	}
 	return d.Relationship(ctx, r.Name)
 }
 
-func (d *DB) putDomains(ctx context.Context, tx *sql.Tx, r Relationship) error {
-	for _, dom := range r.DomainNames {
+func (d *DB) putDomains(ctx context.Context, tx *sql.Tx, r orgrel.Relationship) error {
+	for _, dom := range r.Domains {
 		var other string
 		err := tx.QueryRowContext(ctx, d.q(`SELECT r.name FROM relationship_domains rd JOIN relationships r ON r.key = rd.relationship WHERE rd.domain = ? AND rd.relationship <> ?`),
 			dom, key(r.Name)).Scan(&other)
@@ -196,7 +196,7 @@ func (d *DB) putDomains(ctx context.Context, tx *sql.Tx, r Relationship) error {
 	if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM relationship_domains WHERE relationship = ?`), key(r.Name)); err != nil {
 		return err
 	}
-	for _, dom := range r.DomainNames {
+	for _, dom := range r.Domains {
 		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO relationship_domains (domain, relationship) VALUES (?, ?)`), dom, key(r.Name)); err != nil {
 			return err
 		}
@@ -206,8 +206,8 @@ func (d *DB) putDomains(ctx context.Context, tx *sql.Tx, r Relationship) error {
 
 // UpdateRelationship replaces the relationship named r.Name, which must
 // still be at r.Version; the name itself cannot change.
-func (d *DB) UpdateRelationship(ctx context.Context, actor, action string, r Relationship) (Relationship, error) {
-	if err := r.normalize(); err != nil {
+func (d *DB) UpdateRelationship(ctx context.Context, actor, action string, r orgrel.Relationship) (orgrel.Relationship, error) {
+	if err := normalizeRelationship(&r); err != nil {
 		return r, err
 	}
 	err := d.change(ctx, actor, action, "orgrel/"+r.Name, func(tx *sql.Tx) (any, any, error) {
@@ -238,7 +238,7 @@ func (d *DB) UpdateRelationship(ctx context.Context, actor, action string, r Rel
 		return before, after, err
 	})
 	if err != nil {
-		return Relationship{}, err
+		return orgrel.Relationship{}, err
 	}
 	return d.Relationship(ctx, r.Name)
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/calfed/calfed/orgrel"
 )
 
-func scanSharing(s scanner) (MailboxSharing, error) {
-	var m MailboxSharing
+func scanSharing(s scanner) (orgrel.MailboxSharing, error) {
+	var m orgrel.MailboxSharing
 	var level, at string
 	if err := s.Scan(&m.Address, &level, &m.ChangedBy, &at, &m.Version); err != nil {
 		return m, err
@@ -25,13 +25,13 @@ func scanSharing(s scanner) (MailboxSharing, error) {
 }
 
 // Sharing lists every mailbox's recorded sharing choice.
-func (d *DB) Sharing(ctx context.Context) ([]MailboxSharing, error) {
+func (d *DB) Sharing(ctx context.Context) ([]orgrel.MailboxSharing, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT address, level, changed_by, changed_at, version FROM mailbox_sharing ORDER BY address`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []MailboxSharing
+	var out []orgrel.MailboxSharing
 	for rows.Next() {
 		m, err := scanSharing(rows)
 		if err != nil {
@@ -44,11 +44,11 @@ func (d *DB) Sharing(ctx context.Context) ([]MailboxSharing, error) {
 
 // MailboxSharing returns one mailbox's recorded choice; ErrNotFound when
 // it never made one.
-func (d *DB) MailboxSharing(ctx context.Context, address string) (MailboxSharing, error) {
+func (d *DB) MailboxSharing(ctx context.Context, address string) (orgrel.MailboxSharing, error) {
 	return d.mailboxSharing(ctx, d.db, address)
 }
 
-func (d *DB) mailboxSharing(ctx context.Context, q querier, address string) (MailboxSharing, error) {
+func (d *DB) mailboxSharing(ctx context.Context, q querier, address string) (orgrel.MailboxSharing, error) {
 	m, err := scanSharing(q.QueryRowContext(ctx, d.q(`SELECT address, level, changed_by, changed_at, version FROM mailbox_sharing WHERE address = ?`),
 		strings.ToLower(strings.TrimSpace(address))))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -59,12 +59,12 @@ func (d *DB) mailboxSharing(ctx context.Context, q querier, address string) (Mai
 
 // SetSharing records a mailbox's choice. version is the version read (0
 // when none was recorded); a different current version is a conflict.
-func (d *DB) SetSharing(ctx context.Context, actor, address string, level orgrel.Level, version int64) (MailboxSharing, error) {
+func (d *DB) SetSharing(ctx context.Context, actor, address string, level orgrel.Level, version int64) (orgrel.MailboxSharing, error) {
 	address = strings.ToLower(strings.TrimSpace(address))
 	if address == "" || !strings.Contains(address, "@") {
-		return MailboxSharing{}, fmt.Errorf("%w: %q is not a mailbox address", ErrInvalid, address)
+		return orgrel.MailboxSharing{}, fmt.Errorf("%w: %q is not a mailbox address", ErrInvalid, address)
 	}
-	var out MailboxSharing
+	var out orgrel.MailboxSharing
 	err := d.change(ctx, actor, "mailbox.share", "mailbox/"+address, func(tx *sql.Tx) (any, any, error) {
 		before, err := d.mailboxSharing(ctx, tx, address)
 		var prev any
@@ -82,7 +82,7 @@ func (d *DB) SetSharing(ctx context.Context, actor, address string, level orgrel
 			prev = before
 		}
 		now := d.now()
-		out = MailboxSharing{Address: address, Level: level, ChangedBy: actor, ChangedAt: now.UTC(), Version: version + 1}
+		out = orgrel.MailboxSharing{Address: address, Level: level, ChangedBy: actor, ChangedAt: now.UTC(), Version: version + 1}
 		if prev == nil {
 			_, err = tx.ExecContext(ctx, d.q(`INSERT INTO mailbox_sharing (address, level, changed_by, changed_at, version) VALUES (?, ?, ?, ?, ?)`),
 				address, level.String(), actor, ts(now), out.Version)

@@ -45,10 +45,10 @@ func each(t *testing.T, f func(t *testing.T, b backend, d *DB)) {
 	}
 }
 
-func partner() Relationship {
-	return Relationship{Name: "Partner", DomainNames: []string{"Partner.Example", "mail.partner.example."}, Enabled: true,
+func partner() orgrel.Relationship {
+	return orgrel.Relationship{Name: "Partner", Domains: []string{"Partner.Example", "mail.partner.example."}, Enabled: true,
 		FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly,
-		Onboarding: Onboarding{PartnerOrganization: "Partner NHS Trust", PartnerCode: "RX1", AgreementReference: "DSA-2026-017"}}
+		Onboarding: orgrel.Onboarding{PartnerOrganization: "Partner NHS Trust", PartnerCode: "RX1", AgreementReference: "DSA-2026-017"}}
 }
 
 func TestRelationships(t *testing.T) {
@@ -58,21 +58,21 @@ func TestRelationships(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Version != 1 || strings.Join(r.DomainNames, ",") != "mail.partner.example,partner.example" || r.Onboarding.PartnerCode != "RX1" {
+		if r.Version != 1 || strings.Join(r.Domains, ",") != "mail.partner.example,partner.example" || r.Onboarding.PartnerCode != "RX1" {
 			t.Fatalf("created %+v", r)
 		}
-		if _, err := d.CreateRelationship(ctx, "alice", Relationship{Name: "PARTNER", DomainNames: []string{"x.example"}}); !errors.Is(err, ErrExists) {
+		if _, err := d.CreateRelationship(ctx, "alice", orgrel.Relationship{Name: "PARTNER", Domains: []string{"x.example"}}); !errors.Is(err, ErrExists) {
 			t.Errorf("duplicate name: %v", err)
 		}
-		if _, err := d.CreateRelationship(ctx, "alice", Relationship{Name: "Other", DomainNames: []string{"PARTNER.example"}}); !errors.Is(err, ErrDomainTaken) {
+		if _, err := d.CreateRelationship(ctx, "alice", orgrel.Relationship{Name: "Other", Domains: []string{"PARTNER.example"}}); !errors.Is(err, ErrDomainTaken) {
 			t.Errorf("taken domain: %v", err)
 		}
-		for _, bad := range []Relationship{{Name: "", DomainNames: []string{"a.example"}}, {Name: "x"}, {Name: "x", DomainNames: []string{"not a domain"}}, {Name: "x", DomainNames: []string{"localhost"}}} {
+		for _, bad := range []orgrel.Relationship{{Name: "", Domains: []string{"a.example"}}, {Name: "x"}, {Name: "x", Domains: []string{"not a domain"}}, {Name: "x", Domains: []string{"localhost"}}} {
 			if _, err := d.CreateRelationship(ctx, "alice", bad); !errors.Is(err, ErrInvalid) {
 				t.Errorf("CreateRelationship(%+v) = %v, want ErrInvalid", bad, err)
 			}
 		}
-		if _, err := d.CreateRelationship(ctx, "", Relationship{Name: "y", DomainNames: []string{"y.example"}}); !errors.Is(err, ErrInvalid) {
+		if _, err := d.CreateRelationship(ctx, "", orgrel.Relationship{Name: "y", Domains: []string{"y.example"}}); !errors.Is(err, ErrInvalid) {
 			t.Errorf("no actor: %v", err)
 		}
 
@@ -103,7 +103,7 @@ func TestRelationships(t *testing.T) {
 			t.Errorf("account outlived its relationship: %v", err)
 		}
 		// Its domains are free again.
-		if _, err := d.CreateRelationship(ctx, "alice", Relationship{Name: "Other", DomainNames: []string{"partner.example"}}); err != nil {
+		if _, err := d.CreateRelationship(ctx, "alice", orgrel.Relationship{Name: "Other", Domains: []string{"partner.example"}}); err != nil {
 			t.Errorf("reusing a removed relationship's domain: %v", err)
 		}
 	})
@@ -209,7 +209,7 @@ func TestAuditRecordsEveryChangeAndIsAppendOnly(t *testing.T) {
 		r, _ := d.CreateRelationship(ctx, "alice", partner())
 		r.Enabled = false
 		d.UpdateRelationship(ctx, "bob", "orgrel.disable", r)
-		d.CreateRelationship(ctx, "carol", Relationship{Name: "Bad", DomainNames: []string{"partner.example"}}) // refused: no entry
+		d.CreateRelationship(ctx, "carol", orgrel.Relationship{Name: "Bad", Domains: []string{"partner.example"}}) // refused: no entry
 		entries, err := d.Audit(ctx, start, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -221,7 +221,7 @@ func TestAuditRecordsEveryChangeAndIsAppendOnly(t *testing.T) {
 		if e.Actor != "bob" || e.Action != "orgrel.disable" || e.Object != "orgrel/Partner" {
 			t.Errorf("entry %+v", e)
 		}
-		var before, after Relationship
+		var before, after orgrel.Relationship
 		if json.Unmarshal(e.Before, &before) != nil || json.Unmarshal(e.After, &after) != nil || !before.Enabled || after.Enabled {
 			t.Errorf("before/after not recorded: %s / %s", e.Before, e.After)
 		}
@@ -282,7 +282,7 @@ func TestTrust(t *testing.T) {
 		if _, err := d.Trust(ctx); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("no trust yet: %v", err)
 		}
-		tr, err := d.SetTrust(ctx, "alice", Trust{AccountNamespace: "Contoso.Example", Domains: []string{"europe.contoso.example"},
+		tr, err := d.SetTrust(ctx, "alice", orgrel.Trust{AccountNamespace: "Contoso.Example", Domains: []string{"europe.contoso.example"},
 			TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"})
 		if err != nil {
 			t.Fatal(err)
@@ -290,14 +290,14 @@ func TestTrust(t *testing.T) {
 		if tr.ApplicationURI != "FYDIBOHF25SPDLT.contoso.example" || strings.Join(tr.Domains, ",") != "contoso.example,europe.contoso.example" || tr.Version != 1 {
 			t.Errorf("trust %+v", tr)
 		}
-		if _, err := d.SetTrust(ctx, "bob", Trust{AccountNamespace: "contoso.example", TokenIssuerURI: "u", TokenIssuerEndpoint: "https://x.example/"}); !errors.Is(err, ErrConflict) {
+		if _, err := d.SetTrust(ctx, "bob", orgrel.Trust{AccountNamespace: "contoso.example", TokenIssuerURI: "u", TokenIssuerEndpoint: "https://x.example/"}); !errors.Is(err, ErrConflict) {
 			t.Errorf("creating over an existing trust: %v", err)
 		}
 		tr.DiscloseAllDomains = true
 		if tr, err = d.SetTrust(ctx, "bob", tr); err != nil || tr.Version != 2 || !tr.DiscloseAllDomains {
 			t.Fatalf("update: %+v, %v", tr, err)
 		}
-		for _, bad := range []Trust{
+		for _, bad := range []orgrel.Trust{
 			{AccountNamespace: "not a domain", TokenIssuerURI: "u", TokenIssuerEndpoint: "https://x.example/"},
 			{AccountNamespace: "c.example", TokenIssuerURI: "", TokenIssuerEndpoint: "https://x.example/"},
 			{AccountNamespace: "c.example", TokenIssuerURI: "u", TokenIssuerEndpoint: "ftp://x.example/"},
@@ -317,7 +317,7 @@ func TestDomainChecks(t *testing.T) {
 	each(t, func(t *testing.T, b backend, d *DB) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
-		for _, c := range []DomainCheck{
+		for _, c := range []orgrel.DomainCheck{
 			{Domain: "Contoso.example", Kind: "ours", Status: "none", Checked: now},
 			{Domain: "contoso.example", Kind: "ours", Status: "pass", Detail: "current", Checked: now.Add(time.Minute)},
 			{Domain: "partner.example", Kind: "partner", Relationship: "Partner", Status: "temperror", Checked: now},

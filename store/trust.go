@@ -8,22 +8,17 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/calfed/calfed/orgrel"
 )
 
-// DefaultApplicationURI is Exchange's ApplicationUri for an account
-// namespace when none is set. NOTES §5.
-func DefaultApplicationURI(accountNamespace string) string {
-	return "FYDIBOHF25SPDLT." + accountNamespace
-}
-
-func (t *Trust) normalize() error {
+func normalizeTrust(t *orgrel.Trust) error {
 	t.AccountNamespace = strings.ToLower(strings.TrimSpace(t.AccountNamespace))
 	if !validDomain(t.AccountNamespace) {
 		return fmt.Errorf("%w: account_namespace: %q is not a domain name", ErrInvalid, t.AccountNamespace)
 	}
 	if t.ApplicationURI = strings.TrimSpace(t.ApplicationURI); t.ApplicationURI == "" {
-		t.ApplicationURI = DefaultApplicationURI(t.AccountNamespace)
+		t.ApplicationURI = orgrel.DefaultApplicationURI(t.AccountNamespace)
 	}
 	if _, err := url.Parse(t.ApplicationURI); err != nil || strings.ContainsAny(t.ApplicationURI, " \t") {
 		return fmt.Errorf("%w: application_uri: %q is not a URI", ErrInvalid, t.ApplicationURI)
@@ -54,12 +49,12 @@ func (t *Trust) normalize() error {
 }
 
 // Trust returns the federation trust; ErrNotFound before one is set.
-func (d *DB) Trust(ctx context.Context) (Trust, error) {
+func (d *DB) Trust(ctx context.Context) (orgrel.Trust, error) {
 	return d.trust(ctx, d.db)
 }
 
-func (d *DB) trust(ctx context.Context, q querier) (Trust, error) {
-	var t Trust
+func (d *DB) trust(ctx context.Context, q querier) (orgrel.Trust, error) {
+	var t orgrel.Trust
 	var updated, refreshed string
 	err := q.QueryRowContext(ctx, `SELECT account_namespace, application_uri, token_issuer_uri, token_issuer_endpoint, disclose_all_domains,
 		token_issuer_certificates, metadata_url, metadata_refreshed, certificate_thumbprint, version, updated FROM federation_trust WHERE id = 1`).
@@ -97,14 +92,14 @@ func (d *DB) trust(ctx context.Context, q querier) (Trust, error) {
 }
 
 // SetTrust creates (version 0) or replaces (the version read) the trust.
-func (d *DB) SetTrust(ctx context.Context, actor string, t Trust) (Trust, error) {
+func (d *DB) SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error) {
 	return d.SetTrustAction(ctx, actor, "trust.set", t)
 }
 
 // SetTrustAction is SetTrust recorded in the audit log as action (for
 // example domain.add, or domain.add.skip-proof).
-func (d *DB) SetTrustAction(ctx context.Context, actor, action string, t Trust) (Trust, error) {
-	if err := t.normalize(); err != nil {
+func (d *DB) SetTrustAction(ctx context.Context, actor, action string, t orgrel.Trust) (orgrel.Trust, error) {
+	if err := normalizeTrust(&t); err != nil {
 		return t, err
 	}
 	err := d.change(ctx, actor, action, "trust", func(tx *sql.Tx) (any, any, error) {
@@ -156,24 +151,14 @@ func (d *DB) SetTrustAction(ctx context.Context, actor, action string, t Trust) 
 		return before, after, err
 	})
 	if err != nil {
-		return Trust{}, err
+		return orgrel.Trust{}, err
 	}
 	return d.Trust(ctx)
 }
 
-// DomainCheck is the last check of a domain's proof.
-type DomainCheck struct {
-	Domain       string    `json:"domain"`
-	Kind         string    `json:"kind"`         // ours or partner
-	Relationship string    `json:"relationship"` // for partner domains
-	Status       string    `json:"status"`
-	Detail       string    `json:"detail,omitempty"`
-	Checked      time.Time `json:"checked"`
-}
-
 // RecordDomainCheck stores a check's outcome. Checks are observations, not
 // changes: they are not audited and do not wake the servers.
-func (d *DB) RecordDomainCheck(ctx context.Context, c DomainCheck) error {
+func (d *DB) RecordDomainCheck(ctx context.Context, c orgrel.DomainCheck) error {
 	_, err := d.db.ExecContext(ctx, d.q(`INSERT INTO domain_checks (domain, kind, relationship, status, detail, checked) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kind, domain) DO UPDATE SET relationship = excluded.relationship, status = excluded.status, detail = excluded.detail, checked = excluded.checked`),
 		strings.ToLower(c.Domain), c.Kind, c.Relationship, c.Status, c.Detail, ts(c.Checked))
@@ -181,15 +166,15 @@ func (d *DB) RecordDomainCheck(ctx context.Context, c DomainCheck) error {
 }
 
 // DomainChecks lists the recorded checks.
-func (d *DB) DomainChecks(ctx context.Context) ([]DomainCheck, error) {
+func (d *DB) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT domain, kind, relationship, status, detail, checked FROM domain_checks ORDER BY kind, domain`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []DomainCheck
+	var out []orgrel.DomainCheck
 	for rows.Next() {
-		var c DomainCheck
+		var c orgrel.DomainCheck
 		var checked string
 		if err := rows.Scan(&c.Domain, &c.Kind, &c.Relationship, &c.Status, &c.Detail, &checked); err != nil {
 			return nil, err

@@ -6,17 +6,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/calfed/calfed/orgrel"
 )
 
 // Snapshot reads everything access decisions need, consistently: it
 // retries when a change lands while it reads.
-func (d *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
+func (d *DB) Snapshot(ctx context.Context) (*orgrel.Snapshot, error) {
 	for attempt := 0; ; attempt++ {
 		c1, err := d.Counter(ctx)
 		if err != nil {
 			return nil, err
 		}
-		s := &Snapshot{Counter: c1}
+		s := &orgrel.Snapshot{Counter: c1}
 		if s.Relationships, err = d.Relationships(ctx); err != nil {
 			return nil, err
 		}

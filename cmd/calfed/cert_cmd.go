@@ -17,6 +17,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
 
@@ -288,7 +289,7 @@ func readMetadata(ctx context.Context, src string) ([]byte, error) {
 
 // refreshMetadata reads the token issuer's metadata from src and records
 // what it says in the trust (audited as actor), when anything changed.
-func refreshMetadata(ctx context.Context, db *store.DB, t store.Trust, src, actor string, now time.Time) (store.Trust, *federation.Metadata, error) {
+func refreshMetadata(ctx context.Context, db *store.DB, t orgrel.Trust, src, actor string, now time.Time) (orgrel.Trust, *federation.Metadata, error) {
 	data, err := readMetadata(ctx, src)
 	if err != nil {
 		return t, nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
 
@@ -124,7 +125,7 @@ func proveOurs(ctx context.Context, cfg *config.Config, db *store.DB, ring *cert
 	if res.Err != nil {
 		detail = res.Err.Error()
 	}
-	db.RecordDomainCheck(ctx, store.DomainCheck{Domain: domain, Kind: "ours", Status: string(res.Status), Detail: detail, Checked: time.Now()})
+	db.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: domain, Kind: "ours", Status: string(res.Status), Detail: detail, Checked: time.Now()})
 	return res, warning
 }
 
@@ -351,9 +352,9 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	code := exitOK
 	tw := table(stdout)
 	fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
-	for _, d := range rel.DomainNames {
+	for _, d := range rel.Domains {
 		status, detail := partnerProof(ctx, cfg, pub, d, given[d])
-		db.RecordDomainCheck(ctx, store.DomainCheck{Domain: d, Kind: "partner", Relationship: rel.Name, Status: status, Detail: detail, Checked: time.Now()})
+		db.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: d, Kind: "partner", Relationship: rel.Name, Status: status, Detail: detail, Checked: time.Now()})
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", d, status, detail)
 		if status != string(dnsproof.Pass) {
 			code = exitFailed
@@ -387,7 +388,7 @@ func partnerProof(ctx context.Context, cfg *config.Config, pub *rsa.PublicKey, d
 // registeredKey is the key of the organisation a token issuer registered
 // for the relationship's domains: exactly one must claim any of them, and
 // it must be the relationship's TargetApplicationUri where that is set.
-func registeredKey(stsConfig string, rel store.Relationship) (*rsa.PublicKey, error) {
+func registeredKey(stsConfig string, rel orgrel.Relationship) (*rsa.PublicKey, error) {
 	_, orgs, err := loadSTSConfig(stsConfig)
 	if err != nil {
 		return nil, err
@@ -395,7 +396,7 @@ func registeredKey(stsConfig string, rel store.Relationship) (*rsa.PublicKey, er
 	var found []federation.Organization
 	for _, o := range orgs {
 		for _, d := range o.Domains {
-			if slices.Contains(rel.DomainNames, dnsproof.Normalize(d)) {
+			if slices.Contains(rel.Domains, dnsproof.Normalize(d)) {
 				found = append(found, o)
 				break
 			}
@@ -403,7 +404,7 @@ func registeredKey(stsConfig string, rel store.Relationship) (*rsa.PublicKey, er
 	}
 	switch {
 	case len(found) == 0:
-		return nil, fmt.Errorf("%w: %s registers no organisation with the domains of %s (%s)", store.ErrInvalid, stsConfig, rel.Name, strings.Join(rel.DomainNames, ", "))
+		return nil, fmt.Errorf("%w: %s registers no organisation with the domains of %s (%s)", store.ErrInvalid, stsConfig, rel.Name, strings.Join(rel.Domains, ", "))
 	case len(found) > 1:
 		return nil, fmt.Errorf("%w: %s registers several organisations with the domains of %s", store.ErrInvalid, stsConfig, rel.Name)
 	case rel.TargetApplicationURI != "" && !strings.EqualFold(found[0].ApplicationURI, rel.TargetApplicationURI):

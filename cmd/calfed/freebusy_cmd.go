@@ -72,7 +72,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	var partner *federation.Partner
 	for _, r := range rels {
-		for _, d := range r.DomainNames {
+		for _, d := range r.Domains {
 			if d == domain && r.Enabled {
 				partner = &federation.Partner{ApplicationURI: r.TargetApplicationURI, AutodiscoverEPR: r.TargetAutodiscoverEPR, SharingEPR: r.TargetSharingEPR}
 			}

@@ -24,9 +24,8 @@ type livePolicy struct {
 	log      *slog.Logger
 	policy   atomic.Pointer[orgrel.Policy]
 	accounts atomic.Pointer[orgrel.Accounts]
-	trust    atomic.Pointer[store.Trust]                   // nil until one is set
-	fed      atomic.Pointer[federation.Trust]              // what token validation checks; nil until usable
-	rels     atomic.Pointer[map[string]store.Relationship] // by partner domain
+	trust    atomic.Pointer[orgrel.Trust]     // nil until one is set
+	fed      atomic.Pointer[federation.Trust] // what token validation checks; nil until usable
 	counter  atomic.Int64
 }
 
@@ -57,13 +56,6 @@ func (l *livePolicy) load(ctx context.Context) error {
 	l.accounts.Store(a)
 	l.trust.Store(snap.Trust)
 	l.fed.Store(fed)
-	byDomain := map[string]store.Relationship{}
-	for _, r := range snap.Relationships {
-		for _, d := range r.DomainNames {
-			byDomain[d] = r
-		}
-	}
-	l.rels.Store(&byDomain)
 	l.counter.Store(snap.Counter)
 	l.log.Info("access policy loaded", "change", snap.Counter, "relationships", len(snap.Relationships),
 		"accounts", len(snap.Accounts), "duration", time.Since(start))
@@ -90,12 +82,12 @@ func (l *livePolicy) Authenticate(ctx context.Context, name, secret string) (ide
 }
 
 // Trust is the federation trust as the store has it now.
-func (l *livePolicy) Trust() *store.Trust { return l.trust.Load() }
+func (l *livePolicy) Trust() *orgrel.Trust { return l.trust.Load() }
 
 // federationTrust gathers what token validation needs: our certificates
 // (read again on every change, so a rollover recorded in the store takes
 // effect everywhere), the issuer's certificates and our ApplicationUri.
-func (l *livePolicy) federationTrust(ctx context.Context, t *store.Trust) (*federation.Trust, error) {
+func (l *livePolicy) federationTrust(ctx context.Context, t *orgrel.Trust) (*federation.Trust, error) {
 	if t == nil || t.TokenIssuerCertificates == "" {
 		return nil, nil
 	}
@@ -118,11 +110,9 @@ func (l *livePolicy) federationTrust(ctx context.Context, t *store.Trust) (*fede
 func (l *livePolicy) Federation() *federation.Trust { return l.fed.Load() }
 
 // Relationship returns our relationship covering a partner domain.
-func (l *livePolicy) Relationship(domain string) (store.Relationship, bool) {
-	m := l.rels.Load()
-	if m == nil {
-		return store.Relationship{}, false
+func (l *livePolicy) Relationship(domain string) (orgrel.Relationship, bool) {
+	if r, ok := l.policy.Load().Relationship(domain); ok {
+		return *r, true
 	}
-	r, ok := (*m)[domain]
-	return r, ok
+	return orgrel.Relationship{}, false
 }

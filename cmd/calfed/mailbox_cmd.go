@@ -123,20 +123,20 @@ func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 	})
 }
 
-func findAccount(ctx context.Context, api admin.API, name string) (store.ServiceAccount, error) {
+func findAccount(ctx context.Context, api admin.API, name string) (orgrel.ServiceAccount, error) {
 	accts, err := api.Accounts(ctx)
 	if err != nil {
-		return store.ServiceAccount{}, err
+		return orgrel.ServiceAccount{}, err
 	}
 	for _, a := range accts {
 		if strings.EqualFold(a.Name, name) {
 			return a, nil
 		}
 	}
-	return store.ServiceAccount{}, fmt.Errorf("%w: service account %q", store.ErrNotFound, name)
+	return orgrel.ServiceAccount{}, fmt.Errorf("%w: service account %q", store.ErrNotFound, name)
 }
 
-func printSecret(w io.Writer, output string, a store.ServiceAccount, secret string) error {
+func printSecret(w io.Writer, output string, a orgrel.ServiceAccount, secret string) error {
 	if output == "json" {
 		printJSON(w, map[string]any{"account": a, "secret": secret})
 		return nil
@@ -154,7 +154,7 @@ func runAccountList(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		if a.output == "json" {
 			if accts == nil {
-				accts = []store.ServiceAccount{}
+				accts = []orgrel.ServiceAccount{}
 			}
 			printJSON(stdout, accts)
 			return nil
@@ -192,7 +192,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		if a.output == "json" {
 			if entries == nil {
-				entries = []store.AuditEntry{}
+				entries = []orgrel.AuditEntry{}
 			}
 			printJSON(stdout, entries)
 			return nil
@@ -223,7 +223,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 // summarize names the fields an audit entry changed.
-func summarize(e store.AuditEntry) string {
+func summarize(e orgrel.AuditEntry) string {
 	before, after := flatten(e.Before), flatten(e.After)
 	var changed []string
 	for k, v := range after {

@@ -40,7 +40,7 @@ type relFlags struct {
 }
 
 func (r *relFlags) register(fl *flag.FlagSet) {
-	fl.StringVar(&r.domains, "domains", "", "DomainNames: the partner's domains, comma-separated")
+	fl.StringVar(&r.domains, "domains", "", "Domains: the partner's domains, comma-separated")
 	fl.BoolVar(&r.enabled, "enabled", true, "Enabled")
 	fl.BoolVar(&r.freeBusy, "free-busy", false, "FreeBusyAccessEnabled (off by default, as Exchange)")
 	fl.StringVar(&r.level, "level", "", "FreeBusyAccessLevel: None, AvailabilityOnly (default once -free-busy) or LimitedDetails")
@@ -59,7 +59,7 @@ func (r *relFlags) register(fl *flag.FlagSet) {
 }
 
 // apply copies the flags that were given onto rel.
-func (r *relFlags) apply(fl *flag.FlagSet, rel *store.Relationship) error {
+func (r *relFlags) apply(fl *flag.FlagSet, rel *orgrel.Relationship) error {
 	var err error
 	set := map[string]bool{}
 	fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -69,10 +69,10 @@ func (r *relFlags) apply(fl *flag.FlagSet, rel *store.Relationship) error {
 		}
 	}
 	if set["domains"] {
-		rel.DomainNames = nil
+		rel.Domains = nil
 		for _, d := range strings.Split(r.domains, ",") {
 			if d = strings.TrimSpace(d); d != "" {
-				rel.DomainNames = append(rel.DomainNames, d)
+				rel.Domains = append(rel.Domains, d)
 			}
 		}
 	}
@@ -148,11 +148,11 @@ func adminCommand(ctx context.Context, name string, args []string, stderr io.Wri
 func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rf relFlags
 	return adminCommand(ctx, "orgrel new", args, stderr, []string{"NAME"}, rf.register, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		rel := store.Relationship{Name: pos[0], Enabled: true}
+		rel := orgrel.Relationship{Name: pos[0], Enabled: true}
 		if err := rf.apply(fl, &rel); err != nil {
 			return err
 		}
-		if len(rel.DomainNames) == 0 {
+		if len(rel.Domains) == 0 {
 			return usageError{"-domains is required"}
 		}
 		created, err := api.NewRelationship(ctx, actor(), rel)
@@ -169,13 +169,13 @@ func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if fl.NFlag() == 0 {
 			return usageError{"nothing to change: give at least one option"}
 		}
-		return modify(ctx, api, a, stdout, pos[0], "orgrel.set", func(rel *store.Relationship) error { return rf.apply(fl, rel) })
+		return modify(ctx, api, a, stdout, pos[0], "orgrel.set", func(rel *orgrel.Relationship) error { return rf.apply(fl, rel) })
 	})
 }
 
 // modify reads a relationship, changes it and writes it back at the
 // version read: a concurrent change makes it fail, never vanish.
-func modify(ctx context.Context, api admin.API, a *adminFlags, stdout io.Writer, name, action string, change func(*store.Relationship) error) error {
+func modify(ctx context.Context, api admin.API, a *adminFlags, stdout io.Writer, name, action string, change func(*orgrel.Relationship) error) error {
 	rel, err := api.Relationship(ctx, name)
 	if err != nil {
 		return err
@@ -204,7 +204,7 @@ func setEnabled(ctx context.Context, name string, args []string, stdout, stderr 
 		if enabled {
 			action = "orgrel.enable"
 		}
-		return modify(ctx, api, a, stdout, pos[0], action, func(rel *store.Relationship) error {
+		return modify(ctx, api, a, stdout, pos[0], action, func(rel *orgrel.Relationship) error {
 			rel.Enabled = enabled
 			return nil
 		})
@@ -224,7 +224,7 @@ func runOrgrelRemove(ctx context.Context, args []string, stdout, stderr io.Write
 			printJSON(stdout, map[string]string{"removed": rel.Name})
 			return nil
 		}
-		fmt.Fprintf(stdout, "removed %s (%s) and revoked its service accounts\n", rel.Name, strings.Join(rel.DomainNames, ", "))
+		fmt.Fprintf(stdout, "removed %s (%s) and revoked its service accounts\n", rel.Name, strings.Join(rel.Domains, ", "))
 		return nil
 	})
 }
@@ -237,7 +237,7 @@ func runOrgrelList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if a.output == "json" {
 			if rels == nil {
-				rels = []store.Relationship{}
+				rels = []orgrel.Relationship{}
 			}
 			printJSON(stdout, rels)
 			return nil
@@ -249,7 +249,7 @@ func runOrgrelList(ctx context.Context, args []string, stdout, stderr io.Writer)
 			if r.FreeBusyAccessEnabled {
 				fb = r.FreeBusyAccessLevel.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\n", r.Name, strings.Join(r.DomainNames, ","), r.Enabled, fb, dash(r.FreeBusyAccessScope), dash(r.Onboarding.PartnerOrganization))
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\n", r.Name, strings.Join(r.Domains, ","), r.Enabled, fb, dash(r.FreeBusyAccessScope), dash(r.Onboarding.PartnerOrganization))
 		}
 		return tw.Flush()
 	})
@@ -282,13 +282,13 @@ type domainProof struct {
 
 // partnerProofs pairs each of r's domains with its last proof check
 // (calfed orgrel verify); a domain never checked is unverified.
-func partnerProofs(ctx context.Context, api admin.API, r store.Relationship) ([]domainProof, error) {
+func partnerProofs(ctx context.Context, api admin.API, r orgrel.Relationship) ([]domainProof, error) {
 	checks, err := api.DomainChecks(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []domainProof
-	for _, d := range r.DomainNames {
+	for _, d := range r.Domains {
 		p := domainProof{Domain: d, Status: "unverified", Detail: "calfed orgrel verify " + r.Name + " checks it"}
 		for _, c := range checks {
 			if c.Kind == "partner" && c.Relationship == r.Name && c.Domain == strings.ToLower(d) {
@@ -301,14 +301,14 @@ func partnerProofs(ctx context.Context, api admin.API, r store.Relationship) ([]
 	return out, nil
 }
 
-func printRelationship(ctx context.Context, w io.Writer, api admin.API, output string, r store.Relationship) error {
+func printRelationship(ctx context.Context, w io.Writer, api admin.API, output string, r orgrel.Relationship) error {
 	proofs, err := partnerProofs(ctx, api, r)
 	if err != nil {
 		return err
 	}
 	if output == "json" {
 		printJSON(w, struct {
-			store.Relationship
+			orgrel.Relationship
 			DomainProofs []domainProof `json:"domain_proofs"`
 		}{r, proofs})
 		return nil
@@ -320,7 +320,7 @@ func printRelationship(ctx context.Context, w io.Writer, api admin.API, output s
 	tw := table(w)
 	for _, row := range [][2]string{
 		{"Name", r.Name},
-		{"DomainNames", strings.Join(r.DomainNames, ", ")},
+		{"DomainNames", strings.Join(r.Domains, ", ")},
 		{"Enabled", fmt.Sprint(r.Enabled)},
 		{"FreeBusyAccessEnabled", fmt.Sprint(r.FreeBusyAccessEnabled)},
 		{"FreeBusyAccessLevel", r.FreeBusyAccessLevel.String()},
@@ -451,18 +451,18 @@ func runOrgrelPowerShell(ctx context.Context, args []string, stdout, stderr io.W
 }
 
 // writePowerShell prints the partner administrator's side of the set-up.
-func writePowerShell(w io.Writer, rel store.Relationship, ours []string, accts []store.ServiceAccount) {
+func writePowerShell(w io.Writer, rel orgrel.Relationship, ours []string, accts []orgrel.ServiceAccount) {
 	level := rel.FreeBusyAccessLevel.String()
 	if !rel.FreeBusyAccessEnabled || !rel.Enabled {
 		level = "None"
 	}
 	name := ours[0] + " (calfed)"
-	fmt.Fprintf(w, "# For the Exchange administrator of %s (%s), in the Exchange Management Shell.\n", dash(rel.Onboarding.PartnerOrganization), strings.Join(rel.DomainNames, ", "))
+	fmt.Fprintf(w, "# For the Exchange administrator of %s (%s), in the Exchange Management Shell.\n", dash(rel.Onboarding.PartnerOrganization), strings.Join(rel.Domains, ", "))
 	fmt.Fprintf(w, "# Organisation relationships must exist on BOTH sides. Ours, %q, decides what\n", rel.Name)
-	fmt.Fprintf(w, "# %s may see of %s (%s). Yours lets your users ask us,\n", strings.Join(rel.DomainNames, ", "), strings.Join(ours, ", "), level)
+	fmt.Fprintf(w, "# %s may see of %s (%s). Yours lets your users ask us,\n", strings.Join(rel.Domains, ", "), strings.Join(ours, ", "), level)
 	fmt.Fprintln(w, "# and decides what we may see of yours; the same access level is shown below.")
 	if !rel.Enabled {
-		fmt.Fprintf(w, "# Our relationship is DISABLED: %s sees nothing until `calfed orgrel enable %s`.\n", strings.Join(rel.DomainNames, ", "), rel.Name)
+		fmt.Fprintf(w, "# Our relationship is DISABLED: %s sees nothing until `calfed orgrel enable %s`.\n", strings.Join(rel.Domains, ", "), rel.Name)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "# Through the Microsoft Federation Gateway (both organisations federated):")

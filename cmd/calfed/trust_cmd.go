@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
 
@@ -42,7 +43,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		set := map[string]bool{}
 		fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if set["account-namespace"] {
-			if t.AccountNamespace != "" && strings.EqualFold(t.ApplicationURI, store.DefaultApplicationURI(t.AccountNamespace)) && !set["application-uri"] {
+			if t.AccountNamespace != "" && strings.EqualFold(t.ApplicationURI, orgrel.DefaultApplicationURI(t.AccountNamespace)) && !set["application-uri"] {
 				t.ApplicationURI = "" // follows the new namespace
 			}
 			t.AccountNamespace = ns
@@ -103,7 +104,7 @@ func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	})
 }
 
-func printTrust(w io.Writer, output string, t store.Trust) error {
+func printTrust(w io.Writer, output string, t orgrel.Trust) error {
 	if output == "json" {
 		printJSON(w, t)
 		return nil
@@ -117,7 +118,7 @@ func printTrust(w io.Writer, output string, t store.Trust) error {
 
 // newDomains lists the domains t federates that before did not, the
 // account namespace included.
-func newDomains(before, t store.Trust) []string {
+func newDomains(before, t orgrel.Trust) []string {
 	had := map[string]bool{}
 	for _, d := range append([]string{before.AccountNamespace}, before.Domains...) {
 		had[strings.ToLower(d)] = true

@@ -10,6 +10,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
 
@@ -120,7 +121,7 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "trust new", fmt.Errorf("%w: %v", store.ErrInvalid, err))
 	}
-	t := store.Trust{AccountNamespace: *ns, TokenIssuerURI: m.IssuerURI, TokenIssuerEndpoint: m.Endpoint}
+	t := orgrel.Trust{AccountNamespace: *ns, TokenIssuerURI: m.IssuerURI, TokenIssuerEndpoint: m.Endpoint}
 	for _, d := range strings.Split(*domains, ",") {
 		if d = strings.TrimSpace(d); d != "" {
 			t.Domains = append(t.Domains, d)

@@ -121,7 +121,7 @@ func (d *Demo) Seed(ctx context.Context, db *store.DB, mailboxes []admin.Mailbox
 	}
 	// The Microsoft Federation Gateway's published names; the development
 	// token issuer takes their place once token validation exists.
-	if _, err := db.SetTrust(ctx, actor, store.Trust{AccountNamespace: "contoso.example",
+	if _, err := db.SetTrust(ctx, actor, orgrel.Trust{AccountNamespace: "contoso.example",
 		TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"}); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}

@@ -1,0 +1,123 @@
+package orgrel
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The federation's records: what the store keeps, the admin API and the
+// command line show, and Autodiscover answers from. Their JSON and YAML
+// names are the admin API's and the orgrel apply file's wire format.
+
+// Relationship is an organisation relationship, as New-OrganizationRelationship
+// describes one (NOTES §5), with the onboarding record kept beside it. The
+// access decision reads the first six fields.
+type Relationship struct {
+	Name                  string     `json:"name" yaml:"name"`
+	Domains               []string   `json:"domain_names" yaml:"domain_names"` // DomainNames: partner domains, lower case
+	Enabled               bool       `json:"enabled" yaml:"enabled"`
+	FreeBusyAccessEnabled bool       `json:"free_busy_access_enabled" yaml:"free_busy_access_enabled"`
+	FreeBusyAccessLevel   Level      `json:"free_busy_access_level" yaml:"free_busy_access_level"`
+	FreeBusyAccessScope   string     `json:"free_busy_access_scope,omitempty" yaml:"free_busy_access_scope,omitempty"` // a group of our mailboxes; empty: all
+	TargetApplicationURI  string     `json:"target_application_uri,omitempty" yaml:"target_application_uri,omitempty"`
+	TargetAutodiscoverEPR string     `json:"target_autodiscover_epr,omitempty" yaml:"target_autodiscover_epr,omitempty"`
+	TargetSharingEPR      string     `json:"target_sharing_epr,omitempty" yaml:"target_sharing_epr,omitempty"`
+	OrganizationContact   string     `json:"organization_contact,omitempty" yaml:"organization_contact,omitempty"`
+	Onboarding            Onboarding `json:"onboarding" yaml:"onboarding"`
+
+	Version int64     `json:"version" yaml:"-"`
+	Created time.Time `json:"created" yaml:"-"`
+	Updated time.Time `json:"updated" yaml:"-"`
+}
+
+// Onboarding is what a health-service platform records about a partner.
+type Onboarding struct {
+	PartnerOrganization string     `json:"partner_organization,omitempty" yaml:"partner_organization,omitempty"`
+	PartnerCode         string     `json:"partner_code,omitempty" yaml:"partner_code,omitempty"` // e.g. an ODS code
+	AgreementReference  string     `json:"agreement_reference,omitempty" yaml:"agreement_reference,omitempty"`
+	AuthorisedSignatory string     `json:"authorised_signatory,omitempty" yaml:"authorised_signatory,omitempty"`
+	ContactPoint        string     `json:"contact_point,omitempty" yaml:"contact_point,omitempty"` // single point of contact
+	Approved            *time.Time `json:"approved,omitempty" yaml:"approved,omitempty"`
+	Notes               string     `json:"notes,omitempty" yaml:"notes,omitempty"`
+}
+
+// MailboxSharing is a user's recorded choice of what partners may see of
+// their calendar: LimitedDetails to opt in to subject and location, None
+// to opt out entirely.
+type MailboxSharing struct {
+	Address   string    `json:"address"`
+	Level     Level     `json:"level"`
+	ChangedBy string    `json:"changed_by"`
+	ChangedAt time.Time `json:"changed_at"`
+	Version   int64     `json:"version"`
+}
+
+// ServiceAccount is a partner's cross-forest credential: Exchange's
+// Add-AvailabilityAddressSpace -AccessMethod OrgWideFB -Credentials. The
+// secret is kept only as its hash.
+type ServiceAccount struct {
+	Name         string     `json:"name"`         // user name the partner sends, case-insensitive
+	Relationship string     `json:"relationship"` // name of the relationship it acts for
+	SecretHash   string     `json:"-"`            // HashSecret output
+	Created      time.Time  `json:"created"`
+	Rotated      *time.Time `json:"rotated,omitempty"`
+	Revoked      *time.Time `json:"revoked,omitempty"` // a revoked account never signs in again
+	Version      int64      `json:"version"`
+}
+
+// AuditEntry records one change: who, when, what, before and after.
+type AuditEntry struct {
+	ID     int64           `json:"id"`
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"` // e.g. orgrel.new, mailbox.share, account.revoke
+	Object string          `json:"object"` // e.g. orgrel/Partner
+	Before json.RawMessage `json:"before,omitempty"`
+	After  json.RawMessage `json:"after,omitempty"`
+}
+
+// Kinds of DomainCheck.
+const (
+	DomainOurs    = "ours"    // one of our federated domains
+	DomainPartner = "partner" // a partner's domain, of a relationship
+)
+
+// DomainCheck is the last check of a domain's proof.
+type DomainCheck struct {
+	Domain       string    `json:"domain"`
+	Kind         string    `json:"kind"`         // DomainOurs or DomainPartner
+	Relationship string    `json:"relationship"` // for partner domains
+	Status       string    `json:"status"`
+	Detail       string    `json:"detail,omitempty"`
+	Checked      time.Time `json:"checked"`
+}
+
+// Trust is our federation trust as far as Autodiscover tells partners:
+// Set-FederatedOrganizationIdentifier's account namespace, our federated
+// domains, and the token issuer partners get delegation tokens from.
+type Trust struct {
+	AccountNamespace    string   `json:"account_namespace"`
+	ApplicationURI      string   `json:"application_uri"` // default DefaultApplicationURI(AccountNamespace)
+	Domains             []string `json:"domains"`
+	TokenIssuerURI      string   `json:"token_issuer_uri"`
+	TokenIssuerEndpoint string   `json:"token_issuer_endpoint"`
+	// DiscloseAllDomains makes GetFederationInformation list every
+	// federated domain instead of only the one asked about.
+	DiscloseAllDomains bool `json:"disclose_all_domains"`
+	// TokenIssuerCertificates are the issuer's signing certificates as
+	// PEM, current first, then previous.
+	TokenIssuerCertificates string     `json:"token_issuer_certificates,omitempty"`
+	MetadataURL             string     `json:"metadata_url,omitempty"`
+	MetadataRefreshed       *time.Time `json:"metadata_refreshed,omitempty"`
+	// CertificateThumbprint is our current federation certificate's, so
+	// that a rollover is a recorded change every server sees.
+	CertificateThumbprint string    `json:"certificate_thumbprint,omitempty"`
+	Version               int64     `json:"version"`
+	Updated               time.Time `json:"updated"`
+}
+
+// DefaultApplicationURI is Exchange's ApplicationUri for an account
+// namespace when none is set. NOTES §5.
+func DefaultApplicationURI(accountNamespace string) string {
+	return "FYDIBOHF25SPDLT." + accountNamespace
+}

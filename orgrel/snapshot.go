@@ -1,0 +1,42 @@
+package orgrel
+
+import (
+	"strings"
+	"time"
+)
+
+// Snapshot is everything a server needs to decide access, read at one
+// change counter value.
+type Snapshot struct {
+	Counter       int64
+	Trust         *Trust // nil until one is set
+	Relationships []Relationship
+	Sharing       []MailboxSharing
+	Accounts      []ServiceAccount
+}
+
+// Policy turns the snapshot into the access policy: relationships, and
+// each mailbox's sharing, recorded choices first, then defaults (the
+// directory's configuration), then Exchange's AvailabilityOnly.
+func (s *Snapshot) Policy(defaults map[string]Level) (*Policy, error) {
+	sharing := make(map[string]Level, len(defaults)+len(s.Sharing))
+	for a, l := range defaults {
+		sharing[strings.ToLower(a)] = l
+	}
+	for _, m := range s.Sharing {
+		sharing[m.Address] = m.Level
+	}
+	return NewPolicy(s.Relationships, sharing)
+}
+
+// ServiceAccounts returns the accounts that may sign in: all but the
+// revoked.
+func (s *Snapshot) ServiceAccounts(p *Policy, now func() time.Time) (*Accounts, error) {
+	var accts []ServiceAccount
+	for _, a := range s.Accounts {
+		if a.Revoked == nil {
+			accts = append(accts, a)
+		}
+	}
+	return NewAccounts(accts, p, now)
+}
