@@ -10,22 +10,39 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/dnstest"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 func newService(t *testing.T) *Service {
+	s, _, _ := fixture(t)
+	return s
+}
+
+// fixture is a Service over a fresh store, a key directory and a DNS
+// server on loopback that serves domain proofs.
+func fixture(t *testing.T) (*Service, *dnstest.Server, certs.Dir) {
 	t.Helper()
-	db, err := store.Open(context.Background(), store.Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db")})
+	dir := t.TempDir()
+	db, err := store.Open(context.Background(), store.Config{Driver: "sqlite", DSN: filepath.Join(dir, "calfed.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return NewService(db, []Mailbox{
+	zone := dnstest.Start(t)
+	keys := certs.Dir(filepath.Join(dir, "keys"))
+	tr := trust.NewService(trust.Config{Store: db, Keys: keys, Resolver: &dnsproof.DNS{Servers: []string{zone.Addr}, Timeout: 300 * time.Millisecond}})
+	return NewService(db, tr, []Mailbox{
 		{Address: "alice@contoso.example", Groups: []string{"staff"}, DefaultSharing: orgrel.AvailabilityOnly},
 		{Address: "room@contoso.example", DefaultSharing: orgrel.LimitedDetails},
 		{Address: "x@other.example"},
-	})
+	}), zone, keys
 }
 
 const file = `
@@ -202,5 +219,76 @@ func TestClientThroughHandler(t *testing.T) {
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unknown JSON field: %v %v", resp.StatusCode, err)
+	}
+}
+
+// No domain joins the trust through the admin API without its published
+// proof: not when the trust is first made, nor later.
+func TestSetTrustRequiresProofs(t *testing.T) {
+	s, zone, keys := fixture(t)
+	ctx := context.Background()
+	cur, err := certs.Generate("Federation contoso.example", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, _ := certs.Load(ctx, keys)
+	if err := ring.Put(ctx, keys, certs.Current, cur); err != nil {
+		t.Fatal(err)
+	}
+	h := NewHandler(s, "the-admin-token-0123456789abcdef0123", nil)
+	mux := http.NewServeMux()
+	for _, r := range h.Routes() {
+		mux.Handle(r.Method+" "+r.Path, r.Handler)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := NewClient(srv.URL, "the-admin-token-0123456789abcdef0123", "alice@host")
+	first := orgrel.Trust{AccountNamespace: "contoso.example", TokenIssuerURI: "urn:federation:MicrosoftOnline",
+		TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"}
+
+	// The first trust, its account namespace unproven: refused, nothing
+	// written, nothing audited.
+	if _, err := c.SetTrust(ctx, "", first); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("first trust with an unproven domain over the API: %v, want ErrInvalid", err)
+	}
+	if _, err := s.SetTrust(ctx, "alice", first); !errors.Is(err, trust.ErrUnproven) {
+		t.Errorf("first trust with an unproven domain: %v, want trust.ErrUnproven", err)
+	}
+	if _, err := c.Trust(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused trust was written: %v", err)
+	}
+	zone.Fail("contoso.example", dns.RcodeServerFailure)
+	if _, err := c.SetTrust(ctx, "", first); !errors.Is(err, trust.ErrProofUnchecked) {
+		t.Errorf("first trust while DNS fails: %v, want trust.ErrProofUnchecked", err)
+	}
+	zone.Fail("contoso.example", dns.RcodeSuccess)
+	if entries, _ := c.Audit(ctx, time.Time{}, 0); len(entries) != 0 {
+		t.Errorf("refused changes were audited: %+v", entries)
+	}
+
+	// Published, it is accepted.
+	proofs, err := s.trust.Proofs(ctx, "contoso.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone.SetTXT("contoso.example", proofs[0].Proof)
+	tr, err := c.SetTrust(ctx, "", first)
+	if err != nil || tr.Version != 1 {
+		t.Fatalf("first trust with its proof published: %+v, %v", tr, err)
+	}
+
+	// A domain added later is held to the same rule.
+	tr.Domains = append(tr.Domains, "europe.contoso.example")
+	if _, err := c.SetTrust(ctx, "", tr); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("unproven domain added over the API: %v, want ErrInvalid", err)
+	}
+	proofs, _ = s.trust.Proofs(ctx, "europe.contoso.example")
+	zone.SetTXT("europe.contoso.example", proofs[0].Proof)
+	if tr, err = c.SetTrust(ctx, "", tr); err != nil || tr.Version != 2 {
+		t.Fatalf("proven domain added over the API: %+v, %v", tr, err)
+	}
+	entries, _ := c.Audit(ctx, time.Time{}, 0)
+	if len(entries) != 2 || entries[0].Action != "trust.set" || entries[1].Action != "trust.set" {
+		t.Errorf("audit: %+v", entries)
 	}
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 // Route is one endpoint of the admin API. Paths use {name} variables; the
@@ -86,6 +86,7 @@ var errorCodes = []struct {
 	{store.ErrConflict, "conflict", http.StatusConflict},
 	{store.ErrDomainTaken, "domain_taken", http.StatusConflict},
 	{store.ErrInvalid, "invalid", http.StatusBadRequest},
+	{trust.ErrProofUnchecked, "try_again", http.StatusServiceUnavailable},
 	{errBadRequest, "invalid", http.StatusBadRequest},
 }
 
@@ -317,24 +318,6 @@ func (h *Handler) setTrust(w http.ResponseWriter, r *http.Request, actor string)
 	if err := decode(r, &t); err != nil {
 		return nil, 0, err
 	}
-	// Federated domains need proofs made with the server's own key, so
-	// they change only on the server itself (calfed domain add).
-	cur, err := h.api.Trust(r.Context())
-	if err == nil && !sameDomains(cur, t) {
-		return nil, 0, fmt.Errorf("%w: federated domains change only on the server itself (calfed domain add), where their proofs are checked", store.ErrInvalid)
-	}
 	v, err := h.api.SetTrust(r.Context(), actor, t)
 	return v, http.StatusOK, err
-}
-
-func sameDomains(a, b orgrel.Trust) bool {
-	norm := func(t orgrel.Trust) string {
-		ds := append([]string{t.AccountNamespace}, t.Domains...)
-		for i := range ds {
-			ds[i] = strings.ToLower(strings.TrimSpace(ds[i]))
-		}
-		slices.Sort(ds)
-		return strings.Join(slices.Compact(ds), ",")
-	}
-	return norm(a) == norm(b)
 }

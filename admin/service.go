@@ -12,6 +12,7 @@ import (
 
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 // API is what the command line needs; Service and Client provide it.
@@ -68,16 +69,19 @@ type MailboxSharing struct {
 // ErrUnknownMailbox is returned for an address the directory lacks.
 var ErrUnknownMailbox = errors.New("admin: no such mailbox in the directory")
 
-// Service implements API on a store and the mailbox directory.
+// Service implements API on a store, the federation trust and the
+// mailbox directory.
 type Service struct {
 	db        *store.DB
+	trust     *trust.Service
 	mailboxes map[string]Mailbox
 	groups    map[string]bool
 }
 
-// NewService returns a Service over db for the given mailboxes.
-func NewService(db *store.DB, mailboxes []Mailbox) *Service {
-	s := &Service{db: db, mailboxes: map[string]Mailbox{}, groups: map[string]bool{}}
+// NewService returns a Service over db and tr (the trust over the same
+// store) for the given mailboxes.
+func NewService(db *store.DB, tr *trust.Service, mailboxes []Mailbox) *Service {
+	s := &Service{db: db, trust: tr, mailboxes: map[string]Mailbox{}, groups: map[string]bool{}}
 	for _, m := range mailboxes {
 		m.Address = strings.ToLower(m.Address)
 		s.mailboxes[m.Address] = m
@@ -215,12 +219,15 @@ func (s *Service) Domains(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (s *Service) Trust(ctx context.Context) (orgrel.Trust, error) { return s.db.Trust(ctx) }
+func (s *Service) Trust(ctx context.Context) (orgrel.Trust, error) { return s.trust.Get(ctx) }
 
 func (s *Service) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error) {
 	return s.db.DomainChecks(ctx)
 }
 
+// SetTrust writes t as trust.Service.Set does: domains it adds, the
+// first trust's included, must have their proofs published. There is no
+// skipping them here; that is for the server's own command line.
 func (s *Service) SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error) {
-	return s.db.SetTrust(ctx, actor, t)
+	return s.trust.Set(ctx, actor, t, trust.SetOptions{})
 }

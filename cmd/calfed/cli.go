@@ -73,7 +73,7 @@ func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return admin.NewService(db, b.Mailboxes()), func() { db.Close() }, nil
+	return admin.NewService(db, trustService(cfg, db, nil), b.Mailboxes()), func() { db.Close() }, nil
 }
 
 type usageError struct{ msg string }

@@ -18,6 +18,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/dnstest"
+	"github.com/calfed/calfed/trust"
 	"github.com/miekg/dns"
 )
 
@@ -38,9 +39,9 @@ func proofSetup(t *testing.T) (zone *dnstest.Server, dir, config string) {
 func TestDomainProofCommands(t *testing.T) {
 	zone, dir, _ := proofSetup(t)
 	cli := cliFor(t)
-	proof := func(domain string) proofRecord {
+	proof := func(domain string) trust.Proof {
 		t.Helper()
-		var recs []proofRecord
+		var recs []trust.Proof
 		if err := json.Unmarshal([]byte(cli(exitOK, "domain", "proof", domain, "-o", "json")), &recs); err != nil || len(recs) == 0 {
 			t.Fatalf("domain proof %s: %v %+v", domain, err, recs)
 		}
@@ -96,7 +97,7 @@ func TestDomainProofCommands(t *testing.T) {
 		t.Errorf("no warning for the staged certificate:\n%s", out)
 	}
 	var next dnsproof.Result
-	var recs []proofRecord
+	var recs []trust.Proof
 	json.Unmarshal([]byte(cli(exitOK, "domain", "proof", "contoso.example", "-o", "json")), &recs)
 	for _, r := range recs {
 		if r.Slot == "next" {
@@ -182,7 +183,7 @@ func TestServerRechecksDomains(t *testing.T) {
 	zone, _, path := proofSetup(t)
 	cli := cliFor(t)
 	cli(exitOK, "trust", "certificate", "new")
-	var recs []proofRecord
+	var recs []trust.Proof
 	json.Unmarshal([]byte(cli(exitOK, "domain", "proof", "contoso.example", "-o", "json")), &recs)
 	zone.SetTXT("contoso.example", recs[0].Proof)
 	cli(exitOK, "trust", "set", "-account-namespace", "contoso.example", "-token-issuer-uri", "urn:x", "-token-issuer-endpoint", "https://issuer.example/extSTS.srf")
@@ -201,7 +202,7 @@ func TestServerRechecksDomains(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		recheckDomains(ctx, cfg, db, 20*time.Millisecond, slog.New(slog.NewTextHandler(&logged, nil)))
+		trustService(cfg, db, slog.New(slog.NewTextHandler(&logged, nil))).RecheckOurs(ctx, 20*time.Millisecond)
 		close(done)
 	}()
 	var status string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/calfed/calfed/config"
@@ -10,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
-	"github.com/calfed/calfed/store"
 )
 
 func init() {
@@ -61,7 +58,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "freebusy", err)
 	}
 	defer db.Close()
-	client, err := federationClient(ctx, cfg, db)
+	client, err := trustService(cfg, db, nil).Client(ctx)
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
@@ -96,22 +93,4 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	return exitOK
-}
-
-// federationClient asks for delegation tokens as our organisation: our
-// current certificate and the token issuer of our trust.
-func federationClient(ctx context.Context, cfg *config.Config, db *store.DB) (*federation.Client, error) {
-	trust, err := db.Trust(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ring, err := certs.Load(ctx, cfg.Keys())
-	if err != nil {
-		return nil, err
-	}
-	cur := ring.Get(certs.Current)
-	if cur == nil {
-		return nil, errors.New("no current federation certificate (calfed trust certificate new)")
-	}
-	return &federation.Client{Certificate: cur, ApplicationURI: trust.ApplicationURI, IssuerURI: trust.TokenIssuerURI, IssuerEndpoint: trust.TokenIssuerEndpoint}, nil
 }

@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
-	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 // livePolicy is the access policy and the service accounts as the store
@@ -19,7 +18,7 @@ import (
 // process or any other, and swaps them in without blocking requests.
 type livePolicy struct {
 	db       *store.DB
-	keys     certs.Storage // our federation certificates
+	tr       *trust.Service // our federation certificates, for token validation
 	defaults map[string]orgrel.Level
 	log      *slog.Logger
 	policy   atomic.Pointer[orgrel.Policy]
@@ -29,8 +28,8 @@ type livePolicy struct {
 	counter  atomic.Int64
 }
 
-func newLivePolicy(ctx context.Context, db *store.DB, keys certs.Storage, defaults map[string]orgrel.Level, log *slog.Logger) (*livePolicy, error) {
-	l := &livePolicy{db: db, keys: keys, defaults: defaults, log: log}
+func newLivePolicy(ctx context.Context, db *store.DB, tr *trust.Service, defaults map[string]orgrel.Level, log *slog.Logger) (*livePolicy, error) {
+	l := &livePolicy{db: db, tr: tr, defaults: defaults, log: log}
 	return l, l.load(ctx)
 }
 
@@ -48,7 +47,7 @@ func (l *livePolicy) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fed, err := l.federationTrust(ctx, snap.Trust)
+	fed, err := l.tr.Validation(ctx, snap.Trust)
 	if err != nil {
 		return err
 	}
@@ -83,28 +82,6 @@ func (l *livePolicy) Authenticate(ctx context.Context, name, secret string) (ide
 
 // Trust is the federation trust as the store has it now.
 func (l *livePolicy) Trust() *orgrel.Trust { return l.trust.Load() }
-
-// federationTrust gathers what token validation needs: our certificates
-// (read again on every change, so a rollover recorded in the store takes
-// effect everywhere), the issuer's certificates and our ApplicationUri.
-func (l *livePolicy) federationTrust(ctx context.Context, t *orgrel.Trust) (*federation.Trust, error) {
-	if t == nil || t.TokenIssuerCertificates == "" {
-		return nil, nil
-	}
-	issuers, err := federation.DecodeCertificates(t.TokenIssuerCertificates)
-	if err != nil {
-		return nil, fmt.Errorf("the token issuer's certificates: %w", err)
-	}
-	ring, err := certs.Load(ctx, l.keys)
-	if err != nil {
-		return nil, err
-	}
-	if ring.Get(certs.Current) == nil {
-		l.log.Warn("no current federation certificate: delegation tokens cannot be decrypted (calfed trust certificate new)")
-		return nil, nil
-	}
-	return &federation.Trust{Keys: ring, Issuers: issuers, ApplicationURI: t.ApplicationURI}, nil
-}
 
 // Federation is the token validation trust now.
 func (l *livePolicy) Federation() *federation.Trust { return l.fed.Load() }

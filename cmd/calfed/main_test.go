@@ -233,10 +233,10 @@ func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := demo.Seed(t.Context(), db, b.Mailboxes()); err != nil {
+	if err := demo.Seed(t.Context(), db, trustService(cfg, db, nil), b.Mailboxes()); err != nil {
 		t.Fatal(err)
 	}
-	live, err := newLivePolicy(t.Context(), db, cfg.Keys(), b.Sharing, slog.New(slog.DiscardHandler))
+	live, err := newLivePolicy(t.Context(), db, trustService(cfg, db, nil), b.Sharing, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

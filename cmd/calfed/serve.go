@@ -92,12 +92,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(err)
 	}
 	defer db.Close()
+	tr := trustService(cfg, db, log)
 	if demo != nil {
-		if err := demo.Seed(ctx, db, b.Mailboxes()); err != nil {
+		if err := demo.Seed(ctx, db, tr, b.Mailboxes()); err != nil {
 			return fail(err)
 		}
 	}
-	live, err := newLivePolicy(ctx, db, cfg.Keys(), b.Sharing, log)
+	live, err := newLivePolicy(ctx, db, tr, b.Sharing, log)
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
@@ -106,13 +107,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if refreshEvery <= 0 {
 		refreshEvery = 24 * time.Hour
 	}
-	go watchMetadata(ctx, db, refreshEvery, log)
+	go tr.WatchMetadata(ctx, refreshEvery)
 	recheckEvery := time.Duration(cfg.DNS.Recheck)
 	if recheckEvery <= 0 {
 		recheckEvery = 24 * time.Hour
 	}
 	if demo == nil {
-		go recheckDomains(ctx, cfg, db, recheckEvery, log)
+		go tr.RecheckOurs(ctx, recheckEvery)
 	}
 
 	dir, err := calendar.NewDirectory(ctx, b.Entries, calendar.DirectoryOptions{
@@ -197,7 +198,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	adminBase := ""
 	if token != "" {
-		svc := admin.NewService(db, b.Mailboxes())
+		svc := admin.NewService(db, tr, b.Mailboxes())
 		a, err := serve("admin", cfg.Admin.Listen, newAdminRouter(admin.NewHandler(svc, token, log)), nil)
 		if err != nil {
 			return fail(err)

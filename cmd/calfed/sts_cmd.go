@@ -212,12 +212,12 @@ func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fl := flag.NewFlagSet("trust certificate export", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	slot := fl.String("slot", "current", "next, current or previous")
-	cfg, db, _, err := localTrust(ctx, fl, args)
+	l, _, err := localTrust(ctx, fl, args)
 	if err != nil {
 		return report(stderr, "trust certificate export", err)
 	}
-	db.Close()
-	ring, err := certs.Load(ctx, cfg.Keys())
+	l.Close()
+	ring, err := l.trust.Certificates(ctx)
 	if err != nil {
 		return report(stderr, "trust certificate export", err)
 	}

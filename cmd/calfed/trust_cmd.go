@@ -5,14 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/calfed/calfed/config"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 func init() {
@@ -35,11 +36,11 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if fl.NFlag() == 0 {
 			return usageError{"nothing to set: give at least one option"}
 		}
-		t, err := api.Trust(ctx)
+		before, err := api.Trust(ctx)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		before := t
+		t := before
 		set := map[string]bool{}
 		fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if set["account-namespace"] {
@@ -52,12 +53,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			t.ApplicationURI = appURI
 		}
 		if set["domains"] {
-			t.Domains = nil
-			for _, d := range strings.Split(domains, ",") {
-				if d = strings.TrimSpace(d); d != "" {
-					t.Domains = append(t.Domains, d)
-				}
-			}
+			t.Domains = splitList(domains)
 		}
 		if set["token-issuer-uri"] {
 			t.TokenIssuerURI = issuerURI
@@ -68,30 +64,46 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if set["disclose-all-domains"] {
 			t.DiscloseAllDomains = disclose
 		}
-		if added := newDomains(before, t); len(added) > 0 {
-			// Proofs need our key: only on the server's own machine.
-			if a.server != "" {
+		if len(trust.NewDomains(before, t)) > 0 {
+			if a.server != "" { // -skip-proof is for the server's own machine only
 				return usageError{"federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
 			}
-			cfg, err := config.Load(a.config)
-			if err != nil {
-				return err
-			}
-			db, err := openStore(ctx, cfg, nil)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := requireProofs(ctx, cfg, db, added, skipProof, stderr); err != nil {
-				return err
-			}
+			return setLocally(ctx, a, t, trust.SetOptions{SkipProof: skipProof, Skipped: func(d []string) { warnSkip(stderr, d) }}, stdout)
 		}
-		t, err = api.SetTrust(ctx, actor(), t)
-		if err != nil {
+		if t, err = api.SetTrust(ctx, actor(), t); err != nil {
 			return err
 		}
 		return printTrust(stdout, a.output, t)
 	})
+}
+
+// setLocally sets the trust in the configuration's store, with options
+// the admin API does not offer.
+func setLocally(ctx context.Context, a *adminFlags, t orgrel.Trust, opt trust.SetOptions, stdout io.Writer) error {
+	cfg, err := config.Load(a.config)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if t, err = trustService(cfg, db, nil).Set(ctx, actor(), t, opt); err != nil {
+		return err
+	}
+	return printTrust(stdout, a.output, t)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, d := range strings.Split(s, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -114,22 +126,4 @@ func printTrust(w io.Writer, output string, t orgrel.Trust) error {
 		t.AccountNamespace, t.ApplicationURI, strings.Join(t.Domains, ", "), t.TokenIssuerURI, t.TokenIssuerEndpoint,
 		t.DiscloseAllDomains, t.Updated.Format(time.RFC3339), t.Version)
 	return tw.Flush()
-}
-
-// newDomains lists the domains t federates that before did not, the
-// account namespace included.
-func newDomains(before, t orgrel.Trust) []string {
-	had := map[string]bool{}
-	for _, d := range append([]string{before.AccountNamespace}, before.Domains...) {
-		had[strings.ToLower(d)] = true
-	}
-	var out []string
-	for _, d := range append([]string{t.AccountNamespace}, t.Domains...) {
-		d = strings.ToLower(strings.TrimSpace(d))
-		if d != "" && !had[d] {
-			had[d] = true
-			out = append(out, d)
-		}
-	}
-	return out
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 //go:embed calfed.yaml orgrels.yaml calendars/*.ics
@@ -113,9 +114,9 @@ func envOrRandom(env string, n int) (string, error) {
 
 // Seed puts the demo's relationships and service accounts into its fresh
 // store, as a federation engineer would, so the audit log shows them.
-func (d *Demo) Seed(ctx context.Context, db *store.DB, mailboxes []admin.Mailbox) error {
+func (d *Demo) Seed(ctx context.Context, db *store.DB, tr *trust.Service, mailboxes []admin.Mailbox) error {
 	const actor = "calfed demo"
-	svc := admin.NewService(db, mailboxes)
+	svc := admin.NewService(db, tr, mailboxes)
 	if _, err := svc.Apply(ctx, actor, d.orgrels.Relationships, admin.ApplyOptions{}); err != nil {
 		return fmt.Errorf("seeding the demo: %w", err)
 	}

@@ -1,0 +1,130 @@
+package trust
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// PartnerCheck is the outcome of a partner domain's proof check.
+type PartnerCheck struct {
+	Domain string
+	Status string // a dnsproof.Status, or unverified
+	Detail string
+}
+
+// Unverified is the status of a partner domain whose published proof
+// cannot be tied to its certificate (no signature was given) or that was
+// never checked.
+const Unverified = "unverified"
+
+// VerifyPartner checks each of rel's domains against the partner's
+// certificate key, with the proof signatures the partner gave (by
+// domain), and records the outcomes.
+func (s *Service) VerifyPartner(ctx context.Context, rel orgrel.Relationship, pub *rsa.PublicKey, sigs map[string][]byte) []PartnerCheck {
+	var out []PartnerCheck
+	for _, d := range rel.Domains {
+		status, detail := s.partnerProof(ctx, pub, d, sigs[d])
+		s.store.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: d, Kind: orgrel.DomainPartner, Relationship: rel.Name, Status: status, Detail: detail, Checked: s.now()})
+		out = append(out, PartnerCheck{d, status, detail})
+	}
+	return out
+}
+
+// partnerProof checks a partner domain: its TXT records must hold the
+// proof of a signature that verifies with the partner's certificate.
+// Without the signature the published proof (a hash of it) cannot be tied
+// to the certificate, and the domain stays unverified.
+func (s *Service) partnerProof(ctx context.Context, pub *rsa.PublicKey, domain string, sig []byte) (string, string) {
+	if sig == nil {
+		res := dnsproof.Check(ctx, s.resolver, domain, nil)
+		switch res.Status {
+		case dnsproof.Fail: // proof-shaped records exist; none we could tie to the certificate
+			return Unverified, fmt.Sprintf("%d proof records found; give -signature to check them against the certificate", res.Found)
+		default:
+			return string(res.Status), errText(res.Err)
+		}
+	}
+	if err := dnsproof.VerifySignature(pub, domain, sig); err != nil {
+		return string(dnsproof.Fail), err.Error()
+	}
+	res := dnsproof.Check(ctx, s.resolver, domain, []dnsproof.Expected{{Slot: "partner", Proof: dnsproof.ProofOfSignature(sig)}})
+	return string(res.Status), errText(res.Err)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "-"
+	}
+	return err.Error()
+}
+
+// RegisteredKey is the key of the organisation a token issuer registered
+// (orgs, read from source) for the relationship's domains: exactly one
+// must claim any of them, and it must be the relationship's
+// TargetApplicationUri where that is set.
+func RegisteredKey(orgs []federation.Organization, source string, rel orgrel.Relationship) (*rsa.PublicKey, error) {
+	var found []federation.Organization
+	for _, o := range orgs {
+		for _, d := range o.Domains {
+			if slices.Contains(rel.Domains, dnsproof.Normalize(d)) {
+				found = append(found, o)
+				break
+			}
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil, fmt.Errorf("%w: %s registers no organisation with the domains of %s (%s)", store.ErrInvalid, source, rel.Name, strings.Join(rel.Domains, ", "))
+	case len(found) > 1:
+		return nil, fmt.Errorf("%w: %s registers several organisations with the domains of %s", store.ErrInvalid, source, rel.Name)
+	case rel.TargetApplicationURI != "" && !strings.EqualFold(found[0].ApplicationURI, rel.TargetApplicationURI):
+		return nil, fmt.Errorf("%w: the registered organisation %s has ApplicationUri %s, the relationship expects %s", store.ErrInvalid, found[0].Name, found[0].ApplicationURI, rel.TargetApplicationURI)
+	}
+	pub, ok := found[0].Certificate.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: the registered certificate's key is not RSA", store.ErrInvalid)
+	}
+	return pub, nil
+}
+
+// PartnerKey reads the public key of the first certificate in PEM data.
+// privateKey reports that data also holds a private key: the partner
+// should never have sent it, and should replace the certificate.
+func PartnerKey(data []byte) (pub *rsa.PublicKey, privateKey bool, err error) {
+	var cert *x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		switch {
+		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
+			privateKey = true
+		case b.Type == "CERTIFICATE" && cert == nil:
+			c, err := x509.ParseCertificate(b.Bytes)
+			if err != nil {
+				return nil, privateKey, err
+			}
+			cert = c
+		}
+	}
+	if cert == nil {
+		return nil, privateKey, errors.New("no PEM certificate in it")
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, privateKey, errors.New("the certificate's key is not RSA, as a federation certificate's must be")
+	}
+	return pub, privateKey, nil
+}

@@ -1,0 +1,166 @@
+package trust
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// Proof is the TXT record that proves a domain is ours, for one of our
+// federation certificates (Get-FederatedDomainProof, NOTES §5).
+type Proof struct {
+	Domain     string `json:"domain"`
+	Slot       string `json:"slot"`
+	Thumbprint string `json:"thumbprint"`
+	Proof      string `json:"proof"`
+	Signature  string `json:"signature"` // for partners running calfed: lets them check the proof against our certificate
+	Record     string `json:"record"`
+}
+
+// Proofs returns domain's proof for each certificate we hold, in slot
+// order; ErrNoCertificate when we hold none.
+func (s *Service) Proofs(ctx context.Context, domain string) ([]Proof, error) {
+	ring, err := certs.Load(ctx, s.keys)
+	if err != nil {
+		return nil, err
+	}
+	domain = dnsproof.Normalize(domain)
+	var out []Proof
+	for _, slot := range certs.Slots {
+		c := ring.Get(slot)
+		if c == nil {
+			continue
+		}
+		sig, err := dnsproof.Signature(c.Key, domain)
+		if err != nil {
+			return nil, err
+		}
+		p := dnsproof.ProofOfSignature(sig)
+		out = append(out, Proof{Domain: domain, Slot: string(slot), Thumbprint: c.Thumbprint(), Proof: p,
+			Signature: base64.StdEncoding.EncodeToString(sig), Record: fmt.Sprintf("%s. 3600 IN TXT \"%s\"", domain, p)})
+	}
+	if len(out) == 0 {
+		return nil, mark(errors.New("no federation certificate (calfed trust certificate new)"), ErrNoCertificate)
+	}
+	return out, nil
+}
+
+// expected are the proofs of domain for each certificate we hold.
+func expected(ring *certs.Ring, domain string) ([]dnsproof.Expected, error) {
+	var out []dnsproof.Expected
+	for _, s := range certs.Slots {
+		c := ring.Get(s)
+		if c == nil {
+			continue
+		}
+		p, err := dnsproof.Proof(c.Key, domain)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dnsproof.Expected{Slot: string(s), Thumbprint: c.Thumbprint(), Proof: p})
+	}
+	return out, nil
+}
+
+// Check is one of our domains' proof check. Warning, on a pass, says that
+// a staged certificate's proof is not published yet: the rollover to it
+// would break the domain's federation.
+type Check struct {
+	dnsproof.Result
+	Warning string
+}
+
+// checkOurs checks that domain carries the proof of our current
+// certificate, and records the outcome.
+func (s *Service) checkOurs(ctx context.Context, ring *certs.Ring, domain string) Check {
+	want, err := expected(ring, domain)
+	if err != nil || ring.Get(certs.Current) == nil {
+		return Check{Result: dnsproof.Result{Domain: domain, Status: dnsproof.PermError, Err: errors.New("no current federation certificate to prove the domain with (calfed trust certificate new)")}}
+	}
+	c := Check{Result: dnsproof.Check(ctx, s.resolver, domain, want)}
+	if c.Status == dnsproof.Pass && !c.Has(string(certs.Current)) {
+		c.Status, c.Err = dnsproof.Fail, fmt.Errorf("%w: only the %s certificate's proof is published", dnsproof.ErrWrongProof, strings.Join(c.Matched, ", "))
+	}
+	detail := "proofs found for " + strings.Join(c.Matched, ", ")
+	if c.Status == dnsproof.Pass && ring.Get(certs.Next) != nil && !c.Has(string(certs.Next)) {
+		c.Warning = "the next certificate's proof is not published yet: publish it (calfed domain proof " + domain + ") before the rollover"
+		detail += "; " + c.Warning
+	}
+	if c.Err != nil {
+		detail = c.Err.Error()
+	}
+	s.store.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: domain, Kind: orgrel.DomainOurs, Status: string(c.Status), Detail: detail, Checked: s.now()})
+	return c
+}
+
+// requireProofs checks each domain; it returns an error naming the first
+// that does not pass, and how to publish its proof.
+func (s *Service) requireProofs(ctx context.Context, domains []string) error {
+	ring, err := certs.Load(ctx, s.keys)
+	if err != nil {
+		return err
+	}
+	for _, d := range domains {
+		c := s.checkOurs(ctx, ring, d)
+		switch c.Status {
+		case dnsproof.Pass:
+		case dnsproof.TempError:
+			return mark(fmt.Errorf("%s: the proof could not be checked now (%v); try again", d, c.Err), ErrProofUnchecked)
+		default:
+			return mark(fmt.Errorf("%w: %s: %s (%v); publish what calfed domain proof %s prints, or use -skip-proof in a lab", store.ErrInvalid, d, c.Status, c.Err, d), ErrUnproven)
+		}
+	}
+	return nil
+}
+
+// VerifyOurs checks the proofs of all our federated domains now, and
+// records the outcomes.
+func (s *Service) VerifyOurs(ctx context.Context) ([]Check, error) {
+	t, err := s.store.Trust(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ring, err := certs.Load(ctx, s.keys)
+	if err != nil {
+		return nil, err
+	}
+	var out []Check
+	for _, d := range t.Domains {
+		out = append(out, s.checkOurs(ctx, ring, d))
+	}
+	return out, nil
+}
+
+// RecheckOurs runs VerifyOurs every interval until ctx ends, logging what
+// is wrong.
+func (s *Service) RecheckOurs(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		checks, err := s.VerifyOurs(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+			s.log.Error("domain proofs not checked", "err", err)
+		}
+		for _, c := range checks {
+			if c.Status != dnsproof.Pass {
+				s.log.Warn("domain proof check", "domain", c.Domain, "status", c.Status, "err", c.Err)
+			}
+			if c.Warning != "" {
+				s.log.Warn("a certificate rollover is staged but its proof is not published", "domain", c.Domain)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
