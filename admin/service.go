@@ -41,7 +41,8 @@ type API interface {
 	Domains(ctx context.Context) ([]string, error)
 
 	// Trust returns the federation trust; SetTrust writes it at the
-	// version read (0 to create it).
+	// version read (0 to create it). Domains it adds, the first trust's
+	// included, need their proofs published (trust.ErrUnproven).
 	Trust(ctx context.Context) (orgrel.Trust, error)
 	SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error)
 	// DomainChecks returns the last check of each domain proof, ours and

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/federation"
@@ -16,11 +17,12 @@ import (
 	"github.com/calfed/calfed/store"
 )
 
-// PartnerCheck is the outcome of a partner domain's proof check.
-type PartnerCheck struct {
-	Domain string
-	Status string // a dnsproof.Status, or unverified
-	Detail string
+// PartnerProof is what is known of a partner domain's proof.
+type PartnerProof struct {
+	Domain  string     `json:"domain"`
+	Status  string     `json:"status"` // a dnsproof.Status, or Unverified
+	Detail  string     `json:"detail,omitempty"`
+	Checked *time.Time `json:"checked,omitempty"` // nil: never checked
 }
 
 // Unverified is the status of a partner domain whose published proof
@@ -28,15 +30,33 @@ type PartnerCheck struct {
 // never checked.
 const Unverified = "unverified"
 
+// PartnerProofs pairs each of rel's domains with its last recorded check
+// (VerifyPartner); a domain never checked is Unverified.
+func PartnerProofs(rel orgrel.Relationship, checks []orgrel.DomainCheck) []PartnerProof {
+	var out []PartnerProof
+	for _, d := range rel.Domains {
+		p := PartnerProof{Domain: d, Status: Unverified, Detail: "calfed orgrel verify " + rel.Name + " checks it"}
+		for _, c := range checks {
+			if c.Kind == orgrel.DomainPartner && c.Relationship == rel.Name && c.Domain == strings.ToLower(d) {
+				checked := c.Checked
+				p = PartnerProof{Domain: d, Status: c.Status, Detail: c.Detail, Checked: &checked}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // VerifyPartner checks each of rel's domains against the partner's
 // certificate key, with the proof signatures the partner gave (by
 // domain), and records the outcomes.
-func (s *Service) VerifyPartner(ctx context.Context, rel orgrel.Relationship, pub *rsa.PublicKey, sigs map[string][]byte) []PartnerCheck {
-	var out []PartnerCheck
+func (s *Service) VerifyPartner(ctx context.Context, rel orgrel.Relationship, pub *rsa.PublicKey, sigs map[string][]byte) []PartnerProof {
+	var out []PartnerProof
 	for _, d := range rel.Domains {
 		status, detail := s.partnerProof(ctx, pub, d, sigs[d])
-		s.store.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: d, Kind: orgrel.DomainPartner, Relationship: rel.Name, Status: status, Detail: detail, Checked: s.now()})
-		out = append(out, PartnerCheck{d, status, detail})
+		now := s.now()
+		s.store.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: d, Kind: orgrel.DomainPartner, Relationship: rel.Name, Status: status, Detail: detail, Checked: now})
+		out = append(out, PartnerProof{d, status, detail, &now})
 	}
 	return out
 }

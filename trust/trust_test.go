@@ -208,8 +208,14 @@ func TestVerifyPartner(t *testing.T) {
 	if got := s.VerifyPartner(ctx, rel, &partner.Key.PublicKey, nil); got[0].Status != trust.Unverified {
 		t.Errorf("without a signature: %+v", got[0])
 	}
-	if checks, _ := db.DomainChecks(ctx); len(checks) != 2 || checks[0].Kind != orgrel.DomainPartner || checks[0].Relationship != "Partner" {
+	checks, _ := db.DomainChecks(ctx)
+	if len(checks) != 2 || checks[0].Kind != orgrel.DomainPartner || checks[0].Relationship != "Partner" {
 		t.Errorf("recorded checks = %+v", checks)
+	}
+	rel.Domains = append(rel.Domains, "never.example")
+	proofs := trust.PartnerProofs(rel, checks)
+	if len(proofs) != 3 || proofs[0].Status != trust.Unverified || proofs[0].Checked == nil || proofs[2].Status != trust.Unverified || proofs[2].Checked != nil {
+		t.Errorf("PartnerProofs = %+v", proofs)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
 )
 
 func init() {
@@ -272,44 +273,16 @@ func runOrgrelShow(ctx context.Context, args []string, stdout, stderr io.Writer)
 	})
 }
 
-// domainProof is what is known of a partner domain's proof.
-type domainProof struct {
-	Domain  string     `json:"domain"`
-	Status  string     `json:"status"` // pass, fail, … or unverified when never checked
-	Detail  string     `json:"detail,omitempty"`
-	Checked *time.Time `json:"checked,omitempty"`
-}
-
-// partnerProofs pairs each of r's domains with its last proof check
-// (calfed orgrel verify); a domain never checked is unverified.
-func partnerProofs(ctx context.Context, api admin.API, r orgrel.Relationship) ([]domainProof, error) {
-	checks, err := api.DomainChecks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []domainProof
-	for _, d := range r.Domains {
-		p := domainProof{Domain: d, Status: "unverified", Detail: "calfed orgrel verify " + r.Name + " checks it"}
-		for _, c := range checks {
-			if c.Kind == "partner" && c.Relationship == r.Name && c.Domain == strings.ToLower(d) {
-				checked := c.Checked
-				p = domainProof{Domain: d, Status: c.Status, Detail: c.Detail, Checked: &checked}
-			}
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
 func printRelationship(ctx context.Context, w io.Writer, api admin.API, output string, r orgrel.Relationship) error {
-	proofs, err := partnerProofs(ctx, api, r)
+	checks, err := api.DomainChecks(ctx)
 	if err != nil {
 		return err
 	}
+	proofs := trust.PartnerProofs(r, checks)
 	if output == "json" {
 		printJSON(w, struct {
 			orgrel.Relationship
-			DomainProofs []domainProof `json:"domain_proofs"`
+			DomainProofs []trust.PartnerProof `json:"domain_proofs"`
 		}{r, proofs})
 		return nil
 	}
