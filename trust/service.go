@@ -90,15 +90,16 @@ func mark(err error, kinds ...error) error { return &marked{err, kinds} }
 func (s *Service) Get(ctx context.Context) (orgrel.Trust, error) { return s.store.Trust(ctx) }
 
 // NewDomains lists the domains t federates that before did not, the
-// account namespace included, lower case.
+// account namespace included, in the canonical form the store keeps.
 func NewDomains(before, t orgrel.Trust) []string {
+	canonical := func(d string) string { return strings.TrimSuffix(dnsproof.Normalize(d), ".") }
 	had := map[string]bool{}
 	for _, d := range append([]string{before.AccountNamespace}, before.Domains...) {
-		had[strings.ToLower(d)] = true
+		had[canonical(d)] = true
 	}
 	var out []string
 	for _, d := range append([]string{t.AccountNamespace}, t.Domains...) {
-		d = strings.ToLower(strings.TrimSpace(d))
+		d = canonical(d)
 		if d != "" && !had[d] {
 			had[d] = true
 			out = append(out, d)
@@ -145,11 +146,11 @@ func (s *Service) Set(ctx context.Context, actor string, t orgrel.Trust, opt Set
 	return s.store.SetTrustAction(ctx, actor, action, t)
 }
 
-// AddDomain federates domain as Set does (audited as domain.add, whatever
-// opt.Action says); it
-// reports false, changing nothing, when the domain is federated already.
+// AddDomain federates domain as Set does, audited as domain.add whatever
+// opt.Action says; it reports false, changing nothing, when the domain is
+// federated already.
 func (s *Service) AddDomain(ctx context.Context, actor, domain string, opt SetOptions) (bool, error) {
-	domain = dnsproof.Normalize(domain)
+	domain = strings.TrimSuffix(dnsproof.Normalize(domain), ".")
 	t, err := s.store.Trust(ctx)
 	if err != nil {
 		return false, err

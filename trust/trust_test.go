@@ -141,7 +141,7 @@ func TestAddDomainAndTemporaryFailure(t *testing.T) {
 	if added, err := s.AddDomain(ctx, "alice", "Lab.Example", trust.SetOptions{}); !added || err != nil {
 		t.Fatalf("AddDomain = %v, %v", added, err)
 	}
-	if added, err := s.AddDomain(ctx, "alice", "lab.example", trust.SetOptions{}); added || err != nil {
+	if added, err := s.AddDomain(ctx, "alice", "lab.example.", trust.SetOptions{}); added || err != nil {
 		t.Errorf("AddDomain again = %v, %v; want false, nil", added, err)
 	}
 	if got := actions(t, db); !slices.Equal(got, []string{"trust.set.skip-proof", "domain.add"}) {
