@@ -4,6 +4,8 @@
 // the demo calendars say. It has no non-test code; `go test ./interop`
 // builds calfed, starts it on loopback and drives it.
 //
-// The clients must be installed (.ci/run does it); a missing client fails
-// the suite rather than skipping it.
+// The clients must be installed for their tests to run (./test.sh, which
+// CI runs, installs them). Without them `go test ./...` skips those tests
+// and says so; with CALFED_TEST_REQUIRE=all, as ./test.sh sets it, a
+// missing client fails them (internal/testenv).
 package interop

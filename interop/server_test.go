@@ -2,6 +2,7 @@ package interop
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/calfed/calfed/internal/testenv"
 )
 
 const (
@@ -133,17 +136,21 @@ func startServer(t *testing.T, re *regexp.Regexp, fromStdout bool, args ...strin
 	return s
 }
 
-// requireClients fails (never skips) when a client is missing.
+// requireClients skips the test when a real client is missing, or fails
+// it when CALFED_TEST_REQUIRE asks for that client (./test.sh, which
+// installs them, sets it to "all"). The rule is internal/testenv's.
 func requireClients(t *testing.T) {
 	t.Helper()
 	if out, err := exec.Command(debianPy, "-c", "import exchangelib").CombinedOutput(); err != nil {
-		t.Fatalf("exchangelib is not importable by %s (apt-get install python3-exchangelib): %v\n%s", debianPy, err, out)
+		testenv.Missing(t, testenv.Exchangelib, fmt.Sprintf("not importable by %s: %v: %s", debianPy, err, bytes.TrimSpace(out)),
+			"apt-get install python3-exchangelib, or run ./test.sh, which installs it")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatal("node is not installed")
+		testenv.Missing(t, testenv.EWSJavaScriptAPI, "node is not installed", "install Node.js, then cd interop/js && npm ci")
 	}
 	if _, err := os.Stat("js/node_modules/ews-javascript-api"); err != nil {
-		t.Fatal("ews-javascript-api is not installed (cd interop/js && npm ci)")
+		testenv.Missing(t, testenv.EWSJavaScriptAPI, "interop/js/node_modules/ews-javascript-api is not installed",
+			"cd interop/js && npm ci, or run ./test.sh, which installs it")
 	}
 }
 

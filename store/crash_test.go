@@ -54,8 +54,9 @@ func crashWriter(cfgJSON string) int {
 // Kill -9 a process in the middle of a burst of changes: every change it
 // saw committed is there, and nothing is half written.
 func TestKillDuringBurstLosesNothing(t *testing.T) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, k := range backends {
+		t.Run(k.name, func(t *testing.T) {
+			b := backend{k.name, k.config(t)}
 			open(t, b).Close() // create the schema first
 			cfg, err := json.Marshal(struct{ Driver, DSN string }{b.cfg.Driver, b.cfg.DSN})
 			if err != nil {

@@ -20,12 +20,27 @@ type backend struct {
 	cfg  Config
 }
 
-// backends returns a fresh SQLite file and a fresh PostgreSQL database.
-func backends(t *testing.T) []backend {
+// backends are the stores every test runs against, each making a fresh
+// database for the (sub)test it is given. PostgreSQL needs a server:
+// without one its subtest is skipped, or fails under CALFED_TEST_REQUIRE
+// (internal/testenv), while SQLite's runs regardless.
+var backends = []struct {
+	name   string
+	config func(t *testing.T) Config
+}{
+	{"sqlite", func(t *testing.T) Config {
+		return Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db"), PollInterval: 20 * time.Millisecond}
+	}},
+	{"postgres", func(t *testing.T) Config {
+		return Config{Driver: "postgres", DSN: pgtest.Database(t), PollInterval: 20 * time.Millisecond}
+	}},
+}
+
+// forEachBackend runs f as one subtest per backend, with a fresh database.
+func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	t.Helper()
-	return []backend{
-		{"sqlite", Config{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "calfed.db"), PollInterval: 20 * time.Millisecond}},
-		{"postgres", Config{Driver: "postgres", DSN: pgtest.Database(t), PollInterval: 20 * time.Millisecond}},
+	for _, k := range backends {
+		t.Run(k.name, func(t *testing.T) { f(t, backend{k.name, k.config(t)}) })
 	}
 }
 
@@ -40,9 +55,8 @@ func open(t *testing.T, b backend) *DB {
 }
 
 func each(t *testing.T, f func(t *testing.T, b backend, d *DB)) {
-	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) { f(t, b, open(t, b)) })
-	}
+	t.Helper()
+	forEachBackend(t, func(t *testing.T, b backend) { f(t, b, open(t, b)) })
 }
 
 func partner() orgrel.Relationship {

@@ -1,31 +1,30 @@
 // Package pgtest gives tests a PostgreSQL database of their own on the
 // server named by CALFED_TEST_POSTGRES, which ./test.sh starts on
-// loopback. A missing server fails the test: PostgreSQL tests are never
-// skipped.
+// loopback. Without a server the test is skipped, or fails when
+// CALFED_TEST_REQUIRE asks for PostgreSQL (./test.sh sets it to "all"):
+// the rule is internal/testenv's.
 package pgtest
 
 import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/calfed/calfed/internal/testenv"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 // Env names the administrative connection URL.
-const Env = "CALFED_TEST_POSTGRES"
+const Env = testenv.PostgresEnv
 
 // Database creates an empty database, drops it when the test ends, and
-// returns its connection URL.
+// returns its connection URL. Without a server it ends t as
+// testenv.PostgresURL says.
 func Database(t testing.TB) string {
 	t.Helper()
-	admin := os.Getenv(Env)
-	if admin == "" {
-		t.Fatalf("%s is not set: run ./test.sh, which starts PostgreSQL, or point it at a server where the user may create databases", Env)
-	}
+	admin := testenv.PostgresURL(t)
 	i := strings.LastIndex(admin, "/")
 	if !strings.HasPrefix(admin, "postgres://") && !strings.HasPrefix(admin, "postgresql://") || i < len("postgres://") {
 		t.Fatalf("%s must be a postgres:// URL ending in a database name", Env)
