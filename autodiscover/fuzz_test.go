@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/calfed/calfed/internal/xmlcmp"
+	"github.com/calfed/calfed/internal/xmlsem"
 )
 
 // Any body gets a well-formed XML answer or an empty 401, never a panic.
@@ -23,7 +23,7 @@ func FuzzSOAP(f *testing.F) {
 		if status == http.StatusUnauthorized {
 			return
 		}
-		if _, err := xmlcmp.Canonical(out); err != nil {
+		if _, err := xmlsem.Canonical(out); err != nil {
 			t.Fatalf("status %d, answer is not XML: %v\n%s", status, err, out)
 		}
 	})
@@ -38,7 +38,7 @@ func FuzzPOX(f *testing.F) {
 		if status != http.StatusOK {
 			t.Fatalf("status %d", status)
 		}
-		if _, err := xmlcmp.Canonical(out); err != nil {
+		if _, err := xmlsem.Canonical(out); err != nil {
 			t.Fatalf("answer is not XML: %v\n%s", err, out)
 		}
 	})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/internal/identity"
-	"github.com/calfed/calfed/internal/xmlcmp"
+	"github.com/calfed/calfed/internal/xmlsem"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -90,7 +90,7 @@ func TestGoldenExamples(t *testing.T) {
 		if status != http.StatusOK {
 			t.Fatalf("%s: status %d\n%s", name, status, got)
 		}
-		if d, err := xmlcmp.Diff(want, got); err != nil || d != "" {
+		if d, err := xmlsem.Compare(want, got, xmlsem.Options{}); err != nil || len(d) != 0 {
 			t.Errorf("%s differs from the example:\n%s%v\n%s", name, d, err, got)
 		}
 	}
@@ -161,7 +161,7 @@ func TestGetUserSettings(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
-	c, _ := xmlcmp.Canonical(out)
+	c, _ := xmlsem.Canonical(out)
 	for _, want := range []string{
 		"Value = Bob", "Value = 15.01.2507.006", "Exchange2016",
 		"ErrorCode = SettingIsNotAvailable", "SettingName = InternalOABUrl",
@@ -198,7 +198,7 @@ func TestAuthentication(t *testing.T) {
 	h := fixture(docsTrust)
 	orgrelSettings := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetOrganizationRelationshipSettingsRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domains><Domain>partner.example</Domain></Domains></Request></GetOrganizationRelationshipSettingsRequestMessage></s:Body></s:Envelope>`
 	_, out := call(t, h.SOAP(true), "/", orgrelSettings, &partner)
-	c, _ := xmlcmp.Canonical(out)
+	c, _ := xmlsem.Canonical(out)
 	for _, want := range []string{"FreeBusyAccessLevel = LimitedDetails", "Name = Partner", "TargetApplicationUri = FYDIBOHF25SPDLT.partner.example", "Domain = partner.example"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("GetOrganizationRelationshipSettings lacks %q\n%s", want, c)
@@ -252,7 +252,7 @@ func TestPOX(t *testing.T) {
 	}
 	for _, tt := range tests {
 		status, out := call(t, h.POX(), "/autodiscover/autodiscover.xml", tt.body, &partner)
-		c, err := xmlcmp.Canonical(out)
+		c, err := xmlsem.Canonical(out)
 		if status != http.StatusOK || err != nil {
 			t.Fatalf("%s: %d %v\n%s", tt.name, status, err, out)
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
-	"github.com/calfed/calfed/internal/xmlcmp"
+	"github.com/calfed/calfed/internal/xmlsem"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -148,11 +148,11 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run go test -update to create it)", err)
 			}
-			d, err := xmlcmp.Diff(want, got)
+			d, err := xmlsem.Compare(want, got, xmlsem.Options{})
 			if err != nil {
 				t.Fatalf("%v\n%s", err, got)
 			}
-			if d != "" {
+			if len(d) != 0 {
 				t.Errorf("response differs from %s:\n%s", goldenPath, d)
 			}
 		})
@@ -243,7 +243,7 @@ func TestPerMailboxErrorsKeepOrder(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
-	c, err := xmlcmp.Canonical(out)
+	c, err := xmlsem.Canonical(out)
 	if err != nil {
 		t.Fatal(err)
 	}
