@@ -31,12 +31,8 @@ type request struct {
 	fedInfo   *struct {
 		Domain *string `xml:"Request>Domain"`
 	}
-	userSettings *struct {
-		Users    []string `xml:"Request>Users>User>Mailbox"`
-		Settings []string `xml:"Request>RequestedSettings>Setting"`
-		Version  string   `xml:"Request>RequestedVersion"`
-	}
-	orgRel *struct {
+	userSettings *GetUserSettingsRequest
+	orgRel       *struct {
 		Domains []string `xml:"Request>Domains>Domain"`
 	}
 	domainSettings *struct {
@@ -80,11 +76,7 @@ func (r *request) Body(d *xml.Decoder, start xml.StartElement) error {
 		}{}
 		return d.DecodeElement(r.fedInfo, &start)
 	case "GetUserSettingsRequestMessage":
-		r.userSettings = &struct {
-			Users    []string `xml:"Request>Users>User>Mailbox"`
-			Settings []string `xml:"Request>RequestedSettings>Setting"`
-			Version  string   `xml:"Request>RequestedVersion"`
-		}{}
+		r.userSettings = &GetUserSettingsRequest{}
 		return d.DecodeElement(r.userSettings, &start)
 	case "GetOrganizationRelationshipSettingsRequestMessage":
 		r.orgRel = &struct {
@@ -103,3 +95,45 @@ func (r *request) Body(d *xml.Decoder, start xml.StartElement) error {
 }
 
 var _ soap.Handler = (*request)(nil)
+
+// GetUserSettingsRequest is GetUserSettingsRequestMessage
+// ([MS-OXWSADISC] 3.1.4.6.2.1): the handler decodes requests into it and
+// Client sends it.
+type GetUserSettingsRequest struct {
+	Users    []string `xml:"Request>Users>User>Mailbox"`
+	Settings []string `xml:"Request>RequestedSettings>Setting"`
+	Version  string   `xml:"Request>RequestedVersion"`
+}
+
+// GetUserSettingsResponse is GetUserSettingsResponseMessage
+// ([MS-OXWSADISC] 3.1.4.6.2.2), as Client reads it.
+type GetUserSettingsResponse struct {
+	ErrorCode     string         `xml:"Response>ErrorCode"`
+	ErrorMessage  string         `xml:"Response>ErrorMessage"`
+	UserResponses []UserResponse `xml:"Response>UserResponses>UserResponse"`
+}
+
+// UserResponse is UserResponse ([MS-OXWSADISC] 2.2.4.x): one user's
+// settings, in request order.
+type UserResponse struct {
+	ErrorCode      string        `xml:"ErrorCode"`
+	ErrorMessage   string        `xml:"ErrorMessage"`
+	RedirectTarget string        `xml:"RedirectTarget"`
+	Settings       []UserSetting `xml:"UserSettings>UserSetting"`
+}
+
+// UserSetting is StringSetting, the only kind calfed asks for.
+type UserSetting struct {
+	Name  string `xml:"Name"`
+	Value string `xml:"Value"`
+}
+
+// Setting returns the value of the setting name, or "".
+func (u *UserResponse) Setting(name string) string {
+	for _, s := range u.Settings {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	return ""
+}

@@ -2,14 +2,15 @@ package federation
 
 import (
 	"bytes"
-	"hash/maphash"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
@@ -26,10 +27,6 @@ type Guard struct {
 	// Refuse answers a refused request: the WS-Security fault on EWS
 	// (SecurityFault), 401 on Autodiscover (Unauthorized). NOTES §4.3.
 	Refuse func(w http.ResponseWriter, r *http.Request)
-
-	// seen answers a token presented again from its bytes, before any
-	// XML decoding: the fast path of the second request.
-	seen byteCache
 }
 
 // Wrap guards next.
@@ -70,31 +67,23 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 
 // authenticate validates the request's token and returns its claims and
 // the body without the wsse:Security header, which the next handler has no
-// use for and would otherwise decode again.
+// use for and would otherwise decode again. One bounded pass over the body
+// finds the token; the validator answers a token it has seen from its
+// cache, and parses only the token of one it has not.
 func (g *Guard) authenticate(body []byte, now time.Time) (Claims, []byte, error) {
-	secStart, secEnd, edStart, edEnd, spanErr := tokenSpan(body)
-	var tok []byte
-	if spanErr == nil {
-		tok = body[edStart:edEnd]
-		if c, ok := g.seen.get(tok, now); ok {
-			switch {
-			case !g.Validator.AllowReuse:
-				return Claims{}, nil, ErrReplay
-			case c.Offer != g.Offer:
-				return Claims{}, nil, ErrOffer
-			}
-			return c, strip(body, secStart, secEnd), nil
+	loc, err := scanEnvelope(body, g.Limits)
+	switch {
+	case err == nil:
+		c, err := g.Validator.validate(body[loc.edStart:loc.edEnd], loc.scope, false, g.Offer, now)
+		if err != nil {
+			return Claims{}, nil, err
 		}
+		return c, strip(body, loc.secStart, loc.secEnd), nil
+	case errors.Is(err, errUnsure):
+		c, err := g.check(body, now)
+		return c, body, err
 	}
-	c, err := g.check(body, now)
-	if err != nil {
-		return Claims{}, nil, err
-	}
-	if spanErr != nil {
-		return c, body, nil
-	}
-	g.seen.put(tok, c, c.Expires.Add(g.Validator.skew()), now)
-	return c, strip(body, secStart, secEnd), nil
+	return Claims{}, nil, err
 }
 
 // strip removes body[from:to] in place.
@@ -103,11 +92,9 @@ func strip(body []byte, from, to int) []byte {
 	return body[:from+n]
 }
 
-// check finds the one token in the one wsse:Security header and validates it.
+// check reads a request the scan could not decide with etree (it has
+// checked the limits): the one token in the one wsse:Security header.
 func (g *Guard) check(body []byte, now time.Time) (Claims, error) {
-	if _, err := soap.CheckLimits(body, g.Limits); err != nil {
-		return Claims{}, err
-	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(body); err != nil {
 		return Claims{}, ErrNoToken
@@ -131,7 +118,26 @@ func (g *Guard) check(body []byte, now time.Time) (Claims, error) {
 	if len(eds) != 1 {
 		return Claims{}, ErrNoToken
 	}
-	return g.Validator.Validate(eds[0], g.Offer, now)
+	raw, err := standalone(eds[0])
+	if err != nil {
+		return Claims{}, err
+	}
+	return g.Validator.validate(raw, nil, false, g.Offer, now)
+}
+
+// standalone serialises el with every namespace it uses declared on it.
+func standalone(el *etree.Element) ([]byte, error) {
+	ctx, err := etreeutils.NSBuildParentContext(el)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	detached, err := etreeutils.NSDetatch(ctx, el)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(detached)
+	return doc.WriteToBytes()
 }
 
 // SecurityFault answers with the WS-Security fault Exchange gives for a
@@ -146,61 +152,4 @@ func SecurityFault(w http.ResponseWriter, r *http.Request) {
 func Unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusUnauthorized)
-}
-
-// byteCache maps exact token bytes to their claims until they expire. The
-// hash only picks the bucket; a hit needs the bytes to be equal.
-type byteCache struct {
-	mu   sync.Mutex
-	seed maphash.Seed
-	m    map[uint64][]byteEntry
-	n    int
-}
-
-type byteEntry struct {
-	tok   []byte
-	c     Claims
-	until time.Time
-}
-
-func (b *byteCache) init() {
-	if b.m == nil {
-		b.seed = maphash.MakeSeed()
-		b.m = map[uint64][]byteEntry{}
-	}
-}
-
-func (b *byteCache) get(tok []byte, now time.Time) (Claims, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
-	for _, e := range b.m[maphash.Bytes(b.seed, tok)] {
-		if now.Before(e.until) && bytes.Equal(e.tok, tok) {
-			return e.c, true
-		}
-	}
-	return Claims{}, false
-}
-
-func (b *byteCache) put(tok []byte, c Claims, until, now time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
-	h := maphash.Bytes(b.seed, tok)
-	b.m[h] = append(b.m[h], byteEntry{bytes.Clone(tok), c, until})
-	if b.n++; b.n%1024 == 0 {
-		for k, es := range b.m {
-			kept := es[:0]
-			for _, e := range es {
-				if now.Before(e.until) {
-					kept = append(kept, e)
-				}
-			}
-			if len(kept) == 0 {
-				delete(b.m, k)
-			} else {
-				b.m[k] = kept
-			}
-		}
-	}
 }

@@ -1,11 +1,11 @@
 package federation
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -13,6 +13,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
 )
 
@@ -50,11 +51,15 @@ type Validator struct {
 	// AllowReuse accepts a token presented again until it expires, for
 	// requesters that reuse their tokens; by default each token is
 	// accepted once (replay protection). Either way a token seen before
-	// is answered from a cache, without RSA or signature work.
+	// is answered from the cache, without XML, RSA or signature work.
 	AllowReuse bool
-	replay     replayCache
-	seen       tokenCache
+
+	cache cache // the validator's one cache: tokens seen and assertion IDs
 }
+
+// tokenLimits bound a token given to Validate on its own. A token found in
+// a request is already within the request's limits.
+var tokenLimits = soap.Limits{MaxBytes: 1 << 20, MaxDepth: 24, MaxElements: 500}
 
 func (v *Validator) skew() time.Duration {
 	if v.Skew > 0 {
@@ -63,19 +68,22 @@ func (v *Validator) skew() time.Duration {
 	return 5 * time.Minute
 }
 
-// Validate decrypts and checks one token (an xenc:EncryptedData element)
-// for offer at now.
-func (v *Validator) Validate(ed *etree.Element, offer string, now time.Time) (Claims, error) {
+// Validate decrypts and checks one token for offer at now: the bytes of
+// an xenc:EncryptedData element that declares every namespace it uses (as
+// delegation.Client.Token returns it).
+func (v *Validator) Validate(token []byte, offer string, now time.Time) (Claims, error) {
+	return v.validate(token, nil, true, offer, now)
+}
+
+// validate checks the token raw, an xenc:EncryptedData element as it
+// appeared in a request with the namespace declarations in scope there;
+// bound asks to check it against tokenLimits first.
+func (v *Validator) validate(raw []byte, scope []nsDecl, bound bool, offer string, now time.Time) (Claims, error) {
 	t := v.Trust()
 	if t == nil || t.Keys == nil || len(t.Issuers) == 0 || t.ApplicationURI == "" {
 		return Claims{}, ErrNotFederated
 	}
-	enc, err := parseEncrypted(ed)
-	if err != nil {
-		return Claims{}, err
-	}
-	fp := enc.fingerprint()
-	if c, ok := v.seen.get(fp, now); ok {
+	if c, ok := v.cache.token(raw, now); ok {
 		if !v.AllowReuse {
 			return Claims{}, ErrReplay
 		}
@@ -83,6 +91,19 @@ func (v *Validator) Validate(ed *etree.Element, offer string, now time.Time) (Cl
 			return Claims{}, ErrOffer
 		}
 		return c, nil
+	}
+	if bound {
+		if _, err := soap.CheckLimits(raw, tokenLimits); err != nil {
+			return Claims{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+	}
+	ed, err := parseToken(raw, scope)
+	if err != nil {
+		return Claims{}, err
+	}
+	enc, err := parseEncrypted(ed)
+	if err != nil {
+		return Claims{}, err
 	}
 	key, ok := t.Keys.ForKeyIdentifier(enc.ski)
 	if !ok {
@@ -112,11 +133,55 @@ func (v *Validator) Validate(ed *etree.Element, offer string, now time.Time) (Cl
 	if err != nil {
 		return Claims{}, err
 	}
-	if !v.replay.add(c.TokenID, c.Expires.Add(v.skew()), now) && !v.AllowReuse {
+	if !v.cache.admit(raw, c, c.Expires.Add(v.skew()), now, v.AllowReuse) && !v.AllowReuse {
 		return Claims{}, ErrReplay // the same assertion, encrypted anew
 	}
-	v.seen.put(fp, c, c.Expires.Add(v.skew()), now)
 	return c, nil
+}
+
+// parseToken reads the token's element, with the declarations in scope
+// where it appeared.
+func parseToken(raw []byte, scope []nsDecl) (*etree.Element, error) {
+	doc := etree.NewDocument()
+	doc.ReadSettings.Permissive = false
+	if len(scope) == 0 {
+		if err := doc.ReadFromBytes(raw); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		if doc.Root() == nil {
+			return nil, fmt.Errorf("%w: no element", ErrMalformed)
+		}
+		return doc.Root(), nil
+	}
+	// The declarations on a wrapper element: the scanner refused any
+	// value that needs decoding, so each is copied as it was written.
+	var b []byte
+	b = append(b, "<scope"...)
+	for _, d := range scope {
+		b = append(b, " xmlns"...)
+		if d.prefix != nil {
+			b = append(b, ':')
+			b = append(b, d.prefix...)
+		}
+		q := byte('"')
+		if bytes.IndexByte(d.ns, '"') >= 0 {
+			q = '\''
+		}
+		b = append(b, '=', q)
+		b = append(b, d.ns...)
+		b = append(b, q)
+	}
+	b = append(b, '>')
+	b = append(b, raw...)
+	b = append(b, "</scope>"...)
+	if err := doc.ReadFromBytes(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	kids := doc.Root().ChildElements()
+	if len(kids) != 1 {
+		return nil, fmt.Errorf("%w: the token is not one element", ErrMalformed)
+	}
+	return kids[0], nil
 }
 
 // parseAssertion reads the plaintext: one saml:Assertion, no DTD, within
@@ -247,10 +312,10 @@ func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time)
 		return c, ErrExpired
 	}
 	// Exchange also requires ValidFrom + the offer's lifetime ≥ now.
-	if life, ok := offerLifetimes[offer]; ok && c.NotBefore.Add(life).Add(skew).Before(now) {
+	if life, ok := fedtoken.OfferLifetime(offer); ok && c.NotBefore.Add(life).Add(skew).Before(now) {
 		return c, ErrExpired
 	}
-	want := AbsoluteURI(appURI)
+	want := fedtoken.AbsoluteURI(appURI)
 	audienceOK := false
 	for _, arc := range childNS(cond, nsSAML, "AudienceRestrictionCondition") {
 		for _, aud := range childNS(arc, nsSAML, "Audience") {
@@ -308,71 +373,4 @@ func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time)
 	c.Email = strings.ToLower(addr.Address)
 	c.Domain = c.Email[strings.LastIndexByte(c.Email, '@')+1:]
 	return c, nil
-}
-
-// replayCache remembers assertion IDs until their tokens expire.
-type replayCache struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-	n    int
-}
-
-// add records id until exp; false if it was already there.
-func (r *replayCache) add(id string, exp, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.seen == nil {
-		r.seen = map[string]time.Time{}
-	}
-	if until, ok := r.seen[id]; ok && now.Before(until) {
-		return false
-	}
-	r.seen[id] = exp
-	if r.n++; r.n%1024 == 0 {
-		for k, until := range r.seen {
-			if !now.Before(until) {
-				delete(r.seen, k)
-			}
-		}
-	}
-	return true
-}
-
-// tokenCache remembers validated tokens by the fingerprint of their
-// ciphertext until they expire.
-type tokenCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]cachedClaims
-	n  int
-}
-
-type cachedClaims struct {
-	c     Claims
-	until time.Time
-}
-
-func (t *tokenCache) get(fp [32]byte, now time.Time) (Claims, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.m[fp]
-	if !ok || !now.Before(e.until) {
-		return Claims{}, false
-	}
-	return e.c, true
-}
-
-func (t *tokenCache) put(fp [32]byte, c Claims, until, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.m == nil {
-		t.m = map[[32]byte]cachedClaims{}
-	}
-	t.m[fp] = cachedClaims{c, until}
-	if t.n++; t.n%1024 == 0 {
-		for k, e := range t.m {
-			if !now.Before(e.until) {
-				delete(t.m, k)
-			}
-		}
-	}
 }

@@ -11,6 +11,8 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/fedtoken"
+	"github.com/calfed/calfed/sts"
 )
 
 var t0 = time.Date(2026, 3, 24, 9, 0, 0, 0, time.UTC)
@@ -53,9 +55,21 @@ func newWorld(t testing.TB) *world {
 	return &w
 }
 
-func (w *world) issue() Issue {
-	return Issue{Issuer: "urn:federation:MicrosoftOnline", Signer: w.issuer, Audience: "FYDIBOHF25SPDLT.contoso.example",
+func (w *world) issue() sts.Issue {
+	return sts.Issue{Issuer: "urn:federation:MicrosoftOnline", Signer: w.issuer, Audience: "FYDIBOHF25SPDLT.contoso.example",
 		Email: "alice@partner.example", Offer: OfferFreeBusy, Target: w.ours.Cert, NotBefore: t0}
+}
+
+// xmlOf is a token as Validate takes it: the element's bytes.
+func xmlOf(t testing.TB, ed *etree.Element) []byte {
+	t.Helper()
+	doc := etree.NewDocument()
+	doc.SetRoot(ed.Copy())
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func roundTrip(t testing.TB, ed *etree.Element) *etree.Element {
@@ -78,7 +92,7 @@ func TestAcceptsEveryListedVariant(t *testing.T) {
 	w := newWorld(t)
 	n := 0
 	for _, kt := range []string{algRSAOAEP, algRSA15} {
-		for data := range dataAlgorithms {
+		for _, data := range fedtoken.DataAlgorithms {
 			for _, sig := range []string{dsig.RSASHA1SignatureMethod, dsig.RSASHA256SignatureMethod} {
 				for _, ref := range []bool{false, true} {
 					is := w.issue()
@@ -91,7 +105,7 @@ func TestAcceptsEveryListedVariant(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					c, err := w.v.Validate(roundTrip(t, tok), OfferFreeBusy, t0.Add(time.Minute))
+					c, err := w.v.Validate(xmlOf(t, roundTrip(t, tok)), OfferFreeBusy, t0.Add(time.Minute))
 					if err != nil {
 						t.Errorf("%s %s %s reference=%v: %v", kt, data, sig, ref, err)
 						continue
@@ -107,7 +121,7 @@ func TestAcceptsEveryListedVariant(t *testing.T) {
 
 // mint returns a token whose signed assertion edit changed before it was
 // encrypted.
-func (w *world) mint(t *testing.T, is Issue, edit func(a *etree.Element)) *etree.Element {
+func (w *world) mint(t *testing.T, is sts.Issue, edit func(a *etree.Element)) *etree.Element {
 	t.Helper()
 	a, err := is.Assertion()
 	if err != nil {
@@ -117,7 +131,7 @@ func (w *world) mint(t *testing.T, is Issue, edit func(a *etree.Element)) *etree
 	if edit != nil {
 		edit(a)
 	}
-	tok, err := EncryptAssertion(a, is.Target, "", "")
+	tok, err := sts.EncryptAssertion(a, is.Target, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,25 +221,25 @@ func TestRefusesAttacks(t *testing.T) {
 			a, _ := w.issue().Assertion()
 			forged := *w.other.Cert
 			forged.SubjectKeyId = w.ours.SKI()
-			tok, err := EncryptAssertion(a, &forged, "", "")
+			tok, err := sts.EncryptAssertion(a, &forged, "", "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return roundTrip(t, tok)
 		}, now, ErrDecrypt},
 		{"entity expansion", func(t *testing.T) *etree.Element {
-			tok, err := EncryptBytes([]byte(`<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" MajorVersion="1" AssertionID="_a">&y;</saml:Assertion>`), w.ours.Cert, "", "")
+			tok, err := sts.EncryptBytes([]byte(`<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" MajorVersion="1" AssertionID="_a">&y;</saml:Assertion>`), w.ours.Cert, "", "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return roundTrip(t, tok)
 		}, now, ErrMalformed},
 		{"oversized", func(t *testing.T) *etree.Element {
-			tok, _ := EncryptBytes([]byte(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion">`+strings.Repeat(" ", 70000)+`</saml:Assertion>`), w.ours.Cert, "", "")
+			tok, _ := sts.EncryptBytes([]byte(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion">`+strings.Repeat(" ", 70000)+`</saml:Assertion>`), w.ours.Cert, "", "")
 			return roundTrip(t, tok)
 		}, now, ErrMalformed},
 		{"not an assertion", func(t *testing.T) *etree.Element {
-			tok, _ := EncryptBytes([]byte(`<x/>`), w.ours.Cert, "", "")
+			tok, _ := sts.EncryptBytes([]byte(`<x/>`), w.ours.Cert, "", "")
 			return roundTrip(t, tok)
 		}, now, ErrMalformed},
 		{"unknown data algorithm", func(t *testing.T) *etree.Element {
@@ -247,7 +261,7 @@ func TestRefusesAttacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := w.v.Validate(tt.tok(t), OfferFreeBusy, tt.at)
+			_, err := w.v.Validate(xmlOf(t, tt.tok(t)), OfferFreeBusy, tt.at)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Validate = %v, want %v", err, tt.want)
 			}
@@ -258,27 +272,15 @@ func TestRefusesAttacks(t *testing.T) {
 func TestReplayAndSkew(t *testing.T) {
 	w := newWorld(t)
 	tok := w.mint(t, w.issue(), nil)
-	if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(-4*time.Minute)); err != nil { // inside the 5-minute skew
+	if _, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(-4*time.Minute)); err != nil { // inside the 5-minute skew
 		t.Fatal(err)
 	}
-	if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute)); !errors.Is(err, ErrReplay) {
+	if _, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(time.Minute)); !errors.Is(err, ErrReplay) {
 		t.Errorf("second use: %v, want ErrReplay", err)
 	}
 	w.v.Trust = func() *Trust { return nil }
-	if _, err := w.v.Validate(w.mint(t, w.issue(), nil), OfferFreeBusy, t0); !errors.Is(err, ErrNotFederated) {
+	if _, err := w.v.Validate(xmlOf(t, w.mint(t, w.issue(), nil)), OfferFreeBusy, t0); !errors.Is(err, ErrNotFederated) {
 		t.Errorf("without a trust: %v", err)
-	}
-}
-
-func TestAbsoluteURI(t *testing.T) {
-	for in, want := range map[string]string{
-		"FYDIBOHF25SPDLT.contoso.example": "http://FYDIBOHF25SPDLT.contoso.example",
-		"http://outlook.com":              "http://outlook.com",
-		"urn:federation:x":                "urn:federation:x",
-	} {
-		if got := AbsoluteURI(in); got != want {
-			t.Errorf("AbsoluteURI(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 
@@ -297,7 +299,7 @@ func TestCommentInSignedValueDoesNotTruncate(t *testing.T) {
 		v.CreateComment("")
 		v.CreateCharData(".partner.example")
 	})
-	c, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute))
+	c, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,52 +308,19 @@ func TestCommentInSignedValueDoesNotTruncate(t *testing.T) {
 	}
 }
 
-func TestMetadataRoundTripAndRules(t *testing.T) {
-	w := newWorld(t)
-	m := &Metadata{IssuerURI: "urn:federation:MicrosoftOnline", Endpoint: "https://sts.example/extSTS.srf", Current: w.issuer.Cert, Previous: w.prevIssuer.Cert}
-	got, err := ParseMetadata(WriteMetadata(m), t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.IssuerURI != m.IssuerURI || got.Endpoint != m.Endpoint || len(got.Certificates()) != 2 {
-		t.Errorf("parsed %+v", got)
-	}
-	// Long after both expire: refused. Past the current's end with a
-	// longer-lived previous: they swap.
-	if _, err := ParseMetadata(WriteMetadata(m), t0.AddDate(10, 0, 0)); !errors.Is(err, ErrMetadata) {
-		t.Errorf("expired certificates: %v", err)
-	}
-	late, _ := certs.Generate("later", t0)
-	m2 := &Metadata{IssuerURI: "u", Endpoint: "https://sts.example/", Current: w.issuer.Cert, Previous: late.Cert}
-	got, _ = ParseMetadata(WriteMetadata(m2), t0)
-	if !got.Current.Equal(late.Cert) {
-		t.Errorf("a previous certificate outliving the current one is not promoted")
-	}
-	for _, bad := range []string{`<x/>`, `<fed:FederationMetadata xmlns:fed="http://schemas.xmlsoap.org/ws/2006/03/federation"><fed:Federation><fed:IssuerNamesOffered><fed:IssuerName uri="u"/></fed:IssuerNamesOffered></fed:Federation></fed:FederationMetadata>`} {
-		if _, err := ParseMetadata([]byte(bad), t0); !errors.Is(err, ErrMetadata) {
-			t.Errorf("ParseMetadata(%s) = %v", bad, err)
-		}
-	}
-	pemText := EncodeCertificates(m.Certificates())
-	back, err := DecodeCertificates(pemText)
-	if err != nil || len(back) != 2 || !back[0].Equal(w.issuer.Cert) {
-		t.Errorf("PEM round trip: %v", err)
-	}
-}
-
 func TestReuseWhenAllowed(t *testing.T) {
 	w := newWorld(t)
 	w.v.AllowReuse = true
 	tok := w.mint(t, w.issue(), nil)
 	for i := 0; i < 3; i++ {
-		if c, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute)); err != nil || c.Email != "alice@partner.example" {
+		if c, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(time.Minute)); err != nil || c.Email != "alice@partner.example" {
 			t.Fatalf("use %d: %+v, %v", i+1, c, err)
 		}
 	}
-	if _, err := w.v.Validate(tok, OfferAutodiscover, t0.Add(time.Minute)); !errors.Is(err, ErrOffer) {
+	if _, err := w.v.Validate(xmlOf(t, tok), OfferAutodiscover, t0.Add(time.Minute)); !errors.Is(err, ErrOffer) {
 		t.Errorf("reused for another offer: %v", err)
 	}
-	if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(11*time.Minute)); !errors.Is(err, ErrExpired) {
+	if _, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(11*time.Minute)); !errors.Is(err, ErrExpired) {
 		t.Errorf("reused after expiry: %v", err)
 	}
 }
@@ -367,7 +336,7 @@ func TestWhitespaceInSignedValues(t *testing.T) {
 		is := w.issue()
 		is.Email = tt.email
 		tok := w.mint(t, is, nil)
-		c, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute))
+		c, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(time.Minute))
 		if tt.ok != (err == nil) {
 			t.Errorf("email %q: %+v, %v", tt.email, c, err)
 		}

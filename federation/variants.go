@@ -2,7 +2,8 @@ package federation
 
 import (
 	"crypto"
-	"time"
+
+	"github.com/calfed/calfed/internal/fedtoken"
 )
 
 // The accepted variants of the reconstructed token, NOTES §4.3 (GUESS):
@@ -11,17 +12,12 @@ import (
 
 // Key transport: RSA-OAEP (MGF1 with SHA-1) and RSA PKCS#1 v1.5.
 const (
-	algRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-	algRSA15   = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
+	algRSAOAEP = fedtoken.AlgRSAOAEP
+	algRSA15   = fedtoken.AlgRSA15
 )
 
-// Data encryption: AES-CBC with 128, 192 or 256-bit keys (key length in
-// bytes).
-var dataAlgorithms = map[string]int{
-	"http://www.w3.org/2001/04/xmlenc#aes128-cbc": 16,
-	"http://www.w3.org/2001/04/xmlenc#aes192-cbc": 24,
-	"http://www.w3.org/2001/04/xmlenc#aes256-cbc": 32,
-}
+// Data encryption: AES-CBC with 128, 192 or 256-bit keys
+// (fedtoken.DataKeyLength).
 
 // Signatures: RSA-SHA1 and RSA-SHA256 (goxmldsig's identifiers).
 var signatureHashes = map[string]crypto.Hash{
@@ -36,29 +32,24 @@ var signatureHashes = map[string]crypto.Hash{
 // Audience: our ApplicationUri made absolute, compared case-insensitively
 // (NOTES §4.3: "GUESS-safe").
 
-// Offers and their lifetimes. NOTES §4.3, [DEC] Offer.cs.
+// Offers, each with its lifetime (fedtoken.OfferLifetime). NOTES §4.3,
+// [DEC] Offer.cs.
 const (
-	OfferFreeBusy     = "MSExchange.SharingCalendarFreeBusy"
-	OfferAutodiscover = "MSExchange.Autodiscover"
+	OfferFreeBusy     = fedtoken.OfferFreeBusy
+	OfferAutodiscover = fedtoken.OfferAutodiscover
 )
-
-var offerLifetimes = map[string]time.Duration{
-	OfferFreeBusy:     5 * time.Minute,
-	OfferAutodiscover: 8 * time.Hour,
-}
 
 // Claim names (WCF claim type = AttributeNamespace + "/" + AttributeName).
 const (
-	claimAction = "http://schemas.xmlsoap.org/ws/2006/12/authorization/claims/action"
-	claimEmail  = "http://schemas.xmlsoap.org/claims/EmailAddress"
+	claimAction = fedtoken.ClaimAction
+	claimEmail  = fedtoken.ClaimEmail
 )
 
 // Namespaces.
 const (
-	nsSAML      = "urn:oasis:names:tc:SAML:1.0:assertion"
-	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
-	nsXEnc      = "http://www.w3.org/2001/04/xmlenc#"
-	nsWSSE      = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-	valueSKI    = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier"
-	typeElement = "http://www.w3.org/2001/04/xmlenc#Element"
+	nsSAML   = fedtoken.NSSAML
+	nsDSig   = fedtoken.NSDSig
+	nsXEnc   = fedtoken.NSXEnc
+	nsWSSE   = fedtoken.NSWSSE
+	valueSKI = fedtoken.ValueSKI
 )

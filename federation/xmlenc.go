@@ -1,19 +1,17 @@
 package federation
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"hash"
-	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/calfed/calfed/internal/fedtoken"
+	"github.com/calfed/calfed/internal/xmltree"
 )
 
 // encrypted is an xenc:EncryptedData as a delegation token carries it.
@@ -26,13 +24,7 @@ type encrypted struct {
 }
 
 func childNS(el *etree.Element, ns, local string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if c.Tag == local && c.NamespaceURI() == ns {
-			out = append(out, c)
-		}
-	}
-	return out
+	return xmltree.Children(el, ns, local)
 }
 
 // one returns the only child ns:local of el, or an error naming it.
@@ -48,13 +40,7 @@ func one(el *etree.Element, ns, local string) (*etree.Element, error) {
 }
 
 func b64(el *etree.Element) ([]byte, error) {
-	s := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
-			return -1
-		}
-		return r
-	}, el.Text())
-	b, err := base64.StdEncoding.DecodeString(s)
+	b, err := xmltree.Base64(el)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not base64", ErrMalformed, el.Tag)
 	}
@@ -121,21 +107,11 @@ func parseEncrypted(ed *etree.Element) (*encrypted, error) {
 	return &e, nil
 }
 
-// fingerprint identifies the token by its ciphertexts.
-func (e *encrypted) fingerprint() [32]byte {
-	h := sha256.New()
-	h.Write(e.wrapped)
-	h.Write(e.cipherTxt)
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
-
 // decrypt unwraps the session key with priv and decrypts the data. Every
 // failure after the algorithm checks is the same error, so the answers
 // cannot be used as a padding oracle.
 func (e *encrypted) decrypt(priv *rsa.PrivateKey) ([]byte, error) {
-	keyLen, ok := dataAlgorithms[e.dataAlg]
+	keyLen, ok := fedtoken.DataKeyLength(e.dataAlg)
 	if !ok {
 		return nil, fmt.Errorf("%w: data algorithm %q", ErrAlgorithm, e.dataAlg)
 	}
@@ -180,61 +156,3 @@ func (e *encrypted) decrypt(priv *rsa.PrivateKey) ([]byte, error) {
 	}
 	return plain[:len(plain)-pad], nil
 }
-
-// encrypt is the issuing side: a fresh AES key for plaintext, wrapped for
-// pub, named by ski.
-func encrypt(plain []byte, pub *rsa.PublicKey, ski []byte, keyAlg, dataAlg string) (*etree.Element, error) {
-	keyLen, ok := dataAlgorithms[dataAlg]
-	if !ok {
-		return nil, fmt.Errorf("%w: data algorithm %q", ErrAlgorithm, dataAlg)
-	}
-	key := make([]byte, keyLen)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	var wrapped []byte
-	var err error
-	switch keyAlg {
-	case algRSAOAEP:
-		wrapped, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, key, nil)
-	case algRSA15:
-		wrapped, err = rsa.EncryptPKCS1v15(rand.Reader, pub, key)
-	default:
-		return nil, fmt.Errorf("%w: key transport %q", ErrAlgorithm, keyAlg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	pad := aes.BlockSize - len(plain)%aes.BlockSize
-	padded := append(bytes.Clone(plain), make([]byte, pad)...)
-	rand.Read(padded[len(plain) : len(padded)-1])
-	padded[len(padded)-1] = byte(pad)
-	ct := make([]byte, aes.BlockSize+len(padded))
-	if _, err := rand.Read(ct[:aes.BlockSize]); err != nil {
-		return nil, err
-	}
-	block, _ := aes.NewCipher(key)
-	cipher.NewCBCEncrypter(block, ct[:aes.BlockSize]).CryptBlocks(ct[aes.BlockSize:], padded)
-
-	ed := etree.NewElement("e:EncryptedData")
-	ed.CreateAttr("xmlns:e", nsXEnc)
-	ed.CreateAttr("Type", typeElement)
-	ed.CreateElement("e:EncryptionMethod").CreateAttr("Algorithm", dataAlg)
-	ki := ed.CreateElement("KeyInfo")
-	ki.CreateAttr("xmlns", nsDSig)
-	ek := ki.CreateElement("e:EncryptedKey")
-	ek.CreateElement("e:EncryptionMethod").CreateAttr("Algorithm", keyAlg)
-	eki := ek.CreateElement("KeyInfo")
-	str := eki.CreateElement("o:SecurityTokenReference")
-	str.CreateAttr("xmlns:o", nsWSSE)
-	kid := str.CreateElement("o:KeyIdentifier")
-	kid.CreateAttr("ValueType", valueSKI)
-	kid.SetText(base64.StdEncoding.EncodeToString(ski))
-	ek.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText(base64.StdEncoding.EncodeToString(wrapped))
-	ed.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText(base64.StdEncoding.EncodeToString(ct))
-	return ed, nil
-}
-
-func newSHA1() hash.Hash { return sha1.New() }
-
-func b64enc(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/delegation"
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/wsfed"
 )
 
 // Certificates returns our federation certificates in their slots.
@@ -83,7 +85,7 @@ func (s *Service) recordCurrent(ctx context.Context, actor string, ring *certs.R
 
 // Client asks for delegation tokens as our organisation: our current
 // certificate and the token issuer of our trust.
-func (s *Service) Client(ctx context.Context) (*federation.Client, error) {
+func (s *Service) Client(ctx context.Context) (*delegation.Client, error) {
 	t, err := s.store.Trust(ctx)
 	if err != nil {
 		return nil, err
@@ -96,7 +98,7 @@ func (s *Service) Client(ctx context.Context) (*federation.Client, error) {
 	if cur == nil {
 		return nil, mark(errors.New("no current federation certificate (calfed trust certificate new)"), ErrNoCertificate)
 	}
-	return &federation.Client{Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}, nil
+	return &delegation.Client{Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}, nil
 }
 
 // Validation gathers what token validation checks against t: our
@@ -108,7 +110,7 @@ func (s *Service) Validation(ctx context.Context, t *orgrel.Trust) (*federation.
 	if t == nil || t.TokenIssuerCertificates == "" {
 		return nil, nil
 	}
-	issuers, err := federation.DecodeCertificates(t.TokenIssuerCertificates)
+	issuers, err := wsfed.DecodeCertificates(t.TokenIssuerCertificates)
 	if err != nil {
 		return nil, fmt.Errorf("the token issuer's certificates: %w", err)
 	}
@@ -143,7 +145,7 @@ func (s *Service) Test(ctx context.Context, user string, skew time.Duration) []S
 	if !step("federation trust", err, fmt.Sprintf("%s, ApplicationUri %s", t.AccountNamespace, t.ApplicationURI)) {
 		return steps
 	}
-	issuers, err := federation.DecodeCertificates(t.TokenIssuerCertificates)
+	issuers, err := wsfed.DecodeCertificates(t.TokenIssuerCertificates)
 	if err == nil && len(issuers) == 0 {
 		err = fmt.Errorf("none recorded (calfed trust refresh -metadata …)")
 	}
@@ -173,7 +175,7 @@ func (s *Service) Test(ctx context.Context, user string, skew time.Duration) []S
 	if user == "" {
 		user = "test@" + t.AccountNamespace
 	}
-	client := &federation.Client{Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}
+	client := &delegation.Client{Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}
 	tok, err := client.Token(ctx, user, t.ApplicationURI, federation.OfferFreeBusy)
 	if !step("token request", err, "from "+t.TokenIssuerEndpoint+" for "+user) {
 		return steps

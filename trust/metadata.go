@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/wsfed"
 )
 
 // ReadMetadata reads the token issuer's metadata from a file, or fetches
@@ -46,8 +46,8 @@ func ReadMetadata(ctx context.Context, src string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 }
 
-func parseMetadata(data []byte, now time.Time) (*federation.Metadata, error) {
-	m, err := federation.ParseMetadata(data, now)
+func parseMetadata(data []byte, now time.Time) (*wsfed.Metadata, error) {
+	m, err := wsfed.ParseMetadata(data, now)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", store.ErrInvalid, err)
 	}
@@ -57,7 +57,7 @@ func parseMetadata(data []byte, now time.Time) (*federation.Metadata, error) {
 // RefreshMetadata reads the token issuer's metadata from src (default:
 // the URL recorded last time; ErrNoMetadataURL when there is none) and
 // records what it says in the trust, audited as actor.
-func (s *Service) RefreshMetadata(ctx context.Context, actor, src string) (orgrel.Trust, *federation.Metadata, error) {
+func (s *Service) RefreshMetadata(ctx context.Context, actor, src string) (orgrel.Trust, *wsfed.Metadata, error) {
 	t, err := s.store.Trust(ctx)
 	if err != nil {
 		return t, nil, err
@@ -71,7 +71,7 @@ func (s *Service) RefreshMetadata(ctx context.Context, actor, src string) (orgre
 	return s.refresh(ctx, actor, t, src)
 }
 
-func (s *Service) refresh(ctx context.Context, actor string, t orgrel.Trust, src string) (orgrel.Trust, *federation.Metadata, error) {
+func (s *Service) refresh(ctx context.Context, actor string, t orgrel.Trust, src string) (orgrel.Trust, *wsfed.Metadata, error) {
 	now := s.now()
 	data, err := ReadMetadata(ctx, src)
 	if err != nil {
@@ -87,10 +87,10 @@ func (s *Service) refresh(ctx context.Context, actor string, t orgrel.Trust, src
 
 // applyMetadata records the issuer's URI, endpoint and signing
 // certificates in t, and src when it is a URL to refresh from.
-func (s *Service) applyMetadata(ctx context.Context, actor string, t orgrel.Trust, src string, m *federation.Metadata, now time.Time) (orgrel.Trust, error) {
+func (s *Service) applyMetadata(ctx context.Context, actor string, t orgrel.Trust, src string, m *wsfed.Metadata, now time.Time) (orgrel.Trust, error) {
 	next := t
 	next.TokenIssuerURI, next.TokenIssuerEndpoint = m.IssuerURI, m.Endpoint
-	next.TokenIssuerCertificates = federation.EncodeCertificates(m.Certificates())
+	next.TokenIssuerCertificates = wsfed.EncodeCertificates(m.Certificates())
 	if strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://") {
 		next.MetadataURL = src
 	}

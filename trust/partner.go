@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/dnsproof"
-	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/sts"
 )
 
 // PartnerProof is what is known of a partner domain's proof.
@@ -93,8 +93,8 @@ func errText(err error) string {
 // (orgs, read from source) for the relationship's domains: exactly one
 // must claim any of them, and it must be the relationship's
 // TargetApplicationUri where that is set.
-func RegisteredKey(orgs []federation.Organization, source string, rel orgrel.Relationship) (*rsa.PublicKey, error) {
-	var found []federation.Organization
+func RegisteredKey(orgs []sts.Organization, source string, rel orgrel.Relationship) (*rsa.PublicKey, error) {
+	var found []sts.Organization
 	for _, o := range orgs {
 		for _, d := range o.Domains {
 			if slices.Contains(rel.Domains, dnsproof.Normalize(d)) {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/sts"
+	"github.com/calfed/calfed/wsfed"
 )
 
 // The cost of a delegation token presented again (AllowReuse), against the
@@ -26,14 +28,14 @@ func BenchmarkEWSAuthentication(b *testing.B) {
 	ring.Put(ctx, cfg.Keys(), certs.Current, ours)
 	issuer, _ := certs.Generate("issuer", time.Now())
 	tr, _ := db.Trust(ctx)
-	tr.TokenIssuerCertificates = federation.EncodeCertificates([]*x509.Certificate{issuer.Cert})
+	tr.TokenIssuerCertificates = wsfed.EncodeCertificates([]*x509.Certificate{issuer.Cert})
 	db.SetTrust(ctx, "bench", tr)
 	if err := live.load(ctx); err != nil {
 		b.Fatal(err)
 	}
 	cfg.Federation.AllowTokenReuse = true
 	router := newRouter(cfg, demoDirectory(b, cfg), live, nil)
-	tok, _ := federation.Issue{Issuer: "urn:bench", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: "x@partner.example",
+	tok, _ := sts.Issue{Issuer: "urn:bench", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: "x@partner.example",
 		Offer: federation.OfferFreeBusy, Target: ours.Cert, NotBefore: time.Now()}.Token()
 	doc := etree.NewDocument()
 	doc.SetRoot(tok)

@@ -19,7 +19,7 @@ import (
 	"syscall"
 
 	"github.com/calfed/calfed/conformance"
-	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/delegation"
 	"github.com/calfed/calfed/store"
 )
 
@@ -123,7 +123,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 }
 
 // minter mints federated cases' tokens through our token issuer.
-type minter struct{ c *federation.Client }
+type minter struct{ c *delegation.Client }
 
 func (m minter) Sign(ctx context.Context, claims conformance.TokenClaims, body []byte) ([]byte, error) {
 	return m.c.WithToken(ctx, claims.Requester, claims.Audience, claims.Offer, body)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/sts"
+	"github.com/calfed/calfed/wsfed"
 )
 
 // A partner's Exchange calls the /WSSecurity endpoints with delegation
@@ -33,7 +35,7 @@ func TestFederatedRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.TokenIssuerCertificates = federation.EncodeCertificates([]*x509.Certificate{issuer.Cert})
+	tr.TokenIssuerCertificates = wsfed.EncodeCertificates([]*x509.Certificate{issuer.Cert})
 	if _, err := db.SetTrust(ctx, "test", tr); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestFederatedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	mint := func(offer, email string, target *x509.Certificate) string {
-		tok, err := federation.Issue{Issuer: "urn:test", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: email,
+		tok, err := sts.Issue{Issuer: "urn:test", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: email,
 			Offer: offer, Target: target, NotBefore: time.Now()}.Token()
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/freebusy"
+	"github.com/calfed/calfed/partner"
 )
 
 func init() {
@@ -58,7 +59,11 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "freebusy", err)
 	}
 	defer db.Close()
-	client, err := trustService(cfg, db, nil).Client(ctx)
+	requestedView, err := freebusy.ParseView(*view)
+	if err != nil {
+		return report(stderr, "freebusy", usageError{fmt.Sprintf("-view %q: %v", *view, err)})
+	}
+	tokens, err := trustService(cfg, db, nil).Client(ctx)
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
@@ -67,20 +72,25 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
-	var partner *federation.Partner
+	var target *partner.Partner
 	for _, r := range rels {
 		for _, d := range r.Domains {
 			if d == domain && r.Enabled {
-				partner = &federation.Partner{ApplicationURI: r.TargetApplicationURI, AutodiscoverEPR: r.TargetAutodiscoverEPR, SharingEPR: r.TargetSharingEPR}
+				target = &partner.Partner{ApplicationURI: r.TargetApplicationURI, AutodiscoverEPR: r.TargetAutodiscoverEPR, SharingEPR: r.TargetSharingEPR}
 			}
 		}
 	}
-	if partner == nil || partner.ApplicationURI == "" {
+	if target == nil || target.ApplicationURI == "" {
 		return report(stderr, "freebusy", fmt.Errorf("no enabled organisation relationship for %s with a TargetApplicationUri (calfed orgrel set … -target-application-uri)", domain))
 	}
-	ans, err := client.FreeBusy(ctx, *partner, federation.FreeBusyQuery{User: *as, Mailboxes: mailboxes, Start: from, End: to, View: *view, Interval: *interval})
+	client := &partner.Client{Tokens: tokens}
+	results, err := client.FreeBusy(ctx, *target, partner.Query{User: *as, Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute})
 	if err != nil {
 		return report(stderr, "freebusy", err)
+	}
+	ans := make([]mailboxAnswer, len(results))
+	for i, r := range results {
+		ans[i] = answerOf(r)
 	}
 	if *output == "json" {
 		printJSON(stdout, ans)
@@ -93,4 +103,35 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	return exitOK
+}
+
+// mailboxAnswer is one mailbox's part of the answer as freebusy prints
+// it: the partner's values in their wire form.
+type mailboxAnswer struct {
+	Mailbox      string        `json:"mailbox"`
+	ResponseCode string        `json:"response_code"`
+	View         string        `json:"view,omitempty"`
+	Merged       string        `json:"merged,omitempty"`
+	Events       []answerEvent `json:"events,omitempty"`
+}
+
+type answerEvent struct {
+	Start    string `json:"start"`
+	End      string `json:"end"`
+	Busy     string `json:"busy"`
+	Subject  string `json:"subject,omitempty"`
+	Location string `json:"location,omitempty"`
+	Private  bool   `json:"private,omitempty"`
+}
+
+func answerOf(r partner.Result) mailboxAnswer {
+	a := mailboxAnswer{Mailbox: r.Mailbox, ResponseCode: r.Code, Merged: r.Merged}
+	if r.Code == "NoError" && r.View != freebusy.ViewNone {
+		a.View = r.View.String()
+	}
+	for _, b := range r.Busy {
+		a.Events = append(a.Events, answerEvent{Start: b.Start.UTC().Format("2006-01-02T15:04:05"), End: b.End.UTC().Format("2006-01-02T15:04:05"),
+			Busy: b.Busy.String(), Subject: b.Subject, Location: b.Location, Private: b.Private})
+	}
+	return a
 }

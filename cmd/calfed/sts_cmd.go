@@ -19,7 +19,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/calfed/calfed/certs"
-	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/sts"
+	"github.com/calfed/calfed/wsfed"
 )
 
 func init() {
@@ -46,7 +47,7 @@ type stsConfig struct {
 	dir string
 }
 
-func loadSTSConfig(path string) (*stsConfig, []federation.Organization, error) {
+func loadSTSConfig(path string) (*stsConfig, []sts.Organization, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -70,7 +71,7 @@ func loadSTSConfig(path string) (*stsConfig, []federation.Organization, error) {
 	if !filepath.IsAbs(c.DataDir) {
 		c.DataDir = filepath.Join(c.dir, c.DataDir)
 	}
-	var orgs []federation.Organization
+	var orgs []sts.Organization
 	var errs []error
 	for i, o := range c.Organizations {
 		p := o.Certificate
@@ -87,7 +88,7 @@ func loadSTSConfig(path string) (*stsConfig, []federation.Organization, error) {
 			errs = append(errs, fmt.Errorf("organizations[%d] (%s).certificate: %s holds no PEM certificate", i, o.Name, p))
 			continue
 		}
-		cs, err := federation.DecodeCertificates(string(pemData))
+		cs, err := wsfed.DecodeCertificates(string(pemData))
 		if err != nil || len(cs) == 0 {
 			errs = append(errs, fmt.Errorf("organizations[%d] (%s).certificate: %v", i, o.Name, err))
 			continue
@@ -96,7 +97,7 @@ func loadSTSConfig(path string) (*stsConfig, []federation.Organization, error) {
 			errs = append(errs, fmt.Errorf("organizations[%d] (%s): application_uri and domains are required", i, o.Name))
 			continue
 		}
-		orgs = append(orgs, federation.Organization{Name: o.Name, ApplicationURI: o.ApplicationURI, Domains: o.Domains, Certificate: cs[0]})
+		orgs = append(orgs, sts.Organization{Name: o.Name, ApplicationURI: o.ApplicationURI, Domains: o.Domains, Certificate: cs[0]})
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
@@ -148,21 +149,21 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "sts serve", err)
 	}
 	base := "http://" + ln.Addr().String()
-	sts := &federation.STS{IssuerURI: cfg.IssuerURI, Endpoint: base + "/extSTS.srf", Orgs: orgs, Logger: log}
-	sts.SetSigners(cur, prev)
+	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, Endpoint: base + "/extSTS.srf", Orgs: orgs, Logger: log}
+	issuer.SetSigners(cur, prev)
 	// Re-read the signing certificates on each request, so that
 	// calfed sts rollover takes effect at once.
 	reload := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c, p, err := stsSigners(r.Context(), keys); err == nil {
-				sts.SetSigners(c, p)
+				issuer.SetSigners(c, p)
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /FederationMetadata/2006-12/FederationMetadata.xml", reload(sts.Metadata()))
-	mux.Handle("POST /extSTS.srf", reload(sts))
+	mux.Handle("GET /FederationMetadata/2006-12/FederationMetadata.xml", reload(issuer.Metadata()))
+	mux.Handle("POST /extSTS.srf", reload(issuer))
 	srv := newHTTPServer(mux, log)
 	log.Warn("DEVELOPMENT token issuer: for labs and tests only, never production")
 	fmt.Fprintf(stdout, "calfed development token issuer %s\n  metadata %s/FederationMetadata/2006-12/FederationMetadata.xml\n  endpoint %s/extSTS.srf\n  %d organisations\n",

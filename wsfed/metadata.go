@@ -1,4 +1,8 @@
-package federation
+// Package wsfed reads and writes the WS-Federation 2006/03 metadata of a
+// token issuer, the way Exchange reads it (NOTES §4.5): the issuer's URI,
+// its WS-Trust endpoint and its current and previous signing certificates;
+// and the PEM form in which the store keeps those certificates.
+package wsfed
 
 import (
 	"bytes"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
 )
 
@@ -25,13 +30,15 @@ type Metadata struct {
 }
 
 const (
-	nsFed = "http://schemas.xmlsoap.org/ws/2006/03/federation"
-	nsWSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-	nsWSA = "http://www.w3.org/2005/08/addressing"
+	nsFed  = fedtoken.NSFed
+	nsWSU  = fedtoken.NSWSU
+	nsWSA  = fedtoken.NSWSA
+	nsWSSE = fedtoken.NSWSSE
+	nsDSig = fedtoken.NSDSig
 )
 
 // ErrMetadata is wrapped by every metadata error.
-var ErrMetadata = errors.New("federation: unusable token issuer metadata")
+var ErrMetadata = errors.New("wsfed: unusable token issuer metadata")
 
 // ParseMetadata reads the nodes Exchange reads (its XPaths, NOTES §4.5),
 // drops expired certificates, and swaps current and previous when the

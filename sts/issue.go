@@ -1,19 +1,22 @@
-package federation
+package sts
 
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/fedtoken"
 )
 
 // Issue describes one delegation token to mint: what the Microsoft
@@ -24,7 +27,7 @@ type Issue struct {
 	Signer    *certs.Certificate // the issuer's signing certificate
 	Audience  string             // the target's ApplicationUri (made absolute here)
 	Email     string             // the requesting user
-	Offer     string             // OfferFreeBusy or OfferAutodiscover
+	Offer     string             // federation.OfferFreeBusy or federation.OfferAutodiscover
 	Target    *x509.Certificate  // the target's federation certificate (encrypted to its SKI)
 	NotBefore time.Time
 	Lifetime  time.Duration // default: the offer's lifetime
@@ -39,29 +42,31 @@ type Issue struct {
 	KeyInfoReference bool
 }
 
-// AbsoluteURI is an ApplicationUri made absolute as Exchange's requester
-// does: "http://" in front when it has no scheme. NOTES §4.3.
-func AbsoluteURI(uri string) string {
-	l := strings.ToLower(uri)
-	if strings.Contains(l, "://") || strings.HasPrefix(l, "urn:") {
-		return uri
-	}
-	return "http://" + uri
-}
-
 func newID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return fmt.Sprintf("_%s-%s-%s-%s-%s", hex.EncodeToString(b[0:4]), hex.EncodeToString(b[4:6]), hex.EncodeToString(b[6:8]), hex.EncodeToString(b[8:10]), hex.EncodeToString(b[10:16]))
 }
 
-const samlTime = "2006-01-02T15:04:05.000Z"
+const samlTime = fedtoken.SAMLTime
+
+// Namespaces and identifiers of the token, NOTES §4.3.
+const (
+	nsSAML      = fedtoken.NSSAML
+	nsDSig      = fedtoken.NSDSig
+	nsXEnc      = fedtoken.NSXEnc
+	nsWSSE      = fedtoken.NSWSSE
+	valueSKI    = fedtoken.ValueSKI
+	typeElement = fedtoken.TypeElement
+	algRSAOAEP  = fedtoken.AlgRSAOAEP
+	algRSA15    = fedtoken.AlgRSA15
+)
 
 // Assertion builds and signs the SAML 1.1 assertion of the token.
 func (is Issue) Assertion() (*etree.Element, error) {
 	life := is.Lifetime
 	if life == 0 {
-		life = offerLifetimes[is.Offer]
+		life, _ = fedtoken.OfferLifetime(is.Offer)
 	}
 	if life == 0 {
 		life = 5 * time.Minute
@@ -78,7 +83,7 @@ func (is Issue) Assertion() (*etree.Element, error) {
 	cond := a.CreateElement("saml:Conditions")
 	cond.CreateAttr("NotBefore", nb.Format(samlTime))
 	cond.CreateAttr("NotOnOrAfter", nb.Add(life).Format(samlTime))
-	cond.CreateElement("saml:AudienceRestrictionCondition").CreateElement("saml:Audience").SetText(AbsoluteURI(is.Audience))
+	cond.CreateElement("saml:AudienceRestrictionCondition").CreateElement("saml:Audience").SetText(fedtoken.AbsoluteURI(is.Audience))
 	st := a.CreateElement("saml:AttributeStatement")
 	subj := st.CreateElement("saml:Subject")
 	ni := subj.CreateElement("saml:NameIdentifier")
@@ -108,7 +113,7 @@ func (is Issue) Assertion() (*etree.Element, error) {
 		if pub, ok := is.Target.PublicKey.(*rsa.PublicKey); ok {
 			proof := make([]byte, 32)
 			rand.Read(proof)
-			wrapped, err := rsa.EncryptOAEP(newSHA1(), rand.Reader, pub, proof, nil)
+			wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, proof, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -117,7 +122,7 @@ func (is Issue) Assertion() (*etree.Element, error) {
 			ek := ki.CreateElement("e:EncryptedKey")
 			ek.CreateAttr("xmlns:e", nsXEnc)
 			ek.CreateElement("e:EncryptionMethod").CreateAttr("Algorithm", algRSAOAEP)
-			ek.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText(b64enc(wrapped))
+			ek.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText(base64.StdEncoding.EncodeToString(wrapped))
 		}
 	}
 	ks := dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{is.Signer.Cert.Raw}, PrivateKey: is.Signer.Key})
@@ -147,7 +152,7 @@ func (is Issue) Assertion() (*etree.Element, error) {
 				str.CreateAttr("xmlns:o", nsWSSE)
 				kid := str.CreateElement("o:KeyIdentifier")
 				kid.CreateAttr("ValueType", valueSKI)
-				kid.SetText(b64enc(is.Signer.SKI()))
+				kid.SetText(base64.StdEncoding.EncodeToString(is.Signer.SKI()))
 			}
 		}
 	}
@@ -180,13 +185,13 @@ func EncryptAssertion(a *etree.Element, target *x509.Certificate, keyAlg, dataAl
 func EncryptBytes(plain []byte, target *x509.Certificate, keyAlg, dataAlg string) (*etree.Element, error) {
 	pub, ok := target.PublicKey.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: the target certificate's key is not RSA", ErrAlgorithm)
+		return nil, errors.New("sts: the target certificate's key is not RSA")
 	}
 	if keyAlg == "" {
 		keyAlg = algRSAOAEP
 	}
 	if dataAlg == "" {
-		dataAlg = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+		dataAlg = fedtoken.AlgAES256CBC
 	}
 	return encrypt(plain, pub, target.SubjectKeyId, keyAlg, dataAlg)
 }

@@ -1,10 +1,11 @@
-package federation
+package wstrust
 
 import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/xmltree"
 )
 
 // The WS-Security message signature of a token request: our certificate
@@ -97,61 +99,61 @@ func signMessage(sec, to *etree.Element, cert *certs.Certificate, now time.Time)
 // verifyMessage checks the signature in the Security header of a request
 // envelope: it must reference exactly the Timestamp and the To header,
 // both digests must match, the signature must verify with the key of the
-// organisation its KeyIdentifier names, and the Timestamp must be
-// current. It returns that organisation.
-func verifyMessage(env *etree.Element, orgs []Organization, now time.Time) (*Organization, error) {
-	sec := find(env, nsWSSE, "Security")
+// certificate its KeyIdentifier names, and the Timestamp must be current.
+// It returns the index of that certificate in signers.
+func verifyMessage(env *etree.Element, signers []*x509.Certificate, now time.Time) (int, error) {
+	sec := xmltree.Find(env, nsWSSE, "Security")
 	if sec == nil {
-		return nil, fmt.Errorf("%w: no Security header", ErrRequest)
+		return -1, fmt.Errorf("%w: no Security header", ErrSignature)
 	}
-	sigs := childNS(sec, nsDSig, "Signature")
+	sigs := xmltree.Children(sec, nsDSig, "Signature")
 	if len(sigs) != 1 {
-		return nil, fmt.Errorf("%w: %d message signatures", ErrRequest, len(sigs))
+		return -1, fmt.Errorf("%w: %d message signatures", ErrSignature, len(sigs))
 	}
 	sig := sigs[0]
 	si, err := one(sig, nsDSig, "SignedInfo")
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
 	if m, _ := one(si, nsDSig, "SignatureMethod"); m == nil || m.SelectAttrValue("Algorithm", "") != algRSASHA1 {
-		return nil, fmt.Errorf("%w: signature method", ErrRequest)
+		return -1, fmt.Errorf("%w: signature method", ErrSignature)
 	}
 	if m, _ := one(si, nsDSig, "CanonicalizationMethod"); m == nil || m.SelectAttrValue("Algorithm", "") != algExcC14N {
-		return nil, fmt.Errorf("%w: canonicalization method", ErrRequest)
+		return -1, fmt.Errorf("%w: canonicalization method", ErrSignature)
 	}
 	ids := map[string]*etree.Element{}
 	for _, el := range findAllIDs(env) {
 		id := wsuID(el)
 		if _, dup := ids[id]; dup {
-			return nil, fmt.Errorf("%w: wsu:Id %q appears twice", ErrRequest, id)
+			return -1, fmt.Errorf("%w: wsu:Id %q appears twice", ErrSignature, id)
 		}
 		ids[id] = el
 	}
 	covered := map[string]bool{}
-	for _, ref := range childNS(si, nsDSig, "Reference") {
+	for _, ref := range xmltree.Children(si, nsDSig, "Reference") {
 		uri := ref.SelectAttrValue("URI", "")
 		el := ids[strings.TrimPrefix(uri, "#")]
 		if !strings.HasPrefix(uri, "#") || el == nil {
-			return nil, fmt.Errorf("%w: reference %q", ErrRequest, uri)
+			return -1, fmt.Errorf("%w: reference %q", ErrSignature, uri)
 		}
 		if dm, _ := one(ref, nsDSig, "DigestMethod"); dm == nil || dm.SelectAttrValue("Algorithm", "") != algSHA1 {
-			return nil, fmt.Errorf("%w: digest method", ErrRequest)
+			return -1, fmt.Errorf("%w: digest method", ErrSignature)
 		}
 		dv, err := one(ref, nsDSig, "DigestValue")
 		if err != nil {
-			return nil, err
+			return -1, err
 		}
 		want, err := b64(dv)
 		if err != nil {
-			return nil, err
+			return -1, err
 		}
 		c, err := canonical(el)
 		if err != nil {
-			return nil, err
+			return -1, err
 		}
 		sum := sha1.Sum(c)
 		if subtle.ConstantTimeCompare(sum[:], want) != 1 {
-			return nil, fmt.Errorf("%w: the digest of %s does not match", ErrRequest, uri)
+			return -1, fmt.Errorf("%w: the digest of %s does not match", ErrSignature, uri)
 		}
 		if el.Tag == "To" && el.NamespaceURI() == nsWSA && el.Parent() != nil && el.Parent().Tag == "Header" {
 			covered["header To"] = true
@@ -161,48 +163,48 @@ func verifyMessage(env *etree.Element, orgs []Organization, now time.Time) (*Org
 			created, err1 := time.Parse(time.RFC3339, textOf(el, nsWSU, "Created"))
 			expires, err2 := time.Parse(time.RFC3339, textOf(el, nsWSU, "Expires"))
 			if err1 != nil || err2 != nil || now.Add(5*time.Minute).Before(created) || !now.Before(expires.Add(5*time.Minute)) {
-				return nil, fmt.Errorf("%w: the Timestamp is not current", ErrRequest)
+				return -1, fmt.Errorf("%w: the Timestamp is not current", ErrSignature)
 			}
 		}
 	}
 	if !covered["header To"] || !covered["Timestamp"] {
-		return nil, fmt.Errorf("%w: the signature must cover the To header and the Timestamp", ErrRequest)
+		return -1, fmt.Errorf("%w: the signature must cover the To header and the Timestamp", ErrSignature)
 	}
-	kid := find(sig, nsWSSE, "KeyIdentifier")
+	kid := xmltree.Find(sig, nsWSSE, "KeyIdentifier")
 	if kid == nil {
-		return nil, fmt.Errorf("%w: the signature names no key", ErrRequest)
+		return -1, fmt.Errorf("%w: the signature names no key", ErrSignature)
 	}
 	ski, err := b64(kid)
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
 	value, err := one(sig, nsDSig, "SignatureValue")
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
 	sv, err := b64(value)
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
 	c, err := canonical(si)
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
 	sum := sha1.Sum(c)
-	for i := range orgs {
-		if string(orgs[i].Certificate.SubjectKeyId) != string(ski) {
+	for i, c := range signers {
+		if string(c.SubjectKeyId) != string(ski) {
 			continue
 		}
-		pub, ok := orgs[i].Certificate.PublicKey.(*rsa.PublicKey)
+		pub, ok := c.PublicKey.(*rsa.PublicKey)
 		if ok && rsa.VerifyPKCS1v15(pub, crypto.SHA1, sum[:], sv) == nil {
-			return &orgs[i], nil
+			return i, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: the message signature is not by a registered organisation", ErrRequest)
+	return -1, fmt.Errorf("%w: the message signature is not by a known key", ErrSignature)
 }
 
 func textOf(el *etree.Element, ns, local string) string {
-	if c := childNS(el, ns, local); len(c) == 1 {
+	if c := xmltree.Children(el, ns, local); len(c) == 1 {
 		return strings.TrimSpace(c[0].Text())
 	}
 	return ""

@@ -1,4 +1,9 @@
-package federation
+// Package sts is calfed's development token issuer: it plays the Microsoft
+// Federation Gateway for labs and tests (NOTES §4.4, §4.5), serving
+// WS-Federation metadata and answering WS-Trust RequestSecurityToken with
+// delegation tokens for the organisations in its configuration. `calfed sts
+// serve` runs it. Issue mints the same tokens directly, for tests.
+package sts
 
 import (
 	"crypto/x509"
@@ -15,7 +20,11 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/internal/xmltree"
+	"github.com/calfed/calfed/wsfed"
+	"github.com/calfed/calfed/wstrust"
 )
 
 // Organization is one organisation registered with the development token
@@ -62,24 +71,17 @@ func (s *STS) signers() (*certs.Certificate, *certs.Certificate) {
 func (s *STS) Metadata() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cur, prev := s.signers()
-		m := &Metadata{IssuerURI: s.IssuerURI, Endpoint: s.Endpoint, Current: cur.Cert}
+		m := &wsfed.Metadata{IssuerURI: s.IssuerURI, Endpoint: s.Endpoint, Current: cur.Cert}
 		if prev != nil {
 			m.Previous = prev.Cert
 		}
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-		w.Write(WriteMetadata(m))
+		w.Write(wsfed.WriteMetadata(m))
 	})
 }
 
-const (
-	nsSOAP12 = "http://www.w3.org/2003/05/soap-envelope"
-	nsWST    = "http://schemas.xmlsoap.org/ws/2005/02/trust"
-	nsWSP    = "http://schemas.xmlsoap.org/ws/2004/09/policy"
-	nsAuth   = "http://schemas.xmlsoap.org/ws/2006/12/authorization"
-)
-
-// Errors of the token request.
-var ErrRequest = errors.New("federation: token request refused")
+// ErrRequest is wrapped by every reason a token request is refused.
+var ErrRequest = errors.New("sts: token request refused")
 
 // ServeHTTP answers RequestSecurityToken.
 func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,83 +93,56 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Now != nil {
 		now = s.Now
 	}
-	body, err := soap.ReadRequest(r, soap.Limits{MaxBytes: 256 << 10})
+	body, err := soap.ReadRequest(r, wstrust.Limits)
 	var tok *etree.Element
 	if err == nil {
 		tok, err = s.issue(body, now())
 	}
 	if err != nil {
 		log.Warn("token request refused", "remote", r.RemoteAddr, "reason", err.Error())
-		f := soap.Fault{Code: "Sender", SubcodeNS: nsWST, Subcode: "RequestFailed", Reason: "The token request was refused."}
+		f := soap.Fault{Code: "Sender", SubcodeNS: "http://schemas.xmlsoap.org/ws/2005/02/trust", Subcode: "RequestFailed", Reason: "The token request was refused."}
 		soap.WriteResponse(w, soap.V12, http.StatusInternalServerError, f.Write(soap.V12, nil))
 		return
 	}
-	out := etree.NewDocument()
-	env := out.CreateElement("s:Envelope")
-	env.CreateAttr("xmlns:s", nsSOAP12)
-	rstr := env.CreateElement("s:Body").CreateElement("t:RequestSecurityTokenResponse")
-	rstr.CreateAttr("xmlns:t", nsWST)
-	lt := rstr.CreateElement("t:Lifetime")
-	lt.CreateElement("wsu:Created").SetText(now().UTC().Format(samlTime))
-	lt.CreateAttr("xmlns:wsu", nsWSU)
-	rstr.CreateElement("t:RequestedSecurityToken").AddChild(tok)
-	b, _ := out.WriteToBytes()
 	w.Header().Set("Content-Type", "application/soap+xml; charset=utf-8")
-	w.Write(b)
+	w.Write(wstrust.WriteResponse(tok, now()))
 }
 
 // issue checks a RequestSecurityToken and mints the token it asks for.
 func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
-	if _, err := soap.CheckLimits(body, soap.Limits{MaxBytes: 256 << 10}); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRequest, err)
+	req, err := wstrust.ReadRequest(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
 	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(body); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRequest, err)
-	}
-	rst := find(doc.Root(), nsWST, "RequestSecurityToken")
-	if rst == nil {
-		return nil, fmt.Errorf("%w: no RequestSecurityToken", ErrRequest)
-	}
-	applies := ""
-	if a := find(rst, nsWSA, "Address"); a != nil {
-		applies = strings.TrimSpace(a.Text())
-	}
-	offer := ""
-	for _, ct := range findAll(rst, nsAuth, "ClaimType") {
-		if ct.SelectAttrValue("Uri", "") == claimAction {
-			if v := find(ct, nsAuth, "Value"); v != nil {
-				offer = strings.TrimSpace(v.Text())
-			}
-		}
-	}
-	if _, ok := offerLifetimes[offer]; !ok {
+	offer := req.Offer
+	if _, ok := fedtoken.OfferLifetime(offer); !ok {
 		return nil, fmt.Errorf("%w: unknown offer %q", ErrRequest, offer)
 	}
 	var target *Organization
 	for i := range s.Orgs {
-		if strings.EqualFold(AbsoluteURI(s.Orgs[i].ApplicationURI), AbsoluteURI(applies)) {
+		if strings.EqualFold(fedtoken.AbsoluteURI(s.Orgs[i].ApplicationURI), fedtoken.AbsoluteURI(req.AppliesTo)) {
 			target = &s.Orgs[i]
 		}
 	}
 	if target == nil {
-		return nil, fmt.Errorf("%w: no registered organisation has ApplicationUri %q", ErrRequest, applies)
+		return nil, fmt.Errorf("%w: no registered organisation has ApplicationUri %q", ErrRequest, req.AppliesTo)
 	}
-	obo := find(rst, nsWST, "OnBehalfOf")
-	if obo == nil {
-		return nil, fmt.Errorf("%w: no OnBehalfOf", ErrRequest)
-	}
-	a := find(obo, nsSAML, "Assertion")
+	a := req.OnBehalfOf
 	if a == nil {
 		return nil, fmt.Errorf("%w: OnBehalfOf holds no SAML assertion", ErrRequest)
 	}
 	// The requester is the registered organisation whose certificate
 	// signed the message; it must also have signed the assertion, and the
 	// user must be in its domains.
-	requester, err := verifyMessage(doc.Root(), s.Orgs, now)
-	if err != nil {
-		return nil, err
+	keys := make([]*x509.Certificate, len(s.Orgs))
+	for i := range s.Orgs {
+		keys[i] = s.Orgs[i].Certificate
 	}
+	i, err := req.Signer(keys, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	requester := &s.Orgs[i]
 	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{requester.Certificate}})
 	ctx.IdAttribute = "AssertionID"
 	ctx.Clock = dsig.NewFakeClock(clockwork.NewFakeClockAt(now))
@@ -176,9 +151,9 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 		return nil, fmt.Errorf("%w: the OnBehalfOf assertion is not signed by the requesting organisation: %v", ErrRequest, err)
 	}
 	email := ""
-	for _, at := range findAll(verified, nsSAML, "Attribute") {
+	for _, at := range xmltree.FindAll(verified, nsSAML, "Attribute") {
 		if at.SelectAttrValue("AttributeName", "") == "EmailAddress" {
-			if v := find(at, nsSAML, "AttributeValue"); v != nil {
+			if v := xmltree.Find(at, nsSAML, "AttributeValue"); v != nil {
 				email = strings.ToLower(strings.TrimSpace(v.Text()))
 			}
 		}
@@ -197,28 +172,4 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 	cur, _ := s.signers()
 	return Issue{Issuer: s.IssuerURI, Signer: cur, Audience: target.ApplicationURI, Email: email, Offer: offer,
 		Target: target.Certificate, NotBefore: now}.Token()
-}
-
-func find(el *etree.Element, ns, local string) *etree.Element {
-	if all := findAll(el, ns, local); len(all) > 0 {
-		return all[0]
-	}
-	return nil
-}
-
-func findAll(el *etree.Element, ns, local string) []*etree.Element {
-	var out []*etree.Element
-	var walk func(*etree.Element)
-	walk = func(e *etree.Element) {
-		if e.Tag == local && e.NamespaceURI() == ns {
-			out = append(out, e)
-		}
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
-	}
-	if el != nil {
-		walk(el)
-	}
-	return out
 }

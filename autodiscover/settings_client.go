@@ -1,0 +1,112 @@
+package autodiscover
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/calfed/calfed/internal/soap"
+)
+
+// Client asks a SOAP Autodiscover endpoint for user settings, built from
+// the same wire types the handler decodes. Partners are asked at their
+// /WSSecurity endpoint with a delegation token (NOTES §2.3, §4.1).
+type Client struct {
+	HTTP   *http.Client // default: 30-second timeout
+	Limits soap.Limits  // bound the response; zero: soap's defaults
+}
+
+// ErrResponse: the endpoint answered, but not with a usable
+// GetUserSettingsResponseMessage.
+var ErrResponse = errors.New("autodiscover: unusable GetUserSettings response")
+
+// GetUserSettings posts req to url, with token (an xenc:EncryptedData
+// element declaring its namespaces) in wsse:Security when it is not nil.
+// Per-user errors are in the result.
+func (c *Client) GetUserSettings(ctx context.Context, url string, token []byte, req *GetUserSettingsRequest) (*GetUserSettingsResponse, error) {
+	body := soap.Envelope(soap.V11, func(w *soap.Writer) {
+		w.Elem("ad:RequestedServerVersion", "Exchange2010", "xmlns:ad", nsAutodiscover)
+		if token != nil {
+			w.Start("o:Security", "xmlns:o", nsWSSE, "s:mustUnderstand", "1")
+			w.Raw(token)
+			w.End("o:Security")
+		}
+	}, func(w *soap.Writer) { writeGetUserSettings(w, req) })
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := hc.Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := soap.ReadBody(resp.Body, c.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+	}
+	var out settingsEnvelope
+	if _, err := soap.Decode(data, c.Limits, &out); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrResponse, err)
+	}
+	if out.resp == nil {
+		return nil, fmt.Errorf("%w: the body is {%s}%s", ErrResponse, out.op.Space, out.op.Local)
+	}
+	return out.resp, nil
+}
+
+// nsWSSE is WS-Security's namespace, for the token header.
+const nsWSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+// writeGetUserSettings writes req in its canonical form, everything in the
+// Autodiscover namespace.
+func writeGetUserSettings(w *soap.Writer, r *GetUserSettingsRequest) {
+	w.Start("GetUserSettingsRequestMessage", "xmlns", nsAutodiscover)
+	w.Start("Request")
+	w.Start("Users")
+	for _, u := range r.Users {
+		w.Start("User")
+		w.Elem("Mailbox", u)
+		w.End("User")
+	}
+	w.End("Users")
+	w.Start("RequestedSettings")
+	for _, s := range r.Settings {
+		w.Elem("Setting", s)
+	}
+	w.End("RequestedSettings")
+	if r.Version != "" {
+		w.Elem("RequestedVersion", r.Version)
+	}
+	w.End("Request")
+	w.End("GetUserSettingsRequestMessage")
+}
+
+// settingsEnvelope collects the answer's body.
+type settingsEnvelope struct {
+	op   xml.Name
+	resp *GetUserSettingsResponse
+}
+
+func (e *settingsEnvelope) Header(d *xml.Decoder, start xml.StartElement) error { return d.Skip() }
+
+func (e *settingsEnvelope) Body(d *xml.Decoder, start xml.StartElement) error {
+	e.op = start.Name
+	if start.Name.Space != nsAutodiscover || start.Name.Local != "GetUserSettingsResponseMessage" {
+		return d.Skip()
+	}
+	e.resp = &GetUserSettingsResponse{}
+	return d.DecodeElement(e.resp, &start)
+}

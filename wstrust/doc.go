@@ -1,0 +1,9 @@
+// Package wstrust is the WS-Trust 2005/02 exchange by which an Exchange
+// organisation obtains a delegation token from its token issuer (NOTES
+// §4.4): the RequestSecurityToken (RST) envelope, signed with the
+// requester's federation certificate over its wsu:Timestamp and a:To
+// header, and the RequestSecurityTokenResponse (RSTR) carrying the
+// encrypted token. Both sides use it: the development token issuer (sts)
+// reads requests and writes responses; token acquisition (delegation)
+// writes requests and reads responses.
+package wstrust
