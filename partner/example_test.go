@@ -16,7 +16,7 @@ func Example() {
 	start := time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)
 	results, err := c.FreeBusy(context.Background(),
 		partner.Partner{ApplicationURI: "FYDIBOHF25SPDLT.b.example", AutodiscoverEPR: "https://autodiscover.b.example/autodiscover/autodiscover.svc"},
-		partner.Query{User: "alice@a.example", Mailboxes: []string{"bob@b.example"}, Start: start, End: start.Add(24 * time.Hour), View: freebusy.ViewFreeBusyMerged})
+		partner.Query{User: "alice@a.example", Query: freebusy.Query{Mailboxes: []string{"bob@b.example"}, Start: start, End: start.Add(24 * time.Hour), View: freebusy.ViewFreeBusyMerged}})
 	if err != nil {
 		return
 	}

@@ -42,14 +42,13 @@ type Partner struct {
 	SharingEPR      string
 }
 
-// Query is what to ask.
+// Query is what to ask: a free/busy question about the partner's
+// mailboxes, asked for one of our users. View defaults to FreeBusyMerged
+// and Interval to 30 minutes; Legacy asks as Exchange2010 would, for the
+// legacy merged digits.
 type Query struct {
-	User      string // ours, on whose behalf we ask
-	Mailboxes []string
-	Start     time.Time
-	End       time.Time
-	View      freebusy.View // the requested view; default FreeBusyMerged
-	Interval  time.Duration // of the merged string; default 30 minutes
+	User string // ours, on whose behalf we ask
+	freebusy.Query
 }
 
 // Result is one mailbox's part of the answer, in query order.
@@ -147,7 +146,11 @@ func (c *Client) FreeBusy(ctx context.Context, p Partner, q Query) ([]Result, er
 		return nil, err
 	}
 	client := &ews.Client{HTTP: c.HTTP}
-	resp, err := client.GetUserAvailability(ctx, WSSecurityURL(url), ews.RequestHeader{RequestType: "CrossForest", Token: tok}, request(q))
+	h := ews.RequestHeader{RequestType: "CrossForest", Token: tok}
+	if q.Legacy {
+		h.ServerVersion = "Exchange2010"
+	}
+	resp, err := client.GetUserAvailability(ctx, WSSecurityURL(url), h, request(q))
 	if err != nil {
 		return nil, fmt.Errorf("partner: the partner's EWS: %w", err)
 	}

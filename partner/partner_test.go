@@ -79,7 +79,7 @@ func TestFreeBusyThroughSTS(t *testing.T) {
 
 	tokens := &delegation.Client{Certificate: a, ApplicationURI: "FYDIBOHF25SPDLT.a.example", IssuerURI: s.IssuerURI, IssuerEndpoint: stsSrv.URL, Now: now}
 	client := &Client{Tokens: tokens}
-	q := Query{User: "alice@a.example", Mailboxes: []string{"bob@b.example", "nobody@b.example"}, Start: t0, End: t0.Add(24 * time.Hour), View: freebusy.ViewFreeBusy}
+	q := Query{User: "alice@a.example", Query: freebusy.Query{Mailboxes: []string{"bob@b.example", "nobody@b.example"}, Start: t0, End: t0.Add(24 * time.Hour), View: freebusy.ViewFreeBusy}}
 	got, err := client.FreeBusy(ctx, Partner{ApplicationURI: "FYDIBOHF25SPDLT.b.example", AutodiscoverEPR: bSrv.URL + "/autodiscover/autodiscover.svc"}, q)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestWSSecurityURL(t *testing.T) {
 
 func TestFreeBusyRefusesWithoutAnEndpoint(t *testing.T) {
 	c := &Client{Tokens: &delegation.Client{}}
-	if _, err := c.FreeBusy(context.Background(), Partner{ApplicationURI: "x"}, Query{Mailboxes: []string{"a@b.example"}}); !errors.Is(err, ErrNoEndpoint) {
+	if _, err := c.FreeBusy(context.Background(), Partner{ApplicationURI: "x"}, Query{Query: freebusy.Query{Mailboxes: []string{"a@b.example"}}}); !errors.Is(err, ErrNoEndpoint) {
 		t.Errorf("FreeBusy without endpoints = %v, want ErrNoEndpoint", err)
 	}
 	if _, err := c.FreeBusy(context.Background(), Partner{}, Query{}); !errors.Is(err, ErrNoMailbox) {

@@ -84,7 +84,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "freebusy", fmt.Errorf("no enabled organisation relationship for %s with a TargetApplicationUri (calfed orgrel set … -target-application-uri)", domain))
 	}
 	client := &partner.Client{Tokens: tokens}
-	results, err := client.FreeBusy(ctx, *target, partner.Query{User: *as, Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute})
+	results, err := client.FreeBusy(ctx, *target, partner.Query{User: *as, Query: freebusy.Query{Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute}})
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
