@@ -33,7 +33,7 @@ var errUnsure = errors.New("federation: the envelope needs a full parse")
 type scanFrame struct {
 	name      []byte // as written, prefix and all
 	ns, local []byte
-	decls     []nsDecl
+	declFrom  int // its declarations are decls[declFrom:] of the next frame's declFrom
 }
 
 // scanEnvelope finds the token in b within l. Its errors are soap's limit
@@ -53,17 +53,11 @@ func scanEnvelope(b []byte, l soap.Limits) (tokenLocation, error) {
 	if int64(len(b)) > l.MaxBytes {
 		return loc, fmt.Errorf("%w: %d bytes", soap.ErrTooLarge, len(b))
 	}
-	var stack []scanFrame
-	lookup := func(prefix []byte) []byte {
-		for i := len(stack) - 1; i >= 0; i-- {
-			for _, d := range stack[i].decls {
-				if bytes.Equal(d.prefix, prefix) {
-					return d.ns
-				}
-			}
-		}
-		return nil
-	}
+	// The open elements and their namespace declarations, on the stack
+	// for the usual envelope.
+	var stackBuf [32]scanFrame
+	var declBuf [32]nsDecl
+	stack, decls := stackBuf[:0], declBuf[:0]
 	var envNS []byte
 	roots, headers, secs, eds, count := 0, 0, 0, 0, 0
 	unsure := false
@@ -127,6 +121,7 @@ func scanEnvelope(b []byte, l soap.Limits) (tokenLocation, error) {
 			}
 			end := i + j + 1
 			stack = stack[:len(stack)-1]
+			decls = decls[:top.declFrom]
 			switch len(stack) {
 			case 3:
 				if inSec && loc.edStart >= 0 && loc.edEnd == 0 && string(top.ns) == nsXEnc && string(top.local) == "EncryptedData" {
@@ -165,7 +160,7 @@ func scanEnvelope(b []byte, l soap.Limits) (tokenLocation, error) {
 		if !validName(name) {
 			return loc, ErrNoToken
 		}
-		f := scanFrame{name: name}
+		f := scanFrame{name: name, declFrom: len(decls)}
 		selfClose := false
 		for {
 			sp := j
@@ -226,16 +221,16 @@ func scanEnvelope(b []byte, l soap.Limits) (tokenLocation, error) {
 					unsure = true // the value needs decoding
 				}
 				if string(attr) == "xmlns" {
-					f.decls = append(f.decls, nsDecl{nil, val})
+					decls = append(decls, nsDecl{nil, val})
 				} else {
-					f.decls = append(f.decls, nsDecl{attr[6:], val})
+					decls = append(decls, nsDecl{attr[6:], val})
 				}
 			}
 			j = k + 1 + e + 1
 		}
 		prefix, local := splitName(name)
 		stack = append(stack, f)
-		ns := lookup(prefix)
+		ns := lookup(stack, decls, prefix)
 		top := &stack[len(stack)-1]
 		top.ns, top.local = ns, local
 		switch depth := len(stack); {
@@ -258,13 +253,12 @@ func scanEnvelope(b []byte, l soap.Limits) (tokenLocation, error) {
 		case depth == 4 && inSec && string(ns) == nsXEnc && string(local) == "EncryptedData":
 			if eds++; eds == 1 {
 				loc.edStart = start
-				for _, fr := range stack[:len(stack)-1] {
-					loc.scope = append(loc.scope, fr.decls...)
-				}
+				loc.scope = inScope(stack[:len(stack)-1], decls[:f.declFrom])
 			}
 		}
 		if selfClose {
 			stack = stack[:len(stack)-1]
+			decls = decls[:f.declFrom]
 			switch len(stack) {
 			case 3:
 				if inSec && loc.edStart == start {
@@ -294,6 +288,41 @@ func scanEnvelope(b []byte, l soap.Limits) (tokenLocation, error) {
 		return loc, ErrNoToken
 	}
 	return loc, nil
+}
+
+// lookup resolves prefix as etree does: the innermost element declaring
+// it, and on that element the first declaration.
+func lookup(stack []scanFrame, decls []nsDecl, prefix []byte) []byte {
+	end := len(decls)
+	for i := len(stack) - 1; i >= 0; i-- {
+		for _, d := range decls[stack[i].declFrom:end] {
+			if bytes.Equal(d.prefix, prefix) {
+				return d.ns
+			}
+		}
+		end = stack[i].declFrom
+	}
+	return nil
+}
+
+// inScope is the declarations in effect inside the open elements stack,
+// one per prefix.
+func inScope(stack []scanFrame, decls []nsDecl) []nsDecl {
+	out := make([]nsDecl, 0, len(decls))
+	end := len(decls)
+	for i := len(stack) - 1; i >= 0; i-- {
+	next:
+		for _, d := range decls[stack[i].declFrom:end] {
+			for _, o := range out {
+				if bytes.Equal(o.prefix, d.prefix) && (o.prefix == nil) == (d.prefix == nil) {
+					continue next
+				}
+			}
+			out = append(out, d)
+		}
+		end = stack[i].declFrom
+	}
+	return out
 }
 
 // splitName splits a qualified name as encoding/xml does: a name without
