@@ -123,6 +123,7 @@ func FuzzScanEnvelope(f *testing.F) {
 	f.Add(`<?xml version="1.0"?><!-- c --><x:Envelope xmlns:x="http://schemas.xmlsoap.org/soap/envelope/"><x:Header><a/><Security xmlns="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"><q:EncryptedData xmlns:q="http://www.w3.org/2001/04/xmlenc#"><q:CipherData>x &amp; y</q:CipherData></q:EncryptedData></Security></x:Header><x:Body><b>text &lt; more</b></x:Body></x:Envelope>`)
 	f.Add(`<s:Envelope ` + envNS + `><s:Header><o:Security><e:EncryptedData/></o:Security><o:Security><e:EncryptedData/></o:Security></s:Header></s:Envelope>`)
 	f.Add(`<s:Envelope ` + envNS + `><s:Header/><s:Header><o:Security><e:EncryptedData/></o:Security></s:Header></s:Envelope>`)
+	f.Add(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:e="urn:fake"><s:Header><o:Security xmlns:o="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:e="http://www.w3.org/2001/04/xmlenc#"><e:EncryptedData><e:CipherData/></e:EncryptedData></o:Security></s:Header><s:Body/></s:Envelope>`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		loc, err := scanEnvelope([]byte(doc), soap.Limits{})
 		if err == nil && !(0 <= loc.secStart && loc.secStart < loc.edStart && loc.edStart < loc.edEnd && loc.edEnd <= loc.secEnd && loc.secEnd <= len(doc)) {
@@ -152,4 +153,25 @@ func FuzzScanEnvelope(f *testing.F) {
 			t.Fatalf("scanned token %s, etree's %s", shape(got), shape(want))
 		}
 	})
+}
+
+// The token's namespaces are those in scope where it is: the innermost
+// declaration of a prefix wins, as for etree.
+func TestScanEnvelopeScope(t *testing.T) {
+	doc := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:e="urn:fake" xmlns:d="urn:outer"><s:Header><o:Security xmlns:o="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:e="http://www.w3.org/2001/04/xmlenc#"><e:EncryptedData><e:CipherData/><d:x/></e:EncryptedData></o:Security></s:Header><s:Body/></s:Envelope>`
+	loc, err := scanEnvelope([]byte(doc), soap.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed, err := parseToken([]byte(doc[loc.edStart:loc.edEnd]), loc.scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := etreeToken([]byte(doc))
+	if shape(ed) != shape(want) {
+		t.Errorf("scanned token %s, etree's %s", shape(ed), shape(want))
+	}
+	if cd := ed.ChildElements(); len(cd) != 2 || cd[0].NamespaceURI() != nsXEnc || cd[1].NamespaceURI() != "urn:outer" {
+		t.Errorf("the token's children resolve to the wrong namespaces: %s", shape(ed))
+	}
 }
