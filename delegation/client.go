@@ -25,6 +25,9 @@ import (
 	"github.com/calfed/calfed/wstrust"
 )
 
+// ErrRefused: the token issuer answered the request with an error.
+var ErrRefused = errors.New("delegation: the token issuer refused the request")
+
 // Client asks the token issuer for delegation tokens as our organisation.
 type Client struct {
 	HTTP           *http.Client       // default: 30-second timeout
@@ -72,7 +75,7 @@ func (c *Client) Token(ctx context.Context, user, targetURI, offer string) ([]by
 		return nil, fmt.Errorf("delegation: token response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("delegation: token request: %s: HTTP %d", c.IssuerEndpoint, resp.StatusCode)
+		return nil, fmt.Errorf("%w: %s: HTTP %d", ErrRefused, c.IssuerEndpoint, resp.StatusCode)
 	}
 	tok, err := wstrust.ReadResponse(out)
 	if err != nil {

@@ -2,6 +2,7 @@ package delegation
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -66,8 +67,8 @@ func TestTokenRefused(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }))
 	defer srv.Close()
 	c := &Client{Certificate: gen(t, "Federation A"), ApplicationURI: "a.example", IssuerURI: "urn:dev", IssuerEndpoint: srv.URL}
-	if _, err := c.Token(context.Background(), "alice@a.example", "b.example", fedtoken.OfferFreeBusy); err == nil {
-		t.Errorf("Token after HTTP 500 = nil error")
+	if _, err := c.Token(context.Background(), "alice@a.example", "b.example", fedtoken.OfferFreeBusy); !errors.Is(err, ErrRefused) {
+		t.Errorf("Token after HTTP 500 = %v, want ErrRefused", err)
 	}
 	if _, err := (&Client{}).Request("alice@a.example", "b.example", fedtoken.OfferFreeBusy); err == nil {
 		t.Errorf("Request without a certificate = nil error")
