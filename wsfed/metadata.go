@@ -51,15 +51,9 @@ func ParseMetadata(data []byte, now time.Time) (*Metadata, error) {
 	if err := doc.ReadFromBytes(data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMetadata, err)
 	}
-	var all []*etree.Element
-	var walk func(*etree.Element)
-	walk = func(e *etree.Element) {
-		all = append(all, e)
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
+	if doc.Root() == nil {
+		return nil, fmt.Errorf("%w: no root element", ErrMetadata)
 	}
-	walk(doc.Root())
 	find := func(within *etree.Element, ns, local string) []*etree.Element {
 		var out []*etree.Element
 		var w func(*etree.Element)
