@@ -1,12 +1,11 @@
 package federation
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -45,8 +44,11 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // the handler answers GET and others itself
 			return
 		}
-		body, err := soap.ReadRequest(r, g.Limits)
+		buf := getBody()
+		defer putBody(buf)
+		body, err := soap.ReadRequestInto(r, g.Limits, *buf)
 		if err == nil {
+			*buf = body[:0]
 			var c Claims
 			c, body, err = g.authenticate(body, now())
 			if err == nil {
@@ -54,8 +56,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 					log.Info("delegation token accepted", "outcome", "allowed", "offer", g.Offer, "email", c.Email,
 						"token", c.TokenID, "remote", r.RemoteAddr, "duration", time.Since(start))
 				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				r.ContentLength = int64(len(body))
+				soap.SetBody(r, body) // the handler reads it without a copy
 				ctx := identity.NewContext(r.Context(), identity.Caller{Domain: c.Domain, Email: c.Email, TokenID: c.TokenID})
 				next.ServeHTTP(w, r.WithContext(ctx))
 				return
@@ -86,6 +87,19 @@ func (g *Guard) authenticate(body []byte, now time.Time) (Claims, []byte, error)
 		return c, body, err
 	}
 	return Claims{}, nil, err
+}
+
+// bodies keeps request buffers: a token makes a request several
+// kilobytes, and handlers read the body handed on without copying it.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBody() *[]byte { return bodies.Get().(*[]byte) }
+
+// putBody keeps buffers of ordinary size.
+func putBody(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		bodies.Put(b)
+	}
 }
 
 // strip removes body[from:to] in place.

@@ -56,13 +56,31 @@ type Handler interface {
 }
 
 // ReadRequest reads a request body of at most l.MaxBytes, sized at once
-// when the request declares its length.
+// when the request declares its length. A body put in place by SetBody is
+// returned as it is, without a copy.
 func ReadRequest(r *http.Request, l Limits) ([]byte, error) {
+	return ReadRequestInto(r, l, nil)
+}
+
+// ReadRequestInto is ReadRequest reading into buf's storage when it is
+// large enough, for callers that reuse buffers.
+func ReadRequestInto(r *http.Request, l Limits, buf []byte) ([]byte, error) {
 	l = l.withDefaults()
+	if m, ok := r.Body.(memBody); ok && m.Len() == len(m.b) {
+		if int64(len(m.b)) > l.MaxBytes {
+			return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(m.b))
+		}
+		m.Reset(nil)
+		return m.b, nil
+	}
 	if n := r.ContentLength; n > l.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes declared", ErrTooLarge, n)
 	} else if n > 0 {
-		b := make([]byte, n)
+		b := buf[:0]
+		if int64(cap(b)) < n {
+			b = make([]byte, n)
+		}
+		b = b[:n]
 		if _, err := io.ReadFull(r.Body, b); err != nil {
 			return nil, err
 		}
@@ -73,6 +91,23 @@ func ReadRequest(r *http.Request, l Limits) ([]byte, error) {
 		return b, nil
 	}
 	return ReadBody(r.Body, l)
+}
+
+// memBody is a request body already in memory.
+type memBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (memBody) Close() error { return nil }
+
+// SetBody replaces r's body with b, which the next ReadRequest returns
+// without copying: a middleware that has read and checked the body (the
+// WS-Security guard) hands it on as it is. b must stay untouched until the
+// handler returns.
+func SetBody(r *http.Request, b []byte) {
+	r.Body = memBody{bytes.NewReader(b), b}
+	r.ContentLength = int64(len(b))
 }
 
 // ReadBody reads at most l.MaxBytes from r, returning ErrTooLarge beyond that.
