@@ -30,7 +30,7 @@ func BenchmarkEWSAuthentication(b *testing.B) {
 	tr, _ := db.Trust(ctx)
 	tr.TokenIssuerCertificates = wsfed.EncodeCertificates([]*x509.Certificate{issuer.Cert})
 	db.SetTrust(ctx, "bench", tr)
-	if err := live.load(ctx); err != nil {
+	if err := live.Load(ctx); err != nil {
 		b.Fatal(err)
 	}
 	cfg.Federation.AllowTokenReuse = true

@@ -39,7 +39,7 @@ func TestFederatedRequests(t *testing.T) {
 	if _, err := db.SetTrust(ctx, "test", tr); err != nil {
 		t.Fatal(err)
 	}
-	if err := live.load(ctx); err != nil {
+	if err := live.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mint := func(offer, email string, target *x509.Certificate) string {

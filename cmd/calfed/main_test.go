@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"github.com/calfed/calfed/config"
 	demopkg "github.com/calfed/calfed/internal/demo"
+	"github.com/calfed/calfed/live"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -214,7 +215,7 @@ func demoServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *livePolicy) {
+func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
 	t.Helper()
 	t.Setenv(demopkg.SecretEnv, "router-test-secret")
 	demo, err := demopkg.New("2026-03-23")
@@ -236,13 +237,13 @@ func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live
 	if err := demo.Seed(t.Context(), db, trustService(cfg, db, nil), b.Mailboxes()); err != nil {
 		t.Fatal(err)
 	}
-	live, err := newLivePolicy(t.Context(), db, trustService(cfg, db, nil), b.Sharing, slog.New(slog.DiscardHandler))
+	policy, err := live.New(t.Context(), live.Options{Store: db, Validation: trustService(cfg, db, nil), Defaults: b.Sharing})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newRouter(cfg, dir, live, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(newRouter(cfg, dir, policy, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
-	return srv, cfg, db, live
+	return srv, cfg, db, policy
 }
 
 // calfed fedinfo against our own server prints what Get-FederationInformation would.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/calfed/calfed/config"
 	demopkg "github.com/calfed/calfed/internal/demo"
+	"github.com/calfed/calfed/live"
 	"io"
 	"log/slog"
 	"net"
@@ -98,11 +99,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(err)
 		}
 	}
-	live, err := newLivePolicy(ctx, db, tr, b.Sharing, log)
+	policy, err := live.New(ctx, live.Options{Store: db, Validation: tr, Defaults: b.Sharing, Logger: log})
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
-	go live.run(ctx)
+	go policy.Run(ctx)
 	refreshEvery := time.Duration(cfg.Federation.MetadataRefresh)
 	if refreshEvery <= 0 {
 		refreshEvery = 24 * time.Hour
@@ -166,7 +167,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if tc != nil {
 		scheme = "https"
 	}
-	public := newRouter(cfg, dir, live, log)
+	public := newRouter(cfg, dir, policy, log)
 	if *record != "" {
 		rec := &conformance.Recorder{Dir: *record, Source: "recorded by calfed serve", Log: log}
 		public = rec.Wrap(public)
@@ -253,8 +254,8 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 
 // newRouter wires the public endpoints. Paths match case-insensitively, as
 // IIS serves Exchange's. NOTES §1.1. The admin API is never mounted here.
-func newRouter(cfg *config.Config, dir *calendar.Directory, live *livePolicy, log *slog.Logger) http.Handler {
-	fb := freebusy.New(freebusy.Options{Directory: dir, Access: live, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
+func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy, log *slog.Logger) http.Handler {
+	fb := freebusy.New(freebusy.Options{Directory: dir, Access: policy, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
 	ewsHandler := ews.New(ews.Options{
 		FreeBusy:      fb,
 		Logger:        log,
@@ -269,9 +270,9 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, live *livePolicy, lo
 	}
 	ad := autodiscover.New(autodiscover.Options{
 		Directory:         dir,
-		Access:            live,
-		Trust:             live.Trust,
-		Relationship:      live.Relationship,
+		Access:            policy,
+		Trust:             policy.Trust,
+		Relationship:      policy.Relationship,
 		PublicURL:         cfg.PublicURL,
 		RedirectAddresses: redirects,
 		RedirectURL:       cfg.Autodiscover.RedirectURL,
@@ -279,16 +280,16 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, live *livePolicy, lo
 		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		Logger:            log,
 	})
-	validator := &federation.Validator{Trust: live.Federation, Skew: time.Duration(cfg.Federation.ClockSkew), AllowReuse: cfg.Federation.AllowTokenReuse}
+	validator := &federation.Validator{Trust: policy.Federation, Skew: time.Duration(cfg.Federation.ClockSkew), AllowReuse: cfg.Federation.AllowTokenReuse}
 	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request)) *federation.Guard {
 		return &federation.Guard{Validator: validator, Offer: offer, Limits: soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, Logger: log, Refuse: refuse}
 	}
 	r := mux.NewRouter()
-	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, live, "calfed", log))
-	r.Handle("/ews/exchange.asmx/wssecurity", guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(noteToken(live, federation.OfferFreeBusy, ewsHandler)))
-	r.Handle("/autodiscover/autodiscover.svc", httpauth.Optional(ad.SOAP(false), live, "calfed", log))
-	r.Handle("/autodiscover/autodiscover.svc/wssecurity", guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(noteToken(live, federation.OfferAutodiscover, ad.SOAP(true))))
-	r.Handle("/autodiscover/autodiscover.xml", httpauth.Optional(ad.POX(), live, "calfed", log))
+	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, policy, "calfed", log))
+	r.Handle("/ews/exchange.asmx/wssecurity", guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler)))
+	r.Handle("/autodiscover/autodiscover.svc", httpauth.Optional(ad.SOAP(false), policy, "calfed", log))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true))))
+	r.Handle("/autodiscover/autodiscover.xml", httpauth.Optional(ad.POX(), policy, "calfed", log))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
@@ -303,10 +304,10 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, live *livePolicy, lo
 // noteToken passes a validated token's claims to a conformance recorder
 // around the server (calfed serve -record), so the recorded case can have
 // a fresh token minted on replay.
-func noteToken(live *livePolicy, offer string, next http.Handler) http.Handler {
+func noteToken(policy *live.Policy, offer string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := identity.FromContext(r.Context()); ok && c.TokenID != "" {
-			if t := live.Federation(); t != nil {
+			if t := policy.Federation(); t != nil {
 				conformance.NoteToken(r.Context(), conformance.TokenClaims{Requester: c.Email, Audience: t.ApplicationURI, Offer: offer})
 			}
 		}
