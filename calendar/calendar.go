@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/teambition/rrule-go"
-	"time"
 )
 
 // ErrTooManyInstances is returned when a series expands beyond the limit.

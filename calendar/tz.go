@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calfed/calfed/internal/wintz"
 	"github.com/emersion/go-ical"
+
+	"github.com/calfed/calfed/internal/wintz"
 )
 
 // tzResolver turns DATE and DATE-TIME values into instants, resolving TZID

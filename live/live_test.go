@@ -36,7 +36,9 @@ func (f *fakeStore) set(s *orgrel.Snapshot, err error) {
 
 type noValidation struct{}
 
-func (noValidation) Validation(context.Context, *orgrel.Trust) (*federation.Trust, error) { return nil, nil }
+func (noValidation) Validation(context.Context, *orgrel.Trust) (*federation.Trust, error) {
+	return nil, nil
+}
 
 func snapshot(counter int64, enabled bool) *orgrel.Snapshot {
 	return &orgrel.Snapshot{Counter: counter, Relationships: []orgrel.Relationship{{Name: "P", Domains: []string{"p.example"},

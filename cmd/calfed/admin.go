@@ -5,11 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/calfed/calfed/config"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/orgrel"
 )
 

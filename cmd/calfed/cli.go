@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/calfed/calfed/config"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/store"
 )
 

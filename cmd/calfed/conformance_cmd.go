@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/calfed/calfed/config"
 	"io"
 	"log/slog"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/conformance"
 	"github.com/calfed/calfed/delegation"
 	"github.com/calfed/calfed/store"

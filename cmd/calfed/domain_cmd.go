@@ -15,6 +15,7 @@ import (
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/trust"
 )
 
@@ -187,7 +188,7 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 			return report(stderr, "orgrel verify", fmt.Errorf("%w: %s: %v", store.ErrInvalid, *certFile, err))
 		}
 	default:
-		_, orgs, err := loadSTSConfig(*stsConfigFile)
+		_, orgs, err := sts.LoadConfig(*stsConfigFile)
 		if err == nil {
 			pub, err = trust.RegisteredKey(orgs, *stsConfigFile, rel)
 		}

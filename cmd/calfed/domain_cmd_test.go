@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/calfed/calfed/config"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/dnstest"
 	"github.com/calfed/calfed/trust"
-	"github.com/miekg/dns"
 )
 
 // proofSetup is a configuration in a fresh directory that looks up

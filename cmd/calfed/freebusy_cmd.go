@@ -4,11 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/calfed/calfed/config"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/partner"
 )

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/calfed/calfed/config"
-	demopkg "github.com/calfed/calfed/internal/demo"
-	"github.com/calfed/calfed/live"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +13,9 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/config"
+	demopkg "github.com/calfed/calfed/internal/demo"
+	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/store"
 )
 

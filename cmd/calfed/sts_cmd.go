@@ -1,26 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/sts"
-	"github.com/calfed/calfed/wsfed"
 )
 
 func init() {
@@ -33,96 +25,6 @@ func init() {
 	}
 }
 
-// stsConfig is the development token issuer's configuration.
-type stsConfig struct {
-	Listen        string `yaml:"listen"`     // default 127.0.0.1:8090
-	IssuerURI     string `yaml:"issuer_uri"` // default urn:federation:calfed-dev
-	DataDir       string `yaml:"data_dir"`   // its signing certificates; default sts-data beside the file
-	Organizations []struct {
-		Name           string   `yaml:"name"`
-		ApplicationURI string   `yaml:"application_uri"`
-		Domains        []string `yaml:"domains"`
-		Certificate    string   `yaml:"certificate"` // PEM file: the organisation's federation certificate
-	} `yaml:"organizations"`
-	dir string
-}
-
-func loadSTSConfig(path string) (*stsConfig, []sts.Organization, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var c stsConfig
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c.dir = filepath.Dir(path)
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8090"
-	}
-	if c.IssuerURI == "" {
-		c.IssuerURI = "urn:federation:calfed-dev"
-	}
-	if c.DataDir == "" {
-		c.DataDir = "sts-data"
-	}
-	if !filepath.IsAbs(c.DataDir) {
-		c.DataDir = filepath.Join(c.dir, c.DataDir)
-	}
-	var orgs []sts.Organization
-	var errs []error
-	for i, o := range c.Organizations {
-		p := o.Certificate
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(c.dir, p)
-		}
-		pemData, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("organizations[%d] (%s).certificate: %w", i, o.Name, err))
-			continue
-		}
-		b, _ := pem.Decode(pemData)
-		if b == nil || b.Type != "CERTIFICATE" {
-			errs = append(errs, fmt.Errorf("organizations[%d] (%s).certificate: %s holds no PEM certificate", i, o.Name, p))
-			continue
-		}
-		cs, err := wsfed.DecodeCertificates(string(pemData))
-		if err != nil || len(cs) == 0 {
-			errs = append(errs, fmt.Errorf("organizations[%d] (%s).certificate: %v", i, o.Name, err))
-			continue
-		}
-		if o.ApplicationURI == "" || len(o.Domains) == 0 {
-			errs = append(errs, fmt.Errorf("organizations[%d] (%s): application_uri and domains are required", i, o.Name))
-			continue
-		}
-		orgs = append(orgs, sts.Organization{Name: o.Name, ApplicationURI: o.ApplicationURI, Domains: o.Domains, Certificate: cs[0]})
-	}
-	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
-	}
-	return &c, orgs, nil
-}
-
-// stsSigners loads the issuer's signing certificates, making the first.
-func stsSigners(ctx context.Context, dir certs.Dir) (*certs.Certificate, *certs.Certificate, error) {
-	ring, err := certs.Load(ctx, dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ring.Get(certs.Current) == nil {
-		c, err := certs.Generate("calfed development token issuer", time.Now())
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := ring.Put(ctx, dir, certs.Current, c); err != nil {
-			return nil, nil, err
-		}
-	}
-	return ring.Get(certs.Current), ring.Get(certs.Previous), nil
-}
-
 func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("sts serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -131,7 +33,7 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if _, err := parseArgs(fl, args); err != nil {
 		return report(stderr, "sts serve", err)
 	}
-	cfg, orgs, err := loadSTSConfig(*config)
+	cfg, orgs, err := sts.LoadConfig(*config)
 	if err != nil {
 		return report(stderr, "sts serve", err)
 	}
@@ -139,8 +41,7 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		cfg.Listen = *listen
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	keys := certs.Dir(filepath.Join(cfg.DataDir, "keys"))
-	cur, prev, err := stsSigners(ctx, keys)
+	cur, prev, err := sts.Signers(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, "sts serve", err)
 	}
@@ -149,25 +50,12 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "sts serve", err)
 	}
 	base := "http://" + ln.Addr().String()
-	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, Endpoint: base + "/extSTS.srf", Orgs: orgs, Logger: log}
+	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log}
 	issuer.SetSigners(cur, prev)
-	// Re-read the signing certificates on each request, so that
-	// calfed sts rollover takes effect at once.
-	reload := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if c, p, err := stsSigners(r.Context(), keys); err == nil {
-				issuer.SetSigners(c, p)
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /FederationMetadata/2006-12/FederationMetadata.xml", reload(issuer.Metadata()))
-	mux.Handle("POST /extSTS.srf", reload(issuer))
-	srv := newHTTPServer(mux, log)
+	srv := newHTTPServer(issuer.Handler(cfg.Keys()), log)
 	log.Warn("DEVELOPMENT token issuer: for labs and tests only, never production")
-	fmt.Fprintf(stdout, "calfed development token issuer %s\n  metadata %s/FederationMetadata/2006-12/FederationMetadata.xml\n  endpoint %s/extSTS.srf\n  %d organisations\n",
-		cfg.IssuerURI, base, base, len(orgs))
+	fmt.Fprintf(stdout, "calfed development token issuer %s\n  metadata %s%s\n  endpoint %s%s\n  %d organisations\n",
+		cfg.IssuerURI, base, sts.MetadataPath, base, sts.TokenPath, len(orgs))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -188,24 +76,15 @@ func runSTSRollover(ctx context.Context, args []string, stdout, stderr io.Writer
 	if _, err := parseArgs(fl, args); err != nil {
 		return report(stderr, "sts rollover", err)
 	}
-	cfg, _, err := loadSTSConfig(*config)
+	cfg, _, err := sts.LoadConfig(*config)
 	if err != nil {
 		return report(stderr, "sts rollover", err)
 	}
-	keys := certs.Dir(filepath.Join(cfg.DataDir, "keys"))
-	ring, err := certs.Load(ctx, keys)
-	if err == nil {
-		var c *certs.Certificate
-		if c, err = certs.Generate("calfed development token issuer", time.Now()); err == nil {
-			if err = ring.Put(ctx, keys, certs.Next, c); err == nil {
-				err = ring.Rollover(ctx, keys)
-			}
-		}
-	}
+	c, err := sts.Rollover(ctx, cfg.Keys())
 	if err != nil {
 		return report(stderr, "sts rollover", err)
 	}
-	fmt.Fprintf(stdout, "signing with %s now; the previous certificate stays in the metadata\n", ring.Get(certs.Current).Thumbprint())
+	fmt.Fprintf(stdout, "signing with %s now; the previous certificate stays in the metadata\n", c.Thumbprint())
 	return exitOK
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"github.com/calfed/calfed/config"
 	"log/slog"
 	"path/filepath"
 
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/config"
 )
 
 // tlsConfig builds the public listener's TLS: nil when it serves plain

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
-	"github.com/calfed/calfed/config"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/config"
 )
 
 // The public listener's TLS: certificate files, TLS 1.2 at least by

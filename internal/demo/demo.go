@@ -11,7 +11,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
-	"github.com/calfed/calfed/config"
 	"io"
 	"os"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"

@@ -12,8 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/calfed/calfed/internal/testenv"
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/calfed/calfed/internal/testenv"
 )
 
 // Env names the administrative connection URL.
