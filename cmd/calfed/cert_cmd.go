@@ -18,18 +18,6 @@ import (
 	"github.com/calfed/calfed/trust"
 )
 
-func init() {
-	for name, c := range map[string]command{
-		"trust certificate new":      {"trust certificate new [-slot next|current]", "generate a federation certificate (into next, or current when empty)", runCertNew},
-		"trust certificate import":   {"trust certificate import -f FILE [-password-file F] [-slot …]", "import a federation certificate from PEM or PKCS#12 (.pfx)", runCertImport},
-		"trust certificate rollover": {"trust certificate rollover", "make next current and current previous, as Set-FederationTrust -PublishFederationCertificate", runCertRollover},
-		"trust certificate show":     {"trust certificate show", "show the federation certificates in their slots", runCertShow},
-		"trust refresh":              {"trust refresh [-metadata FILE|URL]", "read the token issuer's metadata: its URI, endpoint and signing certificates", runTrustRefresh},
-	} {
-		commands[name] = c
-	}
-}
-
 // local is the configuration's store and the trust service over it and
 // the key directory; keys are never handled through the admin API.
 type local struct {

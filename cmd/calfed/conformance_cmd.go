@@ -23,15 +23,6 @@ import (
 	"github.com/calfed/calfed/store"
 )
 
-func init() {
-	commands["conformance replay"] = command{"conformance replay -target URL [-user U] [-parallel N] [-o table|json] [-junit FILE] CORPUS…",
-		"replay captured exchanges against a server and report where its answers differ in meaning; exit 2 when any does", runConformanceReplay}
-	commands["conformance import"] = command{"conformance import -dir DIR [-prefix P] [-fixture F] [-requester R -audience A] FILE…",
-		"turn captures (HAR, raw HTTP request and response, XML request/response documents) into cases, secrets redacted", runConformanceImport}
-	commands["conformance record"] = command{"conformance record -upstream URL -dir DIR [-listen ADDR]",
-		"a recording proxy: every exchange through it becomes a case in DIR, secrets redacted", runConformanceRecord}
-}
-
 func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("conformance replay", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -19,18 +19,6 @@ import (
 	"github.com/calfed/calfed/trust"
 )
 
-func init() {
-	for name, c := range map[string]command{
-		"domain proof":  {"domain proof DOMAIN [-o json]", "print the TXT records that prove DOMAIN is ours, for each federation certificate", runDomainProof},
-		"domain add":    {"domain add DOMAIN [-skip-proof]", "federate a domain once its proof is published", runDomainAdd},
-		"domain verify": {"domain verify [-o json]", "check the proofs of all our federated domains now", runDomainVerify},
-		"domain status": {"domain status [-o json]", "the last check of every domain proof, ours (the server re-checks them) and partners'", runDomainStatus},
-		"orgrel verify": {"orgrel verify NAME -cert FILE|-sts-config FILE [-signature DOMAIN=BASE64 …]", "check a partner's domain proofs against its certificate", runOrgrelVerify},
-	} {
-		commands[name] = c
-	}
-}
-
 func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("domain proof", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -12,10 +12,6 @@ import (
 	"github.com/calfed/calfed/autodiscover"
 )
 
-func init() {
-	commands["fedinfo"] = command{"fedinfo DOMAIN [-url URL]", "discover a domain's federation information as Get-FederationInformation does", runFedinfo}
-}
-
 func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("fedinfo", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -13,10 +13,6 @@ import (
 	"github.com/calfed/calfed/partner"
 )
 
-func init() {
-	commands["freebusy"] = command{"freebusy -as USER MAILBOX… [-start -end -view]", "ask a partner organisation for free/busy on behalf of one of our users", runFreeBusy}
-}
-
 func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("freebusy", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -13,20 +13,6 @@ import (
 	"github.com/calfed/calfed/store"
 )
 
-func init() {
-	for name, c := range map[string]command{
-		"mailbox share":  {"mailbox share ADDRESS -level LEVEL", "record a user's choice: LimitedDetails (opt in), AvailabilityOnly, or None (opt out)", runMailboxShare},
-		"mailbox show":   {"mailbox show ADDRESS", "show a mailbox's sharing and who set it", runMailboxShow},
-		"account new":    {"account new NAME -relationship REL", "issue a service account for a partner; prints its secret once", runAccountNew},
-		"account rotate": {"account rotate NAME", "replace a service account's secret; prints the new one once", runAccountRotate},
-		"account revoke": {"account revoke NAME", "revoke a service account for good", runAccountRevoke},
-		"account list":   {"account list", "list service accounts", runAccountList},
-		"audit":          {"audit [-since 24h|RFC3339] [-limit N]", "show the audit log of changes", runAudit},
-	} {
-		commands[name] = c
-	}
-}
-
 func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var level string
 	return adminCommand(ctx, "mailbox share", args, stderr, []string{"ADDRESS"}, func(fl *flag.FlagSet) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -21,17 +20,80 @@ const (
 	exitFailed = 2 // a check ran and failed; or the command line was wrong
 )
 
+// command is one entry of the command line: its words, usage, a line of
+// help, and the function that runs it.
 type command struct {
+	name  string
 	usage string
 	help  string
 	run   func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
-var commands = map[string]command{
-	"serve":        {"serve [-config FILE] [-listen ADDR]", "run the server; without -config, the embedded demo", runServe},
-	"config test":  {"config test -config FILE", "check a configuration file and print every problem in it", runConfigTest},
-	"account hash": {"account hash", "read a service-account secret on standard input and print its hash for the config", runAccountHash},
-	"version":      {"version", "print the version", runVersion},
+// commands is every command calfed has, in the order help lists them.
+var commands = []command{
+	{"serve", "serve [-config FILE] [-listen ADDR]", "run the server; without -config, the embedded demo", runServe},
+	{"config test", "config test -config FILE", "check a configuration file and print every problem in it", runConfigTest},
+	{"version", "version", "print the version", runVersion},
+
+	{"trust new", "trust new -account-namespace DOMAIN -metadata FILE|URL [-domains …] [-skip-proof]", "set up the federation trust in one step: a federation certificate if there is none, proofs checked, issuer metadata", runTrustNew},
+	{"trust set", "trust set [options]", "set the federation trust Autodiscover announces: account namespace, domains, token issuer", runTrustSet},
+	{"trust show", "trust show", "show the federation trust", runTrustShow},
+	{"trust refresh", "trust refresh [-metadata FILE|URL]", "read the token issuer's metadata: its URI, endpoint and signing certificates", runTrustRefresh},
+	{"trust test", "trust test [-user ADDRESS]", "get a token for ourselves from the token issuer and validate it here, as Test-FederationTrust", runTrustTest},
+	{"trust certificate new", "trust certificate new [-slot next|current]", "generate a federation certificate (into next, or current when empty)", runCertNew},
+	{"trust certificate import", "trust certificate import -f FILE [-password-file F] [-slot …]", "import a federation certificate from PEM or PKCS#12 (.pfx)", runCertImport},
+	{"trust certificate rollover", "trust certificate rollover", "make next current and current previous, as Set-FederationTrust -PublishFederationCertificate", runCertRollover},
+	{"trust certificate show", "trust certificate show", "show the federation certificates in their slots", runCertShow},
+	{"trust certificate export", "trust certificate export [-slot current]", "print a federation certificate (no key) as PEM, for the token issuer", runCertExport},
+
+	{"domain proof", "domain proof DOMAIN [-o json]", "print the TXT records that prove DOMAIN is ours, for each federation certificate", runDomainProof},
+	{"domain add", "domain add DOMAIN [-skip-proof]", "federate a domain once its proof is published", runDomainAdd},
+	{"domain verify", "domain verify [-o json]", "check the proofs of all our federated domains now", runDomainVerify},
+	{"domain status", "domain status [-o json]", "the last check of every domain proof, ours (the server re-checks them) and partners'", runDomainStatus},
+
+	{"orgrel new", "orgrel new NAME -domains D[,D…] [options]", "create an organisation relationship (as New-OrganizationRelationship)", runOrgrelNew},
+	{"orgrel set", "orgrel set NAME [options]", "change the options given, keep the others", runOrgrelSet},
+	{"orgrel list", "orgrel list", "list the organisation relationships", runOrgrelList},
+	{"orgrel show", "orgrel show NAME", "show one relationship with its onboarding record", runOrgrelShow},
+	{"orgrel enable", "orgrel enable NAME", "enable a relationship", runOrgrelEnable},
+	{"orgrel disable", "orgrel disable NAME", "disable a relationship: its partner sees nothing (de-federation)", runOrgrelDisable},
+	{"orgrel remove", "orgrel remove NAME", "remove a relationship and revoke its service accounts", runOrgrelRemove},
+	{"orgrel export", "orgrel export [-f FILE]", "write every relationship as YAML", runOrgrelExport},
+	{"orgrel apply", "orgrel apply -f FILE [-dry-run] [-prune]", "make the relationships match a YAML file; -dry-run shows the difference", runOrgrelApply},
+	{"orgrel powershell", "orgrel powershell NAME", "print what the partner's Exchange administrator runs on their side", runOrgrelPowerShell},
+	{"orgrel verify", "orgrel verify NAME -cert FILE|-sts-config FILE [-signature DOMAIN=BASE64 …]", "check a partner's domain proofs against its certificate", runOrgrelVerify},
+
+	{"mailbox share", "mailbox share ADDRESS -level LEVEL", "record a user's choice: LimitedDetails (opt in), AvailabilityOnly, or None (opt out)", runMailboxShare},
+	{"mailbox show", "mailbox show ADDRESS", "show a mailbox's sharing and who set it", runMailboxShow},
+	{"account new", "account new NAME -relationship REL", "issue a service account for a partner; prints its secret once", runAccountNew},
+	{"account rotate", "account rotate NAME", "replace a service account's secret; prints the new one once", runAccountRotate},
+	{"account revoke", "account revoke NAME", "revoke a service account for good", runAccountRevoke},
+	{"account list", "account list", "list service accounts", runAccountList},
+	{"account hash", "account hash", "read a service-account secret on standard input and print its hash for the config", runAccountHash},
+	{"audit", "audit [-since 24h|RFC3339] [-limit N]", "show the audit log of changes", runAudit},
+
+	{"fedinfo", "fedinfo DOMAIN [-url URL]", "discover a domain's federation information as Get-FederationInformation does", runFedinfo},
+	{"freebusy", "freebusy -as USER MAILBOX… [-start -end -view]", "ask a partner organisation for free/busy on behalf of one of our users", runFreeBusy},
+
+	{"sts serve", "sts serve -config sts.yaml [-listen ADDR]", "run the development token issuer (labs and tests only, never production)", runSTSServe},
+	{"sts rollover", "sts rollover -config sts.yaml", "give the development token issuer a new signing certificate, keeping the old as previous", runSTSRollover},
+
+	{"conformance replay", "conformance replay -target URL [-user U] [-parallel N] [-o table|json] [-junit FILE] CORPUS…", "replay captured exchanges against a server and report where its answers differ in meaning; exit 2 when any does", runConformanceReplay},
+	{"conformance import", "conformance import -dir DIR [-prefix P] [-fixture F] [-requester R -audience A] FILE…", "turn captures (HAR, raw HTTP request and response, XML request/response documents) into cases, secrets redacted", runConformanceImport},
+	{"conformance record", "conformance record -upstream URL -dir DIR [-listen ADDR]", "a recording proxy: every exchange through it becomes a case in DIR, secrets redacted", runConformanceRecord},
+}
+
+// lookup finds the command named by the first words of args.
+func lookup(args []string) (command, []string, bool) {
+	for n := min(3, len(args)); n >= 1; n-- {
+		name := strings.Join(args[:n], " ")
+		for _, c := range commands {
+			if c.name == name {
+				return c, args[n:], true
+			}
+		}
+	}
+	return command{}, nil, false
 }
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -44,12 +106,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	for n := 3; n >= 1; n-- {
-		if len(args) >= n {
-			if c, ok := commands[strings.Join(args[:n], " ")]; ok {
-				return c.run(ctx, args[n:], stdout, stderr)
-			}
-		}
+	if c, rest, ok := lookup(args); ok {
+		return c.run(ctx, rest, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] != "help" && args[0] != "-h" && args[0] != "--help" {
 		fmt.Fprintf(stderr, "calfed: unknown command %q\n\n", strings.Join(args, " "))
@@ -62,13 +120,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "calfed federates free/busy with Microsoft Exchange organisations.\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  calfed %-40s %s\n", commands[n].usage, commands[n].help)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  calfed %-40s %s\n", c.usage, c.help)
 	}
 	fmt.Fprintln(w, "\nExit codes: 0 success, 1 error, 2 failed check or bad usage.")
 }

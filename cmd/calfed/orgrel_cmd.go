@@ -16,23 +16,6 @@ import (
 	"github.com/calfed/calfed/trust"
 )
 
-func init() {
-	for name, c := range map[string]command{
-		"orgrel new":        {"orgrel new NAME -domains D[,D…] [options]", "create an organisation relationship (as New-OrganizationRelationship)", runOrgrelNew},
-		"orgrel set":        {"orgrel set NAME [options]", "change the options given, keep the others", runOrgrelSet},
-		"orgrel list":       {"orgrel list", "list the organisation relationships", runOrgrelList},
-		"orgrel show":       {"orgrel show NAME", "show one relationship with its onboarding record", runOrgrelShow},
-		"orgrel enable":     {"orgrel enable NAME", "enable a relationship", runOrgrelEnable},
-		"orgrel disable":    {"orgrel disable NAME", "disable a relationship: its partner sees nothing (de-federation)", runOrgrelDisable},
-		"orgrel remove":     {"orgrel remove NAME", "remove a relationship and revoke its service accounts", runOrgrelRemove},
-		"orgrel export":     {"orgrel export [-f FILE]", "write every relationship as YAML", runOrgrelExport},
-		"orgrel apply":      {"orgrel apply -f FILE [-dry-run] [-prune]", "make the relationships match a YAML file; -dry-run shows the difference", runOrgrelApply},
-		"orgrel powershell": {"orgrel powershell NAME", "print what the partner's Exchange administrator runs on their side", runOrgrelPowerShell},
-	} {
-		commands[name] = c
-	}
-}
-
 // relFlags are the relationship options, named as Exchange's parameters.
 type relFlags struct {
 	domains, level, scope, appURI, autodiscover, sharingEPR, contact     string

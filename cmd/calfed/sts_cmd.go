@@ -15,16 +15,6 @@ import (
 	"github.com/calfed/calfed/sts"
 )
 
-func init() {
-	for name, c := range map[string]command{
-		"sts serve":                {"sts serve -config sts.yaml [-listen ADDR]", "run the development token issuer (labs and tests only, never production)", runSTSServe},
-		"sts rollover":             {"sts rollover -config sts.yaml", "give the development token issuer a new signing certificate, keeping the old as previous", runSTSRollover},
-		"trust certificate export": {"trust certificate export [-slot current]", "print a federation certificate (no key) as PEM, for the token issuer", runCertExport},
-	} {
-		commands[name] = c
-	}
-}
-
 func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("sts serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -16,11 +16,6 @@ import (
 	"github.com/calfed/calfed/trust"
 )
 
-func init() {
-	commands["trust set"] = command{"trust set [options]", "set the federation trust Autodiscover announces: account namespace, domains, token issuer", runTrustSet}
-	commands["trust show"] = command{"trust show", "show the federation trust", runTrustShow}
-}
-
 func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ns, appURI, domains, issuerURI, issuerEPR string
 	var disclose, skipProof bool

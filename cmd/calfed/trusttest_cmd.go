@@ -10,11 +10,6 @@ import (
 	"github.com/calfed/calfed/trust"
 )
 
-func init() {
-	commands["trust test"] = command{"trust test [-user ADDRESS]", "get a token for ourselves from the token issuer and validate it here, as Test-FederationTrust", runTrustTest}
-	commands["trust new"] = command{"trust new -account-namespace DOMAIN -metadata FILE|URL [-domains …] [-skip-proof]", "set up the federation trust in one step: a federation certificate if there is none, proofs checked, issuer metadata", runTrustNew}
-}
-
 func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("trust test", flag.ContinueOnError)
 	fl.SetOutput(stderr)
