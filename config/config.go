@@ -5,8 +5,10 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -181,7 +183,27 @@ func Parse(data []byte) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, err
 	}
+	cfg.defaults()
 	return &cfg, nil
+}
+
+// defaults fills in what the server needs where the file says nothing.
+func (c *Config) defaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defDur := func(d *Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = Duration(v)
+		}
+	}
+	def(&c.Listen, "127.0.0.1:8080")
+	def(&c.Admin.Listen, "127.0.0.1:8081")
+	defDur(&c.Calendars.ReloadInterval, 2*time.Second)
+	defDur(&c.Federation.MetadataRefresh, 24*time.Hour)
+	defDur(&c.DNS.Recheck, 24*time.Hour)
 }
 
 // Built is the configuration turned into the objects the server runs on.
@@ -326,6 +348,43 @@ func (c *Config) Resolver() *dnsproof.DNS {
 
 // Keys is where the federation certificates and their keys live.
 func (c *Config) Keys() certs.Dir { return certs.Dir(filepath.Join(c.DataPath(), "keys")) }
+
+// StoreLocation names the store for people: the SQLite file, or the
+// PostgreSQL URL with its password hidden.
+func (c *Config) StoreLocation() string {
+	sc := c.StoreConfig()
+	if sc.Driver == "sqlite" {
+		return sc.DSN
+	}
+	return "(" + redactDSN(sc.DSN) + ")"
+}
+
+// redactDSN hides a password in a connection URL.
+func redactDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if u, _, ok := strings.Cut(userinfo, ":"); ok {
+		return dsn[:scheme+3] + u + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// OpenStore opens the configured store, making the SQLite file's
+// directory (mode 0700) when it does not exist yet.
+func (c *Config) OpenStore(ctx context.Context, log *slog.Logger) (*store.DB, error) {
+	sc := c.StoreConfig()
+	sc.Logger = log
+	if sc.Driver == "sqlite" {
+		if err := os.MkdirAll(filepath.Dir(sc.DSN), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	return store.Open(ctx, sc)
+}
 
 // StoreConfig says where the store is.
 func (c *Config) StoreConfig() store.Config {

@@ -58,6 +58,14 @@ func TestPaths(t *testing.T) {
 	if got := string(c.Keys()); got != "/etc/calfed/data/keys" {
 		t.Errorf("Keys() = %s", got)
 	}
+	if got := c.StoreLocation(); got != "/etc/calfed/data/calfed.db" {
+		t.Errorf("StoreLocation() = %s", got)
+	}
+	pg := &Config{}
+	pg.Store.Driver, pg.Store.DSN = "postgres", "postgres://calfed:s3cret@db.internal/calfed"
+	if got := pg.StoreLocation(); got != "(postgres://calfed:***@db.internal/calfed)" {
+		t.Errorf("StoreLocation() = %s, want the password hidden", got)
+	}
 	c.DataDir = "/var/lib/calfed"
 	if got := c.Path("x.ics"); got != "/etc/calfed/x.ics" {
 		t.Errorf("Path(x.ics) = %s", got)

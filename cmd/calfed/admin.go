@@ -37,7 +37,7 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes; store: %s %s)\n",
-		*path, len(cfg.Mailboxes), cfg.StoreConfig().Driver, storeWhere(cfg))
+		*path, len(cfg.Mailboxes), cfg.StoreConfig().Driver, cfg.StoreLocation())
 	return exitOK
 }
 

@@ -42,7 +42,7 @@ func localTrust(ctx context.Context, fl *flag.FlagSet, args []string, positional
 	if _, err := cfg.Build(); err != nil {
 		return nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", *configPath, indent(err.Error()))
 	}
-	db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	db, err := cfg.OpenStore(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,7 +69,7 @@ func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", a.config, indent(err.Error()))
 	}
-	db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	db, err := cfg.OpenStore(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,28 +150,6 @@ func printJSON(w io.Writer, v any) {
 
 func table(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-}
-
-func storeWhere(cfg *config.Config) string {
-	sc := cfg.StoreConfig()
-	if sc.Driver == "sqlite" {
-		return sc.DSN
-	}
-	return "(" + redactDSN(sc.DSN) + ")"
-}
-
-// redactDSN hides a password in a connection URL.
-func redactDSN(dsn string) string {
-	at := strings.LastIndex(dsn, "@")
-	scheme := strings.Index(dsn, "://")
-	if at < 0 || scheme < 0 {
-		return dsn
-	}
-	userinfo := dsn[scheme+3 : at]
-	if u, _, ok := strings.Cut(userinfo, ":"); ok {
-		return dsn[:scheme+3] + u + ":***" + dsn[at:]
-	}
-	return dsn
 }
 
 // flatten turns a JSON object into field → value text, nested objects

@@ -68,7 +68,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 		if err != nil {
 			return report(stderr, "conformance replay", err)
 		}
-		db, err := openStore(ctx, cfg, nil)
+		db, err := cfg.OpenStore(ctx, nil)
 		if err != nil {
 			return report(stderr, "conformance replay", err)
 		}

@@ -193,7 +193,7 @@ func TestServerRechecksDomains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := openStore(t.Context(), cfg, nil)
+	db, err := cfg.OpenStore(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
-	db, err := openStore(ctx, cfg, nil)
+	db, err := cfg.OpenStore(ctx, nil)
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}

@@ -229,7 +229,7 @@ func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live
 		t.Fatal(err)
 	}
 	dir := demoDirectory(t, cfg)
-	db, err := openStore(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	db, err := cfg.OpenStore(t.Context(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,7 +28,6 @@ import (
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/live"
-	"github.com/calfed/calfed/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -73,14 +70,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:8080"
-	}
 	if *adminListen != "" {
 		cfg.Admin.Listen = *adminListen
-	}
-	if cfg.Admin.Listen == "" {
-		cfg.Admin.Listen = "127.0.0.1:8081"
 	}
 	b, err := cfg.Build()
 	if err != nil {
@@ -88,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitError
 	}
 
-	db, err := openStore(ctx, cfg, log)
+	db, err := cfg.OpenStore(ctx, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -104,17 +95,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
 	go policy.Run(ctx)
-	refreshEvery := time.Duration(cfg.Federation.MetadataRefresh)
-	if refreshEvery <= 0 {
-		refreshEvery = 24 * time.Hour
-	}
-	go tr.WatchMetadata(ctx, refreshEvery)
-	recheckEvery := time.Duration(cfg.DNS.Recheck)
-	if recheckEvery <= 0 {
-		recheckEvery = 24 * time.Hour
-	}
+	go tr.WatchMetadata(ctx, time.Duration(cfg.Federation.MetadataRefresh))
 	if demo == nil {
-		go tr.RecheckOurs(ctx, recheckEvery)
+		go tr.RecheckOurs(ctx, time.Duration(cfg.DNS.Recheck))
 	}
 
 	dir, err := calendar.NewDirectory(ctx, b.Entries, calendar.DirectoryOptions{
@@ -128,11 +111,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	mailboxes, instances, failed := dir.Stats()
 	log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed)
 	if demo == nil {
-		reloadEvery := time.Duration(cfg.Calendars.ReloadInterval)
-		if reloadEvery <= 0 {
-			reloadEvery = 2 * time.Second
-		}
-		go dir.Watch(ctx, reloadEvery)
+		go dir.Watch(ctx, time.Duration(cfg.Calendars.ReloadInterval))
 	}
 
 	var servers []*http.Server
@@ -159,7 +138,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ln.Addr().String(), nil
 	}
 
-	tc, err := tlsConfig(cfg, log)
+	tc, err := cfg.ServerTLS(log)
 	if err != nil {
 		return fail(err)
 	}
@@ -227,17 +206,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	log.Info("stopped")
 	return exitOK
-}
-
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
-	sc := cfg.StoreConfig()
-	sc.Logger = log
-	if sc.Driver == "sqlite" {
-		if err := os.MkdirAll(filepath.Dir(sc.DSN), 0o700); err != nil {
-			return nil, err
-		}
-	}
-	return store.Open(ctx, sc)
 }
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {

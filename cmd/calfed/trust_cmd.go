@@ -79,7 +79,7 @@ func setLocally(ctx context.Context, a *adminFlags, t orgrel.Trust, opt trust.Se
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, nil)
+	db, err := cfg.OpenStore(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,10 @@
-package main
+package config
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/certs"
-	"github.com/calfed/calfed/config"
 )
 
 // The public listener's TLS: certificate files, TLS 1.2 at least by
@@ -28,9 +28,9 @@ func TestTLSMinimumVersion(t *testing.T) {
 		tls10ok  bool
 		wantWarn bool
 	}{{"", false, false}, {"1.0", true, true}} {
-		cfg := &config.Config{Dir: dir}
+		cfg := &Config{Dir: dir}
 		cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.TLS.MinVersion = "tls.crt", "tls.key", tt.min
-		tc, err := tlsConfig(cfg, discardLogger())
+		tc, err := cfg.ServerTLS(slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,9 +45,9 @@ func TestTLSMinimumVersion(t *testing.T) {
 		}
 		srv.Close()
 	}
-	cfg := &config.Config{Dir: dir}
+	cfg := &Config{Dir: dir}
 	cfg.TLS.MinVersion = "0.9"
-	if _, err := tlsConfig(cfg, discardLogger()); err == nil {
+	if _, err := cfg.ServerTLS(slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("min_version 0.9 accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"crypto/tls"
@@ -9,12 +9,12 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/calfed/calfed/certs"
-	"github.com/calfed/calfed/config"
 )
 
-// tlsConfig builds the public listener's TLS: nil when it serves plain
-// HTTP (loopback labs and the demo).
-func tlsConfig(cfg *config.Config, log *slog.Logger) (*tls.Config, error) {
+// ServerTLS builds the public listener's TLS: nil when it serves plain
+// HTTP (loopback labs and the demo). Certificate files are reloaded when
+// they change; ACME certificates are kept under the data directory.
+func (cfg *Config) ServerTLS(log *slog.Logger) (*tls.Config, error) {
 	min, err := certs.ParseTLSVersion(cfg.TLS.MinVersion)
 	if err != nil {
 		return nil, err
