@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -151,39 +150,3 @@ func printJSON(w io.Writer, v any) {
 func table(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
-
-// flatten turns a JSON object into field → value text, nested objects
-// with dotted names; nil for no object.
-func flatten(raw []byte) map[string]string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	out := map[string]string{}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, x := range t {
-				walk(strings.TrimPrefix(prefix+"."+k, "."), x)
-			}
-		case []any:
-			parts := make([]string, len(t))
-			for i, x := range t {
-				parts[i] = fmt.Sprint(x)
-			}
-			out[prefix] = strings.Join(parts, ",")
-		case nil:
-			out[prefix] = ""
-		default:
-			out[prefix] = fmt.Sprint(t)
-		}
-	}
-	walk("", m)
-	return out
-}
-
-func sortStrings(s []string) { slices.Sort(s) }

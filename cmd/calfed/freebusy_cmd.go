@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/calfed/calfed/config"
@@ -63,24 +62,16 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
-	domain := strings.ToLower(mailboxes[0][strings.LastIndexByte(mailboxes[0], '@')+1:])
 	rels, err := db.Relationships(ctx)
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
-	var target *partner.Partner
-	for _, r := range rels {
-		for _, d := range r.Domains {
-			if d == domain && r.Enabled {
-				target = &partner.Partner{ApplicationURI: r.TargetApplicationURI, AutodiscoverEPR: r.TargetAutodiscoverEPR, SharingEPR: r.TargetSharingEPR}
-			}
-		}
-	}
-	if target == nil || target.ApplicationURI == "" {
-		return report(stderr, "freebusy", fmt.Errorf("no enabled organisation relationship for %s with a TargetApplicationUri (calfed orgrel set … -target-application-uri)", domain))
+	target, err := partner.For(rels, mailboxes[0])
+	if err != nil {
+		return report(stderr, "freebusy", err)
 	}
 	client := &partner.Client{Tokens: tokens}
-	results, err := client.FreeBusy(ctx, *target, partner.Query{User: *as, Query: freebusy.Query{Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute}})
+	results, err := client.FreeBusy(ctx, target, partner.Query{User: *as, Query: freebusy.Query{Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute}})
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}

@@ -186,7 +186,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		tw := table(stdout)
 		fmt.Fprintln(tw, "WHEN\tWHO\tACTION\tOBJECT\tCHANGE")
 		for _, e := range entries {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.Object, summarize(e))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.Object, admin.Summarize(e))
 		}
 		return tw.Flush()
 	})
@@ -206,32 +206,4 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, usageError{fmt.Sprintf("-since %q: want a duration (24h) or a time (2026-11-23 or RFC 3339)", s)}
-}
-
-// summarize names the fields an audit entry changed.
-func summarize(e orgrel.AuditEntry) string {
-	before, after := flatten(e.Before), flatten(e.After)
-	var changed []string
-	for k, v := range after {
-		if k == "version" || k == "updated" || k == "changed_at" || k == "changed_by" {
-			continue
-		}
-		if before[k] != v {
-			if before == nil {
-				continue
-			}
-			changed = append(changed, fmt.Sprintf("%s: %s -> %s", k, dash(before[k]), dash(v)))
-		}
-	}
-	switch {
-	case before == nil && after != nil:
-		return "created"
-	case after == nil && before != nil:
-		return "removed"
-	}
-	if len(changed) == 0 {
-		return "-"
-	}
-	sortStrings(changed)
-	return strings.Join(changed, "; ")
 }
