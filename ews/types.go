@@ -72,8 +72,6 @@ type SerializableTimeZoneTime struct {
 // The handler's names for the request types.
 type (
 	getUserAvailabilityRequest = GetUserAvailabilityRequest
-	mailboxData                = MailboxData
-	freeBusyViewOptions        = FreeBusyViewOptions
 	serializableTimeZone       = SerializableTimeZone
 	serializableTimeZoneTime   = SerializableTimeZoneTime
 )

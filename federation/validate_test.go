@@ -295,9 +295,9 @@ func TestCommentInSignedValueDoesNotTruncate(t *testing.T) {
 	tok := w.mint(t, is, func(a *etree.Element) {
 		v := email(a)
 		v.SetText("")
-		v.CreateCharData("mallory@evil.example")
+		v.CreateText("mallory@evil.example")
 		v.CreateComment("")
-		v.CreateCharData(".partner.example")
+		v.CreateText(".partner.example")
 	})
 	c, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(time.Minute))
 	if err != nil {

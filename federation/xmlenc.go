@@ -128,6 +128,9 @@ func (e *encrypted) decrypt(priv *rsa.PrivateKey) ([]byte, error) {
 		// a bad plaintext fail alike later (RFC 3218 2.3.2).
 		key = make([]byte, keyLen)
 		rand.Read(key)
+		// PKCS#1 v1.5 key transport is accepted because Exchange-era
+		// issuers may use it; docs/protocol.md §4.3.
+		//lint:ignore SA1019 kept for peers that send it; the random key above keeps it oracle-free
 		if err := rsa.DecryptPKCS1v15SessionKey(nil, priv, e.wrapped, key); err != nil {
 			return nil, ErrDecrypt
 		}

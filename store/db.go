@@ -161,13 +161,6 @@ const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
 func ts(t time.Time) string { return t.UTC().Format(tsLayout) }
 
-func nullTS(t *time.Time) sql.NullString {
-	if t == nil {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: ts(*t), Valid: true}
-}
-
 func parseTS(s string) (time.Time, error) { return time.Parse(tsLayout, s) }
 
 func parseNullTS(s sql.NullString) (*time.Time, error) {

@@ -37,6 +37,7 @@ func encrypt(plain []byte, pub *rsa.PublicKey, ski []byte, keyAlg, dataAlg strin
 	case algRSAOAEP:
 		wrapped, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, key, nil)
 	case algRSA15:
+		//lint:ignore SA1019 the development issuer can mint this variant to test the validator
 		wrapped, err = rsa.EncryptPKCS1v15(rand.Reader, pub, key)
 	default:
 		return nil, fmt.Errorf("%w: key transport %q", ErrAlgorithm, keyAlg)

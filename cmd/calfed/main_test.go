@@ -285,5 +285,3 @@ func demoDirectory(t testing.TB, cfg *config.Config) *calendar.Directory {
 	}
 	return dir
 }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
