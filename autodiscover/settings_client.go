@@ -1,13 +1,11 @@
 package autodiscover
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/calfed/calfed/internal/soap"
 )
@@ -36,26 +34,9 @@ func (c *Client) GetUserSettings(ctx context.Context, url string, token []byte, 
 			w.End("o:Security")
 		}
 	}, func(w *soap.Writer) { writeGetUserSettings(w, req) })
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	data, err := soap.Post(ctx, c.HTTP, url, body, c.Limits)
 	if err != nil {
 		return nil, err
-	}
-	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(hr)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := soap.ReadBody(resp.Body, c.Limits)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
 	}
 	var out settingsEnvelope
 	if _, err := soap.Decode(data, c.Limits, &out); err != nil {

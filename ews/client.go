@@ -1,13 +1,11 @@
 package ews
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/calfed/calfed/internal/soap"
 )
@@ -43,20 +41,6 @@ var ErrResponse = errors.New("ews: unusable GetUserAvailability response")
 // result (transport, HTTP status, SOAP fault, undecodable answer).
 func (c *Client) GetUserAvailability(ctx context.Context, url string, h RequestHeader, req *GetUserAvailabilityRequest) (*GetUserAvailabilityResponse, error) {
 	body := soap.Envelope(soap.V11, func(w *soap.Writer) { writeRequestHeader(w, h) }, func(w *soap.Writer) { writeGetUserAvailability(w, req) })
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(hr)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	l := c.Limits
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = 64 << 20
@@ -64,12 +48,9 @@ func (c *Client) GetUserAvailability(ctx context.Context, url string, h RequestH
 	if l.MaxElements <= 0 {
 		l.MaxElements = 2_000_000
 	}
-	data, err := soap.ReadBody(resp.Body, l)
+	data, err := soap.Post(ctx, c.HTTP, url, body, l)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+		return nil, err
 	}
 	var out responseEnvelope
 	if _, err := soap.Decode(data, l, &out); err != nil {

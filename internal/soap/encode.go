@@ -1,6 +1,12 @@
 package soap
 
-import "net/http"
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
 
 // Envelope writes a complete envelope of version v. header and body write the
 // contents of soap:Header and soap:Body; a nil header omits the element.
@@ -91,4 +97,31 @@ func WriteResponse(rw http.ResponseWriter, v Version, status int, body []byte) {
 	rw.Header().Set("Content-Type", v.ContentType())
 	rw.WriteHeader(status)
 	rw.Write(body)
+}
+
+// Post sends a SOAP 1.1 request body to url and returns the answer's
+// body, read within l, when the status is 200. hc nil means a client with
+// a 30-second timeout. Callers decode the answer with Decode.
+func Post(ctx context.Context, hc *http.Client, url string, body []byte, l Limits) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", V11.ContentType())
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := ReadBody(resp.Body, l)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+	}
+	return data, nil
 }
