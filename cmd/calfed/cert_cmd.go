@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,27 +27,39 @@ type local struct {
 	trust *trust.Service
 }
 
-func (l *local) Close() { l.db.Close() }
-
-// localTrust parses the flags and opens the configuration's store.
-func localTrust(ctx context.Context, fl *flag.FlagSet, args []string, positional ...string) (*local, []string, error) {
+// localCommand runs body on the configuration's store, parsing the flags
+// extra registers and reporting errors the same way for every command
+// that works on this machine's keys. body returns the exit code of a
+// check that ran, or an error.
+func localCommand(ctx context.Context, name string, args []string, stderr io.Writer, positional []string,
+	extra func(fl *flag.FlagSet), body func(l *local, pos []string) (int, error)) int {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(stderr)
 	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
+	if extra != nil {
+		extra(fl)
+	}
 	pos, err := parseArgs(fl, args, positional...)
 	if err != nil {
-		return nil, nil, err
+		return report(stderr, name, err)
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {
-		return nil, nil, err
+		return report(stderr, name, err)
 	}
 	if _, err := cfg.Build(); err != nil {
-		return nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", *configPath, indent(err.Error()))
+		return report(stderr, name, fmt.Errorf("%s: invalid configuration:\n%s", *configPath, indent(err.Error())))
 	}
 	db, err := cfg.OpenStore(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, nil, err
+		return report(stderr, name, err)
 	}
-	return &local{cfg, db, trustService(cfg, db, nil)}, pos, nil
+	defer db.Close()
+	code, err := body(&local{cfg, db, trustService(cfg, db, nil)}, pos)
+	if err != nil {
+		return report(stderr, name, err)
+	}
+	return code
 }
 
 // trustService is the federation trust over db, the configuration's keys
@@ -56,146 +69,140 @@ func trustService(cfg *config.Config, db *store.DB, log *slog.Logger) *trust.Ser
 }
 
 func runCertNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return certCommand(ctx, "trust certificate new", args, stdout, stderr, func(fl *flag.FlagSet) func() (*certs.Certificate, error) {
-		cn := fl.String("subject", "", "the certificate's common name; default Federation <account namespace>")
-		return func() (*certs.Certificate, error) {
-			name := *cn
-			if name == "" {
-				name = "Federation"
-			}
-			return certs.Generate(name, time.Now())
+	var cn string
+	return certCommand(ctx, "trust certificate new", args, stdout, stderr, func(fl *flag.FlagSet) {
+		fl.StringVar(&cn, "subject", "", "the certificate's common name; default Federation <account namespace>")
+	}, func() (*certs.Certificate, error) {
+		if cn == "" {
+			cn = "Federation"
 		}
+		return certs.Generate(cn, time.Now())
 	})
 }
 
 func runCertImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return certCommand(ctx, "trust certificate import", args, stdout, stderr, func(fl *flag.FlagSet) func() (*certs.Certificate, error) {
-		file := fl.String("f", "", "PEM or PKCS#12 file (required)")
-		pwFile := fl.String("password-file", "", "file holding the PKCS#12 password")
-		return func() (*certs.Certificate, error) {
-			if *file == "" {
-				return nil, usageError{"-f FILE is required"}
-			}
-			data, err := os.ReadFile(*file)
+	var file, pwFile string
+	return certCommand(ctx, "trust certificate import", args, stdout, stderr, func(fl *flag.FlagSet) {
+		fl.StringVar(&file, "f", "", "PEM or PKCS#12 file (required)")
+		fl.StringVar(&pwFile, "password-file", "", "file holding the PKCS#12 password")
+	}, func() (*certs.Certificate, error) {
+		if file == "" {
+			return nil, usageError{"-f FILE is required"}
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		pw := ""
+		if pwFile != "" {
+			b, err := os.ReadFile(pwFile)
 			if err != nil {
 				return nil, err
 			}
-			pw := ""
-			if *pwFile != "" {
-				b, err := os.ReadFile(*pwFile)
-				if err != nil {
-					return nil, err
-				}
-				pw = strings.TrimRight(string(b), "\r\n")
-			}
-			return certs.Parse(data, pw)
+			pw = strings.TrimRight(string(b), "\r\n")
 		}
+		return certs.Parse(data, pw)
 	})
 }
 
+// certCommand puts the certificate produce makes into a slot.
 func certCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer,
-	setup func(*flag.FlagSet) func() (*certs.Certificate, error)) int {
-	fl := flag.NewFlagSet(name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	slotName := fl.String("slot", "", "next or current; default current when empty, else next")
-	produce := setup(fl)
-	l, _, err := localTrust(ctx, fl, args)
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	defer l.Close()
-	c, err := produce()
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	switch certs.Slot(*slotName) {
-	case "", certs.Next, certs.Current:
-	default:
-		return report(stderr, name, usageError{fmt.Sprintf("-slot %q: want next or current (previous is filled by rollover)", *slotName)})
-	}
-	slot, err := l.trust.PutCertificate(ctx, actor(), c, certs.Slot(*slotName))
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	fmt.Fprintf(stdout, "%s certificate %s (SKI %s), valid until %s\n", slot, c.Thumbprint(),
-		base64.StdEncoding.EncodeToString(c.SKI()), c.Cert.NotAfter.Format("2006-01-02"))
-	if slot == certs.Next {
-		fmt.Fprintln(stdout, "Publish its domain proofs, register it with the token issuer, then: calfed trust certificate rollover")
-	}
-	return exitOK
+	extra func(*flag.FlagSet), produce func() (*certs.Certificate, error)) int {
+	var slotName string
+	return localCommand(ctx, name, args, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&slotName, "slot", "", "next or current; default current when empty, else next")
+		extra(fl)
+	}, func(l *local, _ []string) (int, error) {
+		c, err := produce()
+		if err != nil {
+			return 0, err
+		}
+		switch certs.Slot(slotName) {
+		case "", certs.Next, certs.Current:
+		default:
+			return 0, usageError{fmt.Sprintf("-slot %q: want next or current (previous is filled by rollover)", slotName)}
+		}
+		slot, err := l.trust.PutCertificate(ctx, actor(), c, certs.Slot(slotName))
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(stdout, "%s certificate %s (SKI %s), valid until %s\n", slot, c.Thumbprint(),
+			base64.StdEncoding.EncodeToString(c.SKI()), c.Cert.NotAfter.Format("2006-01-02"))
+		if slot == certs.Next {
+			fmt.Fprintln(stdout, "Publish its domain proofs, register it with the token issuer, then: calfed trust certificate rollover")
+		}
+		return exitOK, nil
+	})
 }
 
 func runCertRollover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("trust certificate rollover", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	l, _, err := localTrust(ctx, fl, args)
-	if err != nil {
-		return report(stderr, "trust certificate rollover", err)
-	}
-	defer l.Close()
-	cur, err := l.trust.Rollover(ctx, actor())
-	if err != nil {
-		return report(stderr, "trust certificate rollover", err)
-	}
-	fmt.Fprintf(stdout, "current certificate is now %s; the previous one still decrypts tokens issued for it\n", cur.Thumbprint())
-	return exitOK
+	return localCommand(ctx, "trust certificate rollover", args, stderr, nil, nil, func(l *local, _ []string) (int, error) {
+		cur, err := l.trust.Rollover(ctx, actor())
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(stdout, "current certificate is now %s; the previous one still decrypts tokens issued for it\n", cur.Thumbprint())
+		return exitOK, nil
+	})
 }
 
 func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("trust certificate show", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	l, _, err := localTrust(ctx, fl, args)
-	if err != nil {
-		return report(stderr, "trust certificate show", err)
-	}
-	defer l.Close()
-	ring, err := l.trust.Certificates(ctx)
-	if err != nil {
-		return report(stderr, "trust certificate show", err)
-	}
-	tw := table(stdout)
-	fmt.Fprintln(tw, "SLOT\tTHUMBPRINT\tSUBJECT KEY IDENTIFIER\tSUBJECT\tNOT AFTER")
-	for _, s := range certs.Slots {
-		c := ring.Get(s)
-		if c == nil {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\n", s)
-			continue
+	return localCommand(ctx, "trust certificate show", args, stderr, nil, nil, func(l *local, _ []string) (int, error) {
+		ring, err := l.trust.Certificates(ctx)
+		if err != nil {
+			return 0, err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s, c.Thumbprint(), base64.StdEncoding.EncodeToString(c.SKI()), c.Cert.Subject.CommonName, c.Cert.NotAfter.Format("2006-01-02"))
-	}
-	return report0(tw.Flush())
+		tw := table(stdout)
+		fmt.Fprintln(tw, "SLOT\tTHUMBPRINT\tSUBJECT KEY IDENTIFIER\tSUBJECT\tNOT AFTER")
+		for _, s := range certs.Slots {
+			c := ring.Get(s)
+			if c == nil {
+				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\n", s)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s, c.Thumbprint(), base64.StdEncoding.EncodeToString(c.SKI()), c.Cert.Subject.CommonName, c.Cert.NotAfter.Format("2006-01-02"))
+		}
+		return exitOK, tw.Flush()
+	})
 }
 
-func report0(err error) int {
-	if err != nil {
-		return exitError
-	}
-	return exitOK
+func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var slot string
+	return localCommand(ctx, "trust certificate export", args, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&slot, "slot", "current", "next, current or previous")
+	}, func(l *local, _ []string) (int, error) {
+		ring, err := l.trust.Certificates(ctx)
+		if err != nil {
+			return 0, err
+		}
+		c := ring.Get(certs.Slot(strings.ToLower(slot)))
+		if c == nil {
+			return 0, fmt.Errorf("no %s federation certificate", slot)
+		}
+		return exitOK, pem.Encode(stdout, &pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw})
+	})
 }
 
 func runTrustRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("trust refresh", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	source := fl.String("metadata", "", "the token issuer's metadata: a file, or an https:// URL; default the URL recorded last time")
-	l, _, err := localTrust(ctx, fl, args)
-	if err != nil {
-		return report(stderr, "trust refresh", err)
-	}
-	defer l.Close()
-	now := time.Now()
-	t, m, err := l.trust.RefreshMetadata(ctx, actor(), *source)
-	if errors.Is(err, trust.ErrNoMetadataURL) {
-		err = usageError{"-metadata FILE|URL is required the first time"}
-	}
-	if err != nil {
-		return report(stderr, "trust refresh", err)
-	}
-	fmt.Fprintf(stdout, "token issuer %s at %s; signing certificates:\n", t.TokenIssuerURI, t.TokenIssuerEndpoint)
-	for _, c := range m.Certificates() {
-		fmt.Fprintf(stdout, "  %s valid until %s\n", c.Subject.CommonName, c.NotAfter.Format("2006-01-02"))
-		if c.NotAfter.Before(now.Add(trust.ExpiresSoon)) {
-			fmt.Fprintf(stderr, "warning: %s expires within 30 days; refresh again once the issuer publishes its next one\n", c.Subject.CommonName)
+	var source string
+	return localCommand(ctx, "trust refresh", args, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&source, "metadata", "", "the token issuer's metadata: a file, or an https:// URL; default the URL recorded last time")
+	}, func(l *local, _ []string) (int, error) {
+		now := time.Now()
+		t, m, err := l.trust.RefreshMetadata(ctx, actor(), source)
+		if errors.Is(err, trust.ErrNoMetadataURL) {
+			err = usageError{"-metadata FILE|URL is required the first time"}
 		}
-	}
-	return exitOK
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(stdout, "token issuer %s at %s; signing certificates:\n", t.TokenIssuerURI, t.TokenIssuerEndpoint)
+		for _, c := range m.Certificates() {
+			fmt.Fprintf(stdout, "  %s valid until %s\n", c.Subject.CommonName, c.NotAfter.Format("2006-01-02"))
+			if c.NotAfter.Before(now.Add(trust.ExpiresSoon)) {
+				fmt.Fprintf(stderr, "warning: %s expires within 30 days; refresh again once the issuer publishes its next one\n", c.Subject.CommonName)
+			}
+		}
+		return exitOK, nil
+	})
 }

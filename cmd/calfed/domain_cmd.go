@@ -20,26 +20,23 @@ import (
 )
 
 func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("domain proof", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	output := fl.String("o", "table", "table or json")
-	l, pos, err := localTrust(ctx, fl, args, "DOMAIN")
-	if err != nil {
-		return report(stderr, "domain proof", err)
-	}
-	l.Close()
-	out, err := l.trust.Proofs(ctx, pos[0])
-	if err != nil {
-		return report(stderr, "domain proof", err)
-	}
-	if *output == "json" {
-		printJSON(stdout, out)
-		return exitOK
-	}
-	for _, r := range out {
-		fmt.Fprintf(stdout, "; %s certificate %s\n%s\n", r.Slot, r.Thumbprint, r.Record)
-	}
-	return exitOK
+	var output string
+	return localCommand(ctx, "domain proof", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
+		fl.StringVar(&output, "o", "table", "table or json")
+	}, func(l *local, pos []string) (int, error) {
+		out, err := l.trust.Proofs(ctx, pos[0])
+		if err != nil {
+			return 0, err
+		}
+		if output == "json" {
+			printJSON(stdout, out)
+			return exitOK, nil
+		}
+		for _, r := range out {
+			fmt.Fprintf(stdout, "; %s certificate %s\n%s\n", r.Slot, r.Thumbprint, r.Record)
+		}
+		return exitOK, nil
+	})
 }
 
 // warnSkip says, before the change, that domains join the trust unproven.
@@ -48,75 +45,68 @@ func warnSkip(stderr io.Writer, domains []string) {
 }
 
 func runDomainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("domain add", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	skip := fl.Bool("skip-proof", false, "federate without checking the proof (labs only; audited)")
-	l, pos, err := localTrust(ctx, fl, args, "DOMAIN")
-	if err != nil {
-		return report(stderr, "domain add", err)
-	}
-	defer l.Close()
-	domain := dnsproof.Normalize(pos[0])
-	added, err := l.trust.AddDomain(ctx, actor(), domain, trust.SetOptions{SkipProof: *skip, Skipped: func(d []string) { warnSkip(stderr, d) }})
-	switch {
-	case err != nil:
-		return report(stderr, "domain add", err)
-	case !added:
-		fmt.Fprintf(stdout, "%s is already federated\n", domain)
-	default:
-		fmt.Fprintf(stdout, "federated %s\n", domain)
-	}
-	return exitOK
+	var skip bool
+	return localCommand(ctx, "domain add", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
+		fl.BoolVar(&skip, "skip-proof", false, "federate without checking the proof (labs only; audited)")
+	}, func(l *local, pos []string) (int, error) {
+		domain := dnsproof.Normalize(pos[0])
+		added, err := l.trust.AddDomain(ctx, actor(), domain, trust.SetOptions{SkipProof: skip, Skipped: func(d []string) { warnSkip(stderr, d) }})
+		switch {
+		case err != nil:
+			return 0, err
+		case !added:
+			fmt.Fprintf(stdout, "%s is already federated\n", domain)
+		default:
+			fmt.Fprintf(stdout, "federated %s\n", domain)
+		}
+		return exitOK, nil
+	})
 }
 
 func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("domain verify", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	output := fl.String("o", "table", "table or json")
-	l, _, err := localTrust(ctx, fl, args)
-	if err != nil {
-		return report(stderr, "domain verify", err)
-	}
-	defer l.Close()
-	results, err := l.trust.VerifyOurs(ctx)
-	if err != nil {
-		return report(stderr, "domain verify", err)
-	}
-	code := exitOK
-	type row struct {
-		Domain  string   `json:"domain"`
-		Status  string   `json:"status"`
-		Matched []string `json:"matched"`
-		Detail  string   `json:"detail,omitempty"`
-	}
-	var rows []row
-	for _, r := range results {
-		detail := r.Warning
-		if r.Err != nil {
-			detail = r.Err.Error()
+	var output string
+	return localCommand(ctx, "domain verify", args, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&output, "o", "table", "table or json")
+	}, func(l *local, _ []string) (int, error) {
+		results, err := l.trust.VerifyOurs(ctx)
+		if err != nil {
+			return 0, err
 		}
-		rows = append(rows, row{r.Domain, string(r.Status), r.Matched, detail})
-		switch r.Status {
-		case dnsproof.Pass:
-		case dnsproof.TempError:
-			if code == exitOK {
-				code = exitError
+		code := exitOK
+		type row struct {
+			Domain  string   `json:"domain"`
+			Status  string   `json:"status"`
+			Matched []string `json:"matched"`
+			Detail  string   `json:"detail,omitempty"`
+		}
+		var rows []row
+		for _, r := range results {
+			detail := r.Warning
+			if r.Err != nil {
+				detail = r.Err.Error()
 			}
-		default:
-			code = exitFailed
+			rows = append(rows, row{r.Domain, string(r.Status), r.Matched, detail})
+			switch r.Status {
+			case dnsproof.Pass:
+			case dnsproof.TempError:
+				if code == exitOK {
+					code = exitError
+				}
+			default:
+				code = exitFailed
+			}
 		}
-	}
-	if *output == "json" {
-		printJSON(stdout, rows)
-		return code
-	}
-	tw := table(stdout)
-	fmt.Fprintln(tw, "DOMAIN\tSTATUS\tPROOFS FOUND FOR\tDETAIL")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, r.Status, dash(strings.Join(r.Matched, ",")), dash(r.Detail))
-	}
-	tw.Flush()
-	return code
+		if output == "json" {
+			printJSON(stdout, rows)
+			return code, nil
+		}
+		tw := table(stdout)
+		fmt.Fprintln(tw, "DOMAIN\tSTATUS\tPROOFS FOUND FOR\tDETAIL")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, r.Status, dash(strings.Join(r.Matched, ",")), dash(r.Detail))
+		}
+		return code, tw.Flush()
+	})
 }
 
 func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -143,67 +133,63 @@ func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("orgrel verify", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	certFile := fl.String("cert", "", "the partner's federation certificate (PEM)")
-	stsConfigFile := fl.String("sts-config", "", "or: a development token issuer's configuration, whose registration of the partner gives its certificate")
+	var certFile, stsConfigFile string
 	var sigs multiFlag
-	fl.Var(&sigs, "signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable")
-	l, pos, err := localTrust(ctx, fl, args, "NAME")
-	if err != nil {
-		return report(stderr, "orgrel verify", err)
-	}
-	defer l.Close()
-	rel, err := l.db.Relationship(ctx, pos[0])
-	if err != nil {
-		return report(stderr, "orgrel verify", err)
-	}
-	var pub *rsa.PublicKey
-	switch {
-	case (*certFile == "") == (*stsConfigFile == ""):
-		return report(stderr, "orgrel verify", usageError{"give the partner's certificate: -cert FILE or -sts-config FILE"})
-	case *certFile != "":
-		data, err := os.ReadFile(*certFile)
+	return localCommand(ctx, "orgrel verify", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
+		fl.StringVar(&certFile, "cert", "", "the partner's federation certificate (PEM)")
+		fl.StringVar(&stsConfigFile, "sts-config", "", "or: a development token issuer's configuration, whose registration of the partner gives its certificate")
+		fl.Var(&sigs, "signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable")
+	}, func(l *local, pos []string) (int, error) {
+		rel, err := l.db.Relationship(ctx, pos[0])
 		if err != nil {
-			return report(stderr, "orgrel verify", err)
+			return 0, err
 		}
-		var private bool
-		pub, private, err = trust.PartnerKey(data)
-		if private {
-			fmt.Fprintln(stderr, "warning: the file holds a private key; the partner should never have sent it, and should replace the certificate")
+		var pub *rsa.PublicKey
+		switch {
+		case (certFile == "") == (stsConfigFile == ""):
+			return 0, usageError{"give the partner's certificate: -cert FILE or -sts-config FILE"}
+		case certFile != "":
+			data, err := os.ReadFile(certFile)
+			if err != nil {
+				return 0, err
+			}
+			var private bool
+			pub, private, err = trust.PartnerKey(data)
+			if private {
+				fmt.Fprintln(stderr, "warning: the file holds a private key; the partner should never have sent it, and should replace the certificate")
+			}
+			if err != nil {
+				return 0, fmt.Errorf("%w: %s: %v", store.ErrInvalid, certFile, err)
+			}
+		default:
+			_, orgs, err := sts.LoadConfig(stsConfigFile)
+			if err == nil {
+				pub, err = trust.RegisteredKey(orgs, stsConfigFile, rel)
+			}
+			if err != nil {
+				return 0, err
+			}
 		}
-		if err != nil {
-			return report(stderr, "orgrel verify", fmt.Errorf("%w: %s: %v", store.ErrInvalid, *certFile, err))
+		given := map[string][]byte{}
+		for _, s := range sigs {
+			d, v, ok := strings.Cut(s, "=")
+			b, err := base64.StdEncoding.DecodeString(v)
+			if !ok || err != nil {
+				return 0, usageError{fmt.Sprintf("-signature %q: want DOMAIN=BASE64", s)}
+			}
+			given[dnsproof.Normalize(d)] = b
 		}
-	default:
-		_, orgs, err := sts.LoadConfig(*stsConfigFile)
-		if err == nil {
-			pub, err = trust.RegisteredKey(orgs, *stsConfigFile, rel)
+		code := exitOK
+		tw := table(stdout)
+		fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
+		for _, c := range l.trust.VerifyPartner(ctx, rel, pub, given) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Domain, c.Status, c.Detail)
+			if c.Status != string(dnsproof.Pass) {
+				code = exitFailed
+			}
 		}
-		if err != nil {
-			return report(stderr, "orgrel verify", err)
-		}
-	}
-	given := map[string][]byte{}
-	for _, s := range sigs {
-		d, v, ok := strings.Cut(s, "=")
-		b, err := base64.StdEncoding.DecodeString(v)
-		if !ok || err != nil {
-			return report(stderr, "orgrel verify", usageError{fmt.Sprintf("-signature %q: want DOMAIN=BASE64", s)})
-		}
-		given[dnsproof.Normalize(d)] = b
-	}
-	code := exitOK
-	tw := table(stdout)
-	fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
-	for _, c := range l.trust.VerifyPartner(ctx, rel, pub, given) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Domain, c.Status, c.Detail)
-		if c.Status != string(dnsproof.Pass) {
-			code = exitFailed
-		}
-	}
-	tw.Flush()
-	return code
+		return code, tw.Flush()
+	})
 }
 
 type multiFlag []string

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
-	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/sts"
 )
 
@@ -75,26 +72,5 @@ func runSTSRollover(ctx context.Context, args []string, stdout, stderr io.Writer
 		return report(stderr, "sts rollover", err)
 	}
 	fmt.Fprintf(stdout, "signing with %s now; the previous certificate stays in the metadata\n", c.Thumbprint())
-	return exitOK
-}
-
-func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("trust certificate export", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	slot := fl.String("slot", "current", "next, current or previous")
-	l, _, err := localTrust(ctx, fl, args)
-	if err != nil {
-		return report(stderr, "trust certificate export", err)
-	}
-	l.Close()
-	ring, err := l.trust.Certificates(ctx)
-	if err != nil {
-		return report(stderr, "trust certificate export", err)
-	}
-	c := ring.Get(certs.Slot(strings.ToLower(*slot)))
-	if c == nil {
-		return report(stderr, "trust certificate export", fmt.Errorf("no %s federation certificate", *slot))
-	}
-	pem.Encode(stdout, &pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw})
 	return exitOK
 }
