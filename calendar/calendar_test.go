@@ -293,7 +293,14 @@ func TestTruncatedFileIsAnError(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want ErrParse", data, err)
 		}
 	}
-	if _, err := Parse([]File{{Name: "empty.ics", Data: []byte("\r\n")}}, Options{}); err != nil {
-		t.Errorf("empty file: %v", err)
+	// Nothing, or something other than iCalendar, is no calendar: read as
+	// one without events it would show its owner free.
+	for _, data := range []string{"", "\r\n", "<html>404</html>", "hello\n"} {
+		if _, err := Parse([]File{{Name: "x.ics", Data: []byte(data)}}, Options{}); !errors.Is(err, ErrNotCalendar) || !errors.Is(err, ErrParse) {
+			t.Errorf("Parse(%q) = %v, want ErrNotCalendar", data, err)
+		}
+	}
+	if _, err := Parse([]File{{Name: "none.ics", Data: ics()}}, Options{}); err != nil {
+		t.Errorf("a calendar without events: %v", err)
 	}
 }

@@ -32,6 +32,10 @@ type DirectoryOptions struct {
 	HorizonPast  time.Duration    // pre-expansion before now; default 31 days
 	HorizonAhead time.Duration    // pre-expansion after now; default 400 days
 	MaxInstances int              // per series; default 100000
+	// ReadTimeout bounds one calendar's read and parse; a source that
+	// takes longer fails its mailbox for now and is tried again at the
+	// next reload, while the others go on. Default 30s.
+	ReadTimeout time.Duration
 }
 
 // Directory is the set of mailboxes calfed serves, each with its calendar
@@ -45,9 +49,10 @@ type Directory struct {
 }
 
 type entry struct {
-	mb    Mailbox
-	src   Source
-	state atomic.Pointer[loaded]
+	mb      Mailbox
+	src     Source
+	state   atomic.Pointer[loaded]
+	loading atomic.Bool // a load is running, possibly stuck past its timeout
 }
 
 type loaded struct {
@@ -68,6 +73,9 @@ func NewDirectory(ctx context.Context, entries []Entry, opt DirectoryOptions) (*
 	}
 	if opt.HorizonAhead <= 0 {
 		opt.HorizonAhead = defaultHorizonAhead
+	}
+	if opt.ReadTimeout <= 0 {
+		opt.ReadTimeout = 30 * time.Second
 	}
 	d := &Directory{opt: opt, log: opt.Logger, entries: make(map[string]*entry, len(entries))}
 	if d.log == nil {
@@ -195,26 +203,59 @@ func (d *Directory) reload(ctx context.Context, all bool) {
 	wg.Wait()
 }
 
+// ErrTimeout is wrapped by the error of a calendar whose source did not
+// answer within ReadTimeout.
+var ErrTimeout = errors.New("calendar: reading the calendar timed out")
+
+// load reads en's calendar again when its source changed, or when it
+// failed last time (whatever the stamp says: a file made readable again
+// keeps its modification time). A read that outlives ReadTimeout fails
+// the mailbox and is left to finish on its own; no second read of the
+// same source starts meanwhile.
 func (d *Directory) load(ctx context.Context, en *entry, force bool) {
-	prev := en.state.Load()
-	stamp, err := en.src.Stamp(ctx)
-	next := &loaded{stamp: stamp, err: err}
-	if err == nil {
-		if !force && prev != nil && prev.stamp == stamp {
-			return // unchanged, whether it parsed or not
-		}
-		next.cal, next.err = d.parse(ctx, en)
-	} else if !force && prev != nil && prev.stamp == "" && prev.err != nil && prev.err.Error() == err.Error() {
-		return // still unreadable the same way; already logged
+	if !en.loading.CompareAndSwap(false, true) {
+		return // the previous read is still stuck
 	}
+	done := make(chan *loaded, 1)
+	go func() {
+		defer en.loading.Store(false)
+		done <- d.read(ctx, en, force)
+	}()
+	var next *loaded
+	select {
+	case next = <-done:
+	case <-time.After(d.opt.ReadTimeout):
+		next = &loaded{err: fmt.Errorf("%w after %v: %s", ErrTimeout, d.opt.ReadTimeout, en.src)}
+	}
+	if next == nil {
+		return // unchanged
+	}
+	prev := en.state.Load()
 	en.state.Store(next)
 	if next.err != nil {
-		d.log.Error("calendar unavailable", "mailbox", en.mb.Address, "source", en.src.String(), "err", next.err)
+		if prev == nil || prev.err == nil || prev.err.Error() != next.err.Error() {
+			d.log.Error("calendar unavailable", "mailbox", en.mb.Address, "source", en.src.String(), "err", next.err)
+		}
 		return
 	}
 	if !force {
 		d.log.Info("calendar reloaded", "mailbox", en.mb.Address, "source", en.src.String(), "instances", next.cal.Len())
 	}
+}
+
+// read stamps and, when needed, parses en's source; nil means unchanged.
+func (d *Directory) read(ctx context.Context, en *entry, force bool) *loaded {
+	prev := en.state.Load()
+	stamp, err := en.src.Stamp(ctx)
+	if err != nil {
+		return &loaded{err: err}
+	}
+	if !force && prev != nil && prev.err == nil && prev.stamp == stamp {
+		return nil
+	}
+	next := &loaded{stamp: stamp}
+	next.cal, next.err = d.parse(ctx, en)
+	return next
 }
 
 func (d *Directory) parse(ctx context.Context, en *entry) (*Calendar, error) {

@@ -108,8 +108,16 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 	return compile(events, opt)
 }
 
+// ErrNotCalendar is wrapped by the ParseError of a file that holds no
+// iCalendar object at all (empty, or some other content): it must not
+// read as a calendar without events, which would show its owner free.
+var ErrNotCalendar = errors.New("calendar: not an iCalendar file")
+
 func decodeFile(f File, floating *time.Location) (evs []vevent, err error) {
 	data := f.Data
+	if !bytes.Contains(bytes.ToUpper(data[:min(len(data), 4096)]), []byte("BEGIN:VCALENDAR")) {
+		return nil, &ParseError{File: f.Name, Err: ErrNotCalendar}
+	}
 	cr := &countingReader{r: bytes.NewReader(data)}
 	br := bufio.NewReaderSize(cr, 4096)
 	dec := ical.NewDecoder(br)

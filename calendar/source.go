@@ -2,11 +2,14 @@ package calendar
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Source is where a mailbox's calendar comes from.
@@ -27,12 +30,25 @@ type FileSource struct {
 
 func (s FileSource) String() string { return s.Path }
 
+// Errors of FileSource; match with errors.Is.
+var (
+	// ErrNotRegular: the path is neither a regular file nor a directory
+	// (a FIFO or a device would block or never end).
+	ErrNotRegular = errors.New("calendar: not a regular file")
+	// ErrNoFiles: a directory source holds no .ics file; an empty
+	// calendar would show its owner free.
+	ErrNoFiles = errors.New("calendar: no .ics files in the directory")
+)
+
 func (s FileSource) Stamp(ctx context.Context) (string, error) {
 	fi, err := os.Stat(s.Path)
 	if err != nil {
 		return "", err
 	}
 	if !fi.IsDir() {
+		if !fi.Mode().IsRegular() {
+			return "", fmt.Errorf("%w: %s", ErrNotRegular, s.Path)
+		}
 		return fmt.Sprintf("%d/%d", fi.Size(), fi.ModTime().UnixNano()), nil
 	}
 	names, err := s.names()
@@ -51,6 +67,8 @@ func (s FileSource) Stamp(ctx context.Context) (string, error) {
 	return b.String(), nil
 }
 
+// names lists the directory's regular *.ics files (following links);
+// other entries are not calendar data.
 func (s FileSource) names() ([]string, error) {
 	entries, err := os.ReadDir(s.Path)
 	if err != nil {
@@ -58,9 +76,16 @@ func (s FileSource) names() ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".ics") {
-			names = append(names, filepath.Join(s.Path, e.Name()))
+		if !strings.EqualFold(filepath.Ext(e.Name()), ".ics") {
+			continue
 		}
+		p := filepath.Join(s.Path, e.Name())
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			names = append(names, p)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoFiles, s.Path)
 	}
 	sort.Strings(names)
 	return names, nil
@@ -79,13 +104,31 @@ func (s FileSource) Read(ctx context.Context) ([]File, error) {
 	}
 	files := make([]File, 0, len(names))
 	for _, n := range names {
-		data, err := os.ReadFile(n)
+		data, err := readRegular(n)
 		if err != nil {
 			return nil, err
 		}
 		files = append(files, File{Name: n, Data: data})
 	}
 	return files, nil
+}
+
+// readRegular reads a file only if it is a regular one, checked on the
+// open file so that a swap between check and read changes nothing.
+func readRegular(name string) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s", ErrNotRegular, name)
+	}
+	return io.ReadAll(f)
 }
 
 // StaticSource is a calendar held in memory, such as the rendered demo or

@@ -79,6 +79,7 @@ type Config struct {
 		ReloadInterval Duration `yaml:"reload_interval"` // how often files are checked for changes; default 2s
 		HorizonPast    Duration `yaml:"horizon_past"`    // recurrences pre-expanded before now; default 744h
 		HorizonAhead   Duration `yaml:"horizon_ahead"`   // recurrences pre-expanded after now; default 9600h
+		ReadTimeout    Duration `yaml:"read_timeout"`    // one calendar's read and parse, beyond which its mailbox fails until the next reload; default 30s
 	} `yaml:"calendars"`
 	// Mailboxes is the directory. Required.
 	Mailboxes []MailboxConfig `yaml:"mailboxes"`

@@ -104,6 +104,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Logger:       log,
 		HorizonPast:  time.Duration(cfg.Calendars.HorizonPast),
 		HorizonAhead: time.Duration(cfg.Calendars.HorizonAhead),
+		ReadTimeout:  time.Duration(cfg.Calendars.ReadTimeout),
 	})
 	if err != nil {
 		return fail(err)
