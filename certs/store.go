@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,12 +34,27 @@ func (d Dir) Get(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrMissing
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s is readable or writable by others (mode %v); chmod 600 it, and replace the key if others may have read it", ErrExposed, p, perm)
+	}
+	return io.ReadAll(f)
 }
+
+// ErrExposed is returned for a stored secret that others than its owner
+// may read: a private key at mode 0644 is refused, not used.
+var ErrExposed = errors.New("certs: secret not private")
 
 func (d Dir) Put(ctx context.Context, name string, data []byte) error {
 	p, err := d.path(name)

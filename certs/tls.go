@@ -19,6 +19,7 @@ type FileTLS struct {
 	mu      sync.Mutex
 	cert    *tls.Certificate
 	stamp   string
+	failed  string // the stamp of files that did not load, reported once
 	checked time.Time
 }
 
@@ -57,16 +58,18 @@ func (f *FileTLS) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	cur, stamp := f.cert, f.stamp
 	f.mu.Unlock()
 	if due {
-		if s, err := f.fileStamp(); err == nil && s != stamp {
-			if err := f.Load(); err != nil && f.OnError != nil {
-				f.OnError(err)
+		if s, err := f.fileStamp(); err == nil && s != stamp && s != f.failedStamp() {
+			if err := f.Load(); err != nil {
+				f.mu.Lock()
+				f.failed = s
+				f.mu.Unlock()
+				if f.OnError != nil {
+					f.OnError(err) // once per change of the files, not per handshake
+				}
 			}
-		} else {
-			f.mu.Lock()
-			f.checked = time.Now()
-			f.mu.Unlock()
 		}
 		f.mu.Lock()
+		f.checked = time.Now()
 		cur = f.cert
 		f.mu.Unlock()
 	}
@@ -74,6 +77,12 @@ func (f *FileTLS) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
 		return nil, fmt.Errorf("certs: no TLS certificate loaded from %s", f.CertFile)
 	}
 	return cur, nil
+}
+
+func (f *FileTLS) failedStamp() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
 }
 
 // ParseTLSVersion reads "1.0" … "1.3".

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,6 +55,16 @@ func TestFileTLSReloads(t *testing.T) {
 	}
 	if leaf, _ := x509.ParseCertificate(got.Certificate[0]); leaf.Subject.CommonName != "second" {
 		t.Errorf("after a broken renewal served %s", leaf.Subject.CommonName)
+	}
+	// The same broken files are reported once, not on every handshake.
+	reports := 0
+	f.OnError = func(error) { reports++ }
+	for range 3 {
+		f.checked = time.Time{}
+		f.GetCertificate(&tls.ClientHelloInfo{})
+	}
+	if reports != 0 {
+		t.Errorf("the same broken files were reported %d more times", reports)
 	}
 }
 
@@ -118,5 +129,19 @@ func TestParsePKCS12(t *testing.T) {
 		if _, err := Parse(pfx, "wrong"); err == nil {
 			t.Errorf("%s: wrong password accepted", name)
 		}
+	}
+}
+
+func TestDirRefusesExposedSecrets(t *testing.T) {
+	d := Dir(t.TempDir())
+	if err := d.Put(t.Context(), "federation-current.pem", []byte("secret")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Get(t.Context(), "federation-current.pem"); err != nil {
+		t.Fatalf("Get of a private entry: %v", err)
+	}
+	os.Chmod(filepath.Join(string(d), "federation-current.pem"), 0o644)
+	if _, err := d.Get(t.Context(), "federation-current.pem"); !errors.Is(err, ErrExposed) {
+		t.Errorf("Get of a world-readable key: err = %v, want ErrExposed", err)
 	}
 }

@@ -6,9 +6,11 @@ package config
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -115,6 +117,10 @@ type Config struct {
 	Admin struct {
 		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
 		TokenFile string `yaml:"token_file"` // file holding the bearer token; without it the admin API is off
+		// InsecureListen allows a listen address other than loopback.
+		// The admin API speaks plain HTTP with a bearer token: reach it
+		// through SSH or a TLS-terminating proxy instead when you can.
+		InsecureListen bool `yaml:"insecure_listen"`
 	} `yaml:"admin"`
 
 	// Dir is the directory of the configuration file; relative paths
@@ -211,6 +217,9 @@ func (c *Config) defaults() {
 type Built struct {
 	Entries []calendar.Entry
 	Sharing map[string]orgrel.Level // mailboxes' configured external sharing
+	// Warnings are choices that work but that a careful operator would
+	// not make unknowingly; config test prints them and serve logs them.
+	Warnings []string
 }
 
 // Build validates the whole configuration and returns every problem found,
@@ -313,6 +322,27 @@ func (c *Config) Build() (*Built, error) {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		bad("tls: cert_file and key_file go together")
 	}
+	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
+		if err := checkKeyPair(c.Path(c.TLS.CertFile), c.Path(c.TLS.KeyFile)); err != nil {
+			bad("%v", err)
+		}
+	}
+	if c.Admin.TokenFile != "" {
+		if !loopback(c.Admin.Listen) && !c.Admin.InsecureListen {
+			bad("admin.listen: %s is not a loopback address, and the admin API speaks plain HTTP with a bearer token; keep it on 127.0.0.1 and reach it through SSH or a TLS proxy, or set admin.insecure_listen: true to accept the risk", c.Admin.Listen)
+		}
+		if sameListener(c.Admin.Listen, c.Listen) {
+			bad("admin.listen: %s is the public listener's address; the admin API needs its own, never reachable by partners (default 127.0.0.1:8081)", c.Admin.Listen)
+		}
+	}
+	if c.PublicURL == "" && !loopback(c.Listen) {
+		b.Warnings = append(b.Warnings, "public_url is not set: Autodiscover builds the URLs it hands out from each request's Host header, which the client chooses; set public_url to the https:// URL partners reach")
+	}
+	if sc := c.StoreConfig(); sc.Driver == "sqlite" {
+		if fi, err := os.Stat(sc.DSN); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			b.Warnings = append(b.Warnings, fmt.Sprintf("store: %s is readable by others (mode %v); it holds the audit log and secret hashes: chmod 600 it", sc.DSN, fi.Mode().Perm()))
+		}
+	}
 	if c.TLS.CertFile != "" && len(c.TLS.ACME.Hosts) > 0 {
 		bad("tls: either certificate files or acme, not both")
 	}
@@ -323,6 +353,48 @@ func (c *Config) Build() (*Built, error) {
 		return nil, errors.Join(errs...)
 	}
 	return b, nil
+}
+
+// checkKeyPair reads the TLS files as serve will: the key private to its
+// owner, the two a matching pair.
+func checkKeyPair(certFile, keyFile string) error {
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		return fmt.Errorf("tls.key_file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("tls.key_file: %s is readable or writable by others (mode %v); chmod 600 it", keyFile, perm)
+	}
+	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		return fmt.Errorf("tls: cert_file %s and key_file %s are not a usable pair: %v", certFile, keyFile, err)
+	}
+	return nil
+}
+
+// loopback reports whether a listen address is on the loopback interface
+// only; an empty host listens everywhere.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameListener reports whether two listen addresses would collide: the
+// same port on the same host, or on a host that listens everywhere.
+func sameListener(a, b string) bool {
+	ha, pa, err1 := net.SplitHostPort(a)
+	hb, pb, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || pa != pb {
+		return false
+	}
+	any := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || any(ha) || any(hb)
 }
 
 // Path resolves p against the configuration file's directory.
@@ -383,6 +455,14 @@ func (c *Config) OpenStore(ctx context.Context, log *slog.Logger) (*store.DB, er
 		if err := os.MkdirAll(filepath.Dir(sc.DSN), 0o700); err != nil {
 			return nil, err
 		}
+		// Created private before SQLite opens it: it holds the audit log
+		// and the service accounts' secret hashes, and SQLite gives its
+		// journal files the database file's mode.
+		f, err := os.OpenFile(sc.DSN, os.O_RDONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
 	}
 	return store.Open(ctx, sc)
 }

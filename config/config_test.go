@@ -1,9 +1,15 @@
 package config
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/calfed/calfed/certs"
 )
 
 func TestParseIsStrict(t *testing.T) {
@@ -72,5 +78,64 @@ func TestPaths(t *testing.T) {
 	}
 	if got := string(c.Keys()); got != "/var/lib/calfed/keys" {
 		t.Errorf("Keys() with data_dir = %s", got)
+	}
+}
+
+func TestHardening(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "admin.token"), []byte(strings.Repeat("t", 40)), 0o600)
+	c0, _ := certs.Generate("mail.contoso.example", time.Now())
+	other, _ := certs.Generate("other", time.Now())
+	key, _ := x509.MarshalPKCS8PrivateKey(c0.Key)
+	os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c0.Cert.Raw}), 0o644)
+	os.WriteFile(filepath.Join(dir, "other.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.Cert.Raw}), 0o644)
+	os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
+	os.WriteFile(filepath.Join(dir, "open.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o644)
+	base := "mailboxes: [{address: a@example.org, calendar: a.ics}]\n"
+	tests := []struct {
+		name, yaml, wantErr, wantWarn string
+	}{
+		{"loopback admin", base + "admin: {token_file: admin.token}\n", "", ""},
+		{"remote admin over plain HTTP", base + "admin: {token_file: admin.token, listen: '0.0.0.0:8081'}\n", "admin.listen: 0.0.0.0:8081 is not a loopback address", ""},
+		{"remote admin, risk accepted", base + "admin: {token_file: admin.token, listen: '10.0.0.5:8081', insecure_listen: true}\n", "", ""},
+		{"admin on the public listener", base + "listen: '127.0.0.1:8443'\nadmin: {token_file: admin.token, listen: '127.0.0.1:8443'}\n", "is the public listener's address", ""},
+		{"public listener everywhere, admin loopback same port", base + "listen: ':9000'\npublic_url: https://mail.example.org\nadmin: {token_file: admin.token, listen: '127.0.0.1:9000'}\n", "is the public listener's address", ""},
+		{"key readable by others", base + "tls: {cert_file: tls.crt, key_file: open.key}\n", "tls.key_file: " + filepath.Join(dir, "open.key") + " is readable or writable by others (mode -rw-r--r--); chmod 600 it", ""},
+		{"key of another certificate", base + "tls: {cert_file: other.crt, key_file: tls.key}\n", "are not a usable pair", ""},
+		{"key file holding a certificate", base + "tls: {cert_file: tls.crt, key_file: tls.crt}\n", "tls.key_file:", ""},
+		{"good pair", base + "tls: {cert_file: tls.crt, key_file: tls.key}\n", "", ""},
+		{"public without public_url", base + "listen: '0.0.0.0:443'\n", "", "public_url is not set"},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		c.Dir = dir
+		b, err := c.Build()
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: Build: %v", tt.name, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%s: Build err = %v, want it to say %q", tt.name, err, tt.wantErr)
+		case err == nil && tt.wantWarn != "" && !strings.Contains(strings.Join(b.Warnings, "\n"), tt.wantWarn):
+			t.Errorf("%s: warnings %q, want %q", tt.name, b.Warnings, tt.wantWarn)
+		case err == nil && tt.wantWarn == "" && len(b.Warnings) > 0:
+			t.Errorf("%s: unexpected warnings %q", tt.name, b.Warnings)
+		}
+	}
+}
+
+func TestOpenStoreCreatesAPrivateDatabase(t *testing.T) {
+	c := &Config{Dir: t.TempDir()}
+	db, err := c.OpenStore(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	fi, err := os.Stat(c.StoreConfig().DSN)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("calfed.db: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 }

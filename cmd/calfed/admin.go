@@ -32,9 +32,13 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%v\n", err)
 		return exitFailed
 	}
-	if _, err := cfg.Build(); err != nil {
+	b, err := cfg.Build()
+	if err != nil {
 		fmt.Fprintf(stdout, "%s: invalid configuration:\n%s\n", *path, indent(err.Error()))
 		return exitFailed
+	}
+	for _, w := range b.Warnings {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes; store: %s %s)\n",
 		*path, len(cfg.Mailboxes), cfg.StoreConfig().Driver, cfg.StoreLocation())

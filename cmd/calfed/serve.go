@@ -78,6 +78,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "calfed serve: invalid configuration:\n%v\n", indent(err.Error()))
 		return exitError
 	}
+	for _, w := range b.Warnings {
+		log.Warn(w)
+	}
 
 	db, err := cfg.OpenStore(ctx, log)
 	if err != nil {
