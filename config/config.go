@@ -75,6 +75,13 @@ type Config struct {
 		MaxMailboxes    int   `yaml:"max_mailboxes"`     // per request; default 100
 		MaxWindowDays   int   `yaml:"max_window_days"`   // default 62
 		MaxResultSet    int   `yaml:"max_result_set"`    // events per mailbox; default 1000
+		// MaxPendingBytes bounds the bytes held at once by request bodies
+		// still arriving from senders not yet authenticated (token and
+		// anonymous endpoints); beyond it requests get 503. Default 64 MiB.
+		MaxPendingBytes int64 `yaml:"max_pending_bytes"`
+		// MaxConnections bounds the public listener's open connections;
+		// more wait in the kernel's queue. Default 4096.
+		MaxConnections int `yaml:"max_connections"`
 	} `yaml:"limits"`
 	// Calendars tune the calendar engine.
 	Calendars struct {
@@ -208,6 +215,12 @@ func (c *Config) defaults() {
 	}
 	def(&c.Listen, "127.0.0.1:8080")
 	def(&c.Admin.Listen, "127.0.0.1:8081")
+	if c.Limits.MaxPendingBytes <= 0 {
+		c.Limits.MaxPendingBytes = 64 << 20
+	}
+	if c.Limits.MaxConnections <= 0 {
+		c.Limits.MaxConnections = 4096
+	}
 	defDur(&c.Calendars.ReloadInterval, 2*time.Second)
 	defDur(&c.Federation.MetadataRefresh, 24*time.Hour)
 	defDur(&c.DNS.Recheck, 24*time.Hour)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -44,11 +43,10 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // the handler answers GET and others itself
 			return
 		}
-		buf := getBody()
-		defer putBody(buf)
-		body, err := soap.ReadRequestInto(r, g.Limits, *buf)
+		// In calfed's router soap.Bounded has read the body already, within
+		// the budget for unauthenticated requests, into a pooled buffer.
+		body, err := soap.ReadRequest(r, g.Limits)
 		if err == nil {
-			*buf = body[:0]
 			var c Claims
 			c, body, err = g.authenticate(body, now())
 			if err == nil {
@@ -87,19 +85,6 @@ func (g *Guard) authenticate(body []byte, now time.Time) (Claims, []byte, error)
 		return c, body, err
 	}
 	return Claims{}, nil, err
-}
-
-// bodies keeps request buffers: a token makes a request several
-// kilobytes, and handlers read the body handed on without copying it.
-var bodies = sync.Pool{New: func() any { return new([]byte) }}
-
-func getBody() *[]byte { return bodies.Get().(*[]byte) }
-
-// putBody keeps buffers of ordinary size.
-func putBody(b *[]byte) {
-	if cap(*b) <= 64<<10 {
-		bodies.Put(b)
-	}
 }
 
 // strip removes body[from:to] in place.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/net/netutil"
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/autodiscover"
@@ -125,6 +126,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err != nil {
 			return "", fmt.Errorf("%s listener: %w", name, err)
 		}
+		ln = netutil.LimitListener(ln, cfg.Limits.MaxConnections)
 		srv := newHTTPServer(h, log)
 		srv.TLSConfig = tc
 		servers = append(servers, srv)
@@ -256,12 +258,17 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request)) *federation.Guard {
 		return &federation.Guard{Validator: validator, Offer: offer, Limits: soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, Logger: log, Refuse: refuse}
 	}
+	// Bodies read before their sender is known share one budget.
+	budget := soap.NewBudget(cfg.Limits.MaxPendingBytes)
+	bounded := func(h http.Handler) http.Handler {
+		return soap.Bounded(h, soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, budget)
+	}
 	r := mux.NewRouter()
 	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, policy, "calfed", log))
-	r.Handle("/ews/exchange.asmx/wssecurity", guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler)))
-	r.Handle("/autodiscover/autodiscover.svc", httpauth.Optional(ad.SOAP(false), policy, "calfed", log))
-	r.Handle("/autodiscover/autodiscover.svc/wssecurity", guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true))))
-	r.Handle("/autodiscover/autodiscover.xml", httpauth.Optional(ad.POX(), policy, "calfed", log))
+	r.Handle("/ews/exchange.asmx/wssecurity", bounded(guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler))))
+	r.Handle("/autodiscover/autodiscover.svc", bounded(httpauth.Optional(ad.SOAP(false), policy, "calfed", log)))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true)))))
+	r.Handle("/autodiscover/autodiscover.xml", bounded(httpauth.Optional(ad.POX(), policy, "calfed", log)))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)

@@ -55,42 +55,45 @@ type Handler interface {
 	Body(d *xml.Decoder, start xml.StartElement) error
 }
 
-// ReadRequest reads a request body of at most l.MaxBytes, sized at once
-// when the request declares its length. A body put in place by SetBody is
-// returned as it is, without a copy.
+// ReadRequest reads a request body of at most l.MaxBytes, growing its
+// buffer as data arrives (never by the length a sender merely declares).
+// A body put in place by SetBody (or Bounded) is returned as it is,
+// without a copy.
 func ReadRequest(r *http.Request, l Limits) ([]byte, error) {
 	return ReadRequestInto(r, l, nil)
 }
 
-// ReadRequestInto is ReadRequest reading into buf's storage when it is
-// large enough, for callers that reuse buffers.
+// ReadRequestInto is ReadRequest reading into buf's storage, for callers
+// that reuse buffers.
 func ReadRequestInto(r *http.Request, l Limits, buf []byte) ([]byte, error) {
 	l = l.withDefaults()
 	if m, ok := r.Body.(memBody); ok && m.Len() == len(m.b) {
 		if int64(len(m.b)) > l.MaxBytes {
-			return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(m.b))
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.MaxBytes)
 		}
 		m.Reset(nil)
 		return m.b, nil
 	}
 	if n := r.ContentLength; n > l.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes declared", ErrTooLarge, n)
-	} else if n > 0 {
-		b := buf[:0]
-		if int64(cap(b)) < n {
-			b = make([]byte, n)
-		}
-		b = b[:n]
-		if _, err := io.ReadFull(r.Body, b); err != nil {
-			return nil, err
-		}
-		var extra [1]byte
-		if k, _ := r.Body.Read(extra[:]); k > 0 {
-			return nil, fmt.Errorf("%w: more than the declared length", ErrTooLarge)
-		}
-		return b, nil
 	}
-	return ReadBody(r.Body, l)
+	return readInto(r.Body, l, buf)
+}
+
+// ReadBody reads at most l.MaxBytes from r, returning ErrTooLarge beyond that.
+func ReadBody(r io.Reader, l Limits) ([]byte, error) {
+	return readInto(r, l.withDefaults(), nil)
+}
+
+func readInto(r io.Reader, l Limits, buf []byte) ([]byte, error) {
+	b, err := readBudgeted(r, l.MaxBytes, nil, buf)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > l.MaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.MaxBytes)
+	}
+	return b, nil
 }
 
 // memBody is a request body already in memory.
@@ -108,19 +111,6 @@ func (memBody) Close() error { return nil }
 func SetBody(r *http.Request, b []byte) {
 	r.Body = memBody{bytes.NewReader(b), b}
 	r.ContentLength = int64(len(b))
-}
-
-// ReadBody reads at most l.MaxBytes from r, returning ErrTooLarge beyond that.
-func ReadBody(r io.Reader, l Limits) ([]byte, error) {
-	l = l.withDefaults()
-	b, err := io.ReadAll(io.LimitReader(r, l.MaxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > l.MaxBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.MaxBytes)
-	}
-	return b, nil
 }
 
 // Decode parses the envelope in data, calling h for each header block and for
