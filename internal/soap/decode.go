@@ -76,6 +76,8 @@ func ReadRequestInto(r *http.Request, l Limits, buf []byte) ([]byte, error) {
 	}
 	if n := r.ContentLength; n > l.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes declared", ErrTooLarge, n)
+	} else if n > 0 && n <= readChunk && cap(buf) == 0 {
+		buf = make([]byte, 0, n+1) // a small declared length may size the buffer; +1 sees EOF
 	}
 	return readInto(r.Body, l, buf)
 }
