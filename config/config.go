@@ -77,7 +77,7 @@ type Config struct {
 		MaxResultSet    int   `yaml:"max_result_set"`    // events per mailbox; default 1000
 		// MaxPendingBytes bounds the bytes held at once by request bodies
 		// still arriving from senders not yet authenticated (token and
-		// anonymous endpoints); beyond it requests get 503. Default 64 MiB.
+		// anonymous endpoints); beyond it requests get 503. Default 32 MiB.
 		MaxPendingBytes int64 `yaml:"max_pending_bytes"`
 		// MaxConnections bounds the public listener's open connections;
 		// more wait in the kernel's queue. Default 4096.
@@ -216,7 +216,7 @@ func (c *Config) defaults() {
 	def(&c.Listen, "127.0.0.1:8080")
 	def(&c.Admin.Listen, "127.0.0.1:8081")
 	if c.Limits.MaxPendingBytes <= 0 {
-		c.Limits.MaxPendingBytes = 64 << 20
+		c.Limits.MaxPendingBytes = 32 << 20
 	}
 	if c.Limits.MaxConnections <= 0 {
 		c.Limits.MaxConnections = 4096

@@ -5,6 +5,10 @@
 //
 //	ewsload -url http://127.0.0.1:8080/EWS/Exchange.asmx -user svc-partner -secret … \
 //	        -mailbox alice@contoso.example -start 2026-03-23 -days 7
+//
+// With -slow N it plays an attacker instead: N connections that declare a
+// large body, send part of it slowly and never finish, sampling the
+// server's memory (-pid) while they hold.
 package main
 
 import (
@@ -57,6 +61,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&o.requests, "requests", 100000, "stop after this many requests")
 	fl.DurationVar(&o.duration, "duration", 20*time.Second, "stop after this long")
 	fl.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before counting")
+	slowConns := fl.Int("slow", 0, "instead of requests: open this many connections that send a body slowly and never finish it")
+	slowBytes := fl.Int("slow-bytes", 30<<10, "with -slow: body bytes each connection sends")
+	slowDeclared := fl.Int("slow-declared", 1<<20, "with -slow: the Content-Length each declares")
+	slowOver := fl.Duration("slow-over", 0, "with -slow: how long each connection takes to send its bytes; default half of -duration")
+	pid := fl.Int("pid", 0, "with -slow: the server's process id, to sample its memory")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -64,6 +73,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := checkLoopback(o.url); err != nil {
 		fmt.Fprintln(stderr, "ewsload:", err)
 		return 2
+	}
+	if *slowConns > 0 {
+		so := slowOptions{url: o.url, conns: *slowConns, bytes: *slowBytes, declared: *slowDeclared, duration: o.duration, over: *slowOver, pid: *pid}
+		if so.over <= 0 || so.over > so.duration {
+			so.over = so.duration / 2
+		}
+		res, err := slow(so)
+		if err != nil {
+			fmt.Fprintln(stderr, "ewsload:", err)
+			return 1
+		}
+		res.print(stdout, so)
+		return 0
 	}
 	if o.requests <= 0 || o.concurrency <= 0 || o.duration <= 0 {
 		fmt.Fprintln(stderr, "ewsload: -requests, -c and -duration must be positive")
