@@ -105,10 +105,29 @@ type Config struct {
 	} `yaml:"store"`
 	// Federation tunes delegation-token validation.
 	Federation struct {
-		ClockSkew Duration `yaml:"clock_skew"` // tolerated on token validity; default 5m
-		// AllowTokenReuse accepts a delegation token presented again until
-		// it expires; by default each is accepted once (replay protection).
-		AllowTokenReuse bool `yaml:"allow_token_reuse"`
+		// ClockSkew is tolerated on a token's NotBefore and NotOnOrAfter,
+		// and on NotBefore + its offer's lifetime (where Exchange allows
+		// none); default 5m.
+		ClockSkew Duration `yaml:"clock_skew"`
+		// RefuseTokenReuse accepts each delegation token, and each
+		// assertion, once. By default a token is accepted as often as it
+		// is presented while NotBefore + its offer's lifetime (+ skew)
+		// holds, as Exchange does: it keeps no replay cache and re-sends
+		// tokens it received (docs/protocol.md §4.6). Default false.
+		RefuseTokenReuse bool `yaml:"refuse_token_reuse"`
+		// AllowTokenReuse is deprecated: reuse is accepted by default now.
+		// An explicit false still refuses reuse (as refuse_token_reuse:
+		// true), an explicit true changes nothing; either way Deprecations
+		// names it.
+		AllowTokenReuse *bool `yaml:"allow_token_reuse"`
+		// AcceptRSA15KeyTransport accepts tokens whose key is wrapped with
+		// RSA PKCS#1 v1.5 (rsa-1_5) beside RSA-OAEP. The gateway uses OAEP;
+		// turn this on only for an issuer that needs it. Default false.
+		AcceptRSA15KeyTransport bool `yaml:"accept_rsa15_key_transport"`
+		// TokenCacheEntries bounds the validator's cache of tokens seen
+		// (and, under refuse_token_reuse, of assertion IDs); default
+		// 100000 entries.
+		TokenCacheEntries int `yaml:"token_cache_entries"`
 		// MetadataRefresh is how often the token issuer's metadata is
 		// fetched again from its recorded URL; default 24h.
 		MetadataRefresh Duration `yaml:"metadata_refresh"`
@@ -226,6 +245,28 @@ func (c *Config) defaults() {
 	defDur(&c.DNS.Recheck, 24*time.Hour)
 }
 
+// RefuseTokenReuse is whether delegation tokens are accepted once only:
+// refuse_token_reuse, or the deprecated allow_token_reuse set to false.
+func (c *Config) RefuseTokenReuse() bool {
+	f := c.Federation
+	return f.RefuseTokenReuse || (f.AllowTokenReuse != nil && !*f.AllowTokenReuse)
+}
+
+// Deprecations names the settings in the file that still work but should
+// be replaced; Build adds them to its Warnings, which `calfed config test`
+// prints and `calfed serve` logs.
+func (c *Config) Deprecations() []string {
+	var out []string
+	if r := c.Federation.AllowTokenReuse; r != nil {
+		if *r {
+			out = append(out, "federation.allow_token_reuse is deprecated: token reuse within the offer's lifetime is accepted by default; remove the setting")
+		} else {
+			out = append(out, "federation.allow_token_reuse is deprecated: write refuse_token_reuse: true instead of allow_token_reuse: false")
+		}
+	}
+	return out
+}
+
 // Built is the configuration turned into the objects the server runs on.
 type Built struct {
 	Entries []calendar.Entry
@@ -311,6 +352,12 @@ func (c *Config) Build() (*Built, error) {
 	default:
 		bad("store.driver: %q (want sqlite or postgres)", c.Store.Driver)
 	}
+	if r := c.Federation.AllowTokenReuse; r != nil && *r && c.Federation.RefuseTokenReuse {
+		bad("federation: refuse_token_reuse: true contradicts the deprecated allow_token_reuse: true; remove allow_token_reuse")
+	}
+	if c.Federation.TokenCacheEntries < 0 {
+		bad("federation.token_cache_entries: %d is negative", c.Federation.TokenCacheEntries)
+	}
 	if c.Admin.TokenFile != "" {
 		if _, err := ReadToken(c.Path(c.Admin.TokenFile)); err != nil {
 			bad("admin.token_file: %v", err)
@@ -348,6 +395,7 @@ func (c *Config) Build() (*Built, error) {
 			bad("admin.listen: %s is the public listener's address; the admin API needs its own, never reachable by partners (default 127.0.0.1:8081)", c.Admin.Listen)
 		}
 	}
+	b.Warnings = append(b.Warnings, c.Deprecations()...)
 	if c.PublicURL == "" && !loopback(c.Listen) {
 		b.Warnings = append(b.Warnings, "public_url is not set: Autodiscover builds the URLs it hands out from each request's Host header, which the client chooses; set public_url to the https:// URL partners reach")
 	}

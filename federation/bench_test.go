@@ -14,7 +14,7 @@ import (
 	"github.com/calfed/calfed/internal/soap"
 )
 
-// Full validation of a fresh token: parse, RSA-OAEP unwrap, AES decrypt,
+// Full validation of a fresh token: parse, RSA-OAEP unwrap, 3DES decrypt,
 // XML signature, claims. Compare with BenchmarkRawCrypto: goal within 1.5×.
 func BenchmarkValidate(b *testing.B) {
 	w := newWorld(b)
@@ -60,7 +60,7 @@ func BenchmarkRawCrypto(b *testing.B) {
 	}
 }
 
-// A token presented again: refused (the default) or accepted (AllowReuse)
+// A token presented again: accepted (the default) or refused (RefuseReuse)
 // from the cache, without RSA or signature work.
 func BenchmarkValidateSecondPresentation(b *testing.B) {
 	for _, reuse := range []bool{false, true} {
@@ -70,7 +70,7 @@ func BenchmarkValidateSecondPresentation(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			w := newWorld(b)
-			w.v.AllowReuse = reuse
+			w.v.RefuseReuse = !reuse
 			el, _ := w.issue().Token()
 			tok := xmlOf(b, el)
 			if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute)); err != nil {
@@ -87,18 +87,17 @@ func BenchmarkValidateSecondPresentation(b *testing.B) {
 	}
 }
 
-// The guard on a token presented again (AllowReuse): one scan of the
+// The guard on a token presented again (accepted by default): one scan of the
 // request, one cache hit, the header stripped. The next handler reads the
 // body, as EWS would; "none" is the same request without a guard, so the
 // difference is the guard's overhead.
 func BenchmarkGuardWarmToken(b *testing.B) {
 	w := newWorld(b)
-	w.v.AllowReuse = true
 	el, _ := w.issue().Token()
 	body := `<s:Envelope ` + envNS + ` xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Header><t:RequestServerVersion Version="Exchange2012"/><o:Security>` +
 		string(xmlOf(b, el)) + `</o:Security></s:Header><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>2026-03-23T00:00:00Z</t:StartTime><t:EndTime>2026-03-30T00:00:00Z</t:EndTime></t:TimeWindow><t:RequestedView>FreeBusyMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>`
 	next := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { soap.ReadRequest(r, soap.Limits{}) })
-	g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: SecurityFault}
+	g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: RefuseEWS}
 	for _, c := range []struct {
 		name string
 		h    http.Handler

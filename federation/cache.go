@@ -1,76 +1,104 @@
 package federation
 
 import (
-	"bytes"
-	"hash/maphash"
+	"crypto/sha256"
+	"fmt"
 	"sync"
 	"time"
 )
 
+// DefaultMaxCacheEntries bounds the validator's cache when
+// Validator.MaxCacheEntries is not set.
+const DefaultMaxCacheEntries = 100_000
+
 // cache is the validator's memory, one lock and one sweep for both of its
-// indexes, each entry kept until its token expires (plus skew):
+// indexes, each entry kept no longer than its token may be used: NotBefore
+// + the offer's lifetime (+ skew), or NotOnOrAfter (+ skew) if sooner,
+// never the gateway's 15-day NotOnOrAfter alone. Each index holds at most
+// max entries.
 //
-//   - tokens: the exact bytes of every token accepted, with its claims, so
-//     a token presented again is answered without XML, RSA or signature
-//     work (refused as a replay, or accepted under AllowReuse). The hash
-//     only picks the bucket; a hit needs the bytes to be equal.
-//   - ids: the AssertionID of every token accepted, so the same assertion
-//     encrypted anew is still a replay.
+//   - tokens: the SHA-256 of the exact bytes of every token accepted, with
+//     its claims, so a token presented again is answered without XML, RSA
+//     or signature work (accepted, or refused as a replay under
+//     RefuseReuse). A full index forgets entries at random: a forgotten
+//     token is validated in full again, nothing more.
+//   - ids: under RefuseReuse only, the AssertionID of every token accepted,
+//     so the same assertion encrypted anew is still a replay. A full index
+//     refuses new tokens (errCacheFull) rather than forget what it
+//     promised to refuse.
 type cache struct {
 	mu     sync.Mutex
-	seed   maphash.Seed
-	tokens map[uint64][]cachedToken
+	max    int
+	tokens map[[sha256.Size]byte]cachedToken
 	ids    map[string]time.Time
-	n      int
 }
 
 type cachedToken struct {
-	raw   []byte
 	c     Claims
 	until time.Time
 }
 
-func (k *cache) init() {
+// errCacheFull: RefuseReuse is on and the assertion IDs still in their
+// lifetime fill the cache.
+var errCacheFull = fmt.Errorf("%w: the replay cache is full", ErrReplay)
+
+func (k *cache) init(max int) {
 	if k.tokens == nil {
-		k.seed = maphash.MakeSeed()
-		k.tokens = map[uint64][]cachedToken{}
+		k.tokens = map[[sha256.Size]byte]cachedToken{}
 		k.ids = map[string]time.Time{}
+	}
+	k.max = max
+	if k.max <= 0 {
+		k.max = DefaultMaxCacheEntries
 	}
 }
 
-// token returns the claims of raw if it was accepted and has not expired.
-func (k *cache) token(raw []byte, now time.Time) (Claims, bool) {
+// token returns the claims of raw if it was accepted and may still be
+// used.
+func (k *cache) token(raw []byte, now time.Time, max int) (Claims, bool) {
+	sum := sha256.Sum256(raw)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.init()
-	for _, e := range k.tokens[maphash.Bytes(k.seed, raw)] {
-		if now.Before(e.until) && bytes.Equal(e.raw, raw) {
-			return e.c, true
-		}
+	k.init(max)
+	if e, ok := k.tokens[sum]; ok && now.Before(e.until) {
+		return e.c, true
 	}
 	return Claims{}, false
 }
 
-// admit records the assertion ID of c until until, and raw with c when
-// the ID is new or reuse is allowed. It reports whether the ID was new.
-func (k *cache) admit(raw []byte, c Claims, until, now time.Time, reuse bool) bool {
+// admit records raw with its claims c until until. Under refuse it first
+// records c's assertion ID, and returns ErrReplay if the ID was seen
+// before (the same assertion encrypted anew) or errCacheFull.
+func (k *cache) admit(raw []byte, c Claims, until, now time.Time, refuse bool, max int) error {
+	sum := sha256.Sum256(raw)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.init()
-	fresh := true
-	if seen, ok := k.ids[c.TokenID]; ok && now.Before(seen) {
-		fresh = false
-	} else {
+	k.init(max)
+	if refuse {
+		if seen, ok := k.ids[c.TokenID]; ok && now.Before(seen) {
+			return ErrReplay
+		}
+		if len(k.ids) >= k.max {
+			k.sweep(now)
+			if len(k.ids) >= k.max {
+				return errCacheFull
+			}
+		}
 		k.ids[c.TokenID] = until
 	}
-	if fresh || reuse {
-		h := maphash.Bytes(k.seed, raw)
-		k.tokens[h] = append(k.tokens[h], cachedToken{bytes.Clone(raw), c, until})
-	}
-	if k.n++; k.n%1024 == 0 {
+	if len(k.tokens) >= k.max {
 		k.sweep(now)
+		// Forget at random (map order) down to nine tenths, so the next
+		// admissions do not each sweep again.
+		for h := range k.tokens {
+			if len(k.tokens) <= k.max-k.max/10-1 {
+				break
+			}
+			delete(k.tokens, h)
+		}
 	}
-	return fresh
+	k.tokens[sum] = cachedToken{c, until}
+	return nil
 }
 
 // sweep drops what has expired.
@@ -80,17 +108,16 @@ func (k *cache) sweep(now time.Time) {
 			delete(k.ids, id)
 		}
 	}
-	for h, es := range k.tokens {
-		kept := es[:0]
-		for _, e := range es {
-			if now.Before(e.until) {
-				kept = append(kept, e)
-			}
-		}
-		if len(kept) == 0 {
+	for h, e := range k.tokens {
+		if !now.Before(e.until) {
 			delete(k.tokens, h)
-		} else {
-			k.tokens[h] = kept
 		}
 	}
+}
+
+// len is the number of entries in each index, for tests.
+func (k *cache) len() (tokens, ids int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.tokens), len(k.ids)
 }

@@ -1,6 +1,9 @@
 package federation
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Why a token was refused; match with errors.Is. The caller only ever sees
 // the fixed public message (PublicMessage); these go to the log.
@@ -18,8 +21,12 @@ var (
 	ErrClaims       = errors.New("federation: token lacks a required claim")
 	ErrReplay       = errors.New("federation: token was already used")
 	ErrNotFederated = errors.New("federation: no federation trust or certificate is set up")
+	// ErrUntrustedIssuer: the signature names a signer that is not one of
+	// the token issuer's certificates. It is an ErrSignature too.
+	ErrUntrustedIssuer = fmt.Errorf("%w: the signer is not a trusted issuer", ErrSignature)
 )
 
-// PublicMessage is what a refused caller is told, whatever the reason:
-// the text Exchange administrators see from Exchange. NOTES §4.3.
+// PublicMessage is the reason of the fault for a token that cannot be
+// processed: WCF's text, which Exchange administrators see. NOTES §4.3,
+// FINDINGS §5b. Other refusals are answered by answer.go.
 const PublicMessage = "An error occurred when processing the security tokens in the message."

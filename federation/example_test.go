@@ -18,6 +18,6 @@ func ExampleGuard() {
 		c, _ := identity.FromContext(r.Context())
 		fmt.Fprintln(w, "hello", c.Email)
 	})
-	g := &federation.Guard{Validator: v, Offer: federation.OfferFreeBusy, Limits: soap.Limits{MaxBytes: 1 << 20}, Refuse: federation.SecurityFault}
+	g := &federation.Guard{Validator: v, Offer: federation.OfferFreeBusy, Limits: soap.Limits{MaxBytes: 1 << 20}, Refuse: federation.RefuseEWS}
 	http.Handle("/EWS/Exchange.asmx/WSSecurity", g.Wrap(ewsHandler))
 }

@@ -22,9 +22,9 @@ type Guard struct {
 	Limits    soap.Limits
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // nil discards
-	// Refuse answers a refused request: the WS-Security fault on EWS
-	// (SecurityFault), 401 on Autodiscover (Unauthorized). NOTES §4.3.
-	Refuse func(w http.ResponseWriter, r *http.Request)
+	// Refuse answers a refused request by its cause (answer.go):
+	// RefuseEWS (the default) or RefuseAutodiscover. NOTES §4.3.
+	Refuse func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Wrap guards next.
@@ -37,6 +37,10 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
+	refuse := g.Refuse
+	if refuse == nil {
+		refuse = RefuseEWS
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if r.Method != http.MethodPost {
@@ -46,23 +50,28 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		// In calfed's router soap.Bounded has read the body already, within
 		// the budget for unauthenticated requests, into a pooled buffer.
 		body, err := soap.ReadRequest(r, g.Limits)
+		var c Claims
 		if err == nil {
-			var c Claims
 			c, body, err = g.authenticate(body, now())
 			if err == nil {
 				if log.Enabled(r.Context(), slog.LevelInfo) { // the arguments cost more than a discarded line
 					log.Info("delegation token accepted", "outcome", "allowed", "offer", g.Offer, "email", c.Email,
-						"token", c.TokenID, "remote", r.RemoteAddr, "duration", time.Since(start))
+						"requestor_domain", c.RequestorDomain, "token", c.TokenID, "remote", r.RemoteAddr,
+						"user_agent", r.UserAgent(), "client_request_id", r.Header.Get("client-request-id"),
+						"duration", time.Since(start))
 				}
 				soap.SetBody(r, body) // the handler reads it without a copy
-				ctx := identity.NewContext(r.Context(), identity.Caller{Domain: c.Domain, Email: c.Email, TokenID: c.TokenID})
+				ctx := identity.NewContext(r.Context(), identity.Caller{Domain: c.Domain, Email: c.Email, TokenID: c.TokenID,
+					RequestorDomain: c.RequestorDomain})
 				next.ServeHTTP(w, r.WithContext(ctx))
 				return
 			}
 		}
-		log.Warn("delegation token refused", "outcome", "denied", "offer", g.Offer, "remote", r.RemoteAddr,
+		log.Warn("delegation token refused", "outcome", "denied", "answer", Classify(err).String(), "offer", g.Offer,
+			"email", c.Email, "requestor_domain", c.RequestorDomain, "remote", r.RemoteAddr,
+			"user_agent", r.UserAgent(), "client_request_id", r.Header.Get("client-request-id"),
 			"reason", err.Error(), "duration", time.Since(start))
-		g.Refuse(w, r)
+		refuse(w, r, err)
 	})
 }
 
@@ -77,7 +86,7 @@ func (g *Guard) authenticate(body []byte, now time.Time) (Claims, []byte, error)
 	case err == nil:
 		c, err := g.Validator.validate(body[loc.edStart:loc.edEnd], loc.scope, false, g.Offer, now)
 		if err != nil {
-			return Claims{}, nil, err
+			return c, nil, err
 		}
 		return c, strip(body, loc.secStart, loc.secEnd), nil
 	case errors.Is(err, errUnsure):
@@ -139,18 +148,4 @@ func standalone(el *etree.Element) ([]byte, error) {
 	doc := etree.NewDocument()
 	doc.SetRoot(detached)
 	return doc.WriteToBytes()
-}
-
-// SecurityFault answers with the WS-Security fault Exchange gives for a
-// refused token. NOTES §4.3; the faultcode is the standard WS-Security one
-// (a GUESS for Exchange, ews-soap-faults.reconstructed.xml).
-func SecurityFault(w http.ResponseWriter, r *http.Request) {
-	f := soap.Fault{Code: "Sender", SubcodeNS: nsWSSE, Subcode: "InvalidSecurity", Reason: PublicMessage}
-	soap.WriteResponse(w, soap.V11, http.StatusInternalServerError, f.Write(soap.V11, nil))
-}
-
-// Unauthorized answers 401, as Exchange's Autodiscover does. NOTES §2.1.
-func Unauthorized(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Length", "0")
-	w.WriteHeader(http.StatusUnauthorized)
 }

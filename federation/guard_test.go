@@ -33,8 +33,8 @@ func TestGuard(t *testing.T) {
 	body := `<s:Envelope ` + envNS + `><s:Header><o:Security>` + tokXML + `</o:Security></s:Header><s:Body><x/></s:Body></s:Envelope>`
 	for _, reuse := range []bool{false, true} {
 		seen = nil
-		w.v = &Validator{Trust: w.v.Trust, AllowReuse: reuse}
-		g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: SecurityFault}
+		w.v = &Validator{Trust: w.v.Trust, RefuseReuse: !reuse}
+		g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: RefuseEWS}
 		h := g.Wrap(next)
 		codes := []int{}
 		for range 3 {
@@ -42,7 +42,7 @@ func TestGuard(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
 			codes = append(codes, rec.Code)
 		}
-		want := []int{200, 500, 500}
+		want := []int{200, 401, 401} // refused reuse is a validation failure: 401
 		if reuse {
 			want = []int{200, 200, 200}
 		}
@@ -67,7 +67,7 @@ func TestGuardUnusualEnvelopes(t *testing.T) {
 			t.Errorf("no caller in the context")
 		}
 	})
-	g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Limits: soap.Limits{MaxDepth: 48}, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: SecurityFault}
+	g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Limits: soap.Limits{MaxDepth: 48}, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: RefuseEWS}
 	h := g.Wrap(next)
 	tok := func() string {
 		el, _ := w.issue().Token()

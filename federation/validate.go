@@ -2,7 +2,9 @@ package federation
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"crypto/x509"
+	"encoding/asn1"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -32,27 +34,43 @@ type Trust struct {
 
 // Claims are what a valid token says.
 type Claims struct {
-	Email     string // the requesting user; its domain selects the relationship
-	Domain    string
-	NameID    string
-	Offer     string
-	TokenID   string // the AssertionID
-	NotBefore time.Time
-	Expires   time.Time
+	Email  string // the requesting user
+	Domain string // selects the relationship: RelationshipDomain
+	NameID string // the opaque external identity
+	Offer  string // the token's offer (action claim)
+	// RequestorDomain is the requesting organisation's ApplicationUri as
+	// the gateway vouches for it (e.g. outlook.com for Exchange Online);
+	// recorded, not used for access (RelationshipDomain). Lower case;
+	// empty when the token has none.
+	RequestorDomain string
+	TokenID         string // the AssertionID
+	NotBefore       time.Time
+	Expires         time.Time // NotOnOrAfter as written (the gateway: 15 days on)
+	UsableUntil     time.Time // when the token stops being accepted: NotBefore + offer lifetime + skew, or Expires + skew if sooner
 }
 
 // Validator accepts exactly the valid delegation tokens. NOTES §4.3.
 type Validator struct {
 	Trust func() *Trust // nil result: not federated
-	// Skew tolerated on NotBefore and NotOnOrAfter; default 5 minutes.
+	// Skew tolerated on NotBefore and NotOnOrAfter, and (to be liberal
+	// where Exchange adds none) on NotBefore + the offer's lifetime;
+	// default 5 minutes.
 	Skew time.Duration
 	// MaxPlaintext bounds the decrypted assertion; default 64 KiB.
 	MaxPlaintext int
-	// AllowReuse accepts a token presented again until it expires, for
-	// requesters that reuse their tokens; by default each token is
-	// accepted once (replay protection). Either way a token seen before
-	// is answered from the cache, without XML, RSA or signature work.
-	AllowReuse bool
+	// RefuseReuse accepts each token, and each assertion, once: a
+	// hardening beyond Exchange, which keeps no replay cache and re-sends
+	// tokens it received (FINDINGS §4). By default a token is accepted
+	// as often as it is presented while NotBefore + its offer's lifetime
+	// (+ Skew) holds. Either way a token seen before is answered from the
+	// cache, without XML, RSA or signature work.
+	RefuseReuse bool
+	// AcceptRSA15 accepts PKCS#1 v1.5 key transport (rsa-1_5) beside
+	// RSA-OAEP; off by default, the gateway uses OAEP (FINDINGS §1.2).
+	AcceptRSA15 bool
+	// MaxCacheEntries bounds each index of the cache; default
+	// DefaultMaxCacheEntries.
+	MaxCacheEntries int
 
 	cache cache // the validator's one cache: tokens seen and assertion IDs
 }
@@ -70,7 +88,8 @@ func (v *Validator) skew() time.Duration {
 
 // Validate decrypts and checks one token for offer at now: the bytes of
 // an xenc:EncryptedData element that declares every namespace it uses (as
-// delegation.Client.Token returns it).
+// delegation.Client.Token returns it). A valid token for another offer is
+// ErrOffer, returned with its claims.
 func (v *Validator) Validate(token []byte, offer string, now time.Time) (Claims, error) {
 	return v.validate(token, nil, true, offer, now)
 }
@@ -83,12 +102,12 @@ func (v *Validator) validate(raw []byte, scope []nsDecl, bound bool, offer strin
 	if t == nil || t.Keys == nil || len(t.Issuers) == 0 || t.ApplicationURI == "" {
 		return Claims{}, ErrNotFederated
 	}
-	if c, ok := v.cache.token(raw, now); ok {
-		if !v.AllowReuse {
+	if c, ok := v.cache.token(raw, now, v.MaxCacheEntries); ok {
+		if v.RefuseReuse {
 			return Claims{}, ErrReplay
 		}
-		if c.Offer != offer {
-			return Claims{}, ErrOffer
+		if !fedtoken.SameOffer(c.Offer, offer) {
+			return c, fmt.Errorf("%w: %s, want %s", ErrOffer, c.Offer, offer)
 		}
 		return c, nil
 	}
@@ -109,7 +128,7 @@ func (v *Validator) validate(raw []byte, scope []nsDecl, bound bool, offer strin
 	if !ok {
 		return Claims{}, ErrUnknownKey
 	}
-	plain, err := enc.decrypt(key.Key)
+	plain, err := enc.decrypt(key.Key, v.AcceptRSA15)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -129,12 +148,18 @@ func (v *Validator) validate(raw []byte, scope []nsDecl, bound bool, offer strin
 		return Claims{}, err
 	}
 	// From here on, only what the verifier returned is read.
-	c, err := v.check(verified, offer, t.ApplicationURI, now)
+	c, err := v.check(verified, t.ApplicationURI, now)
 	if err != nil {
 		return Claims{}, err
 	}
-	if !v.cache.admit(raw, c, c.Expires.Add(v.skew()), now, v.AllowReuse) && !v.AllowReuse {
-		return Claims{}, ErrReplay // the same assertion, encrypted anew
+	// The token is valid; whether it suits this operation is a separate
+	// answer (ErrOffer), as in Exchange, where the operation compares the
+	// offer (FINDINGS §5b). It is cached either way.
+	if err := v.cache.admit(raw, c, c.UsableUntil, now, v.RefuseReuse, v.MaxCacheEntries); err != nil {
+		return Claims{}, err // under RefuseReuse: the same assertion, encrypted anew
+	}
+	if !fedtoken.SameOffer(c.Offer, offer) {
+		return c, fmt.Errorf("%w: %s, want %s", ErrOffer, c.Offer, offer) // the claims, for the log
 	}
 	return c, nil
 }
@@ -216,6 +241,11 @@ func parseAssertion(plain []byte) (*etree.Element, error) {
 
 // verifySignature checks the enveloped signature over the assertion
 // against the trusted issuer certificates and returns the verified element.
+// A signature whose KeyInfo names a signer (X509Data, or a
+// SecurityTokenReference by SKI, as the gateway writes it) is checked
+// against that certificate alone, and a signer we do not trust is
+// ErrUntrustedIssuer; with no usable KeyInfo each trusted certificate is
+// tried (variants.go).
 func verifySignature(assertion *etree.Element, issuers []*x509.Certificate, now time.Time) (*etree.Element, error) {
 	sigs := childNS(assertion, nsDSig, "Signature")
 	if len(sigs) != 1 {
@@ -229,12 +259,12 @@ func verifySignature(assertion *etree.Element, issuers []*x509.Certificate, now 
 		return nil, fmt.Errorf("%w: signature method %q", ErrAlgorithm, sm.SelectAttrValue("Algorithm", ""))
 	}
 	clock := dsig.NewFakeClock(clockwork.NewFakeClockAt(now))
-	withCert := false
-	if ki := childNS(sigs[0], nsDSig, "KeyInfo"); len(ki) == 1 && len(childNS(ki[0], nsDSig, "X509Data")) > 0 {
-		withCert = true
+	named, withCert, err := namedSigner(sigs[0], issuers)
+	if err != nil {
+		return nil, err
 	}
 	if withCert {
-		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: issuers})
+		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: named})
 		ctx.IdAttribute = "AssertionID"
 		ctx.Clock = clock
 		out, err := ctx.Validate(assertion)
@@ -243,8 +273,8 @@ func verifySignature(assertion *etree.Element, issuers []*x509.Certificate, now 
 		}
 		return out, nil
 	}
-	// No certificate in KeyInfo (a reference, or nothing): try each
-	// trusted certificate alone. See variants.go.
+	// No certificate in KeyInfo: try the named certificate, or each
+	// trusted one, alone.
 	stripped := assertion.Copy()
 	if sig := childNS(stripped, nsDSig, "Signature"); len(sig) == 1 {
 		for _, ki := range childNS(sig[0], nsDSig, "KeyInfo") {
@@ -252,7 +282,7 @@ func verifySignature(assertion *etree.Element, issuers []*x509.Certificate, now 
 		}
 	}
 	var last error
-	for _, c := range issuers {
+	for _, c := range named {
 		ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}})
 		ctx.IdAttribute = "AssertionID"
 		ctx.Clock = clock
@@ -263,6 +293,70 @@ func verifySignature(assertion *etree.Element, issuers []*x509.Certificate, now 
 		last = err
 	}
 	return nil, fmt.Errorf("%w: %v", ErrSignature, last)
+}
+
+// namedSigner reads the signature's KeyInfo: the trusted certificates the
+// signature may be checked with (the one it names, or all), and whether
+// KeyInfo carries the certificate itself. A named signer that is not
+// trusted is ErrUntrustedIssuer.
+func namedSigner(sig *etree.Element, issuers []*x509.Certificate) ([]*x509.Certificate, bool, error) {
+	kis := childNS(sig, nsDSig, "KeyInfo")
+	if len(kis) != 1 {
+		return issuers, false, nil
+	}
+	if xd := childNS(kis[0], nsDSig, "X509Data"); len(xd) > 0 {
+		for _, xc := range xd[0].SelectElements("X509Certificate") {
+			if xc.NamespaceURI() != nsDSig {
+				continue
+			}
+			der, err := b64(xc)
+			if err != nil {
+				return nil, false, fmt.Errorf("%w: %v", ErrSignature, err)
+			}
+			for _, c := range issuers {
+				if bytes.Equal(c.Raw, der) {
+					return []*x509.Certificate{c}, true, nil
+				}
+			}
+			return nil, false, ErrUntrustedIssuer
+		}
+		return issuers, true, nil
+	}
+	for _, str := range childNS(kis[0], nsWSSE, "SecurityTokenReference") {
+		for _, kid := range childNS(str, nsWSSE, "KeyIdentifier") {
+			if kid.SelectAttrValue("ValueType", "") != valueSKI {
+				continue
+			}
+			ski, err := b64(kid)
+			if err != nil {
+				return nil, false, fmt.Errorf("%w: %v", ErrSignature, err)
+			}
+			for _, c := range issuers {
+				if bytes.Equal(subjectKeyID(c), ski) {
+					return []*x509.Certificate{c}, false, nil
+				}
+			}
+			return nil, false, ErrUntrustedIssuer
+		}
+	}
+	return issuers, false, nil
+}
+
+// subjectKeyID is a certificate's Subject Key Identifier: its extension,
+// or else the SHA-1 of its public key (RFC 5280 4.2.1.2, method 1).
+func subjectKeyID(c *x509.Certificate) []byte {
+	if len(c.SubjectKeyId) > 0 {
+		return c.SubjectKeyId
+	}
+	var spki struct {
+		Algorithm asn1.RawValue
+		Key       asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(c.RawSubjectPublicKeyInfo, &spki); err != nil {
+		return nil
+	}
+	sum := sha1.Sum(spki.Key.Bytes)
+	return sum[:]
 }
 
 func samlTimeAttr(el *etree.Element, name string) (time.Time, error) {
@@ -291,8 +385,12 @@ func text(el *etree.Element) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// check reads the conditions and claims of the verified assertion.
-func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time) (Claims, error) {
+// check reads the conditions and claims of the verified assertion, in
+// Exchange's order (TokenValidator, FINDINGS §4): the validity window with
+// skew (WCF), the NameIdentifier, a known offer, NotBefore + the offer's
+// lifetime, the EmailAddress. Whether the offer suits the operation is
+// the caller's question.
+func (v *Validator) check(a *etree.Element, appURI string, now time.Time) (Claims, error) {
 	c := Claims{TokenID: a.SelectAttrValue("AssertionID", "")}
 	cond, err := one(a, nsSAML, "Conditions")
 	if err != nil {
@@ -309,10 +407,6 @@ func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time)
 		return c, ErrNotYetValid
 	}
 	if !now.Add(-skew).Before(c.Expires) {
-		return c, ErrExpired
-	}
-	// Exchange also requires ValidFrom + the offer's lifetime ≥ now.
-	if life, ok := fedtoken.OfferLifetime(offer); ok && c.NotBefore.Add(life).Add(skew).Before(now) {
 		return c, ErrExpired
 	}
 	want := fedtoken.AbsoluteURI(appURI)
@@ -343,14 +437,20 @@ func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time)
 				attrs[name] = append(attrs[name], v)
 			}
 		}
-		for _, subj := range childNS(st, nsSAML, "Subject") {
-			for _, ni := range childNS(subj, nsSAML, "NameIdentifier") {
-				v, err := text(ni)
-				if err != nil {
-					return c, err
-				}
-				if c.NameID == "" {
-					c.NameID = v
+	}
+	// The NameIdentifier of the AttributeStatement's subject, else of the
+	// AuthenticationStatement's (the gateway writes both, the same).
+	for _, stmt := range []string{"AttributeStatement", "AuthenticationStatement"} {
+		for _, st := range childNS(a, nsSAML, stmt) {
+			for _, subj := range childNS(st, nsSAML, "Subject") {
+				for _, ni := range childNS(subj, nsSAML, "NameIdentifier") {
+					v, err := text(ni)
+					if err != nil {
+						return c, err
+					}
+					if c.NameID == "" {
+						c.NameID = v
+					}
 				}
 			}
 		}
@@ -358,10 +458,24 @@ func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time)
 	if c.NameID == "" {
 		return c, fmt.Errorf("%w: NameIdentifier", ErrClaims)
 	}
-	if acts := attrs[claimAction]; len(acts) != 1 || acts[0] != offer {
-		return c, fmt.Errorf("%w: %v, want %s", ErrOffer, acts, offer)
+	acts := attrs[claimAction]
+	if len(acts) != 1 {
+		return c, fmt.Errorf("%w: %d action claims", ErrClaims, len(acts))
 	}
-	c.Offer = offer
+	life, ok := fedtoken.OfferLifetime(acts[0])
+	if !ok {
+		return c, fmt.Errorf("%w: unknown offer %q", ErrClaims, acts[0])
+	}
+	c.Offer = acts[0]
+	// Exchange refuses once now is past NotBefore + the offer's lifetime,
+	// with no skew (FINDINGS §4); calfed adds the skew, to be liberal.
+	c.UsableUntil = c.NotBefore.Add(life).Add(skew)
+	if end := c.Expires.Add(skew); end.Before(c.UsableUntil) {
+		c.UsableUntil = end
+	}
+	if !now.Before(c.UsableUntil) {
+		return c, fmt.Errorf("%w: past NotBefore + the lifetime of %s", ErrExpired, c.Offer)
+	}
 	emails := attrs[claimEmail]
 	if len(emails) != 1 {
 		return c, fmt.Errorf("%w: EmailAddress (%d values)", ErrClaims, len(emails))
@@ -371,6 +485,13 @@ func (v *Validator) check(a *etree.Element, offer, appURI string, now time.Time)
 		return c, fmt.Errorf("%w: EmailAddress %q is not an SMTP address", ErrClaims, emails[0])
 	}
 	c.Email = strings.ToLower(addr.Address)
-	c.Domain = c.Email[strings.LastIndexByte(c.Email, '@')+1:]
+	switch rd := attrs[claimRequestorDomain]; len(rd) {
+	case 0:
+	case 1:
+		c.RequestorDomain = strings.ToLower(rd[0])
+	default:
+		return c, fmt.Errorf("%w: %d RequestorDomain values", ErrClaims, len(rd))
+	}
+	c.Domain = RelationshipDomain(c)
 	return c, nil
 }

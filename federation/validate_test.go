@@ -2,6 +2,7 @@ package federation
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func newWorld(t testing.TB) *world {
 
 func (w *world) issue() sts.Issue {
 	return sts.Issue{Issuer: "urn:federation:MicrosoftOnline", Signer: w.issuer, Audience: "FYDIBOHF25SPDLT.contoso.example",
-		Email: "alice@partner.example", Offer: OfferFreeBusy, Target: w.ours.Cert, NotBefore: t0}
+		Email: "alice@partner.example", Offer: OfferFreeBusy, Target: w.ours.Cert, NotBefore: t0, RequestorDomain: "FYDIBOHF25SPDLT.partner.example"}
 }
 
 // xmlOf is a token as Validate takes it: the element's bytes.
@@ -87,16 +88,18 @@ func roundTrip(t testing.TB, ed *etree.Element) *etree.Element {
 	return back.Root()
 }
 
-// Every variant the notes list is accepted.
+// Every variant the notes list is accepted (PKCS#1 v1.5 key transport
+// when opted in).
 func TestAcceptsEveryListedVariant(t *testing.T) {
 	w := newWorld(t)
+	w.v.AcceptRSA15 = true
 	n := 0
 	for _, kt := range []string{algRSAOAEP, algRSA15} {
 		for _, data := range fedtoken.DataAlgorithms {
 			for _, sig := range []string{dsig.RSASHA1SignatureMethod, dsig.RSASHA256SignatureMethod} {
 				for _, ref := range []bool{false, true} {
 					is := w.issue()
-					is.KeyTransport, is.DataAlg, is.SigAlg, is.KeyInfoReference = kt, data, sig, ref
+					is.KeyTransport, is.DataAlg, is.SigAlg, is.KeyInfoCertificate = kt, data, sig, !ref
 					if n%2 == 1 {
 						is.Signer = w.prevIssuer // the issuer's previous certificate still counts
 					}
@@ -110,7 +113,7 @@ func TestAcceptsEveryListedVariant(t *testing.T) {
 						t.Errorf("%s %s %s reference=%v: %v", kt, data, sig, ref, err)
 						continue
 					}
-					if c.Email != "alice@partner.example" || c.Domain != "partner.example" || c.TokenID == "" || c.NameID != "alice@partner.example" {
+					if c.Email != "alice@partner.example" || c.Domain != "partner.example" || c.TokenID == "" || c.NameID != sts.OpaqueNameID(is.Issuer, is.Email) {
 						t.Errorf("claims %+v", c)
 					}
 				}
@@ -161,13 +164,28 @@ func TestRefusesAttacks(t *testing.T) {
 		}, now, ErrSignature},
 		{"signed by an untrusted key", func(t *testing.T) *etree.Element {
 			is := w.issue()
-			is.Signer = w.rogue
+			is.Signer, is.KeyInfoCertificate = w.rogue, true
 			return w.mint(t, is, nil)
 		}, now, ErrSignature},
 		{"untrusted key, certificate not carried", func(t *testing.T) *etree.Element {
 			is := w.issue()
-			is.Signer, is.KeyInfoReference = w.rogue, true
+			is.Signer = w.rogue
 			return w.mint(t, is, nil)
+		}, now, ErrSignature},
+		{"untrusted key, no KeyInfo", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Signer = w.rogue
+			return w.mint(t, is, func(a *etree.Element) {
+				sig := a.FindElement("./Signature")
+				sig.RemoveChild(sig.FindElement("./KeyInfo"))
+			})
+		}, now, ErrSignature},
+		{"a trusted issuer's SKI on another key's signature", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Signer = w.rogue
+			return w.mint(t, is, func(a *etree.Element) {
+				a.FindElement("./Signature/KeyInfo/SecurityTokenReference/KeyIdentifier").SetText(base64.StdEncoding.EncodeToString(w.issuer.SKI()))
+			})
 		}, now, ErrSignature},
 		{"signature removed", func(t *testing.T) *etree.Element {
 			return w.mint(t, w.issue(), func(a *etree.Element) { a.RemoveChild(a.FindElement("./Signature")) })
@@ -244,9 +262,50 @@ func TestRefusesAttacks(t *testing.T) {
 		}, now, ErrMalformed},
 		{"unknown data algorithm", func(t *testing.T) *etree.Element {
 			tok := w.mint(t, w.issue(), nil)
-			tok.FindElement("./EncryptionMethod").SelectAttr("Algorithm").Value = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
+			tok.FindElement("./EncryptionMethod").SelectAttr("Algorithm").Value = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
 			return tok
 		}, now, ErrAlgorithm},
+		{"3DES token relabelled AES-256", func(t *testing.T) *etree.Element {
+			tok := w.mint(t, w.issue(), nil)
+			tok.FindElement("./EncryptionMethod").SelectAttr("Algorithm").Value = fedtoken.AlgAES256CBC
+			return tok
+		}, now, ErrDecrypt},
+		{"AES-256 token relabelled 3DES", func(t *testing.T) *etree.Element {
+			a, _ := w.issue().Assertion()
+			tok, err := sts.EncryptAssertion(a, w.ours.Cert, "", fedtoken.AlgAES256CBC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok.FindElement("./EncryptionMethod").SelectAttr("Algorithm").Value = fedtoken.AlgTripleDESCBC
+			return roundTrip(t, tok)
+		}, now, ErrDecrypt},
+		{"PKCS#1 v1.5 key transport, not opted in", func(t *testing.T) *etree.Element {
+			a, _ := w.issue().Assertion()
+			tok, err := sts.EncryptAssertion(a, w.ours.Cert, algRSA15, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return roundTrip(t, tok)
+		}, now, ErrAlgorithm},
+		{"OAEP token relabelled PKCS#1 v1.5", func(t *testing.T) *etree.Element {
+			tok := w.mint(t, w.issue(), nil)
+			tok.FindElement("./KeyInfo/EncryptedKey/EncryptionMethod").SelectAttr("Algorithm").Value = algRSA15
+			return tok
+		}, now, ErrAlgorithm},
+		{"unknown offer", func(t *testing.T) *etree.Element {
+			is := w.issue()
+			is.Offer = "MSExchange.Unknown"
+			return w.mint(t, is, nil)
+		}, now, ErrClaims},
+		{"two RequestorDomain values", func(t *testing.T) *etree.Element {
+			return w.mint(t, w.issue(), func(a *etree.Element) {
+				for _, at := range a.FindElements("./AttributeStatement/Attribute") {
+					if at.SelectAttrValue("AttributeName", "") == "RequestorDomain" {
+						at.CreateElement("saml:AttributeValue").SetText("evil.example")
+					}
+				}
+			})
+		}, now, ErrSignature}, // edited after signing; the rule itself is TestRequestorDomain's
 		{"no key identifier", func(t *testing.T) *etree.Element {
 			tok := w.mint(t, w.issue(), nil)
 			str := tok.FindElement("./KeyInfo/EncryptedKey/KeyInfo/SecurityTokenReference")
@@ -269,8 +328,10 @@ func TestRefusesAttacks(t *testing.T) {
 	}
 }
 
-func TestReplayAndSkew(t *testing.T) {
+// Refusing reuse is an opt-in hardening (RefuseReuse).
+func TestRefuseReuseAndSkew(t *testing.T) {
 	w := newWorld(t)
+	w.v.RefuseReuse = true
 	tok := w.mint(t, w.issue(), nil)
 	if _, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(-4*time.Minute)); err != nil { // inside the 5-minute skew
 		t.Fatal(err)
@@ -308,9 +369,10 @@ func TestCommentInSignedValueDoesNotTruncate(t *testing.T) {
 	}
 }
 
-func TestReuseWhenAllowed(t *testing.T) {
+// By default a token is accepted again while NotBefore + its offer's
+// lifetime (+ skew) holds, as Exchange, which keeps no replay cache.
+func TestReuseByDefault(t *testing.T) {
 	w := newWorld(t)
-	w.v.AllowReuse = true
 	tok := w.mint(t, w.issue(), nil)
 	for i := 0; i < 3; i++ {
 		if c, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(time.Minute)); err != nil || c.Email != "alice@partner.example" {

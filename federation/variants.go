@@ -2,22 +2,27 @@ package federation
 
 import (
 	"crypto"
+	"strings"
 
 	"github.com/calfed/calfed/internal/fedtoken"
 )
 
-// The accepted variants of the reconstructed token, NOTES §4.3 (GUESS):
-// which the Microsoft Federation Gateway uses is not verified, so every
-// listed one is accepted, and nothing else.
+// The accepted variants of the token, NOTES §4.3 and
+// docs/gateway/FINDINGS.md: what the gateway is seen to send, and the
+// listed variants beside it where the sources leave the choice open, and
+// nothing else.
 
-// Key transport: RSA-OAEP (MGF1 with SHA-1) and RSA PKCS#1 v1.5.
+// Key transport: RSA-OAEP (MGF1 with SHA-1), which the gateway uses
+// (FINDINGS §1.2); RSA PKCS#1 v1.5 only when Validator.AcceptRSA15 is set
+// (config federation.accept_rsa15_key_transport).
 const (
 	algRSAOAEP = fedtoken.AlgRSAOAEP
 	algRSA15   = fedtoken.AlgRSA15
 )
 
-// Data encryption: AES-CBC with 128, 192 or 256-bit keys
-// (fedtoken.DataKeyLength).
+// Data encryption: 3DES-CBC, which the gateway answered with in 2010
+// (FINDINGS §1.2), and AES-CBC with 128, 192 or 256-bit keys, which
+// Exchange asks for (fedtoken.DataKeyLength).
 
 // Signatures: RSA-SHA1 and RSA-SHA256 (goxmldsig's identifiers).
 var signatureHashes = map[string]crypto.Hash{
@@ -32,18 +37,40 @@ var signatureHashes = map[string]crypto.Hash{
 // Audience: our ApplicationUri made absolute, compared case-insensitively
 // (NOTES §4.3: "GUESS-safe").
 
-// Offers, each with its lifetime (fedtoken.OfferLifetime). NOTES §4.3,
-// [DEC] Offer.cs.
+// Offers, each with its lifetime (fedtoken.OfferLifetime): a token is
+// accepted until NotBefore + its offer's lifetime + Skew (Exchange adds no
+// skew there; calfed does, to be liberal), whatever its 15-day
+// NotOnOrAfter says. NOTES §4.3, [DEC] Offer.cs, FINDINGS §4.
 const (
 	OfferFreeBusy     = fedtoken.OfferFreeBusy
 	OfferAutodiscover = fedtoken.OfferAutodiscover
 )
 
 // Claim names (WCF claim type = AttributeNamespace + "/" + AttributeName).
+// ThirdPartyRequested, which Exchange needs to treat a token as a
+// delegation token, and the holder-of-key proof key are not required: the
+// gateway writes both, older issuers may not, and calfed uses neither
+// (no Exchange requester signs with the proof key, FINDINGS §3).
 const (
-	claimAction = fedtoken.ClaimAction
-	claimEmail  = fedtoken.ClaimEmail
+	claimAction          = fedtoken.ClaimAction
+	claimEmail           = fedtoken.ClaimEmail
+	claimRequestorDomain = fedtoken.ClaimRequestorDomain
 )
+
+// RelationshipDomain is the domain that selects our organisation
+// relationship with the caller: the EmailAddress claim's domain, as
+// Exchange looks it up (FreeBusyPermission.GetOrganizationRelationship,
+// FINDINGS §5a). The RequestorDomain claim is recorded beside it but
+// decides nothing: it is the requesting organisation's ApplicationUri,
+// which for every Exchange Online tenant is outlook.com, and in a hybrid
+// deployment differs from the user's domain by design (FINDINGS §2), so
+// no rule over it could refuse a wrong caller without refusing right ones;
+// the gateway's signature already binds it to the user. Any value, or
+// none, is accepted; two values are refused as ambiguous.
+// docs/protocol.md §4.3.
+func RelationshipDomain(c Claims) string {
+	return c.Email[strings.LastIndexByte(c.Email, '@')+1:]
+}
 
 // Namespaces.
 const (

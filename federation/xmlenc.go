@@ -3,6 +3,7 @@ package federation
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -107,30 +108,41 @@ func parseEncrypted(ed *etree.Element) (*encrypted, error) {
 	return &e, nil
 }
 
-// decrypt unwraps the session key with priv and decrypts the data. Every
-// failure after the algorithm checks is the same error, so the answers
-// cannot be used as a padding oracle.
-func (e *encrypted) decrypt(priv *rsa.PrivateKey) ([]byte, error) {
+// newDataCipher is the block cipher of an accepted data algorithm:
+// 3DES-CBC or AES-CBC (XML Encryption 1.0 §5.2; variants.go).
+func newDataCipher(alg string, key []byte) (cipher.Block, error) {
+	if alg == fedtoken.AlgTripleDESCBC {
+		return des.NewTripleDESCipher(key)
+	}
+	return aes.NewCipher(key)
+}
+
+// decrypt unwraps the session key with priv and decrypts the data;
+// rsa15 accepts PKCS#1 v1.5 key transport. Every failure after the
+// algorithm checks is the same error, so the answers cannot be used as a
+// padding oracle.
+func (e *encrypted) decrypt(priv *rsa.PrivateKey, rsa15 bool) ([]byte, error) {
 	keyLen, ok := fedtoken.DataKeyLength(e.dataAlg)
 	if !ok {
 		return nil, fmt.Errorf("%w: data algorithm %q", ErrAlgorithm, e.dataAlg)
 	}
 	var key []byte
-	switch e.keyAlg {
-	case algRSAOAEP:
+	switch {
+	case e.keyAlg == algRSAOAEP:
 		k, err := rsa.DecryptOAEP(sha1.New(), nil, priv, e.wrapped, nil)
 		if err != nil {
 			return nil, ErrDecrypt
 		}
 		key = k
-	case algRSA15:
+	case e.keyAlg == algRSA15 && rsa15:
 		// A random key of the right length on failure, so a bad padding and
 		// a bad plaintext fail alike later (RFC 3218 2.3.2).
 		key = make([]byte, keyLen)
 		rand.Read(key)
-		// PKCS#1 v1.5 key transport is accepted because Exchange-era
-		// issuers may use it; docs/protocol.md §4.3.
-		//lint:ignore SA1019 kept for peers that send it; the random key above keeps it oracle-free
+		// PKCS#1 v1.5 key transport only when configured
+		// (federation.accept_rsa15_key_transport): the gateway uses OAEP
+		// (FINDINGS §1.2); docs/protocol.md §4.3.
+		//lint:ignore SA1019 opt-in for peers that send it; the random key above keeps it oracle-free
 		if err := rsa.DecryptPKCS1v15SessionKey(nil, priv, e.wrapped, key); err != nil {
 			return nil, ErrDecrypt
 		}
@@ -140,21 +152,23 @@ func (e *encrypted) decrypt(priv *rsa.PrivateKey) ([]byte, error) {
 	if len(key) != keyLen {
 		return nil, ErrDecrypt
 	}
-	block, err := aes.NewCipher(key)
+	block, err := newDataCipher(e.dataAlg, key)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
+	bs := block.BlockSize()
 	ct := e.cipherTxt
-	if len(ct) < 2*aes.BlockSize || len(ct)%aes.BlockSize != 0 {
+	if len(ct) < 2*bs || len(ct)%bs != 0 {
 		return nil, ErrDecrypt
 	}
-	iv, body := ct[:aes.BlockSize], ct[aes.BlockSize:]
+	// The first block is the IV: 8 bytes for 3DES, 16 for AES.
+	iv, body := ct[:bs], ct[bs:]
 	plain := make([]byte, len(body))
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, body)
 	// ISO 10126 padding: the last byte is the length; the others are
 	// random and not checked (XML Encryption 5.2).
 	pad := int(plain[len(plain)-1])
-	if pad < 1 || pad > aes.BlockSize {
+	if pad < 1 || pad > bs {
 		return nil, ErrDecrypt
 	}
 	return plain[:len(plain)-pad], nil

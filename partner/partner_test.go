@@ -64,11 +64,11 @@ func TestFreeBusyThroughSTS(t *testing.T) {
 	}}
 	var ewsURL string
 	mux := http.NewServeMux()
-	mux.Handle("/autodiscover/autodiscover.svc/WSSecurity", (&federation.Guard{Validator: v, Offer: federation.OfferAutodiscover, Now: now, Refuse: federation.Unauthorized}).Wrap(
+	mux.Handle("/autodiscover/autodiscover.svc/WSSecurity", (&federation.Guard{Validator: v, Offer: federation.OfferAutodiscover, Now: now, Refuse: federation.RefuseAutodiscover}).Wrap(
 		http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			io.WriteString(rw, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><UserResponses><UserResponse><ErrorCode>NoError</ErrorCode><UserSettings><UserSetting><Name>ExternalEwsUrl</Name><Value>`+ewsURL+`</Value></UserSetting></UserSettings></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`)
 		})))
-	mux.Handle("/EWS/Exchange.asmx/WSSecurity", (&federation.Guard{Validator: v, Offer: federation.OfferFreeBusy, Now: now, Refuse: federation.SecurityFault}).Wrap(
+	mux.Handle("/EWS/Exchange.asmx/WSSecurity", (&federation.Guard{Validator: v, Offer: federation.OfferFreeBusy, Now: now, Refuse: federation.RefuseEWS}).Wrap(
 		http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			c, _ := identity.FromContext(r.Context())
 			io.WriteString(rw, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserAvailabilityResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><FreeBusyResponseArray><FreeBusyResponse><ResponseMessage ResponseClass="Success"><ResponseCode>NoError</ResponseCode></ResponseMessage><FreeBusyView><FreeBusyViewType xmlns="http://schemas.microsoft.com/exchange/services/2006/types">FreeBusy</FreeBusyViewType><CalendarEventArray xmlns="http://schemas.microsoft.com/exchange/services/2006/types"><CalendarEvent><StartTime>2026-03-24T10:00:00</StartTime><EndTime>2026-03-24T11:00:00</EndTime><BusyType>Busy</BusyType><CalendarEventDetails><Subject>for `+c.Email+`</Subject></CalendarEventDetails></CalendarEvent></CalendarEventArray></FreeBusyView></FreeBusyResponse><FreeBusyResponse><ResponseMessage ResponseClass="Error"><MessageText>No mailbox with such guid.</MessageText><ResponseCode>ErrorMailRecipientNotFound</ResponseCode></ResponseMessage></FreeBusyResponse></FreeBusyResponseArray></GetUserAvailabilityResponse></s:Body></s:Envelope>`)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -19,7 +20,7 @@ import (
 // ErrAlgorithm: an algorithm the token format does not list. NOTES §4.3.
 var ErrAlgorithm = errors.New("sts: algorithm not in the token format")
 
-// encrypt is the issuing side of XML Encryption: a fresh AES key for
+// encrypt is the issuing side of XML Encryption: a fresh 3DES or AES key for
 // plaintext, wrapped for pub, named by ski. federation's decrypt is the
 // other side.
 func encrypt(plain []byte, pub *rsa.PublicKey, ski []byte, keyAlg, dataAlg string) (*etree.Element, error) {
@@ -45,16 +46,25 @@ func encrypt(plain []byte, pub *rsa.PublicKey, ski []byte, keyAlg, dataAlg strin
 	if err != nil {
 		return nil, err
 	}
-	pad := aes.BlockSize - len(plain)%aes.BlockSize
+	var block cipher.Block
+	if dataAlg == fedtoken.AlgTripleDESCBC {
+		block, err = des.NewTripleDESCipher(key)
+	} else {
+		block, err = aes.NewCipher(key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	bs := block.BlockSize() // 8 for 3DES, 16 for AES; the IV is one block
+	pad := bs - len(plain)%bs
 	padded := append(bytes.Clone(plain), make([]byte, pad)...)
 	rand.Read(padded[len(plain) : len(padded)-1])
 	padded[len(padded)-1] = byte(pad)
-	ct := make([]byte, aes.BlockSize+len(padded))
-	if _, err := rand.Read(ct[:aes.BlockSize]); err != nil {
+	ct := make([]byte, bs+len(padded))
+	if _, err := rand.Read(ct[:bs]); err != nil {
 		return nil, err
 	}
-	block, _ := aes.NewCipher(key)
-	cipher.NewCBCEncrypter(block, ct[:aes.BlockSize]).CryptBlocks(ct[aes.BlockSize:], padded)
+	cipher.NewCBCEncrypter(block, ct[:bs]).CryptBlocks(ct[bs:], padded)
 
 	ed := etree.NewElement("e:EncryptedData")
 	ed.CreateAttr("xmlns:e", nsXEnc)
@@ -68,6 +78,7 @@ func encrypt(plain []byte, pub *rsa.PublicKey, ski []byte, keyAlg, dataAlg strin
 	str := eki.CreateElement("o:SecurityTokenReference")
 	str.CreateAttr("xmlns:o", nsWSSE)
 	kid := str.CreateElement("o:KeyIdentifier")
+	kid.CreateAttr("EncodingType", fedtoken.EncodingBase64)
 	kid.CreateAttr("ValueType", valueSKI)
 	kid.SetText(base64.StdEncoding.EncodeToString(ski))
 	ek.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText(base64.StdEncoding.EncodeToString(wrapped))

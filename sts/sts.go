@@ -171,5 +171,5 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 	}
 	cur, _ := s.signers()
 	return Issue{Issuer: s.IssuerURI, Signer: cur, Audience: target.ApplicationURI, Email: email, Offer: offer,
-		Target: target.Certificate, NotBefore: now}.Token()
+		Target: target.Certificate, NotBefore: now, RequestorDomain: requester.ApplicationURI}.Token()
 }

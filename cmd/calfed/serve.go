@@ -254,8 +254,13 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		Logger:            log,
 	})
-	validator := &federation.Validator{Trust: policy.Federation, Skew: time.Duration(cfg.Federation.ClockSkew), AllowReuse: cfg.Federation.AllowTokenReuse}
-	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request)) *federation.Guard {
+	validator := &federation.Validator{Trust: policy.Federation, Skew: time.Duration(cfg.Federation.ClockSkew),
+		RefuseReuse: cfg.RefuseTokenReuse(), AcceptRSA15: cfg.Federation.AcceptRSA15KeyTransport,
+		MaxCacheEntries: cfg.Federation.TokenCacheEntries}
+	// Refusals are answered as Exchange answers them (federation/answer.go):
+	// on EWS a valid token for another offer gets ErrorAccessDenied, on
+	// Autodiscover 401.
+	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request, error)) *federation.Guard {
 		return &federation.Guard{Validator: validator, Offer: offer, Limits: soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, Logger: log, Refuse: refuse}
 	}
 	// Bodies read before their sender is known share one budget.
@@ -265,9 +270,9 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	}
 	r := mux.NewRouter()
 	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, policy, "calfed", log))
-	r.Handle("/ews/exchange.asmx/wssecurity", bounded(guard(federation.OfferFreeBusy, federation.SecurityFault).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler))))
+	r.Handle("/ews/exchange.asmx/wssecurity", bounded(guard(federation.OfferFreeBusy, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler))))
 	r.Handle("/autodiscover/autodiscover.svc", bounded(httpauth.Optional(ad.SOAP(false), policy, "calfed", log)))
-	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.Unauthorized).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true)))))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true)))))
 	r.Handle("/autodiscover/autodiscover.xml", bounded(httpauth.Optional(ad.POX(), policy, "calfed", log)))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

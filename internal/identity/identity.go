@@ -14,6 +14,11 @@ type Caller struct {
 	Email   string // the requesting user's address, when the credential names one
 	Account string // the service account name, for cross-forest callers
 	TokenID string // the delegation token's assertion id, for token callers
+	// RequestorDomain is the requesting organisation as the token issuer
+	// vouches for it (the delegation token's RequestorDomain claim, e.g.
+	// outlook.com), for token callers; recorded, it does not select the
+	// relationship (Domain does).
+	RequestorDomain string
 }
 
 // DomainOf returns the lower-cased domain part of an address.
