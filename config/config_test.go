@@ -139,3 +139,46 @@ func TestOpenStoreCreatesAPrivateDatabase(t *testing.T) {
 		t.Errorf("calfed.db: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 }
+
+// Token reuse is accepted by default; refuse_token_reuse refuses it, and
+// the deprecated allow_token_reuse is still read: false refuses (as it
+// did), true changes nothing, both with a deprecation.
+func TestTokenReuseSettings(t *testing.T) {
+	for _, tt := range []struct {
+		yaml       string
+		refuse     bool
+		deprecated bool
+		invalid    bool
+	}{
+		{"", false, false, false},
+		{"refuse_token_reuse: true", true, false, false},
+		{"allow_token_reuse: true", false, true, false},
+		{"allow_token_reuse: false", true, true, false},
+		{"{refuse_token_reuse: true, allow_token_reuse: true}", true, true, true},
+		{"token_cache_entries: -1", false, false, true},
+	} {
+		data := "mailboxes:\n  - address: a@example.org\n    calendar: a.ics\n"
+		if tt.yaml != "" {
+			y := tt.yaml
+			if !strings.HasPrefix(y, "{") {
+				y = "{" + y + "}"
+			}
+			data += "federation: " + y + "\n"
+		}
+		cfg, err := Parse([]byte(data))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		if got := cfg.RefuseTokenReuse(); got != tt.refuse {
+			t.Errorf("%q: RefuseTokenReuse() = %v, want %v", tt.yaml, got, tt.refuse)
+		}
+		if got := len(cfg.Deprecations()) > 0; got != tt.deprecated {
+			t.Errorf("%q: Deprecations() = %q", tt.yaml, cfg.Deprecations())
+		}
+		cfg.Dir = t.TempDir()
+		_, err = cfg.Build()
+		if bad := err != nil && strings.Contains(err.Error(), "federation"); bad != tt.invalid {
+			t.Errorf("%q: Build() = %v, want a federation problem: %v", tt.yaml, err, tt.invalid)
+		}
+	}
+}

@@ -86,6 +86,13 @@ admin:
 	if code := run(t.Context(), []string{"config", "test", "-config", path}, &out, &errb); code != exitOK {
 		t.Errorf("valid config: exit %d\n%s", code, out.String())
 	}
+	// A file with the deprecated allow_token_reuse still works, with a
+	// warning.
+	os.WriteFile(path, []byte("federation:\n  allow_token_reuse: true\nmailboxes:\n  - address: a@example.org\n    calendar: a.ics\n"), 0o644)
+	out.Reset()
+	if code := run(t.Context(), []string{"config", "test", "-config", path}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "warning: federation.allow_token_reuse is deprecated") {
+		t.Errorf("deprecated allow_token_reuse: exit %d\n%s", code, out.String())
+	}
 }
 
 func TestCommandTable(t *testing.T) {
