@@ -51,6 +51,9 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write('ews-javascript-api: ' + (err && (err.stack || err.message) || String(err)) + '\n');
+  // A SOAP fault without an EWS detail comes as a bare SoapFaultDetails,
+  // its code and string in fields of their own.
+  const fault = err && err.FaultString ? 'SOAP fault ' + JSON.stringify(err.FaultCode) + ': ' + JSON.stringify(err.FaultString) + '\n' : '';
+  process.stderr.write('ews-javascript-api: ' + fault + (err && (err.stack || err.message) || String(err)) + '\n');
   process.exit(1);
 });
