@@ -126,7 +126,7 @@ type Config struct {
 		AcceptRSA15KeyTransport bool `yaml:"accept_rsa15_key_transport"`
 		// TokenCacheEntries bounds the validator's cache of tokens seen
 		// (and, under refuse_token_reuse, of assertion IDs); default
-		// 100000 entries.
+		// 10000 entries (about 50 MB of tokens at most).
 		TokenCacheEntries int `yaml:"token_cache_entries"`
 		// MetadataRefresh is how often the token issuer's metadata is
 		// fetched again from its recorded URL; default 24h.

@@ -1,15 +1,17 @@
 package federation
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 )
 
 // DefaultMaxCacheEntries bounds the validator's cache when
-// Validator.MaxCacheEntries is not set.
-const DefaultMaxCacheEntries = 100_000
+// Validator.MaxCacheEntries is not set: with tokens of some 5 KB, about
+// 50 MB at most.
+const DefaultMaxCacheEntries = 10_000
 
 // cache is the validator's memory, one lock and one sweep for both of its
 // indexes, each entry kept no longer than its token may be used: NotBefore
@@ -17,11 +19,12 @@ const DefaultMaxCacheEntries = 100_000
 // never the gateway's 15-day NotOnOrAfter alone. Each index holds at most
 // max entries.
 //
-//   - tokens: the SHA-256 of the exact bytes of every token accepted, with
-//     its claims, so a token presented again is answered without XML, RSA
-//     or signature work (accepted, or refused as a replay under
-//     RefuseReuse). A full index forgets entries at random: a forgotten
-//     token is validated in full again, nothing more.
+//   - tokens: the exact bytes of every token accepted, with its claims, so
+//     a token presented again is answered without XML, RSA or signature
+//     work (accepted, or refused as a replay under RefuseReuse). The hash
+//     only picks the bucket; a hit needs the bytes to be equal. A full
+//     index forgets entries at random: a forgotten token is validated in
+//     full again, nothing more.
 //   - ids: under RefuseReuse only, the AssertionID of every token accepted,
 //     so the same assertion encrypted anew is still a replay. A full index
 //     refuses new tokens (errCacheFull) rather than forget what it
@@ -29,11 +32,14 @@ const DefaultMaxCacheEntries = 100_000
 type cache struct {
 	mu     sync.Mutex
 	max    int
-	tokens map[[sha256.Size]byte]cachedToken
+	seed   maphash.Seed
+	tokens map[uint64][]cachedToken
+	n      int // entries in tokens
 	ids    map[string]time.Time
 }
 
 type cachedToken struct {
+	raw   []byte
 	c     Claims
 	until time.Time
 }
@@ -44,7 +50,8 @@ var errCacheFull = fmt.Errorf("%w: the replay cache is full", ErrReplay)
 
 func (k *cache) init(max int) {
 	if k.tokens == nil {
-		k.tokens = map[[sha256.Size]byte]cachedToken{}
+		k.seed = maphash.MakeSeed()
+		k.tokens = map[uint64][]cachedToken{}
 		k.ids = map[string]time.Time{}
 	}
 	k.max = max
@@ -56,12 +63,13 @@ func (k *cache) init(max int) {
 // token returns the claims of raw if it was accepted and may still be
 // used.
 func (k *cache) token(raw []byte, now time.Time, max int) (Claims, bool) {
-	sum := sha256.Sum256(raw)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.init(max)
-	if e, ok := k.tokens[sum]; ok && now.Before(e.until) {
-		return e.c, true
+	for _, e := range k.tokens[maphash.Bytes(k.seed, raw)] {
+		if now.Before(e.until) && bytes.Equal(e.raw, raw) {
+			return e.c, true
+		}
 	}
 	return Claims{}, false
 }
@@ -70,7 +78,6 @@ func (k *cache) token(raw []byte, now time.Time, max int) (Claims, bool) {
 // records c's assertion ID, and returns ErrReplay if the ID was seen
 // before (the same assertion encrypted anew) or errCacheFull.
 func (k *cache) admit(raw []byte, c Claims, until, now time.Time, refuse bool, max int) error {
-	sum := sha256.Sum256(raw)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.init(max)
@@ -86,18 +93,21 @@ func (k *cache) admit(raw []byte, c Claims, until, now time.Time, refuse bool, m
 		}
 		k.ids[c.TokenID] = until
 	}
-	if len(k.tokens) >= k.max {
+	if k.n >= k.max {
 		k.sweep(now)
 		// Forget at random (map order) down to nine tenths, so the next
 		// admissions do not each sweep again.
-		for h := range k.tokens {
-			if len(k.tokens) <= k.max-k.max/10-1 {
+		for h, es := range k.tokens {
+			if k.n <= k.max-k.max/10-1 {
 				break
 			}
 			delete(k.tokens, h)
+			k.n -= len(es)
 		}
 	}
-	k.tokens[sum] = cachedToken{c, until}
+	h := maphash.Bytes(k.seed, raw)
+	k.tokens[h] = append(k.tokens[h], cachedToken{bytes.Clone(raw), c, until})
+	k.n++
 	return nil
 }
 
@@ -108,9 +118,18 @@ func (k *cache) sweep(now time.Time) {
 			delete(k.ids, id)
 		}
 	}
-	for h, e := range k.tokens {
-		if !now.Before(e.until) {
+	for h, es := range k.tokens {
+		kept := es[:0]
+		for _, e := range es {
+			if now.Before(e.until) {
+				kept = append(kept, e)
+			}
+		}
+		k.n -= len(es) - len(kept)
+		if len(kept) == 0 {
 			delete(k.tokens, h)
+		} else {
+			k.tokens[h] = kept
 		}
 	}
 }
@@ -119,5 +138,5 @@ func (k *cache) sweep(now time.Time) {
 func (k *cache) len() (tokens, ids int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return len(k.tokens), len(k.ids)
+	return k.n, len(k.ids)
 }
