@@ -1,13 +1,16 @@
 // Package federation validates the WS-Security delegation tokens partners
-// present (NOTES §4.3) and puts the verified caller into the request
-// context: Validator decrypts the xenc:EncryptedData, verifies the SAML 1.1
-// assertion's signature against the token issuer's certificates and checks
-// audience, validity, offer and replay; Guard is the HTTP middleware that
-// finds the token in one bounded pass over the request (envelope.go) and
-// answers refusals with the WS-Security fault or 401.
+// present (NOTES §4.3; docs/gateway/FINDINGS.md for the gateway's real
+// token) and puts the verified caller into the request context: Validator
+// decrypts the xenc:EncryptedData (RSA-OAEP, 3DES or AES-CBC), verifies
+// the SAML 1.1 assertion's signature against the token issuer's
+// certificates and checks audience, validity, the offer and its lifetime;
+// Guard is the HTTP middleware that finds the token in one bounded pass
+// over the request (envelope.go) and answers refusals as Exchange does
+// (answer.go: the WS-Security fault, 401, or ErrorAccessDenied).
 //
 // The validator owns the one cache of the path (cache.go): tokens seen, by
-// their bytes, and assertion IDs, until they expire.
+// their bytes, and, when reuse is refused, assertion IDs, each for as long
+// as its token may be used, in a bounded number of entries.
 //
 // No Microsoft specification documents the token; the notes reconstruct
 // it, and where they say GUESS every variant they list is accepted. Each

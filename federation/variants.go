@@ -31,8 +31,11 @@ var signatureHashes = map[string]crypto.Hash{
 }
 
 // The signature's KeyInfo may carry the signing certificate (X509Data) or
-// only point at it (a SecurityTokenReference, or nothing at all); without a
-// certificate each trusted issuer certificate is tried in turn.
+// only name it by Subject Key Identifier (a SecurityTokenReference, as the
+// gateway does, FINDINGS §2): either way the signature is checked with that
+// one certificate, and a signer that is not a trusted issuer is
+// ErrUntrustedIssuer. With no KeyInfo, or one naming nothing we read, each
+// trusted issuer certificate is tried in turn.
 
 // Audience: our ApplicationUri made absolute, compared case-insensitively
 // (NOTES §4.3: "GUESS-safe").
