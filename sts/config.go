@@ -9,20 +9,26 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/wsfed"
 )
 
 // Config is the development token issuer's configuration file (YAML).
 type Config struct {
-	Listen        string      `yaml:"listen"`     // default 127.0.0.1:8090
-	IssuerURI     string      `yaml:"issuer_uri"` // default urn:federation:calfed-dev
-	DataDir       string      `yaml:"data_dir"`   // its signing certificates; default sts-data beside the file
-	Organizations []OrgConfig `yaml:"organizations"`
+	Listen    string `yaml:"listen"`     // default 127.0.0.1:8090
+	IssuerURI string `yaml:"issuer_uri"` // default urn:federation:calfed-dev
+	DataDir   string `yaml:"data_dir"`   // its signing certificates; default sts-data beside the file
+	// DataEncryption is the tokens' data encryption: tripledes-cbc
+	// (default, as the gateway), aes128-cbc, aes192-cbc or aes256-cbc,
+	// written as the short name or the full XML Encryption URI.
+	DataEncryption string      `yaml:"data_encryption"`
+	Organizations  []OrgConfig `yaml:"organizations"`
 }
 
 // OrgConfig is one organisation the issuer issues tokens for.
@@ -55,6 +61,12 @@ func LoadConfig(path string) (*Config, []Organization, error) {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "sts-data"
+	}
+	if c.DataEncryption != "" && !strings.Contains(c.DataEncryption, "#") {
+		c.DataEncryption = fedtoken.NSXEnc + c.DataEncryption
+	}
+	if _, ok := fedtoken.DataKeyLength(c.DataEncryption); c.DataEncryption != "" && !ok {
+		return nil, nil, fmt.Errorf("%s: data_encryption: %q is not tripledes-cbc, aes128-cbc, aes192-cbc or aes256-cbc", path, c.DataEncryption)
 	}
 	if !filepath.IsAbs(c.DataDir) {
 		c.DataDir = filepath.Join(dir, c.DataDir)

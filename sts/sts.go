@@ -45,6 +45,7 @@ type Organization struct {
 type STS struct {
 	IssuerURI string
 	Endpoint  string // its own RST URL, announced in the metadata
+	DataAlg   string // the tokens' data encryption; default 3DES-CBC, as the gateway
 	Orgs      []Organization
 	Now       func() time.Time
 	Logger    *slog.Logger
@@ -171,5 +172,5 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 	}
 	cur, _ := s.signers()
 	return Issue{Issuer: s.IssuerURI, Signer: cur, Audience: target.ApplicationURI, Email: email, Offer: offer,
-		Target: target.Certificate, NotBefore: now, RequestorDomain: requester.ApplicationURI}.Token()
+		Target: target.Certificate, NotBefore: now, RequestorDomain: requester.ApplicationURI, DataAlg: s.DataAlg}.Token()
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,9 +81,33 @@ func TestIssuesToRegisteredOrganisations(t *testing.T) {
 	v := &federation.Validator{Trust: func() *federation.Trust {
 		return &federation.Trust{Keys: ring{w.b}, Issuers: []*x509.Certificate{w.issuer.Cert}, ApplicationURI: "FYDIBOHF25SPDLT.b.example"}
 	}}
-	if c, err := v.Validate(tok, federation.OfferFreeBusy, now()); err != nil || c.Email != "alice@a.example" {
+	if c, err := v.Validate(tok, federation.OfferFreeBusy, now()); err != nil || c.Email != "alice@a.example" || c.RequestorDomain != "fydibohf25spdlt.a.example" {
 		t.Errorf("Validate(issued token) = %+v, %v", c, err)
 	}
+	// As the gateway: 3DES data encryption by default (FINDINGS §1.2);
+	// AES when configured.
+	for _, alg := range []string{"", fedtoken.AlgAES256CBC} {
+		s.DataAlg = alg
+		tok, err := client.Token(ctx, "alice@a.example", "FYDIBOHF25SPDLT.b.example", fedtoken.OfferFreeBusy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := alg
+		if want == "" {
+			want = fedtoken.AlgTripleDESCBC
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(tok); err != nil {
+			t.Fatal(err)
+		}
+		if m := doc.Root().FindElement("./EncryptionMethod"); m == nil || m.SelectAttrValue("Algorithm", "") != want {
+			t.Errorf("DataAlg %q: the token's EncryptionMethod is not %s", alg, want)
+		}
+		if _, err := v.Validate(tok, federation.OfferFreeBusy, now()); err != nil {
+			t.Errorf("DataAlg %q: %v", alg, err)
+		}
+	}
+	s.DataAlg = ""
 
 	// The issuer refuses: a user outside the requester's domains, a target
 	// nobody registered, a requester whose key it does not know.
@@ -168,4 +195,26 @@ func FuzzIssue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s.issue(body, now)
 	})
+}
+
+// data_encryption takes the short or the full name of an accepted
+// algorithm, and nothing else.
+func TestConfigDataEncryption(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ value, want string }{
+		{"", ""},
+		{"aes256-cbc", fedtoken.AlgAES256CBC},
+		{fedtoken.AlgTripleDESCBC, fedtoken.AlgTripleDESCBC},
+		{"rc4", "error"},
+	} {
+		path := filepath.Join(dir, "sts.yaml")
+		os.WriteFile(path, []byte("data_encryption: "+strconv.Quote(tt.value)+"\n"), 0o644)
+		c, _, err := LoadConfig(path)
+		switch {
+		case tt.want == "error" && err == nil:
+			t.Errorf("data_encryption %q accepted", tt.value)
+		case tt.want != "error" && (err != nil || c.DataEncryption != tt.want):
+			t.Errorf("data_encryption %q: %+v, %v", tt.value, c, err)
+		}
+	}
 }

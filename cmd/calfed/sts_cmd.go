@@ -37,7 +37,7 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "sts serve", err)
 	}
 	base := "http://" + ln.Addr().String()
-	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log}
+	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, DataAlg: cfg.DataEncryption, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log}
 	issuer.SetSigners(cur, prev)
 	srv := newHTTPServer(issuer.Handler(cfg.Keys()), log)
 	log.Warn("DEVELOPMENT token issuer: for labs and tests only, never production")
