@@ -2,6 +2,7 @@ package ews
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/calfed/calfed/freebusy"
 )
@@ -54,28 +55,55 @@ func faultf(c Code, format string, args ...any) *requestError {
 }
 
 // mailboxError is a per-mailbox problem, answered in its ResponseMessage.
+// Message is ExceptionMessage; Text, when set, is MessageText (else
+// Message is used for both).
 type mailboxError struct {
 	Code    Code
 	Message string
+	Text    string
 }
+
+// noFreeBusyAccessMessage is the text of Exchange's NoFreeBusyAccessException
+// (its resource descNoFreeBusyAccess). NOTES §1.7.
+const noFreeBusyAccessMessage = "The caller does not have access to free/busy data."
+
+// availabilityExceptionText is what Exchange writes as MessageText for an
+// availability exception: the exception's ToString (the full class name,
+// a colon, the message), a line break, then the server name and the
+// diagnostic LID. Exchange names its exception classes in
+// Microsoft.Exchange.InfoWorker.Common.Availability; ExceptionType in
+// MessageXml carries the short name. NOTES §1.7.
+func availabilityExceptionText(exception, message, server string, lid int) string {
+	return "Microsoft.Exchange.InfoWorker.Common.Availability." + exception + ": " + message +
+		"\r\n. Name of the server where exception originated: " + server + ". LID: " + strconv.Itoa(lid)
+}
+
+// Exchange's diagnostic LIDs for no free/busy access: no enabled
+// relationship, checked before the mailbox is opened, and every other
+// cause, checked after. NOTES §1.5.
+const (
+	lidNoRelationship = 40764
+	lidNoAccess       = 44348
+)
 
 // outcomeError renders a mailbox's outcome as Exchange words it; nil for
 // freebusy.OK. NOTES §1.7.
-func outcomeError(r *freebusy.Result) *mailboxError {
+func outcomeError(r *freebusy.Result, server string) *mailboxError {
 	switch r.Outcome {
 	case freebusy.OK:
 		return nil
 	case freebusy.NotFound:
 		// The wording of Exchange's MailRecipientNotFoundException.
-		return &mailboxError{ErrorMailRecipientNotFound,
-			fmt.Sprintf("Unable to resolve e-mail address <>SMTP:%s to an Active Directory object.", r.Address)}
+		return &mailboxError{Code: ErrorMailRecipientNotFound, Message: fmt.Sprintf("Unable to resolve e-mail address <>SMTP:%s to an Active Directory object.", r.Address)}
 	case freebusy.NoAccess:
-		return &mailboxError{ErrorNoFreeBusyAccess,
-			fmt.Sprintf("The requester does not have permission to view free/busy information for %s.", r.Address)}
+		lid := lidNoAccess
+		if r.Unrelated {
+			lid = lidNoRelationship
+		}
+		return &mailboxError{Code: ErrorNoFreeBusyAccess, Message: noFreeBusyAccessMessage,
+			Text: availabilityExceptionText(ErrorNoFreeBusyAccess.Exception, noFreeBusyAccessMessage, server, lid)}
 	case freebusy.TooBig:
-		return &mailboxError{ErrorResultSetTooBig,
-			fmt.Sprintf("The result set for %s contains %d items, more than the allowed %d.", r.Address, r.Count, r.Limit)}
+		return &mailboxError{Code: ErrorResultSetTooBig, Message: fmt.Sprintf("The result set for %s contains %d items, more than the allowed %d.", r.Address, r.Count, r.Limit)}
 	}
-	return &mailboxError{ErrorFreeBusyGenerationFailed,
-		fmt.Sprintf("Free/busy information for %s could not be generated.", r.Address)}
+	return &mailboxError{Code: ErrorFreeBusyGenerationFailed, Message: fmt.Sprintf("Free/busy information for %s could not be generated.", r.Address)}
 }

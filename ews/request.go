@@ -98,14 +98,19 @@ func ruleLocation(r wintz.Rule) (*time.Location, error) {
 }
 
 // zone picks the request's time zone: the TimeZoneContext header unless it
-// is UTC, else the legacy body TimeZone, else UTC. NOTES §1.3.
+// is UTC, else the legacy body TimeZone, else UTC. A definition calfed
+// cannot resolve (a custom zone such as tzone://Microsoft/Custom without
+// usable rules) gives way to the body's TimeZone, which Exchange's
+// requests always carry too. NOTES §1.3.
 func (e *envelope) zone() (*time.Location, *requestError) {
 	if def := e.tzContext; def != nil && def.ID != "UTC" {
 		loc, err := contextZone(def)
-		if err != nil {
+		if err == nil {
+			return loc, nil
+		}
+		if e.gua == nil || e.gua.TimeZone == nil {
 			return nil, faultf(ErrorTimeZone, "The time zone in TimeZoneContext is invalid: %v", err)
 		}
-		return loc, nil
 	}
 	if e.gua != nil && e.gua.TimeZone != nil {
 		r, err := legacyRule(e.gua.TimeZone)

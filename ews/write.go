@@ -40,7 +40,7 @@ func (h *Handler) writeSuggestions(w *soap.Writer, q *query) {
 		return
 	}
 	w.Start("SuggestionsResponse")
-	h.writeResponseMessage(w, &mailboxError{ErrorInvalidRequest, "Meeting suggestions are not available from this server; request FreeBusyViewOptions and compute suggestions from the merged free/busy string."})
+	h.writeResponseMessage(w, &mailboxError{Code: ErrorInvalidRequest, Message: "Meeting suggestions are not available from this server; request FreeBusyViewOptions and compute suggestions from the merged free/busy string."})
 	w.End("SuggestionsResponse")
 }
 
@@ -52,7 +52,11 @@ func (h *Handler) writeResponseMessage(w *soap.Writer, e *mailboxError) {
 		return
 	}
 	w.Start("ResponseMessage", "ResponseClass", "Error")
-	w.Elem("MessageText", e.Message)
+	text := e.Text
+	if text == "" {
+		text = e.Message
+	}
+	w.Elem("MessageText", text)
 	w.Elem("ResponseCode", e.Code.Name)
 	w.ElemInt("DescriptiveLinkKey", 0)
 	w.Start("MessageXml")
@@ -72,7 +76,7 @@ func (h *Handler) writeResponseMessage(w *soap.Writer, e *mailboxError) {
 
 func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Result) {
 	w.Start("FreeBusyResponse")
-	e := outcomeError(r)
+	e := outcomeError(r, h.opt.ServerName)
 	h.writeResponseMessage(w, e)
 	w.Start("FreeBusyView")
 	if e != nil {
@@ -87,7 +91,9 @@ func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Re
 		w.B = append(w.B, r.Merged...)
 		w.End("MergedFreeBusy")
 	}
-	if r.View.Events() {
+	// An empty CalendarEventArray is left out, as Exchange 2013 and
+	// Exchange Online do. NOTES §1.4.
+	if r.View.Events() && len(r.Events) > 0 {
 		w.Start("CalendarEventArray", "xmlns", nsTypes)
 		for i := range r.Events {
 			writeEvent(w, &r.Events[i], q.zone)
@@ -95,7 +101,11 @@ func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Re
 		w.End("CalendarEventArray")
 	}
 	if wh := r.WorkingHours; wh != nil {
-		writeWorkingHours(w, wh, r.Zone, q.Start.Year())
+		zone := r.Zone
+		if zone == nil {
+			zone = time.UTC
+		}
+		writeWorkingHours(w, wh, zone, q.Start.Year())
 	}
 	w.End("FreeBusyView")
 	w.End("FreeBusyResponse")
@@ -133,7 +143,9 @@ func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
 var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 
 // writeWorkingHours writes the mailbox's working hours with its zone as a
-// legacy SerializableTimeZone for the window's year. NOTES §1.6.
+// legacy SerializableTimeZone for the window's year, in exactly one
+// WorkingPeriod: Exchange's requester and the EWS clients read one
+// period per day set, and calfed's working hours have one. NOTES §1.6.
 func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Location, year int) {
 	w.Start("WorkingHours", "xmlns", nsTypes)
 	writeSerializableTimeZone(w, wintz.RuleFor(loc, year))

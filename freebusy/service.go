@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,12 +95,14 @@ type Outcome int
 const (
 	// OK: the result holds the granted view.
 	OK Outcome = iota
-	// NotFound: no such mailbox, or the caller's organisation has no
-	// enabled relationship with us. Exchange answers both alike, so that a
-	// stranger learns nothing about who exists here. NOTES §1.7.
+	// NotFound: no such mailbox. NOTES §1.7.
 	NotFound
-	// NoAccess: the relationship, its scope or the mailbox's own sharing
-	// allows nothing.
+	// NoAccess: the caller may see nothing of the mailbox: its
+	// organisation has no enabled relationship with us, or the
+	// relationship's level or scope or the mailbox's own sharing allows
+	// nothing. Exchange answers all of these alike, with
+	// ErrorNoFreeBusyAccess; Result.Unrelated tells the first apart, as
+	// Exchange's diagnostics do. NOTES §1.5, §1.7.
 	NoAccess
 	// GenerationFailed: the calendar could not be read.
 	GenerationFailed
@@ -123,13 +126,32 @@ type Result struct {
 	// Count is the number of events in the window and Limit the most
 	// allowed, when Outcome is TooBig.
 	Count, Limit int
+	// Unrelated is set, when Outcome is NoAccess, if no enabled
+	// relationship covers the caller at all: Exchange decides that before
+	// it opens the mailbox (its LID 40764; the other causes are LID
+	// 44348). NOTES §1.5.
+	Unrelated bool
 
 	// The rest is set when Outcome is OK.
-	View         View           // the view granted: never wider than requested or allowed
-	Events       []Event        // when View.Events(); redacted for the caller
-	Merged       []byte         // the merged digits, when View.Merged()
-	Zone         *time.Location // the mailbox's time zone
-	WorkingHours *WorkingHours  // nil when none is configured
+	View   View           // the view granted: never wider than requested or allowed
+	Events []Event        // when View.Events(); redacted for the caller
+	Merged []byte         // the merged digits, when View.Merged()
+	Zone   *time.Location // the mailbox's time zone
+	// WorkingHours are the mailbox's working hours, or DefaultWorkingHours
+	// when none are configured. Never nil when Outcome is OK.
+	WorkingHours *WorkingHours
+}
+
+// DefaultWorkingHours are the hours a mailbox without a working-hours
+// configuration gets: 08:00 to 17:00, Monday to Friday, in the mailbox's
+// own zone. Exchange's availability service has no default and would omit
+// the element, but Outlook on the web stores exactly these hours on every
+// mailbox that lacks them, so they are what a typical Exchange mailbox
+// answers with. NOTES §1.6.
+var DefaultWorkingHours = WorkingHours{
+	Days:  []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+	Start: 8 * time.Hour,
+	End:   17 * time.Hour,
 }
 
 // Mailbox answers q for one address. It never fails: every problem is an
@@ -141,7 +163,10 @@ func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query,
 	}
 	dec := s.opt.Access.Access(caller, mb.Address, mb.Groups)
 	if !dec.Related {
-		return Result{Address: address, Outcome: NotFound}
+		// Exchange's target answers a caller without an (enabled)
+		// relationship with ErrorNoFreeBusyAccess for a mailbox it has.
+		// NOTES §1.5, §1.7.
+		return Result{Address: address, Outcome: NoAccess, Unrelated: true}
 	}
 	if dec.Level == orgrel.None {
 		return Result{Address: address, Outcome: NoAccess}
@@ -165,6 +190,11 @@ func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query,
 		return Result{Address: address, Outcome: TooBig, Count: len(events), Limit: s.opt.MaxResultSet}
 	}
 	r := Result{Address: address, View: view, Zone: mb.Location, WorkingHours: mb.WorkingHours}
+	if r.WorkingHours == nil {
+		wh := DefaultWorkingHours
+		wh.Days = slices.Clone(wh.Days)
+		r.WorkingHours = &wh
+	}
 	if view.Events() {
 		r.Events = make([]Event, len(events))
 		detailed := view.Detailed()

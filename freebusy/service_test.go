@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,20 +82,24 @@ func TestOutcomes(t *testing.T) {
 	q := &Query{Start: t0, End: t0.Add(8 * time.Hour), View: ViewDetailedMerged, Interval: time.Hour}
 	s.opt.MaxResultSet = 3
 	tests := []struct {
-		caller  identity.Caller
-		address string
-		want    Outcome
+		caller    identity.Caller
+		address   string
+		want      Outcome
+		unrelated bool
 	}{
-		{partner, "details@ours.example", OK},
-		{partner, "nobody@ours.example", NotFound},
-		{stranger, "details@ours.example", NotFound}, // unrelated callers learn nothing
-		{partner, "hidden@ours.example", NoAccess},
-		{partner, "broken@ours.example", GenerationFailed},
+		{partner, "details@ours.example", OK, false},
+		{partner, "nobody@ours.example", NotFound, false},
+		// A caller no relationship covers gets no access, as from
+		// Exchange; an unknown address stays unknown. NOTES §1.5.
+		{stranger, "details@ours.example", NoAccess, true},
+		{stranger, "nobody@ours.example", NotFound, false},
+		{partner, "hidden@ours.example", NoAccess, false},
+		{partner, "broken@ours.example", GenerationFailed, false},
 	}
 	for _, tt := range tests {
 		r := s.Mailbox(t.Context(), tt.caller, q, tt.address)
-		if r.Outcome != tt.want || r.Address != tt.address {
-			t.Errorf("Mailbox(%s, %s) = %v for %q, want %v", tt.caller.Domain, tt.address, r.Outcome, r.Address, tt.want)
+		if r.Outcome != tt.want || r.Address != tt.address || r.Unrelated != tt.unrelated {
+			t.Errorf("Mailbox(%s, %s) = %v (unrelated %v) for %q, want %v (unrelated %v)", tt.caller.Domain, tt.address, r.Outcome, r.Unrelated, r.Address, tt.want, tt.unrelated)
 		}
 		if r.Outcome != OK && (r.Events != nil || r.Merged != nil || r.View != ViewNone) {
 			t.Errorf("Mailbox(%s, %s): a failed mailbox carries data: %+v", tt.caller.Domain, tt.address, r)
@@ -127,7 +132,7 @@ func TestRedaction(t *testing.T) {
 	if !p.Details || !p.Private || p.Subject() != "" || p.Location() != "" || p.Meeting() || p.Busy != OOF || len(p.AppendID(nil)) != 0 {
 		t.Errorf("private item shows more than that it is private: %+v", p)
 	}
-	if d.WorkingHours == nil || d.Zone != time.UTC {
+	if d.WorkingHours == nil || d.WorkingHours.Start != 9*time.Hour || d.Zone != time.UTC {
 		t.Errorf("working hours %v, zone %v", d.WorkingHours, d.Zone)
 	}
 
@@ -179,5 +184,23 @@ func TestQueryKeepsOrderAndChecks(t *testing.T) {
 		if _, err := s.Query(t.Context(), partner, &bad); !errors.Is(err, ErrInvalidQuery) {
 			t.Errorf("Query(%+v) err = %v, want ErrInvalidQuery", bad, err)
 		}
+	}
+}
+
+// A mailbox without working hours gets Outlook on the web's default:
+// 08:00 to 17:00, Monday to Friday. NOTES §1.6.
+func TestDefaultWorkingHours(t *testing.T) {
+	s := fixture()
+	s.opt.MaxResultSet = 10
+	q := &Query{Start: t0, End: t0.Add(8 * time.Hour), View: ViewFreeBusy}
+	r := s.Mailbox(t.Context(), partner, q, "times@ours.example")
+	wh := r.WorkingHours
+	if wh == nil || wh.Start != 8*time.Hour || wh.End != 17*time.Hour ||
+		!slices.Equal(wh.Days, []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}) {
+		t.Errorf("Mailbox(times).WorkingHours = %+v, want 08:00-17:00 Monday to Friday", wh)
+	}
+	wh.Days[0] = time.Sunday // a caller changing its copy changes nothing else
+	if DefaultWorkingHours.Days[0] != time.Monday {
+		t.Errorf("DefaultWorkingHours changed through a result: %+v", DefaultWorkingHours)
 	}
 }

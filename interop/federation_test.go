@@ -222,8 +222,8 @@ organizations:
 	}
 
 	// B de-federates A: B's Autodiscover no longer knows bob for A, and
-	// B's EWS, asked directly (TargetSharingEpr), answers as if he did
-	// not exist.
+	// B's EWS, asked directly (TargetSharingEpr), answers as Exchange
+	// does a caller without a relationship: no free/busy access.
 	b.cli(t, "orgrel", "disable", "A")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -237,7 +237,7 @@ organizations:
 		time.Sleep(50 * time.Millisecond) // pacing the retries, not timing anything
 	}
 	a.cli(t, "orgrel", "set", "B", "-target-sharing-epr", b.base+"/EWS/Exchange.asmx")
-	a.freebusy(t, "alice@a.example", "bob@b.example", func(x answer2) bool { return x.ResponseCode == "ErrorMailRecipientNotFound" })
+	a.freebusy(t, "alice@a.example", "bob@b.example", func(x answer2) bool { return x.ResponseCode == "ErrorNoFreeBusyAccess" })
 
 	// The issuer rolls its signing certificate; A refreshes its metadata
 	// and keeps accepting B's tokens, now signed with the new certificate.

@@ -11,11 +11,19 @@ import (
 
 // answer is one mailbox's result as both client scripts print it.
 type answer struct {
-	Address string  `json:"address"`
-	Error   string  `json:"error"`
-	View    string  `json:"view,omitempty"`
-	Merged  string  `json:"merged,omitempty"`
-	Events  []event `json:"events,omitempty"`
+	Address string    `json:"address"`
+	Error   string    `json:"error"`
+	Message string    `json:"message,omitempty"` // MessageText of an error
+	View    string    `json:"view,omitempty"`
+	Merged  string    `json:"merged,omitempty"`
+	Events  []event   `json:"events,omitempty"`
+	Working []working `json:"working,omitempty"`
+}
+
+// working is one working period as the clients read it.
+type working struct {
+	Days       []string `json:"days"`
+	Start, End int      // minutes from midnight
 }
 
 type event struct {
@@ -261,4 +269,39 @@ func dump(evs []event) string {
 		fmt.Fprintf(&b, "  %+v\n", e)
 	}
 	return b.String()
+}
+
+// Answers that changed to be Exchange's, as both clients read them: the
+// NoFreeBusyAccess answer word for word (NOTES §1.7), the working hours a
+// mailbox with none configured gets (08:00 to 17:00, Monday to Friday:
+// NOTES §1.6), and a mailbox's own working hours in one period.
+func TestClientsReadExchangesAnswers(t *testing.T) {
+	requireClients(t)
+	s := startDemo(t)
+	weekdays := []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}
+	noAccess := "Microsoft.Exchange.InfoWorker.Common.Availability.NoFreeBusyAccessException: The caller does not have access to free/busy data.\r\n. Name of the server where exception originated: DEMO01. LID: 44348"
+	sc := scenario{account: "svc-trust", view: "FreeBusy", start: "2026-03-23T00:00:00", end: "2026-03-24T00:00:00", interval: 30,
+		want: []answer{
+			{Address: "emma@contoso.example"},
+			{Address: "alice@contoso.example"},
+			{Address: "grace@contoso.example"},
+			{Address: "nobody@contoso.example"},
+		}}
+	want := map[string]answer{
+		"emma@contoso.example":   {Error: "NoError", Working: []working{{Days: weekdays, Start: 480, End: 1020}}},
+		"alice@contoso.example":  {Error: "NoError", Working: []working{{Days: weekdays, Start: 540, End: 1050}}},
+		"grace@contoso.example":  {Error: "ErrorNoFreeBusyAccess", Message: noAccess},
+		"nobody@contoso.example": {Error: "ErrorMailRecipientNotFound"},
+	}
+	for client, got := range map[string][]answer{"exchangelib": queryExchangelib(t, s, sc), "ews-javascript-api": queryJS(t, s, sc)} {
+		if len(got) != len(sc.want) {
+			t.Fatalf("%s: %d answers, want %d", client, len(got), len(sc.want))
+		}
+		for i, g := range got {
+			w := want[sc.want[i].Address]
+			if g.Address != sc.want[i].Address || g.Error != w.Error || (w.Message != "" && g.Message != w.Message) || !reflect.DeepEqual(g.Working, w.Working) {
+				t.Errorf("%s: %s = {%s %q %+v}, want {%s %q %+v}", client, sc.want[i].Address, g.Error, g.Message, g.Working, w.Error, w.Message, w.Working)
+			}
+		}
+	}
 }

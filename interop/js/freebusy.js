@@ -22,6 +22,7 @@ async function main() {
   res.AttendeesAvailability.responses.forEach((a, i) => {
     const r = { address: addresses[i], error: ews.ServiceError[a.ErrorCode] };
     if (a.ErrorCode !== ews.ServiceError.NoError) {
+      r.message = a.ErrorMessage;
       out.push(r);
       return;
     }
@@ -45,6 +46,14 @@ async function main() {
       }
       return ev;
     });
+    if (a.WorkingHours) {
+      const wh = a.WorkingHours;
+      r.working = [{
+        days: wh.DaysOfTheWeek.map((d) => ews.DayOfTheWeek[d]),
+        start: wh.StartTime.TotalMinutes,
+        end: wh.EndTime.TotalMinutes,
+      }];
+    }
     out.push(r);
   });
   process.stdout.write(JSON.stringify(out, null, 1) + '\n');

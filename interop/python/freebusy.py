@@ -14,6 +14,7 @@ import sys
 
 from exchangelib import BASIC, Configuration, Credentials, EWSDateTime, EWSTimeZone
 from exchangelib.errors import ResponseMessageError
+from exchangelib.fields import WEEKDAY_NAMES
 from exchangelib.protocol import BaseProtocol, Protocol
 
 BUSY = {"Free": "Free", "Tentative": "Tentative", "Busy": "Busy", "OOF": "OOF",
@@ -39,10 +40,12 @@ def main(argv):
                                                     merged_free_busy_interval=int(interval), requested_view=view))
         except ResponseMessageError as e:
             r["error"] = type(e).__name__
+            r["message"] = str(e)
             out.append(r)
             continue
         if isinstance(fb, Exception):
             r["error"] = type(fb).__name__
+            r["message"] = str(fb)
             out.append(r)
             continue
         r["error"] = "NoError"
@@ -60,7 +63,9 @@ def main(argv):
             events.append(ev)
         r["events"] = events
         if fb.working_hours:
-            r["working_days"] = [str(d) for wp in fb.working_hours for d in wp.weekdays]
+            r["working"] = [{"days": [WEEKDAY_NAMES[d - 1] for d in wp.weekdays],
+                             "start": wp.start.hour * 60 + wp.start.minute,
+                             "end": wp.end.hour * 60 + wp.end.minute} for wp in fb.working_hours]
         out.append(r)
     print(json.dumps(out, indent=1))
     print("server version:", protocol.version.build, file=sys.stderr)
