@@ -171,14 +171,19 @@ func writeServerVersion(w *soap.Writer) {
 	w.End("h:ServerVersionInfo")
 }
 
-// reply writes a response envelope with Exchange's headers: Action
-// (mustUnderstand), ServerVersionInfo and RelatesTo. NOTES §2.1.
+// reply writes a response envelope with Exchange's headers in the layout
+// of Exchange's own answers ([DOC] the Autodiscover response examples):
+// the addressing prefix declared on the Envelope, Action with
+// mustUnderstand as its first and only attribute, ServerVersionInfo, and
+// RelatesTo. Exchange's requester maps only ServerVersionInfo and refuses
+// any other header marked mustUnderstand unless the mark comes first.
+// NOTES §2.1.
 func (h *Handler) reply(rw http.ResponseWriter, ver soap.Version, req *request, op string, body func(*soap.Writer)) {
 	out := soap.Envelope(ver, func(w *soap.Writer) {
-		w.Elem("a:Action", actionPrefix+op+"Response", "xmlns:a", nsAddressing, "s:mustUnderstand", "1")
+		w.Elem("a:Action", actionPrefix+op+"Response", "s:mustUnderstand", "1")
 		writeServerVersion(w)
 		if req.messageID != "" {
-			w.Elem("a:RelatesTo", req.messageID, "xmlns:a", nsAddressing)
+			w.Elem("a:RelatesTo", req.messageID)
 		}
 	}, func(w *soap.Writer) {
 		w.Start(op+"ResponseMessage", "xmlns", nsAutodiscover)
@@ -186,7 +191,7 @@ func (h *Handler) reply(rw http.ResponseWriter, ver soap.Version, req *request, 
 		body(w)
 		w.End("Response")
 		w.End(op + "ResponseMessage")
-	})
+	}, "xmlns:a", nsAddressing)
 	soap.WriteResponse(rw, ver, http.StatusOK, out)
 }
 

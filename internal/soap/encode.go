@@ -10,19 +10,28 @@ import (
 
 // Envelope writes a complete envelope of version v. header and body write the
 // contents of soap:Header and soap:Body; a nil header omits the element.
-func Envelope(v Version, header, body func(*Writer)) []byte {
+// ns are further namespace declarations for the Envelope element, as
+// attribute name and value pairs ("xmlns:a", NSAddressing).
+func Envelope(v Version, header, body func(*Writer), ns ...string) []byte {
 	w := &Writer{B: make([]byte, 0, 4096)}
-	EnvelopeHead(w, v, header)
+	EnvelopeHead(w, v, header, ns...)
 	body(w)
 	EnvelopeTail(w)
 	return w.B
 }
 
 // EnvelopeHead writes an envelope up to the opening of soap:Body, for
-// responses written in parts.
-func EnvelopeHead(w *Writer, v Version, header func(*Writer)) {
+// responses written in parts. The envelope prefix is always s.
+//
+// Header blocks should use prefixes declared here, on the Envelope, and
+// write soap:mustUnderstand (as "s:mustUnderstand") as their first
+// attribute: .NET's ASMX clients, Exchange's among them, refuse a response
+// header they do not map that carries mustUnderstand, and Exchange's reader
+// hides the attribute only when it comes first, namespace declarations
+// counting as attributes. NOTES §2.1.
+func EnvelopeHead(w *Writer, v Version, header func(*Writer), ns ...string) {
 	w.B = append(w.B, `<?xml version="1.0" encoding="utf-8"?>`...)
-	w.Start("s:Envelope", "xmlns:s", v.Namespace())
+	w.Start("s:Envelope", append([]string{"xmlns:s", v.Namespace()}, ns...)...)
 	if header != nil {
 		w.Start("s:Header")
 		header(w)
