@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -187,21 +188,19 @@ func putWriter(w *soap.Writer) {
 }
 
 // serveUnsupported answers an EWS operation calfed does not implement with
-// the operation's own response carrying an error, so clients read the
-// ServerVersionInfo header as from any response.
+// a request-level ErrorInvalidOperation fault. Every EWS client turns such
+// a fault into its error for the code, whatever the operation: exchangelib
+// raises ErrorInvalidOperation and ews-javascript-api rejects with the
+// fault's ResponseCode, where a response message would have to take each
+// operation's own shape (GetUserOofSettings, for one, answers with a bare
+// ResponseMessage beside OofSettings). ErrorInvalidOperation, not
+// ErrorInvalidRequest, which exchangelib takes for a version mismatch and
+// retries with every other schema version. The fault keeps the
+// ServerVersionInfo header, which exchangelib reads first.
 func (h *Handler) serveUnsupported(rw http.ResponseWriter, ver soap.Version, op string) {
-	out := soap.Envelope(ver, writeServerVersion, func(w *soap.Writer) {
-		w.Start("m:"+op+"Response", "xmlns:m", nsMessages, "xmlns:t", nsTypes)
-		w.Start("m:ResponseMessages")
-		w.Start("m:"+op+"ResponseMessage", "ResponseClass", "Error")
-		w.Elem("m:MessageText", "The operation "+op+" is not supported by this server; it answers GetUserAvailability and GetServerTimeZones.")
-		w.Elem("m:ResponseCode", ErrorInvalidOperation.Name)
-		w.ElemInt("m:DescriptiveLinkKey", 0)
-		w.End("m:" + op + "ResponseMessage")
-		w.End("m:ResponseMessages")
-		w.End("m:" + op + "Response")
-	})
-	soap.WriteResponse(rw, ver, http.StatusOK, out)
+	op = strings.TrimSuffix(op, "Request")
+	h.fault(rw, ver, http.StatusInternalServerError, faultf(ErrorInvalidOperation,
+		"The operation %s is not supported by this server; it answers GetUserAvailability and GetServerTimeZones.", op))
 }
 
 // fault renders a request-level error: a SOAP fault whose subcode is the

@@ -262,10 +262,20 @@ func TestPerMailboxErrorsKeepOrder(t *testing.T) {
 
 func TestUnsupportedOperationAndMethods(t *testing.T) {
 	h := docsFixture()
-	status, out := post(t, h, envelopeWith(`<t:RequestServerVersion Version="Exchange2016"/>`, `<m:ConvertId DestinationFormat="EntryId"><m:SourceIds/></m:ConvertId>`), &partner)
-	if status != http.StatusOK || !bytes.Contains(out, []byte(`<m:ConvertIdResponseMessage ResponseClass="Error">`)) ||
-		!bytes.Contains(out, []byte("ErrorInvalidOperation")) || !bytes.Contains(out, []byte("ServerVersionInfo")) {
-		t.Errorf("ConvertId: %d\n%s", status, out)
+	// Operations calfed does not serve get a request-level fault with
+	// the code both EWS clients raise as their error.
+	for _, op := range []string{`<m:ConvertId DestinationFormat="EntryId"><m:SourceIds/></m:ConvertId>`,
+		`<m:GetUserOofSettingsRequest><t:Mailbox><t:Address>user1@example.com</t:Address></t:Mailbox></m:GetUserOofSettingsRequest>`,
+		`<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape></m:GetFolder>`,
+		`<m:FindItem Traversal="Shallow"/>`} {
+		status, out := post(t, h, envelopeWith(`<t:RequestServerVersion Version="Exchange2016"/>`, op), &partner)
+		if status != http.StatusInternalServerError || faultCode(out) != "ErrorInvalidOperation" || !bytes.Contains(out, []byte("ServerVersionInfo")) ||
+			!bytes.Contains(out, []byte(`<faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorInvalidOperation</faultcode>`)) {
+			t.Errorf("%s: %d\n%s", op, status, out)
+		}
+		if bytes.Contains(out, []byte("RequestResponse")) {
+			t.Errorf("%s: answered as an operation named ...Request\n%s", op, out)
+		}
 	}
 	req := httptest.NewRequest(http.MethodGet, "/EWS/Exchange.asmx", nil)
 	rec := httptest.NewRecorder()
@@ -275,7 +285,7 @@ func TestUnsupportedOperationAndMethods(t *testing.T) {
 	}
 	// Without an authenticated caller the handler refuses rather than
 	// answering anonymously.
-	status, out = post(t, h, envelopeWith("", availability([]string{"user1@example.com"}, "2006-10-16T00:00:00", "2006-10-17T00:00:00", "", "")), nil)
+	status, out := post(t, h, envelopeWith("", availability([]string{"user1@example.com"}, "2006-10-16T00:00:00", "2006-10-17T00:00:00", "", "")), nil)
 	if status != http.StatusInternalServerError || bytes.Contains(out, []byte("FreeBusyView")) {
 		t.Errorf("no caller: %d\n%s", status, out)
 	}
