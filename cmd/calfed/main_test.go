@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -248,7 +250,7 @@ func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newRouter(cfg, dir, policy, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(newRouter(cfg, dir, policy, slog.New(slog.DiscardHandler), nil))
 	t.Cleanup(srv.Close)
 	return srv, cfg, db, policy
 }
@@ -291,4 +293,58 @@ func demoDirectory(t testing.TB, cfg *config.Config) *calendar.Directory {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// Every public endpoint answers with Exchange's HTTP conventions: a
+// request-id, the requester's client-request-id, gzip when accepted.
+func TestRouterExchangeHTTPConventions(t *testing.T) {
+	srv := demoServer(t)
+	tz := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetServerTimeZones xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><Ids><Id xmlns="http://schemas.microsoft.com/exchange/services/2006/types">UTC</Id></Ids></GetServerTimeZones></s:Body></s:Envelope>`
+	fed := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetFederationInformationRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domain>contoso.example</Domain></Request></GetFederationInformationRequestMessage></s:Body></s:Envelope>`
+	tests := []struct {
+		method, path, body string
+		basic              bool
+		status             int
+		gzip               bool
+	}{
+		{http.MethodPost, "/EWS/Exchange.asmx", tz, true, http.StatusOK, true},
+		{http.MethodPost, "/EWS/Exchange.asmx", tz, false, http.StatusUnauthorized, false},
+		{http.MethodPost, "/EWS/Exchange.asmx/WSSecurity", tz, false, http.StatusInternalServerError, true},
+		{http.MethodPost, "/autodiscover/autodiscover.svc", fed, false, http.StatusOK, true},
+		{http.MethodGet, "/autodiscover/autodiscover.xml", "", false, http.StatusOK, false},
+		{http.MethodGet, "/autodiscover/autodiscover.json/v1.0/alice@contoso.example?Protocol=EWS", "", false, http.StatusOK, true},
+		{http.MethodGet, "/elsewhere", "", false, http.StatusNotFound, true},
+	}
+	ids := map[string]bool{}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.Header.Set("Accept-Encoding", "gzip")
+		req.Header.Set("client-request-id", "0f6a5b3c-1d2e-4f50-8a7b-9c0d1e2f3a4b")
+		if tt.basic {
+			req.SetBasicAuth("svc-partner", "router-test-secret")
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req) // not decompressed for us
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("request-id")
+		if resp.StatusCode != tt.status || len(id) != 36 || ids[id] || resp.Header.Get("client-request-id") != "0f6a5b3c-1d2e-4f50-8a7b-9c0d1e2f3a4b" {
+			t.Errorf("%s %s: %d, request-id %q, client-request-id %q", tt.method, tt.path, resp.StatusCode, id, resp.Header.Get("client-request-id"))
+		}
+		ids[id] = true
+		if gz := resp.Header.Get("Content-Encoding") == "gzip"; gz != tt.gzip {
+			t.Errorf("%s %s: gzip %v, want %v", tt.method, tt.path, gz, tt.gzip)
+		} else if gz {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("%s %s: %v", tt.method, tt.path, err)
+			}
+			if plain, err := io.ReadAll(zr); err != nil || len(plain) == 0 {
+				t.Errorf("%s %s: %v, %d bytes", tt.method, tt.path, err, len(plain))
+			}
+		}
+	}
 }

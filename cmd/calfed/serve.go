@@ -25,6 +25,7 @@ import (
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/freebusy"
 	demopkg "github.com/calfed/calfed/internal/demo"
+	"github.com/calfed/calfed/internal/exchhttp"
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
@@ -152,12 +153,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if tc != nil {
 		scheme = "https"
 	}
-	public := newRouter(cfg, dir, policy, log)
+	var rec *conformance.Recorder
 	if *record != "" {
-		rec := &conformance.Recorder{Dir: *record, Source: "recorded by calfed serve", Log: log}
-		public = rec.Wrap(public)
+		rec = &conformance.Recorder{Dir: *record, Source: "recorded by calfed serve", Log: log}
 		log.Warn("recording every exchange", "dir", *record)
 	}
+	public := newRouter(cfg, dir, policy, log, rec)
 	addr, err := serve("public", cfg.Listen, public, tc)
 	if err != nil {
 		return fail(err)
@@ -228,7 +229,10 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 
 // newRouter wires the public endpoints. Paths match case-insensitively, as
 // IIS serves Exchange's. NOTES §1.1. The admin API is never mounted here.
-func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy, log *slog.Logger) http.Handler {
+// Every answer gets Exchange's HTTP conventions (request-id,
+// client-request-id, gzip: internal/exchhttp); rec, when not nil, records
+// the exchanges inside them, so cases hold plain bodies.
+func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy, log *slog.Logger, rec *conformance.Recorder) http.Handler {
 	fb := freebusy.New(freebusy.Options{Directory: dir, Access: policy, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
 	ewsHandler := ews.New(ews.Options{
 		FreeBusy:      fb,
@@ -278,11 +282,15 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
 	})
-	return http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+	var routes http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		req.URL.Path = strings.ToLower(req.URL.Path)
 		req.URL.RawPath = ""
 		r.ServeHTTP(rw, req)
 	})
+	if rec != nil {
+		routes = rec.Wrap(routes)
+	}
+	return exchhttp.Wrap(routes)
 }
 
 // noteToken passes a validated token's claims to a conformance recorder
