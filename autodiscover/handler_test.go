@@ -249,6 +249,9 @@ func TestPOX(t *testing.T) {
 		{"mobilesync", pox("bob@fabrikam.example", nsPOXMobileResponse), []string{"ErrorCode = 601"}},
 		{"bad address", pox("bob", nsPOXOutlook), []string{"ErrorCode = 602"}},
 		{"not XML", "hello", []string{"ErrorCode = 600"}},
+		// Our own LegacyDN, alone, names its mailbox. [MS-OXDSCLI] 3.2.5.
+		{"LegacyDN", strings.Replace(pox("", nsPOXOutlook), "<EMailAddress></EMailAddress>", "<LegacyDN>"+legacyDN("bob@fabrikam.example")+"</LegacyDN>", 1),
+			[]string{"AutoDiscoverSMTPAddress = bob@fabrikam.example", "Action = settings"}},
 	}
 	for _, tt := range tests {
 		status, out := call(t, h.POX(), "/autodiscover/autodiscover.xml", tt.body, &partner)

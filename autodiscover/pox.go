@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/legacydn"
 	"github.com/calfed/calfed/internal/soap"
 )
 
@@ -143,13 +144,11 @@ func serverVersionHex(major, minor, build int) string {
 	return fmt.Sprintf("%08X", v)
 }
 
+// addressForLegacyDN maps one of our legacy DNs to its mailbox's address;
+// a DN that is not ours leaves the e-mail address of the request.
 func (h *Handler) addressForLegacyDN(dn, fallback string) string {
-	// Our legacy DNs end in cn=<hash>-<local part>; find the mailbox the
-	// fallback address or the local part names.
-	if fallback != "" {
-		if mb, ok := h.opt.Directory.Lookup(fallback); ok && strings.EqualFold(legacyDN(mb.Address), dn) {
-			return mb.Address
-		}
+	if addr, ok := legacydn.Resolver(h.opt.Directory)(dn); ok {
+		return addr
 	}
 	return fallback
 }

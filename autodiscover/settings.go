@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/legacydn"
 )
 
 // knownUserSettings are the UserSettingName values of [MS-OXWSADISC]
@@ -94,12 +95,9 @@ func domainSetting(name, base string) (string, bool, bool) {
 	return "", false, false
 }
 
-// legacyDN is a stable Exchange-style legacy distinguished name.
-func legacyDN(address string) string {
-	local := address[:strings.LastIndexByte(address, '@')]
-	sum := sha1.Sum([]byte(address))
-	return fmt.Sprintf("/o=calfed/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=%x-%s", sum[:8], local)
-}
+// legacyDN is the mailbox's legacy distinguished name; EWS maps it back to
+// the mailbox when a client sends it as an EX or X500 address.
+func legacyDN(address string) string { return legacydn.Format(address) }
 
 // deploymentID is a stable GUID for an address.
 func deploymentID(address string) string {

@@ -198,3 +198,39 @@ func TestWhatExchangesRequesterNeeds(t *testing.T) {
 		}
 	}
 }
+
+// A legacy DN calfed handed out in Autodiscover reaches its mailbox when a
+// client sends it back with RoutingType EX or as an X500 address; a DN
+// that is not one of ours stays unknown. NOTES §1.2.
+func TestLegacyDNAddresses(t *testing.T) {
+	h := docsFixture()
+	const dn = "/o=calfed/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=0123456789abcdef-user1"
+	h.opt.ResolveLegacyDN = func(s string) (string, bool) {
+		if strings.EqualFold(strings.TrimPrefix(s, "X500:"), dn) {
+			return "user1@example.com", true
+		}
+		return "", false
+	}
+	email := func(addr, rt string) string {
+		md := `<t:MailboxData><t:Email><t:Address>` + addr + `</t:Address>`
+		if rt != "" {
+			md += `<t:RoutingType>` + rt + `</t:RoutingType>`
+		}
+		return md + `</t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData>`
+	}
+	body := strings.Replace(availability([]string{"user1@example.com"}, "2006-10-16T00:00:00", "2006-10-17T00:00:00", "", "Detailed"),
+		`<t:MailboxData><t:Email><t:Address>user1@example.com</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData>`,
+		email("user1@example.com", "SMTP")+email(dn, "EX")+email("X500:"+dn, "SMTP")+email(strings.ToUpper(dn), "EX")+
+			email("/o=calfed/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=0123456789abcdef-nobody", "EX"), 1)
+	_, out := post(t, h, envelopeWith("", body), &partner)
+	rs := decodeAnswer(t, out)
+	want := []string{"NoError", "NoError", "NoError", "NoError", "ErrorMailRecipientNotFound"}
+	if len(rs) != len(want) {
+		t.Fatalf("%d answers\n%s", len(rs), out)
+	}
+	for i, r := range rs {
+		if r.Message.Code != want[i] || (want[i] == "NoError" && (r.View.Type != "Detailed" || r.View.Events == nil || len(r.View.Events.Events) != 3)) {
+			t.Errorf("answer %d: %s, view %+v", i, r.Message.Code, r.View)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/freebusy"
+	"github.com/calfed/calfed/internal/legacydn"
 )
 
 // query is a validated GetUserAvailability request.
@@ -36,6 +37,13 @@ func (h *Handler) validate(env *envelope) (*query, *requestError) {
 		addr := strings.TrimSpace(md.Email.Address)
 		if addr == "" {
 			return nil, faultf(ErrorMissingArgument, "MailboxData %d has no Email/Address.", i+1)
+		}
+		// A legacy DN calfed handed out in Autodiscover, sent back as an
+		// EX address or an X500 proxy address, names its mailbox. NOTES §1.2.
+		if h.opt.ResolveLegacyDN != nil && legacydn.IsDN(addr, md.Email.RoutingType) {
+			if a, ok := h.opt.ResolveLegacyDN(addr); ok {
+				addr = a
+			}
 		}
 		q.Mailboxes = append(q.Mailboxes, addr)
 	}

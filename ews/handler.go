@@ -25,12 +25,17 @@ type FreeBusy interface {
 // default as documented.
 type Options struct {
 	FreeBusy      FreeBusy
-	Logger        *slog.Logger     // nil discards
-	Limits        soap.Limits      // request size, depth and element count
-	MaxMailboxes  int              // per request; default 100 (MaximumIdentityArraySize)
-	MaxWindowDays int              // default 62 (MaximumQueryIntervalDays)
-	ServerName    string           // ExceptionServerName; default "calfed"
-	Now           func() time.Time // default time.Now
+	Logger        *slog.Logger // nil discards
+	Limits        soap.Limits  // request size, depth and element count
+	MaxMailboxes  int          // per request; default 100 (MaximumIdentityArraySize)
+	MaxWindowDays int          // default 62 (MaximumQueryIntervalDays)
+	ServerName    string       // ExceptionServerName; default "calfed"
+	// ResolveLegacyDN maps a legacy DN calfed handed out (Autodiscover's
+	// LegacyDN and UserDN) to its mailbox's address, for mailboxes asked
+	// about with RoutingType EX or as X500: addresses. Nil: such addresses
+	// are looked up as given (and not found).
+	ResolveLegacyDN func(dn string) (address string, ok bool)
+	Now             func() time.Time // default time.Now
 }
 
 // Handler serves EWS requests.

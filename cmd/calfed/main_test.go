@@ -348,3 +348,49 @@ func TestRouterExchangeHTTPConventions(t *testing.T) {
 		}
 	}
 }
+
+// The legacy DNs Autodiscover hands out (POX LegacyDN, GetUserSettings
+// UserDN) name the mailbox again when sent to GetUserAvailability with
+// RoutingType EX or as X500 addresses. NOTES §1.2.
+func TestLegacyDNsRoundTrip(t *testing.T) {
+	srv := demoServer(t)
+	post := func(path, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.SetBasicAuth("svc-partner", "router-test-secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	between := func(s, from, to string) string {
+		_, rest, _ := strings.Cut(s, from)
+		v, _, _ := strings.Cut(rest, to)
+		return v
+	}
+	pox := post("/autodiscover/autodiscover.xml", `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>bob@contoso.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`)
+	dn := between(pox, "<LegacyDN>", "</LegacyDN>")
+	gus := post("/autodiscover/autodiscover.svc", `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Users><User><Mailbox>bob@contoso.example</Mailbox></User></Users><RequestedSettings><Setting>UserDN</Setting></RequestedSettings></Request></GetUserSettingsRequestMessage></s:Body></s:Envelope>`)
+	userDN := between(gus, "<Value>", "</Value>")
+	if dn == "" || userDN != dn {
+		t.Fatalf("LegacyDN %q, UserDN %q\n%s\n%s", dn, userDN, pox, gus)
+	}
+	mailbox := func(addr, rt string) string {
+		return `<t:MailboxData><t:Email><t:Address>` + addr + `</t:Address><t:RoutingType>` + rt + `</t:RoutingType></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData>`
+	}
+	gua := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray>` +
+		mailbox("bob@contoso.example", "SMTP") + mailbox(dn, "EX") + mailbox("X500:"+dn, "SMTP") +
+		`</m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>2026-03-23T00:00:00Z</t:StartTime><t:EndTime>2026-03-30T00:00:00Z</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>60</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>FreeBusyMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>`
+	out := post("/EWS/Exchange.asmx", gua)
+	if n := strings.Count(out, "<ResponseCode>NoError</ResponseCode>"); n != 3 {
+		t.Fatalf("%d of 3 mailboxes answered\n%s", n, out)
+	}
+	answers := strings.Split(between(out, "<FreeBusyResponseArray>", "</FreeBusyResponseArray>"), "</FreeBusyResponse>")
+	if len(answers) != 4 || answers[0] != answers[1] || answers[1] != answers[2] {
+		t.Errorf("the DN addresses answer differently from the SMTP address\n%s", out)
+	}
+}

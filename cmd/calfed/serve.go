@@ -28,6 +28,7 @@ import (
 	"github.com/calfed/calfed/internal/exchhttp"
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/legacydn"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/live"
 )
@@ -241,6 +242,9 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		MaxMailboxes:  cfg.Limits.MaxMailboxes,
 		MaxWindowDays: cfg.Limits.MaxWindowDays,
 		ServerName:    cfg.ServerName,
+		// The legacy DNs Autodiscover hands out come back as EX or X500
+		// addresses. NOTES §1.2.
+		ResolveLegacyDN: legacydn.Resolver(dir),
 	})
 	redirects := map[string]string{}
 	for from, to := range cfg.Autodiscover.RedirectAddresses {
