@@ -154,13 +154,22 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{txt: map[string][]string{}, rcode: map[string]int{}, silent: map[string]bool{}, truncate: map[string]bool{}, tcp: map[string]bool{}, rrs: map[string][]dns.RR{}, norecurse: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
+	// UDP and TCP on one port: a port free for UDP may be taken for TCP,
+	// so try others until both are had.
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ; try++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+		if try == 50 {
+			t.Fatalf("no port free for both UDP and TCP: %v", err)
+		}
 	}
 	udp := &dns.Server{PacketConn: pc, Handler: s}
 	tcp := &dns.Server{Listener: ln, Handler: s}
