@@ -73,6 +73,9 @@ func TestParseFileDefaultsAndStrictness(t *testing.T) {
 		off.Enabled || off.FreeBusyAccessEnabled || off.FreeBusyAccessLevel != orgrel.None || tr.Onboarding.Approved == nil {
 		t.Errorf("defaults: %+v", f.Relationships)
 	}
+	if off.MailTipsAccessEnabled || off.MailTipsAccessLevel != orgrel.MailTipsNone {
+		t.Errorf("MailTips default: %+v", off)
+	}
 	for _, bad := range []string{
 		"relationships:\n  - name: x\n    domain_names: [x.example]\n    colour: blue\n",
 		"relationships:\n  - name: x\n    onboarding:\n      partner_kode: 1\n",
@@ -90,6 +93,38 @@ func TestParseFileDefaultsAndStrictness(t *testing.T) {
 	again, err := ParseFile(out)
 	if err != nil || len(again.Relationships) != 3 || again.Relationships[2].Enabled {
 		t.Errorf("export does not parse back: %v\n%s", err, out)
+	}
+}
+
+// MailTips default as in Exchange: off, and Limited once switched on.
+func TestParseFileMailTips(t *testing.T) {
+	f, err := ParseFile([]byte(`
+relationships:
+  - name: Tips
+    domain_names: [tips.example]
+    mail_tips_access_enabled: true
+  - name: AllTips
+    domain_names: [alltips.example]
+    mail_tips_access_enabled: true
+    mail_tips_access_level: All
+  - name: Listed
+    domain_names: [listed.example]
+    mail_tips_access_level: Limited
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		on    bool
+		level orgrel.MailTipsLevel
+	}{{true, orgrel.MailTipsLimited}, {true, orgrel.MailTipsAll}, {false, orgrel.MailTipsLimited}}
+	for i, w := range want {
+		if r := f.Relationships[i]; r.MailTipsAccessEnabled != w.on || r.MailTipsAccessLevel != w.level {
+			t.Errorf("%s: MailTips %v %v, want %v %v", r.Name, r.MailTipsAccessEnabled, r.MailTipsAccessLevel, w.on, w.level)
+		}
+	}
+	if _, err := ParseFile([]byte("relationships:\n  - name: x\n    mail_tips_access_level: LimitedDetails\n")); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a free/busy level as MailTips level: %v, want ErrInvalid", err)
 	}
 }
 

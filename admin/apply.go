@@ -139,6 +139,8 @@ func diff(a, b orgrel.Relationship) []Change {
 			"free_busy_access_enabled":        fmt.Sprint(r.FreeBusyAccessEnabled),
 			"free_busy_access_level":          r.FreeBusyAccessLevel.String(),
 			"free_busy_access_scope":          r.FreeBusyAccessScope,
+			"mail_tips_access_enabled":        fmt.Sprint(r.MailTipsAccessEnabled),
+			"mail_tips_access_level":          r.MailTipsAccessLevel.String(),
 			"target_application_uri":          r.TargetApplicationURI,
 			"target_autodiscover_epr":         r.TargetAutodiscoverEPR,
 			"target_sharing_epr":              r.TargetSharingEPR,

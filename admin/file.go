@@ -20,7 +20,8 @@ type File struct {
 
 // fileRelationship decodes one relationship with Exchange's defaults for
 // what the file leaves out: enabled, free/busy off, and AvailabilityOnly
-// once free/busy is on. NOTES §5.
+// once free/busy is on; MailTips off, and Limited once they are on. NOTES
+// §5, §8.1.
 type fileRelationship orgrel.Relationship
 
 func (f *fileRelationship) UnmarshalYAML(n *yaml.Node) error {
@@ -29,8 +30,9 @@ func (f *fileRelationship) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain orgrel.Relationship
 	var probe struct {
-		Enabled *bool         `yaml:"enabled"`
-		Level   *orgrel.Level `yaml:"free_busy_access_level"`
+		Enabled  *bool                 `yaml:"enabled"`
+		Level    *orgrel.Level         `yaml:"free_busy_access_level"`
+		MailTips *orgrel.MailTipsLevel `yaml:"mail_tips_access_level"`
 	}
 	if err := n.Decode(&probe); err != nil {
 		return err
@@ -44,6 +46,12 @@ func (f *fileRelationship) UnmarshalYAML(n *yaml.Node) error {
 		p.FreeBusyAccessLevel = orgrel.None
 		if p.FreeBusyAccessEnabled {
 			p.FreeBusyAccessLevel = orgrel.AvailabilityOnly
+		}
+	}
+	if probe.MailTips == nil {
+		p.MailTipsAccessLevel = orgrel.MailTipsNone
+		if p.MailTipsAccessEnabled {
+			p.MailTipsAccessLevel = orgrel.MailTipsLimited
 		}
 	}
 	*f = fileRelationship(p)

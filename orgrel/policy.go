@@ -73,6 +73,11 @@ func (p *Policy) Sharing(mailbox string) Level {
 	return AvailabilityOnly
 }
 
+// MailTips decides which MailTips caller gets for our recipients.
+func (p *Policy) MailTips(caller identity.Caller) MailTipsLevel {
+	return DecideMailTips(p.byDomain[caller.Domain])
+}
+
 // Access decides what caller may see of mailbox, a member of groups.
 func (p *Policy) Access(caller identity.Caller, mailbox string, groups []string) Decision {
 	rel := p.byDomain[caller.Domain]

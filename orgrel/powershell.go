@@ -15,18 +15,26 @@ func WritePowerShell(w io.Writer, rel Relationship, ours []string, accts []Servi
 	if !rel.FreeBusyAccessEnabled || !rel.Enabled {
 		level = "None"
 	}
+	mailTips := DecideMailTips(&rel)
 	name := ours[0] + " (calfed)"
 	fmt.Fprintf(w, "# For the Exchange administrator of %s (%s), in the Exchange Management Shell.\n", orDash(rel.Onboarding.PartnerOrganization), strings.Join(rel.Domains, ", "))
 	fmt.Fprintf(w, "# Organisation relationships must exist on BOTH sides. Ours, %q, decides what\n", rel.Name)
 	fmt.Fprintf(w, "# %s may see of %s (%s). Yours lets your users ask us,\n", strings.Join(rel.Domains, ", "), strings.Join(ours, ", "), level)
 	fmt.Fprintln(w, "# and decides what we may see of yours; the same access level is shown below.")
+	if mailTips != MailTipsNone {
+		fmt.Fprintf(w, "# Your senders also get the MailTips of our recipients (%s), so the same is offered back.\n", mailTips)
+	}
 	if !rel.Enabled {
 		fmt.Fprintf(w, "# Our relationship is DISABLED: %s sees nothing until `calfed orgrel enable %s`.\n", strings.Join(rel.Domains, ", "), rel.Name)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "# Through the Microsoft Federation Gateway (both organisations federated):")
 	for _, d := range ours {
-		fmt.Fprintf(w, "Get-FederationInformation -DomainName %s | New-OrganizationRelationship -Name %q -Enabled $true -FreeBusyAccessEnabled $true -FreeBusyAccessLevel %s\n", d, name, level)
+		fmt.Fprintf(w, "Get-FederationInformation -DomainName %s | New-OrganizationRelationship -Name %q -Enabled $true -FreeBusyAccessEnabled $true -FreeBusyAccessLevel %s", d, name, level)
+		if mailTips != MailTipsNone {
+			fmt.Fprintf(w, " -MailTipsAccessEnabled $true -MailTipsAccessLevel %s", mailTips)
+		}
+		fmt.Fprintln(w)
 		break
 	}
 	if len(ours) > 1 {

@@ -13,17 +13,21 @@ import (
 // describes one (NOTES §5), with the onboarding record kept beside it. The
 // access decision reads the first six fields.
 type Relationship struct {
-	Name                  string     `json:"name" yaml:"name"`
-	Domains               []string   `json:"domain_names" yaml:"domain_names"` // DomainNames: partner domains, lower case
-	Enabled               bool       `json:"enabled" yaml:"enabled"`
-	FreeBusyAccessEnabled bool       `json:"free_busy_access_enabled" yaml:"free_busy_access_enabled"`
-	FreeBusyAccessLevel   Level      `json:"free_busy_access_level" yaml:"free_busy_access_level"`
-	FreeBusyAccessScope   string     `json:"free_busy_access_scope,omitempty" yaml:"free_busy_access_scope,omitempty"` // a group of our mailboxes; empty: all
-	TargetApplicationURI  string     `json:"target_application_uri,omitempty" yaml:"target_application_uri,omitempty"`
-	TargetAutodiscoverEPR string     `json:"target_autodiscover_epr,omitempty" yaml:"target_autodiscover_epr,omitempty"`
-	TargetSharingEPR      string     `json:"target_sharing_epr,omitempty" yaml:"target_sharing_epr,omitempty"`
-	OrganizationContact   string     `json:"organization_contact,omitempty" yaml:"organization_contact,omitempty"`
-	Onboarding            Onboarding `json:"onboarding" yaml:"onboarding"`
+	Name                  string   `json:"name" yaml:"name"`
+	Domains               []string `json:"domain_names" yaml:"domain_names"` // DomainNames: partner domains, lower case
+	Enabled               bool     `json:"enabled" yaml:"enabled"`
+	FreeBusyAccessEnabled bool     `json:"free_busy_access_enabled" yaml:"free_busy_access_enabled"`
+	FreeBusyAccessLevel   Level    `json:"free_busy_access_level" yaml:"free_busy_access_level"`
+	FreeBusyAccessScope   string   `json:"free_busy_access_scope,omitempty" yaml:"free_busy_access_scope,omitempty"` // a group of our mailboxes; empty: all
+	TargetApplicationURI  string   `json:"target_application_uri,omitempty" yaml:"target_application_uri,omitempty"`
+	TargetAutodiscoverEPR string   `json:"target_autodiscover_epr,omitempty" yaml:"target_autodiscover_epr,omitempty"`
+	TargetSharingEPR      string   `json:"target_sharing_epr,omitempty" yaml:"target_sharing_epr,omitempty"`
+	OrganizationContact   string   `json:"organization_contact,omitempty" yaml:"organization_contact,omitempty"`
+	// MailTipsAccessEnabled and MailTipsAccessLevel decide which MailTips
+	// of our recipients the partner's senders get (DecideMailTips).
+	MailTipsAccessEnabled bool          `json:"mail_tips_access_enabled" yaml:"mail_tips_access_enabled"`
+	MailTipsAccessLevel   MailTipsLevel `json:"mail_tips_access_level" yaml:"mail_tips_access_level"`
+	Onboarding            Onboarding    `json:"onboarding" yaml:"onboarding"`
 
 	Version int64     `json:"version" yaml:"-"`
 	Created time.Time `json:"created" yaml:"-"`

@@ -40,6 +40,9 @@ func normalizeRelationship(r *orgrel.Relationship) error {
 	if r.FreeBusyAccessLevel < orgrel.None || r.FreeBusyAccessLevel > orgrel.LimitedDetails {
 		return fmt.Errorf("%w: free_busy_access_level: %v", ErrInvalid, r.FreeBusyAccessLevel)
 	}
+	if r.MailTipsAccessLevel < orgrel.MailTipsNone || r.MailTipsAccessLevel > orgrel.MailTipsAll {
+		return fmt.Errorf("%w: mail_tips_access_level: %v", ErrInvalid, r.MailTipsAccessLevel)
+	}
 	return nil
 }
 
@@ -61,20 +64,24 @@ func validDomain(d string) bool {
 }
 
 const relColumns = `key, name, enabled, free_busy_access_enabled, free_busy_access_level, free_busy_access_scope,
-	target_application_uri, target_autodiscover_epr, target_sharing_epr, organization_contact, onboarding, version, created, updated`
+	target_application_uri, target_autodiscover_epr, target_sharing_epr, organization_contact, onboarding, version, created, updated,
+	mail_tips_access_enabled, mail_tips_access_level`
 
 type scanner interface{ Scan(...any) error }
 
 func scanRelationship(s scanner) (orgrel.Relationship, error) {
 	var r orgrel.Relationship
-	var k, level, onboarding, created, updated string
+	var k, level, onboarding, created, updated, mailTips string
 	if err := s.Scan(&k, &r.Name, &r.Enabled, &r.FreeBusyAccessEnabled, &level, &r.FreeBusyAccessScope,
 		&r.TargetApplicationURI, &r.TargetAutodiscoverEPR, &r.TargetSharingEPR, &r.OrganizationContact, &onboarding,
-		&r.Version, &created, &updated); err != nil {
+		&r.Version, &created, &updated, &r.MailTipsAccessEnabled, &mailTips); err != nil {
 		return r, err
 	}
 	var err error
 	if r.FreeBusyAccessLevel, err = orgrel.ParseLevel(level); err != nil {
+		return r, err
+	}
+	if r.MailTipsAccessLevel, err = orgrel.ParseMailTipsLevel(mailTips); err != nil {
 		return r, err
 	}
 	if err := json.Unmarshal([]byte(onboarding), &r.Onboarding); err != nil {
@@ -164,10 +171,10 @@ func (d *DB) CreateRelationship(ctx context.Context, actor string, r orgrel.Rela
 		now := d.now()
 		r.Version, r.Created, r.Updated = 1, now.UTC().Truncate(0), now.UTC()
 		ob, _ := json.Marshal(r.Onboarding)
-		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO relationships (`+relColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO relationships (`+relColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			key(r.Name), r.Name, r.Enabled, r.FreeBusyAccessEnabled, r.FreeBusyAccessLevel.String(), r.FreeBusyAccessScope,
 			r.TargetApplicationURI, r.TargetAutodiscoverEPR, r.TargetSharingEPR, r.OrganizationContact, string(ob),
-			r.Version, ts(now), ts(now)); err != nil {
+			r.Version, ts(now), ts(now), r.MailTipsAccessEnabled, r.MailTipsAccessLevel.String()); err != nil {
 			return nil, nil, err
 		}
 		if err := d.putDomains(ctx, tx, r); err != nil {
@@ -222,9 +229,11 @@ func (d *DB) UpdateRelationship(ctx context.Context, actor, action string, r org
 		ob, _ := json.Marshal(r.Onboarding)
 		res, err := tx.ExecContext(ctx, d.q(`UPDATE relationships SET enabled = ?, free_busy_access_enabled = ?, free_busy_access_level = ?,
 			free_busy_access_scope = ?, target_application_uri = ?, target_autodiscover_epr = ?, target_sharing_epr = ?,
-			organization_contact = ?, onboarding = ?, version = version + 1, updated = ? WHERE key = ? AND version = ?`),
+			organization_contact = ?, onboarding = ?, mail_tips_access_enabled = ?, mail_tips_access_level = ?,
+			version = version + 1, updated = ? WHERE key = ? AND version = ?`),
 			r.Enabled, r.FreeBusyAccessEnabled, r.FreeBusyAccessLevel.String(), r.FreeBusyAccessScope, r.TargetApplicationURI,
-			r.TargetAutodiscoverEPR, r.TargetSharingEPR, r.OrganizationContact, string(ob), ts(now), key(r.Name), r.Version)
+			r.TargetAutodiscoverEPR, r.TargetSharingEPR, r.OrganizationContact, string(ob),
+			r.MailTipsAccessEnabled, r.MailTipsAccessLevel.String(), ts(now), key(r.Name), r.Version)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -92,6 +92,12 @@ CREATE TABLE domain_checks (
 	checked TEXT NOT NULL,
 	PRIMARY KEY (kind, domain)
 );
+`,
+		// 5: MailTips access over each relationship (NOTES §8.1); existing
+		// relationships keep Exchange's default, none.
+		`
+ALTER TABLE relationships ADD COLUMN mail_tips_access_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE relationships ADD COLUMN mail_tips_access_level TEXT NOT NULL DEFAULT 'None';
 `},
 }
 
@@ -187,5 +193,11 @@ CREATE TABLE domain_checks (
 	checked TEXT NOT NULL,
 	PRIMARY KEY (kind, domain)
 );
+`,
+		// 5: MailTips access over each relationship (NOTES §8.1); existing
+		// relationships keep Exchange's default, none.
+		`
+ALTER TABLE relationships ADD COLUMN mail_tips_access_enabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE relationships ADD COLUMN mail_tips_access_level TEXT NOT NULL DEFAULT 'None';
 `},
 }

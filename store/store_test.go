@@ -104,13 +104,28 @@ func TestRelationships(t *testing.T) {
 		if got.Version != 2 || got.FreeBusyAccessLevel != orgrel.LimitedDetails || !got.Enabled {
 			t.Fatalf("after update: %+v", got)
 		}
+		if got.MailTipsAccessEnabled || got.MailTipsAccessLevel != orgrel.MailTipsNone {
+			t.Fatalf("MailTips before they were set: %v %v", got.MailTipsAccessEnabled, got.MailTipsAccessLevel)
+		}
+		got.MailTipsAccessEnabled, got.MailTipsAccessLevel = true, orgrel.MailTipsAll
+		if got, err = d.UpdateRelationship(ctx, "alice", "orgrel.set", got); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = d.Relationship(ctx, "partner"); got.Version != 3 || !got.MailTipsAccessEnabled || got.MailTipsAccessLevel != orgrel.MailTipsAll {
+			t.Fatalf("MailTips after update: %+v", got)
+		}
+		bad := got
+		bad.MailTipsAccessLevel = 7
+		if _, err := d.UpdateRelationship(ctx, "alice", "orgrel.set", bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("MailTips level 7: %v", err)
+		}
 		if _, err := d.CreateAccount(ctx, "alice", "svc-partner", "Partner", "$hash"); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.DeleteRelationship(ctx, "alice", "partner", 1); !errors.Is(err, ErrConflict) {
 			t.Errorf("stale delete: %v", err)
 		}
-		if err := d.DeleteRelationship(ctx, "alice", "partner", 2); err != nil {
+		if err := d.DeleteRelationship(ctx, "alice", "partner", 3); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.Account(ctx, "svc-partner"); !errors.Is(err, ErrNotFound) {

@@ -161,8 +161,19 @@ func TestAdminCommandsLocally(t *testing.T) {
 	if out := cli(exitOK, "orgrel", "show", "PARTNER", "-o", "json"); !strings.Contains(out, `"free_busy_access_level": "LimitedDetails"`) || !strings.Contains(out, `"version": 2`) {
 		t.Errorf("show:\n%s", out)
 	}
+	cli(exitOK, "orgrel", "set", "partner", "-mail-tips")
+	if out := cli(exitOK, "orgrel", "show", "partner"); !strings.Contains(strings.Join(strings.Fields(out), " "), "MailTipsAccessEnabled: true MailTipsAccessLevel: Limited") {
+		t.Errorf("show after -mail-tips (Limited by default):\n%s", out)
+	}
+	cli(exitOK, "orgrel", "set", "partner", "-mail-tips-level", "All")
+	if out := cli(exitOK, "orgrel", "list"); !strings.Contains(out, "MAILTIPS") || !strings.Contains(out, "All") {
+		t.Errorf("list after -mail-tips-level All:\n%s", out)
+	}
+	if out := cli(exitOK, "orgrel", "powershell", "partner"); !strings.Contains(out, "-MailTipsAccessEnabled $true -MailTipsAccessLevel All") {
+		t.Errorf("powershell with MailTips:\n%s", out)
+	}
 	cli(exitOK, "orgrel", "disable", "Partner")
-	if out := cli(exitOK, "audit", "-since", "1h"); strings.Count(out, "orgrel/Partner") != 3 || !strings.Contains(out, "enabled: true -> false") {
+	if out := cli(exitOK, "audit", "-since", "1h"); strings.Count(out, "orgrel/Partner") != 5 || !strings.Contains(out, "enabled: true -> false") {
 		t.Errorf("audit:\n%s", out)
 	}
 	if out := cli(exitOK, "account", "new", "svc", "-relationship", "partner"); !strings.Contains(out, "secret: ") {
@@ -170,7 +181,7 @@ func TestAdminCommandsLocally(t *testing.T) {
 	}
 	cli(exitOK, "mailbox", "share", "alice@contoso.example", "-level", "LimitedDetails")
 	if out := cli(exitOK, "orgrel", "powershell", "partner"); !strings.Contains(out, "Get-FederationInformation -DomainName contoso.example | New-OrganizationRelationship") ||
-		!strings.Contains(out, "-FreeBusyAccessLevel None") || !strings.Contains(out, "BOTH sides") {
+		!strings.Contains(out, "-FreeBusyAccessLevel None") || !strings.Contains(out, "BOTH sides") || strings.Contains(out, "MailTipsAccessLevel") {
 		t.Errorf("powershell (disabled relationship shares nothing):\n%s", out)
 	}
 	export := cli(exitOK, "orgrel", "export")
@@ -178,6 +189,14 @@ func TestAdminCommandsLocally(t *testing.T) {
 	if out := cli(exitOK, "orgrel", "apply", "-f", filepath.Join(dir, "rels.yaml")); !strings.Contains(out, "nothing to change") {
 		t.Errorf("applying an export changes something:\n%s", out)
 	}
+	if !strings.Contains(export, "mail_tips_access_enabled: true") || !strings.Contains(export, "mail_tips_access_level: All") {
+		t.Errorf("export without the MailTips settings:\n%s", export)
+	}
+	os.WriteFile(filepath.Join(dir, "mt.yaml"), []byte(strings.Replace(export, "mail_tips_access_level: All", "mail_tips_access_level: None", 1)), 0o600)
+	if out := cli(exitOK, "orgrel", "apply", "-f", filepath.Join(dir, "mt.yaml"), "-dry-run"); !strings.Contains(out, `mail_tips_access_level: "All" -> "None"`) {
+		t.Errorf("apply -dry-run of a MailTips change:\n%s", out)
+	}
+	cli(exitFailed, "orgrel", "set", "partner", "-mail-tips-level", "LimitedDetails") // a free/busy level
 
 	cli(exitError, "trust", "show")                                          // none yet
 	cli(exitFailed, "trust", "set", "-account-namespace", "contoso.example") // no token issuer

@@ -19,7 +19,8 @@ import (
 // relFlags are the relationship options, named as Exchange's parameters.
 type relFlags struct {
 	domains, level, scope, appURI, autodiscover, sharingEPR, contact     string
-	enabled, freeBusy                                                    bool
+	enabled, freeBusy, mailTips                                          bool
+	mailTipsLevel                                                        string
 	partnerOrg, partnerCode, agreement, signatory, spoc, approved, notes string
 }
 
@@ -29,6 +30,8 @@ func (r *relFlags) register(fl *flag.FlagSet) {
 	fl.BoolVar(&r.freeBusy, "free-busy", false, "FreeBusyAccessEnabled (off by default, as Exchange)")
 	fl.StringVar(&r.level, "level", "", "FreeBusyAccessLevel: None, AvailabilityOnly (default once -free-busy) or LimitedDetails")
 	fl.StringVar(&r.scope, "scope", "", "FreeBusyAccessScope: a group of our mailboxes; empty for all")
+	fl.BoolVar(&r.mailTips, "mail-tips", false, "MailTipsAccessEnabled (off by default, as Exchange)")
+	fl.StringVar(&r.mailTipsLevel, "mail-tips-level", "", "MailTipsAccessLevel: None, Limited (default once -mail-tips) or All")
 	fl.StringVar(&r.appURI, "target-application-uri", "", "TargetApplicationUri")
 	fl.StringVar(&r.autodiscover, "target-autodiscover-epr", "", "TargetAutodiscoverEpr")
 	fl.StringVar(&r.sharingEPR, "target-sharing-epr", "", "TargetSharingEpr")
@@ -75,6 +78,17 @@ func (r *relFlags) apply(fl *flag.FlagSet, rel *orgrel.Relationship) error {
 		}
 	}
 	str("scope", &rel.FreeBusyAccessScope, r.scope)
+	if set["mail-tips"] {
+		rel.MailTipsAccessEnabled = r.mailTips
+		if r.mailTips && !set["mail-tips-level"] && rel.MailTipsAccessLevel == orgrel.MailTipsNone {
+			rel.MailTipsAccessLevel = orgrel.MailTipsLimited
+		}
+	}
+	if set["mail-tips-level"] {
+		if rel.MailTipsAccessLevel, err = orgrel.ParseMailTipsLevel(r.mailTipsLevel); err != nil {
+			return fmt.Errorf("%w: -mail-tips-level: %v", store.ErrInvalid, err)
+		}
+	}
 	str("target-application-uri", &rel.TargetApplicationURI, r.appURI)
 	str("target-autodiscover-epr", &rel.TargetAutodiscoverEPR, r.autodiscover)
 	str("target-sharing-epr", &rel.TargetSharingEPR, r.sharingEPR)
@@ -227,13 +241,16 @@ func runOrgrelList(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return nil
 		}
 		tw := table(stdout)
-		fmt.Fprintln(tw, "NAME\tDOMAINS\tENABLED\tFREE/BUSY\tSCOPE\tPARTNER")
+		fmt.Fprintln(tw, "NAME\tDOMAINS\tENABLED\tFREE/BUSY\tSCOPE\tMAILTIPS\tPARTNER")
 		for _, r := range rels {
-			fb := "off"
+			fb, mt := "off", "off"
 			if r.FreeBusyAccessEnabled {
 				fb = r.FreeBusyAccessLevel.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\n", r.Name, strings.Join(r.Domains, ","), r.Enabled, fb, dash(r.FreeBusyAccessScope), dash(r.Onboarding.PartnerOrganization))
+			if r.MailTipsAccessEnabled {
+				mt = r.MailTipsAccessLevel.String()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\n", r.Name, strings.Join(r.Domains, ","), r.Enabled, fb, dash(r.FreeBusyAccessScope), mt, dash(r.Onboarding.PartnerOrganization))
 		}
 		return tw.Flush()
 	})
@@ -281,6 +298,8 @@ func printRelationship(ctx context.Context, w io.Writer, api admin.API, output s
 		{"FreeBusyAccessEnabled", fmt.Sprint(r.FreeBusyAccessEnabled)},
 		{"FreeBusyAccessLevel", r.FreeBusyAccessLevel.String()},
 		{"FreeBusyAccessScope", dash(r.FreeBusyAccessScope)},
+		{"MailTipsAccessEnabled", fmt.Sprint(r.MailTipsAccessEnabled)},
+		{"MailTipsAccessLevel", r.MailTipsAccessLevel.String()},
 		{"TargetApplicationUri", dash(r.TargetApplicationURI)},
 		{"TargetAutodiscoverEpr", dash(r.TargetAutodiscoverEPR)},
 		{"TargetSharingEpr", dash(r.TargetSharingEPR)},
