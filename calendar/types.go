@@ -58,6 +58,21 @@ type Mailbox struct {
 	Location     *time.Location // the mailbox's time zone
 	WorkingHours *WorkingHours  // nil when none is configured
 	Groups       []string
+	AutoReply    *AutoReply // the automatic reply external senders get; nil when none is configured
+	MailTip      string     // a custom MailTip shown to senders; empty for none
+}
+
+// AutoReply is a mailbox's external automatic reply ("out of office"), as
+// configured. Zero Start or End leaves that side of the period open.
+type AutoReply struct {
+	Message    string
+	Start, End time.Time
+}
+
+// Active reports whether the reply is switched on at now: no period, or
+// now within [Start, End).
+func (a *AutoReply) Active(now time.Time) bool {
+	return a != nil && (a.Start.IsZero() || !now.Before(a.Start)) && (a.End.IsZero() || now.Before(a.End))
 }
 
 // WorkingHours are the mailbox's working days and hours in its own zone.

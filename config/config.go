@@ -171,6 +171,17 @@ type MailboxConfig struct {
 		Start string   `yaml:"start"` // HH:MM in the mailbox zone; required
 		End   string   `yaml:"end"`   // HH:MM; required, after start
 	} `yaml:"working_hours"`
+	// AutoReply is the automatic reply partners' senders see in their
+	// OutOfOffice MailTip (NOTES §8.3). Without it, an out-of-office event
+	// covering the present gives a generic one.
+	AutoReply *struct {
+		Message string `yaml:"message"` // the reply text; required
+		Start   string `yaml:"start"`   // RFC 3339; default: already on
+		End     string `yaml:"end"`     // RFC 3339, after start; default: until removed
+	} `yaml:"auto_reply"`
+	// MailTip is a custom MailTip, returned to partners whose relationship
+	// has MailTipsAccessLevel All.
+	MailTip string `yaml:"mail_tip"`
 }
 
 // Duration is a time.Duration written as "2s", "744h".
@@ -325,6 +336,29 @@ func (c *Config) Build() (*Built, error) {
 			}
 			mb.WorkingHours = wh
 		}
+		if ar := m.AutoReply; ar != nil {
+			mb.AutoReply = &calendar.AutoReply{Message: strings.TrimSpace(ar.Message)}
+			if mb.AutoReply.Message == "" {
+				bad("%s.auto_reply.message: required", where)
+			}
+			for _, f := range []struct {
+				name, v string
+				dst     *time.Time
+			}{{"start", ar.Start, &mb.AutoReply.Start}, {"end", ar.End, &mb.AutoReply.End}} {
+				if f.v == "" {
+					continue
+				}
+				t, err := time.Parse(time.RFC3339, f.v)
+				if err != nil {
+					bad("%s.auto_reply.%s: %q is not an RFC 3339 time", where, f.name, f.v)
+				}
+				*f.dst = t
+			}
+			if a := mb.AutoReply; !a.Start.IsZero() && !a.End.IsZero() && !a.End.After(a.Start) {
+				bad("%s.auto_reply.end: not after start", where)
+			}
+		}
+		mb.MailTip = strings.TrimSpace(m.MailTip)
 		var src calendar.Source
 		switch {
 		case m.Calendar == "":

@@ -182,3 +182,40 @@ func TestTokenReuseSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoReplyAndMailTip(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Parse([]byte(`
+mailboxes:
+  - address: bob@example.org
+    calendar: /dev/null
+    auto_reply: {message: " Away until Monday. ", start: "2026-03-26T00:00:00Z", end: "2026-03-28T00:00:00Z"}
+    mail_tip: Ask the service desk instead.
+  - address: eve@example.org
+    calendar: /dev/null
+    auto_reply: {message: "", start: "yesterday", end: "2026-01-01T00:00:00Z"}
+  - address: zed@example.org
+    calendar: /dev/null
+    auto_reply: {message: "x", start: "2026-03-28T00:00:00Z", end: "2026-03-26T00:00:00Z"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = dir
+	_, err = c.Build()
+	for _, field := range []string{"(eve@example.org).auto_reply.message", "(eve@example.org).auto_reply.start", "(zed@example.org).auto_reply.end"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("Build error does not name %s:\n%v", field, err)
+		}
+	}
+	c.Mailboxes = c.Mailboxes[:1]
+	b, err := c.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := b.Entries[0].Mailbox
+	if mb.AutoReply == nil || mb.AutoReply.Message != "Away until Monday." || mb.AutoReply.Start.Day() != 26 || mb.AutoReply.End.Day() != 28 ||
+		mb.MailTip != "Ask the service desk instead." {
+		t.Errorf("Build: %+v %+v", mb, mb.AutoReply)
+	}
+}
