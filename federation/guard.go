@@ -62,7 +62,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				}
 				soap.SetBody(r, body) // the handler reads it without a copy
 				ctx := identity.NewContext(r.Context(), identity.Caller{Domain: c.Domain, Email: c.Email, TokenID: c.TokenID,
-					RequestorDomain: c.RequestorDomain})
+					RequestorDomain: c.RequestorDomain, Offer: c.Offer})
 				next.ServeHTTP(w, r.WithContext(ctx))
 				return
 			}

@@ -47,6 +47,7 @@ var signatureHashes = map[string]crypto.Hash{
 const (
 	OfferFreeBusy     = fedtoken.OfferFreeBusy
 	OfferAutodiscover = fedtoken.OfferAutodiscover
+	OfferMailTips     = fedtoken.OfferMailTips // GetMailTips; NOTES §8.4
 )
 
 // Claim names (WCF claim type = AttributeNamespace + "/" + AttributeName).

@@ -72,6 +72,7 @@ func TestFederatedRequests(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	gmt := `<m:GetMailTips><m:SendingAs><t:EmailAddress>someone@trust.example</t:EmailAddress></m:SendingAs><m:Recipients><t:Mailbox><t:EmailAddress>emma@contoso.example</t:EmailAddress></t:Mailbox><t:Mailbox><t:EmailAddress>nobody@contoso.example</t:EmailAddress></t:Mailbox></m:Recipients><m:MailTipsRequested>All</m:MailTipsRequested></m:GetMailTips>`
 	freeBusy := mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)
 	tests := []struct {
 		name, path, body string
@@ -90,6 +91,13 @@ func TestFederatedRequests(t *testing.T) {
 		{"two Security headers", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "a@trust.example", ours.Cert))+sec(mint(federation.OfferFreeBusy, "b@trust.example", ours.Cert)), gua), 500, "InvalidSecurity"},
 		{"Autodiscover settings with a token", "/autodiscover/autodiscover.svc/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gus), 200, "<Name>ExternalEwsUrl</Name>"},
 		{"Autodiscover with a free/busy token", "/autodiscover/autodiscover.svc/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)), gus), 401, ""},
+		{"MailTips with a MailTips token", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferMailTips, "someone@trust.example", ours.Cert)), gmt), 200, "Emma is on parental leave."},
+		{"MailTips: an unknown recipient", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferMailTips, "someone@trust.example", ours.Cert)), gmt), 200, "<t:InvalidRecipient>true</t:InvalidRecipient>"},
+		{"MailTips with a free/busy token", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)), gmt), 500, "ErrorAccessDenied"},
+		{"free/busy with a MailTips token", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferMailTips, "someone@trust.example", ours.Cert)), gua), 500, "ErrorAccessDenied"},
+		{"MailTips with an Autodiscover token", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gmt), 500, "ErrorAccessDenied"},
+		{"MailTips, a stranger's token: nothing", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferMailTips, "x@stranger.example", ours.Cert)), gmt), 200, "<t:PendingMailTips/></m:MailTips>"},
+		{"MailTips over Basic without credentials", "/EWS/Exchange.asmx", envelope("", gmt), 401, ""},
 	}
 	for _, tt := range tests {
 		status, body := post(tt.path, tt.body)

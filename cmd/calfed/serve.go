@@ -31,6 +31,7 @@ import (
 	"github.com/calfed/calfed/internal/legacydn"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/live"
+	"github.com/calfed/calfed/mailtips"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -246,6 +247,13 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		// addresses. NOTES §1.2.
 		ResolveLegacyDN: legacydn.Resolver(dir),
 	})
+	mt := ews.NewMailTips(ews.MailTipsOptions{
+		MailTips:      mailtips.New(mailtips.Options{Directory: dir, Access: policy, Logger: log}),
+		Logger:        log,
+		Limits:        soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
+		MaxRecipients: cfg.Limits.MaxMailboxes,
+		ServerName:    cfg.ServerName,
+	})
 	redirects := map[string]string{}
 	for from, to := range cfg.Autodiscover.RedirectAddresses {
 		redirects[strings.ToLower(from)] = to
@@ -277,8 +285,16 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		return soap.Bounded(h, soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, budget)
 	}
 	r := mux.NewRouter()
-	r.Handle("/ews/exchange.asmx", httpauth.Basic(ewsHandler, policy, "calfed", log))
-	r.Handle("/ews/exchange.asmx/wssecurity", bounded(guard(federation.OfferFreeBusy, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler))))
+	// EWS requests are routed by operation: GetMailTips to its own
+	// handler and, on /WSSecurity, behind a guard for its own offer, so
+	// that a token serves only its offer's operations. NOTES §4.3, §8.4.
+	// Routing reads the body, so it is read first: under the budget where
+	// the sender is not yet known, after Basic authentication otherwise.
+	limits := soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}
+	r.Handle("/ews/exchange.asmx", httpauth.Basic(soap.Bounded(byOperation(limits, ewsHandler, map[string]http.Handler{"GetMailTips": mt}), limits, nil), policy, "calfed", log))
+	r.Handle("/ews/exchange.asmx/wssecurity", bounded(byOperation(limits,
+		guard(federation.OfferFreeBusy, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler)),
+		map[string]http.Handler{"GetMailTips": guard(federation.OfferMailTips, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferMailTips, mt))})))
 	r.Handle("/autodiscover/autodiscover.svc", bounded(httpauth.Optional(ad.SOAP(false), policy, "calfed", log)))
 	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true)))))
 	r.Handle("/autodiscover/autodiscover.xml", bounded(httpauth.Optional(ad.POX(), policy, "calfed", log)))
@@ -295,6 +311,29 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		routes = rec.Wrap(routes)
 	}
 	return exchhttp.Wrap(routes)
+}
+
+// byOperation sends a POSTed EWS request to the handler of its operation
+// (the first element of its soap:Body, in the EWS messages namespace), and
+// everything else, including requests it cannot read, to def, which
+// answers them as it would without routing. The body must already be in
+// memory (soap.Bounded); it is handed on unchanged.
+func byOperation(l soap.Limits, def http.Handler, ops map[string]http.Handler) http.Handler {
+	const nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if body, err := soap.ReadRequest(r, l); err == nil { // in memory: no copy
+				soap.SetBody(r, body)
+				if op, ok := soap.Operation(body, l); ok && op.Space == nsMessages {
+					if h, ok := ops[op.Local]; ok {
+						h.ServeHTTP(w, r)
+						return
+					}
+				}
+			}
+		}
+		def.ServeHTTP(w, r)
+	})
 }
 
 // noteToken passes a validated token's claims to a conformance recorder

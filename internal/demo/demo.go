@@ -186,8 +186,8 @@ func (d *Demo) PrintWelcome(w io.Writer, base, adminBase string) {
 	fmt.Fprintf(w, `calfed demo: EWS at %s
   calendars laid out around the week of %s
   mailboxes: %s
-  partners:  svc-partner (partner.example, availability only)
-             svc-trust   (trust.example, subject and location for users who opted in)
+  partners:  svc-partner (partner.example, availability only; MailTips Limited)
+             svc-trust   (trust.example, subject and location for users who opted in; MailTips All)
   secret for both accounts: %s
 
 Admin API at %s with token %s, e.g.

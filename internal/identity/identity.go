@@ -19,6 +19,7 @@ type Caller struct {
 	// outlook.com), for token callers; recorded, it does not select the
 	// relationship (Domain does).
 	RequestorDomain string
+	Offer           string // the delegation token's offer (its action claim), for token callers
 }
 
 // DomainOf returns the lower-cased domain part of an address.

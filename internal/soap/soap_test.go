@@ -140,3 +140,35 @@ func TestScanLimits(t *testing.T) {
 		t.Errorf("4 elements: %v", err)
 	}
 }
+
+func TestOperation(t *testing.T) {
+	const m = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	for _, tt := range []struct {
+		name, in string
+		want     string
+		ok       bool
+	}{
+		{"SOAP 1.1 with headers", `<s:Envelope xmlns:s="` + NS11 + `"><s:Header><a><GetMailTips xmlns="` + m + `"/></a></s:Header><s:Body><GetMailTips xmlns="` + m + `"><x/></GetMailTips></s:Body></s:Envelope>`, "GetMailTips", true},
+		{"SOAP 1.2", `<e:Envelope xmlns:e="` + NS12 + `"><e:Body><m:GetUserAvailabilityRequest xmlns:m="` + m + `"/></e:Body></e:Envelope>`, "GetUserAvailabilityRequest", true},
+		{"first operation of the first body", `<s:Envelope xmlns:s="` + NS11 + `"><s:Body><A xmlns="` + m + `"/><GetMailTips xmlns="` + m + `"/></s:Body></s:Envelope>`, "A", true},
+		{"empty body", `<s:Envelope xmlns:s="` + NS11 + `"><s:Body></s:Body></s:Envelope>`, "", false},
+		{"no envelope", `<Body><GetMailTips/></Body>`, "", false},
+		{"a DTD", `<!DOCTYPE x [<!ENTITY a "b">]><s:Envelope xmlns:s="` + NS11 + `"><s:Body><GetMailTips/></s:Body></s:Envelope>`, "", false},
+		{"truncated", `<s:Envelope xmlns:s="` + NS11 + `"><s:Header><a>`, "", false},
+	} {
+		got, ok := Operation([]byte(tt.in), Limits{})
+		if got.Local != tt.want || ok != tt.ok || (ok && got.Space != m) {
+			t.Errorf("%s: Operation = %v, %v; want %s, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func FuzzOperation(f *testing.F) {
+	f.Add(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><a/></s:Header><s:Body><x:Op xmlns:x="urn:x">v</x:Op></s:Body></s:Envelope>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		name, ok := Operation([]byte(doc), Limits{MaxBytes: 1 << 16, MaxDepth: 16, MaxElements: 500})
+		if !ok && name.Local != "" {
+			t.Fatalf("Operation = %v without ok", name)
+		}
+	})
+}
