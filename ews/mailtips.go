@@ -59,7 +59,7 @@ func NewMailTips(opt MailTipsOptions) *MailTipsHandler {
 	return h
 }
 
-// getMailTips is GetMailTipsType ([MS-OXWSMTIP] 3.1.4.1.2.1): SendingAs,
+// getMailTips is GetMailTipsType ([MS-OXWSMTIP]; NOTES §8.2): SendingAs,
 // Recipients, MailTipsRequested. Matched by local name, as the
 // availability request is.
 type getMailTips struct {
@@ -173,7 +173,7 @@ func (h *MailTipsHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 // writeMailTipsResponse renders GetMailTipsResponseMessageType
-// ([MS-OXWSMTIP] 3.1.4.1.2.2): one MailTipsResponseMessageType per
+// ([MS-OXWSMTIP]; NOTES §8.2): one MailTipsResponseMessageType per
 // recipient, in request order, each holding a MailTips element whose
 // children follow the MailTips type's sequence. Only the MailTips calfed
 // knows and the caller may see are written. NOTES §8.2.
