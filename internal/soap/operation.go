@@ -5,40 +5,243 @@ import (
 	"encoding/xml"
 )
 
-// Operation returns the name of the first child of the first soap:Body
-// in data, for routing a request by operation before it is decoded in
-// full: headers are skipped, nothing else is read. ok is false when data
-// is not an envelope with an operation; Decode then reports why. It
-// applies the depth, count and DTD checks of l first.
+// Operation returns the name of the first child of the soap:Body in data,
+// for routing a request by operation before it is decoded in full. It
+// reads only start and end tags, skipping the headers' content (a
+// delegation token is kilobytes of base64) without decoding it, and
+// resolves namespaces from the three tags that matter: the envelope, the
+// body and the operation. ok is false when data is not an envelope with an
+// operation, or holds a document type declaration; Decode then reports
+// why. A malformed document may be routed anyway: the handler it reaches
+// decodes it in full and refuses it.
 func Operation(data []byte, l Limits) (name xml.Name, ok bool) {
 	l = l.withDefaults()
-	if int64(len(data)) > l.MaxBytes || scanLimits(data, l) != nil {
+	if int64(len(data)) > l.MaxBytes {
 		return xml.Name{}, false
 	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	root, err := nextStart(d)
-	if err != nil || root.Name.Local != "Envelope" || (root.Name.Space != NS11 && root.Name.Space != NS12) {
-		return xml.Name{}, false
-	}
-	for {
-		t, err := d.Token()
-		if err != nil {
+	var root, body []byte // start tags
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		k := bytes.IndexByte(data[i:], '<')
+		if k < 0 {
 			return xml.Name{}, false
 		}
-		switch t := t.(type) {
-		case xml.StartElement:
-			if t.Name.Space == root.Name.Space && t.Name.Local == "Body" {
-				op, err := nextStart(d)
-				if err != nil {
-					return xml.Name{}, false
-				}
-				return op.Name, true
+		i += k
+		if i+1 >= len(data) {
+			return xml.Name{}, false
+		}
+		switch data[i+1] {
+		case '?':
+			i = skipPast(data, i, "?>")
+			continue
+		case '!':
+			switch {
+			case bytes.HasPrefix(data[i:], []byte("<!--")):
+				i = skipPast(data, i+4, "-->")
+			case bytes.HasPrefix(data[i:], []byte("<![CDATA[")):
+				i = skipPast(data, i+9, "]]>")
+			default:
+				return xml.Name{}, false // a DTD
 			}
-			if d.Skip() != nil {
+			continue
+		case '/':
+			depth--
+			if depth < 2 && body != nil || depth < 1 {
+				return xml.Name{}, false // the body, or the envelope, ended without an operation
+			}
+			i = skipPast(data, i, ">")
+			continue
+		}
+		end := tagEnd(data, i)
+		if end >= len(data) {
+			return xml.Name{}, false
+		}
+		tag := data[i : end+1]
+		selfClosing := data[end-1] == '/'
+		depth++
+		switch {
+		case depth == 1:
+			if root != nil || selfClosing {
 				return xml.Name{}, false
 			}
-		case xml.EndElement:
-			return xml.Name{}, false
+			root = tag
+		case depth == 2 && body == nil && localName(tag) == "Body":
+			names, ok := resolve(root, tag)
+			if ok && names[0].Local == "Envelope" && (names[0].Space == NS11 || names[0].Space == NS12) && names[1].Space == names[0].Space {
+				if selfClosing {
+					return xml.Name{}, false
+				}
+				body = tag
+			}
+		case depth == 3 && body != nil:
+			names, ok := resolve(root, body, tag)
+			if !ok {
+				return xml.Name{}, false
+			}
+			return names[2], true
+		}
+		if selfClosing {
+			depth--
+		}
+		i = end
+	}
+	return xml.Name{}, false
+}
+
+// tagEnd returns the index of the '>' closing the tag that starts at
+// data[i], skipping quoted attribute values; len(data) when there is none.
+func tagEnd(data []byte, i int) int {
+	var quote byte
+	for j := i + 1; j < len(data); j++ {
+		c := data[j]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return j
 		}
 	}
+	return len(data)
+}
+
+// localName is a start tag's name without its prefix.
+func localName(tag []byte) string {
+	name := rawName(tag)
+	if k := bytes.IndexByte(name, ':'); k >= 0 {
+		name = name[k+1:]
+	}
+	return string(name)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// resolve returns the names of nested start tags, outermost first, with
+// namespaces resolved from their own xmlns attributes: the common case,
+// without a decoder. Anything unusual (an entity in an attribute value, a
+// malformed tag) goes to decode.
+func resolve(tags ...[]byte) ([3]xml.Name, bool) {
+	var names [3]xml.Name
+	var decls [3][][2]string // per tag: prefix, URI ("" prefix: default namespace)
+	for i, t := range tags {
+		if i < len(tags)-1 && t[len(t)-2] == '/' {
+			return names, false
+		}
+		d, ok := xmlnsAttrs(t)
+		if !ok {
+			return decode(tags...)
+		}
+		decls[i] = d
+	}
+	for i, t := range tags {
+		prefix, local := "", localName(t)
+		if raw := rawName(t); len(raw) > len(local) {
+			prefix = string(raw[:len(raw)-len(local)-1])
+		}
+		uri, found := "", false
+		for j := i; j >= 0 && !found; j-- {
+			for _, d := range decls[j] {
+				if d[0] == prefix {
+					uri, found = d[1], true
+				}
+			}
+		}
+		if !found && prefix != "" {
+			uri = prefix // as encoding/xml leaves an unbound prefix
+		}
+		names[i] = xml.Name{Space: uri, Local: local}
+	}
+	return names, true
+}
+
+// rawName is a start tag's qualified name.
+func rawName(tag []byte) []byte {
+	n := 1
+	for n < len(tag) && !isSpace(tag[n]) && tag[n] != '/' && tag[n] != '>' {
+		n++
+	}
+	return tag[1:n]
+}
+
+// xmlnsAttrs lists a start tag's namespace declarations; false for a tag
+// it cannot read simply.
+func xmlnsAttrs(tag []byte) ([][2]string, bool) {
+	var out [][2]string
+	i := 1 + len(rawName(tag))
+	for {
+		for i < len(tag) && isSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] == '/' || tag[i] == '>' {
+			return out, true
+		}
+		start := i
+		for i < len(tag) && tag[i] != '=' && !isSpace(tag[i]) && tag[i] != '>' {
+			i++
+		}
+		name := string(tag[start:i])
+		for i < len(tag) && isSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] != '=' || name == "" {
+			return nil, false
+		}
+		i++
+		for i < len(tag) && isSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
+			return nil, false
+		}
+		q := tag[i]
+		i++
+		vstart := i
+		for i < len(tag) && tag[i] != q {
+			i++
+		}
+		if i >= len(tag) {
+			return nil, false
+		}
+		value := tag[vstart:i]
+		i++
+		if bytes.IndexByte(value, '&') >= 0 || bytes.IndexByte(value, '<') >= 0 {
+			return nil, false
+		}
+		switch {
+		case name == "xmlns":
+			out = append(out, [2]string{"", string(value)})
+		case len(name) > 6 && name[:6] == "xmlns:":
+			out = append(out, [2]string{name[6:], string(value)})
+		}
+	}
+}
+
+// decode resolves nested start tags, outermost first, and returns their
+// names with namespaces resolved as they would be in the document: an
+// element's namespace depends only on its own declarations and its
+// ancestors'.
+func decode(tags ...[]byte) ([3]xml.Name, bool) {
+	var doc []byte
+	for i, t := range tags {
+		if i < len(tags)-1 && t[len(t)-2] == '/' {
+			return [3]xml.Name{}, false
+		}
+		doc = append(doc, t...)
+	}
+	var names [3]xml.Name
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	for n := 0; n < len(tags); {
+		t, err := d.Token()
+		if err != nil {
+			return names, false
+		}
+		if se, ok := t.(xml.StartElement); ok {
+			names[n] = se.Name
+			n++
+		}
+	}
+	return names, true
 }

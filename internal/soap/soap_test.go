@@ -163,12 +163,49 @@ func TestOperation(t *testing.T) {
 	}
 }
 
+// opRecorder notes the first operation Decode hands over.
+type opRecorder struct {
+	first *xml.Name
+}
+
+func (r *opRecorder) Header(d *xml.Decoder, se xml.StartElement) error { return d.Skip() }
+func (r *opRecorder) Body(d *xml.Decoder, se xml.StartElement) error {
+	if r.first == nil {
+		r.first = &se.Name
+	}
+	return d.Skip()
+}
+
+// Whatever Decode accepts, Operation routes by the operation Decode finds
+// first.
 func FuzzOperation(f *testing.F) {
 	f.Add(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><a/></s:Header><s:Body><x:Op xmlns:x="urn:x">v</x:Op></s:Body></s:Envelope>`)
+	f.Add(`<?xml version="1.0"?><!-- c --><e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" xmlns="urn:d"><e:Header><h a='>'><![CDATA[<e:Body>]]></h></e:Header><e:Body xmlns:x="urn:y"><Op/></e:Body></e:Envelope>`)
+	f.Add(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:m="a&amp;b"><s:Body><m:Op/></s:Body></s:Envelope>`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		name, ok := Operation([]byte(doc), Limits{MaxBytes: 1 << 16, MaxDepth: 16, MaxElements: 500})
+		l := Limits{MaxBytes: 1 << 16, MaxDepth: 16, MaxElements: 500}
+		name, ok := Operation([]byte(doc), l)
 		if !ok && name.Local != "" {
 			t.Fatalf("Operation = %v without ok", name)
 		}
+		var r opRecorder
+		if _, err := Decode([]byte(doc), l, &r); err == nil && r.first != nil && (!ok || name != *r.first) {
+			t.Fatalf("Operation = %v, %v; Decode found %v", name, ok, *r.first)
+		}
 	})
+}
+
+// Routing by operation reads the envelope up to the body's first element;
+// a request with a delegation token has a few kilobytes of header first.
+func BenchmarkOperation(b *testing.B) {
+	header := `<o:Security xmlns:o="` + NSSecurity + `"><e:EncryptedData xmlns:e="http://www.w3.org/2001/04/xmlenc#"><e:CipherData><e:CipherValue>` +
+		strings.Repeat("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", 150) + `</e:CipherValue></e:CipherData></e:EncryptedData></o:Security>`
+	doc := []byte(`<s:Envelope xmlns:s="` + NS11 + `"><s:Header>` + header + `</s:Header><s:Body><m:GetUserAvailabilityRequest xmlns:m="urn:m"><m:MailboxDataArray/></m:GetUserAvailabilityRequest></s:Body></s:Envelope>`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, ok := Operation(doc, Limits{}); !ok {
+			b.Fatal("no operation")
+		}
+	}
 }
