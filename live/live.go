@@ -104,12 +104,12 @@ func (l *Policy) Access(c identity.Caller, mailbox string, groups []string) orgr
 	return l.policy.Load().Access(c, mailbox, groups)
 }
 
-// Authenticate verifies a service account's secret.
 // MailTips is the MailTips level of the caller's relationship now.
 func (l *Policy) MailTips(c identity.Caller) orgrel.MailTipsLevel {
 	return l.policy.Load().MailTips(c)
 }
 
+// Authenticate verifies a service account's secret.
 func (l *Policy) Authenticate(ctx context.Context, name, secret string) (identity.Caller, error) {
 	return l.accounts.Load().Authenticate(ctx, name, secret)
 }
