@@ -44,7 +44,7 @@ func TestRoutingByOperation(t *testing.T) {
 		{"GetMailTips sent chunked", "svc-trust", gmt, true, 200, "CustomMailTip"},
 		{"too large", "svc-trust", huge, false, 500, "ErrorRequestStreamTooBig"},
 		{"too large, sent chunked", "svc-trust", huge, true, 500, "ErrorRequestStreamTooBig"},
-		{"another operation", "svc-trust", envelope(`<m:GetFolder/>`), false, 200, "ErrorInvalidOperation"},
+		{"another operation", "svc-trust", envelope(`<m:GetFolder/>`), false, 500, "<faultcode xmlns:a=\"http://schemas.microsoft.com/exchange/services/2006/types\">a:ErrorInvalidOperation</faultcode>"},
 		{"not XML", "svc-trust", "<s:Envelope", false, 500, "ErrorSchemaValidation"},
 	} {
 		status, body := post(tt.account, tt.body, tt.chunked)
