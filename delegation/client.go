@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/internal/fedtoken"
@@ -84,9 +82,10 @@ func (c *Client) Token(ctx context.Context, user, targetURI, offer string) ([]by
 	return tok, nil
 }
 
-// Request is the signed RST envelope Token sends. The request is signed
-// with our certificate, and so is the OnBehalfOf assertion naming the
-// user.
+// Request is the signed RST envelope Token sends, element for element the
+// request Exchange sends (NOTES §4.4; docs/gateway/DAuthRequest.xml). The
+// request is signed with our certificate, and so is the OnBehalfOf
+// assertion naming the user.
 func (c *Client) Request(user, targetURI, offer string) ([]byte, error) {
 	if c.Certificate == nil {
 		return nil, errors.New("delegation: no federation certificate to sign with")
@@ -95,50 +94,64 @@ func (c *Client) Request(user, targetURI, offer string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	rst := wstrust.RequestSecurityToken{AppliesTo: targetURI, Offer: offer, OnBehalfOf: obo}
+	rst := wstrust.RequestSecurityToken{AppliesTo: targetURI, Offer: offer, Requestor: c.ApplicationURI, OnBehalfOf: obo}
 	return rst.Envelope(c.IssuerEndpoint, c.Certificate, c.now())
 }
 
-// onBehalfOf is our signed statement of who the user is. NOTES §4.4.
+// nameFormatUPN is the NameIdentifier Format for a user named by address.
+// Exchange names a user by immutable id
+// (http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID)
+// when the directory has one, as in the 2010 sample; calfed has none and
+// names the user by address. Deliberate; NOTES §4.4.
+const nameFormatUPN = "http://schemas.xmlsoap.org/claims/UPN"
+
+// onBehalfOf is our signed statement of who the user is, as Exchange
+// writes it (NOTES §4.4; docs/gateway/DAuthRequest.xml): AssertionID
+// "saml-<guid>", Issuer our ApplicationUri as it is (no scheme added),
+// audience the token issuer's URI, valid for the offer's lifetime; an
+// AttributeStatement with the EmailAddress claim, then an
+// AuthenticationStatement, both for the user, sender-vouches; signed with
+// our certificate, named by its Subject Key Identifier.
 func (c *Client) onBehalfOf(user, offer string) (*etree.Element, error) {
 	now := c.now().UTC()
 	life, _ := fedtoken.OfferLifetime(offer)
 	a := etree.NewElement("saml:Assertion")
-	a.CreateAttr("xmlns:saml", fedtoken.NSSAML)
 	a.CreateAttr("MajorVersion", "1")
 	a.CreateAttr("MinorVersion", "1")
-	a.CreateAttr("AssertionID", newID())
-	a.CreateAttr("Issuer", fedtoken.AbsoluteURI(c.ApplicationURI))
+	a.CreateAttr("AssertionID", "saml-"+newID())
+	a.CreateAttr("Issuer", c.ApplicationURI)
 	a.CreateAttr("IssueInstant", now.Format(fedtoken.SAMLTime))
+	a.CreateAttr("xmlns:saml", fedtoken.NSSAML)
 	cond := a.CreateElement("saml:Conditions")
 	cond.CreateAttr("NotBefore", now.Format(fedtoken.SAMLTime))
 	cond.CreateAttr("NotOnOrAfter", now.Add(life).Format(fedtoken.SAMLTime))
 	cond.CreateElement("saml:AudienceRestrictionCondition").CreateElement("saml:Audience").SetText(c.IssuerURI)
+	subject := func(parent *etree.Element) {
+		subj := parent.CreateElement("saml:Subject")
+		ni := subj.CreateElement("saml:NameIdentifier")
+		ni.CreateAttr("Format", nameFormatUPN)
+		ni.SetText(user)
+		subj.CreateElement("saml:SubjectConfirmation").CreateElement("saml:ConfirmationMethod").SetText("urn:oasis:names:tc:SAML:1.0:cm:sender-vouches")
+	}
 	st := a.CreateElement("saml:AttributeStatement")
-	subj := st.CreateElement("saml:Subject")
-	ni := subj.CreateElement("saml:NameIdentifier")
-	ni.CreateAttr("Format", "http://schemas.xmlsoap.org/claims/UPN")
-	ni.SetText(user)
-	subj.CreateElement("saml:SubjectConfirmation").CreateElement("saml:ConfirmationMethod").SetText("urn:oasis:names:tc:SAML:1.0:cm:sender-vouches")
+	subject(st)
 	at := st.CreateElement("saml:Attribute")
 	at.CreateAttr("AttributeName", "EmailAddress")
 	at.CreateAttr("AttributeNamespace", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims")
 	at.CreateElement("saml:AttributeValue").SetText(user)
-	ks := dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{c.Certificate.Cert.Raw}, PrivateKey: c.Certificate.Key})
-	ctx := dsig.NewDefaultSigningContext(ks)
-	ctx.IdAttribute = "AssertionID"
-	ctx.Prefix = "ds"
-	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	if err := ctx.SetSignatureMethod(dsig.RSASHA1SignatureMethod); err != nil {
-		return nil, err
-	}
-	return ctx.SignEnveloped(a)
+	as := a.CreateElement("saml:AuthenticationStatement")
+	as.CreateAttr("AuthenticationMethod", "urn:oasis:names:tc:SAML:1.0:am:password")
+	as.CreateAttr("AuthenticationInstant", now.Format(fedtoken.SAMLTime))
+	subject(as)
+	return wstrust.SignAssertion(a, c.Certificate)
 }
 
+// newID is a GUID in its registry form.
 func newID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
-	return fmt.Sprintf("_%s-%s-%s-%s-%s", hex.EncodeToString(b[0:4]), hex.EncodeToString(b[4:6]), hex.EncodeToString(b[6:8]), hex.EncodeToString(b[8:10]), hex.EncodeToString(b[10:16]))
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80 // version 4, RFC 4122 variant
+	return fmt.Sprintf("%s-%s-%s-%s-%s", hex.EncodeToString(b[0:4]), hex.EncodeToString(b[4:6]), hex.EncodeToString(b[6:8]), hex.EncodeToString(b[8:10]), hex.EncodeToString(b[10:16]))
 }
 
 // WithToken returns envelope, a SOAP 1.1 or 1.2 request, with a fresh

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-	"github.com/jonboulle/clockwork"
-	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/internal/fedtoken"
@@ -95,9 +93,9 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		now = s.Now
 	}
 	body, err := soap.ReadRequest(r, wstrust.Limits)
-	var tok *etree.Element
+	var resp *wstrust.Response
 	if err == nil {
-		tok, err = s.issue(body, now())
+		resp, err = s.issue(body, now())
 	}
 	if err != nil {
 		log.Warn("token request refused", "remote", r.RemoteAddr, "reason", err.Error())
@@ -106,11 +104,15 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/soap+xml; charset=utf-8")
-	w.Write(wstrust.WriteResponse(tok, now()))
+	w.Write(wstrust.WriteResponse(resp, now()))
 }
 
-// issue checks a RequestSecurityToken and mints the token it asks for.
-func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
+// issue checks a RequestSecurityToken and answers it with the token it
+// asks for. It reads the request in the layout Exchange sends (NOTES §4.4;
+// docs/gateway/DAuthRequest.xml): the message and the OnBehalfOf assertion
+// signed by the requester, either naming its certificate by Subject Key
+// Identifier or carrying it.
+func (s *STS) issue(body []byte, now time.Time) (*wstrust.Response, error) {
 	req, err := wstrust.ReadRequest(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
@@ -144,10 +146,7 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
 	}
 	requester := &s.Orgs[i]
-	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{requester.Certificate}})
-	ctx.IdAttribute = "AssertionID"
-	ctx.Clock = dsig.NewFakeClock(clockwork.NewFakeClockAt(now))
-	verified, err := ctx.Validate(a)
+	verified, err := wstrust.VerifyAssertion(a, requester.Certificate, now)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the OnBehalfOf assertion is not signed by the requesting organisation: %v", ErrRequest, err)
 	}
@@ -171,6 +170,49 @@ func (s *STS) issue(body []byte, now time.Time) (*etree.Element, error) {
 		return nil, fmt.Errorf("%w: %s is not in %s's domains", ErrRequest, email, requester.Name)
 	}
 	cur, _ := s.signers()
-	return Issue{Issuer: s.IssuerURI, Signer: cur, Audience: target.ApplicationURI, Email: email, Offer: offer,
-		Target: target.Certificate, NotBefore: now, RequestorDomain: requester.ApplicationURI, DataAlg: s.DataAlg}.Token()
+	is := Issue{Issuer: s.IssuerURI, Signer: cur, Audience: target.ApplicationURI, Email: email, Offer: offer,
+		Target: target.Certificate, NotBefore: now, RequestorDomain: requester.ApplicationURI, DataAlg: s.DataAlg}
+	// Issue.Token, in its two steps: the answer names the assertion and
+	// gives its lifetime and proof key.
+	assertion, err := is.Assertion()
+	if err != nil {
+		return nil, err
+	}
+	tok, err := EncryptAssertion(assertion, is.Target, is.KeyTransport, is.DataAlg)
+	if err != nil {
+		return nil, err
+	}
+	return response(assertion, tok, target.ApplicationURI, now), nil
+}
+
+// response is the answer carrying tok, the encryption of assertion, as
+// the gateway answers (NOTES §4.4; docs/gateway/DAuthResponse.xml): the
+// assertion's id in the attached and unattached references, its validity
+// as the Lifetime, and its proof key when the assertion holds it in clear
+// (a BinarySecret in its subject confirmation, as the gateway's tokens do,
+// NOTES §4.3).
+func response(assertion, tok *etree.Element, appliesTo string, now time.Time) *wstrust.Response {
+	r := &wstrust.Response{AppliesTo: appliesTo, Token: tok, AssertionID: assertion.SelectAttrValue("AssertionID", ""), Created: now, Expires: now}
+	if cond := xmltree.Find(assertion, nsSAML, "Conditions"); cond != nil {
+		if t, err := time.Parse(time.RFC3339Nano, cond.SelectAttrValue("NotBefore", "")); err == nil {
+			r.Created = t
+		}
+		if t, err := time.Parse(time.RFC3339Nano, cond.SelectAttrValue("NotOnOrAfter", "")); err == nil {
+			r.Expires = t
+		}
+	}
+	for _, sc := range xmltree.FindAll(assertion, nsSAML, "SubjectConfirmation") {
+		for _, ki := range xmltree.Children(sc, nsDSig, "KeyInfo") {
+			for _, bs := range ki.ChildElements() {
+				if bs.Tag != "BinarySecret" {
+					continue
+				}
+				if key, err := xmltree.Base64(bs); err == nil && len(key) > 0 {
+					r.ProofKey = key
+					return r
+				}
+			}
+		}
+	}
+	return r
 }

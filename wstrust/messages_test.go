@@ -71,7 +71,7 @@ func TestResponseRoundTrip(t *testing.T) {
 	ed.CreateAttr("xmlns:e", fedtoken.NSXEnc)
 	ed.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText("AQI=")
 	for name, body := range map[string][]byte{
-		"as the issuer writes it":         WriteResponse(ed, t0),
+		"as the issuer writes it":         WriteResponse(&Response{Token: ed}, t0),
 		"prefix declared on the envelope": []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:e="http://www.w3.org/2001/04/xmlenc#"><s:Body><t:RequestSecurityTokenResponse xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust"><t:RequestedSecurityToken><e:EncryptedData><e:CipherData><e:CipherValue>AQI=</e:CipherValue></e:CipherData></e:EncryptedData></t:RequestedSecurityToken></t:RequestSecurityTokenResponse></s:Body></s:Envelope>`),
 	} {
 		tok, err := ReadResponse(body)
@@ -101,7 +101,7 @@ func FuzzReadMessages(f *testing.F) {
 	f.Add(body)
 	ed := etree.NewElement("e:EncryptedData")
 	ed.CreateAttr("xmlns:e", fedtoken.NSXEnc)
-	f.Add(WriteResponse(ed, t0))
+	f.Add(WriteResponse(&Response{Token: ed}, t0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if r, err := ReadRequest(data); err == nil {
 			r.Signer([]*x509.Certificate{signer.Cert}, t0)

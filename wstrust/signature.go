@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/subtle"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 
@@ -51,16 +53,39 @@ func wsuID(el *etree.Element) string {
 	return ""
 }
 
+// prefixFor is a prefix bound to ns where el is, declaring want for it on
+// el when none is.
+func prefixFor(el *etree.Element, ns, want string) string {
+	for e := el; e != nil; e = e.Parent() {
+		for _, a := range e.Attr {
+			if a.Space == "xmlns" && a.Value == ns {
+				return a.Key
+			}
+		}
+	}
+	el.CreateAttr("xmlns:"+want, ns)
+	return want
+}
+
 // signMessage adds a Timestamp and a Signature over it and over to to the
-// Security header sec. The header must already be in its document.
+// Security header sec, as Exchange signs its token request (NOTES §4.4;
+// docs/gateway/DAuthRequest.xml): Timestamp "_0" of five minutes, To
+// "_1", the Signature in the default namespace, its key named by the
+// certificate's Subject Key Identifier. The header must already be in its
+// document.
 func signMessage(sec, to *etree.Element, cert *certs.Certificate, now time.Time) error {
-	ts := sec.CreateElement("u:Timestamp")
-	ts.CreateAttr("xmlns:u", nsWSU)
-	ts.CreateAttr("u:Id", "_0")
-	ts.CreateElement("u:Created").SetText(now.UTC().Format("2006-01-02T15:04:05Z"))
-	ts.CreateElement("u:Expires").SetText(now.UTC().Add(5 * time.Minute).Format("2006-01-02T15:04:05Z"))
-	to.CreateAttr("xmlns:u", nsWSU)
-	to.CreateAttr("u:Id", "_1")
+	for _, a := range append([]etree.Attr(nil), to.Attr...) {
+		if a.Key == "Id" && a.NamespaceURI() == nsWSU {
+			to.RemoveAttr(a.FullKey())
+		}
+	}
+	to.CreateAttr(prefixFor(to, nsWSU, "u")+":Id", "_1")
+	ts := etree.NewElement("Timestamp")
+	sec.AddChild(ts)
+	ts.Space = prefixFor(ts, nsWSU, "u")
+	ts.CreateAttr(ts.Space+":Id", "_0")
+	ts.CreateElement(ts.Space + ":Created").SetText(now.UTC().Format(wsuTime))
+	ts.CreateElement(ts.Space + ":Expires").SetText(now.UTC().Add(5 * time.Minute).Format(wsuTime))
 	sig := sec.CreateElement("Signature")
 	sig.CreateAttr("xmlns", nsDSig)
 	si := sig.CreateElement("SignedInfo")
@@ -88,12 +113,138 @@ func signMessage(sec, to *etree.Element, cert *certs.Certificate, now time.Time)
 		return err
 	}
 	sig.CreateElement("SignatureValue").SetText(base64.StdEncoding.EncodeToString(value))
-	str := sig.CreateElement("KeyInfo").CreateElement("o:SecurityTokenReference")
-	str.CreateAttr("xmlns:o", nsWSSE)
-	kid := str.CreateElement("o:KeyIdentifier")
+	ki := sig.CreateElement("KeyInfo")
+	ki.AddChild(skiReference(ki, cert, sec.Space))
+	return nil
+}
+
+// skiReference is a wsse:SecurityTokenReference naming cert by its Subject
+// Key Identifier, without EncodingType, as Exchange writes it. It uses
+// prefix for wsse when that is bound to it where parent is, and declares
+// its own "o" otherwise.
+func skiReference(parent *etree.Element, cert *certs.Certificate, prefix string) *etree.Element {
+	str := etree.NewElement("SecurityTokenReference")
+	bound := false
+	for e := parent; e != nil && prefix != ""; e = e.Parent() {
+		if v := e.SelectAttrValue("xmlns:"+prefix, ""); v != "" {
+			bound = v == nsWSSE
+			break
+		}
+	}
+	if !bound {
+		prefix = "o"
+		str.CreateAttr("xmlns:o", nsWSSE)
+	}
+	str.Space = prefix
+	kid := str.CreateElement(prefix + ":KeyIdentifier")
 	kid.CreateAttr("ValueType", valueSKI)
 	kid.SetText(base64.StdEncoding.EncodeToString(cert.SKI()))
-	return nil
+	return str
+}
+
+// SignEnvelope signs a token request envelope again with cert at now: the
+// Timestamp and Signature in its Security header are replaced with fresh
+// ones over the Timestamp and the To header. Tests use it to replay a
+// captured request, such as Exchange's, under a key of their own.
+func SignEnvelope(envelope []byte, cert *certs.Certificate, now time.Time) ([]byte, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(envelope); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMessage, err)
+	}
+	env := doc.Root()
+	if env == nil {
+		return nil, fmt.Errorf("%w: no envelope", ErrMessage)
+	}
+	var to, sec *etree.Element
+	for _, h := range xmltree.Children(env, env.NamespaceURI(), "Header") {
+		if t := xmltree.Children(h, nsWSA, "To"); len(t) == 1 {
+			to = t[0]
+		}
+		if s := xmltree.Children(h, nsWSSE, "Security"); len(s) == 1 {
+			sec = s[0]
+		}
+	}
+	if to == nil || sec == nil {
+		return nil, fmt.Errorf("%w: the header has no To or no Security", ErrMessage)
+	}
+	for _, old := range append(xmltree.Children(sec, nsWSU, "Timestamp"), xmltree.Children(sec, nsDSig, "Signature")...) {
+		sec.RemoveChild(old)
+	}
+	if err := signMessage(sec, to, cert, now); err != nil {
+		return nil, err
+	}
+	return doc.WriteToBytes()
+}
+
+// SignAssertion signs a SAML 1.1 assertion as Exchange signs its
+// OnBehalfOf assertion (NOTES §4.4; docs/gateway/DAuthRequest.xml): an
+// enveloped signature, last, in the default namespace, exclusive c14n,
+// RSA-SHA1 and SHA-1 over the AssertionID, its KeyInfo a
+// SecurityTokenReference naming cert by Subject Key Identifier. It returns
+// the signed copy.
+func SignAssertion(a *etree.Element, cert *certs.Certificate) (*etree.Element, error) {
+	ks := dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{cert.Cert.Raw}, PrivateKey: cert.Key})
+	ctx := dsig.NewDefaultSigningContext(ks)
+	ctx.IdAttribute = "AssertionID"
+	ctx.Prefix = ""
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if err := ctx.SetSignatureMethod(dsig.RSASHA1SignatureMethod); err != nil {
+		return nil, err
+	}
+	signed, err := ctx.SignEnveloped(a)
+	if err != nil {
+		return nil, err
+	}
+	sigs := xmltree.Children(signed, nsDSig, "Signature")
+	if len(sigs) != 1 {
+		return nil, fmt.Errorf("wstrust: the signed assertion has %d signatures", len(sigs))
+	}
+	// KeyInfo is outside what the signature covers: the certificate the
+	// signer put there gives way to the reference Exchange writes.
+	for _, ki := range xmltree.Children(sigs[0], nsDSig, "KeyInfo") {
+		sigs[0].RemoveChild(ki)
+	}
+	ki := sigs[0].CreateElement("KeyInfo")
+	ki.AddChild(skiReference(ki, cert, ""))
+	return signed, nil
+}
+
+// VerifyAssertion checks the enveloped signature of an OnBehalfOf
+// assertion against cert, whether its KeyInfo carries the certificate or
+// names it by Subject Key Identifier (as Exchange does), and returns the
+// element the signature covers.
+func VerifyAssertion(a *etree.Element, cert *x509.Certificate, now time.Time) (*etree.Element, error) {
+	sigs := xmltree.Children(a, nsDSig, "Signature")
+	if len(sigs) != 1 {
+		return nil, fmt.Errorf("%w: the assertion has %d signatures", ErrSignature, len(sigs))
+	}
+	el := a
+	if kis := xmltree.Children(sigs[0], nsDSig, "KeyInfo"); len(kis) == 1 && len(xmltree.Children(kis[0], nsDSig, "X509Data")) == 0 {
+		if kid := xmltree.Find(kis[0], nsWSSE, "KeyIdentifier"); kid != nil {
+			ski, err := b64(kid)
+			if err != nil {
+				return nil, err
+			}
+			if string(ski) != string(cert.SubjectKeyId) {
+				return nil, fmt.Errorf("%w: the assertion's signature names another key", ErrSignature)
+			}
+		}
+		// goxmldsig wants the certificate in KeyInfo or no KeyInfo: verify
+		// a copy without the reference, with cert alone.
+		el = a.Copy()
+		sig := xmltree.Children(el, nsDSig, "Signature")[0]
+		for _, ki := range xmltree.Children(sig, nsDSig, "KeyInfo") {
+			sig.RemoveChild(ki)
+		}
+	}
+	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}})
+	ctx.IdAttribute = "AssertionID"
+	ctx.Clock = dsig.NewFakeClock(clockwork.NewFakeClockAt(now))
+	verified, err := ctx.Validate(el)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	return verified, nil
 }
 
 // verifyMessage checks the signature in the Security header of a request
