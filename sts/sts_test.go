@@ -191,6 +191,7 @@ func FuzzIssue(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(rst)
+	f.Add(exchangeRequest(f, w, "urn:federation:calfed-dev", now))
 	s := w.sts()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s.issue(body, now)

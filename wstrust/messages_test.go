@@ -3,6 +3,7 @@ package wstrust
 import (
 	"crypto/x509"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func assertion() *etree.Element {
 // What a requester writes, an issuer reads; the signature names its key.
 func TestRequestRoundTrip(t *testing.T) {
 	signer, other := gen(t, "Federation A"), gen(t, "Federation B")
-	rst := RequestSecurityToken{AppliesTo: "FYDIBOHF25SPDLT.b.example", Offer: fedtoken.OfferFreeBusy, OnBehalfOf: assertion()}
+	rst := RequestSecurityToken{AppliesTo: "FYDIBOHF25SPDLT.b.example", Offer: fedtoken.OfferFreeBusy, Requestor: "FYDIBOHF25SPDLT.a.example", OnBehalfOf: assertion()}
 	body, err := rst.Envelope("https://sts.example/extSTS.srf", signer, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +43,8 @@ func TestRequestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.AppliesTo != "http://FYDIBOHF25SPDLT.b.example" || req.Offer != fedtoken.OfferFreeBusy || req.OnBehalfOf == nil || req.OnBehalfOf.SelectAttrValue("AssertionID", "") != "_1" {
+	if req.AppliesTo != "http://FYDIBOHF25SPDLT.b.example" || req.Offer != fedtoken.OfferFreeBusy || req.Requestor != "FYDIBOHF25SPDLT.a.example" ||
+		req.OnBehalfOf == nil || req.OnBehalfOf.SelectAttrValue("AssertionID", "") != "_1" {
 		t.Errorf("ReadRequest = %+v", req.RequestSecurityToken)
 	}
 	if i, err := req.Signer([]*x509.Certificate{other.Cert, signer.Cert}, t0.Add(time.Minute)); err != nil || i != 1 {
@@ -71,8 +73,10 @@ func TestResponseRoundTrip(t *testing.T) {
 	ed.CreateAttr("xmlns:e", fedtoken.NSXEnc)
 	ed.CreateElement("e:CipherData").CreateElement("e:CipherValue").SetText("AQI=")
 	for name, body := range map[string][]byte{
-		"as the issuer writes it":         WriteResponse(&Response{Token: ed}, t0),
-		"prefix declared on the envelope": []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:e="http://www.w3.org/2001/04/xmlenc#"><s:Body><t:RequestSecurityTokenResponse xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust"><t:RequestedSecurityToken><e:EncryptedData><e:CipherData><e:CipherValue>AQI=</e:CipherValue></e:CipherData></e:EncryptedData></t:RequestedSecurityToken></t:RequestSecurityTokenResponse></s:Body></s:Envelope>`),
+		"as the issuer writes it":                        WriteResponse(&Response{Token: ed}, t0),
+		"as the issuer wrote it before":                  []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><t:RequestSecurityTokenResponse xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust"><t:Lifetime><wsu:Created xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">2026-03-24T09:00:00.000Z</wsu:Created></t:Lifetime><t:RequestedSecurityToken><e:EncryptedData xmlns:e="http://www.w3.org/2001/04/xmlenc#"><e:CipherData><e:CipherValue>AQI=</e:CipherValue></e:CipherData></e:EncryptedData></t:RequestedSecurityToken></t:RequestSecurityTokenResponse></s:Body></s:Envelope>`),
+		"in a collection, after an RSTR without a token": []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><t:RequestSecurityTokenResponseCollection xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust"><t:RequestSecurityTokenResponse/><t:RequestSecurityTokenResponse><t:TokenType>urn:oasis:names:tc:SAML:1.0</t:TokenType><t:RequestedSecurityToken><EncryptedData xmlns="http://www.w3.org/2001/04/xmlenc#"><CipherData><CipherValue>AQI=</CipherValue></CipherData></EncryptedData></t:RequestedSecurityToken><t:RequestedProofToken><t:BinarySecret>AQI=</t:BinarySecret></t:RequestedProofToken></t:RequestSecurityTokenResponse></t:RequestSecurityTokenResponseCollection></s:Body></s:Envelope>`),
+		"prefix declared on the envelope":                []byte(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:e="http://www.w3.org/2001/04/xmlenc#"><s:Body><t:RequestSecurityTokenResponse xmlns:t="http://schemas.xmlsoap.org/ws/2005/02/trust"><t:RequestedSecurityToken><e:EncryptedData><e:CipherData><e:CipherValue>AQI=</e:CipherValue></e:CipherData></e:EncryptedData></t:RequestedSecurityToken></t:RequestSecurityTokenResponse></s:Body></s:Envelope>`),
 	} {
 		tok, err := ReadResponse(body)
 		if err != nil {
@@ -102,6 +106,11 @@ func FuzzReadMessages(f *testing.F) {
 	ed := etree.NewElement("e:EncryptedData")
 	ed.CreateAttr("xmlns:e", fedtoken.NSXEnc)
 	f.Add(WriteResponse(&Response{Token: ed}, t0))
+	for _, name := range []string{"DAuthRequest.xml", "DAuthResponse.xml"} {
+		if b, err := os.ReadFile("../docs/gateway/" + name); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if r, err := ReadRequest(data); err == nil {
 			r.Signer([]*x509.Certificate{signer.Cert}, t0)

@@ -181,8 +181,12 @@ func SignEnvelope(envelope []byte, cert *certs.Certificate, now time.Time) ([]by
 // enveloped signature, last, in the default namespace, exclusive c14n,
 // RSA-SHA1 and SHA-1 over the AssertionID, its KeyInfo a
 // SecurityTokenReference naming cert by Subject Key Identifier. It returns
-// the signed copy.
+// a signed copy, without any signature a had.
 func SignAssertion(a *etree.Element, cert *certs.Certificate) (*etree.Element, error) {
+	a = a.Copy()
+	for _, old := range xmltree.Children(a, nsDSig, "Signature") {
+		a.RemoveChild(old)
+	}
 	ks := dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{cert.Cert.Raw}, PrivateKey: cert.Key})
 	ctx := dsig.NewDefaultSigningContext(ks)
 	ctx.IdAttribute = "AssertionID"
