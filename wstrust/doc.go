@@ -6,4 +6,9 @@
 // encrypted token. Both sides use it: the development token issuer (sts)
 // reads requests and writes responses; token acquisition (delegation)
 // writes requests and reads responses.
+//
+// Both messages keep the layout of the real exchange between Exchange and
+// the federation gateway (docs/gateway/DAuthRequest.xml,
+// DAuthResponse.xml; FINDINGS §1); the tests hold them against it element
+// by element, and NOTES §4.4 lists the deliberate differences.
 package wstrust

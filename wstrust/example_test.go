@@ -13,7 +13,7 @@ import (
 func ExampleRequestSecurityToken() {
 	now := time.Date(2026, 3, 24, 9, 0, 0, 0, time.UTC)
 	ours, _ := certs.Generate("Federation A", now.AddDate(0, -1, 0))
-	rst := wstrust.RequestSecurityToken{AppliesTo: "FYDIBOHF25SPDLT.b.example", Offer: fedtoken.OfferFreeBusy}
+	rst := wstrust.RequestSecurityToken{AppliesTo: "FYDIBOHF25SPDLT.b.example", Offer: fedtoken.OfferFreeBusy, Requestor: "FYDIBOHF25SPDLT.a.example"}
 	body, err := rst.Envelope("https://sts.example/extSTS.srf", ours, now)
 	if err != nil {
 		fmt.Println(err)
@@ -24,6 +24,6 @@ func ExampleRequestSecurityToken() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(req.AppliesTo, req.Offer)
-	// Output: http://FYDIBOHF25SPDLT.b.example MSExchange.SharingCalendarFreeBusy
+	fmt.Println(req.AppliesTo, req.Offer, req.Requestor)
+	// Output: http://FYDIBOHF25SPDLT.b.example MSExchange.SharingCalendarFreeBusy FYDIBOHF25SPDLT.a.example
 }
