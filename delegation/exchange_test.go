@@ -1,6 +1,9 @@
 package delegation
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -113,4 +116,27 @@ func text(el *etree.Element) string {
 		return ""
 	}
 	return el.Text()
+}
+
+// The client reads the gateway's answer (docs/gateway/DAuthResponse.xml):
+// a bare, unsigned RSTR whose token it returns as it came.
+func TestReadsTheGatewaysAnswer(t *testing.T) {
+	sample, err := os.ReadFile("../docs/gateway/DAuthResponse.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/soap+xml; charset=utf-8")
+		w.Write(sample)
+	}))
+	defer srv.Close()
+	c := &Client{Certificate: gen(t, "Federation A"), ApplicationURI: "outlook.com", IssuerURI: "uri:WindowsLiveID", IssuerEndpoint: srv.URL, Now: func() time.Time { return t0 }}
+	tok, err := c.Token(context.Background(), "alice@a.example", "exchangecalendarsharing.com", fedtoken.OfferFreeBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed := readDoc(t, tok)
+	if ed.Tag != "EncryptedData" || ed.NamespaceURI() != fedtoken.NSXEnc || ed.SelectAttrValue("Id", "") != "Assertion0" {
+		t.Errorf("Token = {%s}%s, want the gateway's EncryptedData", ed.NamespaceURI(), ed.Tag)
+	}
 }

@@ -216,7 +216,9 @@ func SignAssertion(a *etree.Element, cert *certs.Certificate) (*etree.Element, e
 // VerifyAssertion checks the enveloped signature of an OnBehalfOf
 // assertion against cert, whether its KeyInfo carries the certificate or
 // names it by Subject Key Identifier (as Exchange does), and returns the
-// element the signature covers.
+// element the signature covers. a is an assertion as read from a message:
+// goxmldsig does not verify the element SignAssertion returns until it has
+// been written and read again.
 func VerifyAssertion(a *etree.Element, cert *x509.Certificate, now time.Time) (*etree.Element, error) {
 	sigs := xmltree.Children(a, nsDSig, "Signature")
 	if len(sigs) != 1 {
