@@ -101,16 +101,10 @@ var responseVarying = []string{
 // purpose, or for a reason outside the WS-Trust messages.
 var responseDeliberate = map[string]string{
 	// The token inside RequestedSecurityToken is built by Issue and
-	// EncryptAssertion (sts/issue.go, sts/encrypt.go): its algorithms and
-	// attributes are the token's, not this message's (NOTES §4.3).
-	rsToken + "/@Id":                              "the token's layout is the token issuer's (encrypt.go)",
-	rsToken + "/EncryptionMethod/@Algorithm":      "the data algorithm is the token issuer's: AES-256-CBC as Exchange asks, where the 2010 gateway used 3DES",
-	rsToken + "/KeyInfo/EncryptedKey/KeyInfo/@Id": "the token's layout is the token issuer's (encrypt.go)",
-	rsToken + "/KeyInfo/EncryptedKey/KeyInfo/SecurityTokenReference/KeyIdentifier/@EncodingType": "the token's layout is the token issuer's (encrypt.go)",
-	// The answer gives the proof key only when the token holds it in
-	// clear, as the gateway's does (NOTES §4.3); a token whose proof key
-	// is wrapped for the target has none to give.
-	rsRSTR + "/RequestedProofToken": "only for a token that holds its proof key in clear",
+	// EncryptAssertion (sts/issue.go, sts/encrypt.go), which leave out the
+	// gateway's Id attributes: nothing refers to them (NOTES §4.3).
+	rsToken + "/@Id": "the token's layout is the token issuer's (encrypt.go); nothing refers to the Id",
+	rsToken + "/KeyInfo/EncryptedKey/KeyInfo/@Id": "the token's layout is the token issuer's (encrypt.go); nothing refers to the Id",
 }
 
 // The development issuer takes the request as Exchange sends it and
