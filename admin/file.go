@@ -20,7 +20,7 @@ type File struct {
 
 // fileRelationship decodes one relationship with Exchange's defaults for
 // what the file leaves out: enabled, free/busy off, and AvailabilityOnly
-// once free/busy is on; MailTips off, and Limited once they are on. NOTES
+// once free/busy is on; MailTips off, and Limited once they are on. docs/protocol.md
 // §5, §8.1.
 type fileRelationship orgrel.Relationship
 

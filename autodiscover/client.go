@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// FederationInfo is what Get-FederationInformation reports. NOTES §2.2.
+// FederationInfo is what Get-FederationInformation reports. docs/protocol.md §2.2.
 type FederationInfo struct {
 	DomainNames           []string `json:"domain_names"`
 	TargetApplicationURI  string   `json:"target_application_uri"`
@@ -56,7 +56,7 @@ func (d *Discoverer) client() *http.Client {
 	return c
 }
 
-// FederationInformation discovers domain's endpoint (NOTES §2.2: https
+// FederationInformation discovers domain's endpoint (docs/protocol.md §2.2: https
 // autodiscover.<domain>, https <domain>, then the plain-HTTP 302 probe of
 // both), asks it, checks the answer as Exchange's client does, and
 // re-validates each additional domain, keeping those with the same
@@ -101,7 +101,7 @@ type fedAnswer struct {
 	Issuers        []string `xml:"Body>GetFederationInformationResponseMessage>Response>TokenIssuers>TokenIssuer>Uri"`
 }
 
-// checkAnswer applies the checks of Get-FederationInformation. NOTES §2.2.
+// checkAnswer applies the checks of Get-FederationInformation. docs/protocol.md §2.2.
 func checkAnswer(a *fedAnswer, domain string) (*FederationInfo, error) {
 	if a.ErrorCode == nil {
 		return nil, fmt.Errorf("%w: no ErrorCode", ErrBadAnswer)

@@ -3,5 +3,5 @@
 // GetDomainSettings, GetOrganizationRelationshipSettings), POX Autodiscover
 // ([MS-OXDSCLI]: autodiscover.xml), the JSON endpoint modern clients try
 // first, and the plain-HTTP redirect probe. Protocol facts are cited as
-// NOTES §n.
+// docs/protocol.md §n.
 package autodiscover

@@ -114,7 +114,7 @@ func (h *Handler) SOAP(tokenPath bool) http.Handler {
 		caller, authenticated := identity.FromContext(r.Context())
 		switch {
 		case req.fedInfo != nil:
-			// The one anonymous operation. NOTES §2.1.
+			// The one anonymous operation. docs/protocol.md §2.1.
 			h.reply(rw, ver, req, "GetFederationInformation", func(w *soap.Writer) { h.federationInformation(w, req) })
 		case req.orgRel != nil:
 			// Only for delegation-token callers (Test-OrganizationRelationship).
@@ -141,7 +141,7 @@ func (h *Handler) SOAP(tokenPath bool) http.Handler {
 	})
 }
 
-// unauthorized answers 401 as Exchange's Autodiscover does. NOTES §2.1.
+// unauthorized answers 401 as Exchange's Autodiscover does. docs/protocol.md §2.1.
 func (h *Handler) unauthorized(rw http.ResponseWriter, r *http.Request, reason string) {
 	h.log.Info("Autodiscover refused", "outcome", "denied", "remote", r.RemoteAddr, "reason", reason)
 	rw.Header().Set("WWW-Authenticate", `Basic realm="calfed"`)
@@ -165,7 +165,7 @@ func writeServerVersion(w *soap.Writer) {
 	w.ElemInt("h:MinorVersion", 1)
 	w.ElemInt("h:MajorBuildNumber", 2507)
 	w.ElemInt("h:MinorBuildNumber", 6)
-	// NOTES §2.1 leaves the value open; exchangelib accepts only a name it
+	// docs/protocol.md §2.1 leaves the value open; exchangelib accepts only a name it
 	// pairs with build 15.1, which is Exchange2016.
 	w.Elem("h:Version", "Exchange2016")
 	w.End("h:ServerVersionInfo")
@@ -177,7 +177,7 @@ func writeServerVersion(w *soap.Writer) {
 // mustUnderstand as its first and only attribute, ServerVersionInfo, and
 // RelatesTo. Exchange's requester maps only ServerVersionInfo and refuses
 // any other header marked mustUnderstand unless the mark comes first.
-// NOTES §2.1.
+// docs/protocol.md §2.1.
 func (h *Handler) reply(rw http.ResponseWriter, ver soap.Version, req *request, op string, body func(*soap.Writer)) {
 	out := soap.Envelope(ver, func(w *soap.Writer) {
 		w.Elem("a:Action", actionPrefix+op+"Response", "s:mustUnderstand", "1")
@@ -209,7 +209,7 @@ func errorHead(w *soap.Writer, code, msg string) {
 	}
 }
 
-// federationInformation is GetFederationInformation. NOTES §2.2.
+// federationInformation is GetFederationInformation. docs/protocol.md §2.2.
 func (h *Handler) federationInformation(w *soap.Writer, req *request) {
 	domain := ""
 	if req.fedInfo.Domain != nil {
@@ -256,12 +256,12 @@ func (h *Handler) federationInformation(w *soap.Writer, req *request) {
 }
 
 // covered reports whether the caller's relationship covers mb, as
-// Exchange answers external callers only for those. NOTES §2.3.
+// Exchange answers external callers only for those. docs/protocol.md §2.3.
 func (h *Handler) covered(caller identity.Caller, mb *calendar.Mailbox) bool {
 	return h.opt.Access.Access(caller, mb.Address, mb.Groups).Related
 }
 
-// userSettings is GetUserSettings. NOTES §2.3.
+// userSettings is GetUserSettings. docs/protocol.md §2.3.
 func (h *Handler) userSettings(w *soap.Writer, r *http.Request, req *request, caller identity.Caller) {
 	us := req.userSettings
 	switch {
@@ -411,7 +411,7 @@ func (h *Handler) domainSettings(w *soap.Writer, r *http.Request, req *request) 
 // orgRelSettings is GetOrganizationRelationshipSettings: our relationship
 // with the caller's organisation, for the domains asked about that are the
 // caller's own (a partner learns nothing about our other partners).
-// NOTES §2.4; members in WCF's alphabetical order.
+// docs/protocol.md §2.4; members in WCF's alphabetical order.
 func (h *Handler) orgRelSettings(w *soap.Writer, req *request, caller identity.Caller) {
 	errorHead(w, "NoError", "")
 	w.Start("OrganizationRelationshipSettingsCollection")

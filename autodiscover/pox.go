@@ -25,7 +25,7 @@ type poxRequest struct {
 }
 
 // POX serves /autodiscover/autodiscover.xml: GET answers the capability
-// probe, POST the Outlook provider. NOTES §3.
+// probe, POST the Outlook provider. docs/protocol.md §3.
 func (h *Handler) POX() http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -179,7 +179,7 @@ func (h *Handler) poxRedirect(rw http.ResponseWriter, action, elem, target strin
 
 // poxError answers in the generic response schema, as Exchange does for
 // errors (600 invalid request, 601 provider not available, 602 bad
-// address, 603 directory failure). NOTES §3.
+// address, 603 directory failure). docs/protocol.md §3.
 func (h *Handler) poxError(rw http.ResponseWriter, code, msg string) {
 	now := time.Now()
 	w := &soap.Writer{}
@@ -249,7 +249,7 @@ func jsonEscape(s string) string {
 
 // Redirect is the plain-HTTP listener's handler: GET of
 // /autodiscover/autodiscover.xml answers 302 to the HTTPS URL (the probe
-// Exchange makes in step 3 of NOTES §2.2); everything else is 404.
+// Exchange makes in step 3 of docs/protocol.md §2.2); everything else is 404.
 func Redirect(httpsBase string) http.Handler {
 	target := strings.TrimRight(httpsBase, "/") + "/autodiscover/autodiscover.xml"
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

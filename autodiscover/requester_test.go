@@ -15,7 +15,7 @@ import (
 )
 
 // asmxHeaders reads a response's SOAP headers as Exchange's requester
-// does (NOTES §2.1): an ASMX client that maps only ServerVersionInfo
+// does (docs/protocol.md §2.1): an ASMX client that maps only ServerVersionInfo
 // and throws "SOAP header X was not understood" for any other header
 // whose soap:mustUnderstand it sees, through a reader that hides that
 // attribute when it is the element's first one, namespace declarations
@@ -74,7 +74,7 @@ func TestASMXHeaderCheck(t *testing.T) {
 }
 
 // Every SOAP Autodiscover answer declares its prefixes on the Envelope and
-// passes Exchange's requester. NOTES §2.1.
+// passes Exchange's requester. docs/protocol.md §2.1.
 func TestAnswersPassExchangesRequester(t *testing.T) {
 	h := fixture(docsTrust)
 	head := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:a="http://www.w3.org/2005/08/addressing"><s:Header><a:Action s:mustUnderstand="1">%s</a:Action><a:MessageID>urn:uuid:6389558d-9e05-465e-ade9-aae14c4bcd10</a:MessageID><a:To s:mustUnderstand="1">https://mail.fabrikam.example/autodiscover/autodiscover.svc</a:To></s:Header><s:Body><%sRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request>%s</Request></%sRequestMessage></s:Body></s:Envelope>`
@@ -103,7 +103,7 @@ func TestAnswersPassExchangesRequester(t *testing.T) {
 // One GetUserSettings naming every mailbox of a domain, as Exchange's
 // availability service asks it: exactly one UserResponse per user, in
 // request order, and for each user the three settings as non-empty
-// StringSettings of exactly the names asked. NOTES §2.3.
+// StringSettings of exactly the names asked. docs/protocol.md §2.3.
 func TestGetUserSettingsAsExchangeAsks(t *testing.T) {
 	dir := fakeDirectory{}
 	var users []string

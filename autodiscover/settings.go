@@ -47,7 +47,7 @@ const supportedSchemas = "Exchange2007, Exchange2007_SP1, Exchange2010, Exchange
 
 // Version is what calfed reports as its Exchange build: ExternalEwsVersion
 // and CasVersion ≥ 15 make Exchange requesters use RequestServerVersion
-// Exchange2012 and the new merged digits. NOTES §2.3.
+// Exchange2012 and the new merged digits. docs/protocol.md §2.3.
 const Version = "15.01.2507.006"
 
 // userSetting returns the value of one setting for mb, and whether calfed

@@ -12,7 +12,7 @@ import (
 
 // Client asks a SOAP Autodiscover endpoint for user settings, built from
 // the same wire types the handler decodes. Partners are asked at their
-// /WSSecurity endpoint with a delegation token (NOTES §2.3, §4.1).
+// /WSSecurity endpoint with a delegation token (docs/protocol.md §2.3, §4.1).
 type Client struct {
 	HTTP   *http.Client // default: 30-second timeout
 	Limits soap.Limits  // bound the response; zero: soap's defaults

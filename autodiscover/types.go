@@ -7,7 +7,7 @@ import (
 	"github.com/calfed/calfed/internal/soap"
 )
 
-// Namespaces. NOTES §0, §3.
+// Namespaces. docs/protocol.md §0, §3.
 const (
 	nsAutodiscover = "http://schemas.microsoft.com/exchange/2010/Autodiscover"
 	nsAddressing   = "http://www.w3.org/2005/08/addressing"

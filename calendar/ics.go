@@ -297,7 +297,7 @@ func eventItem(v *vevent, owner string, allDay bool) *Item {
 	return it
 }
 
-// busyType applies NOTES §6, with the owner's PARTSTAT between TRANSP and
+// busyType applies docs/protocol.md §6, with the owner's PARTSTAT between TRANSP and
 // STATUS: an invitation the owner has not answered is Tentative, a declined
 // one Free.
 func busyType(props ical.Props, owner string) BusyType {

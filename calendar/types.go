@@ -29,7 +29,7 @@ func ParseKind(s string) (Kind, error) {
 }
 
 // BusyType is an item's free/busy status; the numbers are PidLidBusyStatus
-// values and the merged free/busy digits. [MS-OXOCAL] 2.2.1.2, NOTES §6.
+// values and the merged free/busy digits. [MS-OXOCAL] 2.2.1.2, docs/protocol.md §6.
 type BusyType uint8
 
 const (

@@ -31,7 +31,7 @@ var (
 )
 
 // SKI is the certificate's Subject Key Identifier: what a delegation
-// token names to say which key it is encrypted to. NOTES §4.3.
+// token names to say which key it is encrypted to. docs/protocol.md §4.3.
 func (c *Certificate) SKI() []byte { return c.Cert.SubjectKeyId }
 
 // Thumbprint is the SHA-1 of the certificate, upper-case hex, as Exchange

@@ -98,7 +98,7 @@ func (d Dir) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// Slot names Exchange's three federation certificate places. NOTES §5.
+// Slot names Exchange's three federation certificate places. docs/protocol.md §5.
 type Slot string
 
 const (
@@ -179,7 +179,7 @@ func (r *Ring) Rollover(ctx context.Context, st Storage) error {
 
 // ForKeyIdentifier returns the current or previous certificate whose
 // Subject Key Identifier is ski: the keys that may decrypt a token. The
-// next certificate is not used until it is rolled over. NOTES §4.3.
+// next certificate is not used until it is rolled over. docs/protocol.md §4.3.
 func (r *Ring) ForKeyIdentifier(ski []byte) (*Certificate, bool) {
 	for _, s := range []Slot{Current, Previous} {
 		c := r.slots[s]

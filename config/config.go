@@ -172,7 +172,7 @@ type MailboxConfig struct {
 		End   string   `yaml:"end"`   // HH:MM; required, after start
 	} `yaml:"working_hours"`
 	// AutoReply is the automatic reply partners' senders see in their
-	// OutOfOffice MailTip (NOTES §8.3). Without it, an out-of-office event
+	// OutOfOffice MailTip (docs/protocol.md §8.3). Without it, an out-of-office event
 	// covering the present gives a generic one.
 	AutoReply *struct {
 		Message string `yaml:"message"` // the reply text; required

@@ -1,5 +1,5 @@
 // Package delegation obtains delegation tokens for our users from our
-// token issuer (NOTES §4.4): a WS-Trust RequestSecurityToken signed with
+// token issuer (docs/protocol.md §4.4): a WS-Trust RequestSecurityToken signed with
 // our federation certificate, carrying our signed statement of who the
 // user is, answered with the encrypted token to present to a partner.
 // `calfed freebusy -as` and `calfed trust test` use it.
@@ -83,7 +83,7 @@ func (c *Client) Token(ctx context.Context, user, targetURI, offer string) ([]by
 }
 
 // Request is the signed RST envelope Token sends, element for element the
-// request Exchange sends (NOTES §4.4; docs/gateway/DAuthRequest.xml). The
+// request Exchange sends (docs/protocol.md §4.4; docs/gateway/DAuthRequest.xml). The
 // request is signed with our certificate, and so is the OnBehalfOf
 // assertion naming the user.
 func (c *Client) Request(user, targetURI, offer string) ([]byte, error) {
@@ -102,11 +102,11 @@ func (c *Client) Request(user, targetURI, offer string) ([]byte, error) {
 // Exchange names a user by immutable id
 // (http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID)
 // when the directory has one, as in the 2010 sample; calfed has none and
-// names the user by address. Deliberate; NOTES §4.4.
+// names the user by address. Deliberate; docs/protocol.md §4.4.
 const nameFormatUPN = "http://schemas.xmlsoap.org/claims/UPN"
 
 // onBehalfOf is our signed statement of who the user is, as Exchange
-// writes it (NOTES §4.4; docs/gateway/DAuthRequest.xml): AssertionID
+// writes it (docs/protocol.md §4.4; docs/gateway/DAuthRequest.xml): AssertionID
 // "saml-<guid>", Issuer our ApplicationUri as it is (no scheme added),
 // audience the token issuer's URI, valid for the offer's lifetime; an
 // AttributeStatement with the EmailAddress claim, then an

@@ -27,7 +27,7 @@ const (
 )
 
 var requestVarying = []string{
-	rqHeader + "/To", // the issuer's endpoint, from its metadata (NOTES §4.5)
+	rqHeader + "/To", // the issuer's endpoint, from its metadata (docs/protocol.md §4.5)
 	rqHeader + "/MessageID",
 	rqHeader + "/Security/Timestamp/Created",
 	rqHeader + "/Security/Timestamp/Expires",
@@ -55,7 +55,7 @@ var requestVarying = []string{
 
 // Where calfed's request differs from Exchange's on purpose.
 var requestDeliberate = map[string]string{
-	rqOBO + "/AttributeStatement/Subject/NameIdentifier/@Format":      "calfed names the user by address (UPN); Exchange Online's user in the sample had an immutable id, which calfed's directory has not (NOTES §4.4)",
+	rqOBO + "/AttributeStatement/Subject/NameIdentifier/@Format":      "calfed names the user by address (UPN); Exchange Online's user in the sample had an immutable id, which calfed's directory has not (docs/protocol.md §4.4)",
 	rqOBO + "/AuthenticationStatement/Subject/NameIdentifier/@Format": "the same subject as the AttributeStatement's",
 }
 

@@ -12,7 +12,7 @@ import (
 
 // Signature is RSA-PKCS#1 v1.5-SHA-1 over the lower-cased, trimmed domain:
 // what Exchange sends the Federation Gateway as DomainOwnershipProofHeader.
-// NOTES §4.5, §5.
+// docs/protocol.md §4.5, §5.
 func Signature(key *rsa.PrivateKey, domain string) ([]byte, error) {
 	sum := sha1.Sum([]byte(Normalize(domain)))
 	return rsa.SignPKCS1v15(nil, key, crypto.SHA1, sum[:])
@@ -22,7 +22,7 @@ func Signature(key *rsa.PrivateKey, domain string) ([]byte, error) {
 func Normalize(domain string) string { return strings.ToLower(strings.TrimSpace(domain)) }
 
 // Proof is Base64(SHA-512(Signature)): the TXT value to publish, always 88
-// characters. NOTES §5.
+// characters. docs/protocol.md §5.
 func Proof(key *rsa.PrivateKey, domain string) (string, error) {
 	sig, err := Signature(key, domain)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // fbAnswer is a GetUserAvailability answer decoded by local names, the
 // way Exchange's requester reads it: FreeBusyResponses matched to the
-// requested mailboxes by position. NOTES §1.4.
+// requested mailboxes by position. docs/protocol.md §1.4.
 type fbAnswer struct {
 	Responses []fbResponse `xml:"Body>GetUserAvailabilityResponse>FreeBusyResponseArray>FreeBusyResponse"`
 }
@@ -61,7 +61,7 @@ func decodeAnswer(t *testing.T, body []byte) []fbResponse {
 // Every way of having no access gives Exchange's NoFreeBusyAccessException
 // answer, word for word, with the LID telling a caller without a
 // relationship (40764) from the rest (44348); an unknown address stays
-// ErrorMailRecipientNotFound. NOTES §1.5, §1.7.
+// ErrorMailRecipientNotFound. docs/protocol.md §1.5, §1.7.
 func TestNoFreeBusyAccessAsExchange(t *testing.T) {
 	h := docsFixture()
 	stranger := identity.Caller{Domain: "stranger.example"}
@@ -102,7 +102,7 @@ func TestNoFreeBusyAccessAsExchange(t *testing.T) {
 // A mailbox without working hours answers with Outlook on the web's
 // default, 08:00 to 17:00 Monday to Friday in its own zone, in one
 // WorkingPeriod; a window without events has no CalendarEventArray, as
-// Exchange Online answers. NOTES §1.4, §1.6.
+// Exchange Online answers. docs/protocol.md §1.4, §1.6.
 func TestDefaultWorkingHoursAndNoEmptyEventArray(t *testing.T) {
 	h := docsFixture()
 	_, out := post(t, h, envelopeWith("", availability([]string{"user2@example.com", "user2@example.com"}, "2006-10-18T00:00:00", "2006-10-19T00:00:00", "60", "FreeBusyMerged")), &partner)
@@ -131,7 +131,7 @@ func TestDefaultWorkingHoursAndNoEmptyEventArray(t *testing.T) {
 // FreeBusyView even on error; never ResponseClass Warning; never more than
 // one WorkingPeriod; only values the schema's enumerations hold. It asks
 // with RequestServerVersion Exchange2009 or Exchange2012 (names outside
-// the public schema) and may send a custom TimeZoneContext. NOTES §1.3,
+// the public schema) and may send a custom TimeZoneContext. docs/protocol.md §1.3,
 // §1.4, §1.7.
 func TestWhatExchangesRequesterNeeds(t *testing.T) {
 	h := docsFixture()
@@ -201,7 +201,7 @@ func TestWhatExchangesRequesterNeeds(t *testing.T) {
 
 // A legacy DN calfed handed out in Autodiscover reaches its mailbox when a
 // client sends it back with RoutingType EX or as an X500 address; a DN
-// that is not one of ours stays unknown. NOTES §1.2.
+// that is not one of ours stays unknown. docs/protocol.md §1.2.
 func TestLegacyDNAddresses(t *testing.T) {
 	h := docsFixture()
 	const dn = "/o=calfed/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=0123456789abcdef-user1"

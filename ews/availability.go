@@ -17,7 +17,7 @@ type query struct {
 	suggestions bool           // SuggestionsViewOptions present
 }
 
-// validate applies the request-level checks of NOTES §1.7, in Exchange's
+// validate applies the request-level checks of docs/protocol.md §1.7, in Exchange's
 // order; each failure is a SOAP fault.
 func (h *Handler) validate(env *envelope) (*query, *requestError) {
 	req := env.gua
@@ -39,7 +39,7 @@ func (h *Handler) validate(env *envelope) (*query, *requestError) {
 			return nil, faultf(ErrorMissingArgument, "MailboxData %d has no Email/Address.", i+1)
 		}
 		// A legacy DN calfed handed out in Autodiscover, sent back as an
-		// EX address or an X500 proxy address, names its mailbox. NOTES §1.2.
+		// EX address or an X500 proxy address, names its mailbox. docs/protocol.md §1.2.
 		if h.opt.ResolveLegacyDN != nil && legacydn.IsDN(addr, md.Email.RoutingType) {
 			if a, ok := h.opt.ResolveLegacyDN(addr); ok {
 				addr = a

@@ -12,7 +12,7 @@ import (
 
 // Client asks an EWS endpoint for free/busy: GetUserAvailability built
 // from the same wire types the handler decodes. Partners are asked with a
-// delegation token in the request's wsse:Security header (NOTES §4.1).
+// delegation token in the request's wsse:Security header (docs/protocol.md §4.1).
 type Client struct {
 	HTTP *http.Client // default: 30-second timeout
 	// Limits bound the response: size, depth, element count. The default

@@ -6,5 +6,5 @@
 //
 // The handler reads the verified caller from the request context
 // (internal/identity); it never looks at credentials. Protocol facts are
-// cited as NOTES §n (the project's protocol notes) beside the code.
+// cited as docs/protocol.md §n beside the code.
 package ews

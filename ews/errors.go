@@ -9,14 +9,14 @@ import (
 
 // Code is an EWS response code: its name, the availability service's
 // number (ErrorConstants; 0 for plain EWS codes) and the exception class
-// Exchange names in MessageXml. NOTES §1.7.
+// Exchange names in MessageXml. docs/protocol.md §1.7.
 type Code struct {
 	Name      string
 	Number    int
 	Exception string
 }
 
-// Request-level availability errors: SOAP faults. NOTES §1.7.
+// Request-level availability errors: SOAP faults. docs/protocol.md §1.7.
 var (
 	ErrorRequestStreamTooBig           = Code{"ErrorRequestStreamTooBig", 5000, ""}
 	ErrorMailboxDataArrayEmpty         = Code{"ErrorMailboxDataArrayEmpty", 5001, ""}
@@ -34,7 +34,7 @@ var (
 	ErrorAccessDenied                  = Code{"ErrorAccessDenied", 0, ""}
 )
 
-// Per-mailbox availability errors: ResponseMessages. NOTES §1.7.
+// Per-mailbox availability errors: ResponseMessages. docs/protocol.md §1.7.
 var (
 	ErrorMailRecipientNotFound    = Code{"ErrorMailRecipientNotFound", 5009, "MailRecipientNotFoundException"}
 	ErrorNoFreeBusyAccess         = Code{"ErrorNoFreeBusyAccess", 5037, "NoFreeBusyAccessException"}
@@ -64,7 +64,7 @@ type mailboxError struct {
 }
 
 // noFreeBusyAccessMessage is the text of Exchange's NoFreeBusyAccessException
-// (its resource descNoFreeBusyAccess). NOTES §1.7.
+// (its resource descNoFreeBusyAccess). docs/protocol.md §1.7.
 const noFreeBusyAccessMessage = "The caller does not have access to free/busy data."
 
 // availabilityExceptionText is what Exchange writes as MessageText for an
@@ -72,7 +72,7 @@ const noFreeBusyAccessMessage = "The caller does not have access to free/busy da
 // a colon, the message), a line break, then the server name and the
 // diagnostic LID. Exchange names its exception classes in
 // Microsoft.Exchange.InfoWorker.Common.Availability; ExceptionType in
-// MessageXml carries the short name. NOTES §1.7.
+// MessageXml carries the short name. docs/protocol.md §1.7.
 func availabilityExceptionText(exception, message, server string, lid int) string {
 	return "Microsoft.Exchange.InfoWorker.Common.Availability." + exception + ": " + message +
 		"\r\n. Name of the server where exception originated: " + server + ". LID: " + strconv.Itoa(lid)
@@ -80,14 +80,14 @@ func availabilityExceptionText(exception, message, server string, lid int) strin
 
 // Exchange's diagnostic LIDs for no free/busy access: no enabled
 // relationship, checked before the mailbox is opened, and every other
-// cause, checked after. NOTES §1.5.
+// cause, checked after. docs/protocol.md §1.5.
 const (
 	lidNoRelationship = 40764
 	lidNoAccess       = 44348
 )
 
 // outcomeError renders a mailbox's outcome as Exchange words it; nil for
-// freebusy.OK. NOTES §1.7.
+// freebusy.OK. docs/protocol.md §1.7.
 func outcomeError(r *freebusy.Result, server string) *mailboxError {
 	switch r.Outcome {
 	case freebusy.OK:

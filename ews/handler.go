@@ -211,7 +211,7 @@ func (h *Handler) serveUnsupported(rw http.ResponseWriter, ver soap.Version, op 
 // fault renders a request-level error: a SOAP fault whose subcode is the
 // EWS code, with the detail both EWS clients and Exchange's availability
 // client read (ResponseCode and Message in the errors namespace, the
-// numeric ErrorCode in the messages namespace). NOTES §1.7.
+// numeric ErrorCode in the messages namespace). docs/protocol.md §1.7.
 func (h *Handler) fault(rw http.ResponseWriter, ver soap.Version, status int, e *requestError) {
 	code := "Sender"
 	if e.Code == ErrorInternalServerError {

@@ -16,10 +16,10 @@ import (
 
 // GetMailTips ([MS-OXWSMTIP]): decoded here, answered by package mailtips
 // (which decides what the caller's organisation may see), rendered as the
-// EWS reference shows it. NOTES §8.
+// EWS reference shows it. docs/protocol.md §8.
 
 // offerMailTips is the delegation-token offer GetMailTips expects; a token
-// caller with any other gets ErrorAccessDenied. NOTES §4.3, §8.4.
+// caller with any other gets ErrorAccessDenied. docs/protocol.md §4.3, §8.4.
 const offerMailTips = "MSExchange.MailTips"
 
 // MailTips answers one recipient of a GetMailTips request
@@ -39,7 +39,7 @@ type MailTipsOptions struct {
 
 // MailTipsHandler serves GetMailTips. The server routes GetMailTips
 // requests to it by operation, and only them: on /WSSecurity each
-// operation has its own token offer (NOTES §8.4).
+// operation has its own token offer (docs/protocol.md §8.4).
 type MailTipsHandler struct {
 	opt  MailTipsOptions
 	log  *slog.Logger
@@ -59,7 +59,7 @@ func NewMailTips(opt MailTipsOptions) *MailTipsHandler {
 	return h
 }
 
-// getMailTips is GetMailTipsType ([MS-OXWSMTIP]; NOTES §8.2): SendingAs,
+// getMailTips is GetMailTipsType ([MS-OXWSMTIP]; docs/protocol.md §8.2): SendingAs,
 // Recipients, MailTipsRequested. Matched by local name, as the
 // availability request is.
 type getMailTips struct {
@@ -139,7 +139,7 @@ func (h *MailTipsHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.base.fault(rw, ver, http.StatusInternalServerError, faultf(ErrorInternalServerError, "An internal server error occurred."))
 		return
 	}
-	// A delegation token serves the operations of its offer only. NOTES §4.3.
+	// A delegation token serves the operations of its offer only. docs/protocol.md §4.3.
 	if caller.TokenID != "" && !strings.EqualFold(caller.Offer, offerMailTips) {
 		h.log.Warn("GetMailTips with a token for another offer", "outcome", "denied", "offer", caller.Offer, "caller", caller.Domain)
 		h.base.fault(rw, ver, http.StatusInternalServerError, faultf(ErrorAccessDenied, "Access is denied. Check credentials and try again."))
@@ -173,10 +173,10 @@ func (h *MailTipsHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 // writeMailTipsResponse renders GetMailTipsResponseMessageType
-// ([MS-OXWSMTIP]; NOTES §8.2): one MailTipsResponseMessageType per
+// ([MS-OXWSMTIP]; docs/protocol.md §8.2): one MailTipsResponseMessageType per
 // recipient, in request order, each holding a MailTips element whose
 // children follow the MailTips type's sequence. Only the MailTips calfed
-// knows and the caller may see are written. NOTES §8.2.
+// knows and the caller may see are written. docs/protocol.md §8.2.
 func writeMailTipsResponse(w *soap.Writer, asked []emailAddress, results []mailtips.Result) {
 	w.Start("m:GetMailTipsResponse", "ResponseClass", "Success", "xmlns:m", nsMessages, "xmlns:t", nsTypes)
 	w.Elem("m:ResponseCode", "NoError")

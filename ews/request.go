@@ -101,7 +101,7 @@ func ruleLocation(r wintz.Rule) (*time.Location, error) {
 // is UTC, else the legacy body TimeZone, else UTC. A definition calfed
 // cannot resolve (a custom zone such as tzone://Microsoft/Custom without
 // usable rules) gives way to the body's TimeZone, which Exchange's
-// requests always carry too. NOTES §1.3.
+// requests always carry too. docs/protocol.md §1.3.
 func (e *envelope) zone() (*time.Location, *requestError) {
 	if def := e.tzContext; def != nil && def.ID != "UTC" {
 		loc, err := contextZone(def)

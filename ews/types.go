@@ -5,7 +5,7 @@ import "encoding/xml"
 // Request wire types. Element names are matched by local name in any
 // namespace: clients disagree on the namespace of MailboxDataArray and
 // friends, and accepting both costs nothing. ([XSD] messages.xsd,
-// types.xsd; NOTES §1.2.)
+// types.xsd; docs/protocol.md §1.2.)
 
 // GetUserAvailabilityRequest is GetUserAvailabilityRequestType
 // ([MS-OXWAVLS] 2.2.4.1, messages.xsd). The handler decodes requests into
@@ -77,7 +77,7 @@ type (
 )
 
 // Response wire types, as Client reads them. Element names are matched by
-// local name, as in requests. ([XSD] messages.xsd, types.xsd; NOTES §1.3.)
+// local name, as in requests. ([XSD] messages.xsd, types.xsd; docs/protocol.md §1.3.)
 
 // GetUserAvailabilityResponse is GetUserAvailabilityResponseType
 // ([MS-OXWAVLS] 2.2.4.2).

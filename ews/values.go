@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Namespaces. NOTES §0.
+// Namespaces. docs/protocol.md §0.
 const (
 	nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
 	nsTypes    = "http://schemas.microsoft.com/exchange/services/2006/types"
@@ -17,14 +17,14 @@ const (
 // legacyVersions are the RequestServerVersion values below Exchange2012 by
 // Exchange's enum ordinal: they get the legacy merged digits, where 4 means
 // NoData and WorkingElsewhere counts as Free. Everything else, unknown
-// strings included, is treated as newest. NOTES §1.6.
+// strings included, is treated as newest. docs/protocol.md §1.6.
 var legacyVersions = map[string]bool{
 	"Exchange2007": true, "Exchange2007_SP1": true, "Exchange2009": true,
 	"Exchange2010": true, "Exchange2010_SP1": true,
 }
 
 // parseDateTime reads an xs:dateTime. Without an offset the value is wall
-// time in zone (NOTES §1.6); with Z or an offset it is an instant.
+// time in zone (docs/protocol.md §1.6); with Z or an offset it is an instant.
 func parseDateTime(s string, zone *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05Z07:00"} {
@@ -42,7 +42,7 @@ func parseDateTime(s string, zone *time.Location) (time.Time, error) {
 }
 
 // wallTime formats t as unbiased local time in zone, without an offset,
-// as Exchange 2010 and later emit CalendarEvent times. NOTES §1.6.
+// as Exchange 2010 and later emit CalendarEvent times. docs/protocol.md §1.6.
 func appendWallTime(b []byte, t time.Time, zone *time.Location) []byte {
 	t = t.In(zone)
 	y, mo, d := t.Date()

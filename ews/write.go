@@ -12,7 +12,7 @@ import (
 
 // ServerVersion is what calfed announces in ServerVersionInfo: Exchange
 // 2016 CU23's build, a version every client knows and that gives Exchange
-// requesters the new merged digit semantics. NOTES §1.4.
+// requesters the new merged digit semantics. docs/protocol.md §1.4.
 var ServerVersion = struct {
 	Major, Minor, Build, Revision int
 	Schema                        string
@@ -30,11 +30,11 @@ func writeServerVersion(w *soap.Writer) {
 
 // The response takes the shape Exchange's serializer produces: default
 // namespaces, messages for the wrappers and types for FreeBusyView's
-// children. NOTES §1.4.
+// children. docs/protocol.md §1.4.
 
 // writeSuggestions answers SuggestionsViewOptions, when asked. Federated
 // requesters never ask; they compute suggestions from the merged string.
-// NOTES §1.2.
+// docs/protocol.md §1.2.
 func (h *Handler) writeSuggestions(w *soap.Writer, q *query) {
 	if !q.suggestions {
 		return
@@ -92,7 +92,7 @@ func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Re
 		w.End("MergedFreeBusy")
 	}
 	// An empty CalendarEventArray is left out, as Exchange 2013 and
-	// Exchange Online do. NOTES §1.4.
+	// Exchange Online do. docs/protocol.md §1.4.
 	if r.View.Events() && len(r.Events) > 0 {
 		w.Start("CalendarEventArray", "xmlns", nsTypes)
 		for i := range r.Events {
@@ -112,7 +112,7 @@ func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Re
 }
 
 // writeEvent writes one busy period; what it holds was decided by the
-// freebusy service (NOTES §1.6), this only lays it out.
+// freebusy service (docs/protocol.md §1.6), this only lays it out.
 func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
 	w.Start("CalendarEvent")
 	w.B = append(w.B, "<StartTime>"...)
@@ -145,7 +145,7 @@ var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday
 // writeWorkingHours writes the mailbox's working hours with its zone as a
 // legacy SerializableTimeZone for the window's year, in exactly one
 // WorkingPeriod: Exchange's requester and the EWS clients read one
-// period per day set, and calfed's working hours have one. NOTES §1.6.
+// period per day set, and calfed's working hours have one. docs/protocol.md §1.6.
 func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Location, year int) {
 	w.Start("WorkingHours", "xmlns", nsTypes)
 	writeSerializableTimeZone(w, wintz.RuleFor(loc, year))

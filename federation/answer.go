@@ -12,7 +12,7 @@ import (
 // answers a token its WCF security layer cannot process with a WS-Security
 // fault, a token its own checks refuse with an empty 401, and a valid token
 // for another operation with ErrorAccessDenied on EWS (FINDINGS §5b,
-// NOTES §4.3). The cause itself is only logged.
+// docs/protocol.md §4.3). The cause itself is only logged.
 type Failure int
 
 const (

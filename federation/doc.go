@@ -1,5 +1,5 @@
 // Package federation validates the WS-Security delegation tokens partners
-// present (NOTES §4.3; docs/gateway/FINDINGS.md for the gateway's real
+// present (docs/protocol.md §4.3; docs/gateway/FINDINGS.md for the gateway's real
 // token) and puts the verified caller into the request context: Validator
 // decrypts the xenc:EncryptedData (RSA-OAEP, 3DES or AES-CBC), verifies
 // the SAML 1.1 assertion's signature against the token issuer's

@@ -27,6 +27,6 @@ var (
 )
 
 // PublicMessage is the reason of the fault for a token that cannot be
-// processed: WCF's text, which Exchange administrators see. NOTES §4.3,
+// processed: WCF's text, which Exchange administrators see. docs/protocol.md §4.3,
 // FINDINGS §5b. Other refusals are answered by answer.go.
 const PublicMessage = "An error occurred when processing the security tokens in the message."

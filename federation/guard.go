@@ -23,7 +23,7 @@ type Guard struct {
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger     // nil discards
 	// Refuse answers a refused request by its cause (answer.go):
-	// RefuseEWS (the default) or RefuseAutodiscover. NOTES §4.3.
+	// RefuseEWS (the default) or RefuseAutodiscover. docs/protocol.md §4.3.
 	Refuse func(w http.ResponseWriter, r *http.Request, err error)
 }
 

@@ -49,7 +49,7 @@ type Claims struct {
 	UsableUntil     time.Time // when the token stops being accepted: NotBefore + offer lifetime + skew, or Expires + skew if sooner
 }
 
-// Validator accepts exactly the valid delegation tokens. NOTES §4.3.
+// Validator accepts exactly the valid delegation tokens. docs/protocol.md §4.3.
 type Validator struct {
 	Trust func() *Trust // nil result: not federated
 	// Skew tolerated on NotBefore and NotOnOrAfter, and (to be liberal

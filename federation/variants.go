@@ -7,7 +7,7 @@ import (
 	"github.com/calfed/calfed/internal/fedtoken"
 )
 
-// The accepted variants of the token, NOTES §4.3 and
+// The accepted variants of the token, docs/protocol.md §4.3 and
 // docs/gateway/FINDINGS.md: what the gateway is seen to send, and the
 // listed variants beside it where the sources leave the choice open, and
 // nothing else.
@@ -38,16 +38,16 @@ var signatureHashes = map[string]crypto.Hash{
 // trusted issuer certificate is tried in turn.
 
 // Audience: our ApplicationUri made absolute, compared case-insensitively
-// (NOTES §4.3: "GUESS-safe").
+// (docs/protocol.md §4.3: "GUESS-safe").
 
 // Offers, each with its lifetime (fedtoken.OfferLifetime): a token is
 // accepted until NotBefore + its offer's lifetime + Skew (Exchange adds no
 // skew there; calfed does, to be liberal), whatever its 15-day
-// NotOnOrAfter says. NOTES §4.3, [DEC] Offer.cs, FINDINGS §4.
+// NotOnOrAfter says. docs/protocol.md §4.3, [DEC] Offer.cs, FINDINGS §4.
 const (
 	OfferFreeBusy     = fedtoken.OfferFreeBusy
 	OfferAutodiscover = fedtoken.OfferAutodiscover
-	OfferMailTips     = fedtoken.OfferMailTips // GetMailTips; NOTES §8.4
+	OfferMailTips     = fedtoken.OfferMailTips // GetMailTips; docs/protocol.md §8.4
 )
 
 // Claim names (WCF claim type = AttributeNamespace + "/" + AttributeName).

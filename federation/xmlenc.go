@@ -50,7 +50,7 @@ func b64(el *etree.Element) ([]byte, error) {
 
 // parseEncrypted reads EncryptedData/{EncryptionMethod, KeyInfo/EncryptedKey
 // /{EncryptionMethod, KeyInfo/SecurityTokenReference/KeyIdentifier,
-// CipherData/CipherValue}, CipherData/CipherValue}. NOTES §4.3.
+// CipherData/CipherValue}, CipherData/CipherValue}. docs/protocol.md §4.3.
 func parseEncrypted(ed *etree.Element) (*encrypted, error) {
 	var e encrypted
 	m, err := one(ed, nsXEnc, "EncryptionMethod")

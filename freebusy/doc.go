@@ -8,6 +8,6 @@
 //
 // Every front (EWS GetUserAvailability, an iCalendar free/busy URL, a JSON
 // API) renders these results; none of them applies privacy rules itself.
-// The rules follow Exchange's availability service: NOTES §1.5 (views and
-// access levels) and NOTES §1.6 (building the data).
+// The rules follow Exchange's availability service: docs/protocol.md §1.5 (views and
+// access levels) and docs/protocol.md §1.6 (building the data).
 package freebusy

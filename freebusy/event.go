@@ -9,7 +9,7 @@ import (
 // Event is one busy period as a caller may see it. Details (subject,
 // location, flags, id) are there only when the granted view is detailed,
 // and of a private item only that it is private: the accessors return the
-// zero value otherwise, so no front can show more. NOTES §1.6.
+// zero value otherwise, so no front can show more. docs/protocol.md §1.6.
 type Event struct {
 	Start, End time.Time
 	Busy       BusyType // already mapped to the caller's schema
@@ -69,7 +69,7 @@ func redact(ev *calendar.Event, detailed, legacy bool) Event {
 	switch {
 	case !detailed:
 	case it.Private:
-		// Private items show only that they are private. NOTES §1.6.
+		// Private items show only that they are private. docs/protocol.md §1.6.
 		out.Private = true
 	default:
 		out.item, out.rid = it, ev.RecurrenceID

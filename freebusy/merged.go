@@ -7,7 +7,7 @@ import (
 )
 
 // BusyType is an item's free/busy status; the numbers are the merged
-// digits. NOTES §6.
+// digits. docs/protocol.md §6.
 type BusyType = calendar.BusyType
 
 // The busy types, as calendar defines them.
@@ -22,7 +22,7 @@ const (
 
 // shownBusy maps a busy type to what the caller's schema knows: legacy
 // callers (before Exchange2012) know no WorkingElsewhere and get Free.
-// NOTES §1.6.
+// docs/protocol.md §1.6.
 func shownBusy(b BusyType, legacy bool) BusyType {
 	if b == WorkingElsewhere && legacy {
 		return Free
@@ -33,7 +33,7 @@ func shownBusy(b BusyType, legacy bool) BusyType {
 	return b
 }
 
-// Merged builds the MergedFreeBusy digit string of NOTES §1.6 into dst:
+// Merged builds the MergedFreeBusy digit string of docs/protocol.md §1.6 into dst:
 // one digit per interval slot of [start, end), the heaviest status
 // overlapping the slot. legacy selects the pre-Exchange2012 semantics.
 func Merged(dst []byte, events []calendar.Event, start, end time.Time, interval time.Duration, legacy bool) []byte {
@@ -62,7 +62,7 @@ func Merged(dst []byte, events []calendar.Event, start, end time.Time, interval 
 
 // digitWeight ranks merged digits: OOF > Busy > Tentative > Free, with
 // WorkingElsewhere weighing as Free (so it never replaces Free) and NoData
-// below everything. In legacy strings 4 is NoData. NOTES §1.6.
+// below everything. In legacy strings 4 is NoData. docs/protocol.md §1.6.
 func digitWeight(d byte, legacy bool) int {
 	switch d {
 	case '0':

@@ -68,7 +68,7 @@ type Query struct {
 	// View is merged.
 	Interval time.Duration
 	// Legacy selects the digit semantics of callers older than
-	// Exchange2012: no WorkingElsewhere, and 4 meaning NoData. NOTES §1.6.
+	// Exchange2012: no WorkingElsewhere, and 4 meaning NoData. docs/protocol.md §1.6.
 	Legacy bool
 }
 
@@ -95,14 +95,14 @@ type Outcome int
 const (
 	// OK: the result holds the granted view.
 	OK Outcome = iota
-	// NotFound: no such mailbox. NOTES §1.7.
+	// NotFound: no such mailbox. docs/protocol.md §1.7.
 	NotFound
 	// NoAccess: the caller may see nothing of the mailbox: its
 	// organisation has no enabled relationship with us, or the
 	// relationship's level or scope or the mailbox's own sharing allows
 	// nothing. Exchange answers all of these alike, with
 	// ErrorNoFreeBusyAccess; Result.Unrelated tells the first apart, as
-	// Exchange's diagnostics do. NOTES §1.5, §1.7.
+	// Exchange's diagnostics do. docs/protocol.md §1.5, §1.7.
 	NoAccess
 	// GenerationFailed: the calendar could not be read.
 	GenerationFailed
@@ -129,7 +129,7 @@ type Result struct {
 	// Unrelated is set, when Outcome is NoAccess, if no enabled
 	// relationship covers the caller at all: Exchange decides that before
 	// it opens the mailbox (its LID 40764; the other causes are LID
-	// 44348). NOTES §1.5.
+	// 44348). docs/protocol.md §1.5.
 	Unrelated bool
 
 	// The rest is set when Outcome is OK.
@@ -147,7 +147,7 @@ type Result struct {
 // own zone. Exchange's availability service has no default and would omit
 // the element, but Outlook on the web stores exactly these hours on every
 // mailbox that lacks them, so they are what a typical Exchange mailbox
-// answers with. NOTES §1.6.
+// answers with. docs/protocol.md §1.6.
 var DefaultWorkingHours = WorkingHours{
 	Days:  []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
 	Start: 8 * time.Hour,
@@ -165,7 +165,7 @@ func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query,
 	if !dec.Related {
 		// Exchange's target answers a caller without an (enabled)
 		// relationship with ErrorNoFreeBusyAccess for a mailbox it has.
-		// NOTES §1.5, §1.7.
+		// docs/protocol.md §1.5, §1.7.
 		return Result{Address: address, Outcome: NoAccess, Unrelated: true}
 	}
 	if dec.Level == orgrel.None {

@@ -90,7 +90,7 @@ func TestOutcomes(t *testing.T) {
 		{partner, "details@ours.example", OK, false},
 		{partner, "nobody@ours.example", NotFound, false},
 		// A caller no relationship covers gets no access, as from
-		// Exchange; an unknown address stays unknown. NOTES §1.5.
+		// Exchange; an unknown address stays unknown. docs/protocol.md §1.5.
 		{stranger, "details@ours.example", NoAccess, true},
 		{stranger, "nobody@ours.example", NotFound, false},
 		{partner, "hidden@ours.example", NoAccess, false},
@@ -188,7 +188,7 @@ func TestQueryKeepsOrderAndChecks(t *testing.T) {
 }
 
 // A mailbox without working hours gets Outlook on the web's default:
-// 08:00 to 17:00, Monday to Friday. NOTES §1.6.
+// 08:00 to 17:00, Monday to Friday. docs/protocol.md §1.6.
 func TestDefaultWorkingHours(t *testing.T) {
 	s := fixture()
 	s.opt.MaxResultSet = 10

@@ -9,7 +9,7 @@ import (
 )
 
 // View is a free/busy view with Exchange's FreeBusyViewType flag values,
-// so that the granted view is a numeric minimum. NOTES §1.5.
+// so that the granted view is a numeric minimum. docs/protocol.md §1.5.
 type View int
 
 const (
@@ -65,7 +65,7 @@ func (v View) Events() bool { return v >= ViewFreeBusy }
 // Detailed reports whether the view carries subject and location.
 func (v View) Detailed() bool { return v >= ViewDetailed }
 
-// Allowed is the widest view an access level permits. NOTES §1.5.
+// Allowed is the widest view an access level permits. docs/protocol.md §1.5.
 func Allowed(l orgrel.Level) View {
 	switch l {
 	case orgrel.AvailabilityOnly:
@@ -78,7 +78,7 @@ func Allowed(l orgrel.Level) View {
 
 // Granted is Exchange's GetReturnView: the numeric minimum of the
 // requested and the allowed view, keeping the merged bit when it was asked
-// for. NOTES §1.5.
+// for. docs/protocol.md §1.5.
 func Granted(requested View, l orgrel.Level) View {
 	allowed := Allowed(l)
 	if requested.Merged() {

@@ -10,7 +10,7 @@ import (
 
 func TestReturnedView(t *testing.T) {
 	views := []View{ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewDetailed, ViewDetailedMerged}
-	// NOTES §1.5: the numeric minimum, the merged bit kept when asked for.
+	// docs/protocol.md §1.5: the numeric minimum, the merged bit kept when asked for.
 	want := map[orgrel.Level][]View{
 		orgrel.AvailabilityOnly: {ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewFreeBusy, ViewFreeBusyMerged},
 		orgrel.LimitedDetails:   {ViewMergedOnly, ViewFreeBusy, ViewFreeBusyMerged, ViewDetailed, ViewDetailedMerged},
@@ -52,7 +52,7 @@ func TestMergedFreeBusy(t *testing.T) {
 		want     string
 	}{
 		// The EWS reference's example: a 4-hour window in hours, OOF for an
-		// hour, then busy for 90 minutes. NOTES §1.6.
+		// hour, then busy for 90 minutes. docs/protocol.md §1.6.
 		{"reference example", []calendar.Event{
 			{Start: at(8, 0), End: at(9, 0), Item: item(calendar.OOF)},
 			{Start: at(9, 0), End: at(10, 30), Item: item(calendar.Busy)},

@@ -233,7 +233,7 @@ func TestRealClientsReadTheDemo(t *testing.T) {
 }
 
 // A request at an Exchange 2010 SP1 schema gets the legacy semantics:
-// WorkingElsewhere reads as Free. NOTES §1.6.
+// WorkingElsewhere reads as Free. docs/protocol.md §1.6.
 func TestLegacyVersionSeesNoWorkingElsewhere(t *testing.T) {
 	requireClients(t)
 	s := startDemo(t)
@@ -272,9 +272,9 @@ func dump(evs []event) string {
 }
 
 // Answers that changed to be Exchange's, as both clients read them: the
-// NoFreeBusyAccess answer word for word (NOTES §1.7), the working hours a
+// NoFreeBusyAccess answer word for word (docs/protocol.md §1.7), the working hours a
 // mailbox with none configured gets (08:00 to 17:00, Monday to Friday:
-// NOTES §1.6), and a mailbox's own working hours in one period.
+// docs/protocol.md §1.6), and a mailbox's own working hours in one period.
 func TestClientsReadExchangesAnswers(t *testing.T) {
 	requireClients(t)
 	s := startDemo(t)

@@ -7,5 +7,5 @@
 // or derived from an out-of-office event in their calendar.
 //
 // Every front (EWS GetMailTips) renders these results; none of them
-// applies the access rules itself. The rules are NOTES §8.
+// applies the access rules itself. The rules are docs/protocol.md §8.
 package mailtips

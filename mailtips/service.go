@@ -29,7 +29,7 @@ type Access interface {
 }
 
 // Types is a set of MailTips, as MailTipsRequested names them
-// ([MS-OXWSMTIP] MailTipTypes). NOTES §8.2.
+// ([MS-OXWSMTIP] MailTipTypes). docs/protocol.md §8.2.
 type Types uint16
 
 const (
@@ -80,7 +80,7 @@ func ParseTypes(s string) Types {
 }
 
 // limited are the MailTips MailTipsAccessLevel Limited allows: those that
-// spare the sender a non-delivery report or an automatic reply. NOTES
+// spare the sender a non-delivery report or an automatic reply. docs/protocol.md
 // §8.1.
 const limited = OutOfOfficeMessage | MailboxFullStatus | MaxMessageSize | DeliveryRestriction | InvalidRecipient
 
@@ -154,7 +154,7 @@ func (s *Service) Recipient(ctx context.Context, caller identity.Caller, request
 	}
 	mb, ok := s.opt.Directory.Lookup(strings.TrimSpace(address))
 	if !ok {
-		// Not one of ours, or unknown: mail to it would bounce. NOTES §8.2.
+		// Not one of ours, or unknown: mail to it would bounce. docs/protocol.md §8.2.
 		if want&InvalidRecipient != 0 {
 			r.Set |= InvalidRecipient
 			r.InvalidRecipient = true
@@ -185,7 +185,7 @@ func (s *Service) Recipient(ctx context.Context, caller identity.Caller, request
 // outOfOffice is the mailbox's automatic reply now: the configured one
 // while it is on; else, if an out-of-office event covers now and the
 // caller may see the mailbox's free/busy at all, the configured reply text
-// or a generic one, for the event's period. NOTES §8.3.
+// or a generic one, for the event's period. docs/protocol.md §8.3.
 func (s *Service) outOfOffice(ctx context.Context, caller identity.Caller, mb *calendar.Mailbox) OutOfOffice {
 	now := s.opt.Now()
 	if ar := mb.AutoReply; ar.Active(now) {

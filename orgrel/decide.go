@@ -6,12 +6,12 @@ import "slices"
 type Decision struct {
 	// Related is false when the caller's domain has no enabled
 	// relationship: Exchange then answers as if the mailbox did not exist
-	// (ErrorMailRecipientNotFound, NOTES §1.7).
+	// (ErrorMailRecipientNotFound, docs/protocol.md §1.7).
 	Related bool
 	Level   Level
 }
 
-// Decide is NOTES §1.5 for an external caller: the relationship's cap
+// Decide is docs/protocol.md §1.5 for an external caller: the relationship's cap
 // (None unless free/busy access is enabled), limited by the mailbox's own
 // external sharing, and None outside the relationship's scope. rel is the
 // relationship of the caller's domain, nil if there is none.

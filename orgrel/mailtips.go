@@ -7,7 +7,7 @@ import (
 
 // MailTipsLevel is a relationship's MailTipsAccessLevel: how much of the
 // MailTips of our recipients a partner's senders get. Ordered: None <
-// Limited < All. NOTES §8.1.
+// Limited < All. docs/protocol.md §8.1.
 type MailTipsLevel int
 
 const (
@@ -62,7 +62,7 @@ func (l *MailTipsLevel) UnmarshalText(b []byte) error {
 // DecideMailTips is the MailTips level a partner's senders get for our
 // recipients over rel, the relationship of the caller's domain (nil if
 // there is none): None unless the relationship is enabled and has MailTips
-// access enabled, else its MailTipsAccessLevel. NOTES §8.1.
+// access enabled, else its MailTipsAccessLevel. docs/protocol.md §8.1.
 func DecideMailTips(rel *Relationship) MailTipsLevel {
 	if rel == nil || !rel.Enabled || !rel.MailTipsAccessEnabled {
 		return MailTipsNone

@@ -10,7 +10,7 @@ import (
 // names are the admin API's and the orgrel apply file's wire format.
 
 // Relationship is an organisation relationship, as New-OrganizationRelationship
-// describes one (NOTES §5), with the onboarding record kept beside it. The
+// describes one (docs/protocol.md §5), with the onboarding record kept beside it. The
 // access decision reads the first six fields.
 type Relationship struct {
 	Name                  string   `json:"name" yaml:"name"`
@@ -121,7 +121,7 @@ type Trust struct {
 }
 
 // DefaultApplicationURI is Exchange's ApplicationUri for an account
-// namespace when none is set. NOTES §5.
+// namespace when none is set. docs/protocol.md §5.
 func DefaultApplicationURI(accountNamespace string) string {
 	return "FYDIBOHF25SPDLT." + accountNamespace
 }

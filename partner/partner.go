@@ -1,5 +1,5 @@
 // Package partner asks a partner organisation for free/busy on behalf of
-// one of our users, as Exchange does (NOTES §4.1): a delegation token for
+// one of our users, as Exchange does (docs/protocol.md §4.1): a delegation token for
 // Autodiscover, the partner's EWS URL from its GetUserSettings over
 // /WSSecurity (or the relationship's TargetSharingEpr), a delegation token
 // for free/busy, then GetUserAvailability. Results are data, free of the
@@ -84,7 +84,7 @@ var (
 )
 
 // WSSecurityURL appends /WSSecurity unless the URL already ends in it, as
-// Exchange's EwsWsSecurityUrl.Fix does. NOTES §1.1.
+// Exchange's EwsWsSecurityUrl.Fix does. docs/protocol.md §1.1.
 func WSSecurityURL(u string) string {
 	t := strings.TrimRight(u, "/")
 	if strings.HasSuffix(strings.ToLower(t), "/wssecurity") {

@@ -58,7 +58,7 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TABLE changes (counter INTEGER NOT NULL);
 INSERT INTO changes (counter) VALUES (0);
 `,
-		// 2: the federation trust (NOTES §2.2, §5): one row, and our
+		// 2: the federation trust (docs/protocol.md §2.2, §5): one row, and our
 		// federated domains.
 		`
 CREATE TABLE federation_trust (
@@ -93,7 +93,7 @@ CREATE TABLE domain_checks (
 	PRIMARY KEY (kind, domain)
 );
 `,
-		// 5: MailTips access over each relationship (NOTES §8.1); existing
+		// 5: MailTips access over each relationship (docs/protocol.md §8.1); existing
 		// relationships keep Exchange's default, none.
 		`
 ALTER TABLE relationships ADD COLUMN mail_tips_access_enabled INTEGER NOT NULL DEFAULT 0;
@@ -159,7 +159,7 @@ CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit FOR EACH ROW E
 CREATE TABLE changes (counter BIGINT NOT NULL);
 INSERT INTO changes (counter) VALUES (0);
 `,
-		// 2: the federation trust (NOTES §2.2, §5): one row, and our
+		// 2: the federation trust (docs/protocol.md §2.2, §5): one row, and our
 		// federated domains.
 		`
 CREATE TABLE federation_trust (
@@ -194,7 +194,7 @@ CREATE TABLE domain_checks (
 	PRIMARY KEY (kind, domain)
 );
 `,
-		// 5: MailTips access over each relationship (NOTES §8.1); existing
+		// 5: MailTips access over each relationship (docs/protocol.md §8.1); existing
 		// relationships keep Exchange's default, none.
 		`
 ALTER TABLE relationships ADD COLUMN mail_tips_access_enabled BOOLEAN NOT NULL DEFAULT FALSE;

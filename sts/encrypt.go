@@ -17,7 +17,7 @@ import (
 	"github.com/calfed/calfed/internal/fedtoken"
 )
 
-// ErrAlgorithm: an algorithm the token format does not list. NOTES §4.3.
+// ErrAlgorithm: an algorithm the token format does not list. docs/protocol.md §4.3.
 var ErrAlgorithm = errors.New("sts: algorithm not in the token format")
 
 // encrypt is the issuing side of XML Encryption: a fresh 3DES or AES key for

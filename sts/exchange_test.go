@@ -102,7 +102,7 @@ var responseVarying = []string{
 var responseDeliberate = map[string]string{
 	// The token inside RequestedSecurityToken is built by Issue and
 	// EncryptAssertion (sts/issue.go, sts/encrypt.go), which leave out the
-	// gateway's Id attributes: nothing refers to them (NOTES §4.3).
+	// gateway's Id attributes: nothing refers to them (docs/protocol.md §4.3).
 	rsToken + "/@Id": "the token's layout is the token issuer's (encrypt.go); nothing refers to the Id",
 	rsToken + "/KeyInfo/EncryptedKey/KeyInfo/@Id": "the token's layout is the token issuer's (encrypt.go); nothing refers to the Id",
 }
@@ -166,7 +166,7 @@ func TestAnswersExchangesRequest(t *testing.T) {
 
 // The answer names the assertion, gives its validity as the Lifetime, and
 // gives its proof key when the assertion holds it in clear, as the
-// gateway's tokens do (NOTES §4.3).
+// gateway's tokens do (docs/protocol.md §4.3).
 func TestResponseDescribesTheToken(t *testing.T) {
 	d := etree.NewDocument()
 	if err := d.ReadFromString(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion" AssertionID="uuid-1">

@@ -21,7 +21,7 @@ import (
 )
 
 // Issue describes one delegation token to mint, shaped as the Microsoft
-// Federation Gateway issues it (docs/gateway/FINDINGS.md §2, NOTES §4.3):
+// Federation Gateway issues it (docs/gateway/FINDINGS.md §2, docs/protocol.md §4.3):
 // for the development token issuer and for tests.
 type Issue struct {
 	Issuer    string             // the issuer's URI (the gateway: urn:federation:MicrosoftOnline)
@@ -64,7 +64,7 @@ func newID() string {
 
 const samlTime = fedtoken.SAMLTime
 
-// Namespaces and identifiers of the token, NOTES §4.3.
+// Namespaces and identifiers of the token, docs/protocol.md §4.3.
 const (
 	nsSAML      = fedtoken.NSSAML
 	nsDSig      = fedtoken.NSDSig

@@ -1,5 +1,5 @@
 // Package sts is calfed's development token issuer: it plays the Microsoft
-// Federation Gateway for labs and tests (NOTES §4.4, §4.5), serving
+// Federation Gateway for labs and tests (docs/protocol.md §4.4, §4.5), serving
 // WS-Federation metadata and answering WS-Trust RequestSecurityToken with
 // delegation tokens for the organisations in its configuration. `calfed sts
 // serve` runs it. Issue mints the same tokens directly, for tests.
@@ -36,7 +36,7 @@ type Organization struct {
 
 // STS is a development token issuer: it serves WS-Federation metadata and
 // answers WS-Trust 2005/02 RequestSecurityToken with delegation tokens, as
-// the Microsoft Federation Gateway does for Exchange (NOTES §4.4, §4.5).
+// the Microsoft Federation Gateway does for Exchange (docs/protocol.md §4.4, §4.5).
 // It is for labs and tests, never for production: it knows organisations
 // only from its configuration, and a requester proves who it is by its
 // message signature and the signature of its OnBehalfOf assertion.
@@ -108,7 +108,7 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // issue checks a RequestSecurityToken and answers it with the token it
-// asks for. It reads the request in the layout Exchange sends (NOTES §4.4;
+// asks for. It reads the request in the layout Exchange sends (docs/protocol.md §4.4;
 // docs/gateway/DAuthRequest.xml): the message and the OnBehalfOf assertion
 // signed by the requester, either naming its certificate by Subject Key
 // Identifier or carrying it.
@@ -186,11 +186,11 @@ func (s *STS) issue(body []byte, now time.Time) (*wstrust.Response, error) {
 }
 
 // response is the answer carrying tok, the encryption of assertion, as
-// the gateway answers (NOTES §4.4; docs/gateway/DAuthResponse.xml): the
+// the gateway answers (docs/protocol.md §4.4; docs/gateway/DAuthResponse.xml): the
 // assertion's id in the attached and unattached references, its validity
 // as the Lifetime, and its proof key when the assertion holds it in clear
 // (a BinarySecret in its subject confirmation, as the gateway's tokens do,
-// NOTES §4.3).
+// docs/protocol.md §4.3).
 func response(assertion, tok *etree.Element, appliesTo string, now time.Time) *wstrust.Response {
 	r := &wstrust.Response{AppliesTo: appliesTo, Token: tok, AssertionID: assertion.SelectAttrValue("AssertionID", ""), Created: now, Expires: now}
 	if cond := xmltree.Find(assertion, nsSAML, "Conditions"); cond != nil {

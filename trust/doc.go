@@ -8,6 +8,6 @@
 // Its rule, held here once for the command line and the admin API alike:
 // no domain joins the trust until the proof of our current federation
 // certificate is found in the domain's TXT records over DNS
-// (Get-FederatedDomainProof, NOTES §5), unless the caller explicitly skips
+// (Get-FederatedDomainProof, docs/protocol.md §5), unless the caller explicitly skips
 // the check, which the audit log then records as a skip-proof action.
 package trust

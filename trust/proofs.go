@@ -15,7 +15,7 @@ import (
 )
 
 // Proof is the TXT record that proves a domain is ours, for one of our
-// federation certificates (Get-FederatedDomainProof, NOTES §5).
+// federation certificates (Get-FederatedDomainProof, docs/protocol.md §5).
 type Proof struct {
 	Domain     string `json:"domain"`
 	Slot       string `json:"slot"`

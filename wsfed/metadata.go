@@ -1,5 +1,5 @@
 // Package wsfed reads and writes the WS-Federation 2006/03 metadata of a
-// token issuer, the way Exchange reads it (NOTES §4.5): the issuer's URI,
+// token issuer, the way Exchange reads it (docs/protocol.md §4.5): the issuer's URI,
 // its WS-Trust endpoint and its current and previous signing certificates;
 // and the PEM form in which the store keeps those certificates.
 package wsfed
@@ -21,7 +21,7 @@ import (
 )
 
 // Metadata is what Exchange reads from a token issuer's WS-Federation
-// 2006/03 metadata document. NOTES §4.5.
+// 2006/03 metadata document. docs/protocol.md §4.5.
 type Metadata struct {
 	IssuerURI string
 	Endpoint  string            // the WS-Trust endpoint (TokenIssuerEpr)
@@ -40,7 +40,7 @@ const (
 // ErrMetadata is wrapped by every metadata error.
 var ErrMetadata = errors.New("wsfed: unusable token issuer metadata")
 
-// ParseMetadata reads the nodes Exchange reads (its XPaths, NOTES §4.5),
+// ParseMetadata reads the nodes Exchange reads (its XPaths, docs/protocol.md §4.5),
 // drops expired certificates, and swaps current and previous when the
 // previous outlives the current, as Exchange does.
 func ParseMetadata(data []byte, now time.Time) (*Metadata, error) {

@@ -1,5 +1,5 @@
 // Package wstrust is the WS-Trust 2005/02 exchange by which an Exchange
-// organisation obtains a delegation token from its token issuer (NOTES
+// organisation obtains a delegation token from its token issuer (docs/protocol.md
 // §4.4): the RequestSecurityToken (RST) envelope, signed with the
 // requester's federation certificate over its wsu:Timestamp and a:To
 // header, and the RequestSecurityTokenResponse (RSTR) carrying the
@@ -10,5 +10,5 @@
 // Both messages keep the layout of the real exchange between Exchange and
 // the federation gateway (docs/gateway/DAuthRequest.xml,
 // DAuthResponse.xml; FINDINGS §1); the tests hold them against it element
-// by element, and NOTES §4.4 lists the deliberate differences.
+// by element, and docs/protocol.md §4.4 lists the deliberate differences.
 package wstrust

@@ -48,7 +48,7 @@ var (
 	ErrNoToken = errors.New("wstrust: the response carries no encrypted token")
 )
 
-// Fixed values of the request, as Exchange writes them (NOTES §4.4;
+// Fixed values of the request, as Exchange writes them (docs/protocol.md §4.4;
 // docs/gateway/DAuthRequest.xml).
 const (
 	actionIssue      = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue"
@@ -72,7 +72,7 @@ const (
 )
 
 // RequestSecurityToken is an RST for a delegation token: WS-Trust 2005/02
-// RequestSecurityToken, NOTES §4.4.
+// RequestSecurityToken, docs/protocol.md §4.4.
 type RequestSecurityToken struct {
 	// AppliesTo is the target organisation's ApplicationUri
 	// (wsp:AppliesTo/a:EndpointReference/a:Address), made absolute when
@@ -89,7 +89,7 @@ type RequestSecurityToken struct {
 
 // Envelope is the SOAP 1.2 request for the issuer at endpoint, its To
 // header and a fresh Timestamp signed with signer at now. It is the
-// request Exchange sends, element for element (NOTES §4.4;
+// request Exchange sends, element for element (docs/protocol.md §4.4;
 // docs/gateway/DAuthRequest.xml): every prefix declared on the Envelope;
 // To, Action, MessageID, ReplyTo and Security in that order; the body's
 // algorithm elements before AppliesTo, OnBehalfOf, AdditionalContext,
@@ -194,7 +194,7 @@ func ReadRequest(body []byte) (*Request, error) {
 	return r, nil
 }
 
-// Signer checks the message signature (NOTES §4.4: it covers the To
+// Signer checks the message signature (docs/protocol.md §4.4: it covers the To
 // header and a current Timestamp) and returns the index among certs of
 // the certificate whose key made it.
 func (r *Request) Signer(certs []*x509.Certificate, now time.Time) (int, error) {
@@ -202,7 +202,7 @@ func (r *Request) Signer(certs []*x509.Certificate, now time.Time) (int, error) 
 }
 
 // Response is an RSTR for a delegation token: WS-Trust 2005/02
-// RequestSecurityTokenResponse, as the gateway answers Exchange (NOTES
+// RequestSecurityTokenResponse, as the gateway answers Exchange (docs/protocol.md
 // §4.4; docs/gateway/DAuthResponse.xml).
 type Response struct {
 	// TokenType is the type of the token issued; default TokenTypeSAML10,

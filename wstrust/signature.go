@@ -23,7 +23,7 @@ import (
 
 // The WS-Security message signature of a token request: our certificate
 // signs the wsu:Timestamp and the a:To header (exclusive c14n, RSA-SHA1,
-// key named by its Subject Key Identifier). NOTES §4.4.
+// key named by its Subject Key Identifier). docs/protocol.md §4.4.
 
 const (
 	algExcC14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -68,7 +68,7 @@ func prefixFor(el *etree.Element, ns, want string) string {
 }
 
 // signMessage adds a Timestamp and a Signature over it and over to to the
-// Security header sec, as Exchange signs its token request (NOTES §4.4;
+// Security header sec, as Exchange signs its token request (docs/protocol.md §4.4;
 // docs/gateway/DAuthRequest.xml): Timestamp "_0" of five minutes, To
 // "_1", the Signature in the default namespace, its key named by the
 // certificate's Subject Key Identifier. The header must already be in its
@@ -177,7 +177,7 @@ func SignEnvelope(envelope []byte, cert *certs.Certificate, now time.Time) ([]by
 }
 
 // SignAssertion signs a SAML 1.1 assertion as Exchange signs its
-// OnBehalfOf assertion (NOTES §4.4; docs/gateway/DAuthRequest.xml): an
+// OnBehalfOf assertion (docs/protocol.md §4.4; docs/gateway/DAuthRequest.xml): an
 // enveloped signature, last, in the default namespace, exclusive c14n,
 // RSA-SHA1 and SHA-1 over the AssertionID, its KeyInfo a
 // SecurityTokenReference naming cert by Subject Key Identifier. It returns

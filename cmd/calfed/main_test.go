@@ -370,7 +370,7 @@ func TestRouterExchangeHTTPConventions(t *testing.T) {
 
 // The legacy DNs Autodiscover hands out (POX LegacyDN, GetUserSettings
 // UserDN) name the mailbox again when sent to GetUserAvailability with
-// RoutingType EX or as X500 addresses. NOTES §1.2.
+// RoutingType EX or as X500 addresses. docs/protocol.md §1.2.
 func TestLegacyDNsRoundTrip(t *testing.T) {
 	srv := demoServer(t)
 	post := func(path, body string) string {

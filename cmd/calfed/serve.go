@@ -230,7 +230,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // newRouter wires the public endpoints. Paths match case-insensitively, as
-// IIS serves Exchange's. NOTES §1.1. The admin API is never mounted here.
+// IIS serves Exchange's. docs/protocol.md §1.1. The admin API is never mounted here.
 // Every answer gets Exchange's HTTP conventions (request-id,
 // client-request-id, gzip: internal/exchhttp); rec, when not nil, records
 // the exchanges inside them, so cases hold plain bodies.
@@ -244,7 +244,7 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		MaxWindowDays: cfg.Limits.MaxWindowDays,
 		ServerName:    cfg.ServerName,
 		// The legacy DNs Autodiscover hands out come back as EX or X500
-		// addresses. NOTES §1.2.
+		// addresses. docs/protocol.md §1.2.
 		ResolveLegacyDN: legacydn.Resolver(dir),
 	})
 	mt := ews.NewMailTips(ews.MailTipsOptions{
@@ -287,7 +287,7 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	r := mux.NewRouter()
 	// EWS requests are routed by operation: GetMailTips to its own
 	// handler and, on /WSSecurity, behind a guard for its own offer, so
-	// that a token serves only its offer's operations. NOTES §4.3, §8.4.
+	// that a token serves only its offer's operations. docs/protocol.md §4.3, §8.4.
 	// Routing reads the body, so it is read first: under the budget where
 	// the sender is not yet known, after Basic authentication otherwise.
 	limits := soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}

@@ -1,7 +1,7 @@
 // Package exchhttp gives calfed's public HTTP answers the conventions of
 // Exchange's: a request-id header on every answer, the requester's
 // client-request-id echoed, and gzip content encoding for requesters that
-// accept it (Exchange's own requester does). NOTES §1.1.
+// accept it (Exchange's own requester does). docs/protocol.md §1.1.
 package exchhttp
 
 import (

@@ -1,5 +1,5 @@
 // Package fedtoken is the wire vocabulary of the Exchange delegation token
-// (NOTES §4.3, §4.4), shared by the side that mints tokens (sts), the side
+// (docs/protocol.md §4.3, §4.4), shared by the side that mints tokens (sts), the side
 // that asks for them (delegation) and the side that validates them
 // (federation): namespaces, algorithm identifiers, claim names, offers and
 // their lifetimes. It holds names and rules, no behaviour beyond that.
@@ -29,7 +29,7 @@ const (
 	TypeElement = "http://www.w3.org/2001/04/xmlenc#Element"
 )
 
-// Key transport: RSA-OAEP (MGF1 with SHA-1) and RSA PKCS#1 v1.5. NOTES
+// Key transport: RSA-OAEP (MGF1 with SHA-1) and RSA PKCS#1 v1.5. docs/protocol.md
 // §4.3 (GUESS: both accepted).
 const (
 	AlgRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
@@ -64,7 +64,7 @@ func DataKeyLength(alg string) (int, bool) {
 // DataAlgorithms lists the accepted data encryption algorithms.
 var DataAlgorithms = []string{AlgTripleDESCBC, AlgAES128CBC, AlgAES192CBC, AlgAES256CBC}
 
-// Offers. NOTES §4.3, [DEC] Offer.cs (docs/gateway/FINDINGS.md §4).
+// Offers. docs/protocol.md §4.3, [DEC] Offer.cs (docs/gateway/FINDINGS.md §4).
 const (
 	OfferFreeBusy     = "MSExchange.SharingCalendarFreeBusy"
 	OfferAutodiscover = "MSExchange.Autodiscover"
@@ -137,7 +137,7 @@ const (
 const SAMLTime = "2006-01-02T15:04:05.000Z"
 
 // AbsoluteURI is an ApplicationUri made absolute as Exchange's requester
-// does: "http://" in front when it has no scheme. NOTES §4.3.
+// does: "http://" in front when it has no scheme. docs/protocol.md §4.3.
 func AbsoluteURI(uri string) string {
 	l := strings.ToLower(uri)
 	if strings.Contains(l, "://") || strings.HasPrefix(l, "urn:") {

@@ -1,7 +1,7 @@
 // Package legacydn makes and reads the Exchange legacy distinguished names
 // calfed hands out for its mailboxes (POX Autodiscover's LegacyDN,
 // GetUserSettings' UserDN), so that a client sending one back, as an EX
-// address or an X500 proxy address, reaches the mailbox. NOTES §1.2, §3.
+// address or an X500 proxy address, reaches the mailbox. docs/protocol.md §1.2, §3.
 package legacydn
 
 import (

@@ -28,7 +28,7 @@ func Envelope(v Version, header, body func(*Writer), ns ...string) []byte {
 // attribute: .NET's ASMX clients, Exchange's among them, refuse a response
 // header they do not map that carries mustUnderstand, and Exchange's reader
 // hides the attribute only when it comes first, namespace declarations
-// counting as attributes. NOTES §2.1.
+// counting as attributes. docs/protocol.md §2.1.
 func EnvelopeHead(w *Writer, v Version, header func(*Writer), ns ...string) {
 	w.B = append(w.B, `<?xml version="1.0" encoding="utf-8"?>`...)
 	w.Start("s:Envelope", append([]string{"xmlns:s", v.Namespace()}, ns...)...)

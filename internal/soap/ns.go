@@ -1,6 +1,6 @@
 package soap
 
-// Namespaces used across calfed's SOAP surfaces. NOTES §0.
+// Namespaces used across calfed's SOAP surfaces. docs/protocol.md §0.
 const (
 	NS11         = "http://schemas.xmlsoap.org/soap/envelope/"
 	NS12         = "http://www.w3.org/2003/05/soap-envelope"
