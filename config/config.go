@@ -83,6 +83,35 @@ type Config struct {
 		// more wait in the kernel's queue. Default 4096.
 		MaxConnections int `yaml:"max_connections"`
 	} `yaml:"limits"`
+	// Auth tunes partners' service-account sign-in (HTTP Basic): how
+	// failing sources and account names are throttled, and how secret
+	// hashing is shared out. The defaults stop online guessing.
+	Auth struct {
+		// MaxFailures is how many failed sign-ins a source or an account
+		// name may have before it is refused; default 5.
+		MaxFailures int `yaml:"max_failures"`
+		// FailureWindow is how long failures are remembered after the
+		// last failure or refusal; default 15m.
+		FailureWindow Duration `yaml:"failure_window"`
+		// Lockout is the first refusal, doubled by every further failure;
+		// default 1s.
+		Lockout Duration `yaml:"lockout"`
+		// MaxLockout caps the refusal; default 15m.
+		MaxLockout Duration `yaml:"max_lockout"`
+		// MaxTracked bounds the sources and names remembered; default
+		// 100000.
+		MaxTracked int `yaml:"max_tracked"`
+		// TrustedProxies are addresses or CIDR networks of reverse proxies
+		// in front of calfed, whose X-Forwarded-For names the client;
+		// default none: the peer address is the client.
+		TrustedProxies []string `yaml:"trusted_proxies"`
+		// VerifyWorkers is how many secrets are hashed at once; default
+		// GOMAXPROCS.
+		VerifyWorkers int `yaml:"verify_workers"`
+		// PerSource is how many secret checks one source may have waiting
+		// or running; more are refused at once; default 4.
+		PerSource int `yaml:"per_source"`
+	} `yaml:"auth"`
 	// Calendars tune the calendar engine.
 	Calendars struct {
 		ReloadInterval Duration `yaml:"reload_interval"` // how often files are checked for changes; default 2s
@@ -443,6 +472,9 @@ func (c *Config) Build() (*Built, error) {
 	}
 	if _, err := certs.ParseTLSVersion(c.TLS.MinVersion); err != nil {
 		bad("tls.min_version: %v", err)
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		bad("auth.trusted_proxies: %v", err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

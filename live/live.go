@@ -36,6 +36,10 @@ type Options struct {
 	// Defaults are the mailboxes' configured external sharing, for those
 	// without a recorded choice.
 	Defaults map[string]orgrel.Level
+	// Verifier checks service-account secrets for every policy loaded, so
+	// its cache of verified credentials survives reloads. Default: one
+	// with orgrel's defaults.
+	Verifier *orgrel.Verifier
 	Logger   *slog.Logger // nil discards
 }
 
@@ -53,6 +57,9 @@ type Policy struct {
 // New loads the current state.
 func New(ctx context.Context, opt Options) (*Policy, error) {
 	l := &Policy{opt: opt, log: opt.Logger}
+	if l.opt.Verifier == nil {
+		l.opt.Verifier = orgrel.NewVerifier(orgrel.VerifierOptions{})
+	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -70,7 +77,7 @@ func (l *Policy) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := snap.ServiceAccounts(p, nil)
+	a, err := snap.ServiceAccounts(p, l.opt.Verifier)
 	if err != nil {
 		return err
 	}

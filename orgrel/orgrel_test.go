@@ -87,7 +87,7 @@ func TestAccounts(t *testing.T) {
 	}
 	p, _ := NewPolicy([]Relationship{{Name: "Partner", Domains: []string{"partner.example"}, Enabled: true}}, nil)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a, err := NewAccounts([]ServiceAccount{{Name: "svc-partner", Relationship: "partner", SecretHash: hash}}, p, func() time.Time { return now })
+	a, err := NewAccounts([]ServiceAccount{{Name: "svc-partner", Relationship: "partner", SecretHash: hash}}, p, NewVerifier(VerifierOptions{Now: func() time.Time { return now }}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,6 @@
 package orgrel
 
-import (
-	"strings"
-	"time"
-)
+import "strings"
 
 // Snapshot is everything a server needs to decide access, read at one
 // change counter value.
@@ -30,13 +27,13 @@ func (s *Snapshot) Policy(defaults map[string]Level) (*Policy, error) {
 }
 
 // ServiceAccounts returns the accounts that may sign in: all but the
-// revoked.
-func (s *Snapshot) ServiceAccounts(p *Policy, now func() time.Time) (*Accounts, error) {
+// revoked. They check secrets with v (nil: a fresh Verifier).
+func (s *Snapshot) ServiceAccounts(p *Policy, v *Verifier) (*Accounts, error) {
 	var accts []ServiceAccount
 	for _, a := range s.Accounts {
 		if a.Revoked == nil {
 			accts = append(accts, a)
 		}
 	}
-	return NewAccounts(accts, p, now)
+	return NewAccounts(accts, p, v)
 }

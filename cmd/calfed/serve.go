@@ -32,6 +32,7 @@ import (
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/mailtips"
+	"github.com/calfed/calfed/orgrel"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -97,7 +98,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(err)
 		}
 	}
-	policy, err := live.New(ctx, live.Options{Store: db, Validation: tr, Defaults: b.Sharing, Logger: log})
+	policy, err := live.New(ctx, live.Options{Store: db, Validation: tr, Defaults: b.Sharing, Logger: log,
+		Verifier: orgrel.NewVerifier(cfg.Verifier())})
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
@@ -284,6 +286,9 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	bounded := func(h http.Handler) http.Handler {
 		return soap.Bounded(h, soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}, budget)
 	}
+	// One limiter for every endpoint that takes Basic credentials, so a
+	// guesser cannot spread its attempts over them.
+	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: httpauth.NewLimiter(cfg.AuthLimits()), Sources: cfg.AuthSources(), Logger: log}
 	r := mux.NewRouter()
 	// EWS requests are routed by operation: GetMailTips to its own
 	// handler and, on /WSSecurity, behind a guard for its own offer, so
@@ -291,13 +296,13 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	// Routing reads the body, so it is read first: under the budget where
 	// the sender is not yet known, after Basic authentication otherwise.
 	limits := soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes}
-	r.Handle("/ews/exchange.asmx", httpauth.Basic(soap.Bounded(byOperation(limits, ewsHandler, map[string]http.Handler{"GetMailTips": mt}), limits, nil), policy, "calfed", log))
+	r.Handle("/ews/exchange.asmx", basic.Require(soap.Bounded(byOperation(limits, ewsHandler, map[string]http.Handler{"GetMailTips": mt}), limits, nil)))
 	r.Handle("/ews/exchange.asmx/wssecurity", bounded(byOperation(limits,
 		guard(federation.OfferFreeBusy, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler)),
 		map[string]http.Handler{"GetMailTips": guard(federation.OfferMailTips, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferMailTips, mt))})))
-	r.Handle("/autodiscover/autodiscover.svc", bounded(httpauth.Optional(ad.SOAP(false), policy, "calfed", log)))
+	r.Handle("/autodiscover/autodiscover.svc", bounded(basic.Optional(ad.SOAP(false))))
 	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true)))))
-	r.Handle("/autodiscover/autodiscover.xml", bounded(httpauth.Optional(ad.POX(), policy, "calfed", log)))
+	r.Handle("/autodiscover/autodiscover.xml", bounded(basic.Optional(ad.POX())))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
