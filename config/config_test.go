@@ -3,13 +3,17 @@ package config
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/httpauth"
 )
 
 func TestParseIsStrict(t *testing.T) {
@@ -39,6 +43,7 @@ mailboxes:
 store: {driver: oracle}
 public_url: ftp://x
 tls: {cert_file: only-cert.pem}
+auth: {trusted_proxies: [10.0.0.0/8, the-load-balancer]}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +54,7 @@ tls: {cert_file: only-cert.pem}
 		t.Fatal("Build accepted an invalid configuration")
 	}
 	for _, field := range []string{"mailboxes[0].address", "mailboxes[1] (bob@example.org).calendar", ".kind", ".time_zone",
-		".external_sharing", ".working_hours", "store.driver", "public_url", "tls: cert_file and key_file"} {
+		".external_sharing", ".working_hours", "store.driver", "public_url", "tls: cert_file and key_file", "auth.trusted_proxies"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("Build error does not name %s:\n%v", field, err)
 		}
@@ -217,5 +222,28 @@ mailboxes:
 	if mb.AutoReply == nil || mb.AutoReply.Message != "Away until Monday." || mb.AutoReply.Start.Day() != 26 || mb.AutoReply.End.Day() != 28 ||
 		mb.MailTip != "Ask the service desk instead." {
 		t.Errorf("Build: %+v %+v", mb, mb.AutoReply)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	c, err := Parse([]byte("auth:\n  max_failures: 3\n  lockout: 2s\n  max_lockout: 1h\n  trusted_proxies: [10.0.0.0/8, 192.0.2.7, \"2001:db8::/32\"]\n  per_source: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.AuthLimits()
+	if l.MaxFailures != 3 || l.Lockout != 2*time.Second || l.MaxLockout != time.Hour || l.Window != 0 {
+		t.Errorf("AuthLimits() = %+v", l)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/32")}
+	if got := c.AuthSources().TrustedProxies; !slices.Equal(got, want) {
+		t.Errorf("AuthSources().TrustedProxies = %v, want %v", got, want)
+	}
+	if v := c.Verifier(); v.PerSource != 2 || v.Workers != 0 {
+		t.Errorf("Verifier() = %+v", v)
+	}
+	// Unset, everything takes the package defaults, and no proxy is trusted.
+	var d Config
+	if l, s := d.AuthLimits(), d.AuthSources(); !reflect.DeepEqual(l, httpauth.LimitOptions{}) || len(s.TrustedProxies) != 0 {
+		t.Errorf("zero config: %+v, %+v", l, s)
 	}
 }

@@ -87,3 +87,54 @@ func TestNewFailsWithoutAPolicy(t *testing.T) {
 		t.Error("New succeeded without a snapshot")
 	}
 }
+
+// The verified-credential cache outlives reloads: a change that leaves the
+// account alone does not make its partner's next request hash again; a
+// rotation refuses the old secret at once.
+func TestVerifiedSecretsSurviveReloads(t *testing.T) {
+	h1, _ := orgrel.HashSecret("first")
+	h2, _ := orgrel.HashSecret("second")
+	var mu sync.Mutex
+	calls := 0
+	v := orgrel.NewVerifier(orgrel.VerifierOptions{Verify: func(hash, secret string) (bool, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return orgrel.VerifySecret(hash, secret)
+	}})
+	snap := func(counter int64, hash string, enabled bool) *orgrel.Snapshot {
+		s := snapshot(counter, enabled)
+		s.Accounts = []orgrel.ServiceAccount{{Name: "svc-p", Relationship: "P", SecretHash: hash}}
+		return s
+	}
+	st := &fakeStore{snap: snap(1, h1, true)}
+	p, err := New(t.Context(), Options{Store: st, Validation: noValidation{}, Verifier: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name   string
+		snap   *orgrel.Snapshot
+		secret string
+		ok     bool
+		calls  int
+	}{
+		{"first sign-in", nil, "first", true, 1},
+		{"unrelated change", snap(2, h1, false), "first", true, 1},
+		{"another unrelated change", snap(3, h1, true), "first", true, 1},
+		{"rotated: old secret", snap(4, h2, true), "first", false, 2},
+		{"rotated: new secret", nil, "second", true, 3},
+	}
+	for _, s := range steps {
+		if s.snap != nil {
+			st.set(s.snap, nil)
+			if err := p.Load(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := p.Authenticate(t.Context(), "svc-p", s.secret)
+		if (err == nil) != s.ok || calls != s.calls {
+			t.Errorf("%s: err = %v, %d verifications so far; want ok %v, %d", s.name, err, calls, s.ok, s.calls)
+		}
+	}
+}

@@ -23,7 +23,7 @@ type Authenticator interface {
 }
 
 // Basic requires HTTP Basic credentials that Auth accepts, throttling
-// sources and account names that keep failing. Without valid credentials
+// sources and account names that keep failing (see throttled). Without valid credentials
 // it answers 401 with a Basic challenge, as Exchange does for clients that
 // probe which authentication a server offers; a throttled request gets the
 // same 401, with Retry-After, and never reaches Auth. Every refusal is
@@ -94,9 +94,18 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 
 // throttled reports how long the request's source or account name is
 // still refused, logging the first refusal of each lock-out.
+//
+// An account name's lock-out refuses only sources with failures of their
+// own: otherwise anyone who knows a partner's account name could lock the
+// partner out by failing on purpose. A distributed guesser still gets one
+// attempt per source while the name is locked, not MaxFailures.
 func (b *Basic) throttled(log *slog.Logger, srcKey, acctKey, source, name string) time.Duration {
+	keys := []string{srcKey}
+	if b.Limiter.Failed(srcKey) {
+		keys = append(keys, acctKey)
+	}
 	var wait time.Duration
-	for _, k := range []string{srcKey, acctKey} {
+	for _, k := range keys {
 		w, first := b.Limiter.Check(k)
 		if first {
 			log.Warn("authentication throttled", "outcome", "throttled", "key", k, "source", source, "account", name,

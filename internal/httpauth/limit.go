@@ -104,6 +104,15 @@ func (l *Limiter) Check(key string) (wait time.Duration, first bool) {
 	return r.until.Sub(now), first
 }
 
+// Failed reports whether key has a failure on record.
+func (l *Limiter) Failed(key string) bool {
+	now := l.opt.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.keys[key]
+	return ok && now.Before(e.Value.(*record).expires(l.opt.Window))
+}
+
 // Fail records a failure of key and starts or lengthens its lock-out once
 // it has MaxFailures.
 func (l *Limiter) Fail(key string) {
