@@ -30,7 +30,8 @@ type VerifierOptions struct {
 	Workers int
 	// PerSource is how many verifications one source (the client address
 	// the edge put in the context, identity.WithSource) may have waiting
-	// or running at once; more are refused with ErrBusy. Default 4.
+	// or running at once; more are refused with ErrBusy. Checks without a
+	// source share one turn in the rotation but are not capped. Default 4.
 	PerSource int
 	// CacheTTL is how long a verified credential is remembered. Default
 	// 10m.
@@ -230,7 +231,8 @@ func (v *Verifier) cacheKey(name, rel, hash, secret string) [32]byte {
 
 // fairQueue admits at most workers holders at once; waiters are served
 // round-robin by source, first come first served within a source, and a
-// source may have at most perSource waiting or running.
+// source (other than "", no source known) may have at most perSource
+// waiting or running.
 type fairQueue struct {
 	mu        sync.Mutex
 	free      int
@@ -248,7 +250,7 @@ func newFairQueue(workers, perSource int) *fairQueue {
 // release(source).
 func (q *fairQueue) acquire(ctx context.Context, source string) error {
 	q.mu.Lock()
-	if q.held[source] >= q.perSource {
+	if source != "" && q.held[source] >= q.perSource {
 		q.mu.Unlock()
 		return ErrBusy
 	}

@@ -22,13 +22,19 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, name, secret string) (identity.Caller, error)
 }
 
-// Basic requires HTTP Basic credentials that Auth accepts, throttling
-// sources and account names that keep failing (see throttled). Without valid credentials
-// it answers 401 with a Basic challenge, as Exchange does for clients that
-// probe which authentication a server offers; a throttled request gets the
-// same 401, with Retry-After, and never reaches Auth. Every refusal is
-// logged once, with the reason kept out of the response; a throttled key
-// is logged once per lock-out, not once per request.
+// Basic requires HTTP Basic credentials that Auth accepts. Without valid
+// credentials it answers 401 with a Basic challenge, as Exchange does for
+// clients that probe which authentication a server offers. Every refusal
+// is logged once, with the reason kept out of the response.
+//
+// With a Limiter, failures are counted per source (Sources) and per account
+// name, known or not, so that throttling tells no names apart. A source
+// with too many failures is refused outright; an account name with too
+// many is refused to sources that have failed themselves, so that nobody
+// can lock a partner out by failing on purpose under its name (a spread-out
+// guesser still gets one attempt per fresh source, not MaxFailures). A
+// throttled request gets the same 401, with Retry-After, never reaches
+// Auth, and is logged once per lock-out, not once per request.
 type Basic struct {
 	Auth  Authenticator // required
 	Realm string        // the challenge's realm
@@ -92,13 +98,9 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 	})
 }
 
-// throttled reports how long the request's source or account name is
-// still refused, logging the first refusal of each lock-out.
-//
-// An account name's lock-out refuses only sources with failures of their
-// own: otherwise anyone who knows a partner's account name could lock the
-// partner out by failing on purpose. A distributed guesser still gets one
-// attempt per source while the name is locked, not MaxFailures.
+// throttled reports how long the request's source, or its account name
+// for a source with failures of its own, is still refused, logging the
+// first refusal of each lock-out.
 func (b *Basic) throttled(log *slog.Logger, srcKey, acctKey, source, name string) time.Duration {
 	keys := []string{srcKey}
 	if b.Limiter.Failed(srcKey) {
