@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -411,5 +412,33 @@ func TestLegacyDNsRoundTrip(t *testing.T) {
 	answers := strings.Split(between(out, "<FreeBusyResponseArray>", "</FreeBusyResponseArray>"), "</FreeBusyResponse>")
 	if len(answers) != 4 || answers[0] != answers[1] || answers[1] != answers[2] {
 		t.Errorf("the DN addresses answer differently from the SMTP address\n%s", out)
+	}
+}
+
+// Guessing a service account's secret is throttled across every endpoint
+// that takes Basic credentials: after five wrong secrets even the right one
+// is refused, at once, with Retry-After.
+func TestRouterThrottlesGuessing(t *testing.T) {
+	srv := demoServer(t)
+	do := func(path, secret string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader("<x/>"))
+		req.SetBasicAuth("svc-partner", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := do("/EWS/Exchange.asmx", fmt.Sprint("guess-", i)); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/EWS/Exchange.asmx", "/autodiscover/autodiscover.xml", "/autodiscover/autodiscover.svc"} {
+		resp := do(path, "router-test-secret")
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Retry-After") == "" || resp.Header.Get("WWW-Authenticate") != `Basic realm="calfed"` {
+			t.Errorf("%s with the right secret after guessing: %d, headers %v; want 401 with Retry-After", path, resp.StatusCode, resp.Header)
+		}
 	}
 }
