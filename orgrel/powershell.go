@@ -29,13 +29,12 @@ func WritePowerShell(w io.Writer, rel Relationship, ours []string, accts []Servi
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "# Through the Microsoft Federation Gateway (both organisations federated):")
-	for _, d := range ours {
-		fmt.Fprintf(w, "Get-FederationInformation -DomainName %s | New-OrganizationRelationship -Name %q -Enabled $true -FreeBusyAccessEnabled $true -FreeBusyAccessLevel %s", d, name, level)
+	if len(ours) > 0 {
+		fmt.Fprintf(w, "Get-FederationInformation -DomainName %s | New-OrganizationRelationship -Name %q -Enabled $true -FreeBusyAccessEnabled $true -FreeBusyAccessLevel %s", ours[0], name, level)
 		if mailTips != MailTipsNone {
 			fmt.Fprintf(w, " -MailTipsAccessEnabled $true -MailTipsAccessLevel %s", mailTips)
 		}
 		fmt.Fprintln(w)
-		break
 	}
 	if len(ours) > 1 {
 		fmt.Fprintf(w, "Set-OrganizationRelationship -Identity %q -DomainNames %s\n", name, strings.Join(ours, ","))

@@ -145,14 +145,14 @@ func runConformanceRecord(ctx context.Context, args []string, stdout, stderr io.
 		return report(stderr, "conformance record", usageError{"-upstream scheme://host:port and -dir DIR are required"})
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	// The upstream answers plainly, so that cases hold readable bodies:
-	// Exchange, like calfed, compresses for clients that accept gzip.
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding")
-	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.Out.Host = pr.In.Host // the upstream sees the host its client asked for
+		pr.SetXForwarded()
+		// The upstream answers plainly, so that cases hold readable bodies:
+		// Exchange, like calfed, compresses for clients that accept gzip.
+		pr.Out.Header.Del("Accept-Encoding")
+	}}
 	proxy.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	rec := &conformance.Recorder{Dir: *dir, Source: "recorded by calfed conformance record from " + u.Host, Log: log}
 	ln, err := net.Listen("tcp", *listen)
