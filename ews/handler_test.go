@@ -111,6 +111,28 @@ func docsFixture() *Handler {
 
 var partner = identity.Caller{Domain: "partner.example", Account: "svc"}
 
+// checkGolden compares an answer with its golden file by meaning,
+// rewriting the file first under -update.
+func checkGolden(t *testing.T, goldenPath string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	d, err := xmlsem.Compare(want, got, xmlsem.Options{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, got)
+	}
+	if len(d) != 0 {
+		t.Errorf("response differs from %s:\n%s", goldenPath, d)
+	}
+}
+
 func post(t *testing.T, h http.Handler, body string, caller *identity.Caller) (int, []byte) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/EWS/Exchange.asmx", strings.NewReader(body))
@@ -139,23 +161,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, got := post(t, h, string(body), &partner)
-			goldenPath := filepath.Join("testdata", name+".response.xml")
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			d, err := xmlsem.Compare(want, got, xmlsem.Options{})
-			if err != nil {
-				t.Fatalf("%v\n%s", err, got)
-			}
-			if len(d) != 0 {
-				t.Errorf("response differs from %s:\n%s", goldenPath, d)
-			}
+			checkGolden(t, filepath.Join("testdata", name+".response.xml"), got)
 		})
 	}
 }

@@ -57,23 +57,7 @@ func TestMailTipsGolden(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("status %d\n%s", status, got)
 			}
-			goldenPath := filepath.Join("testdata", "mailtips", name+".response.xml")
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			d, err := xmlsem.Compare(want, got, xmlsem.Options{})
-			if err != nil {
-				t.Fatalf("%v\n%s", err, got)
-			}
-			if len(d) != 0 {
-				t.Errorf("response differs from %s:\n%s", goldenPath, d)
-			}
+			checkGolden(t, filepath.Join("testdata", "mailtips", name+".response.xml"), got)
 		})
 	}
 }
