@@ -16,6 +16,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/internal/wssec"
 	"github.com/calfed/calfed/internal/xmltree"
 )
 
@@ -43,7 +44,7 @@ var (
 	ErrMessage = errors.New("wstrust: malformed message")
 	// ErrSignature: the RST's message signature does not verify against a
 	// known key, or does not cover what it must.
-	ErrSignature = errors.New("wstrust: message signature refused")
+	ErrSignature = wssec.ErrSignature
 	// ErrNoToken: the RSTR carries no encrypted token.
 	ErrNoToken = errors.New("wstrust: the response carries no encrypted token")
 )
@@ -63,6 +64,7 @@ const (
 	keySymmetric      = "http://schemas.xmlsoap.org/ws/2005/02/trust/SymmetricKey"
 	algAES256CBC      = fedtoken.AlgAES256CBC
 	algHMACSHA1       = "http://www.w3.org/2000/09/xmldsig#hmac-sha1"
+	algExcC14N        = "http://www.w3.org/2001/10/xml-exc-c14n#"
 	algPSHA1          = "http://schemas.xmlsoap.org/ws/2005/02/trust/CK/PSHA1"
 	scopeRequestor    = "http://schemas.xmlsoap.org/ws/2006/12/authorization/ctx/requestor"
 	nameRequestor     = "http://schemas.microsoft.com/wlid/requestor"
@@ -143,7 +145,7 @@ func (r *RequestSecurityToken) Envelope(endpoint string, signer *certs.Certifica
 	ct.CreateAttr("Uri", fedtoken.ClaimAction)
 	ct.CreateElement("auth:Value").SetText(r.Offer)
 	rst.CreateElement("wsp:PolicyReference").CreateAttr("URI", policyMBIFedSSL)
-	if err := signMessage(sec, to, signer, now); err != nil {
+	if err := wssec.Sign(sec, signer, wssec.BySKI, now, to); err != nil {
 		return nil, err
 	}
 	return doc.WriteToBytes()
@@ -198,7 +200,8 @@ func ReadRequest(body []byte) (*Request, error) {
 // header and a current Timestamp) and returns the index among certs of
 // the certificate whose key made it.
 func (r *Request) Signer(certs []*x509.Certificate, now time.Time) (int, error) {
-	return verifyMessage(r.env, certs, now)
+	v, err := wssec.Verify(r.env, now, wssec.Options{Known: certs, CoverTo: true})
+	return v.Index, err
 }
 
 // Response is an RSTR for a delegation token: WS-Trust 2005/02
@@ -282,7 +285,7 @@ func WriteResponse(r *Response, now time.Time) []byte {
 }
 
 // wsuTime is the form of wsu:Created and wsu:Expires both sides write.
-const wsuTime = "2006-01-02T15:04:05Z"
+const wsuTime = wssec.TimeFormat
 
 // ReadResponse returns the token of an RSTR: its xenc:EncryptedData as a
 // standalone element, every namespace it uses declared on it. It reads a
