@@ -112,11 +112,31 @@ func WriteResponse(rw http.ResponseWriter, v Version, status int, body []byte) {
 // body, read within l, when the status is 200. hc nil means a client with
 // a 30-second timeout. Callers decode the answer with Decode.
 func Post(ctx context.Context, hc *http.Client, url string, body []byte, l Limits) ([]byte, error) {
+	return PostAction(ctx, hc, url, "", body, l)
+}
+
+// StatusError is a SOAP answer whose HTTP status is not 200; Body holds
+// what it said (a fault, usually), read within the limits.
+type StatusError struct {
+	URL    string
+	Status int
+	Body   []byte
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("%s: HTTP %d", e.URL, e.Status) }
+
+// PostAction is Post with a SOAPAction header, as ASMX services route by
+// it; an empty action sends none. A status other than 200 is a
+// *StatusError.
+func PostAction(ctx context.Context, hc *http.Client, url, action string, body []byte, l Limits) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", V11.ContentType())
+	if action != "" {
+		req.Header.Set("SOAPAction", `"`+action+`"`)
+	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -130,7 +150,7 @@ func Post(ctx context.Context, hc *http.Client, url string, body []byte, l Limit
 		return nil, fmt.Errorf("%s: %w", url, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+		return nil, &StatusError{URL: url, Status: resp.StatusCode, Body: data}
 	}
 	return data, nil
 }

@@ -2,7 +2,7 @@
 // Exchange's SOAP clients write: a wsu:Timestamp of five minutes and the
 // elements the message names, exclusive c14n, RSA-SHA1 and SHA-1, the key
 // named by its Subject Key Identifier (token requests, docs/protocol.md
-// §4.4) or carried as X509Data (ManageDelegation2, docs/protocol.md §4.6).
+// §4.4) or carried as X509Data (ManageDelegation2, docs/protocol.md §4.5, §4.7).
 package wssec
 
 import (
