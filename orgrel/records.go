@@ -2,6 +2,7 @@ package orgrel
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -118,6 +119,39 @@ type Trust struct {
 	CertificateThumbprint string    `json:"certificate_thumbprint,omitempty"`
 	Version               int64     `json:"version"`
 	Updated               time.Time `json:"updated"`
+}
+
+// Registration is our application's registration with the federation
+// gateway through ManageDelegation2 (docs/protocol.md §4.5, §4.7): the
+// identifier it gave us, the certificate it holds, and each domain's
+// state there.
+type Registration struct {
+	Gateway        string `json:"gateway"` // the registration service's URL
+	AppID          string `json:"app_id"`
+	ApplicationURI string `json:"application_uri"`
+	// Certificate is the thumbprint of the federation certificate the
+	// gateway holds for us.
+	Certificate string             `json:"certificate"`
+	Domains     []RegisteredDomain `json:"domains"`
+	Version     int64              `json:"version"`
+	Updated     time.Time          `json:"updated"`
+}
+
+// RegisteredDomain is one domain's state at the gateway.
+type RegisteredDomain struct {
+	Domain string `json:"domain"`
+	State  string `json:"state"` // Active; PendingActivation while the gateway checks
+}
+
+// Domain returns the state recorded for domain, "" when it is not
+// registered.
+func (r Registration) Domain(domain string) string {
+	for _, d := range r.Domains {
+		if strings.EqualFold(d.Domain, domain) {
+			return d.State
+		}
+	}
+	return ""
 }
 
 // DefaultApplicationURI is Exchange's ApplicationUri for an account

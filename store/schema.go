@@ -98,6 +98,16 @@ CREATE TABLE domain_checks (
 		`
 ALTER TABLE relationships ADD COLUMN mail_tips_access_enabled INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE relationships ADD COLUMN mail_tips_access_level TEXT NOT NULL DEFAULT 'None';
+`,
+		// 6: our application's registration with the federation gateway
+		// (docs/protocol.md §4.5, §4.7): one row, kept as JSON.
+		`
+CREATE TABLE gateway_registration (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	data TEXT NOT NULL,
+	version BIGINT NOT NULL,
+	updated TEXT NOT NULL
+);
 `},
 }
 
@@ -199,5 +209,15 @@ CREATE TABLE domain_checks (
 		`
 ALTER TABLE relationships ADD COLUMN mail_tips_access_enabled BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE relationships ADD COLUMN mail_tips_access_level TEXT NOT NULL DEFAULT 'None';
+`,
+		// 6: our application's registration with the federation gateway
+		// (docs/protocol.md §4.5, §4.7): one row, kept as JSON.
+		`
+CREATE TABLE gateway_registration (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	data TEXT NOT NULL,
+	version BIGINT NOT NULL,
+	updated TEXT NOT NULL
+);
 `},
 }

@@ -361,3 +361,32 @@ func TestDomainChecks(t *testing.T) {
 		}
 	})
 }
+
+func TestRegistration(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		if _, err := d.Registration(ctx); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no registration yet: %v", err)
+		}
+		if _, err := d.SetRegistration(ctx, "alice", "trust.register", orgrel.Registration{AppID: "X"}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a registration without its gateway: %v", err)
+		}
+		r, err := d.SetRegistration(ctx, "alice", "trust.register", orgrel.Registration{Gateway: "https://gw.example/md2.asmx", AppID: "00A1",
+			ApplicationURI: "FYDIBOHF25SPDLT.contoso.example", Certificate: "AB", Domains: []orgrel.RegisteredDomain{{Domain: "contoso.example", State: "Active"}}})
+		if err != nil || r.Version != 1 || r.Domain("Contoso.example") != "Active" || r.Domain("other.example") != "" {
+			t.Fatalf("created %+v, %v", r, err)
+		}
+		stale := r
+		r.Domains = nil
+		if r, err = d.SetRegistration(ctx, "bob", "domain.remove", r); err != nil || r.Version != 2 || len(r.Domains) != 0 {
+			t.Fatalf("updated %+v, %v", r, err)
+		}
+		if _, err := d.SetRegistration(ctx, "bob", "trust.register", stale); !errors.Is(err, ErrConflict) {
+			t.Errorf("a change made to an old version: %v", err)
+		}
+		entries, err := d.Audit(ctx, time.Time{}, 10)
+		if err != nil || len(entries) != 2 || entries[0].Object != "trust.registration" {
+			t.Errorf("audit: %+v %v", entries, err)
+		}
+	})
+}

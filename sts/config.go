@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/wsfed"
 )
@@ -27,8 +28,14 @@ type Config struct {
 	// DataEncryption is the tokens' data encryption: tripledes-cbc
 	// (default, as the gateway), aes128-cbc, aes192-cbc or aes256-cbc,
 	// written as the short name or the full XML Encryption URI.
-	DataEncryption string      `yaml:"data_encryption"`
-	Organizations  []OrgConfig `yaml:"organizations"`
+	DataEncryption string `yaml:"data_encryption"`
+	// Organizations are registered from the start; others register
+	// through ManageDelegation2 (calfed trust register).
+	Organizations []OrgConfig `yaml:"organizations"`
+	// DNS is where registration looks up domain proofs.
+	DNS struct {
+		Resolvers []string `yaml:"resolvers"` // host:port; default the system's
+	} `yaml:"dns"`
 }
 
 // OrgConfig is one organisation the issuer issues tokens for.
@@ -104,6 +111,13 @@ func LoadConfig(path string) (*Config, []Organization, error) {
 	return &c, orgs, nil
 }
 
+// Registrations is the file that keeps the applications registered
+// through ManageDelegation2.
+func (c *Config) Registrations() string { return filepath.Join(c.DataDir, "registrations.json") }
+
+// Resolver looks up domain proofs for registration.
+func (c *Config) Resolver() dnsproof.Resolver { return &dnsproof.DNS{Servers: c.DNS.Resolvers} }
+
 // Keys is where the issuer's signing certificates live.
 func (c *Config) Keys() certs.Dir { return certs.Dir(filepath.Join(c.DataDir, "keys")) }
 
@@ -148,10 +162,12 @@ func Rollover(ctx context.Context, keys certs.Storage) (*certs.Certificate, erro
 	return ring.Get(certs.Current), nil
 }
 
-// Paths of the issuer's endpoints.
+// Paths of the issuer's endpoints. The registration service's is matched
+// without regard to case, as IIS does.
 const (
-	MetadataPath = "/FederationMetadata/2006-12/FederationMetadata.xml"
-	TokenPath    = "/extSTS.srf"
+	MetadataPath     = "/FederationMetadata/2006-12/FederationMetadata.xml"
+	TokenPath        = "/extSTS.srf"
+	RegistrationPath = "/service/managedelegation2.asmx"
 )
 
 // Handler serves the metadata and the token endpoint, reading the signing
@@ -169,5 +185,14 @@ func (s *STS) Handler(keys certs.Storage) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+MetadataPath, reload(s.Metadata()))
 	mux.Handle("POST "+TokenPath, reload(s))
-	return mux
+	if s.Registration == nil {
+		return mux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.EqualFold(r.URL.Path, RegistrationPath) {
+			s.Registration.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }

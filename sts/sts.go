@@ -1,8 +1,10 @@
 // Package sts is calfed's development token issuer: it plays the Microsoft
 // Federation Gateway for labs and tests (docs/protocol.md §4.4, §4.5), serving
 // WS-Federation metadata and answering WS-Trust RequestSecurityToken with
-// delegation tokens for the organisations in its configuration. `calfed sts
-// serve` runs it. Issue mints the same tokens directly, for tests.
+// delegation tokens for the organisations in its configuration and those
+// registered with it through ManageDelegation2 (package managedelegation,
+// docs/protocol.md §4.7). `calfed sts serve` runs it. Issue mints the same
+// tokens directly, for tests.
 package sts
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/xmltree"
+	"github.com/calfed/calfed/managedelegation"
 	"github.com/calfed/calfed/wsfed"
 	"github.com/calfed/calfed/wstrust"
 )
@@ -38,15 +42,19 @@ type Organization struct {
 // answers WS-Trust 2005/02 RequestSecurityToken with delegation tokens, as
 // the Microsoft Federation Gateway does for Exchange (docs/protocol.md §4.4, §4.5).
 // It is for labs and tests, never for production: it knows organisations
-// only from its configuration, and a requester proves who it is by its
-// message signature and the signature of its OnBehalfOf assertion.
+// from its configuration and its registration service, and a requester
+// proves who it is by its message signature and the signature of its
+// OnBehalfOf assertion.
 type STS struct {
 	IssuerURI string
 	Endpoint  string // its own RST URL, announced in the metadata
 	DataAlg   string // the tokens' data encryption; default 3DES-CBC, as the gateway
 	Orgs      []Organization
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Registration, when set, is served at RegistrationPath, and the
+	// applications registered there are organisations too.
+	Registration *managedelegation.Server
+	Now          func() time.Time
+	Logger       *slog.Logger
 
 	mu       sync.Mutex
 	current  *certs.Certificate
@@ -77,6 +85,26 @@ func (s *STS) Metadata() http.Handler {
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 		w.Write(wsfed.WriteMetadata(m))
 	})
+}
+
+// organizations are the configured organisations and the registered
+// applications, whose domains are those added with AddUri.
+func (s *STS) organizations() []Organization {
+	if s.Registration == nil || s.Registration.Registry == nil {
+		return s.Orgs
+	}
+	orgs := slices.Clone(s.Orgs)
+	for _, a := range s.Registration.Registry.Apps() {
+		c, err := a.Cert()
+		if err != nil {
+			if s.Logger != nil {
+				s.Logger.Warn("registered application skipped: its certificate does not parse", "app", a.ID, "err", err)
+			}
+			continue
+		}
+		orgs = append(orgs, Organization{Name: "application " + a.ID, ApplicationURI: a.URI, Domains: a.URIs, Certificate: c})
+	}
+	return orgs
 }
 
 // ErrRequest is wrapped by every reason a token request is refused.
@@ -121,10 +149,11 @@ func (s *STS) issue(body []byte, now time.Time) (*wstrust.Response, error) {
 	if _, ok := fedtoken.OfferLifetime(offer); !ok {
 		return nil, fmt.Errorf("%w: unknown offer %q", ErrRequest, offer)
 	}
+	orgs := s.organizations()
 	var target *Organization
-	for i := range s.Orgs {
-		if strings.EqualFold(fedtoken.AbsoluteURI(s.Orgs[i].ApplicationURI), fedtoken.AbsoluteURI(req.AppliesTo)) {
-			target = &s.Orgs[i]
+	for i := range orgs {
+		if strings.EqualFold(fedtoken.AbsoluteURI(orgs[i].ApplicationURI), fedtoken.AbsoluteURI(req.AppliesTo)) {
+			target = &orgs[i]
 		}
 	}
 	if target == nil {
@@ -137,15 +166,15 @@ func (s *STS) issue(body []byte, now time.Time) (*wstrust.Response, error) {
 	// The requester is the registered organisation whose certificate
 	// signed the message; it must also have signed the assertion, and the
 	// user must be in its domains.
-	keys := make([]*x509.Certificate, len(s.Orgs))
-	for i := range s.Orgs {
-		keys[i] = s.Orgs[i].Certificate
+	keys := make([]*x509.Certificate, len(orgs))
+	for i := range orgs {
+		keys[i] = orgs[i].Certificate
 	}
 	i, err := req.Signer(keys, now)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRequest, err)
 	}
-	requester := &s.Orgs[i]
+	requester := &orgs[i]
 	verified, err := wstrust.VerifyAssertion(a, requester.Certificate, now)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the OnBehalfOf assertion is not signed by the requesting organisation: %v", ErrRequest, err)

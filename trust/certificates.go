@@ -44,18 +44,23 @@ func (s *Service) PutCertificate(ctx context.Context, actor string, c *certs.Cer
 }
 
 // Rollover makes next current and current previous, as
-// Set-FederationTrust -PublishFederationCertificate, and records it in the
-// trust so every server reloads its keys. It returns the new current
-// certificate.
+// Set-FederationTrust -PublishFederationCertificate: when we are
+// registered with a gateway, it takes the next certificate first (if it
+// refuses, nothing changes). The change is recorded in the trust so every
+// server reloads its keys. It returns the new current certificate.
 func (s *Service) Rollover(ctx context.Context, actor string) (*certs.Certificate, error) {
 	ring, err := certs.Load(ctx, s.keys)
-	if err == nil {
-		err = ring.Rollover(ctx, s.keys)
-	}
-	if err == nil {
-		err = s.recordCurrent(ctx, actor, ring)
-	}
 	if err != nil {
+		return nil, err
+	}
+	published, err := s.publishNext(ctx, actor, ring)
+	if err != nil {
+		return nil, err
+	}
+	if err := ring.Rollover(ctx, s.keys); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(s.recordCurrent(ctx, actor, ring), published()); err != nil {
 		return nil, err
 	}
 	return ring.Get(certs.Current), nil

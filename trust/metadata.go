@@ -16,18 +16,26 @@ import (
 	"github.com/calfed/calfed/wsfed"
 )
 
+// checkURL admits https URLs, and http ones on loopback, for labs.
+func checkURL(src string) error {
+	u, err := url.Parse(src)
+	if err != nil {
+		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1")) {
+		return mark(fmt.Errorf("%s: URLs must be https:// (http:// only on loopback)", src), ErrInsecureMetadataURL, store.ErrInvalid)
+	}
+	return nil
+}
+
 // ReadMetadata reads the token issuer's metadata from a file, or fetches
 // it from an https URL (http only on loopback, for labs).
 func ReadMetadata(ctx context.Context, src string) ([]byte, error) {
 	if !strings.Contains(src, "://") {
 		return os.ReadFile(src)
 	}
-	u, err := url.Parse(src)
-	if err != nil {
+	if err := checkURL(src); err != nil {
 		return nil, err
-	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1")) {
-		return nil, mark(errors.New("metadata URLs must be https:// (http:// only on loopback)"), ErrInsecureMetadataURL, store.ErrInvalid)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,8 @@ type Store interface {
 	Trust(ctx context.Context) (orgrel.Trust, error)
 	SetTrustAction(ctx context.Context, actor, action string, t orgrel.Trust) (orgrel.Trust, error)
 	RecordDomainCheck(ctx context.Context, c orgrel.DomainCheck) error
+	Registration(ctx context.Context) (orgrel.Registration, error)
+	SetRegistration(ctx context.Context, actor, action string, r orgrel.Registration) (orgrel.Registration, error)
 }
 
 // Config is what a Service works with.
@@ -31,6 +34,7 @@ type Config struct {
 	Resolver dnsproof.Resolver // where domain proofs are looked up; required
 	Logger   *slog.Logger      // nil discards
 	Now      func() time.Time  // default time.Now
+	HTTP     *http.Client      // for the gateway's registration service; default: 30-second timeout
 }
 
 // Service applies the trust's rules to a store and a key storage.
@@ -40,11 +44,12 @@ type Service struct {
 	resolver dnsproof.Resolver
 	log      *slog.Logger
 	now      func() time.Time
+	http     *http.Client
 }
 
 // NewService returns a Service over cfg.
 func NewService(cfg Config) *Service {
-	s := &Service{store: cfg.Store, keys: cfg.Keys, resolver: cfg.Resolver, log: cfg.Logger, now: cfg.Now}
+	s := &Service{store: cfg.Store, keys: cfg.Keys, resolver: cfg.Resolver, log: cfg.Logger, now: cfg.Now, http: cfg.HTTP}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/calfed/calfed/managedelegation"
 	"github.com/calfed/calfed/sts"
 )
 
@@ -37,12 +38,17 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return report(stderr, "sts serve", err)
 	}
 	base := "http://" + ln.Addr().String()
-	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, DataAlg: cfg.DataEncryption, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log}
+	reg, err := managedelegation.OpenRegistry(cfg.Registrations())
+	if err != nil {
+		return report(stderr, "sts serve", err)
+	}
+	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, DataAlg: cfg.DataEncryption, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log,
+		Registration: &managedelegation.Server{Registry: reg, Resolver: cfg.Resolver(), Logger: log}}
 	issuer.SetSigners(cur, prev)
 	srv := newHTTPServer(issuer.Handler(cfg.Keys()), log)
 	log.Warn("DEVELOPMENT token issuer: for labs and tests only, never production")
-	fmt.Fprintf(stdout, "calfed development token issuer %s\n  metadata %s%s\n  endpoint %s%s\n  %d organisations\n",
-		cfg.IssuerURI, base, sts.MetadataPath, base, sts.TokenPath, len(orgs))
+	fmt.Fprintf(stdout, "calfed development token issuer %s\n  metadata %s%s\n  endpoint %s%s\n  registration %s%s\n  %d organisations configured, %d registered\n",
+		cfg.IssuerURI, base, sts.MetadataPath, base, sts.TokenPath, base, sts.RegistrationPath, len(orgs), len(reg.Apps()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
