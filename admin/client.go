@@ -174,6 +174,11 @@ func (c *Client) SetTrust(ctx context.Context, actor string, t orgrel.Trust) (or
 	return v, c.do(ctx, "PUT", "/v1/trust", t, &v)
 }
 
+func (c *Client) Registration(ctx context.Context) (orgrel.Registration, error) {
+	var v orgrel.Registration
+	return v, c.do(ctx, "GET", "/v1/trust/registration", nil, &v)
+}
+
 func (c *Client) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error) {
 	var v []orgrel.DomainCheck
 	return v, c.do(ctx, "GET", "/v1/domain-checks", nil, &v)

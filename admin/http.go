@@ -65,6 +65,7 @@ func (h *Handler) Routes() []Route {
 		r("GET", "/v1/domains", h.domains),
 		r("GET", "/v1/trust", h.getTrust),
 		r("PUT", "/v1/trust", h.setTrust),
+		r("GET", "/v1/trust/registration", h.getRegistration),
 		r("GET", "/v1/domain-checks", h.domainChecks),
 	}
 }
@@ -310,6 +311,11 @@ func (h *Handler) domainChecks(w http.ResponseWriter, r *http.Request, _ string)
 
 func (h *Handler) getTrust(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
 	v, err := h.api.Trust(r.Context())
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) getRegistration(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	v, err := h.api.Registration(r.Context())
 	return v, http.StatusOK, err
 }
 

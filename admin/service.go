@@ -45,6 +45,9 @@ type API interface {
 	// included, need their proofs published (trust.ErrUnproven).
 	Trust(ctx context.Context) (orgrel.Trust, error)
 	SetTrust(ctx context.Context, actor string, t orgrel.Trust) (orgrel.Trust, error)
+	// Registration returns our registration with the federation gateway
+	// (store.ErrNotFound before calfed trust register).
+	Registration(ctx context.Context) (orgrel.Registration, error)
 	// DomainChecks returns the last check of each domain proof, ours and
 	// partners'.
 	DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error)
@@ -221,6 +224,10 @@ func (s *Service) Domains(ctx context.Context) ([]string, error) {
 }
 
 func (s *Service) Trust(ctx context.Context) (orgrel.Trust, error) { return s.trust.Get(ctx) }
+
+func (s *Service) Registration(ctx context.Context) (orgrel.Registration, error) {
+	return s.trust.Registration(ctx)
+}
 
 func (s *Service) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error) {
 	return s.db.DomainChecks(ctx)

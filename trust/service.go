@@ -152,7 +152,8 @@ func (s *Service) Set(ctx context.Context, actor string, t orgrel.Trust, opt Set
 }
 
 // AddDomain federates domain as Set does, audited as domain.add whatever
-// opt.Action says; it reports false, changing nothing, when the domain is
+// opt.Action says, and registers it with the gateway when we are
+// registered; it reports false, changing nothing, when the domain is
 // federated already.
 func (s *Service) AddDomain(ctx context.Context, actor, domain string, opt SetOptions) (bool, error) {
 	domain = strings.TrimSuffix(dnsproof.Normalize(domain), ".")
@@ -165,8 +166,17 @@ func (s *Service) AddDomain(ctx context.Context, actor, domain string, opt SetOp
 	}
 	t.Domains = append(t.Domains, domain)
 	opt.Action = "domain.add"
-	_, err = s.Set(ctx, actor, t, opt)
-	return err == nil, err
+	if _, err = s.Set(ctx, actor, t, opt); err != nil {
+		return false, err
+	}
+	// Registered with a gateway: it learns of the domain too, as
+	// Add-FederatedDomain sends AddUri.
+	if _, err := s.store.Registration(ctx); err == nil {
+		if _, err := s.Register(ctx, actor, ""); err != nil {
+			return true, fmt.Errorf("%s is federated here, but the gateway did not take it (run calfed trust register once that is fixed): %w", domain, err)
+		}
+	}
+	return true, nil
 }
 
 // CreateOptions describe a new trust.

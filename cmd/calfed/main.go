@@ -39,6 +39,7 @@ var commands = []command{
 	{"trust set", "trust set [options]", "set the federation trust Autodiscover announces: account namespace, domains, token issuer", runTrustSet},
 	{"trust show", "trust show", "show the federation trust", runTrustShow},
 	{"trust refresh", "trust refresh [-metadata FILE|URL]", "read the token issuer's metadata: its URI, endpoint and signing certificates", runTrustRefresh},
+	{"trust register", "trust register [-gateway URL]", "register our certificate and domains with the federation gateway (ManageDelegation2), each with its proof", runTrustRegister},
 	{"trust test", "trust test [-user ADDRESS]", "get a token for ourselves from the token issuer and validate it here, as Test-FederationTrust", runTrustTest},
 	{"trust certificate new", "trust certificate new [-slot next|current]", "generate a federation certificate (into next, or current when empty)", runCertNew},
 	{"trust certificate import", "trust certificate import -f FILE [-password-file F] [-slot …]", "import a federation certificate from PEM or PKCS#12 (.pfx)", runCertImport},
@@ -48,6 +49,7 @@ var commands = []command{
 
 	{"domain proof", "domain proof DOMAIN [-o json]", "print the TXT records that prove DOMAIN is ours, for each federation certificate", runDomainProof},
 	{"domain add", "domain add DOMAIN [-skip-proof]", "federate a domain once its proof is published", runDomainAdd},
+	{"domain remove", "domain remove DOMAIN", "stop federating a domain: the gateway forgets it first, when we are registered", runDomainRemove},
 	{"domain verify", "domain verify [-o json]", "check the proofs of all our federated domains now", runDomainVerify},
 	{"domain status", "domain status [-o json]", "the last check of every domain proof, ours (the server re-checks them) and partners'", runDomainStatus},
 

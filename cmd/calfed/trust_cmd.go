@@ -107,8 +107,34 @@ func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		return printTrust(stdout, a.output, t)
+		r, err := api.Registration(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if a.output == "json" {
+			printJSON(stdout, struct {
+				orgrel.Trust
+				Registration *orgrel.Registration `json:"registration,omitempty"`
+			}{t, ptrIf(r, r.AppID != "")})
+			return nil
+		}
+		if err := printTrust(stdout, a.output, t); err != nil {
+			return err
+		}
+		if r.AppID == "" {
+			fmt.Fprintln(stdout, "Registration:       none (calfed trust register)")
+			return nil
+		}
+		printRegistration(stdout, a.output, r)
+		return nil
 	})
+}
+
+func ptrIf[T any](v T, ok bool) *T {
+	if !ok {
+		return nil
+	}
+	return &v
 }
 
 func printTrust(w io.Writer, output string, t orgrel.Trust) error {

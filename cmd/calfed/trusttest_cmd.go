@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/trust"
 )
 
@@ -48,12 +50,23 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if c.Made != nil {
 			fmt.Fprintf(stdout, "made federation certificate %s\n", c.Made.Thumbprint())
 		}
+		if errors.Is(err, trust.ErrUnproven) {
+			// What to publish before running this command again.
+			for _, d := range append([]string{ns}, splitList(domains)...) {
+				ps, _ := l.trust.Proofs(ctx, d)
+				for _, p := range ps {
+					if p.Slot == string(certs.Current) {
+						fmt.Fprintf(stdout, "publish: %s\n", p.Record)
+					}
+				}
+			}
+		}
 		if err != nil {
 			return 0, err
 		}
 		fmt.Fprintf(stdout, "federation trust for %s: ApplicationUri %s, token issuer %s; federation certificate %s\n",
 			c.Trust.AccountNamespace, c.Trust.ApplicationURI, c.Trust.TokenIssuerURI, c.Current.Thumbprint())
-		fmt.Fprintln(stdout, "Next: publish domain proofs, register the certificate with the token issuer (calfed trust certificate export), then calfed trust test.")
+		fmt.Fprintln(stdout, "Next: calfed trust register (the token issuer learns our certificate and domains), then calfed trust test.")
 		return exitOK, nil
 	})
 }
