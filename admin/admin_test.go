@@ -249,6 +249,14 @@ func TestClientThroughHandler(t *testing.T) {
 	if got, err := c.DomainChecks(ctx); err != nil || len(got) != 1 || got[0].Status != "pass" || !got[0].Checked.Equal(checked) || got[0].Relationship != "Partner" {
 		t.Errorf("DomainChecks over the API: %+v, %v", got, err)
 	}
+	if _, err := c.Registration(ctx); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Registration before any: %v", err)
+	}
+	s.db.SetRegistration(ctx, "alice", "trust.register", orgrel.Registration{Gateway: "https://gw.example/", AppID: "0A",
+		Domains: []orgrel.RegisteredDomain{{Domain: "contoso.example", State: "Active"}}})
+	if got, err := c.Registration(ctx); err != nil || got.AppID != "0A" || got.Domain("contoso.example") != "Active" {
+		t.Errorf("Registration over the API: %+v, %v", got, err)
+	}
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/orgrels", strings.NewReader(`{"name":"x","domain_names":["x.example"],"surprise":1}`))
 	req.Header.Set("Authorization", "Bearer the-admin-token-0123456789abcdef0123")
 	resp, err := http.DefaultClient.Do(req)
