@@ -24,7 +24,11 @@ type Calendar struct {
 	from, to     int64 // horizon, Unix seconds
 	maxDur       int64
 	maxInstances int
+	problems     []Problem
 }
+
+// Problems lists what Parse repaired or skipped, in file order.
+func (c *Calendar) Problems() []Problem { return c.problems }
 
 type instance struct {
 	start, end int64
@@ -39,16 +43,53 @@ type series struct {
 	item      *Item
 	timing    timing
 	set       *rrule.Set
-	overrides map[int64]*override // by RECURRENCE-ID, Unix seconds
+	extra     []*rrule.Set        // further RRULEs, each with the EXDATEs
+	overrides map[int64]*override // by RECURRENCE-ID (see key)
+	future    []*override         // RANGE=THISANDFUTURE overrides, by RECURRENCE-ID
+	periods   []period            // RDATE PERIOD values: instances with their own length
+	exdates   map[int64]bool      // by key, for the periods
+	clock     bool                // occurrences keep DTSTART's wall-clock time (see expand)
 	file      string
 	line      int
 }
+
+type period struct{ start, end time.Time }
 
 type override struct {
 	rid        int64
 	start, end int64
 	item       *Item
 	cancelled  bool
+	future     bool // RANGE=THISANDFUTURE: also replaces every later occurrence
+}
+
+// key is how an occurrence is named by RECURRENCE-ID and EXDATE: its Unix
+// time, or for an all-day series its date, whatever zone or value type
+// the reference uses (Exchange 2010 names all-day occurrences with a
+// DATE-TIME at midnight UTC).
+func (s *series) key(t time.Time) int64 {
+	if !s.timing.allDay {
+		return t.Unix()
+	}
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, s.timing.start.Location()).Unix()
+}
+
+func (s *series) sortFuture() {
+	slices.SortFunc(s.future, func(a, b *override) int { return cmpInt(a.rid, b.rid) })
+}
+
+// futureFor is the THISANDFUTURE override governing the occurrence at
+// key k: the latest one at or before it.
+func (s *series) futureFor(k int64) *override {
+	var f *override
+	for _, ov := range s.future {
+		if ov.rid > k {
+			break
+		}
+		f = ov
+	}
+	return f
 }
 
 func (c *Calendar) add(in instance) {
@@ -137,9 +178,11 @@ func (in *instance) event() Event {
 }
 
 // expand emits the instances of s overlapping [from, to): generated
-// occurrences not replaced by an override, then the overrides.
+// occurrences not replaced by an override (shifted and restyled by the
+// THISANDFUTURE override governing them), its PERIOD instances, then the
+// overrides.
 func (s *series) expand(from, to int64, max int, emit func(instance)) error {
-	next := s.set.Iterator()
+	next := s.iterator()
 	span := s.maxSpan()
 	for n := 0; ; n++ {
 		dt, ok := next()
@@ -149,19 +192,38 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 		if n >= max*4 {
 			return s.tooMany(max)
 		}
-		st := dt.Unix()
-		if st >= to {
+		if s.clock {
+			dt = s.wallClock(dt)
+		}
+		k := s.key(dt)
+		if k-span >= to {
 			break
 		}
-		if st+span < from {
+		if k+span < from {
 			continue
 		}
-		if _, replaced := s.overrides[st]; replaced {
+		if _, replaced := s.overrides[k]; replaced {
 			continue
 		}
-		end := s.timing.endOf(dt).Unix()
+		st, end, item := dt.Unix(), s.timing.endOf(dt).Unix(), s.item
+		if f := s.futureFor(k); f != nil {
+			if f.cancelled {
+				continue
+			}
+			st += f.start - f.rid
+			end, item = st+(f.end-f.start), f.item
+		}
 		if overlaps(st, end, from, to) {
-			emit(instance{start: st, end: end, item: s.item, recID: st, recurring: true})
+			emit(instance{start: st, end: end, item: item, recID: k, recurring: true})
+		}
+	}
+	for _, p := range s.periods {
+		k := s.key(p.start)
+		if _, replaced := s.overrides[k]; replaced || s.exdates[k] {
+			continue
+		}
+		if st, end := p.start.Unix(), p.end.Unix(); overlaps(st, end, from, to) {
+			emit(instance{start: st, end: end, item: s.item, recID: k, recurring: true})
 		}
 	}
 	for _, ov := range s.overrides {
@@ -173,13 +235,76 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 	return nil
 }
 
+// iterator yields the series's occurrences in order, each once, merging
+// its further rules.
+func (s *series) iterator() func() (time.Time, bool) {
+	if len(s.extra) == 0 {
+		return s.set.Iterator()
+	}
+	type head struct {
+		next func() (time.Time, bool)
+		t    time.Time
+		ok   bool
+	}
+	heads := []*head{{next: s.set.Iterator()}}
+	for _, x := range s.extra {
+		heads = append(heads, &head{next: x.Iterator()})
+	}
+	for _, h := range heads {
+		h.t, h.ok = h.next()
+	}
+	var last time.Time
+	return func() (time.Time, bool) {
+		for {
+			var min *head
+			for _, h := range heads {
+				if h.ok && (min == nil || h.t.Before(min.t)) {
+					min = h
+				}
+			}
+			if min == nil {
+				return time.Time{}, false
+			}
+			t := min.t
+			min.t, min.ok = min.next()
+			if !t.Equal(last) {
+				last = t
+				return t, true
+			}
+		}
+	}
+}
+
+// wallClock puts an occurrence at DTSTART's wall-clock time on its day:
+// the recurrence library lets Go place a time in a spring-forward gap,
+// which RFC 5545 §3.3.5 places with the offset before the gap.
+func (s *series) wallClock(dt time.Time) time.Time {
+	st := s.timing.start
+	want := st.Hour()*3600 + st.Minute()*60 + st.Second()
+	got := dt.Hour()*3600 + dt.Minute()*60 + dt.Second()
+	if want == got {
+		return dt
+	}
+	// The wall clock Go gave differs by the gap; the day meant is the one
+	// that difference leads back to.
+	diff := ((want-got)%86400+86400+43200)%86400 - 43200
+	naive := time.Date(dt.Year(), dt.Month(), dt.Day(), dt.Hour(), dt.Minute(), dt.Second(), 0, time.UTC).Add(time.Duration(diff) * time.Second)
+	y, m, d := naive.Date()
+	return localTime(y, m, d, st.Hour(), st.Minute(), st.Second(), st.Location())
+}
+
 // maxSpan bounds an occurrence's length in seconds (all-day spans can grow
 // by an hour across a DST change).
 func (s *series) maxSpan() int64 {
+	span := int64(s.timing.dur / time.Second)
 	if s.timing.allDay {
-		return int64(s.timing.days)*86400 + 3600
+		span = int64(s.timing.days)*86400 + 3600
 	}
-	return int64(s.timing.dur / time.Second)
+	for _, f := range s.future {
+		shift := f.start - f.rid
+		span = max(span, f.end-f.start+max(shift, -shift)+3600)
+	}
+	return span
 }
 
 func (s *series) tooMany(max int) error {

@@ -204,27 +204,46 @@ func TestCustomVTIMEZONE(t *testing.T) {
 
 func TestParseErrorsNameFileAndLine(t *testing.T) {
 	tests := []struct {
-		name string
-		data string
-		line int
+		name    string
+		data    string
+		line    int
+		skipped bool // leniently: the event is left out (else repaired)
 	}{
-		{"missing DTSTART", string(ics(ev("UID:a", "DTSTART:20260101T100000Z"), ev("UID:b", "SUMMARY:x"))), 8},
-		{"bad date", string(ics(ev("UID:a", "DTSTART:2026-01-01"))), 4},
-		{"unknown zone", string(ics(ev("UID:a", "DTSTART;TZID=Mars/Olympus:20260101T100000"))), 4},
-		{"end before start", string(ics(ev("UID:a", "DTSTART:20260101T100000Z", "DTEND:20260101T090000Z"))), 4},
-		{"bad rrule", string(ics(ev("UID:a", "DTSTART:20260101T100000Z", "RRULE:FREQ=SOMETIMES"))), 4},
-		{"unterminated", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VCALENDAR\r\n", 4},
-		{"no colon", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nGARBAGE LINE\r\nEND:VCALENDAR\r\n", 3},
+		{"missing DTSTART", string(ics(ev("UID:a", "DTSTART:20260101T100000Z"), ev("UID:b", "SUMMARY:x"))), 8, true},
+		{"bad date", string(ics(ev("UID:a", "DTSTART:2026-01-01"))), 4, true},
+		{"unknown zone", string(ics(ev("UID:a", "DTSTART;TZID=Mars/Olympus:20260101T100000"))), 4, false},
+		{"end before start", string(ics(ev("UID:a", "DTSTART:20260101T100000Z", "DTEND:20260101T090000Z"))), 4, false},
+		{"bad rrule", string(ics(ev("UID:a", "DTSTART:20260101T100000Z", "RRULE:FREQ=SOMETIMES"))), 4, true},
+		{"unterminated", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VCALENDAR\r\n", 4, false},
+		{"no colon", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nGARBAGE LINE\r\nEND:VCALENDAR\r\n", 3, false},
 	}
 	for _, tt := range tests {
-		_, err := Parse([]File{{Name: "alice.ics", Data: []byte(tt.data)}}, Options{})
+		// Strict: the first problem fails the calendar, naming its place.
+		_, err := Parse([]File{{Name: "alice.ics", Data: []byte(tt.data)}}, Options{Strict: true})
 		var pe *ParseError
 		if !errors.As(err, &pe) || !errors.Is(err, ErrParse) {
-			t.Errorf("%s: Parse error = %v, want a ParseError", tt.name, err)
+			t.Errorf("%s: strict Parse error = %v, want a ParseError", tt.name, err)
 			continue
 		}
 		if pe.File != "alice.ics" || pe.Line != tt.line {
 			t.Errorf("%s: error at %s:%d, want alice.ics:%d (%v)", tt.name, pe.File, pe.Line, tt.line, err)
+		}
+		// Lenient: served, with the problem at the same place; only a
+		// file that cannot be read at all still fails.
+		cal, err := Parse([]File{{Name: "alice.ics", Data: []byte(tt.data)}}, Options{})
+		if tt.name == "unterminated" {
+			if err == nil {
+				t.Errorf("%s: a truncated file was served", tt.name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: lenient Parse: %v", tt.name, err)
+			continue
+		}
+		ps := cal.Problems()
+		if len(ps) != 1 || ps[0].File != "alice.ics" || ps[0].Line != tt.line || ps[0].Skipped != tt.skipped {
+			t.Errorf("%s: problems %+v, want one at alice.ics:%d skipped=%v", tt.name, ps, tt.line, tt.skipped)
 		}
 	}
 }

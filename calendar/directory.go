@@ -36,6 +36,9 @@ type DirectoryOptions struct {
 	// takes longer fails its mailbox for now and is tried again at the
 	// next reload, while the others go on. Default 30s.
 	ReadTimeout time.Duration
+	// Strict fails a calendar on any problem instead of repairing it or
+	// skipping the event (Options.Strict).
+	Strict bool
 }
 
 // Directory is the set of mailboxes calfed serves, each with its calendar
@@ -241,6 +244,46 @@ func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 	if !force {
 		d.log.Info("calendar reloaded", "mailbox", en.mb.Address, "source", en.src.String(), "instances", next.cal.Len())
 	}
+	logProblems(d.log, en.mb.Address, next.cal.Problems())
+}
+
+// maxLoggedProblems bounds the problem lines one load logs.
+const maxLoggedProblems = 20
+
+// logProblems logs what a load repaired or skipped: a count, then each
+// problem with its file and line (the first maxLoggedProblems).
+func logProblems(log *slog.Logger, mailbox string, ps []Problem) {
+	if len(ps) == 0 {
+		return
+	}
+	skipped := 0
+	for _, p := range ps {
+		if p.Skipped {
+			skipped++
+		}
+	}
+	log.Warn("calendar served with problems (calfed calendar check shows them)", "mailbox", mailbox, "skipped", skipped, "repaired", len(ps)-skipped)
+	for i, p := range ps {
+		if i == maxLoggedProblems {
+			log.Warn("calendar problem", "mailbox", mailbox, "more", len(ps)-i)
+			return
+		}
+		log.Warn("calendar problem", "mailbox", mailbox, "at", p.String())
+	}
+}
+
+// Problems returns what the mailbox's calendar had repaired or skipped at
+// its last load, and the error that failed it, if any.
+func (d *Directory) Problems(address string) ([]Problem, error) {
+	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
+	}
+	st := en.state.Load()
+	if st.err != nil {
+		return nil, st.err
+	}
+	return st.cal.Problems(), nil
 }
 
 // read stamps and, when needed, parses en's source; nil means unchanged.
@@ -270,5 +313,6 @@ func (d *Directory) parse(ctx context.Context, en *entry) (*Calendar, error) {
 		HorizonFrom:  now.Add(-d.opt.HorizonPast),
 		HorizonTo:    now.Add(d.opt.HorizonAhead),
 		MaxInstances: d.opt.MaxInstances,
+		Strict:       d.opt.Strict,
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ type Options struct {
 	// MaxInstances bounds the instances one series may have inside the
 	// horizon, and the iterations of one expansion. Default 100000.
 	MaxInstances int
+	// Strict fails the calendar on any problem instead of repairing it or
+	// skipping the event (see Problem).
+	Strict bool
 }
 
 const (
@@ -79,13 +83,48 @@ type vevent struct {
 }
 
 func (v *vevent) fail(err error) error {
-	uid, _ := v.comp.Props.Text(ical.PropUID)
-	return &ParseError{File: v.file, Line: v.line, UID: uid, Err: err}
+	return &ParseError{File: v.file, Line: v.line, UID: v.uid(), Err: err}
 }
 
-// Parse compiles iCalendar files into a Calendar. Any malformed event fails
-// the whole calendar: free/busy built from part of a calendar would show a
-// busy person as free.
+func (v *vevent) uid() string { return textValue(v.comp.Props.Get(ical.PropUID)) }
+
+// reporter collects the problems of one Parse, or turns the first into
+// the error when the parse is strict.
+type reporter struct {
+	strict   bool
+	problems []Problem
+}
+
+// skip records that v was left out because of err; strict, it returns
+// err as v's ParseError instead.
+func (r *reporter) skip(v *vevent, err error) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return err // already v's, from a strict repair
+	}
+	if r.strict {
+		return v.fail(err)
+	}
+	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.uid(), What: err.Error(), Action: "skipped the event", Skipped: true})
+	return nil
+}
+
+// repaired records a repair in v; strict, it refuses the event instead.
+func (r *reporter) repaired(v *vevent, what, action string) error {
+	if r.strict {
+		return v.fail(errors.New(what))
+	}
+	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.uid(), What: what, Action: action})
+	return nil
+}
+
+// Parse compiles iCalendar files into a Calendar. It reads leniently and
+// reports loudly: what exporters commonly get wrong is repaired, and an
+// event that cannot be interpreted is left out, each noted in the
+// Calendar's Problems. A file that cannot be read as iCalendar at all
+// fails the calendar, unless other files of it can be read (a CalDAV
+// collection with one broken object). Options.Strict fails the calendar
+// on the first problem instead.
 func Parse(files []File, opt Options) (*Calendar, error) {
 	if opt.Location == nil {
 		opt.Location = time.UTC
@@ -97,15 +136,37 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 		now := time.Now()
 		opt.HorizonFrom, opt.HorizonTo = now.Add(-defaultHorizonPast), now.Add(defaultHorizonAhead)
 	}
+	rep := &reporter{strict: opt.Strict}
 	var events []vevent
+	var firstErr error
+	read := 0
 	for _, f := range files {
-		evs, err := decodeFile(f, opt.Location)
+		var fileProblems []Problem
+		evs, err := decodeFile(f, opt.Location, &fileProblems)
 		if err != nil {
-			return nil, err
+			if firstErr == nil {
+				firstErr = err
+			}
+			rep.problems = append(rep.problems, Problem{File: f.Name, What: err.Error(), Action: "skipped the file", Skipped: true})
+			continue
 		}
+		if opt.Strict && len(fileProblems) > 0 {
+			p := fileProblems[0]
+			return nil, &ParseError{File: p.File, Line: p.Line, Err: errors.New(p.What)}
+		}
+		read++
+		rep.problems = append(rep.problems, fileProblems...)
 		events = append(events, evs...)
 	}
-	return compile(events, opt)
+	if firstErr != nil && (read == 0 || opt.Strict) {
+		return nil, firstErr
+	}
+	cal, err := compile(events, opt, rep)
+	if err != nil {
+		return nil, err
+	}
+	cal.problems = rep.problems
+	return cal, nil
 }
 
 // ErrNotCalendar is wrapped by the ParseError of a file that holds no
@@ -113,15 +174,28 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 // read as a calendar without events, which would show its owner free.
 var ErrNotCalendar = errors.New("calendar: not an iCalendar file")
 
-func decodeFile(f File, floating *time.Location) (evs []vevent, err error) {
-	data := f.Data
-	if !bytes.Contains(bytes.ToUpper(data[:min(len(data), 4096)]), []byte("BEGIN:VCALENDAR")) {
+func decodeFile(f File, floating *time.Location, problems *[]Problem) (evs []vevent, err error) {
+	lines := unfold(f.Name, f.Data, problems)
+	if len(lines) == 0 {
 		return nil, &ParseError{File: f.Name, Err: ErrNotCalendar}
+	}
+	data := encode(lines)
+	lineOf := func(off int64) int { // the physical line of an offset in data
+		i := lineAt(data, off) - 1
+		if i >= len(lines) {
+			i = len(lines) - 1
+		}
+		return lines[i].line
 	}
 	cr := &countingReader{r: bytes.NewReader(data)}
 	br := bufio.NewReaderSize(cr, 4096)
 	dec := ical.NewDecoder(br)
-	starts := veventLines(data)
+	var starts []int
+	for _, l := range lines {
+		if strings.EqualFold(l.text, "BEGIN:VEVENT") {
+			starts = append(starts, l.line)
+		}
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = &ParseError{File: f.Name, Err: fmt.Errorf("%v", r)}
@@ -132,19 +206,19 @@ func decodeFile(f File, floating *time.Location) (evs []vevent, err error) {
 		cal, err := dec.Decode()
 		if err == io.EOF {
 			if rest := bytes.TrimSpace(data[consumed:]); len(rest) > 0 {
-				return nil, &ParseError{File: f.Name, Line: lineAt(data, int64(len(data))-1), Err: errors.New("unexpected end of file: a component is not closed")}
+				return nil, &ParseError{File: f.Name, Line: lines[len(lines)-1].line, Err: errors.New("unexpected end of file: a component is not closed")}
 			}
 			return evs, nil
 		}
 		off := cr.n - int64(br.Buffered())
 		if err != nil {
-			return nil, &ParseError{File: f.Name, Line: lineAt(data, off-1), Err: err}
+			return nil, &ParseError{File: f.Name, Line: lineOf(off - 1), Err: err}
 		}
 		consumed = off
 		tz := &tzResolver{floating: floating, defs: map[string]*ical.Component{}, file: f.Name}
 		for _, c := range cal.Children {
 			if c.Name == ical.CompTimezone {
-				if id, _ := c.Props.Text(ical.PropTimezoneID); id != "" {
+				if id := textValue(c.Props.Get(ical.PropTimezoneID)); id != "" {
 					tz.defs[id] = c
 				}
 			}
@@ -183,24 +257,6 @@ func lineAt(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
-// veventLines returns the line numbers of the BEGIN:VEVENT lines, in order.
-func veventLines(data []byte) []int {
-	var lines []int
-	for n, line := 1, data; len(line) > 0; n++ {
-		i := bytes.IndexByte(line, '\n')
-		cur := line
-		if i >= 0 {
-			cur, line = line[:i], line[i+1:]
-		} else {
-			line = nil
-		}
-		if bytes.EqualFold(bytes.TrimSpace(cur), []byte("BEGIN:VEVENT")) {
-			lines = append(lines, n)
-		}
-	}
-	return lines
-}
-
 // timing is where an event sits in time.
 type timing struct {
 	start  time.Time
@@ -216,51 +272,65 @@ func (t timing) endOf(start time.Time) time.Time {
 	return start.Add(t.dur)
 }
 
-func eventTiming(v *vevent) (timing, error) {
+// eventTiming reads DTSTART and DTEND or DURATION, repairing what
+// exporters commonly get wrong (each noted through rep).
+func eventTiming(v *vevent, rep *reporter) (timing, error) {
 	p := v.comp.Props.Get(ical.PropDateTimeStart)
-	if p == nil {
+	if p == nil || strings.TrimSpace(p.Value) == "" {
 		return timing{}, errors.New("DTSTART is missing")
 	}
-	start, allDay, err := v.tz.dateTime(p)
+	start, allDay, err := v.tz.dateTime(p, rep, v)
 	if err != nil {
 		return timing{}, fmt.Errorf("DTSTART: %w", err)
 	}
 	t := timing{start: start, allDay: allDay}
-	if e := v.comp.Props.Get(ical.PropDateTimeEnd); e != nil {
-		end, endAllDay, err := v.tz.dateTime(e)
+	if allDay {
+		t.days = 1 // RFC 5545 3.6.1: a DATE start alone lasts one day
+	}
+	if e := v.comp.Props.Get(ical.PropDateTimeEnd); e != nil && strings.TrimSpace(e.Value) != "" {
+		end, endAllDay, err := v.tz.dateTime(e, rep, v)
 		if err != nil {
 			return timing{}, fmt.Errorf("DTEND: %w", err)
 		}
-		if endAllDay != allDay {
-			return timing{}, errors.New("DTSTART and DTEND differ in value type (DATE and DATE-TIME)")
-		}
-		if end.Before(start) {
-			return timing{}, fmt.Errorf("DTEND %s is before DTSTART %s", e.Value, p.Value)
-		}
-		if allDay {
-			t.days = daysBetween(start, end)
-		} else {
+		switch {
+		case end.Before(start):
+			// SabreDAV and others: the end is not usable; the start stands.
+			return t, rep.repaired(v, fmt.Sprintf("DTEND %s is before DTSTART %s", e.Value, p.Value), "ignored DTEND")
+		case allDay && !endAllDay:
+			// An all-day start with a timed end: the days it touches, as
+			// Outlook shows it.
+			t.days = max(1, daysBetween(start, end.In(start.Location())))
+			if end.In(start.Location()).Hour() > 0 || end.In(start.Location()).Minute() > 0 {
+				t.days = max(1, daysBetween(start, end.In(start.Location()))+1)
+			}
+			return t, rep.repaired(v, "DTSTART is a DATE but DTEND a DATE-TIME", fmt.Sprintf("read it as %d whole days", t.days))
+		case !allDay && endAllDay:
+			t.dur = end.Sub(start)
+			return t, rep.repaired(v, "DTSTART is a DATE-TIME but DTEND a DATE", "read DTEND as midnight of that day")
+		case allDay:
+			if t.days = daysBetween(start, end); t.days == 0 {
+				// Google and Outlook show such an event as the one day.
+				t.days = 1
+				return t, rep.repaired(v, "an all-day event whose DTEND equals its DTSTART", "read it as one day")
+			}
+		default:
 			t.dur = end.Sub(start)
 		}
 		return t, nil
 	}
-	if d := v.comp.Props.Get(ical.PropDuration); d != nil {
+	if d := v.comp.Props.Get(ical.PropDuration); d != nil && strings.TrimSpace(d.Value) != "" {
 		dur, err := d.Duration()
 		if err != nil {
 			return timing{}, fmt.Errorf("DURATION: %w", err)
 		}
 		if dur < 0 {
-			return timing{}, fmt.Errorf("DURATION %s is negative", d.Value)
+			return t, rep.repaired(v, fmt.Sprintf("DURATION %s is negative", d.Value), "ignored DURATION")
 		}
 		if allDay {
-			t.days = int((dur + 24*time.Hour - 1) / (24 * time.Hour))
+			t.days = max(1, int((dur+24*time.Hour-1)/(24*time.Hour)))
 		} else {
 			t.dur = dur
 		}
-		return t, nil
-	}
-	if allDay {
-		t.days = 1 // RFC 5545 3.6.1: a DATE start alone lasts one day
 	}
 	return t, nil
 }
@@ -271,12 +341,37 @@ func daysBetween(a, b time.Time) int {
 	return int(bd.Sub(ad) / (24 * time.Hour))
 }
 
+// textValue reads a TEXT property as one value (RFC 5545 §3.3.11):
+// backslash escapes undone, an unescaped comma kept (SUMMARY and
+// LOCATION are single values; exporters often leave commas unescaped).
+func textValue(p *ical.Prop) string {
+	if p == nil {
+		return ""
+	}
+	v := p.Value
+	if !strings.Contains(v, `\`) {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+			switch v[i] {
+			case 'n', 'N':
+				b.WriteByte('\n')
+			default:
+				b.WriteByte(v[i])
+			}
+			continue
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
 func eventItem(v *vevent, owner string, allDay bool) *Item {
 	props := v.comp.Props
-	text := func(name string) string {
-		s, _ := props.Text(name)
-		return s
-	}
+	text := func(name string) string { return textValue(props.Get(name)) }
 	it := &Item{
 		UID:      text(ical.PropUID),
 		Subject:  text(ical.PropSummary),
@@ -351,10 +446,11 @@ func isCancelled(c *ical.Component) bool {
 }
 
 // compile groups VEVENTs into single items, series and their overrides.
-func compile(events []vevent, opt Options) (*Calendar, error) {
+func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	cal := &Calendar{from: opt.HorizonFrom.Unix(), to: opt.HorizonTo.Unix(), maxInstances: opt.MaxInstances}
 	masters := map[string]*series{}
 	var overrides []*vevent
+	events = latestSequence(events)
 	for i := range events {
 		v := &events[i]
 		if v.comp.Props.Get(ical.PropRecurrenceID) != nil {
@@ -364,19 +460,24 @@ func compile(events []vevent, opt Options) (*Calendar, error) {
 		if isCancelled(v.comp) {
 			continue
 		}
-		tm, err := eventTiming(v)
+		tm, err := eventTiming(v, rep)
 		if err != nil {
-			return nil, v.fail(err)
-		}
-		item := eventItem(v, opt.Owner, tm.allDay)
-		hasRule := v.comp.Props.Get(ical.PropRecurrenceRule) != nil || v.comp.Props.Get(ical.PropRecurrenceDates) != nil
-		if !hasRule {
-			cal.add(instance{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), item: item})
+			if err := rep.skip(v, err); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		s, err := newSeries(v, item, tm)
+		item := eventItem(v, opt.Owner, tm.allDay)
+		s, err := newSeries(v, item, tm, rep)
 		if err != nil {
-			return nil, v.fail(err)
+			if err := rep.skip(v, err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if s == nil {
+			cal.add(instance{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), item: item})
+			continue
 		}
 		if _, dup := masters[item.UID]; !dup {
 			masters[item.UID] = s
@@ -384,32 +485,14 @@ func compile(events []vevent, opt Options) (*Calendar, error) {
 		cal.series = append(cal.series, s)
 	}
 	for _, v := range overrides {
-		uid, _ := v.comp.Props.Text(ical.PropUID)
-		rid, _, err := v.tz.dateTime(v.comp.Props.Get(ical.PropRecurrenceID))
-		if err != nil {
-			return nil, v.fail(fmt.Errorf("RECURRENCE-ID: %w", err))
-		}
-		ov := &override{cancelled: isCancelled(v.comp)}
-		if !ov.cancelled {
-			tm, err := eventTiming(v)
-			if err != nil {
-				return nil, v.fail(err)
+		if err := addOverride(cal, masters, v, opt, rep); err != nil {
+			if err := rep.skip(v, err); err != nil {
+				return nil, err
 			}
-			ov.item = eventItem(v, opt.Owner, tm.allDay)
-			ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
-		}
-		ov.rid = rid.Unix()
-		if s := masters[uid]; s != nil {
-			s.overrides[ov.rid] = ov
-			continue
-		}
-		// An exception without its series, as CalDAV delivers an invitation
-		// to one occurrence: still an instance of a recurring meeting.
-		if !ov.cancelled {
-			cal.add(instance{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true})
 		}
 	}
 	for _, s := range cal.series {
+		s.sortFuture()
 		err := s.expand(cal.from, cal.to, cal.maxInstances, func(in instance) {
 			in.fromSeries = true
 			cal.add(in)
@@ -422,14 +505,113 @@ func compile(events []vevent, opt Options) (*Calendar, error) {
 	return cal, nil
 }
 
-func newSeries(v *vevent, item *Item, tm timing) (*series, error) {
+// addOverride attaches an override VEVENT (one with RECURRENCE-ID) to its
+// series, or adds it alone when its series is not here.
+func addOverride(cal *Calendar, masters map[string]*series, v *vevent, opt Options, rep *reporter) error {
+	uid := v.uid()
+	ridProp := v.comp.Props.Get(ical.PropRecurrenceID)
+	rid, _, err := v.tz.dateTime(ridProp, rep, v)
+	if err != nil {
+		return fmt.Errorf("RECURRENCE-ID: %w", err)
+	}
+	ov := &override{cancelled: isCancelled(v.comp), future: strings.EqualFold(ridProp.Params.Get(ical.ParamRange), "THISANDFUTURE")}
+	if !ov.cancelled {
+		tm, err := eventTiming(v, rep)
+		if err != nil {
+			return err
+		}
+		ov.item = eventItem(v, opt.Owner, tm.allDay)
+		ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
+	}
+	s := masters[uid]
+	if s == nil {
+		// An exception without its series, as CalDAV delivers an invitation
+		// to one occurrence: still an instance of a recurring meeting.
+		ov.rid = rid.Unix()
+		if !ov.cancelled {
+			cal.add(instance{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true})
+		}
+		return nil
+	}
+	ov.rid = s.key(rid)
+	s.overrides[ov.rid] = ov
+	if ov.future {
+		s.future = append(s.future, ov)
+	}
+	return nil
+}
+
+// latestSequence keeps, of the VEVENTs sharing a UID and RECURRENCE-ID,
+// the one with the highest SEQUENCE, then the latest DTSTAMP, then the
+// last in the files: a newer revision supersedes the older (RFC 5546
+// §2.1.4; Confluence exports keep every revision).
+func latestSequence(events []vevent) []vevent {
+	type rank struct {
+		seq   int
+		stamp string
+		index int
+	}
+	best := map[string]rank{}
+	key := func(v *vevent) string {
+		uid := v.uid()
+		if uid == "" {
+			return ""
+		}
+		rid := ""
+		if p := v.comp.Props.Get(ical.PropRecurrenceID); p != nil {
+			rid = strings.ToUpper(strings.TrimSpace(p.Value))
+		}
+		return uid + "\x00" + rid
+	}
+	rankOf := func(i int) rank {
+		v := &events[i]
+		seq, _ := strconv.Atoi(strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropSequence))))
+		return rank{seq: seq, stamp: strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropDateTimeStamp))), index: i}
+	}
+	dup := false
+	for i := range events {
+		k := key(&events[i])
+		if k == "" {
+			continue
+		}
+		r := rankOf(i)
+		if b, ok := best[k]; ok {
+			dup = true
+			if r.seq < b.seq || r.seq == b.seq && r.stamp < b.stamp {
+				continue
+			}
+		}
+		best[k] = r
+	}
+	if !dup {
+		return events
+	}
+	out := make([]vevent, 0, len(best))
+	for i := range events {
+		if k := key(&events[i]); k == "" || best[k].index == i {
+			out = append(out, events[i])
+		}
+	}
+	return out
+}
+
+// newSeries reads an event's recurrence: every RRULE (RFC 5545 allows more
+// than one), RDATE (DATE, DATE-TIME or PERIOD values) and EXDATE, with
+// DTSTART always the first instance (§3.8.5.3). It returns nil when the
+// event does not recur.
+func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error) {
 	s := &series{item: item, timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
 	set := &rrule.Set{}
-	if p := v.comp.Props.Get(ical.PropRecurrenceRule); p != nil {
-		if len(v.comp.Props.Values(ical.PropRecurrenceRule)) > 1 {
-			return nil, errors.New("more than one RRULE")
+	recurs := false
+	for _, p := range v.comp.Props.Values(ical.PropRecurrenceRule) {
+		value, err := ruleText(p.Value, v, rep)
+		if err != nil {
+			return nil, err
 		}
-		opt, err := rrule.StrToROptionInLocation(p.Value, tm.start.Location())
+		if value == "" {
+			continue
+		}
+		opt, err := rrule.StrToROptionInLocation(value, tm.start.Location())
 		if err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
@@ -438,31 +620,96 @@ func newSeries(v *vevent, item *Item, tm timing) (*series, error) {
 		if err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
-		set.RRule(r)
-	} else {
-		set.RDate(tm.start) // RDATE alone: DTSTART is the first instance
+		if recurs {
+			// A further rule: its own set, merged when expanding
+			// (rrule-go's Set holds one rule).
+			extra := &rrule.Set{}
+			extra.RRule(r)
+			s.extra = append(s.extra, extra)
+		} else {
+			set.RRule(r)
+		}
+		recurs = true
+		if !tm.allDay && len(opt.Byhour)+len(opt.Byminute)+len(opt.Bysecond) == 0 && opt.Freq <= rrule.DAILY {
+			s.clock = true // occurrences keep DTSTART's wall-clock time
+		}
 	}
-	set.DTStart(tm.start)
+	s.exdates = map[int64]bool{}
 	for _, name := range []string{ical.PropRecurrenceDates, ical.PropExceptionDates} {
 		for _, p := range v.comp.Props.Values(name) {
-			if strings.EqualFold(p.Params.Get(ical.ParamValue), "PERIOD") {
-				return nil, fmt.Errorf("%s: PERIOD values are not supported", name)
-			}
+			period := strings.EqualFold(p.Params.Get(ical.ParamValue), "PERIOD")
 			for _, val := range strings.Split(p.Value, ",") {
+				if val = strings.TrimSpace(val); val == "" {
+					continue // an empty RDATE: or EXDATE: says nothing
+				}
 				q := p
-				q.Value = strings.TrimSpace(val)
-				t, _, err := v.tz.dateTime(&q)
+				q.Value = val
+				if period || strings.Contains(val, "/") {
+					if name == ical.PropExceptionDates {
+						return nil, fmt.Errorf("%s: PERIOD values are not allowed", name)
+					}
+					per, err := v.tz.period(&q, rep, v)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", name, err)
+					}
+					s.periods = append(s.periods, per)
+					recurs = true
+					continue
+				}
+				t, _, err := v.tz.dateTime(&q, rep, v)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", name, err)
 				}
 				if name == ical.PropRecurrenceDates {
 					set.RDate(t)
+					recurs = true
 				} else {
 					set.ExDate(t)
+					for _, x := range s.extra {
+						x.ExDate(t)
+					}
+					s.exdates[s.key(t)] = true
 				}
 			}
 		}
 	}
+	if !recurs {
+		return nil, nil
+	}
+	set.DTStart(tm.start)
+	set.RDate(tm.start) // the first instance, whether or not a rule makes it
 	s.set = set
 	return s, nil
+}
+
+// ruleText reads an RRULE value as rrule-go takes it: whitespace (BYDAY=MO,
+// TU) removed and RSCALE=GREGORIAN (RFC 7529) dropped, both noted; another
+// RSCALE is an error. An empty RRULE gives "".
+func ruleText(value string, v *vevent, rep *reporter) (string, error) {
+	clean := strings.Join(strings.Fields(value), "")
+	if clean == "" {
+		return "", rep.repaired(v, "an empty RRULE", "ignored it")
+	}
+	if clean != value {
+		if err := rep.repaired(v, fmt.Sprintf("RRULE %q has spaces", value), "removed them"); err != nil {
+			return "", err
+		}
+	}
+	var parts []string
+	for _, part := range strings.Split(clean, ";") {
+		k, val, _ := strings.Cut(part, "=")
+		switch strings.ToUpper(k) {
+		case "RSCALE":
+			if !strings.EqualFold(val, "GREGORIAN") {
+				return "", fmt.Errorf("RRULE: RSCALE=%s calendars are not supported", val)
+			}
+			continue
+		case "SKIP":
+			continue // RFC 7529: only meaningful with a non-Gregorian RSCALE
+		}
+		if part != "" {
+			parts = append(parts, part)
+		}
+	}
+	return strings.Join(parts, ";"), nil
 }

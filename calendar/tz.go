@@ -3,11 +3,13 @@ package calendar
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/teambition/rrule-go"
 
 	"github.com/calfed/calfed/internal/wintz"
 )
@@ -22,44 +24,114 @@ type tzResolver struct {
 	file     string
 }
 
-// dateTime parses p's value; allDay reports a DATE value.
-func (r *tzResolver) dateTime(p *ical.Prop) (t time.Time, allDay bool, err error) {
-	v := strings.TrimSpace(p.Value)
-	isDate := strings.EqualFold(p.Params.Get(ical.ParamValue), "DATE") || len(v) == 8
+// dateTime parses p's value; allDay reports a DATE value. A TZID that
+// names no zone is read as the floating zone, noted through rep.
+func (r *tzResolver) dateTime(p *ical.Prop, rep *reporter, v *vevent) (t time.Time, allDay bool, err error) {
+	val := strings.TrimSpace(p.Value)
+	isDate := strings.EqualFold(p.Params.Get(ical.ParamValue), "DATE") || len(val) == 8
 	if isDate {
-		t, err := time.ParseInLocation("20060102", v, r.floating)
+		t, err := time.ParseInLocation("20060102", val, r.floating)
 		if err != nil {
-			return time.Time{}, false, fmt.Errorf("bad DATE %q", v)
+			return time.Time{}, false, fmt.Errorf("bad DATE %q", val)
 		}
 		return t, true, nil
 	}
-	if strings.HasSuffix(v, "Z") || strings.HasSuffix(v, "z") {
-		t, err := time.Parse("20060102T150405", v[:len(v)-1])
+	if strings.HasSuffix(val, "Z") || strings.HasSuffix(val, "z") {
+		t, err := time.Parse("20060102T150405", val[:len(val)-1])
 		if err != nil {
-			return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", v)
+			return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", val)
 		}
 		return t, false, nil
 	}
 	loc := r.floating
 	if id := p.Params.Get(ical.ParamTimezoneID); id != "" {
-		if loc, err = r.location(id); err != nil {
+		if loc, err = r.location(id, rep, v); err != nil {
 			return time.Time{}, false, err
 		}
 	}
-	t, err = time.ParseInLocation("20060102T150405", v, loc)
+	n, err := time.Parse("20060102T150405", val)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", v)
+		return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", val)
 	}
-	return t, false, nil
+	return localTime(n.Year(), n.Month(), n.Day(), n.Hour(), n.Minute(), n.Second(), loc), false, nil
 }
 
-func (r *tzResolver) location(id string) (*time.Location, error) {
+// period parses a PERIOD value: start/end or start/duration (§3.3.9).
+func (r *tzResolver) period(p *ical.Prop, rep *reporter, v *vevent) (period, error) {
+	a, b, ok := strings.Cut(p.Value, "/")
+	if !ok {
+		return period{}, fmt.Errorf("bad PERIOD %q", p.Value)
+	}
+	q := *p
+	q.Params = ical.Params{}
+	if id := p.Params.Get(ical.ParamTimezoneID); id != "" {
+		q.Params.Set(ical.ParamTimezoneID, id)
+	}
+	q.Value = a
+	start, allDay, err := r.dateTime(&q, rep, v)
+	if err != nil || allDay {
+		return period{}, fmt.Errorf("bad PERIOD start %q", a)
+	}
+	if strings.HasPrefix(b, "P") || strings.HasPrefix(b, "+P") || strings.HasPrefix(b, "-P") {
+		q.Value = b
+		q.Params.Set(ical.ParamValue, string(ical.ValueDuration))
+		d, err := q.Duration()
+		if err != nil || d < 0 {
+			return period{}, fmt.Errorf("bad PERIOD duration %q", b)
+		}
+		return period{start, start.Add(d)}, nil
+	}
+	q.Value = b
+	end, _, err := r.dateTime(&q, rep, v)
+	if err != nil || end.Before(start) {
+		return period{}, fmt.Errorf("bad PERIOD end %q", b)
+	}
+	return period{start, end}, nil
+}
+
+// localTime is the instant of a wall-clock time in loc, as RFC 5545
+// §3.3.5 places times a transition skips or repeats: a time in a
+// spring-forward gap takes the offset before the gap (02:30 on the day New
+// York springs forward is 03:30 EDT), a repeated time its first
+// occurrence.
+func localTime(y int, mo time.Month, d, h, mi, sec int, loc *time.Location) time.Time {
+	t := time.Date(y, mo, d, h, mi, sec, 0, loc)
+	if t.Hour() == h && t.Minute() == mi && t.Second() == sec && t.Day() == d {
+		return firstOf(t)
+	}
+	_, before := t.Add(-6 * time.Hour).Zone()
+	wall := time.Date(y, mo, d, h, mi, sec, 0, time.UTC)
+	return wall.Add(-time.Duration(before) * time.Second).In(loc)
+}
+
+// firstOf moves a repeated wall-clock time to its first occurrence (the
+// one with the larger offset, before a fall-back).
+func firstOf(t time.Time) time.Time {
+	_, off := t.Zone()
+	_, earlier := t.Add(-time.Hour).Zone()
+	if earlier > off {
+		if e := t.Add(-time.Duration(earlier-off) * time.Second); e.Hour() == t.Hour() && e.Minute() == t.Minute() {
+			return e
+		}
+	}
+	return t
+}
+
+func (r *tzResolver) location(id string, rep *reporter, v *vevent) (*time.Location, error) {
 	if loc, ok := r.cache[id]; ok {
 		return loc, nil
 	}
 	loc, err := r.resolve(id)
 	if err != nil {
-		return nil, err
+		if !errors.Is(err, errUnknownTZID) {
+			return nil, err
+		}
+		// Lotus Notes and others name zones nobody defines: the mailbox's
+		// zone is the best reading left.
+		if err := rep.repaired(v, err.Error(), "read its times in the mailbox's time zone"); err != nil {
+			return nil, err
+		}
+		loc = r.floating
 	}
 	if r.cache == nil {
 		r.cache = map[string]*time.Location{}
@@ -67,6 +139,10 @@ func (r *tzResolver) location(id string) (*time.Location, error) {
 	r.cache[id] = loc
 	return loc, nil
 }
+
+// errUnknownTZID: a TZID that is no zone we know and that no VTIMEZONE
+// defines.
+var errUnknownTZID = errors.New("unknown TZID")
 
 func (r *tzResolver) resolve(id string) (*time.Location, error) {
 	clean := strings.Trim(id, `"`)
@@ -90,13 +166,126 @@ func (r *tzResolver) resolve(id string) (*time.Location, error) {
 		}
 	}
 	if def == nil {
-		return nil, fmt.Errorf("unknown TZID %q and no VTIMEZONE defines it", id)
+		if loc, err := wintz.Load(ianaCase(clean)); err == nil {
+			return loc, nil // europe/berlin
+		}
+		return nil, fmt.Errorf("%w %q, and no VTIMEZONE defines it", errUnknownTZID, id)
+	}
+	if !yearlyRules(def) {
+		loc, err := vtimezoneHistory(clean, def)
+		if err != nil {
+			return nil, fmt.Errorf("VTIMEZONE %q: %w", id, err)
+		}
+		return loc, nil
 	}
 	rule, err := vtimezoneRule(def)
 	if err != nil {
 		return nil, fmt.Errorf("VTIMEZONE %q: %w", id, err)
 	}
 	return rule.Location(clean)
+}
+
+// yearlyRules reports whether a VTIMEZONE's newest STANDARD observance
+// recurs (and so does its newest DAYLIGHT one, if it has any): a yearly
+// rule then describes it from now on. Otherwise it is a history of dated
+// changes.
+func yearlyRules(def *ical.Component) bool {
+	newest := map[string]*ical.Component{}
+	starts := map[string]string{}
+	for _, c := range def.Children {
+		if c.Name != ical.CompTimezoneStandard && c.Name != ical.CompTimezoneDaylight {
+			continue
+		}
+		start := ""
+		if p := c.Props.Get(ical.PropDateTimeStart); p != nil {
+			start = p.Value
+		}
+		if newest[c.Name] == nil || start > starts[c.Name] {
+			newest[c.Name], starts[c.Name] = c, start
+		}
+	}
+	std, dst := newest[ical.CompTimezoneStandard], newest[ical.CompTimezoneDaylight]
+	if std == nil || std.Props.Get(ical.PropRecurrenceRule) == nil {
+		return std != nil && dst == nil // no DAYLIGHT: a fixed offset
+	}
+	return dst == nil || dst.Props.Get(ical.PropRecurrenceRule) != nil
+}
+
+// historyEnd bounds the expansion of an observance's RRULE in a history.
+var historyEnd = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// vtimezoneHistory reads every onset of every observance — DTSTART, RDATE
+// and RRULE (up to historyEnd) — into a zone with those changes (RFC 5545
+// §3.6.5: each onset is a local time in the offset before it).
+func vtimezoneHistory(name string, def *ical.Component) (*time.Location, error) {
+	type onset struct {
+		at       time.Time
+		from, to int // minutes east of UTC
+		dst      bool
+	}
+	var onsets []onset
+	for _, c := range def.Children {
+		if c.Name != ical.CompTimezoneStandard && c.Name != ical.CompTimezoneDaylight {
+			continue
+		}
+		to, err := utcOffset(c)
+		if err != nil {
+			return nil, err
+		}
+		from, err := offsetProp(c, ical.PropTimezoneOffsetFrom)
+		if err != nil {
+			return nil, err
+		}
+		start := c.Props.Get(ical.PropDateTimeStart)
+		if start == nil || len(start.Value) < 15 {
+			return nil, fmt.Errorf("%s has no DTSTART with a time", c.Name)
+		}
+		wall, err := time.Parse("20060102T150405", start.Value[:15])
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad DTSTART %q", c.Name, start.Value)
+		}
+		walls := []time.Time{wall}
+		for _, p := range c.Props.Values(ical.PropRecurrenceDates) {
+			for _, v := range strings.Split(p.Value, ",") {
+				if w, err := time.Parse("20060102T150405", strings.TrimSuffix(strings.TrimSpace(v), "Z")); err == nil {
+					walls = append(walls, w)
+				}
+			}
+		}
+		if p := c.Props.Get(ical.PropRecurrenceRule); p != nil {
+			opt, err := rrule.StrToROptionInLocation(strings.Join(strings.Fields(p.Value), ""), time.UTC)
+			if err != nil {
+				return nil, fmt.Errorf("%s: RRULE: %w", c.Name, err)
+			}
+			opt.Dtstart = wall
+			r, err := rrule.NewRRule(*opt)
+			if err != nil {
+				return nil, fmt.Errorf("%s: RRULE: %w", c.Name, err)
+			}
+			walls = append(walls, r.Between(wall, historyEnd, false)...)
+		}
+		for _, w := range walls {
+			onsets = append(onsets, onset{at: w.Add(-time.Duration(from) * time.Minute), from: from, to: to, dst: c.Name == ical.CompTimezoneDaylight})
+		}
+	}
+	if len(onsets) == 0 {
+		return nil, errors.New("no STANDARD or DAYLIGHT observance")
+	}
+	slices.SortFunc(onsets, func(a, b onset) int { return a.at.Compare(b.at) })
+	changes := make([]wintz.Change, 0, len(onsets))
+	for _, o := range onsets {
+		changes = append(changes, wintz.Change{At: o.at, Offset: o.to * 60, DST: o.dst})
+	}
+	return wintz.History(name, onsets[0].from*60, changes)
+}
+
+// offsetProp reads a UTC offset property in minutes east of UTC.
+func offsetProp(c *ical.Component, name string) (int, error) {
+	p := c.Props.Get(name)
+	if p == nil {
+		return 0, fmt.Errorf("%s has no %s", c.Name, name)
+	}
+	return parseOffset(p.Value)
 }
 
 // vtimezoneRule reads the newest STANDARD and DAYLIGHT observances of a
@@ -150,14 +339,19 @@ func utcOffset(c *ical.Component) (int, error) {
 	if p == nil {
 		return 0, fmt.Errorf("%s has no TZOFFSETTO", c.Name)
 	}
-	v := strings.TrimSpace(p.Value)
+	return parseOffset(p.Value)
+}
+
+// parseOffset reads a UTC-OFFSET value (§3.3.14) in minutes east of UTC.
+func parseOffset(s string) (int, error) {
+	v := strings.TrimSpace(s)
 	if len(v) != 5 && len(v) != 7 || (v[0] != '+' && v[0] != '-') {
-		return 0, fmt.Errorf("bad TZOFFSETTO %q", v)
+		return 0, fmt.Errorf("bad UTC offset %q", v)
 	}
 	h, err1 := strconv.Atoi(v[1:3])
 	m, err2 := strconv.Atoi(v[3:5])
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad TZOFFSETTO %q", v)
+		return 0, fmt.Errorf("bad UTC offset %q", v)
 	}
 	off := h*60 + m
 	if v[0] == '-' {
@@ -213,4 +407,19 @@ func observanceTransition(c *ical.Component, bias int) (wintz.Transition, error)
 		return t, fmt.Errorf("%s: RRULE needs BYMONTH and BYDAY", c.Name)
 	}
 	return t, nil
+}
+
+// ianaCase writes a zone name with capitalised words, as the IANA database
+// does (europe/berlin → Europe/Berlin); the few names that are not so
+// written (America/Port-au-Prince) stay unknown in lower case.
+func ianaCase(id string) string {
+	b := []byte(strings.ToLower(id))
+	up := true
+	for i, c := range b {
+		if up && c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+		up = c == '/' || c == '_' || c == '-'
+	}
+	return string(b)
 }

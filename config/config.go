@@ -118,6 +118,10 @@ type Config struct {
 		HorizonPast    Duration `yaml:"horizon_past"`    // recurrences pre-expanded before now; default 744h
 		HorizonAhead   Duration `yaml:"horizon_ahead"`   // recurrences pre-expanded after now; default 9600h
 		ReadTimeout    Duration `yaml:"read_timeout"`    // one calendar's read and parse, beyond which its mailbox fails until the next reload; default 30s
+		// Strict fails a mailbox's calendar on any problem, instead of
+		// repairing what exporters get wrong and skipping events that
+		// cannot be read (each logged, and shown by calfed calendar check).
+		Strict bool `yaml:"strict"`
 	} `yaml:"calendars"`
 	// Mailboxes is the directory. Required.
 	Mailboxes []MailboxConfig `yaml:"mailboxes"`

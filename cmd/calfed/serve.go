@@ -114,6 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		HorizonPast:  time.Duration(cfg.Calendars.HorizonPast),
 		HorizonAhead: time.Duration(cfg.Calendars.HorizonAhead),
 		ReadTimeout:  time.Duration(cfg.Calendars.ReadTimeout),
+		Strict:       cfg.Calendars.Strict,
 	})
 	if err != nil {
 		return fail(err)

@@ -196,3 +196,74 @@ func transitionAt(at time.Time, fromOffset int, bias int) Transition {
 		Time:     time.Duration(wall.Hour())*time.Hour + time.Duration(wall.Minute())*time.Minute + time.Duration(wall.Second())*time.Second,
 	}
 }
+
+// Change is a zone's change of offset at an instant.
+type Change struct {
+	At     time.Time
+	Offset int // seconds east of UTC from At on
+	DST    bool
+}
+
+// History is a zone that has initial as its offset (seconds east of UTC)
+// until the first of changes, then each change's offset in turn, and
+// the last one for ever after: a VTIMEZONE written as dated observances.
+// It synthesises TZif version 2 data with those transitions.
+func History(name string, initial int, changes []Change) (*time.Location, error) {
+	type info struct {
+		off int
+		dst bool
+	}
+	types := []info{{initial, false}}
+	index := map[info]int{types[0]: 0}
+	var times []int64
+	var idx []byte
+	for _, c := range changes {
+		k := info{c.Offset, c.DST}
+		i, ok := index[k]
+		if !ok {
+			if len(types) == 255 {
+				return nil, fmt.Errorf("%w: too many distinct offsets", ErrBadRule)
+			}
+			i = len(types)
+			index[k] = i
+			types = append(types, k)
+		}
+		times = append(times, c.At.Unix())
+		idx = append(idx, byte(i))
+	}
+	const desig = "LMT\x00"
+	var b []byte
+	header := func(timecnt, typecnt int) {
+		b = append(b, "TZif2"...)
+		b = append(b, make([]byte, 15)...)
+		for _, n := range []int{0, 0, 0, timecnt, typecnt, len(desig)} {
+			b = binary.BigEndian.AppendUint32(b, uint32(n))
+		}
+	}
+	// A version 1 block with one type and no transitions, which readers of
+	// version 2 data skip; then the version 2 block.
+	header(0, 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(int32(initial)))
+	b = append(b, 0, 0)
+	b = append(b, desig...)
+	header(len(times), len(types))
+	for _, t := range times {
+		b = binary.BigEndian.AppendUint64(b, uint64(t))
+	}
+	b = append(b, idx...)
+	for _, t := range types {
+		b = binary.BigEndian.AppendUint32(b, uint32(int32(t.off)))
+		dst := byte(0)
+		if t.dst {
+			dst = 1
+		}
+		b = append(b, dst, 0)
+	}
+	b = append(b, desig...)
+	b = append(b, '\n', '\n')
+	loc, err := time.LoadLocationFromTZData(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadRule, err)
+	}
+	return loc, nil
+}
