@@ -143,3 +143,28 @@ func (s StaticSource) Stamp(context.Context) (string, error) { return "static", 
 func (s StaticSource) Read(context.Context) ([]File, error) {
 	return []File{{Name: s.Name, Data: s.Data}}, nil
 }
+
+// Report is what Check found in a source.
+type Report struct {
+	Source    string    `json:"source"`
+	Instances int       `json:"instances"` // stored instances (inside the horizon)
+	Problems  []Problem `json:"problems"`
+	Err       string    `json:"error,omitempty"` // the source as a whole could not be read
+}
+
+// Check reads and parses src as a Directory would, and reports what it
+// repaired, skipped, or could not read at all (Err).
+func Check(ctx context.Context, src Source, opt Options) Report {
+	r := Report{Source: src.String(), Problems: []Problem{}}
+	files, err := src.Read(ctx)
+	if err == nil {
+		var cal *Calendar
+		if cal, err = Parse(files, opt); err == nil {
+			r.Instances, r.Problems = cal.Len(), append(r.Problems, cal.Problems()...)
+		}
+	}
+	if err != nil {
+		r.Err = err.Error()
+	}
+	return r
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/config"
+)
+
+// runCalendarCheck exits 0 when the calendar is served as written, 1 when
+// something was repaired or skipped, 2 when it cannot be read at all.
+func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("calendar check", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration naming the mailbox, when ADDRESS is given ($CALFED_CONFIG)")
+	output := fl.String("o", "table", "table or json")
+	pos, err := parseArgs(fl, args, "FILE|DIR|ADDRESS")
+	if err != nil {
+		return report(stderr, "calendar check", err)
+	}
+	src, opt := calendar.Source(calendar.FileSource{Path: pos[0]}), calendar.Options{}
+	if _, statErr := os.Stat(pos[0]); statErr != nil && strings.Contains(pos[0], "@") {
+		cfg, err := config.Load(*configPath)
+		if err != nil {
+			return report(stderr, "calendar check", err)
+		}
+		b, err := cfg.Build()
+		if err != nil {
+			return report(stderr, "calendar check", err)
+		}
+		src = nil
+		for _, e := range b.Entries {
+			if strings.EqualFold(e.Mailbox.Address, pos[0]) {
+				src, opt = e.Source, calendar.Options{Location: e.Mailbox.Location, Owner: e.Mailbox.Address}
+			}
+		}
+		if src == nil {
+			return report(stderr, "calendar check", fmt.Errorf("%s: no such mailbox in %s", pos[0], *configPath))
+		}
+	}
+	r := calendar.Check(ctx, src, opt)
+	if *output == "json" {
+		printJSON(stdout, r)
+	} else {
+		for _, p := range r.Problems {
+			fmt.Fprintln(stdout, p)
+		}
+		if r.Err != "" {
+			fmt.Fprintf(stdout, "%s: cannot be read: %s\n", r.Source, r.Err)
+		} else {
+			fmt.Fprintf(stdout, "%s: %d instances served, %d problems\n", r.Source, r.Instances, len(r.Problems))
+		}
+	}
+	switch {
+	case r.Err != "":
+		return exitFailed
+	case len(r.Problems) > 0:
+		return exitError
+	}
+	return exitOK
+}
