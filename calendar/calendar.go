@@ -43,14 +43,26 @@ type series struct {
 	item      *Item
 	timing    timing
 	set       *rrule.Set
-	extra     []*rrule.Set        // further RRULEs, each with the EXDATEs
 	overrides map[int64]*override // by RECURRENCE-ID (see key)
-	future    []*override         // RANGE=THISANDFUTURE overrides, by RECURRENCE-ID
-	periods   []period            // RDATE PERIOD values: instances with their own length
-	exdates   map[int64]bool      // by key, for the periods
+	x         *seriesRare         // nil for most series
 	clock     bool                // occurrences keep DTSTART's wall-clock time (see expand)
 	file      string
 	line      int
+}
+
+// seriesRare holds what few series have, apart, to keep the many small.
+type seriesRare struct {
+	extra   []*rrule.Set   // further RRULEs, each with the EXDATEs
+	future  []*override    // RANGE=THISANDFUTURE overrides, by RECURRENCE-ID
+	periods []period       // RDATE PERIOD values: instances with their own length
+	exdates map[int64]bool // by key, for the periods
+}
+
+func (s *series) rare() *seriesRare {
+	if s.x == nil {
+		s.x = &seriesRare{}
+	}
+	return s.x
 }
 
 type period struct{ start, end time.Time }
@@ -76,14 +88,20 @@ func (s *series) key(t time.Time) int64 {
 }
 
 func (s *series) sortFuture() {
-	slices.SortFunc(s.future, func(a, b *override) int { return cmpInt(a.rid, b.rid) })
+	if s.x == nil {
+		return
+	}
+	slices.SortFunc(s.x.future, func(a, b *override) int { return cmpInt(a.rid, b.rid) })
 }
 
 // futureFor is the THISANDFUTURE override governing the occurrence at
 // key k: the latest one at or before it.
 func (s *series) futureFor(k int64) *override {
+	if s.x == nil {
+		return nil
+	}
 	var f *override
-	for _, ov := range s.future {
+	for _, ov := range s.x.future {
 		if ov.rid > k {
 			break
 		}
@@ -217,9 +235,9 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 			emit(instance{start: st, end: end, item: item, recID: k, recurring: true})
 		}
 	}
-	for _, p := range s.periods {
+	for _, p := range s.rarePeriods() {
 		k := s.key(p.start)
-		if _, replaced := s.overrides[k]; replaced || s.exdates[k] {
+		if _, replaced := s.overrides[k]; replaced || s.x.exdates[k] {
 			continue
 		}
 		if st, end := p.start.Unix(), p.end.Unix(); overlaps(st, end, from, to) {
@@ -235,10 +253,17 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 	return nil
 }
 
+func (s *series) rarePeriods() []period {
+	if s.x == nil {
+		return nil
+	}
+	return s.x.periods
+}
+
 // iterator yields the series's occurrences in order, each once, merging
 // its further rules.
 func (s *series) iterator() func() (time.Time, bool) {
-	if len(s.extra) == 0 {
+	if s.x == nil || len(s.x.extra) == 0 {
 		return s.set.Iterator()
 	}
 	type head struct {
@@ -247,7 +272,7 @@ func (s *series) iterator() func() (time.Time, bool) {
 		ok   bool
 	}
 	heads := []*head{{next: s.set.Iterator()}}
-	for _, x := range s.extra {
+	for _, x := range s.x.extra {
 		heads = append(heads, &head{next: x.Iterator()})
 	}
 	for _, h := range heads {
@@ -300,7 +325,10 @@ func (s *series) maxSpan() int64 {
 	if s.timing.allDay {
 		span = int64(s.timing.days)*86400 + 3600
 	}
-	for _, f := range s.future {
+	if s.x == nil {
+		return span
+	}
+	for _, f := range s.x.future {
 		shift := f.start - f.rid
 		span = max(span, f.end-f.start+max(shift, -shift)+3600)
 	}

@@ -536,7 +536,7 @@ func addOverride(cal *Calendar, masters map[string]*series, v *vevent, opt Optio
 	ov.rid = s.key(rid)
 	s.overrides[ov.rid] = ov
 	if ov.future {
-		s.future = append(s.future, ov)
+		s.rare().future = append(s.rare().future, ov)
 	}
 	return nil
 }
@@ -625,7 +625,7 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 			// (rrule-go's Set holds one rule).
 			extra := &rrule.Set{}
 			extra.RRule(r)
-			s.extra = append(s.extra, extra)
+			s.rare().extra = append(s.rare().extra, extra)
 		} else {
 			set.RRule(r)
 		}
@@ -634,7 +634,6 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 			s.clock = true // occurrences keep DTSTART's wall-clock time
 		}
 	}
-	s.exdates = map[int64]bool{}
 	for _, name := range []string{ical.PropRecurrenceDates, ical.PropExceptionDates} {
 		for _, p := range v.comp.Props.Values(name) {
 			period := strings.EqualFold(p.Params.Get(ical.ParamValue), "PERIOD")
@@ -652,7 +651,7 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 					if err != nil {
 						return nil, fmt.Errorf("%s: %w", name, err)
 					}
-					s.periods = append(s.periods, per)
+					s.rare().periods = append(s.rare().periods, per)
 					recurs = true
 					continue
 				}
@@ -665,10 +664,15 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 					recurs = true
 				} else {
 					set.ExDate(t)
-					for _, x := range s.extra {
-						x.ExDate(t)
+					if s.x != nil {
+						for _, x := range s.x.extra {
+							x.ExDate(t)
+						}
+						if s.x.exdates == nil {
+							s.x.exdates = map[int64]bool{}
+						}
+						s.x.exdates[s.key(t)] = true
 					}
-					s.exdates[s.key(t)] = true
 				}
 			}
 		}

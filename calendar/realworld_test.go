@@ -95,6 +95,13 @@ func TestRealWorldCalendars(t *testing.T) {
 			want: []span{{"2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z", Busy}, {"2026-01-07T10:00:00Z", "2026-01-07T11:00:00Z", Busy}, {"2026-01-12T10:00:00Z", "2026-01-12T11:00:00Z", Busy}},
 		},
 		{
+			name: "EXDATE reaches a second RRULE and an RDATE period",
+			data: string(ics(ev("UID:a", "DTSTART:20260105T100000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=1", "RRULE:FREQ=WEEKLY;BYDAY=WE;COUNT=2",
+				"RDATE;VALUE=PERIOD:20260109T090000Z/PT2H", "EXDATE:20260107T100000Z,20260109T090000Z"))),
+			from: day(2026, 1, 1), to: day(2026, 2, 1),
+			want: []span{{"2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z", Busy}, {"2026-01-14T10:00:00Z", "2026-01-14T11:00:00Z", Busy}},
+		},
+		{
 			name: "RSCALE=GREGORIAN",
 			data: string(ics(ev("UID:a", "DTSTART:20260131T100000Z", "DURATION:PT1H", "RRULE:RSCALE=GREGORIAN;FREQ=MONTHLY;SKIP=FORWARD;COUNT=2"))),
 			from: day(2026, 1, 1), to: day(2026, 4, 1),
