@@ -159,3 +159,26 @@ func (r Registration) Domain(domain string) string {
 func DefaultApplicationURI(accountNamespace string) string {
 	return "FYDIBOHF25SPDLT." + accountNamespace
 }
+
+// Server is a running calfed server as it reports itself in the store:
+// the change it has put in force and whether its policy reloads fail.
+// Every server rewrites its record at each heartbeat, so that the
+// commands that change access can wait until every server applies them.
+type Server struct {
+	// ID names the process: its host, process id and a random part,
+	// stable for the process's life and named in its log.
+	ID      string    `json:"id"`
+	Started time.Time `json:"started"`
+	// Applied is the change counter of the policy in force, as of
+	// AppliedAt.
+	Applied   int64     `json:"applied"`
+	AppliedAt time.Time `json:"applied_at"`
+	// Heartbeat is the server's last report; it counts as gone once
+	// Expires has passed.
+	Heartbeat time.Time `json:"heartbeat"`
+	Expires   time.Time `json:"expires"`
+	// Error is why the last reload failed; empty when it succeeded.
+	// FailingSince is when the failures began.
+	Error        string     `json:"error,omitempty"`
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+}

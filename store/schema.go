@@ -108,6 +108,20 @@ CREATE TABLE gateway_registration (
 	version BIGINT NOT NULL,
 	updated TEXT NOT NULL
 );
+`,
+		// 7: the running servers and the change each has applied; not a
+		// change itself (no audit entry, the counter does not move).
+		`
+CREATE TABLE live_servers (
+	id TEXT PRIMARY KEY,
+	started TEXT NOT NULL,
+	applied INTEGER NOT NULL,
+	applied_at TEXT NOT NULL,
+	heartbeat TEXT NOT NULL,
+	expires TEXT NOT NULL,
+	error TEXT NOT NULL,
+	failing_since TEXT
+);
 `},
 }
 
@@ -218,6 +232,20 @@ CREATE TABLE gateway_registration (
 	data TEXT NOT NULL,
 	version BIGINT NOT NULL,
 	updated TEXT NOT NULL
+);
+`,
+		// 7: the running servers and the change each has applied; not a
+		// change itself (no audit entry, the counter does not move).
+		`
+CREATE TABLE live_servers (
+	id TEXT PRIMARY KEY,
+	started TEXT NOT NULL,
+	applied BIGINT NOT NULL,
+	applied_at TEXT NOT NULL,
+	heartbeat TEXT NOT NULL,
+	expires TEXT NOT NULL,
+	error TEXT NOT NULL,
+	failing_since TEXT
 );
 `},
 }
