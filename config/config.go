@@ -135,6 +135,17 @@ type Config struct {
 		Driver       string   `yaml:"driver"`        // sqlite (default) or postgres
 		DSN          string   `yaml:"dsn"`           // sqlite: file (default <data_dir>/calfed.db); postgres: connection URL, required
 		PollInterval Duration `yaml:"poll_interval"` // how often changes are looked for; default 250ms
+		// Heartbeat is how often the server checks that its access policy
+		// is the store's current one and records the change it has
+		// applied, for the commands that wait for a change (-wait); a
+		// server silent for four heartbeats counts as gone. Default 5s.
+		Heartbeat Duration `yaml:"heartbeat"`
+		// MaxPolicyAge is how old the access policy in force may grow
+		// while it cannot be reloaded (the store or the federation keys
+		// unreadable) before the server refuses federated and
+		// service-account callers with 503 until a reload lands;
+		// at least three heartbeats. Default 2m.
+		MaxPolicyAge Duration `yaml:"max_policy_age"`
 	} `yaml:"store"`
 	// Federation tunes delegation-token validation.
 	Federation struct {
@@ -287,6 +298,8 @@ func (c *Config) defaults() {
 	defDur(&c.Calendars.ReloadInterval, 2*time.Second)
 	defDur(&c.Federation.MetadataRefresh, 24*time.Hour)
 	defDur(&c.DNS.Recheck, 24*time.Hour)
+	defDur(&c.Store.Heartbeat, 5*time.Second)
+	defDur(&c.Store.MaxPolicyAge, 2*time.Minute)
 }
 
 // RefuseTokenReuse is whether delegation tokens are accepted once only:
@@ -418,6 +431,9 @@ func (c *Config) Build() (*Built, error) {
 		}
 	default:
 		bad("store.driver: %q (want sqlite or postgres)", c.Store.Driver)
+	}
+	if hb, age := time.Duration(c.Store.Heartbeat), time.Duration(c.Store.MaxPolicyAge); age < 3*hb {
+		bad("store.max_policy_age: %v is less than three heartbeats (store.heartbeat %v), so a healthy server would refuse partners between its checks; raise it to at least %v or shorten the heartbeat", age, hb, 3*hb)
 	}
 	if r := c.Federation.AllowTokenReuse; r != nil && *r && c.Federation.RefuseTokenReuse {
 		bad("federation: refuse_token_reuse: true contradicts the deprecated allow_token_reuse: true; remove allow_token_reuse")

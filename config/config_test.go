@@ -247,3 +247,31 @@ func TestAuth(t *testing.T) {
 		t.Errorf("zero config: %+v, %+v", l, s)
 	}
 }
+
+// The store's heartbeat and the policy's age bound: defaults, and a bound
+// too short for the heartbeat is refused, naming the field.
+func TestPolicyAge(t *testing.T) {
+	tests := []struct {
+		yaml           string
+		heartbeat, age time.Duration
+		err            string
+	}{
+		{"", 5 * time.Second, 2 * time.Minute, ""},
+		{"store: {heartbeat: 1s, max_policy_age: 3s}", time.Second, 3 * time.Second, ""},
+		{"store: {max_policy_age: 10s}", 5 * time.Second, 10 * time.Second, "store.max_policy_age: 10s is less than three heartbeats (store.heartbeat 5s)"},
+		{"store: {heartbeat: 1m}", time.Minute, 2 * time.Minute, "raise it to at least 3m0s"},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.yaml + "\nmailboxes: [{address: a@example.org, calendar: a.ics}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Dir = t.TempDir()
+		os.WriteFile(filepath.Join(c.Dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+		_, err = c.Build()
+		if time.Duration(c.Store.Heartbeat) != tt.heartbeat || time.Duration(c.Store.MaxPolicyAge) != tt.age ||
+			(tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("%q: heartbeat %v, max age %v, %v; want %v, %v, %q", tt.yaml, time.Duration(c.Store.Heartbeat), time.Duration(c.Store.MaxPolicyAge), err, tt.heartbeat, tt.age, tt.err)
+		}
+	}
+}

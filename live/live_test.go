@@ -26,6 +26,15 @@ func (f *fakeStore) Snapshot(context.Context) (*orgrel.Snapshot, error) {
 	return f.snap, f.err
 }
 
+func (f *fakeStore) Counter(context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	return f.snap.Counter, nil
+}
+
 func (f *fakeStore) Watch(context.Context) <-chan struct{} { return f.watch }
 
 func (f *fakeStore) set(s *orgrel.Snapshot, err error) {

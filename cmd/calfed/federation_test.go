@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/wsfed"
 )
@@ -20,7 +22,10 @@ import (
 // A partner's Exchange calls the /WSSecurity endpoints with delegation
 // tokens: the whole server path, router to response, with real keys.
 func TestFederatedRequests(t *testing.T) {
-	srv, cfg, db, live := demoParts(t)
+	var late atomic.Int64 // how far the policy's clock runs ahead
+	srv, cfg, db, policy := demoParts(t, func(o *live.Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(late.Load())) }
+	})
 	ctx := t.Context()
 	ours, err := certs.Generate("Federation contoso", time.Now())
 	if err != nil {
@@ -39,7 +44,7 @@ func TestFederatedRequests(t *testing.T) {
 	if _, err := db.SetTrust(ctx, "test", tr); err != nil {
 		t.Fatal(err)
 	}
-	if err := live.Load(ctx); err != nil {
+	if err := policy.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mintAt := func(offer, email string, target *x509.Certificate, notBefore time.Time, audience string) string {
@@ -109,5 +114,56 @@ func TestFederatedRequests(t *testing.T) {
 	_, body := post("/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gua))
 	if bytes.Contains([]byte(body), []byte("offer")) {
 		t.Errorf("the fault leaks the reason: %s", body)
+	}
+
+	// A policy the store has not confirmed for longer than its bound
+	// (reloads failing) answers no verified caller, on any endpoint, but
+	// 503; anonymous callers are served. docs/protocol.md §1.8.
+	late.Store(int64(live.DefaultMaxAge + time.Minute))
+	basic := func(path, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.SetBasicAuth("svc-partner", "router-test-secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After", path)
+		}
+		return resp.StatusCode, string(b)
+	}
+	pox := `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@contoso.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`
+	fed := envelope("", `<GetFederationInformationRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domain>contoso.example</Domain></Request></GetFederationInformationRequestMessage>`)
+	stale := []struct {
+		name   string
+		ask    func(path, body string) (int, string)
+		path   string
+		body   string
+		status int
+	}{
+		{"free/busy with a token", post, "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)), gua), 503},
+		{"MailTips with a token", post, "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferMailTips, "someone@trust.example", ours.Cert)), gmt), 503},
+		{"Autodiscover with a token", post, "/autodiscover/autodiscover.svc/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gus), 503},
+		{"free/busy over Basic", basic, "/EWS/Exchange.asmx", envelope("", gua), 503},
+		{"MailTips over Basic", basic, "/EWS/Exchange.asmx", envelope("", gmt), 503},
+		{"SOAP Autodiscover over Basic", basic, "/autodiscover/autodiscover.svc", envelope("", gus), 503},
+		{"POX Autodiscover over Basic", basic, "/autodiscover/autodiscover.xml", pox, 503},
+		{"anonymous GetFederationInformation", post, "/autodiscover/autodiscover.svc", fed, 200},
+		{"a refused token is still refused as before", post, "/EWS/Exchange.asmx/WSSecurity", envelope("", gua), 500},
+	}
+	for _, tt := range stale {
+		if status, body := tt.ask(tt.path, tt.body); status != tt.status {
+			t.Errorf("stale policy, %s: %d, want %d\n%.500s", tt.name, status, tt.status, body)
+		}
+	}
+	// Confirmed again: served.
+	if err := policy.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := post("/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", ours.Cert)), gua)); status != 200 {
+		t.Errorf("confirmed again: %d\n%.500s", status, body)
 	}
 }

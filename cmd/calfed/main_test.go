@@ -244,7 +244,9 @@ func demoServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
+// demoParts is demoServer with its parts; opts adjust the live policy's
+// options.
+func demoParts(t testing.TB, opts ...func(*live.Options)) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
 	t.Helper()
 	t.Setenv(demopkg.SecretEnv, "router-test-secret")
 	demo, err := demopkg.New("2026-03-23")
@@ -266,7 +268,11 @@ func demoParts(t testing.TB) (*httptest.Server, *config.Config, *store.DB, *live
 	if err := demo.Seed(t.Context(), db, trustService(cfg, db, nil), b.Mailboxes()); err != nil {
 		t.Fatal(err)
 	}
-	policy, err := live.New(t.Context(), live.Options{Store: db, Validation: trustService(cfg, db, nil), Defaults: b.Sharing})
+	o := live.Options{Store: db, Validation: trustService(cfg, db, nil), Defaults: b.Sharing}
+	for _, f := range opts {
+		f(&o)
+	}
+	policy, err := live.New(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,8 +98,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(err)
 		}
 	}
-	policy, err := live.New(ctx, live.Options{Store: db, Validation: tr, Defaults: b.Sharing, Logger: log,
-		Verifier: orgrel.NewVerifier(cfg.Verifier())})
+	policy, err := live.New(ctx, live.Options{Store: db, Reporter: db, Validation: tr, Defaults: b.Sharing, Logger: log,
+		Verifier: orgrel.NewVerifier(cfg.Verifier()), Heartbeat: time.Duration(cfg.Store.Heartbeat), MaxAge: time.Duration(cfg.Store.MaxPolicyAge)})
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
@@ -238,8 +238,11 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // client-request-id, gzip: internal/exchhttp); rec, when not nil, records
 // the exchanges inside them, so cases hold plain bodies.
 func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy, log *slog.Logger, rec *conformance.Recorder) http.Handler {
+	// Every handler a verified caller reaches refuses it while the policy
+	// is too old to answer from. docs/protocol.md §1.8.
+	current := policy.RequireCurrent
 	fb := freebusy.New(freebusy.Options{Directory: dir, Access: policy, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
-	ewsHandler := ews.New(ews.Options{
+	ewsHandler := current(ews.New(ews.Options{
 		FreeBusy:      fb,
 		Logger:        log,
 		Limits:        soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
@@ -249,14 +252,14 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		// The legacy DNs Autodiscover hands out come back as EX or X500
 		// addresses. docs/protocol.md §1.2.
 		ResolveLegacyDN: legacydn.Resolver(dir),
-	})
-	mt := ews.NewMailTips(ews.MailTipsOptions{
+	}))
+	mt := current(ews.NewMailTips(ews.MailTipsOptions{
 		MailTips:      mailtips.New(mailtips.Options{Directory: dir, Access: policy, Logger: log}),
 		Logger:        log,
 		Limits:        soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		MaxRecipients: cfg.Limits.MaxMailboxes,
 		ServerName:    cfg.ServerName,
-	})
+	}))
 	redirects := map[string]string{}
 	for from, to := range cfg.Autodiscover.RedirectAddresses {
 		redirects[strings.ToLower(from)] = to
@@ -301,9 +304,9 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 	r.Handle("/ews/exchange.asmx/wssecurity", bounded(byOperation(limits,
 		guard(federation.OfferFreeBusy, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferFreeBusy, ewsHandler)),
 		map[string]http.Handler{"GetMailTips": guard(federation.OfferMailTips, federation.RefuseEWS).Wrap(noteToken(policy, federation.OfferMailTips, mt))})))
-	r.Handle("/autodiscover/autodiscover.svc", bounded(basic.Optional(ad.SOAP(false))))
-	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover).Wrap(noteToken(policy, federation.OfferAutodiscover, ad.SOAP(true)))))
-	r.Handle("/autodiscover/autodiscover.xml", bounded(basic.Optional(ad.POX())))
+	r.Handle("/autodiscover/autodiscover.svc", bounded(basic.Optional(current(ad.SOAP(false)))))
+	r.Handle("/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover).Wrap(noteToken(policy, federation.OfferAutodiscover, current(ad.SOAP(true))))))
+	r.Handle("/autodiscover/autodiscover.xml", bounded(basic.Optional(current(ad.POX()))))
 	r.Handle("/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return mux.Vars(r)["address"] }))
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
