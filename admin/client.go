@@ -183,3 +183,11 @@ func (c *Client) DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error)
 	var v []orgrel.DomainCheck
 	return v, c.do(ctx, "GET", "/v1/domain-checks", nil, &v)
 }
+
+func (c *Client) WaitApplied(ctx context.Context, change int64, wait time.Duration) (Applied, error) {
+	var v Applied
+	// The server waits; this request may take that long and more.
+	cc := *c
+	cc.http = &http.Client{Timeout: wait + 30*time.Second}
+	return v, cc.do(ctx, "GET", "/v1/applied?change="+strconv.FormatInt(change, 10)+"&wait="+url.QueryEscape(wait.String()), nil, &v)
+}

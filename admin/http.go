@@ -67,6 +67,7 @@ func (h *Handler) Routes() []Route {
 		r("PUT", "/v1/trust", h.setTrust),
 		r("GET", "/v1/trust/registration", h.getRegistration),
 		r("GET", "/v1/domain-checks", h.domainChecks),
+		r("GET", "/v1/applied", h.applied),
 	}
 }
 
@@ -326,4 +327,30 @@ func (h *Handler) setTrust(w http.ResponseWriter, r *http.Request, actor string)
 	}
 	v, err := h.api.SetTrust(r.Context(), actor, t)
 	return v, http.StatusOK, err
+}
+
+// applied waits for the running servers to apply a change: ?change=N
+// (default: every change so far) and ?wait=DURATION (default 0: report
+// at once).
+func (h *Handler) applied(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	q := r.URL.Query()
+	var change int64
+	if v := q.Get("change"); v != "" {
+		var err error
+		if change, err = strconv.ParseInt(v, 10, 64); err != nil || change < 0 {
+			return nil, 0, fmt.Errorf("%w: change must be a change counter (a whole number), not %q", errBadRequest, v)
+		}
+	}
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		var err error
+		if wait, err = time.ParseDuration(v); err != nil {
+			return nil, 0, fmt.Errorf("%w: wait must be a duration such as 10s, not %q", errBadRequest, v)
+		}
+	}
+	a, err := h.api.WaitApplied(r.Context(), change, wait)
+	if a.Servers == nil {
+		a.Servers = []orgrel.Server{}
+	}
+	return a, http.StatusOK, err
 }

@@ -51,6 +51,11 @@ type API interface {
 	// DomainChecks returns the last check of each domain proof, ours and
 	// partners'.
 	DomainChecks(ctx context.Context) ([]orgrel.DomainCheck, error)
+
+	// WaitApplied waits up to wait until every running server has put
+	// change in force (0: every change made so far), and says how far it
+	// got.
+	WaitApplied(ctx context.Context, change int64, wait time.Duration) (Applied, error)
 }
 
 // Mailbox is what the service knows of a mailbox from the directory.

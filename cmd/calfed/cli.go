@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/config"
@@ -149,4 +150,45 @@ func printJSON(w io.Writer, v any) {
 
 func table(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+}
+
+// applyWait is the -wait flag of the commands that change what partners
+// may see, and what it asks for.
+type applyWait struct{ d time.Duration }
+
+func (w *applyWait) register(fl *flag.FlagSet) {
+	w.d = 10 * time.Second
+	fl.Var(w, "wait", "wait up to `DURATION` for every running server to apply the change, and exit 1 naming any that has not; 0 does not wait")
+}
+
+func (w *applyWait) String() string { return w.d.String() }
+
+func (w *applyWait) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > admin.MaxWait {
+		return fmt.Errorf("want a duration from 0 to %v, such as 10s", admin.MaxWait)
+	}
+	w.d = d
+	return nil
+}
+
+// await waits for every running server to put the change just made in
+// force and says so on stdout (on stderr under -o json, which keeps
+// stdout one JSON value). A server that has not is an error naming it.
+func (w *applyWait) await(ctx context.Context, api admin.API, output string, stdout, stderr io.Writer) error {
+	if w.d == 0 {
+		return nil
+	}
+	a, err := api.WaitApplied(ctx, 0, w.d)
+	if err != nil {
+		return fmt.Errorf("the change is saved; finding out whether the servers applied it: %w", err)
+	}
+	if !a.Done() {
+		return fmt.Errorf("%w: %s", admin.ErrNotApplied, a)
+	}
+	if output == "json" {
+		stdout = stderr
+	}
+	fmt.Fprintln(stdout, a)
+	return nil
 }

@@ -15,8 +15,10 @@ import (
 
 func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var level string
+	var wait applyWait
 	return adminCommand(ctx, "mailbox share", args, stderr, []string{"ADDRESS"}, func(fl *flag.FlagSet) {
 		fl.StringVar(&level, "level", "", "LimitedDetails, AvailabilityOnly or None (required)")
+		wait.register(fl)
 	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
 		if level == "" {
 			return usageError{"-level is required"}
@@ -33,7 +35,10 @@ func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		return printSharing(stdout, a.output, m)
+		if err := printSharing(stdout, a.output, m); err != nil {
+			return err
+		}
+		return wait.await(ctx, api, a.output, stdout, stderr)
 	})
 }
 

@@ -163,11 +163,21 @@ func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rf relFlags
-	return adminCommand(ctx, "orgrel set", args, stderr, []string{"NAME"}, rf.register, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		if fl.NFlag() == 0 {
+	var wait applyWait
+	return adminCommand(ctx, "orgrel set", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) { rf.register(fl); wait.register(fl) }, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		given := 0
+		fl.Visit(func(f *flag.Flag) {
+			if f.Name != "wait" {
+				given++
+			}
+		})
+		if given == 0 {
 			return usageError{"nothing to change: give at least one option"}
 		}
-		return modify(ctx, api, a, stdout, pos[0], "orgrel.set", func(rel *orgrel.Relationship) error { return rf.apply(fl, rel) })
+		if err := modify(ctx, api, a, stdout, pos[0], "orgrel.set", func(rel *orgrel.Relationship) error { return rf.apply(fl, rel) }); err != nil {
+			return err
+		}
+		return wait.await(ctx, api, a.output, stdout, stderr)
 	})
 }
 
@@ -197,20 +207,25 @@ func runOrgrelDisable(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func setEnabled(ctx context.Context, name string, args []string, stdout, stderr io.Writer, enabled bool) int {
-	return adminCommand(ctx, name, args, stderr, []string{"NAME"}, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+	var wait applyWait
+	return adminCommand(ctx, name, args, stderr, []string{"NAME"}, wait.register, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
 		action := "orgrel.disable"
 		if enabled {
 			action = "orgrel.enable"
 		}
-		return modify(ctx, api, a, stdout, pos[0], action, func(rel *orgrel.Relationship) error {
+		if err := modify(ctx, api, a, stdout, pos[0], action, func(rel *orgrel.Relationship) error {
 			rel.Enabled = enabled
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		return wait.await(ctx, api, a.output, stdout, stderr)
 	})
 }
 
 func runOrgrelRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return adminCommand(ctx, "orgrel remove", args, stderr, []string{"NAME"}, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+	var wait applyWait
+	return adminCommand(ctx, "orgrel remove", args, stderr, []string{"NAME"}, wait.register, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
 		rel, err := api.Relationship(ctx, pos[0])
 		if err != nil {
 			return err
@@ -220,10 +235,10 @@ func runOrgrelRemove(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		if a.output == "json" {
 			printJSON(stdout, map[string]string{"removed": rel.Name})
-			return nil
+		} else {
+			fmt.Fprintf(stdout, "removed %s (%s) and revoked its service accounts\n", rel.Name, strings.Join(rel.Domains, ", "))
 		}
-		fmt.Fprintf(stdout, "removed %s (%s) and revoked its service accounts\n", rel.Name, strings.Join(rel.Domains, ", "))
-		return nil
+		return wait.await(ctx, api, a.output, stdout, stderr)
 	})
 }
 
