@@ -56,7 +56,6 @@ const (
 	DefaultHeartbeat = 5 * time.Second
 	DefaultMaxAge    = 2 * time.Minute
 	DefaultRetryMin  = 250 * time.Millisecond
-	DefaultRetryMax  = 10 * time.Second
 )
 
 // Options configure a Policy. Store and Validation are required.
@@ -88,8 +87,9 @@ type Options struct {
 	MaxAge time.Duration
 	// RetryMin and RetryMax bound the wait before a failed reload is
 	// tried again: RetryMin, doubling after each failure up to RetryMax,
-	// each wait drawn at random from the upper half of that. Defaults
-	// DefaultRetryMin (250ms) and DefaultRetryMax (10s).
+	// each wait drawn at random from the upper half of that; every
+	// heartbeat tries too. Defaults DefaultRetryMin (250ms) and the
+	// heartbeat.
 	RetryMin, RetryMax time.Duration
 	Now                func() time.Time // default time.Now
 	Logger             *slog.Logger     // nil discards
@@ -148,7 +148,7 @@ func New(ctx context.Context, opt Options) (*Policy, error) {
 		opt.RetryMin = DefaultRetryMin
 	}
 	if opt.RetryMax <= 0 {
-		opt.RetryMax = DefaultRetryMax
+		opt.RetryMax = opt.Heartbeat
 	}
 	if opt.RetryMax < opt.RetryMin {
 		opt.RetryMax = opt.RetryMin

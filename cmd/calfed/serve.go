@@ -103,7 +103,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(fmt.Errorf("loading the access policy: %w", err))
 	}
-	go policy.Run(ctx)
+	// Run removes this server's record from the store as it ends, so the
+	// store stays open until it has.
+	policyDone := make(chan struct{})
+	go func() { policy.Run(ctx); close(policyDone) }()
 	go tr.WatchMetadata(ctx, time.Duration(cfg.Federation.MetadataRefresh))
 	if demo == nil {
 		go tr.RecheckOurs(ctx, time.Duration(cfg.DNS.Recheck))
@@ -216,6 +219,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			log.Warn("shutdown", "err", err)
 		}
 	}
+	<-policyDone
 	log.Info("stopped")
 	return exitOK
 }

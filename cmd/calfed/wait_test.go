@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -154,5 +155,45 @@ func TestChangesWaitForEveryServer(t *testing.T) {
 	}
 	if out := cli(exitOK, "mailbox", "show", "alice@contoso.example"); !strings.Contains(out, "None") {
 		t.Errorf("a refused -wait changed the sharing:\n%s", out)
+	}
+}
+
+// calfed serve records itself in the store while it runs and removes its
+// record when it stops, so a stopped server is not waited for.
+func TestServeReportsItselfAndLeaves(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	path := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(path, []byte("mailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\n"), 0o644)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := cfg.OpenStore(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	var logged safeBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"serve", "-config", path, "-listen", "127.0.0.1:0"}, &logged, &logged)
+	}()
+	var servers []orgrel.Server
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(servers) == 0; {
+		servers, _ = db.Servers(t.Context())
+		time.Sleep(10 * time.Millisecond) // polling the store, not timing anything
+	}
+	if len(servers) != 1 || !strings.Contains(servers[0].ID, fmt.Sprintf("/%d/", os.Getpid())) || servers[0].Error != "" ||
+		!strings.Contains(logged.String(), "server="+servers[0].ID) {
+		t.Fatalf("while serving: %+v\n%s", servers, logged.String())
+	}
+	cancel()
+	if code := <-exit; code != exitOK {
+		t.Fatalf("serve: exit %d\n%s", code, logged.String())
+	}
+	if servers, err := db.Servers(t.Context()); err != nil || len(servers) != 0 {
+		t.Errorf("after serve stopped: %+v, %v", servers, err)
 	}
 }
