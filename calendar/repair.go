@@ -54,9 +54,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 //     END:VCALENDAR (mail signatures, HTML, a second copy's garbage):
 //     dropped.
 func unfold(file string, data []byte, problems *[]Problem) []contentLine {
-	if bytes.HasPrefix(data, utf8BOM) {
-		data = data[len(utf8BOM):]
-	}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	var out []contentLine
 	lineNo := 0
 	for len(data) > 0 {

@@ -140,10 +140,7 @@ type Proof struct {
 // ProofDomain is the domain whose proof stands for name: name itself, or
 // the domain an ApplicationUri was made from.
 func ProofDomain(name string) string {
-	d := dnsproof.Normalize(name)
-	if strings.HasPrefix(d, appURIPrefix) {
-		d = d[len(appURIPrefix):]
-	}
+	d := strings.TrimPrefix(dnsproof.Normalize(name), appURIPrefix)
 	return strings.TrimSuffix(d, ".")
 }
 

@@ -328,15 +328,6 @@ func ReadResponse(body []byte) ([]byte, error) {
 	return tok.WriteToBytes()
 }
 
-// one returns the only child {ns}local of el.
-func one(el *etree.Element, ns, local string) (*etree.Element, error) {
-	cs := xmltree.Children(el, ns, local)
-	if len(cs) != 1 {
-		return nil, fmt.Errorf("%w: %s has %d %s elements", ErrSignature, el.Tag, len(cs), local)
-	}
-	return cs[0], nil
-}
-
 func b64(el *etree.Element) ([]byte, error) {
 	b, err := xmltree.Base64(el)
 	if err != nil {
