@@ -6,9 +6,18 @@
 //	ewsload -url http://127.0.0.1:8080/EWS/Exchange.asmx -user svc-partner -secret … \
 //	        -mailbox alice@contoso.example -start 2026-03-23 -days 7
 //
+// With -token-sts it sends no Basic credentials: every request carries a
+// delegation token minted for it, signed as the development token issuer
+// configured in that file, to a /WSSecurity endpoint (Autodiscover's or
+// EWS's), as a flood of distinct valid tokens:
+//
+//	ewsload -url http://127.0.0.1:8080/autodiscover/autodiscover.svc/WSSecurity \
+//	        -token-sts sts.yaml -token-org contoso -duration 60s -pid $(pidof calfed)
+//
 // With -slow N it plays an attacker instead: N connections that declare a
-// large body, send part of it slowly and never finish, sampling the
-// server's memory (-pid) while they hold.
+// large body, send part of it slowly and never finish.
+//
+// With -pid it samples the server's resident memory while it runs.
 package main
 
 import (
@@ -43,6 +52,8 @@ type options struct {
 	concurrency       int
 	requests          int
 	duration, warmup  time.Duration
+	pid               int
+	tokens            *tokenSource // nil: Basic credentials
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -65,11 +76,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	slowBytes := fl.Int("slow-bytes", 30<<10, "with -slow: body bytes each connection sends")
 	slowDeclared := fl.Int("slow-declared", 1<<20, "with -slow: the Content-Length each declares")
 	slowOver := fl.Duration("slow-over", 0, "with -slow: how long each connection takes to send its bytes; default half of -duration")
-	pid := fl.Int("pid", 0, "with -slow: the server's process id, to sample its memory")
+	pid := fl.Int("pid", 0, "the server's process id, to sample its memory")
+	tokenSTS := fl.String("token-sts", "", "instead of Basic credentials: a delegation token minted for each request, signed as the development token issuer configured in this file (calfed sts serve -config); -url names a /WSSecurity endpoint")
+	tokenOrg := fl.String("token-org", "", "with -token-sts: the organisation of that file the tokens are for (its ApplicationUri and certificate); default the first")
+	tokenUser := fl.String("token-user", "someone@partner.example", "with -token-sts: the requesting user")
+	tokenOffer := fl.String("token-offer", "", "with -token-sts: autodiscover or freebusy; default autodiscover for an Autodiscover URL, else freebusy")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
 	o.mailboxes = strings.Split(*mailboxes, ",")
+	o.pid = *pid
 	if err := checkLoopback(o.url); err != nil {
 		fmt.Fprintln(stderr, "ewsload:", err)
 		return 2
@@ -90,6 +106,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.requests <= 0 || o.concurrency <= 0 || o.duration <= 0 {
 		fmt.Fprintln(stderr, "ewsload: -requests, -c and -duration must be positive")
 		return 2
+	}
+	if *tokenSTS != "" {
+		ts, err := newTokenSource(context.Background(), o, *tokenSTS, *tokenOrg, *tokenUser, *tokenOffer)
+		if err != nil {
+			fmt.Fprintln(stderr, "ewsload:", err)
+			return 2
+		}
+		o.tokens = ts
 	}
 	res, err := load(o)
 	if err != nil {
@@ -141,18 +165,31 @@ type result struct {
 	failed    int64
 	firstErr  string
 	bytes     int64
+	// The server's resident set in kB (-pid): when the measured run
+	// began, its peak and at its end.
+	startRSS, peakRSS, endRSS int64
 }
 
 func load(o options) (*result, error) {
-	body := requestBody(o)
+	fixed := requestBody(o)
+	body := func() ([]byte, error) { return fixed, nil }
+	if o.tokens != nil {
+		body = o.tokens.next
+	}
 	client := &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency, MaxConnsPerHost: o.concurrency, DisableCompression: true},
 	}
 	do := func() (int64, error) {
-		req, _ := http.NewRequest(http.MethodPost, o.url, bytes.NewReader(body))
+		b, err := body()
+		if err != nil {
+			return 0, err
+		}
+		req, _ := http.NewRequest(http.MethodPost, o.url, bytes.NewReader(b))
 		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-		req.SetBasicAuth(o.user, o.secret)
+		if o.tokens == nil {
+			req.SetBasicAuth(o.user, o.secret)
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			return 0, err
@@ -185,7 +222,22 @@ func load(o options) (*result, error) {
 	wg.Wait()
 	cancel()
 
-	res := &result{latencies: make([]time.Duration, o.requests)}
+	res := &result{latencies: make([]time.Duration, o.requests), startRSS: rss(o.pid)}
+	sampled := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			res.peakRSS = max(res.peakRSS, rss(o.pid))
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	var next atomic.Int64
 	var mu sync.Mutex
 	deadline := time.Now().Add(o.duration)
@@ -216,6 +268,10 @@ func load(o options) (*result, error) {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(began)
+	close(stop)
+	<-sampled
+	res.endRSS = rss(o.pid)
+	res.peakRSS = max(res.peakRSS, res.endRSS)
 	done := min(next.Load(), int64(o.requests))
 	res.latencies = res.latencies[:done]
 	if done == 0 {
@@ -228,7 +284,11 @@ func (r *result) print(w io.Writer, o options) {
 	l := slices.Clone(r.latencies)
 	slices.Sort(l)
 	q := func(p float64) time.Duration { return l[min(len(l)-1, int(p*float64(len(l))))] }
-	fmt.Fprintf(w, "requests   %d in %.2fs with %d connections (%d mailbox(es), %d days, %s)\n", len(l), r.elapsed.Seconds(), o.concurrency, len(o.mailboxes), o.days, o.view)
+	what := fmt.Sprintf("%d mailbox(es), %d days, %s", len(o.mailboxes), o.days, o.view)
+	if o.tokens != nil {
+		what = "a fresh " + o.tokens.issue.Offer + " token each"
+	}
+	fmt.Fprintf(w, "requests   %d in %.2fs with %d connections (%s)\n", len(l), r.elapsed.Seconds(), o.concurrency, what)
 	fmt.Fprintf(w, "throughput %.0f req/s, %.1f MB/s\n", float64(len(l))/r.elapsed.Seconds(), float64(r.bytes)/r.elapsed.Seconds()/1e6)
 	fmt.Fprintf(w, "latency    p50 %v  p90 %v  p99 %v  max %v\n", q(0.50).Round(time.Microsecond), q(0.90).Round(time.Microsecond), q(0.99).Round(time.Microsecond), l[len(l)-1].Round(time.Microsecond))
 	fmt.Fprintf(w, "failed     %d", r.failed)
@@ -236,4 +296,7 @@ func (r *result) print(w io.Writer, o options) {
 		fmt.Fprintf(w, " (first: %s)", r.firstErr)
 	}
 	fmt.Fprintln(w)
+	if o.pid > 0 {
+		fmt.Fprintf(w, "server RSS before %.1f MB, peak %.1f MB, at the end %.1f MB\n", float64(r.startRSS)/1024, float64(r.peakRSS)/1024, float64(r.endRSS)/1024)
+	}
 }
