@@ -11,4 +11,9 @@
 // on PostgreSQL, LISTEN for a notification) and reload. Updates carry the
 // version they were read at, so two administrators cannot overwrite each
 // other's changes unknowingly.
+//
+// Beside the records, the store keeps the delegation tokens used when
+// servers refuse a token's reuse (used_tokens.go), so that a restart or
+// another server on the same database refuses the token's second use;
+// those rows are neither audited nor changes.
 package store

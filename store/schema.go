@@ -122,7 +122,11 @@ CREATE TABLE live_servers (
 	error TEXT NOT NULL,
 	failing_since TEXT
 );
-`},
+`,
+		// 8: the delegation tokens used, under federation.refuse_token_reuse
+		// (used_tokens.go): each assertion's replay key until its token
+		// stops being usable.
+		usedTokensTable},
 }
 
 var postgresDialect = dialect{
@@ -247,5 +251,18 @@ CREATE TABLE live_servers (
 	error TEXT NOT NULL,
 	failing_since TEXT
 );
-`},
+`,
+		// 8: as SQLite's.
+		usedTokensTable},
 }
+
+// usedTokensTable is migration 8 in both backends: an assertion's replay
+// key (federation.ReplayKey) and when its token stops being usable
+// (tsLayout).
+const usedTokensTable = `
+CREATE TABLE used_tokens (
+	key TEXT PRIMARY KEY,
+	usable_until TEXT NOT NULL
+);
+CREATE INDEX used_tokens_usable_until ON used_tokens(usable_until);
+`
