@@ -34,11 +34,17 @@ const (
 	// FailOffer: a valid token for another offer. On EWS an
 	// ErrorAccessDenied SOAP fault; on Autodiscover 401.
 	FailOffer
+	// FailUnavailable: the token could not be judged now (the replay
+	// store did not answer). HTTP 503, empty body, on either endpoint:
+	// the requester may try again; nothing about the token is implied.
+	FailUnavailable
 )
 
 // Classify is the one place a refusal's cause becomes its class.
 func Classify(err error) Failure {
 	switch {
+	case errors.Is(err, ErrReplayStore):
+		return FailUnavailable
 	case errors.Is(err, ErrOffer):
 		return FailOffer
 	case errors.Is(err, ErrExpired), errors.Is(err, ErrNotYetValid),
@@ -60,6 +66,8 @@ func (f Failure) String() string {
 		return "validation"
 	case FailOffer:
 		return "offer"
+	case FailUnavailable:
+		return "unavailable"
 	}
 	return "unknown"
 }
@@ -78,6 +86,8 @@ const (
 // WS-Security fault, 401, or ErrorAccessDenied for another offer.
 func RefuseEWS(w http.ResponseWriter, r *http.Request, err error) {
 	switch Classify(err) {
+	case FailUnavailable:
+		Unavailable(w, r)
 	case FailOffer:
 		AccessDeniedFault(w, r)
 	case FailValidation:
@@ -96,6 +106,8 @@ func RefuseEWS(w http.ResponseWriter, r *http.Request, err error) {
 // token, FINDINGS §5b).
 func RefuseAutodiscover(w http.ResponseWriter, r *http.Request, err error) {
 	switch Classify(err) {
+	case FailUnavailable:
+		Unavailable(w, r)
 	case FailOffer, FailValidation, FailSecurity:
 		Unauthorized(w, r)
 	default:
@@ -144,4 +156,11 @@ func AccessDeniedFault(w http.ResponseWriter, r *http.Request) {
 func Unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusUnauthorized)
+}
+
+// Unavailable answers 503 with an empty body: the token could not be
+// judged now.
+func Unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusServiceUnavailable)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -229,11 +230,30 @@ func TestClassify(t *testing.T) {
 		{ErrMalformed, FailToken}, {ErrAlgorithm, FailToken}, {ErrUnknownKey, FailToken}, {ErrDecrypt, FailToken},
 		{ErrSignature, FailToken}, {ErrUntrustedIssuer, FailToken}, {ErrNoToken, FailSecurity},
 		{ErrExpired, FailValidation}, {ErrNotYetValid, FailValidation}, {ErrAudience, FailValidation},
-		{ErrClaims, FailValidation}, {ErrReplay, FailValidation}, {errCacheFull, FailValidation}, {ErrNotFederated, FailValidation},
+		{ErrClaims, FailValidation}, {ErrReplay, FailValidation}, {ErrNotFederated, FailValidation},
+		{fmt.Errorf("%w: connection refused", ErrReplayStore), FailUnavailable},
 		{fmt.Errorf("%w: x", ErrOffer), FailOffer}, {fmt.Errorf("soap: too deep"), FailToken},
 	} {
 		if got := Classify(tt.err); got != tt.want {
 			t.Errorf("Classify(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// A token that cannot be judged because the replay store does not answer
+// is refused with 503 on both endpoints, and is not let through.
+func TestReplayStoreDownAnswers503(t *testing.T) {
+	w := newWorld(t)
+	el, _ := w.issue().Token()
+	body := `<s:Envelope ` + envNS + `><s:Header><o:Security>` + string(xmlOf(t, el)) + `</o:Security></s:Header><s:Body><x/></s:Body></s:Envelope>`
+	for _, refuse := range []func(http.ResponseWriter, *http.Request, error){RefuseEWS, RefuseAutodiscover} {
+		v := &Validator{Trust: w.v.Trust, RefuseReuse: true, Replay: &memReplay{err: errors.New("connection refused")}}
+		g := &Guard{Validator: v, Offer: OfferFreeBusy, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: refuse}
+		h := g.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Errorf("the request got through") }))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
+		if rec.Code != http.StatusServiceUnavailable || rec.Body.Len() != 0 {
+			t.Errorf("status %d with %q, want 503 and no body", rec.Code, rec.Body)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func BenchmarkValidateSecondPresentation(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			w := newWorld(b)
-			w.v.RefuseReuse = !reuse
+			w.v.RefuseReuse, w.v.Replay = !reuse, &memReplay{}
 			el, _ := w.issue().Token()
 			tok := xmlOf(b, el)
 			if _, err := w.v.Validate(tok, OfferFreeBusy, t0.Add(time.Minute)); err != nil {

@@ -9,8 +9,10 @@
 // (answer.go: the WS-Security fault, 401, or ErrorAccessDenied).
 //
 // The validator owns the one cache of the path (cache.go): tokens seen, by
-// their bytes, and, when reuse is refused, assertion IDs, each for as long
-// as its token may be used, in a bounded number of entries.
+// the digest of their bytes, and, when reuse is refused, the assertions
+// the Replay store (the database, shared by every server) has recorded as
+// used, each for as long as its token may be used, bounded in entries and
+// bytes, and emptied whenever the trust it was validated under changes.
 //
 // No Microsoft specification documents the token; the notes reconstruct
 // it, and where they say GUESS every variant they list is accepted. Each

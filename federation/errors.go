@@ -21,6 +21,9 @@ var (
 	ErrClaims       = errors.New("federation: token lacks a required claim")
 	ErrReplay       = errors.New("federation: token was already used")
 	ErrNotFederated = errors.New("federation: no federation trust or certificate is set up")
+	// ErrReplayStore: under RefuseReuse the Replay store did not answer,
+	// so whether the token was used before is unknown; it is refused.
+	ErrReplayStore = errors.New("federation: the replay store did not answer")
 	// ErrUntrustedIssuer: the signature names a signer that is not one of
 	// the token issuer's certificates. It is an ErrSignature too.
 	ErrUntrustedIssuer = fmt.Errorf("%w: the signer is not a trusted issuer", ErrSignature)

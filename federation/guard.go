@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,7 +53,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 		body, err := soap.ReadRequest(r, g.Limits)
 		var c Claims
 		if err == nil {
-			c, body, err = g.authenticate(body, now())
+			c, body, err = g.authenticate(r.Context(), body, now())
 			if err == nil {
 				if log.Enabled(r.Context(), slog.LevelInfo) { // the arguments cost more than a discarded line
 					log.Info("delegation token accepted", "outcome", "allowed", "offer", g.Offer, "email", c.Email,
@@ -80,17 +81,17 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 // use for and would otherwise decode again. One bounded pass over the body
 // finds the token; the validator answers a token it has seen from its
 // cache, and parses only the token of one it has not.
-func (g *Guard) authenticate(body []byte, now time.Time) (Claims, []byte, error) {
+func (g *Guard) authenticate(ctx context.Context, body []byte, now time.Time) (Claims, []byte, error) {
 	loc, err := scanEnvelope(body, g.Limits)
 	switch {
 	case err == nil:
-		c, err := g.Validator.validate(body[loc.edStart:loc.edEnd], loc.scope, false, g.Offer, now)
+		c, err := g.Validator.validate(ctx, body[loc.edStart:loc.edEnd], loc.scope, false, g.Offer, now)
 		if err != nil {
 			return c, nil, err
 		}
 		return c, strip(body, loc.secStart, loc.secEnd), nil
 	case errors.Is(err, errUnsure):
-		c, err := g.check(body, now)
+		c, err := g.check(ctx, body, now)
 		return c, body, err
 	}
 	return Claims{}, nil, err
@@ -104,7 +105,7 @@ func strip(body []byte, from, to int) []byte {
 
 // check reads a request the scan could not decide with etree (it has
 // checked the limits): the one token in the one wsse:Security header.
-func (g *Guard) check(body []byte, now time.Time) (Claims, error) {
+func (g *Guard) check(ctx context.Context, body []byte, now time.Time) (Claims, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(body); err != nil {
 		return Claims{}, ErrNoToken
@@ -132,7 +133,7 @@ func (g *Guard) check(body []byte, now time.Time) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	return g.Validator.validate(raw, nil, false, g.Offer, now)
+	return g.Validator.validate(ctx, raw, nil, false, g.Offer, now)
 }
 
 // standalone serialises el with every namespace it uses declared on it.

@@ -33,7 +33,7 @@ func TestGuard(t *testing.T) {
 	body := `<s:Envelope ` + envNS + `><s:Header><o:Security>` + tokXML + `</o:Security></s:Header><s:Body><x/></s:Body></s:Envelope>`
 	for _, reuse := range []bool{false, true} {
 		seen = nil
-		w.v = &Validator{Trust: w.v.Trust, RefuseReuse: !reuse}
+		w.v = &Validator{Trust: w.v.Trust, RefuseReuse: !reuse, Replay: &memReplay{}}
 		g := &Guard{Validator: w.v, Offer: OfferFreeBusy, Now: func() time.Time { return t0.Add(time.Minute) }, Refuse: RefuseEWS}
 		h := g.Wrap(next)
 		codes := []int{}

@@ -2,9 +2,12 @@ package federation
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/hex"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -25,7 +28,11 @@ type Keys interface {
 	ForKeyIdentifier(ski []byte) (*certs.Certificate, bool)
 }
 
-// Trust is what validation checks against, as it is now.
+// Trust is what validation checks against, as it is now. A Validator
+// caches tokens validated under the *Trust its Trust function returns,
+// and empties its cache when that returns another: return the same
+// pointer while nothing in it changes, a new one on every change (as
+// live.Policy does).
 type Trust struct {
 	Keys           Keys
 	Issuers        []*x509.Certificate // the token issuer's current and previous signing certificates
@@ -44,6 +51,7 @@ type Claims struct {
 	// empty when the token has none.
 	RequestorDomain string
 	TokenID         string // the AssertionID
+	Issuer          string // the assertion's Issuer: the token issuer's URI
 	NotBefore       time.Time
 	Expires         time.Time // NotOnOrAfter as written (the gateway: 15 days on)
 	UsableUntil     time.Time // when the token stops being accepted: NotBefore + offer lifetime + skew, or Expires + skew if sooner
@@ -63,16 +71,50 @@ type Validator struct {
 	// tokens it received (FINDINGS §4). By default a token is accepted
 	// as often as it is presented while NotBefore + its offer's lifetime
 	// (+ Skew) holds. Either way a token seen before is answered from the
-	// cache, without XML, RSA or signature work.
+	// cache, without XML, RSA or signature work. RefuseReuse needs Replay.
 	RefuseReuse bool
+	// Replay records the assertions accepted under RefuseReuse and
+	// decides which use is the first: *store.DB, shared by every server
+	// on the database and kept across restarts. The cache only remembers
+	// what Replay answered, so a replay it remembers costs no round trip.
+	Replay Replay
 	// AcceptRSA15 accepts PKCS#1 v1.5 key transport (rsa-1_5) beside
 	// RSA-OAEP; off by default, the gateway uses OAEP (FINDINGS §1.2).
 	AcceptRSA15 bool
-	// MaxCacheEntries bounds each index of the cache; default
-	// DefaultMaxCacheEntries.
+	// MaxCacheEntries and MaxCacheBytes bound the cache (cache.go):
+	// entries, and bytes as it counts them; beyond either the oldest
+	// entries are forgotten. Defaults DefaultMaxCacheEntries and
+	// DefaultMaxCacheBytes.
 	MaxCacheEntries int
+	MaxCacheBytes   int
 
-	cache cache // the validator's one cache: tokens seen and assertion IDs
+	cache cache // the validator's one cache: tokens seen and replay keys used
+}
+
+// Replay records which assertions were used, under RefuseReuse.
+type Replay interface {
+	// UseToken records key (ReplayKey) as used until until and reports
+	// whether this is its first use. Of concurrent first uses of one key,
+	// from any server sharing the record, exactly one is first.
+	UseToken(ctx context.Context, key string, until time.Time) (first bool, err error)
+}
+
+// ReplayKey names an assertion for the replay record: the hex SHA-256 of
+// its issuer and AssertionID, the same however the assertion is
+// encrypted, and of a fixed length however long the ID.
+func ReplayKey(c Claims) string {
+	k := replayKey(c)
+	return hex.EncodeToString(k[:])
+}
+
+func replayKey(c Claims) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(c.Issuer))
+	h.Write([]byte{0})
+	h.Write([]byte(c.TokenID))
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
 }
 
 // tokenLimits bound a token given to Validate on its own. A token found in
@@ -91,18 +133,28 @@ func (v *Validator) skew() time.Duration {
 // delegation.Client.Token returns it). A valid token for another offer is
 // ErrOffer, returned with its claims.
 func (v *Validator) Validate(token []byte, offer string, now time.Time) (Claims, error) {
-	return v.validate(token, nil, true, offer, now)
+	return v.ValidateContext(context.Background(), token, offer, now)
+}
+
+// ValidateContext is Validate with a context for the Replay store.
+func (v *Validator) ValidateContext(ctx context.Context, token []byte, offer string, now time.Time) (Claims, error) {
+	return v.validate(ctx, token, nil, true, offer, now)
 }
 
 // validate checks the token raw, an xenc:EncryptedData element as it
 // appeared in a request with the namespace declarations in scope there;
 // bound asks to check it against tokenLimits first.
-func (v *Validator) validate(raw []byte, scope []nsDecl, bound bool, offer string, now time.Time) (Claims, error) {
+func (v *Validator) validate(ctx context.Context, raw []byte, scope []nsDecl, bound bool, offer string, now time.Time) (Claims, error) {
 	t := v.Trust()
 	if t == nil || t.Keys == nil || len(t.Issuers) == 0 || t.ApplicationURI == "" {
+		v.cache.empty(t) // a trust back after this is a change, too
 		return Claims{}, ErrNotFederated
 	}
-	if c, ok := v.cache.token(raw, now, v.MaxCacheEntries); ok {
+	if v.RefuseReuse && v.Replay == nil {
+		return Claims{}, fmt.Errorf("%w: RefuseReuse is set without a Replay store", ErrReplayStore)
+	}
+	sum := digest(raw)
+	if c, ok := v.cache.token(t, sum, now); ok {
 		if v.RefuseReuse {
 			return Claims{}, ErrReplay
 		}
@@ -155,13 +207,35 @@ func (v *Validator) validate(raw []byte, scope []nsDecl, bound bool, offer strin
 	// The token is valid; whether it suits this operation is a separate
 	// answer (ErrOffer), as in Exchange, where the operation compares the
 	// offer (FINDINGS §5b). It is cached either way.
-	if err := v.cache.admit(raw, c, c.UsableUntil, now, v.RefuseReuse, v.MaxCacheEntries); err != nil {
-		return Claims{}, err // under RefuseReuse: the same assertion, encrypted anew
+	if !v.RefuseReuse {
+		v.cache.admit(t, sum, nil, c, now, v.MaxCacheEntries, v.MaxCacheBytes)
+	} else if err := v.firstUse(ctx, t, sum, c, now); err != nil {
+		return Claims{}, err
 	}
 	if !fedtoken.SameOffer(c.Offer, offer) {
 		return c, fmt.Errorf("%w: %s, want %s", ErrOffer, c.Offer, offer) // the claims, for the log
 	}
 	return c, nil
+}
+
+// firstUse asks the Replay store whether this is the first use of c's
+// assertion, unless the cache remembers it used: ErrReplay if not. The
+// token and its replay key are cached as used either way.
+func (v *Validator) firstUse(ctx context.Context, t *Trust, sum [32]byte, c Claims, now time.Time) error {
+	key := replayKey(c)
+	if v.cache.isUsed(t, key, now) {
+		v.cache.admit(t, sum, &key, c, now, v.MaxCacheEntries, v.MaxCacheBytes)
+		return fmt.Errorf("%w: the assertion, encrypted anew", ErrReplay)
+	}
+	first, err := v.Replay.UseToken(ctx, hex.EncodeToString(key[:]), c.UsableUntil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrReplayStore, err)
+	}
+	v.cache.admit(t, sum, &key, c, now, v.MaxCacheEntries, v.MaxCacheBytes)
+	if !first {
+		return fmt.Errorf("%w: recorded as used", ErrReplay)
+	}
+	return nil
 }
 
 // parseToken reads the token's element, with the declarations in scope
@@ -391,7 +465,7 @@ func text(el *etree.Element) (string, error) {
 // lifetime, the EmailAddress. Whether the offer suits the operation is
 // the caller's question.
 func (v *Validator) check(a *etree.Element, appURI string, now time.Time) (Claims, error) {
-	c := Claims{TokenID: a.SelectAttrValue("AssertionID", "")}
+	c := Claims{TokenID: a.SelectAttrValue("AssertionID", ""), Issuer: a.SelectAttrValue("Issuer", "")}
 	cond, err := one(a, nsSAML, "Conditions")
 	if err != nil {
 		return c, err

@@ -1,10 +1,12 @@
 package federation
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +31,32 @@ func (r ring) ForKeyIdentifier(ski []byte) (*certs.Certificate, bool) {
 	return nil, false
 }
 
+// memReplay is a Replay store in memory, shared by the validators given
+// it as a database is by servers; err makes it fail.
+type memReplay struct {
+	mu    sync.Mutex
+	used  map[string]time.Time
+	calls int
+	err   error
+}
+
+func (m *memReplay) UseToken(ctx context.Context, key string, until time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.err != nil {
+		return false, m.err
+	}
+	if m.used == nil {
+		m.used = map[string]time.Time{}
+	}
+	if _, ok := m.used[key]; ok {
+		return false, nil
+	}
+	m.used[key] = until
+	return true, nil
+}
+
 type world struct {
 	ours, other, issuer, prevIssuer, rogue *certs.Certificate
 	v                                      *Validator
@@ -50,9 +78,8 @@ func newWorld(t testing.TB) *world {
 			prevIssuer: gen("Token issuer (previous)"), rogue: gen("Rogue issuer")}
 	}
 	w := *cached
-	w.v = &Validator{Trust: func() *Trust {
-		return &Trust{Keys: ring{w.ours}, Issuers: []*x509.Certificate{w.issuer.Cert, w.prevIssuer.Cert}, ApplicationURI: "FYDIBOHF25SPDLT.contoso.example"}
-	}}
+	trust := &Trust{Keys: ring{w.ours}, Issuers: []*x509.Certificate{w.issuer.Cert, w.prevIssuer.Cert}, ApplicationURI: "FYDIBOHF25SPDLT.contoso.example"}
+	w.v = &Validator{Trust: func() *Trust { return trust }}
 	return &w
 }
 
@@ -331,7 +358,7 @@ func TestRefusesAttacks(t *testing.T) {
 // Refusing reuse is an opt-in hardening (RefuseReuse).
 func TestRefuseReuseAndSkew(t *testing.T) {
 	w := newWorld(t)
-	w.v.RefuseReuse = true
+	w.v.RefuseReuse, w.v.Replay = true, &memReplay{}
 	tok := w.mint(t, w.issue(), nil)
 	if _, err := w.v.Validate(xmlOf(t, tok), OfferFreeBusy, t0.Add(-4*time.Minute)); err != nil { // inside the 5-minute skew
 		t.Fatal(err)

@@ -195,7 +195,11 @@ func (l *Policy) load(ctx context.Context, at time.Time) error {
 	l.policy.Store(p)
 	l.accounts.Store(a)
 	l.trust.Store(snap.Trust)
-	l.fed.Store(fed)
+	// Validation gives a new trust only when it changed: validators then
+	// empty their caches (federation.Trust).
+	if old := l.fed.Swap(fed); old != nil && old != fed {
+		l.log.Info("token validation trust changed: cached tokens are validated anew", "change", snap.Counter)
+	}
 	l.counter.Store(snap.Counter)
 	l.confirmed.Store(at.UnixNano())
 	l.mu.Lock()
@@ -420,7 +424,9 @@ func (l *Policy) Authenticate(ctx context.Context, name, secret string) (identit
 // Trust is the federation trust as the store has it now.
 func (l *Policy) Trust() *orgrel.Trust { return l.trust.Load() }
 
-// Federation is the token validation trust now; nil until usable.
+// Federation is the token validation trust now; nil until usable. It is
+// the same pointer until the trust changes (Validation), so validators
+// keep their caches until then and empty them on every change.
 func (l *Policy) Federation() *federation.Trust { return l.fed.Load() }
 
 // Relationship returns our relationship covering a partner domain.

@@ -111,7 +111,37 @@ func (s *Service) Client(ctx context.Context) (*delegation.Client, error) {
 // store takes effect everywhere), the issuer's certificates and our
 // ApplicationUri. It is nil, without an error, while t is nil, records no
 // issuer certificates, or we hold no current certificate.
+//
+// While none of these changes it returns the same *federation.Trust, so
+// validators keep their caches; any change gives a new one, and
+// validators empty their caches of tokens validated under the old
+// (federation.Trust). A trust that was nil in between is new too.
 func (s *Service) Validation(ctx context.Context, t *orgrel.Trust) (*federation.Trust, error) {
+	fed, err := s.validation(ctx, t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case err != nil:
+		return nil, err
+	case fed == nil:
+		s.last = nil
+		return nil, nil
+	case s.last != nil && s.last.from == fed.from:
+		return s.last.Trust, nil
+	}
+	s.last = fed
+	return fed.Trust, nil
+}
+
+// builtTrust is a validation trust and what it was built from: our
+// ApplicationUri, the issuer's certificates as recorded, and the
+// thumbprints of our current and previous certificates.
+type builtTrust struct {
+	*federation.Trust
+	from string
+}
+
+func (s *Service) validation(ctx context.Context, t *orgrel.Trust) (*builtTrust, error) {
 	if t == nil || t.TokenIssuerCertificates == "" {
 		return nil, nil
 	}
@@ -123,11 +153,16 @@ func (s *Service) Validation(ctx context.Context, t *orgrel.Trust) (*federation.
 	if err != nil {
 		return nil, err
 	}
-	if ring.Get(certs.Current) == nil {
+	cur := ring.Get(certs.Current)
+	if cur == nil {
 		s.log.Warn("no current federation certificate: delegation tokens cannot be decrypted (calfed trust certificate new)")
 		return nil, nil
 	}
-	return &federation.Trust{Keys: ring, Issuers: issuers, ApplicationURI: t.ApplicationURI}, nil
+	from := t.ApplicationURI + "\n" + t.TokenIssuerCertificates + "\n" + cur.Thumbprint()
+	if prev := ring.Get(certs.Previous); prev != nil {
+		from += "\n" + prev.Thumbprint()
+	}
+	return &builtTrust{&federation.Trust{Keys: ring, Issuers: issuers, ApplicationURI: t.ApplicationURI}, from}, nil
 }
 
 // Step is one step of Test.

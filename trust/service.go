@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calfed/calfed/certs"
@@ -45,6 +46,9 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	http     *http.Client
+
+	mu   sync.Mutex  // guards last
+	last *builtTrust // the last validation trust built (Validation)
 }
 
 // NewService returns a Service over cfg.

@@ -2,6 +2,7 @@ package trust_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -10,10 +11,12 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/internal/dnstest"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
+	"github.com/calfed/calfed/wsfed"
 )
 
 // setup is a Service over a fresh SQLite store, a key directory and a DNS
@@ -223,5 +226,81 @@ func TestReadMetadataRefusesPlainHTTP(t *testing.T) {
 	_, err := trust.ReadMetadata(context.Background(), "http://issuer.example/FederationMetadata.xml")
 	if !errors.Is(err, trust.ErrInsecureMetadataURL) || !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("ReadMetadata(http://…) = %v, want ErrInsecureMetadataURL", err)
+	}
+}
+
+// The validation trust stays the same object while what it holds stays
+// the same, so validators keep their caches, and is a new one after any
+// change to it: the issuer's certificates, our certificates, our
+// ApplicationUri, or the trust gone and back.
+func TestValidationChangesWithItsParts(t *testing.T) {
+	ctx := context.Background()
+	s, db, _ := setup(t)
+	newCertificate(t, s, "")
+	issuer, _ := certs.Generate("Token issuer", time.Now())
+	rolled, _ := certs.Generate("Token issuer (rolled)", time.Now())
+	tr := first
+	tr.TokenIssuerCertificates = wsfed.EncodeCertificates([]*x509.Certificate{issuer.Cert})
+	if _, err := s.Set(ctx, "alice", tr, trust.SetOptions{SkipProof: true}); err != nil {
+		t.Fatal(err)
+	}
+	validation := func() *federation.Trust {
+		t.Helper()
+		rec, err := db.Trust(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := s.Validation(ctx, &rec)
+		if err != nil || v == nil {
+			t.Fatalf("Validation = %v, %v", v, err)
+		}
+		return v
+	}
+	v := validation()
+	for _, step := range []struct {
+		name    string
+		change  func()
+		changed bool
+	}{
+		{"nothing", func() {}, false},
+		{"a domain added (not validation's)", func() {
+			rec, _ := db.Trust(ctx)
+			rec.Domains = append(rec.Domains, "asia.contoso.example")
+			if _, err := s.Set(ctx, "alice", rec, trust.SetOptions{SkipProof: true}); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"a next certificate staged (not used until rolled over)", func() { newCertificate(t, s, certs.Next) }, false},
+		{"our certificate rolled over", func() {
+			if _, err := s.Rollover(ctx, "alice"); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"the issuer's certificates refreshed", func() {
+			rec, _ := db.Trust(ctx)
+			rec.TokenIssuerCertificates = wsfed.EncodeCertificates([]*x509.Certificate{rolled.Cert, issuer.Cert})
+			if _, err := db.SetTrust(ctx, "alice", rec); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"another ApplicationUri", func() {
+			rec, _ := db.Trust(ctx)
+			rec.ApplicationURI = "FYDIBOHF25SPDLT.other.example"
+			if _, err := db.SetTrust(ctx, "alice", rec); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"the trust gone and back", func() {
+			if v, err := s.Validation(ctx, nil); v != nil || err != nil {
+				t.Fatalf("Validation(nil) = %v, %v", v, err)
+			}
+		}, true},
+	} {
+		step.change()
+		next := validation()
+		if (next != v) != step.changed {
+			t.Errorf("%s: a new validation trust: %v, want %v", step.name, next != v, step.changed)
+		}
+		v = next
 	}
 }
