@@ -82,6 +82,14 @@ type Config struct {
 		// MaxConnections bounds the public listener's open connections;
 		// more wait in the kernel's queue. Default 4096.
 		MaxConnections int `yaml:"max_connections"`
+		// TokenCacheEntries and TokenCacheBytes bound the cache of
+		// delegation tokens validated (and, under
+		// federation.refuse_token_reuse, of the assertions recorded as
+		// used): entries, default 10000, and bytes, default 16777216
+		// (16 MiB). Beyond either the oldest entries are forgotten; a
+		// forgotten token is validated in full again.
+		TokenCacheEntries int `yaml:"token_cache_entries"`
+		TokenCacheBytes   int `yaml:"token_cache_bytes"`
 	} `yaml:"limits"`
 	// Auth tunes partners' service-account sign-in (HTTP Basic): how
 	// failing sources and account names are throttled, and how secret
@@ -168,9 +176,9 @@ type Config struct {
 		// RSA PKCS#1 v1.5 (rsa-1_5) beside RSA-OAEP. The gateway uses OAEP;
 		// turn this on only for an issuer that needs it. Default false.
 		AcceptRSA15KeyTransport bool `yaml:"accept_rsa15_key_transport"`
-		// TokenCacheEntries bounds the validator's cache of tokens seen
-		// (and, under refuse_token_reuse, of assertion IDs); default
-		// 10000 entries (about 50 MB of tokens at most).
+		// TokenCacheEntries is deprecated: write limits.token_cache_entries.
+		// It is still read when that is not set; either way Deprecations
+		// names it.
 		TokenCacheEntries int `yaml:"token_cache_entries"`
 		// MetadataRefresh is how often the token issuer's metadata is
 		// fetched again from its recorded URL; default 24h.
@@ -309,6 +317,17 @@ func (c *Config) RefuseTokenReuse() bool {
 	return f.RefuseTokenReuse || (f.AllowTokenReuse != nil && !*f.AllowTokenReuse)
 }
 
+// TokenCache is the bounds of the cache of delegation tokens: entries
+// (limits.token_cache_entries, or the deprecated
+// federation.token_cache_entries) and bytes; zero for the default.
+func (c *Config) TokenCache() (entries, bytes int) {
+	entries = c.Limits.TokenCacheEntries
+	if entries == 0 {
+		entries = c.Federation.TokenCacheEntries
+	}
+	return entries, c.Limits.TokenCacheBytes
+}
+
 // Deprecations names the settings in the file that still work but should
 // be replaced; Build adds them to its Warnings, which `calfed config test`
 // prints and `calfed serve` logs.
@@ -320,6 +339,9 @@ func (c *Config) Deprecations() []string {
 		} else {
 			out = append(out, "federation.allow_token_reuse is deprecated: write refuse_token_reuse: true instead of allow_token_reuse: false")
 		}
+	}
+	if c.Federation.TokenCacheEntries != 0 {
+		out = append(out, "federation.token_cache_entries is deprecated: write limits.token_cache_entries instead")
 	}
 	return out
 }
@@ -439,7 +461,16 @@ func (c *Config) Build() (*Built, error) {
 		bad("federation: refuse_token_reuse: true contradicts the deprecated allow_token_reuse: true; remove allow_token_reuse")
 	}
 	if c.Federation.TokenCacheEntries < 0 {
-		bad("federation.token_cache_entries: %d is negative", c.Federation.TokenCacheEntries)
+		bad("federation.token_cache_entries: %d is negative; write a positive limits.token_cache_entries instead", c.Federation.TokenCacheEntries)
+	}
+	if f, l := c.Federation.TokenCacheEntries, c.Limits.TokenCacheEntries; f != 0 && l != 0 && f != l {
+		bad("federation.token_cache_entries: %d contradicts limits.token_cache_entries: %d; remove the deprecated federation.token_cache_entries", f, l)
+	}
+	if c.Limits.TokenCacheEntries < 0 {
+		bad("limits.token_cache_entries: %d is negative; leave it out for the default, 10000", c.Limits.TokenCacheEntries)
+	}
+	if c.Limits.TokenCacheBytes < 0 {
+		bad("limits.token_cache_bytes: %d is negative; leave it out for the default, 16777216 (16 MiB)", c.Limits.TokenCacheBytes)
 	}
 	if c.Admin.TokenFile != "" {
 		if _, err := ReadToken(c.Path(c.Admin.TokenFile)); err != nil {

@@ -160,7 +160,7 @@ func TestTokenReuseSettings(t *testing.T) {
 		{"allow_token_reuse: true", false, true, false},
 		{"allow_token_reuse: false", true, true, false},
 		{"{refuse_token_reuse: true, allow_token_reuse: true}", true, true, true},
-		{"token_cache_entries: -1", false, false, true},
+		{"token_cache_entries: -1", false, true, true},
 	} {
 		data := "mailboxes:\n  - address: a@example.org\n    calendar: a.ics\n"
 		if tt.yaml != "" {
@@ -184,6 +184,42 @@ func TestTokenReuseSettings(t *testing.T) {
 		_, err = cfg.Build()
 		if bad := err != nil && strings.Contains(err.Error(), "federation"); bad != tt.invalid {
 			t.Errorf("%q: Build() = %v, want a federation problem: %v", tt.yaml, err, tt.invalid)
+		}
+	}
+}
+
+// The token cache's bounds are in limits; federation.token_cache_entries
+// is still read, as deprecated, and may not contradict them.
+func TestTokenCacheLimits(t *testing.T) {
+	for _, tt := range []struct {
+		yaml           string
+		entries, bytes int
+		deprecated     bool
+		invalid        string // what the error names
+	}{
+		{"", 0, 0, false, ""},
+		{"limits: {token_cache_entries: 500, token_cache_bytes: 1048576}", 500, 1 << 20, false, ""},
+		{"federation: {token_cache_entries: 300}", 300, 0, true, ""},
+		{"federation: {token_cache_entries: 300}\nlimits: {token_cache_entries: 300}", 300, 0, true, ""},
+		{"federation: {token_cache_entries: 300}\nlimits: {token_cache_entries: 500}", 500, 0, true, "federation.token_cache_entries: 300 contradicts limits.token_cache_entries"},
+		{"limits: {token_cache_entries: -1}", -1, 0, false, "limits.token_cache_entries"},
+		{"limits: {token_cache_bytes: -1}", 0, -1, false, "limits.token_cache_bytes"},
+	} {
+		data := "mailboxes:\n  - address: a@example.org\n    calendar: /dev/null\n" + tt.yaml + "\n"
+		cfg, err := Parse([]byte(data))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		if e, b := cfg.TokenCache(); e != tt.entries || b != tt.bytes {
+			t.Errorf("%q: TokenCache() = %d, %d, want %d, %d", tt.yaml, e, b, tt.entries, tt.bytes)
+		}
+		if got := len(cfg.Deprecations()) > 0; got != tt.deprecated {
+			t.Errorf("%q: Deprecations() = %q", tt.yaml, cfg.Deprecations())
+		}
+		cfg.Dir = t.TempDir()
+		_, err = cfg.Build()
+		if (err != nil) != (tt.invalid != "") || (err != nil && !strings.Contains(err.Error(), tt.invalid)) {
+			t.Errorf("%q: Build() = %v, want an error naming %q", tt.yaml, err, tt.invalid)
 		}
 	}
 }

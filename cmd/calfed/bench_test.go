@@ -34,7 +34,7 @@ func BenchmarkEWSAuthentication(b *testing.B) {
 	if err := live.Load(ctx); err != nil {
 		b.Fatal(err)
 	}
-	router := newRouter(cfg, demoDirectory(b, cfg), live, nil, nil)
+	router := newRouter(cfg, demoDirectory(b, cfg), live, db, nil, nil)
 	tok, _ := sts.Issue{Issuer: "urn:bench", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: "x@partner.example",
 		Offer: federation.OfferFreeBusy, Target: ours.Cert, NotBefore: time.Now()}.Token()
 	doc := etree.NewDocument()

@@ -276,7 +276,7 @@ func demoParts(t testing.TB, opts ...func(*live.Options)) (*httptest.Server, *co
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newRouter(cfg, dir, policy, slog.New(slog.DiscardHandler), nil))
+	srv := httptest.NewServer(newRouter(cfg, dir, policy, db, slog.New(slog.DiscardHandler), nil))
 	t.Cleanup(srv.Close)
 	return srv, cfg, db, policy
 }

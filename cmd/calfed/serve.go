@@ -33,6 +33,7 @@ import (
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/mailtips"
 	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -108,6 +109,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	policyDone := make(chan struct{})
 	go func() { policy.Run(ctx); close(policyDone) }()
 	go tr.WatchMetadata(ctx, time.Duration(cfg.Federation.MetadataRefresh))
+	// Used tokens (federation.refuse_token_reuse) are kept for the clock
+	// skew past their use, for servers whose clocks run behind.
+	go db.PurgeUsedTokensEvery(ctx, store.UsedTokenPurge{Margin: time.Duration(cfg.Federation.ClockSkew)})
 	if demo == nil {
 		go tr.RecheckOurs(ctx, time.Duration(cfg.DNS.Recheck))
 	}
@@ -166,7 +170,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		rec = &conformance.Recorder{Dir: *record, Source: "recorded by calfed serve", Log: log}
 		log.Warn("recording every exchange", "dir", *record)
 	}
-	public := newRouter(cfg, dir, policy, log, rec)
+	public := newRouter(cfg, dir, policy, db, log, rec)
 	addr, err := serve("public", cfg.Listen, public, tc)
 	if err != nil {
 		return fail(err)
@@ -240,8 +244,10 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 // IIS serves Exchange's. docs/protocol.md §1.1. The admin API is never mounted here.
 // Every answer gets Exchange's HTTP conventions (request-id,
 // client-request-id, gzip: internal/exchhttp); rec, when not nil, records
-// the exchanges inside them, so cases hold plain bodies.
-func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy, log *slog.Logger, rec *conformance.Recorder) http.Handler {
+// the exchanges inside them, so cases hold plain bodies. Under
+// federation.refuse_token_reuse, replay (the store) records the tokens
+// used.
+func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy, replay federation.Replay, log *slog.Logger, rec *conformance.Recorder) http.Handler {
 	// Every handler a verified caller reaches refuses it while the policy
 	// is too old to answer from. docs/protocol.md §1.8.
 	current := policy.RequireCurrent
@@ -280,9 +286,12 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},
 		Logger:            log,
 	})
+	// One validator for every guard: one cache, emptied when the trust
+	// changes (policy.Federation).
+	entries, bytes := cfg.TokenCache()
 	validator := &federation.Validator{Trust: policy.Federation, Skew: time.Duration(cfg.Federation.ClockSkew),
-		RefuseReuse: cfg.RefuseTokenReuse(), AcceptRSA15: cfg.Federation.AcceptRSA15KeyTransport,
-		MaxCacheEntries: cfg.Federation.TokenCacheEntries}
+		RefuseReuse: cfg.RefuseTokenReuse(), Replay: replay, AcceptRSA15: cfg.Federation.AcceptRSA15KeyTransport,
+		MaxCacheEntries: entries, MaxCacheBytes: bytes}
 	// Refusals are answered as Exchange answers them (federation/answer.go):
 	// on EWS a valid token for another offer gets ErrorAccessDenied, on
 	// Autodiscover 401.
