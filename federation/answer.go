@@ -28,8 +28,9 @@ const (
 	// wsse:InvalidSecurity, as WCF answers a message it cannot secure.
 	FailSecurity
 	// FailValidation: the token is genuine but its claims or conditions
-	// are refused (expired, not yet valid, audience, missing or unknown
-	// claims, reuse refused, federation not set up). HTTP 401, empty body.
+	// are refused (expired, not yet valid, audience, a condition not
+	// understood, missing or unknown claims, reuse refused, federation not
+	// set up). HTTP 401, empty body.
 	FailValidation
 	// FailOffer: a valid token for another offer. On EWS an
 	// ErrorAccessDenied SOAP fault; on Autodiscover 401.
@@ -48,7 +49,7 @@ func Classify(err error) Failure {
 	case errors.Is(err, ErrOffer):
 		return FailOffer
 	case errors.Is(err, ErrExpired), errors.Is(err, ErrNotYetValid),
-		errors.Is(err, ErrAudience), errors.Is(err, ErrClaims), errors.Is(err, ErrReplay), errors.Is(err, ErrNotFederated):
+		errors.Is(err, ErrAudience), errors.Is(err, ErrCondition), errors.Is(err, ErrClaims), errors.Is(err, ErrReplay), errors.Is(err, ErrNotFederated):
 		return FailValidation
 	case errors.Is(err, ErrNoToken):
 		return FailSecurity

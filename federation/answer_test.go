@@ -229,7 +229,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{ErrMalformed, FailToken}, {ErrAlgorithm, FailToken}, {ErrUnknownKey, FailToken}, {ErrDecrypt, FailToken},
 		{ErrSignature, FailToken}, {ErrUntrustedIssuer, FailToken}, {ErrNoToken, FailSecurity},
-		{ErrExpired, FailValidation}, {ErrNotYetValid, FailValidation}, {ErrAudience, FailValidation},
+		{ErrExpired, FailValidation}, {ErrNotYetValid, FailValidation}, {ErrAudience, FailValidation}, {ErrCondition, FailValidation},
 		{ErrClaims, FailValidation}, {ErrReplay, FailValidation}, {ErrNotFederated, FailValidation},
 		{fmt.Errorf("%w: connection refused", ErrReplayStore), FailUnavailable},
 		{fmt.Errorf("%w: x", ErrOffer), FailOffer}, {fmt.Errorf("soap: too deep"), FailToken},

@@ -113,7 +113,8 @@ func (k *cache) isUsed(t *Trust, key [32]byte, now time.Time) bool {
 }
 
 // admit records the token whose digest is sum with its claims c until
-// c.UsableUntil, and, under RefuseReuse, its replay key as used. Entries
+// c.UsableUntil (unless it carries a DoNotCacheCondition), and, under
+// RefuseReuse, its replay key as used. Entries
 // validated under another trust than the cache's are not kept: the trust
 // changed while they were validated.
 func (k *cache) admit(t *Trust, sum [32]byte, replay *[32]byte, c Claims, now time.Time, max, maxBytes int) {
@@ -137,6 +138,9 @@ func (k *cache) admit(t *Trust, sum [32]byte, replay *[32]byte, c Claims, now ti
 	}
 	if replay != nil {
 		k.add(&entry{key: *replay, used: true, c: Claims{TokenID: c.TokenID, Issuer: c.Issuer}, until: c.UsableUntil}, max, maxBytes)
+	}
+	if c.DoNotCache {
+		return // a DoNotCacheCondition: validated in full at every presentation
 	}
 	k.add(&entry{key: sum, c: c, until: c.UsableUntil}, max, maxBytes)
 }

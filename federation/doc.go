@@ -3,7 +3,9 @@
 // token) and puts the verified caller into the request context: Validator
 // decrypts the xenc:EncryptedData (RSA-OAEP, 3DES or AES-CBC), verifies
 // the SAML 1.1 assertion's signature against the token issuer's
-// certificates and checks audience, validity, the offer and its lifetime;
+// certificates and checks its conditions (every audience restriction
+// names us, none is one calfed does not understand), validity, the offer
+// and its lifetime;
 // Guard is the HTTP middleware that finds the token in one bounded pass
 // over the request (envelope.go) and answers refusals as Exchange does
 // (answer.go: the WS-Security fault, 401, or ErrorAccessDenied).

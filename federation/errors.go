@@ -24,6 +24,9 @@ var (
 	// ErrReplayStore: under RefuseReuse the Replay store did not answer,
 	// so whether the token was used before is unknown; it is refused.
 	ErrReplayStore = errors.New("federation: the replay store did not answer")
+	// ErrCondition: the assertion carries a condition calfed does not
+	// understand, which makes it Indeterminate (SAML 1.1 core §2.3.2.1).
+	ErrCondition = errors.New("federation: token carries a condition calfed does not understand")
 	// ErrUntrustedIssuer: the signature names a signer that is not one of
 	// the token issuer's certificates. It is an ErrSignature too.
 	ErrUntrustedIssuer = fmt.Errorf("%w: the signer is not a trusted issuer", ErrSignature)

@@ -55,6 +55,10 @@ type Claims struct {
 	NotBefore       time.Time
 	Expires         time.Time // NotOnOrAfter as written (the gateway: 15 days on)
 	UsableUntil     time.Time // when the token stops being accepted: NotBefore + offer lifetime + skew, or Expires + skew if sooner
+	// DoNotCache: the assertion carries a DoNotCacheCondition, so the
+	// validator keeps no copy of it and validates it in full whenever it
+	// is presented (conditions).
+	DoNotCache bool
 }
 
 // Validator accepts exactly the valid delegation tokens. docs/protocol.md §4.3.
@@ -247,10 +251,7 @@ func parseToken(raw []byte, scope []nsDecl) (*etree.Element, error) {
 		if err := doc.ReadFromBytes(raw); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		if doc.Root() == nil {
-			return nil, fmt.Errorf("%w: no element", ErrMalformed)
-		}
-		return doc.Root(), nil
+		return onlyElement(doc.Child, "the token")
 	}
 	// The declarations on a wrapper element: the scanner refused any
 	// value that needs decoding, so each is copied as it was written.
@@ -276,11 +277,39 @@ func parseToken(raw []byte, scope []nsDecl) (*etree.Element, error) {
 	if err := doc.ReadFromBytes(b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	kids := doc.Root().ChildElements()
-	if len(kids) != 1 {
-		return nil, fmt.Errorf("%w: the token is not one element", ErrMalformed)
+	wrapper, err := onlyElement(doc.Child, "the token")
+	if err != nil {
+		return nil, err
 	}
-	return kids[0], nil
+	return onlyElement(wrapper.Child, "the token")
+}
+
+// onlyElement returns the one element among toks, a document's or an
+// element's content. Anything beside it but comments, processing
+// instructions and white space is refused: a second element after a
+// signed one would be read by nothing here, and so must not be there at
+// all.
+func onlyElement(toks []etree.Token, what string) (*etree.Element, error) {
+	var root *etree.Element
+	for _, tok := range toks {
+		switch t := tok.(type) {
+		case *etree.Element:
+			if root != nil {
+				return nil, fmt.Errorf("%w: %s holds a second element, %s, after %s", ErrMalformed, what, t.Tag, root.Tag)
+			}
+			root = t
+		case *etree.CharData:
+			if strings.TrimSpace(t.Data) != "" {
+				return nil, fmt.Errorf("%w: %s holds text beside its element", ErrMalformed, what)
+			}
+		case *etree.Directive:
+			return nil, fmt.Errorf("%w: %s holds a DTD", ErrMalformed, what)
+		}
+	}
+	if root == nil {
+		return nil, fmt.Errorf("%w: %s holds no element", ErrMalformed, what)
+	}
+	return root, nil
 }
 
 // parseAssertion reads the plaintext: one saml:Assertion, no DTD, within
@@ -294,8 +323,11 @@ func parseAssertion(plain []byte) (*etree.Element, error) {
 	if err := doc.ReadFromBytes(plain); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	root := doc.Root()
-	if root == nil || root.Tag != "Assertion" || root.NamespaceURI() != nsSAML {
+	root, err := onlyElement(doc.Child, "the decrypted token")
+	if err != nil {
+		return nil, err
+	}
+	if root.Tag != "Assertion" || root.NamespaceURI() != nsSAML {
 		return nil, fmt.Errorf("%w: the token is not a SAML 1.1 assertion", ErrMalformed)
 	}
 	if root.SelectAttrValue("MajorVersion", "") != "1" {
@@ -459,6 +491,90 @@ func text(el *etree.Element) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// conditions checks every condition of the assertion's Conditions: the
+// assertion is valid only if each one holds, and a condition the relying
+// party does not understand makes it Indeterminate (OASIS SAML 1.1 core
+// §2.3.2.1), which calfed refuses (ErrCondition). The conditions
+// understood:
+//
+//   - AudienceRestrictionCondition (§2.3.2.1.2): each one must name
+//     audience among its Audience children; several restrict the
+//     assertion to the audiences all of them name, so one that does not
+//     name us is ErrAudience, whatever the others say.
+//   - DoNotCacheCondition (§2.3.2.1.3: the assertion "MUST NOT be retained
+//     for future use"): honoured by keeping the token out of the
+//     validator's cache, so that every presentation is validated in full
+//     and nothing of it is kept for the next; with RefuseReuse its
+//     AssertionID is still recorded, which refuses it again rather than
+//     reusing it. doNotCache reports it.
+//
+// NotBefore and NotOnOrAfter, the Conditions element's attributes, are
+// the caller's.
+func conditions(cond *etree.Element, audience string) (doNotCache bool, err error) {
+	for _, tok := range cond.Child {
+		if cd, ok := tok.(*etree.CharData); ok && strings.TrimSpace(cd.Data) != "" {
+			return false, fmt.Errorf("%w: Conditions holds text", ErrMalformed)
+		}
+	}
+	kids := cond.ChildElements()
+	arcs := 0
+	for _, k := range kids {
+		if k.NamespaceURI() == nsSAML && k.Tag == "AudienceRestrictionCondition" {
+			arcs++
+		}
+	}
+	n := 0
+	for _, k := range kids {
+		switch {
+		case k.NamespaceURI() == nsSAML && k.Tag == "AudienceRestrictionCondition":
+			n++
+			if err := audienceRestriction(k, audience); err != nil {
+				return false, fmt.Errorf("%w (AudienceRestrictionCondition %d of %d)", err, n, arcs)
+			}
+		case k.NamespaceURI() == nsSAML && k.Tag == "DoNotCacheCondition":
+			if len(k.ChildElements()) > 0 {
+				return false, fmt.Errorf("%w: DoNotCacheCondition is not empty", ErrMalformed)
+			}
+			doNotCache = true
+		default:
+			// saml:Condition (an extension by xsi:type) or any other element.
+			what := "{" + k.NamespaceURI() + "}" + k.Tag
+			if t := k.SelectAttrValue("xsi:type", ""); t != "" {
+				what += " of type " + t
+			}
+			return false, fmt.Errorf("%w: %s", ErrCondition, what)
+		}
+	}
+	if arcs == 0 {
+		// The gateway always restricts the audience; an assertion for
+		// anyone is not one for us. docs/protocol.md §4.3.
+		return false, fmt.Errorf("%w: no AudienceRestrictionCondition", ErrAudience)
+	}
+	return doNotCache, nil
+}
+
+// audienceRestriction checks one AudienceRestrictionCondition: one of its
+// Audiences must be ours, compared without regard to case (variants.go).
+func audienceRestriction(arc *etree.Element, audience string) error {
+	var got []string
+	ok := false
+	for _, k := range arc.ChildElements() {
+		if k.NamespaceURI() != nsSAML || k.Tag != "Audience" {
+			return fmt.Errorf("%w: AudienceRestrictionCondition holds {%s}%s", ErrMalformed, k.NamespaceURI(), k.Tag)
+		}
+		v, err := text(k)
+		if err != nil {
+			return err
+		}
+		ok = ok || strings.EqualFold(v, audience)
+		got = append(got, v)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %q, not %s", ErrAudience, got, audience)
+	}
+	return nil
+}
+
 // check reads the conditions and claims of the verified assertion, in
 // Exchange's order (TokenValidator, FINDINGS §4): the validity window with
 // skew (WCF), the NameIdentifier, a known offer, NotBefore + the offer's
@@ -483,21 +599,8 @@ func (v *Validator) check(a *etree.Element, appURI string, now time.Time) (Claim
 	if !now.Add(-skew).Before(c.Expires) {
 		return c, ErrExpired
 	}
-	want := fedtoken.AbsoluteURI(appURI)
-	audienceOK := false
-	for _, arc := range childNS(cond, nsSAML, "AudienceRestrictionCondition") {
-		for _, aud := range childNS(arc, nsSAML, "Audience") {
-			got, err := text(aud)
-			if err != nil {
-				return c, err
-			}
-			if strings.EqualFold(got, want) {
-				audienceOK = true
-			}
-		}
-	}
-	if !audienceOK {
-		return c, ErrAudience
+	if c.DoNotCache, err = conditions(cond, fedtoken.AbsoluteURI(appURI)); err != nil {
+		return c, err
 	}
 	attrs := map[string][]string{}
 	for _, st := range childNS(a, nsSAML, "AttributeStatement") {

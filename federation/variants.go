@@ -38,7 +38,9 @@ var signatureHashes = map[string]crypto.Hash{
 // trusted issuer certificate is tried in turn.
 
 // Audience: our ApplicationUri made absolute, compared case-insensitively
-// (docs/protocol.md §4.3: "GUESS-safe").
+// (docs/protocol.md §4.3: "GUESS-safe"), named by every
+// AudienceRestrictionCondition. Conditions: AudienceRestrictionCondition
+// and DoNotCacheCondition, nothing else (conditions in validate.go).
 
 // Offers, each with its lifetime (fedtoken.OfferLifetime): a token is
 // accepted until NotBefore + its offer's lifetime + Skew (Exchange adds no
