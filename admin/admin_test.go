@@ -184,6 +184,9 @@ func TestMailboxSharingSources(t *testing.T) {
 	if _, err := s.ShareMailbox(ctx, "x", "nobody@contoso.example", orgrel.None, 0); !errors.Is(err, ErrUnknownMailbox) {
 		t.Errorf("unknown mailbox: %v", err)
 	}
+	if m, err := s.Mailbox(ctx, "Alice@Contoso.Example."); err != nil || m.Address != "alice@contoso.example" {
+		t.Errorf("Mailbox in another spelling: %+v, %v", m, err)
+	}
 	if d, _ := s.Domains(ctx); strings.Join(d, ",") != "contoso.example,other.example" {
 		t.Errorf("Domains = %v", d)
 	}
@@ -256,6 +259,19 @@ func TestClientThroughHandler(t *testing.T) {
 		Domains: []orgrel.RegisteredDomain{{Domain: "contoso.example", State: "Active"}}})
 	if got, err := c.Registration(ctx); err != nil || got.AppID != "0A" || got.Domain("contoso.example") != "Active" {
 		t.Errorf("Registration over the API: %+v, %v", got, err)
+	}
+	// A domain or address with no canonical form is refused, naming it
+	// and the field.
+	if _, err := c.NewRelationship(ctx, "", orgrel.Relationship{Name: "Kelvin", Domains: []string{"\u212Aelvin.example"}}); !errors.Is(err, store.ErrInvalid) ||
+		!strings.Contains(err.Error(), "domain_names") || !strings.Contains(err.Error(), "kelvin.example") {
+		t.Errorf("a KELVIN SIGN domain over the API: %v", err)
+	}
+	if _, err := c.ShareMailbox(ctx, "", "alice@\u212Aelvin.example", orgrel.None, 0); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "address") {
+		t.Errorf("a KELVIN SIGN address over the API: %v", err)
+	}
+	if _, err := c.Apply(ctx, "", []orgrel.Relationship{{Name: "K", Domains: []string{"k_1.example"}}}, ApplyOptions{DryRun: true}); !errors.Is(err, store.ErrInvalid) ||
+		!strings.Contains(err.Error(), "relationships[0] (K).domain_names[0]") {
+		t.Errorf("a bad domain in a file over the API: %v", err)
 	}
 	req, _ := http.NewRequest("POST", srv.URL+"/v1/orgrels", strings.NewReader(`{"name":"x","domain_names":["x.example"],"surprise":1}`))
 	req.Header.Set("Authorization", "Bearer the-admin-token-0123456789abcdef0123")

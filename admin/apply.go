@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -62,11 +64,24 @@ func (s *Service) Apply(ctx context.Context, actor string, want []orgrel.Relatio
 	}
 	seen := map[string]bool{}
 	var plan Plan
+	want = slices.Clone(want)
 	for i, w := range want {
 		k := strings.ToLower(strings.TrimSpace(w.Name))
 		if k == "" {
 			return Plan{}, fmt.Errorf("%w: relationships[%d].name: required", store.ErrInvalid, i)
 		}
+		// Domains in the form the store keeps them, so that the plan
+		// compares like with like and names a bad domain before any change.
+		doms := make([]string, len(w.Domains))
+		for j, d := range w.Domains {
+			c, err := domainname.Canonical(strings.TrimSpace(d))
+			if err != nil {
+				return Plan{}, fmt.Errorf("%w: relationships[%d] (%s).domain_names[%d]: %v", store.ErrInvalid, i, w.Name, j, err)
+			}
+			doms[j] = c
+		}
+		w.Domains = doms
+		want[i] = w
 		if seen[k] {
 			return Plan{}, fmt.Errorf("%w: relationships[%d]: %q appears twice", store.ErrInvalid, i, w.Name)
 		}
@@ -124,11 +139,9 @@ func (s *Service) Apply(ctx context.Context, actor string, want []orgrel.Relatio
 // diff lists the fields a user sets that differ between a and b.
 func diff(a, b orgrel.Relationship) []Change {
 	norm := func(r orgrel.Relationship) map[string]string {
-		doms := make([]string, len(r.Domains))
-		for i, d := range r.Domains {
-			doms[i] = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
-		}
+		doms := slices.Clone(r.Domains) // canonical: stored, or put so by Apply
 		sort.Strings(doms)
+		doms = slices.Compact(doms)
 		approved := ""
 		if r.Onboarding.Approved != nil {
 			approved = r.Onboarding.Approved.UTC().Format(time.RFC3339)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
@@ -92,7 +93,7 @@ type Service struct {
 func NewService(db *store.DB, tr *trust.Service, mailboxes []Mailbox) *Service {
 	s := &Service{db: db, trust: tr, mailboxes: map[string]Mailbox{}, groups: map[string]bool{}}
 	for _, m := range mailboxes {
-		m.Address = strings.ToLower(m.Address)
+		// The directory's addresses are canonical already (config.Build).
 		s.mailboxes[m.Address] = m
 		for _, g := range m.Groups {
 			s.groups[g] = true
@@ -138,7 +139,10 @@ func (s *Service) RemoveRelationship(ctx context.Context, actor, name string, ve
 }
 
 func (s *Service) Mailbox(ctx context.Context, address string) (MailboxSharing, error) {
-	address = strings.ToLower(strings.TrimSpace(address))
+	address, err := mailboxAddress(address)
+	if err != nil {
+		return MailboxSharing{}, err
+	}
 	mb, ok := s.mailboxes[address]
 	if !ok {
 		return MailboxSharing{}, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
@@ -159,7 +163,10 @@ func (s *Service) Mailbox(ctx context.Context, address string) (MailboxSharing, 
 }
 
 func (s *Service) ShareMailbox(ctx context.Context, actor, address string, level orgrel.Level, version int64) (MailboxSharing, error) {
-	address = strings.ToLower(strings.TrimSpace(address))
+	address, err := mailboxAddress(address)
+	if err != nil {
+		return MailboxSharing{}, err
+	}
 	if _, ok := s.mailboxes[address]; !ok {
 		return MailboxSharing{}, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
 	}
@@ -167,6 +174,16 @@ func (s *Service) ShareMailbox(ctx context.Context, actor, address string, level
 		return MailboxSharing{}, err
 	}
 	return s.Mailbox(ctx, address)
+}
+
+// mailboxAddress is an address as the directory keeps it
+// (internal/domainname), or store.ErrInvalid naming it.
+func mailboxAddress(address string) (string, error) {
+	a, err := domainname.Address(strings.TrimSpace(address))
+	if err != nil {
+		return "", fmt.Errorf("%w: address: %v", store.ErrInvalid, err)
+	}
+	return a, nil
 }
 
 func (s *Service) Accounts(ctx context.Context) ([]orgrel.ServiceAccount, error) {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // FederationInfo is what Get-FederationInformation reports. docs/protocol.md §2.2.
@@ -62,7 +64,10 @@ func (d *Discoverer) client() *http.Client {
 // re-validates each additional domain, keeping those with the same
 // ApplicationUri.
 func (d *Discoverer) FederationInformation(ctx context.Context, domain string) (*FederationInfo, error) {
-	domain = strings.ToLower(strings.TrimSpace(domain))
+	domain, err := domainname.Canonical(strings.TrimSpace(domain))
+	if err != nil {
+		return nil, fmt.Errorf("autodiscover: %w", err)
+	}
 	endpoint, answer, err := d.find(ctx, domain)
 	if err != nil {
 		return nil, err
@@ -82,7 +87,7 @@ func (d *Discoverer) FederationInformation(ctx context.Context, domain string) (
 		}
 		_, a, err := d.find(ctx, other)
 		if err == nil {
-			if oi, err := checkAnswer(a, other); err == nil && strings.EqualFold(oi.TargetApplicationURI, info.TargetApplicationURI) {
+			if oi, err := checkAnswer(a, other); err == nil && domainname.EqualFoldASCII(oi.TargetApplicationURI, info.TargetApplicationURI) {
 				kept = append(kept, other)
 				continue
 			}
@@ -122,8 +127,12 @@ func checkAnswer(a *fedAnswer, domain string) (*FederationInfo, error) {
 	}
 	info := &FederationInfo{TargetApplicationURI: app}
 	found := false
-	for _, dom := range a.Domains {
-		dom = strings.ToLower(strings.TrimSpace(dom))
+	for _, raw := range a.Domains {
+		dom, err := domainname.Canonical(strings.TrimSpace(raw))
+		if err != nil {
+			info.Warnings = append(info.Warnings, fmt.Sprintf("the answer lists %+q, which is no domain name (%v); left out", raw, err))
+			continue
+		}
 		info.DomainNames = append(info.DomainNames, dom)
 		found = found || dom == domain
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/orgrel"
@@ -40,7 +41,8 @@ type Options struct {
 	// domain, for GetOrganizationRelationshipSettings.
 	Relationship func(domain string) (orgrel.Relationship, bool)
 	// RedirectAddresses sends POX and SOAP lookups of one address to
-	// another (redirectAddr / RedirectAddress), lower-case keys.
+	// another (redirectAddr / RedirectAddress), keyed by canonical
+	// address (internal/domainname).
 	RedirectAddresses map[string]string
 	// RedirectURL, when set, answers POX lookups of addresses outside our
 	// domains with redirectUrl to it.
@@ -213,9 +215,11 @@ func errorHead(w *soap.Writer, code, msg string) {
 func (h *Handler) federationInformation(w *soap.Writer, req *request) {
 	domain := ""
 	if req.fedInfo.Domain != nil {
-		domain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(*req.fedInfo.Domain), "."))
+		// The domain's canonical form (internal/domainname); one with none
+		// is no domain of ours.
+		domain, _ = domainname.Canonical(strings.TrimSpace(*req.fedInfo.Domain))
 	}
-	if domain == "" || strings.ContainsAny(domain, "@ /") || !strings.Contains(domain, ".") {
+	if domain == "" || !strings.Contains(domain, ".") {
 		errorHead(w, "InvalidRequest", "The request must name a domain.")
 		return
 	}
@@ -255,6 +259,17 @@ func (h *Handler) federationInformation(w *soap.Writer, req *request) {
 	w.End("TokenIssuers")
 }
 
+// redirect is the address RedirectAddresses sends addr to, looked up by
+// addr's canonical form.
+func (h *Handler) redirect(addr string) (string, bool) {
+	a, err := domainname.Address(addr)
+	if err != nil {
+		return "", false
+	}
+	target, ok := h.opt.RedirectAddresses[a]
+	return target, ok
+}
+
 // covered reports whether the caller's relationship covers mb, as
 // Exchange answers external callers only for those. docs/protocol.md §2.3.
 func (h *Handler) covered(caller identity.Caller, mb *calendar.Mailbox) bool {
@@ -281,7 +296,7 @@ func (h *Handler) userSettings(w *soap.Writer, r *http.Request, req *request, ca
 	for _, addr := range us.Users {
 		addr = strings.TrimSpace(addr)
 		w.Start("UserResponse")
-		if target, ok := h.opt.RedirectAddresses[strings.ToLower(addr)]; ok {
+		if target, ok := h.redirect(addr); ok {
 			errorHead(w, "RedirectAddress", "Redirection address.")
 			w.Elem("RedirectTarget", target)
 			w.Empty("UserSettingErrors")
@@ -370,9 +385,9 @@ func (h *Handler) domainSettings(w *soap.Writer, r *http.Request, req *request) 
 	errorHead(w, "NoError", "")
 	w.Start("DomainResponses")
 	for _, dom := range ds.Domains {
-		dom = strings.ToLower(strings.TrimSpace(dom))
+		dom = strings.TrimSpace(dom)
 		w.Start("DomainResponse")
-		if !ours[dom] {
+		if c, err := domainname.Canonical(dom); err != nil || !ours[c] {
 			errorHead(w, "InvalidDomain", "The domain "+dom+" is not served here.")
 			w.Empty("DomainSettingErrors")
 			w.Empty("DomainSettings")
@@ -417,8 +432,7 @@ func (h *Handler) orgRelSettings(w *soap.Writer, req *request, caller identity.C
 	w.Start("OrganizationRelationshipSettingsCollection")
 	seen := map[string]bool{}
 	for _, d := range req.orgRel.Domains {
-		d = strings.ToLower(strings.TrimSpace(d))
-		rel, ok := h.opt.Relationship(d)
+		rel, ok := h.opt.Relationship(strings.TrimSpace(d)) // compared in canonical form
 		if !ok || seen[rel.Name] {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/legacydn"
 	"github.com/calfed/calfed/internal/soap"
@@ -65,11 +66,13 @@ func (h *Handler) POX() http.Handler {
 		if legacy := strings.TrimSpace(req.LegacyDN); legacy != "" {
 			addr = h.addressForLegacyDN(legacy, addr)
 		}
-		if addr == "" || strings.Count(addr, "@") != 1 {
+		if _, err := domainname.Address(addr); err != nil {
+			// No canonical form (internal/domainname): no address of
+			// ours or anyone's, so neither found nor redirected.
 			h.poxError(rw, "602", "The e-mail address is not valid.")
 			return
 		}
-		if target, ok := h.opt.RedirectAddresses[strings.ToLower(addr)]; ok {
+		if target, ok := h.redirect(addr); ok {
 			h.poxRedirect(rw, "redirectAddr", "RedirectAddr", target)
 			return
 		}
@@ -153,8 +156,13 @@ func (h *Handler) addressForLegacyDN(dn, fallback string) string {
 	return fallback
 }
 
+// ourDomain reports whether addr's domain, in canonical form, is one of
+// the directory's.
 func (h *Handler) ourDomain(addr string) bool {
-	d := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+	d, err := domainname.DomainOf(addr)
+	if err != nil {
+		return false
+	}
 	for _, o := range h.opt.Directory.Domains() {
 		if o == d {
 			return true
@@ -217,8 +225,7 @@ func (h *Handler) JSON(address func(*http.Request) string) http.Handler {
 			fmt.Fprintf(rw, `{"ErrorCode":"ProtocolNotSupported","ErrorMessage":"The given protocol value '%s' is invalid. Supported values are 'EWS,AutodiscoverV1'."}`+"\n", jsonEscape(proto))
 			return
 		}
-		addr := address(r)
-		if strings.Count(addr, "@") != 1 {
+		if _, err := domainname.Address(address(r)); err != nil {
 			rw.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintln(rw, `{"ErrorCode":"InvalidUser","ErrorMessage":"The address is not an SMTP address."}`)
 			return

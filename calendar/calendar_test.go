@@ -160,6 +160,8 @@ func TestBusyType(t *testing.T) {
 		{[]string{"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:Owner@Example.org"}, Tentative},
 		{[]string{"ATTENDEE;PARTSTAT=DECLINED:mailto:owner@example.org", "TRANSP:OPAQUE"}, Free},
 		{[]string{"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:someone@example.org"}, Busy},
+		{[]string{"ATTENDEE;PARTSTAT=NEEDS-ACTION:MAILTO:owner@EXAMPLE.org."}, Tentative},
+		{[]string{"ATTENDEE;PARTSTAT=DECLINED:mailto:\u212Aowner@example.org"}, Busy}, // not the owner's address
 	}
 	for _, tt := range tests {
 		lines := append([]string{"UID:x", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z"}, tt.lines...)
@@ -321,5 +323,32 @@ func TestTruncatedFileIsAnError(t *testing.T) {
 	}
 	if _, err := Parse([]File{{Name: "none.ics", Data: ics()}}, Options{}); err != nil {
 		t.Errorf("a calendar without events: %v", err)
+	}
+}
+
+// The directory compares addresses in their canonical form
+// (internal/domainname): a U-label domain is its A-label, a local part's
+// ASCII letters match without regard to case, and a spelling that folds
+// onto another address (KELVIN SIGN for K) names no mailbox.
+func TestDirectoryCanonicalAddresses(t *testing.T) {
+	d, err := NewDirectory(t.Context(), []Entry{
+		{Mailbox: Mailbox{Address: "Kim@Bücher.example"}, Source: StaticSource{Name: "kim", Data: ics()}},
+	}, DirectoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{
+		"kim@xn--bcher-kva.example": true, "KIM@bücher.example": true, " kim@Bücher.example. ": true,
+		"\u212Aim@bücher.example": false, "kim@BÜCHER.example": false, "kim@bucher.example": false,
+	} {
+		if mb, ok := d.Lookup(addr); ok != want || ok && mb.Address != "kim@xn--bcher-kva.example" {
+			t.Errorf("Lookup(%q) = %+v, %v, want %v", addr, mb, ok, want)
+		}
+	}
+	if got := d.Domains(); len(got) != 1 || got[0] != "xn--bcher-kva.example" {
+		t.Errorf("Domains() = %v", got)
+	}
+	if _, err := NewDirectory(t.Context(), []Entry{{Mailbox: Mailbox{Address: "kim@\u212Aelvin.example"}, Source: StaticSource{Name: "kim", Data: ics()}}}, DirectoryOptions{}); err == nil {
+		t.Error("NewDirectory took an address with no canonical form")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // Errors of Directory.Events; match with errors.Is.
@@ -85,9 +87,9 @@ func NewDirectory(ctx context.Context, entries []Entry, opt DirectoryOptions) (*
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	for _, e := range entries {
-		addr := strings.ToLower(strings.TrimSpace(e.Mailbox.Address))
-		if addr == "" {
-			return nil, errors.New("calendar: mailbox without an address")
+		addr, err := domainname.Address(strings.TrimSpace(e.Mailbox.Address))
+		if err != nil {
+			return nil, fmt.Errorf("calendar: mailbox: %w", err)
 		}
 		if _, dup := d.entries[addr]; dup {
 			return nil, fmt.Errorf("calendar: mailbox %s is configured twice", addr)
@@ -104,13 +106,25 @@ func NewDirectory(ctx context.Context, entries []Entry, opt DirectoryOptions) (*
 	return d, nil
 }
 
-// Lookup finds a mailbox by SMTP address, case-insensitively.
+// Lookup finds a mailbox by SMTP address, compared in its canonical form
+// (internal/domainname: the domain's ASCII form, the local part's ASCII
+// letters without regard to case); an address with none names no mailbox.
 func (d *Directory) Lookup(address string) (*Mailbox, bool) {
-	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
+	en, ok := d.entry(address)
 	if !ok {
 		return nil, false
 	}
 	return &en.mb, true
+}
+
+// entry is the mailbox address names, as Lookup finds it.
+func (d *Directory) entry(address string) (*entry, bool) {
+	a, err := domainname.Address(strings.TrimSpace(address))
+	if err != nil {
+		return nil, false
+	}
+	en, ok := d.entries[a]
+	return en, ok
 }
 
 // Domains returns the domains of the directory's addresses, sorted.
@@ -145,7 +159,7 @@ func (d *Directory) Events(ctx context.Context, address string, from, to time.Ti
 // AppendEvents appends the events of a mailbox overlapping [from, to) to
 // dst, so that a caller may reuse one buffer across queries.
 func (d *Directory) AppendEvents(ctx context.Context, dst []Event, address string, from, to time.Time) ([]Event, error) {
-	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
+	en, ok := d.entry(address)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
 	}
@@ -275,7 +289,7 @@ func logProblems(log *slog.Logger, mailbox string, ps []Problem) {
 // Problems returns what the mailbox's calendar had repaired or skipped at
 // its last load, and the error that failed it, if any.
 func (d *Directory) Problems(address string) ([]Problem, error) {
-	en, ok := d.entries[strings.ToLower(strings.TrimSpace(address))]
+	en, ok := d.entry(address)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
+
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // File is one iCalendar document.
@@ -419,8 +421,11 @@ func busyType(props ical.Props, owner string) BusyType {
 	}
 	if owner != "" {
 		for _, a := range props.Values(ical.PropAttendee) {
-			addr := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(a.Value)), "mailto:")
-			if addr != owner {
+			v := strings.TrimSpace(a.Value)
+			if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
+				v = v[7:]
+			}
+			if addr, err := domainname.Address(v); err != nil || addr != owner {
 				continue
 			}
 			switch strings.ToUpper(a.Params.Get(ical.ParamParticipationStatus)) {
@@ -448,6 +453,15 @@ func isCancelled(c *ical.Component) bool {
 // compile groups VEVENTs into single items, series and their overrides.
 func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	cal := &Calendar{from: opt.HorizonFrom.Unix(), to: opt.HorizonTo.Unix(), maxInstances: opt.MaxInstances}
+	if opt.Owner != "" {
+		// Compared as the directory compares addresses; an owner with no
+		// canonical form is no attendee's address.
+		owner, err := domainname.Address(strings.TrimSpace(opt.Owner))
+		if err != nil {
+			return nil, fmt.Errorf("calendar: owner: %w", err)
+		}
+		opt.Owner = owner
+	}
 	masters := map[string]*series{}
 	var overrides []*vevent
 	events = latestSequence(events)

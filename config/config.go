@@ -23,6 +23,7 @@ import (
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/wintz"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -367,9 +368,9 @@ func (c *Config) Build() (*Built, error) {
 	seen := map[string]int{}
 	for i, m := range c.Mailboxes {
 		where := fmt.Sprintf("mailboxes[%d]", i)
-		addr := strings.ToLower(strings.TrimSpace(m.Address))
-		if addr == "" || strings.Count(addr, "@") != 1 || strings.HasPrefix(addr, "@") || strings.HasSuffix(addr, "@") {
-			bad("%s.address: %q is not an SMTP address", where, m.Address)
+		addr, err := domainname.Address(strings.TrimSpace(m.Address))
+		if err != nil {
+			bad("%s.address: %v; write an SMTP address such as alice@contoso.example", where, err)
 		} else {
 			where = fmt.Sprintf("mailboxes[%d] (%s)", i, addr)
 			if j, dup := seen[addr]; dup {
@@ -381,7 +382,6 @@ func (c *Config) Build() (*Built, error) {
 		if mb.DisplayName == "" {
 			mb.DisplayName = addr
 		}
-		var err error
 		if mb.Kind, err = calendar.ParseKind(m.Kind); err != nil {
 			bad("%s.kind: %v", where, err)
 		}
@@ -485,9 +485,23 @@ func (c *Config) Build() (*Built, error) {
 	if c.Autodiscover.RedirectListen != "" && !strings.HasPrefix(c.PublicURL, "https://") {
 		bad("autodiscover.redirect_listen: needs public_url to be an https:// URL to redirect to")
 	}
+	redirected := map[string]string{}
 	for from, to := range c.Autodiscover.RedirectAddresses {
-		if strings.Count(from, "@") != 1 || strings.Count(to, "@") != 1 {
-			bad("autodiscover.redirect_addresses: %q: %q: both must be SMTP addresses", from, to)
+		for _, a := range []string{from, to} {
+			if _, err := domainname.Address(strings.TrimSpace(a)); err != nil {
+				bad("autodiscover.redirect_addresses: %q: %q: %v; both must be SMTP addresses", from, to, err)
+			}
+		}
+		if a, err := domainname.Address(strings.TrimSpace(from)); err == nil {
+			if other, dup := redirected[a]; dup {
+				bad("autodiscover.redirect_addresses: %q and %q are the same address", other, from)
+			}
+			redirected[a] = from
+		}
+	}
+	for i, h := range c.TLS.ACME.Hosts {
+		if _, err := domainname.Canonical(h); err != nil {
+			bad("tls.acme.hosts[%d]: %v", i, err)
 		}
 	}
 	if c.Autodiscover.RedirectURL != "" && !strings.HasPrefix(c.Autodiscover.RedirectURL, "https://") {
@@ -590,6 +604,20 @@ func (c *Config) DataPath() string {
 		dir = "data"
 	}
 	return c.Path(dir)
+}
+
+// RedirectAddresses are autodiscover.redirect_addresses keyed by their
+// canonical form (internal/domainname), as Autodiscover looks them up.
+// Build refuses an entry that is not a pair of addresses; such an entry
+// is not here.
+func (c *Config) RedirectAddresses() map[string]string {
+	out := make(map[string]string, len(c.Autodiscover.RedirectAddresses))
+	for from, to := range c.Autodiscover.RedirectAddresses {
+		if a, err := domainname.Address(strings.TrimSpace(from)); err == nil {
+			out[a] = strings.TrimSpace(to)
+		}
+	}
+	return out
 }
 
 // Resolver looks up domain proofs as configured.

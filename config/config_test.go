@@ -311,3 +311,55 @@ func TestPolicyAge(t *testing.T) {
 		}
 	}
 }
+
+// Addresses and domains are read in their canonical form
+// (internal/domainname); one with none is refused, naming its field.
+func TestCanonicalNames(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	c, err := Parse([]byte(`
+mailboxes:
+  - {address: Kim@Bücher.example, calendar: a.ics, external_sharing: None}
+  - {address: Jürgen@contoso.example, calendar: a.ics}
+autodiscover:
+  redirect_addresses: {Old@Bücher.example: new@bücher.example}
+tls: {acme: {hosts: [mail.bücher.example]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = dir
+	b, err := c.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Entries[0].Mailbox.Address; got != "kim@xn--bcher-kva.example" {
+		t.Errorf("address kept as %q", got)
+	}
+	if got := b.Entries[1].Mailbox.Address; got != "jürgen@contoso.example" {
+		t.Errorf("address kept as %q", got)
+	}
+	if l, ok := b.Sharing["kim@xn--bcher-kva.example"]; !ok || l.String() != "None" {
+		t.Errorf("sharing %v", b.Sharing)
+	}
+	if got := c.RedirectAddresses(); got["old@xn--bcher-kva.example"] != "new@bücher.example" || len(got) != 1 {
+		t.Errorf("RedirectAddresses() = %v", got)
+	}
+	for _, tt := range []struct{ yaml, field string }{
+		{"mailboxes: [{address: kim@\u212Aelvin.example, calendar: a.ics}]\n", "mailboxes[0].address"},
+		{"mailboxes: [{address: kim@contoso..example, calendar: a.ics}]\n", "mailboxes[0].address"},
+		{"mailboxes: [{address: Kim@bücher.example, calendar: a.ics}, {address: kim@xn--bcher-kva.example, calendar: a.ics}]\n", "mailboxes[1] (kim@xn--bcher-kva.example).address: also used by mailboxes[0]"},
+		{"mailboxes: [{address: a@contoso.example, calendar: a.ics}]\nautodiscover: {redirect_addresses: {old@\u212Aelvin.example: a@contoso.example}}\n", "autodiscover.redirect_addresses"},
+		{"mailboxes: [{address: a@contoso.example, calendar: a.ics}]\nautodiscover: {redirect_addresses: {Old@contoso.example: a@contoso.example, old@contoso.example: a@contoso.example}}\n", "are the same address"},
+		{"mailboxes: [{address: a@contoso.example, calendar: a.ics}]\ntls: {acme: {hosts: [mail_1.contoso.example]}}\n", "tls.acme.hosts[0]"},
+	} {
+		c, err := Parse([]byte(tt.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Dir = dir
+		if _, err := c.Build(); err == nil || !strings.Contains(err.Error(), tt.field) {
+			t.Errorf("Build(%q) = %v, want an error naming %s", tt.yaml, err, tt.field)
+		}
+	}
+}

@@ -8,18 +8,29 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // Signature is RSA-PKCS#1 v1.5-SHA-1 over the lower-cased, trimmed domain:
 // what Exchange sends the Federation Gateway as DomainOwnershipProofHeader.
-// docs/protocol.md §4.5, §5.
+// docs/protocol.md §4.5, §5. The domain is read in its canonical form
+// (internal/domainname): for an ASCII domain that is Exchange's lower-cased
+// name, an internationalised one is signed as its A-label, the name DNS
+// carries; a domain with no canonical form has no proof.
 func Signature(key *rsa.PrivateKey, domain string) ([]byte, error) {
-	sum := sha1.Sum([]byte(Normalize(domain)))
+	d, err := canonical(domain)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha1.Sum([]byte(d))
 	return rsa.SignPKCS1v15(nil, key, crypto.SHA1, sum[:])
 }
 
-// Normalize is how the proof algorithm reads a domain.
-func Normalize(domain string) string { return strings.ToLower(strings.TrimSpace(domain)) }
+// canonical is how the proof algorithm reads a domain.
+func canonical(domain string) (string, error) {
+	return domainname.Canonical(strings.TrimSpace(domain))
+}
 
 // Proof is Base64(SHA-512(Signature)): the TXT value to publish, always 88
 // characters. docs/protocol.md §5.
@@ -44,7 +55,11 @@ var ErrBadSignature = errors.New("dnsproof: the signature does not verify with t
 // public key. The published proof is a hash of that signature, so without
 // the signature a proof cannot be checked against a certificate.
 func VerifySignature(pub *rsa.PublicKey, domain string, sig []byte) error {
-	sum := sha1.Sum([]byte(Normalize(domain)))
+	d, err := canonical(domain)
+	if err != nil {
+		return err
+	}
+	sum := sha1.Sum([]byte(d))
 	if rsa.VerifyPKCS1v15(pub, crypto.SHA1, sum[:], sig) != nil {
 		return ErrBadSignature
 	}

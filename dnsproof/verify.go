@@ -43,7 +43,11 @@ type Result struct {
 // Check looks up domain's TXT records and compares proof-shaped ones with
 // the expected proofs; unrelated TXT records are ignored.
 func Check(ctx context.Context, r Resolver, domain string, want []Expected) Result {
-	domain = Normalize(domain)
+	d, err := canonical(domain)
+	if err != nil {
+		return Result{Domain: domain, Status: PermError, Err: err}
+	}
+	domain = d
 	res := Result{Domain: domain}
 	txts, err := r.TXT(ctx, domain)
 	switch {

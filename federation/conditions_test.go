@@ -72,6 +72,9 @@ func TestConditions(t *testing.T) {
 			addRestriction("http://FYDIBOHF25SPDLT.other.example")(a)
 			cond.AddChild(ours)
 		}, ErrAudience},
+		{"our audience spelt with LONG S, which folds onto s", conditionsOf(func(cond *etree.Element) {
+			cond.FindElement("./AudienceRestrictionCondition/Audience").SetText("http://FYDIBOHF25SPDLT.conto\u017Fo.example")
+		}), ErrAudience},
 		{"no restriction at all", conditionsOf(func(cond *etree.Element) {
 			cond.RemoveChild(cond.FindElement("./AudienceRestrictionCondition"))
 		}), ErrAudience},

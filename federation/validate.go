@@ -18,6 +18,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
 )
@@ -41,14 +42,14 @@ type Trust struct {
 
 // Claims are what a valid token says.
 type Claims struct {
-	Email  string // the requesting user
+	Email  string // the requesting user, canonical (internal/domainname)
 	Domain string // selects the relationship: RelationshipDomain
 	NameID string // the opaque external identity
 	Offer  string // the token's offer (action claim)
 	// RequestorDomain is the requesting organisation's ApplicationUri as
 	// the gateway vouches for it (e.g. outlook.com for Exchange Online);
-	// recorded, not used for access (RelationshipDomain). Lower case;
-	// empty when the token has none.
+	// recorded, not used for access (RelationshipDomain). Canonical
+	// (internal/domainname); empty when the token has none.
 	RequestorDomain string
 	TokenID         string // the AssertionID
 	Issuer          string // the assertion's Issuer: the token issuer's URI
@@ -554,7 +555,8 @@ func conditions(cond *etree.Element, audience string) (doNotCache bool, err erro
 }
 
 // audienceRestriction checks one AudienceRestrictionCondition: one of its
-// Audiences must be ours, compared without regard to case (variants.go).
+// Audiences must be ours, compared without regard to the case of ASCII
+// letters (variants.go).
 func audienceRestriction(arc *etree.Element, audience string) error {
 	var got []string
 	ok := false
@@ -566,7 +568,7 @@ func audienceRestriction(arc *etree.Element, audience string) error {
 		if err != nil {
 			return err
 		}
-		ok = ok || strings.EqualFold(v, audience)
+		ok = ok || domainname.EqualFoldASCII(v, audience)
 		got = append(got, v)
 	}
 	if !ok {
@@ -661,11 +663,18 @@ func (v *Validator) check(a *etree.Element, appURI string, now time.Time) (Claim
 	if err != nil || addr.Name != "" || addr.Address != emails[0] {
 		return c, fmt.Errorf("%w: EmailAddress %q is not an SMTP address", ErrClaims, emails[0])
 	}
-	c.Email = strings.ToLower(addr.Address)
+	// The address as calfed compares it (internal/domainname): a domain
+	// that is no host name, or one spelt to fold onto another (KELVIN
+	// SIGN for k), selects nothing and refuses the token.
+	if c.Email, err = domainname.Address(addr.Address); err != nil {
+		return c, fmt.Errorf("%w: EmailAddress: %v", ErrClaims, err)
+	}
 	switch rd := attrs[claimRequestorDomain]; len(rd) {
 	case 0:
 	case 1:
-		c.RequestorDomain = strings.ToLower(rd[0])
+		if c.RequestorDomain, err = domainname.Canonical(rd[0]); err != nil {
+			return c, fmt.Errorf("%w: RequestorDomain: %v", ErrClaims, err)
+		}
 	default:
 		return c, fmt.Errorf("%w: %d RequestorDomain values", ErrClaims, len(rd))
 	}

@@ -434,3 +434,35 @@ func TestWhitespaceInSignedValues(t *testing.T) {
 		}
 	}
 }
+
+// The token's addresses are read in their canonical form: a U-label
+// domain as its A-label, and a spelling that folds onto another domain
+// (KELVIN SIGN for k) selects nothing; the token is refused.
+func TestCanonicalClaims(t *testing.T) {
+	w := newWorld(t)
+	for _, tt := range []struct {
+		email, requestor  string
+		wantEmail, wantRD string // empty: refused
+	}{
+		{"Alice@Partner.Example", "Outlook.com", "alice@partner.example", "outlook.com"},
+		{"jürgen@bücher.example", "FYDIBOHF25SPDLT.bücher.example", "jürgen@xn--bcher-kva.example", "fydibohf25spdlt.xn--bcher-kva.example"},
+		{"x@\u212Aelvin.example", "outlook.com", "", ""},
+		{"x@kelvin.example", "outlook.\u212Aom", "", ""},
+		{"x@ｋelvin.example", "outlook.com", "", ""},
+		{"x@Kelvin.example", "outlook.com.", "x@kelvin.example", "outlook.com"},
+		{"x@192.0.2.1", "outlook.com", "", ""},
+	} {
+		is := w.issue()
+		is.Email, is.RequestorDomain = tt.email, tt.requestor
+		c, err := w.v.Validate(xmlOf(t, w.mint(t, is, nil)), OfferFreeBusy, t0.Add(time.Minute))
+		if tt.wantEmail == "" {
+			if !errors.Is(err, ErrClaims) {
+				t.Errorf("%q, %q: %+v, %v, want ErrClaims", tt.email, tt.requestor, c, err)
+			}
+			continue
+		}
+		if err != nil || c.Email != tt.wantEmail || c.RequestorDomain != tt.wantRD || c.Domain != tt.wantEmail[strings.LastIndexByte(tt.wantEmail, '@')+1:] {
+			t.Errorf("%q, %q: %+v, %v", tt.email, tt.requestor, c, err)
+		}
+	}
+}

@@ -37,8 +37,9 @@ var signatureHashes = map[string]crypto.Hash{
 // ErrUntrustedIssuer. With no KeyInfo, or one naming nothing we read, each
 // trusted issuer certificate is tried in turn.
 
-// Audience: our ApplicationUri made absolute, compared case-insensitively
-// (docs/protocol.md §4.3: "GUESS-safe"), named by every
+// Audience: our ApplicationUri made absolute, compared without regard to
+// the case of ASCII letters (docs/protocol.md §4.3: "GUESS-safe"; no
+// Unicode folding, which would make KELVIN SIGN a k), named by every
 // AudienceRestrictionCondition. Conditions: AudienceRestrictionCondition
 // and DoNotCacheCondition, nothing else (conditions in validate.go).
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // zone is a Resolver over a map, with a switch for temporary failure.
@@ -111,7 +112,13 @@ func TestRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, cb.AddURI(ctx, idB, "not a domain"), InvalidDomainName)
+	// A name with no canonical form is refused before it is signed; the
+	// gateway refuses it too.
+	if err := cb.AddURI(ctx, idB, "not a domain"); !errors.Is(err, domainname.ErrInvalid) {
+		t.Fatalf("AddURI(not a domain) = %v, want domainname.ErrInvalid", err)
+	}
+	wantCode(t, cb.RemoveURI(ctx, idB, "not a domain"), InvalidDomainName)
+	wantCode(t, cb.RemoveURI(ctx, idB, "b.\u212Aexample"), InvalidDomainName)
 	if err := cb.AddURI(ctx, idB, "b.example"); err != nil {
 		t.Fatal(err)
 	}

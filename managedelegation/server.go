@@ -23,6 +23,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/wssec"
 	"github.com/calfed/calfed/internal/xmltree"
@@ -229,14 +230,17 @@ func (s *Server) serve(r *http.Request, now time.Time) (call, func(*soap.Writer)
 func (s *Server) run(ctx context.Context, c call) (func(*soap.Writer), error) {
 	reg := s.Registry
 	if c.op == OpCreateAppID {
-		uri := text(c.body, "uri")
+		uri, err := domainName(text(c.body, "uri"))
+		if err != nil {
+			return nil, err
+		}
 		if err := s.checkProof(ctx, c, uri); err != nil {
 			return nil, err
 		}
 		var id string
-		err := reg.update(func() error {
+		err = reg.update(func() error {
 			for _, a := range reg.apps {
-				if strings.EqualFold(a.URI, uri) {
+				if au, err := domainName(a.URI); err == nil && au == uri {
 					if !bytes.Equal(a.Certificate, c.signer.Raw) {
 						// The domain's owner proved it with another key:
 						// the application follows the proof.
@@ -393,19 +397,14 @@ func (s *Server) checkProof(ctx context.Context, c call, name string) error {
 }
 
 // domainName reads a domain or ApplicationUri as the registry keeps it:
-// lower case, no trailing dot, made of host-name labels.
+// its canonical form (internal/domainname), of two labels at least.
 func domainName(s string) (string, error) {
-	d := strings.TrimSuffix(dnsproof.Normalize(s), ".")
-	labels := strings.Split(d, ".")
-	ok := len(d) <= 253 && len(labels) >= 2
-	for _, l := range labels {
-		ok = ok && len(l) >= 1 && len(l) <= 63 && l[0] != '-' && l[len(l)-1] != '-'
-		for _, ch := range l {
-			ok = ok && (ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-')
-		}
+	d, err := domainname.Canonical(strings.TrimSpace(s))
+	if err != nil {
+		return "", fault(InvalidDomainName, "%v", err)
 	}
-	if !ok {
-		return "", fault(InvalidDomainName, "%q is not a domain name", s)
+	if !strings.Contains(d, ".") {
+		return "", fault(InvalidDomainName, "%q is not a domain name: it is a single label", s)
 	}
 	return d, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/wssec"
 	"github.com/calfed/calfed/internal/xmltree"
@@ -138,10 +139,16 @@ type Proof struct {
 }
 
 // ProofDomain is the domain whose proof stands for name: name itself, or
-// the domain an ApplicationUri was made from.
+// the domain an ApplicationUri was made from, in canonical form
+// (internal/domainname). A name with none is returned as it is, and no
+// proof of it verifies.
 func ProofDomain(name string) string {
-	d := strings.TrimPrefix(dnsproof.Normalize(name), appURIPrefix)
-	return strings.TrimSuffix(d, ".")
+	name = strings.TrimSpace(name)
+	d, err := domainname.Canonical(name)
+	if err != nil {
+		return name
+	}
+	return strings.TrimPrefix(d, appURIPrefix)
 }
 
 // NewProof signs name's proof domain with key, as Exchange does: the

@@ -72,11 +72,60 @@ func TestPolicy(t *testing.T) {
 		{{Name: "a"}},
 		{{Name: "", Domains: []string{"x.example"}}},
 		{{Name: "a", Domains: []string{"user@x.example"}}},
+		{{Name: "a", Domains: []string{"\u212Aelvin.example"}}},
+		{{Name: "a", Domains: []string{"bücher.example"}}, {Name: "b", Domains: []string{"xn--bcher-kva.example"}}},
 	}
 	for _, rels := range bad {
 		if _, err := NewPolicy(rels, nil); err == nil {
 			t.Errorf("NewPolicy(%+v) succeeded", rels)
 		}
+	}
+}
+
+// Domains and addresses are compared in their canonical form: a U-label
+// is its A-label, and a spelling that folds onto another name (KELVIN
+// SIGN for k) is no spelling of it.
+func TestPolicyCanonicalNames(t *testing.T) {
+	p, err := NewPolicy([]Relationship{
+		{Name: "Kelvin", Domains: []string{"kelvin.example"}, Enabled: true, FreeBusyAccessEnabled: true, FreeBusyAccessLevel: LimitedDetails},
+		{Name: "Books", Domains: []string{"Bücher.example"}, Enabled: true, FreeBusyAccessEnabled: true},
+	}, map[string]Level{"kim@contoso.example": LimitedDetails, "Jürgen@contoso.example": None})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for domain, want := range map[string]string{
+		"kelvin.example": "Kelvin", "KELVIN.example.": "Kelvin", "\u212Aelvin.example": "", "ｋelvin.example": "",
+		"bücher.example": "Books", "xn--bcher-kva.example": "Books", "BÜCHER.example": "",
+	} {
+		r, ok := p.Relationship(domain)
+		if ok != (want != "") || ok && r.Name != want {
+			t.Errorf("Relationship(%q) = %+v, %v, want %q", domain, r, ok, want)
+		}
+	}
+	if r, _ := p.RelationshipByName("books"); r == nil || r.Domains[0] != "xn--bcher-kva.example" {
+		t.Errorf("the relationship keeps its domains as %v", r)
+	}
+	for mb, want := range map[string]Level{"kim@contoso.example": LimitedDetails, "KIM@Contoso.example": LimitedDetails, "\u212Aim@contoso.example": AvailabilityOnly,
+		"jürgen@contoso.example": None, "JÜRGEN@contoso.example": AvailabilityOnly} {
+		if got := p.Sharing(mb); got != want {
+			t.Errorf("Sharing(%q) = %v, want %v", mb, got, want)
+		}
+	}
+	if _, err := NewPolicy(nil, map[string]Level{"kim@\u212Aelvin.example": None}); err == nil {
+		t.Error("NewPolicy took a sharing choice for an address with no canonical form")
+	}
+}
+
+// A recorded sharing choice replaces the configured default however
+// either spells the address.
+func TestSnapshotSharingPrecedence(t *testing.T) {
+	s := Snapshot{Sharing: []MailboxSharing{{Address: "alice@contoso.example", Level: None}}}
+	p, err := s.Policy(map[string]Level{"Alice@Contoso.Example": LimitedDetails})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Sharing("alice@contoso.example"); got != None {
+		t.Errorf("Sharing = %v, want the recorded None", got)
 	}
 }
 

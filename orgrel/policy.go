@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/identity"
 )
 
@@ -12,7 +13,7 @@ import (
 type Policy struct {
 	byDomain map[string]*Relationship
 	byName   map[string]*Relationship
-	sharing  map[string]Level // by mailbox address, lower case
+	sharing  map[string]Level // by mailbox address, canonical (internal/domainname)
 }
 
 // NewPolicy checks that names are unique and that each domain belongs to
@@ -34,9 +35,9 @@ func NewPolicy(rels []Relationship, sharing map[string]Level) (*Policy, error) {
 		}
 		doms := make([]string, len(r.Domains))
 		for j, d := range r.Domains {
-			d = strings.ToLower(strings.TrimSpace(d))
-			if d == "" || strings.ContainsAny(d, "@ /") {
-				return nil, fmt.Errorf("orgrel: relationship %q: invalid domain %q", r.Name, r.Domains[j])
+			d, err := domainname.Canonical(strings.TrimSpace(d))
+			if err != nil {
+				return nil, fmt.Errorf("orgrel: relationship %q: %w", r.Name, err)
 			}
 			if other, dup := p.byDomain[d]; dup {
 				return nil, fmt.Errorf("orgrel: domain %s belongs to both %q and %q", d, other.Name, r.Name)
@@ -48,14 +49,23 @@ func NewPolicy(rels []Relationship, sharing map[string]Level) (*Policy, error) {
 		p.byName[key] = &r
 	}
 	for addr, l := range sharing {
-		p.sharing[strings.ToLower(addr)] = l
+		a, err := domainname.Address(addr)
+		if err != nil {
+			return nil, fmt.Errorf("orgrel: mailbox sharing: %w", err)
+		}
+		p.sharing[a] = l
 	}
 	return p, nil
 }
 
-// Relationship returns the relationship covering domain, if any.
+// Relationship returns the relationship covering domain, if any; a domain
+// with no canonical form (internal/domainname) has none.
 func (p *Policy) Relationship(domain string) (*Relationship, bool) {
-	r, ok := p.byDomain[strings.ToLower(domain)]
+	d, err := domainname.Canonical(domain)
+	if err != nil {
+		return nil, false
+	}
+	r, ok := p.byDomain[d]
 	return r, ok
 }
 
@@ -65,10 +75,13 @@ func (p *Policy) RelationshipByName(name string) (*Relationship, bool) {
 	return r, ok
 }
 
-// Sharing returns a mailbox's external sharing level.
+// Sharing returns a mailbox's external sharing level: its recorded or
+// configured choice, else AvailabilityOnly, Exchange's default.
 func (p *Policy) Sharing(mailbox string) Level {
-	if l, ok := p.sharing[strings.ToLower(mailbox)]; ok {
-		return l
+	if a, err := domainname.Address(mailbox); err == nil {
+		if l, ok := p.sharing[a]; ok {
+			return l
+		}
 	}
 	return AvailabilityOnly
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // The federation's records: what the store keeps, the admin API and the
@@ -144,10 +146,15 @@ type RegisteredDomain struct {
 }
 
 // Domain returns the state recorded for domain, "" when it is not
-// registered.
+// registered; domains are compared in canonical form
+// (internal/domainname), and one with none is not registered.
 func (r Registration) Domain(domain string) string {
+	c, err := domainname.Canonical(strings.TrimSpace(domain))
+	if err != nil {
+		return ""
+	}
 	for _, d := range r.Domains {
-		if strings.EqualFold(d.Domain, domain) {
+		if dc, err := domainname.Canonical(d.Domain); err == nil && dc == c {
 			return d.State
 		}
 	}

@@ -1,6 +1,10 @@
 package orgrel
 
-import "strings"
+import (
+	"fmt"
+
+	"github.com/calfed/calfed/internal/domainname"
+)
 
 // Snapshot is everything a server needs to decide access, read at one
 // change counter value.
@@ -17,11 +21,21 @@ type Snapshot struct {
 // directory's configuration), then Exchange's AvailabilityOnly.
 func (s *Snapshot) Policy(defaults map[string]Level) (*Policy, error) {
 	sharing := make(map[string]Level, len(defaults)+len(s.Sharing))
+	// Both in canonical form, so that a recorded choice replaces the
+	// default however either was written.
 	for a, l := range defaults {
-		sharing[strings.ToLower(a)] = l
+		c, err := domainname.Address(a)
+		if err != nil {
+			return nil, fmt.Errorf("orgrel: mailbox sharing default: %w", err)
+		}
+		sharing[c] = l
 	}
 	for _, m := range s.Sharing {
-		sharing[m.Address] = m.Level
+		c, err := domainname.Address(m.Address)
+		if err != nil {
+			return nil, fmt.Errorf("orgrel: recorded mailbox sharing: %w", err)
+		}
+		sharing[c] = m.Level
 	}
 	return NewPolicy(s.Relationships, sharing)
 }

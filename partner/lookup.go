@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -16,7 +17,12 @@ var ErrNoPartner = errors.New("partner: no enabled organisation relationship wit
 // For returns the partner organisation our relationships name for
 // address's domain, with the endpoints the relationship records.
 func For(rels []orgrel.Relationship, address string) (Partner, error) {
-	domain := strings.ToLower(address[strings.LastIndexByte(address, '@')+1:])
+	// Compared in canonical form (internal/domainname), as the store
+	// keeps relationship domains.
+	domain, err := domainname.DomainOf(strings.TrimSpace(address))
+	if err != nil {
+		return Partner{}, fmt.Errorf("%w: %v", ErrNoPartner, err)
+	}
 	for _, r := range rels {
 		if !r.Enabled || r.TargetApplicationURI == "" {
 			continue

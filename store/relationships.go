@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -26,9 +27,9 @@ func normalizeRelationship(r *orgrel.Relationship) error {
 	seen := map[string]bool{}
 	var doms []string
 	for _, d := range r.Domains {
-		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
-		if !validDomain(d) {
-			return fmt.Errorf("%w: domain_names: %q is not a domain name", ErrInvalid, d)
+		d, err := canonicalDomain("domain_names", d)
+		if err != nil {
+			return err
 		}
 		if !seen[d] {
 			seen[d] = true
@@ -46,21 +47,18 @@ func normalizeRelationship(r *orgrel.Relationship) error {
 	return nil
 }
 
-func validDomain(d string) bool {
-	if len(d) == 0 || len(d) > 253 || !strings.Contains(d, ".") {
-		return false
+// canonicalDomain is d as the store keeps it, the canonical form of
+// internal/domainname, or an error naming field: a federated or partner
+// domain is a registered name, so it has at least two labels.
+func canonicalDomain(field, d string) (string, error) {
+	c, err := domainname.Canonical(strings.TrimSpace(d))
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v; write a host name such as contoso.example (an internationalised name as it is, or as its xn-- form)", ErrInvalid, field, err)
 	}
-	for _, label := range strings.Split(d, ".") {
-		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
+	if !strings.Contains(c, ".") {
+		return "", fmt.Errorf("%w: %s: %q is a single label; write the whole domain, such as contoso.example", ErrInvalid, field, d)
 	}
-	return true
+	return c, nil
 }
 
 const relColumns = `key, name, enabled, free_busy_access_enabled, free_busy_access_level, free_busy_access_scope,

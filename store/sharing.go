@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -49,8 +50,11 @@ func (d *DB) MailboxSharing(ctx context.Context, address string) (orgrel.Mailbox
 }
 
 func (d *DB) mailboxSharing(ctx context.Context, q querier, address string) (orgrel.MailboxSharing, error) {
-	m, err := scanSharing(q.QueryRowContext(ctx, d.q(`SELECT address, level, changed_by, changed_at, version FROM mailbox_sharing WHERE address = ?`),
-		strings.ToLower(strings.TrimSpace(address))))
+	a, err := domainname.Address(strings.TrimSpace(address))
+	if err != nil {
+		return orgrel.MailboxSharing{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	m, err := scanSharing(q.QueryRowContext(ctx, d.q(`SELECT address, level, changed_by, changed_at, version FROM mailbox_sharing WHERE address = ?`), a))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("%w: no sharing choice recorded for %s", ErrNotFound, address)
 	}
@@ -60,12 +64,12 @@ func (d *DB) mailboxSharing(ctx context.Context, q querier, address string) (org
 // SetSharing records a mailbox's choice. version is the version read (0
 // when none was recorded); a different current version is a conflict.
 func (d *DB) SetSharing(ctx context.Context, actor, address string, level orgrel.Level, version int64) (orgrel.MailboxSharing, error) {
-	address = strings.ToLower(strings.TrimSpace(address))
-	if address == "" || !strings.Contains(address, "@") {
-		return orgrel.MailboxSharing{}, fmt.Errorf("%w: %q is not a mailbox address", ErrInvalid, address)
+	address, err := domainname.Address(strings.TrimSpace(address))
+	if err != nil {
+		return orgrel.MailboxSharing{}, fmt.Errorf("%w: address: %v", ErrInvalid, err)
 	}
 	var out orgrel.MailboxSharing
-	err := d.change(ctx, actor, "mailbox.share", "mailbox/"+address, func(tx *sql.Tx) (any, any, error) {
+	err = d.change(ctx, actor, "mailbox.share", "mailbox/"+address, func(tx *sql.Tx) (any, any, error) {
 		before, err := d.mailboxSharing(ctx, tx, address)
 		var prev any
 		switch {

@@ -390,3 +390,55 @@ func TestRegistration(t *testing.T) {
 		}
 	})
 }
+
+// Every domain and address the store keeps is in its canonical form
+// (internal/domainname): U-labels as A-labels; a spelling that folds onto
+// another name (KELVIN SIGN for k) is refused, so it cannot take or reach
+// that name's relationship, trust entry or sharing choice.
+func TestCanonicalNames(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		r, err := d.CreateRelationship(ctx, "alice", orgrel.Relationship{Name: "Books", Domains: []string{"Bücher.example", "kelvin.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(r.Domains, ",") != "kelvin.example,xn--bcher-kva.example" {
+			t.Errorf("domains kept as %v", r.Domains)
+		}
+		for _, dom := range []string{"xn--bcher-kva.example", "bücher.example"} {
+			if _, err := d.CreateRelationship(ctx, "alice", orgrel.Relationship{Name: "Other", Domains: []string{dom}}); !errors.Is(err, ErrDomainTaken) {
+				t.Errorf("%s, the same domain again: %v, want ErrDomainTaken", dom, err)
+			}
+		}
+		for _, dom := range []string{"\u212Aelvin.example", "ｋelvin.example", "BÜCHER.example", "a_b.example", "192.0.2.1"} {
+			_, err := d.CreateRelationship(ctx, "alice", orgrel.Relationship{Name: "Other", Domains: []string{dom}})
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "domain_names") {
+				t.Errorf("CreateRelationship(%q) = %v, want ErrInvalid naming domain_names", dom, err)
+			}
+		}
+		tr, err := d.SetTrust(ctx, "alice", orgrel.Trust{AccountNamespace: "Bücher.example", Domains: []string{"europe.bücher.example."},
+			TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"})
+		if err != nil || tr.AccountNamespace != "xn--bcher-kva.example" || strings.Join(tr.Domains, ",") != "europe.xn--bcher-kva.example,xn--bcher-kva.example" {
+			t.Errorf("SetTrust = %+v, %v", tr, err)
+		}
+		if _, err := d.SetTrust(ctx, "alice", orgrel.Trust{Version: tr.Version, AccountNamespace: "xn--bcher-kva.example", Domains: []string{"\u212Aelvin.example"},
+			TokenIssuerURI: "u", TokenIssuerEndpoint: "https://x.example/"}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("SetTrust(KELVIN SIGN) = %v, want ErrInvalid", err)
+		}
+		if _, err := d.SetSharing(ctx, "alice", "Kim@Bücher.example", orgrel.None, 0); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := d.MailboxSharing(ctx, "kim@xn--bcher-kva.example"); err != nil || m.Address != "kim@xn--bcher-kva.example" {
+			t.Errorf("MailboxSharing = %+v, %v", m, err)
+		}
+		if _, err := d.MailboxSharing(ctx, "\u212Aim@xn--bcher-kva.example"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("MailboxSharing(KELVIN SIGN + im) = %v, want ErrNotFound", err)
+		}
+		if _, err := d.SetSharing(ctx, "alice", "kim@\u212Aelvin.example", orgrel.None, 0); !errors.Is(err, ErrInvalid) {
+			t.Errorf("SetSharing(@KELVIN SIGN) = %v, want ErrInvalid", err)
+		}
+		if err := d.RecordDomainCheck(ctx, orgrel.DomainCheck{Domain: "\u212Aelvin.example", Kind: "ours", Status: "pass", Checked: time.Now()}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("RecordDomainCheck(KELVIN SIGN) = %v, want ErrInvalid", err)
+		}
+	})
+}

@@ -13,10 +13,11 @@ import (
 )
 
 func normalizeTrust(t *orgrel.Trust) error {
-	t.AccountNamespace = strings.ToLower(strings.TrimSpace(t.AccountNamespace))
-	if !validDomain(t.AccountNamespace) {
-		return fmt.Errorf("%w: account_namespace: %q is not a domain name", ErrInvalid, t.AccountNamespace)
+	ns, err := canonicalDomain("account_namespace", t.AccountNamespace)
+	if err != nil {
+		return err
 	}
+	t.AccountNamespace = ns
 	if t.ApplicationURI = strings.TrimSpace(t.ApplicationURI); t.ApplicationURI == "" {
 		t.ApplicationURI = orgrel.DefaultApplicationURI(t.AccountNamespace)
 	}
@@ -26,9 +27,9 @@ func normalizeTrust(t *orgrel.Trust) error {
 	seen := map[string]bool{}
 	var doms []string
 	for _, d := range append([]string{t.AccountNamespace}, t.Domains...) {
-		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
-		if !validDomain(d) {
-			return fmt.Errorf("%w: domains: %q is not a domain name", ErrInvalid, d)
+		d, err := canonicalDomain("domains", d)
+		if err != nil {
+			return err
 		}
 		if !seen[d] {
 			seen[d] = true
@@ -159,9 +160,13 @@ func (d *DB) SetTrustAction(ctx context.Context, actor, action string, t orgrel.
 // RecordDomainCheck stores a check's outcome. Checks are observations, not
 // changes: they are not audited and do not wake the servers.
 func (d *DB) RecordDomainCheck(ctx context.Context, c orgrel.DomainCheck) error {
-	_, err := d.db.ExecContext(ctx, d.q(`INSERT INTO domain_checks (domain, kind, relationship, status, detail, checked) VALUES (?, ?, ?, ?, ?, ?)
+	dom, err := canonicalDomain("domain", c.Domain)
+	if err != nil {
+		return err
+	}
+	_, err = d.db.ExecContext(ctx, d.q(`INSERT INTO domain_checks (domain, kind, relationship, status, detail, checked) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kind, domain) DO UPDATE SET relationship = excluded.relationship, status = excluded.status, detail = excluded.detail, checked = excluded.checked`),
-		strings.ToLower(c.Domain), c.Kind, c.Relationship, c.Status, c.Detail, ts(c.Checked))
+		dom, c.Kind, c.Relationship, c.Status, c.Detail, ts(c.Checked))
 	return err
 }
 

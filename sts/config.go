@@ -16,6 +16,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/wsfed"
 )
@@ -103,7 +104,13 @@ func LoadConfig(path string) (*Config, []Organization, error) {
 			errs = append(errs, fmt.Errorf("organizations[%d] (%s): application_uri and domains are required", i, o.Name))
 			continue
 		}
-		orgs = append(orgs, Organization{Name: o.Name, ApplicationURI: o.ApplicationURI, Domains: o.Domains, Certificate: cs[0]})
+		doms := make([]string, len(o.Domains))
+		for j, d := range o.Domains {
+			if doms[j], err = domainname.Canonical(strings.TrimSpace(d)); err != nil {
+				errs = append(errs, fmt.Errorf("organizations[%d] (%s).domains[%d]: %w", i, o.Name, j, err))
+			}
+		}
+		orgs = append(orgs, Organization{Name: o.Name, ApplicationURI: o.ApplicationURI, Domains: doms, Certificate: cs[0]})
 	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)

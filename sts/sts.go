@@ -21,6 +21,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/fedtoken"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/xmltree"
@@ -152,7 +153,7 @@ func (s *STS) issue(body []byte, now time.Time) (*wstrust.Response, error) {
 	orgs := s.organizations()
 	var target *Organization
 	for i := range orgs {
-		if strings.EqualFold(fedtoken.AbsoluteURI(orgs[i].ApplicationURI), fedtoken.AbsoluteURI(req.AppliesTo)) {
+		if domainname.EqualFoldASCII(fedtoken.AbsoluteURI(orgs[i].ApplicationURI), fedtoken.AbsoluteURI(req.AppliesTo)) {
 			target = &orgs[i]
 		}
 	}
@@ -183,17 +184,24 @@ func (s *STS) issue(body []byte, now time.Time) (*wstrust.Response, error) {
 	for _, at := range xmltree.FindAll(verified, nsSAML, "Attribute") {
 		if at.SelectAttrValue("AttributeName", "") == "EmailAddress" {
 			if v := xmltree.Find(at, nsSAML, "AttributeValue"); v != nil {
-				email = strings.ToLower(strings.TrimSpace(v.Text()))
+				email = strings.TrimSpace(v.Text())
 			}
 		}
 	}
-	at := strings.LastIndexByte(email, '@')
-	if at < 0 {
+	if email == "" {
 		return nil, fmt.Errorf("%w: the assertion names no user", ErrRequest)
 	}
+	// Compared in canonical form (internal/domainname), as the receiver
+	// will read the token's EmailAddress.
+	email, err = domainname.Address(email)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the assertion's EmailAddress: %v", ErrRequest, err)
+	}
+	domain := email[strings.LastIndexByte(email, '@')+1:]
 	inDomain := false
 	for _, d := range requester.Domains {
-		inDomain = inDomain || strings.EqualFold(d, email[at+1:])
+		c, err := domainname.Canonical(strings.TrimSpace(d))
+		inDomain = inDomain || err == nil && c == domain
 	}
 	if !inDomain {
 		return nil, fmt.Errorf("%w: %s is not in %s's domains", ErrRequest, email, requester.Name)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/sts"
@@ -37,7 +38,7 @@ func PartnerProofs(rel orgrel.Relationship, checks []orgrel.DomainCheck) []Partn
 	for _, d := range rel.Domains {
 		p := PartnerProof{Domain: d, Status: Unverified, Detail: "calfed orgrel verify " + rel.Name + " checks it"}
 		for _, c := range checks {
-			if c.Kind == orgrel.DomainPartner && c.Relationship == rel.Name && c.Domain == strings.ToLower(d) {
+			if c.Kind == orgrel.DomainPartner && c.Relationship == rel.Name && c.Domain == d { // both canonical, as the store keeps them
 				checked := c.Checked
 				p = PartnerProof{Domain: d, Status: c.Status, Detail: c.Detail, Checked: &checked}
 			}
@@ -97,7 +98,7 @@ func RegisteredKey(orgs []sts.Organization, source string, rel orgrel.Relationsh
 	var found []sts.Organization
 	for _, o := range orgs {
 		for _, d := range o.Domains {
-			if slices.Contains(rel.Domains, dnsproof.Normalize(d)) {
+			if c, err := domainname.Canonical(strings.TrimSpace(d)); err == nil && slices.Contains(rel.Domains, c) {
 				found = append(found, o)
 				break
 			}
@@ -108,7 +109,7 @@ func RegisteredKey(orgs []sts.Organization, source string, rel orgrel.Relationsh
 		return nil, fmt.Errorf("%w: %s registers no organisation with the domains of %s (%s)", store.ErrInvalid, source, rel.Name, strings.Join(rel.Domains, ", "))
 	case len(found) > 1:
 		return nil, fmt.Errorf("%w: %s registers several organisations with the domains of %s", store.ErrInvalid, source, rel.Name)
-	case rel.TargetApplicationURI != "" && !strings.EqualFold(found[0].ApplicationURI, rel.TargetApplicationURI):
+	case rel.TargetApplicationURI != "" && !domainname.EqualFoldASCII(found[0].ApplicationURI, rel.TargetApplicationURI):
 		return nil, fmt.Errorf("%w: the registered organisation %s has ApplicationUri %s, the relationship expects %s", store.ErrInvalid, found[0].Name, found[0].ApplicationURI, rel.TargetApplicationURI)
 	}
 	pub, ok := found[0].Certificate.PublicKey.(*rsa.PublicKey)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -32,7 +33,10 @@ func (s *Service) Proofs(ctx context.Context, domain string) ([]Proof, error) {
 	if err != nil {
 		return nil, err
 	}
-	domain = dnsproof.Normalize(domain)
+	domain, err = domainname.Canonical(strings.TrimSpace(domain))
+	if err != nil {
+		return nil, fmt.Errorf("%w: domain: %v", store.ErrInvalid, err)
+	}
 	var out []Proof
 	for _, slot := range certs.Slots {
 		c := ring.Get(slot)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/managedelegation"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -72,7 +73,7 @@ func (s *Service) Register(ctx context.Context, actor, url string) (orgrel.Regis
 	if err := checkURL(url); err != nil {
 		return r, err
 	}
-	if r.Gateway != url || !strings.EqualFold(r.ApplicationURI, t.ApplicationURI) {
+	if r.Gateway != url || !domainname.EqualFoldASCII(r.ApplicationURI, t.ApplicationURI) {
 		// Another gateway or another name: register anew.
 		r = orgrel.Registration{Version: r.Version, Gateway: url, ApplicationURI: t.ApplicationURI}
 	}
@@ -174,7 +175,7 @@ func removeURI(ctx context.Context, gw *managedelegation.Client, appID, uri stri
 }
 
 func setDomain(r *orgrel.Registration, domain, state string) {
-	r.Domains = slices.DeleteFunc(r.Domains, func(d orgrel.RegisteredDomain) bool { return strings.EqualFold(d.Domain, domain) })
+	r.Domains = slices.DeleteFunc(r.Domains, func(d orgrel.RegisteredDomain) bool { return d.Domain == domain }) // both canonical
 	if state != "" {
 		r.Domains = append(r.Domains, orgrel.RegisteredDomain{Domain: domain, State: state})
 		slices.SortFunc(r.Domains, func(a, b orgrel.RegisteredDomain) int { return strings.Compare(a.Domain, b.Domain) })
@@ -193,12 +194,15 @@ func proofHint(err error, name string) error {
 // gateway forgets it first (when we are registered), then the trust. The
 // account namespace stays.
 func (s *Service) RemoveDomain(ctx context.Context, actor, domain string) (orgrel.Trust, error) {
-	domain = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(domain)), ".")
+	domain, err := domainname.Canonical(strings.TrimSpace(domain))
+	if err != nil {
+		return orgrel.Trust{}, fmt.Errorf("%w: domain: %v", store.ErrInvalid, err)
+	}
 	t, err := s.store.Trust(ctx)
 	if err != nil {
 		return t, err
 	}
-	if strings.EqualFold(domain, t.AccountNamespace) {
+	if domain == t.AccountNamespace {
 		return t, fmt.Errorf("%w: %s is the account namespace; it leaves only with the trust", store.ErrInvalid, domain)
 	}
 	if !slices.Contains(t.Domains, domain) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -99,9 +100,17 @@ func mark(err error, kinds ...error) error { return &marked{err, kinds} }
 func (s *Service) Get(ctx context.Context) (orgrel.Trust, error) { return s.store.Trust(ctx) }
 
 // NewDomains lists the domains t federates that before did not, the
-// account namespace included, in the canonical form the store keeps.
+// account namespace included, in the canonical form the store keeps
+// (internal/domainname). A domain with no canonical form is not listed:
+// the store refuses it, naming it.
 func NewDomains(before, t orgrel.Trust) []string {
-	canonical := func(d string) string { return strings.TrimSuffix(dnsproof.Normalize(d), ".") }
+	canonical := func(d string) string {
+		c, err := domainname.Canonical(strings.TrimSpace(d))
+		if err != nil {
+			return ""
+		}
+		return c
+	}
 	had := map[string]bool{}
 	for _, d := range append([]string{before.AccountNamespace}, before.Domains...) {
 		had[canonical(d)] = true
@@ -160,7 +169,10 @@ func (s *Service) Set(ctx context.Context, actor string, t orgrel.Trust, opt Set
 // registered; it reports false, changing nothing, when the domain is
 // federated already.
 func (s *Service) AddDomain(ctx context.Context, actor, domain string, opt SetOptions) (bool, error) {
-	domain = strings.TrimSuffix(dnsproof.Normalize(domain), ".")
+	domain, err := domainname.Canonical(strings.TrimSpace(domain))
+	if err != nil {
+		return false, fmt.Errorf("%w: domain: %v", store.ErrInvalid, err)
+	}
 	t, err := s.store.Trust(ctx)
 	if err != nil {
 		return false, err

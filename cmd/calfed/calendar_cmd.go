@@ -10,6 +10,7 @@ import (
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // runCalendarCheck exits 0 when the calendar is served as written, 1 when
@@ -34,8 +35,9 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 			return report(stderr, "calendar check", err)
 		}
 		src = nil
+		want, _ := domainname.Address(strings.TrimSpace(pos[0])) // no address: no mailbox
 		for _, e := range b.Entries {
-			if strings.EqualFold(e.Mailbox.Address, pos[0]) {
+			if e.Mailbox.Address == want {
 				src, opt = e.Source, calendar.Options{Location: e.Mailbox.Location, Owner: e.Mailbox.Address}
 			}
 		}

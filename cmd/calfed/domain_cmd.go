@@ -13,6 +13,7 @@ import (
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/sts"
@@ -49,7 +50,10 @@ func runDomainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return localCommand(ctx, "domain add", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
 		fl.BoolVar(&skip, "skip-proof", false, "federate without checking the proof (labs only; audited)")
 	}, func(l *local, pos []string) (int, error) {
-		domain := dnsproof.Normalize(pos[0])
+		domain, err := domainname.Canonical(strings.TrimSpace(pos[0]))
+		if err != nil {
+			return 0, usageError{fmt.Sprintf("DOMAIN: %v", err)}
+		}
 		added, err := l.trust.AddDomain(ctx, actor(), domain, trust.SetOptions{SkipProof: skip, Skipped: func(d []string) { warnSkip(stderr, d) }})
 		switch {
 		case err != nil:
@@ -177,7 +181,11 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 			if !ok || err != nil {
 				return 0, usageError{fmt.Sprintf("-signature %q: want DOMAIN=BASE64", s)}
 			}
-			given[dnsproof.Normalize(d)] = b
+			dom, err := domainname.Canonical(strings.TrimSpace(d))
+			if err != nil {
+				return 0, usageError{fmt.Sprintf("-signature %q: %v", s, err)}
+			}
+			given[dom] = b
 		}
 		code := exitOK
 		tw := table(stdout)

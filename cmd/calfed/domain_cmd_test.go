@@ -80,6 +80,16 @@ func TestDomainProofCommands(t *testing.T) {
 		t.Errorf("adding twice:\n%s", out)
 	}
 	cli(exitOK, "domain", "add", "lab.example", "-skip-proof")
+	// A domain with no canonical form is refused on the command line,
+	// named; a U-label is federated as its A-label.
+	for _, args := range [][]string{{"domain", "add", "\u212Aontoso.example", "-skip-proof"}, {"domain", "proof", "con_toso.example"}} {
+		if out := cli(exitFailed, args...); !strings.Contains(out, "not a valid host name") {
+			t.Errorf("calfed %s:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if out := cli(exitOK, "domain", "add", "bücher.example", "-skip-proof"); !strings.Contains(out, "federated xn--bcher-kva.example") {
+		t.Errorf("domain add of a U-label:\n%s", out)
+	}
 	if out := cli(exitOK, "audit", "-since", "1h"); !strings.Contains(out, "domain.add.skip-proof") || !strings.Contains(out, "domain.add ") {
 		t.Errorf("audit does not record the additions:\n%s", out)
 	}

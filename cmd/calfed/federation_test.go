@@ -15,6 +15,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/live"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/wsfed"
 )
@@ -42,6 +43,11 @@ func TestFederatedRequests(t *testing.T) {
 	}
 	tr.TokenIssuerCertificates = wsfed.EncodeCertificates([]*x509.Certificate{issuer.Cert})
 	if _, err := db.SetTrust(ctx, "test", tr); err != nil {
+		t.Fatal(err)
+	}
+	// A partner whose domain has a k, for the KELVIN SIGN spelling of it.
+	if _, err := db.CreateRelationship(ctx, "test", orgrel.Relationship{Name: "Kelvin", Domains: []string{"kelvin.example"}, Enabled: true,
+		FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly}); err != nil {
 		t.Fatal(err)
 	}
 	if err := policy.Load(ctx); err != nil {
@@ -87,6 +93,9 @@ func TestFederatedRequests(t *testing.T) {
 		{"free/busy with a token of trust.example: Alice's subjects", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(freeBusy), gua), 200, "<Subject>Team stand-up (moved)</Subject>"},
 		{"the same token again, within the offer's lifetime", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(freeBusy), gua), 200, "<Subject>Team stand-up (moved)</Subject>"},
 		{"partner.example sees times only", "/ews/exchange.asmx/wssecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@partner.example", ours.Cert)), gua), 200, "<FreeBusyViewType xmlns=\"http://schemas.microsoft.com/exchange/services/2006/types\">FreeBusyMerged</FreeBusyViewType>"},
+		{"kelvin.example sees times only", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@kelvin.example", ours.Cert)), gua), 200, "FreeBusyMerged"},
+		{"a KELVIN SIGN spelling of kelvin.example: refused, not kelvin.example's access", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@\u212Aelvin.example", ours.Cert)), gua), 401, ""},
+		{"a U-label spelling of a partner's domain that has none", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@bücher.example", ours.Cert)), gua), 200, "<ResponseCode>ErrorNoFreeBusyAccess</ResponseCode>"},
 		{"a stranger's token: no access, as from Exchange", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "x@stranger.example", ours.Cert)), gua), 200, "<ResponseCode>ErrorNoFreeBusyAccess</ResponseCode>"},
 		{"an Autodiscover token on EWS", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferAutodiscover, "someone@trust.example", ours.Cert)), gua), 500, "Access is denied. Check credentials and try again."},
 		{"a token for another organisation's key", "/EWS/Exchange.asmx/WSSecurity", envelope(sec(mint(federation.OfferFreeBusy, "someone@trust.example", issuer.Cert)), gua), 500, "An error occurred when processing the security tokens in the message."},

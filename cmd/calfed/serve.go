@@ -270,17 +270,13 @@ func newRouter(cfg *config.Config, dir *calendar.Directory, policy *live.Policy,
 		MaxRecipients: cfg.Limits.MaxMailboxes,
 		ServerName:    cfg.ServerName,
 	}))
-	redirects := map[string]string{}
-	for from, to := range cfg.Autodiscover.RedirectAddresses {
-		redirects[strings.ToLower(from)] = to
-	}
 	ad := autodiscover.New(autodiscover.Options{
 		Directory:         dir,
 		Access:            policy,
 		Trust:             policy.Trust,
 		Relationship:      policy.Relationship,
 		PublicURL:         cfg.PublicURL,
-		RedirectAddresses: redirects,
+		RedirectAddresses: cfg.RedirectAddresses(),
 		RedirectURL:       cfg.Autodiscover.RedirectURL,
 		ServerName:        cfg.ServerName,
 		Limits:            soap.Limits{MaxBytes: cfg.Limits.MaxRequestBytes},

@@ -3,14 +3,11 @@
 // put it there; protocol handlers read it and never parse credentials.
 package identity
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // Caller is who is asking, once verified.
 type Caller struct {
-	Domain  string // the partner domain that selects the organisation relationship, lower case
+	Domain  string // the partner domain that selects the organisation relationship, canonical (internal/domainname)
 	Email   string // the requesting user's address, when the credential names one
 	Account string // the service account name, for cross-forest callers
 	TokenID string // the delegation token's assertion id, for token callers
@@ -20,15 +17,6 @@ type Caller struct {
 	// relationship (Domain does).
 	RequestorDomain string
 	Offer           string // the delegation token's offer (its action claim), for token callers
-}
-
-// DomainOf returns the lower-cased domain part of an address.
-func DomainOf(address string) string {
-	at := strings.LastIndexByte(address, '@')
-	if at < 0 {
-		return ""
-	}
-	return strings.ToLower(address[at+1:])
 }
 
 type key struct{}

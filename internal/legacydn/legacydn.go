@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/domainname"
 )
 
 // prefix is the organisation and recipients container of every DN calfed
@@ -17,10 +18,14 @@ import (
 const prefix = "/o=calfed/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn="
 
 // Format returns the legacy DN of a mailbox address: stable, unique per
-// address (a hash of it), and ending in the address's local part, as
-// Exchange's end in the alias.
+// address (a hash of its canonical form, internal/domainname), and ending
+// in the address's local part, as Exchange's end in the alias. A string
+// that is no address is hashed as it is.
 func Format(address string) string {
-	address = strings.ToLower(strings.TrimSpace(address))
+	address = strings.TrimSpace(address)
+	if a, err := domainname.Address(address); err == nil {
+		address = a
+	}
 	at := strings.LastIndexByte(address, '@')
 	sum := sha1.Sum([]byte(address))
 	return fmt.Sprintf("%s%x-%s", prefix, sum[:8], address[:max(at, 0)])
@@ -43,20 +48,25 @@ func Resolver(d Directory) func(dn string) (string, bool) {
 
 // Resolve returns the mailbox address whose DN is dn, trying the DN's local
 // part in each domain of the directory; exists reports whether an address
-// is one of its mailboxes. DNs are compared without regard to case, as
-// Exchange compares them. dn may carry the X500: prefix of a proxy address.
+// is one of its mailboxes. DNs are compared without regard to the case of
+// ASCII letters, as Exchange compares them, and nothing else is folded: a
+// DN spelt with KELVIN SIGN is not the DN spelt with K. dn may carry the
+// X500: prefix of a proxy address.
 func Resolve(dn string, domains []string, exists func(address string) bool) (string, bool) {
 	dn = strings.TrimSpace(dn)
-	if len(dn) > 5 && strings.EqualFold(dn[:5], "X500:") {
+	if len(dn) > 5 && domainname.EqualFoldASCII(dn[:5], "X500:") {
 		dn = dn[5:]
 	}
-	if len(dn) <= len(prefix)+17 || !strings.EqualFold(dn[:len(prefix)], prefix) || dn[len(prefix)+16] != '-' {
+	if len(dn) <= len(prefix)+17 || !domainname.EqualFoldASCII(dn[:len(prefix)], prefix) || dn[len(prefix)+16] != '-' {
 		return "", false
 	}
-	local := strings.ToLower(dn[len(prefix)+17:])
+	local := dn[len(prefix)+17:]
 	for _, d := range domains {
-		addr := local + "@" + strings.ToLower(d)
-		if strings.EqualFold(Format(addr), dn) && exists(addr) {
+		addr, err := domainname.Address(local + "@" + d)
+		if err != nil {
+			continue // no address: no mailbox's DN
+		}
+		if domainname.EqualFoldASCII(Format(addr), dn) && exists(addr) {
 			return addr, true
 		}
 	}

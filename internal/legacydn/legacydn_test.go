@@ -6,7 +6,7 @@ import (
 )
 
 func TestResolve(t *testing.T) {
-	mailboxes := map[string]bool{"alice@contoso.example": true, "bob-smith@fabrikam.example": true}
+	mailboxes := map[string]bool{"alice@contoso.example": true, "bob-smith@fabrikam.example": true, "kim@contoso.example": true}
 	exists := func(a string) bool { return mailboxes[a] }
 	domains := []string{"contoso.example", "fabrikam.example"}
 	alice, bob := Format("alice@contoso.example"), Format("Bob-Smith@Fabrikam.example")
@@ -25,6 +25,9 @@ func TestResolve(t *testing.T) {
 		{Format("carol@contoso.example"), ""},                        // not a mailbox
 		{"/o=Other/ou=Exchange Administrative Group/cn=x-alice", ""}, // not ours
 		{"", ""},
+		{Format("kim@contoso.example"), "kim@contoso.example"},
+		{strings.Replace(Format("kim@contoso.example"), "-kim", "-\u212Aim", 1), ""}, // KELVIN SIGN: no Unicode folding
+		{strings.Replace(strings.ToUpper(alice), "S", "\u017F", 1), ""},
 	}
 	for _, tt := range tests {
 		got, ok := Resolve(tt.dn, domains, exists)
