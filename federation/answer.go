@@ -57,6 +57,23 @@ func Classify(err error) Failure {
 	return FailToken
 }
 
+// Cause names a refusal's cause for the log: the text of the error it
+// is (ErrMalformed, ErrExpired, …), one of a short fixed list where the
+// error's own text carries details a sender chooses, so that the log can
+// count refusals by cause (internal/lograte). Anything else is "other".
+func Cause(err error) string {
+	for _, c := range causes {
+		if errors.Is(err, c) {
+			return c.Error()
+		}
+	}
+	return "other"
+}
+
+// causes, the more particular first.
+var causes = []error{ErrOffer, ErrNoToken, ErrUntrustedIssuer, ErrMalformed, ErrAlgorithm, ErrUnknownKey, ErrDecrypt,
+	ErrSignature, ErrExpired, ErrNotYetValid, ErrAudience, ErrCondition, ErrClaims, ErrReplay, ErrNotFederated}
+
 func (f Failure) String() string {
 	switch f {
 	case FailToken:

@@ -219,6 +219,32 @@ func TestGuardLogLineAndCaller(t *testing.T) {
 		if reason, _ := rec["reason"].(string); want.reason != "" && !strings.Contains(reason, want.reason) {
 			t.Errorf("line %d: reason %q", i, reason)
 		}
+		if i == 1 && rec["cause"] != ErrOffer.Error() {
+			t.Errorf("line %d: cause %v", i, rec["cause"])
+		}
+	}
+}
+
+// A refusal's cause is one of a fixed few, whatever details its error
+// carries.
+func TestCause(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want error
+	}{
+		{fmt.Errorf("%w: the token holds a second element, x, after EncryptedData", ErrMalformed), ErrMalformed},
+		{fmt.Errorf("%w: x", ErrUntrustedIssuer), ErrUntrustedIssuer},
+		{fmt.Errorf("%w: x", ErrSignature), ErrSignature},
+		{fmt.Errorf("%w: {urn:x}Condition", ErrCondition), ErrCondition},
+		{errCacheFull, ErrReplay},
+		{fmt.Errorf("%w: MSExchange.Autodiscover, want MSExchange.SharingCalendarFreeBusy", ErrOffer), ErrOffer},
+	} {
+		if got := Cause(tt.err); got != tt.want.Error() {
+			t.Errorf("Cause(%v) = %q, want %q", tt.err, got, tt.want.Error())
+		}
+	}
+	if got := Cause(errors.New("soap: too deep")); got != "other" {
+		t.Errorf("Cause(other) = %q", got)
 	}
 }
 

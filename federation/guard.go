@@ -68,7 +68,7 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		log.Warn("delegation token refused", "outcome", "denied", "answer", Classify(err).String(), "offer", g.Offer,
+		log.Warn("delegation token refused", "outcome", "denied", "answer", Classify(err).String(), "cause", Cause(err), "offer", g.Offer,
 			"email", c.Email, "requestor_domain", c.RequestorDomain, "token", c.TokenID, "remote", r.RemoteAddr,
 			"user_agent", r.UserAgent(), "client_request_id", r.Header.Get("client-request-id"),
 			"reason", err.Error(), "duration", time.Since(start))

@@ -248,6 +248,12 @@ func demoServer(t *testing.T) *httptest.Server {
 // options.
 func demoParts(t testing.TB, opts ...func(*live.Options)) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
 	t.Helper()
+	return demoPartsLogging(t, slog.New(slog.DiscardHandler), opts...)
+}
+
+// demoPartsLogging is demoParts with the router logging to log.
+func demoPartsLogging(t testing.TB, log *slog.Logger, opts ...func(*live.Options)) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
+	t.Helper()
 	t.Setenv(demopkg.SecretEnv, "router-test-secret")
 	demo, err := demopkg.New("2026-03-23")
 	if err != nil {
@@ -276,7 +282,7 @@ func demoParts(t testing.TB, opts ...func(*live.Options)) (*httptest.Server, *co
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newRouter(cfg, dir, policy, db, slog.New(slog.DiscardHandler), nil))
+	srv := httptest.NewServer(newRouter(cfg, dir, policy, db, log, nil))
 	t.Cleanup(srv.Close)
 	return srv, cfg, db, policy
 }

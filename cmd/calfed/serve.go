@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ import (
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/legacydn"
+	"github.com/calfed/calfed/internal/lograte"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/mailtips"
@@ -54,6 +56,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// What outsiders can make the servers log, bounded.
+	quiet := quietLog(log, nil)
+	go quiet.Run(ctx)
+	qlog := slog.New(quiet)
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
 		return exitError
@@ -140,7 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return "", fmt.Errorf("%s listener: %w", name, err)
 		}
 		ln = netutil.LimitListener(ln, cfg.Limits.MaxConnections)
-		srv := newHTTPServer(h, log)
+		srv := newHTTPServer(h, qlog)
 		srv.TLSConfig = tc
 		servers = append(servers, srv)
 		go func() {
@@ -157,7 +163,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return ln.Addr().String(), nil
 	}
 
-	tc, err := cfg.ServerTLS(log)
+	tc, err := cfg.ServerTLS(qlog)
 	if err != nil {
 		return fail(err)
 	}
@@ -170,7 +176,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		rec = &conformance.Recorder{Dir: *record, Source: "recorded by calfed serve", Log: log}
 		log.Warn("recording every exchange", "dir", *record)
 	}
-	public := newRouter(cfg, dir, policy, db, log, rec)
+	public := newRouter(cfg, dir, policy, db, qlog, rec)
 	addr, err := serve("public", cfg.Listen, public, tc)
 	if err != nil {
 		return fail(err)
@@ -236,8 +242,45 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          serverErrorLog(log.Handler()),
 	}
+}
+
+// quietLog bounds what outsiders can make the servers log at WARN and
+// above — refused tokens, refused sign-ins, failed TLS handshakes,
+// unreadable requests: per kind (message and cause) one line every 10s,
+// then how many more there were. now is the clock (nil: time.Now); the
+// caller runs the handler's Run.
+func quietLog(log *slog.Logger, now func() time.Time) *lograte.Handler {
+	return lograte.New(log.Handler(), lograte.Options{Keys: []string{"cause"}, Now: now})
+}
+
+// serverErrorLog is an http.Server's ErrorLog writing to h: each line a
+// WARN record, a failed TLS handshake as "TLS handshake failed" with its
+// remote address and reason apart, so that they are one kind, not one per
+// client address.
+func serverErrorLog(h slog.Handler) *stdlog.Logger {
+	return stdlog.New(serverLogWriter{h}, "", 0)
+}
+
+type serverLogWriter struct{ h slog.Handler }
+
+func (w serverLogWriter) Write(p []byte) (int, error) {
+	ctx := context.Background()
+	if !w.h.Enabled(ctx, slog.LevelWarn) {
+		return len(p), nil
+	}
+	line := strings.TrimSpace(string(p))
+	var r slog.Record
+	if rest, ok := strings.CutPrefix(line, "http: TLS handshake error from "); ok {
+		remote, reason, _ := strings.Cut(rest, ": ")
+		r = slog.NewRecord(time.Now(), slog.LevelWarn, "TLS handshake failed", 0)
+		r.AddAttrs(slog.String("remote", remote), slog.String("reason", reason))
+	} else {
+		r = slog.NewRecord(time.Now(), slog.LevelWarn, "HTTP server", 0)
+		r.AddAttrs(slog.String("err", line))
+	}
+	return len(p), w.h.Handle(ctx, r)
 }
 
 // newRouter wires the public endpoints. Paths match case-insensitively, as
