@@ -34,9 +34,17 @@ type Options struct {
 	// set up (GetFederationInformation then answers NotFederated).
 	Trust func() *orgrel.Trust
 	// PublicURL is the base of the URLs handed out, e.g.
-	// https://mail.contoso.example. Empty: the scheme and host the request
-	// came to.
+	// https://mail.contoso.example. Empty: the scheme the request came
+	// over and a host of ours (PublicHosts; host.go).
 	PublicURL string
+	// PublicHosts, without PublicURL, are the host names this server is
+	// reached by, canonical (internal/domainname), the first the default;
+	// "*.domain" matches one label. A request's Host is used in the URLs
+	// handed out only when it is one of them or the address the request
+	// arrived at; any other Host gives way to the first of them, or with
+	// none to that address. A name with no canonical form is left out
+	// (the configuration refuses it).
+	PublicHosts []string
 	// Relationship returns our organisation relationship covering a
 	// domain, for GetOrganizationRelationshipSettings.
 	Relationship func(domain string) (orgrel.Relationship, bool)
@@ -55,8 +63,9 @@ type Options struct {
 
 // Handler serves Autodiscover.
 type Handler struct {
-	opt Options
-	log *slog.Logger
+	opt   Options
+	hosts []string // PublicHosts, canonical
+	log   *slog.Logger
 }
 
 // New returns a Handler.
@@ -68,22 +77,19 @@ func New(opt Options) *Handler {
 		opt.ServerName = "calfed"
 	}
 	h := &Handler{opt: opt, log: opt.Logger}
+	for _, name := range opt.PublicHosts {
+		rest, wild := strings.CutPrefix(name, "*.")
+		if c, err := domainname.Canonical(rest); err == nil {
+			if wild {
+				c = "*." + c
+			}
+			h.hosts = append(h.hosts, c)
+		}
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	return h
-}
-
-// base is the public URL prefix for r.
-func (h *Handler) base(r *http.Request) string {
-	if h.opt.PublicURL != "" {
-		return strings.TrimRight(h.opt.PublicURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // SOAP serves /autodiscover/autodiscover.svc. tokenPath is true for the

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,9 +56,18 @@ type Config struct {
 	// ServerName is reported in EWS error details. Default "calfed".
 	ServerName string `yaml:"server_name"`
 	// PublicURL is the base of the URLs Autodiscover hands out, e.g.
-	// https://mail.contoso.example. Default: the scheme and host each
-	// request came to (fine behind no proxy; set it in production).
+	// https://mail.contoso.example. Default: the scheme each request came
+	// over and a host of ours (PublicHosts); set it in production, and
+	// always behind a reverse proxy or NAT.
 	PublicURL string `yaml:"public_url"`
+	// PublicHosts, without public_url, are the host names partners reach
+	// this server by, the first the default. A request's Host header is
+	// used in the URLs Autodiscover hands out only when it is one of
+	// these, a name of the TLS certificate (tls.cert_file's DNS names or
+	// tls.acme.hosts, after these) or the address the request arrived at;
+	// any other Host is replaced by the first name, or with none by that
+	// address. Default: none.
+	PublicHosts []string `yaml:"public_hosts"`
 	// Autodiscover tunes discovery.
 	Autodiscover struct {
 		// RedirectListen, when set (e.g. ":80"), serves the plain-HTTP
@@ -482,6 +493,11 @@ func (c *Config) Build() (*Built, error) {
 			bad("public_url: %q is not a base URL like https://mail.contoso.example", c.PublicURL)
 		}
 	}
+	for i, h := range c.PublicHosts {
+		if _, err := domainname.Canonical(strings.TrimSpace(h)); err != nil {
+			bad("public_hosts[%d]: %v; write a host name such as mail.contoso.example, without scheme or port", i, err)
+		}
+	}
 	if c.Autodiscover.RedirectListen != "" && !strings.HasPrefix(c.PublicURL, "https://") {
 		bad("autodiscover.redirect_listen: needs public_url to be an https:// URL to redirect to")
 	}
@@ -525,7 +541,20 @@ func (c *Config) Build() (*Built, error) {
 	}
 	b.Warnings = append(b.Warnings, c.Deprecations()...)
 	if c.PublicURL == "" && !loopback(c.Listen) {
-		b.Warnings = append(b.Warnings, "public_url is not set: Autodiscover builds the URLs it hands out from each request's Host header, which the client chooses; set public_url to the https:// URL partners reach")
+		hosts := c.Hosts()
+		def := "the address each request arrived at"
+		for _, h := range hosts {
+			if !strings.HasPrefix(h, "*.") {
+				def = h
+				break
+			}
+		}
+		names := "no public_hosts or certificate names"
+		if len(hosts) > 0 {
+			names = strings.Join(hosts, ", ")
+		}
+		b.Warnings = append(b.Warnings, fmt.Sprintf("public_url is not set: Autodiscover builds the URLs it hands out from a request's Host header only when that names this server (%s; or the address the request arrived at), otherwise from %s; set public_url to the https:// URL partners reach, as you must behind a reverse proxy or NAT",
+			names, def))
 	}
 	if sc := c.StoreConfig(); sc.Driver == "sqlite" {
 		if fi, err := os.Stat(sc.DSN); err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -604,6 +633,45 @@ func (c *Config) DataPath() string {
 		dir = "data"
 	}
 	return c.Path(dir)
+}
+
+// Hosts are the host names this server is reached by, canonical
+// (internal/domainname), for the URLs Autodiscover hands out without
+// public_url: public_hosts, then the DNS names of tls.cert_file's
+// certificate ("*.domain" for a wildcard) or tls.acme.hosts. Build refuses
+// a name with no canonical form and a certificate it cannot read; such a
+// name is not here.
+func (c *Config) Hosts() []string {
+	var out []string
+	add := func(name string) {
+		rest, wild := strings.CutPrefix(strings.TrimSpace(name), "*.")
+		h, err := domainname.Canonical(rest)
+		if err != nil {
+			return
+		}
+		if wild {
+			h = "*." + h
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	for _, h := range c.PublicHosts {
+		add(h)
+	}
+	if c.TLS.CertFile != "" {
+		if pair, err := tls.LoadX509KeyPair(c.Path(c.TLS.CertFile), c.Path(c.TLS.KeyFile)); err == nil && len(pair.Certificate) > 0 {
+			if leaf, err := x509.ParseCertificate(pair.Certificate[0]); err == nil {
+				for _, n := range leaf.DNSNames {
+					add(n)
+				}
+			}
+		}
+	}
+	for _, h := range c.TLS.ACME.Hosts {
+		add(h)
+	}
+	return out
 }
 
 // RedirectAddresses are autodiscover.redirect_addresses keyed by their

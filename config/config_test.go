@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"net/netip"
@@ -111,6 +112,9 @@ func TestHardening(t *testing.T) {
 		{"key file holding a certificate", base + "tls: {cert_file: tls.crt, key_file: tls.crt}\n", "tls.key_file:", ""},
 		{"good pair", base + "tls: {cert_file: tls.crt, key_file: tls.key}\n", "", ""},
 		{"public without public_url", base + "listen: '0.0.0.0:443'\n", "", "public_url is not set"},
+		{"public without public_url, named", base + "listen: '0.0.0.0:443'\npublic_hosts: [Mail.Contoso.Example]\n", "", "(mail.contoso.example; or the address the request arrived at), otherwise from mail.contoso.example"},
+		{"public_hosts that are not host names", base + "public_hosts: ['https://mail.contoso.example', 'mail.contoso.example:443']\n", "public_hosts[0]", ""},
+		{"a public_hosts port", base + "public_hosts: ['mail.contoso.example:443']\n", "public_hosts[0]", ""},
 	}
 	for _, tt := range tests {
 		c, err := Parse([]byte(tt.yaml))
@@ -361,5 +365,39 @@ tls: {acme: {hosts: [mail.bücher.example]}}
 		if _, err := c.Build(); err == nil || !strings.Contains(err.Error(), tt.field) {
 			t.Errorf("Build(%q) = %v, want an error naming %s", tt.yaml, err, tt.field)
 		}
+	}
+}
+
+// Without public_url, the names Autodiscover may use: public_hosts, then
+// the certificate's.
+func TestHosts(t *testing.T) {
+	dir := t.TempDir()
+	c0, err := certs.Generate("mail.contoso.example", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := *c0.Cert
+	tmpl.DNSNames = []string{"Mail.Contoso.Example", "*.eu.contoso.example", "autodiscover.contoso.example"}
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, &tmpl, c0.Cert.PublicKey, c0.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := x509.MarshalPKCS8PrivateKey(c0.Key)
+	os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600)
+	c, err := Parse([]byte("public_hosts: [calfed.contoso.example, mail.contoso.example.]\ntls: {cert_file: tls.crt, key_file: tls.key}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = dir
+	if got := strings.Join(c.Hosts(), ","); got != "calfed.contoso.example,mail.contoso.example,*.eu.contoso.example,autodiscover.contoso.example" {
+		t.Errorf("Hosts() = %s", got)
+	}
+	c, _ = Parse([]byte("tls: {acme: {hosts: [Bücher.example]}}\n"))
+	if got := strings.Join(c.Hosts(), ","); got != "xn--bcher-kva.example" {
+		t.Errorf("Hosts() with ACME = %s", got)
+	}
+	if got := (&Config{}).Hosts(); len(got) != 0 {
+		t.Errorf("Hosts() of nothing = %v", got)
 	}
 }

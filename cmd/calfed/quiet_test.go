@@ -146,3 +146,36 @@ func TestHandshakeFailuresDoNotFloodTheLog(t *testing.T) {
 		t.Errorf("count:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// Without public_url, a forged Host header appears in no Autodiscover
+// answer the server gives: the URLs name the address the request arrived
+// at (the demo's loopback listener).
+func TestForgedHostNotEchoed(t *testing.T) {
+	srv := demoServer(t)
+	get := func(method, path, body, host string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Host = host
+		req.SetBasicAuth("svc-trust", "router-test-secret")
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	pox := `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@contoso.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`
+	ours := srv.URL + "/EWS/Exchange.asmx"
+	for _, host := range []string{"evil.example", "evil.example:" + strings.Split(srv.Listener.Addr().String(), ":")[1], strings.TrimPrefix(srv.URL, "http://")} {
+		for name, body := range map[string]string{
+			"POX":  get("POST", "/autodiscover/autodiscover.xml", pox, host),
+			"JSON": get("GET", "/autodiscover/autodiscover.json/v1.0/alice@contoso.example?Protocol=EWS", "", host),
+		} {
+			if strings.Contains(body, "evil") || !strings.Contains(body, ours) {
+				t.Errorf("Host %s, %s: want %s and no forged host in\n%s", host, name, ours, body)
+			}
+		}
+	}
+}
