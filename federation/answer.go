@@ -72,7 +72,7 @@ func Cause(err error) string {
 
 // causes, the more particular first.
 var causes = []error{ErrOffer, ErrNoToken, ErrUntrustedIssuer, ErrMalformed, ErrAlgorithm, ErrUnknownKey, ErrDecrypt,
-	ErrSignature, ErrExpired, ErrNotYetValid, ErrAudience, ErrCondition, ErrClaims, ErrReplay, ErrNotFederated}
+	ErrSignature, ErrExpired, ErrNotYetValid, ErrAudience, ErrCondition, ErrClaims, ErrReplay, ErrReplayStore, ErrNotFederated}
 
 func (f Failure) String() string {
 	switch f {

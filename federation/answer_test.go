@@ -236,7 +236,7 @@ func TestCause(t *testing.T) {
 		{fmt.Errorf("%w: x", ErrUntrustedIssuer), ErrUntrustedIssuer},
 		{fmt.Errorf("%w: x", ErrSignature), ErrSignature},
 		{fmt.Errorf("%w: {urn:x}Condition", ErrCondition), ErrCondition},
-		{errCacheFull, ErrReplay},
+		{fmt.Errorf("%w: connection refused", ErrReplayStore), ErrReplayStore},
 		{fmt.Errorf("%w: MSExchange.Autodiscover, want MSExchange.SharingCalendarFreeBusy", ErrOffer), ErrOffer},
 	} {
 		if got := Cause(tt.err); got != tt.want.Error() {
