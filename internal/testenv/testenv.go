@@ -1,6 +1,7 @@
 // Package testenv is the one rule for tests that need something outside
-// Go: a PostgreSQL server, or a real EWS client (Debian's
-// python3-exchangelib, ews-javascript-api from npm). When the thing is
+// Go: a PostgreSQL server, a real EWS client (Debian's
+// python3-exchangelib, ews-javascript-api from npm), the reference
+// iCalendar expansion or the real-world calendar corpus. When the thing is
 // missing the test is skipped with a message saying how to provide it, so
 // that `go test ./...` passes with Go alone; when CALFED_TEST_REQUIRE
 // names it (or is "all", as ./test.sh and CI set it) the test fails
@@ -24,6 +25,13 @@ const (
 	Postgres         = "postgres"
 	Exchangelib      = "exchangelib"
 	EWSJavaScriptAPI = "ews-javascript-api"
+	// RecurringICalEvents is the reference expansion of the real-world
+	// corpus test: Debian's python3-recurring-ical-events and
+	// python3-icalendar.
+	RecurringICalEvents = "recurring-ical-events"
+	// RealWorldCorpus is the directory of real-world calendars that
+	// calendar/testdata/realworld/SOURCES.md lists.
+	RealWorldCorpus = "realworld-corpus"
 )
 
 // PostgresEnv names the administrative connection URL of the PostgreSQL
