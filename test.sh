@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with Go and Node:
 # installs the real EWS clients the interop suite drives when they are
-# missing (Debian's python3-exchangelib, ews-javascript-api from npm), then
+# missing (Debian's python3-exchangelib, ews-javascript-api from npm) and
+# the independent iCalendar expansion its real-world corpus test compares
+# calfed against (Debian's python3-icalendar and
+# python3-recurring-ical-events), then
 # starts PostgreSQL on loopback for the store's tests, then runs vet, the
 # unit, golden and fuzz-seed tests, the interop suite, and every benchmark
 # once so none rots. Nothing is skipped here: CALFED_TEST_REQUIRE=all turns
@@ -13,10 +16,15 @@ export CALFED_TEST_REQUIRE=all
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! /usr/bin/python3 -c 'import exchangelib' 2>/dev/null; then
-  echo "installing python3-exchangelib (Debian)" >&2
+if ! /usr/bin/python3 -c 'import exchangelib, icalendar, recurring_ical_events' 2>/dev/null; then
+  echo "installing python3-exchangelib, python3-icalendar, python3-recurring-ical-events (Debian)" >&2
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-exchangelib >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-exchangelib python3-icalendar python3-recurring-ical-events >/dev/null
+fi
+# The real-world calendar corpus (calendar/testdata/realworld/SOURCES.md)
+# when it is kept in shared/ beside the repository rather than in it.
+if [ -z "${CALFED_REALWORLD_CORPUS:-}" ] && [ -d ../shared/realworld-ics ]; then
+  export CALFED_REALWORLD_CORPUS="$PWD/../shared/realworld-ics"
 fi
 if [ ! -d interop/js/node_modules/ews-javascript-api ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   echo "installing ews-javascript-api (npm)" >&2

@@ -77,8 +77,17 @@ var fixedWindows = [][2]string{
 }
 
 // maxStartWindows bounds the windows taken around the files' own start
-// dates (evenly spread over them), so that each file gets about 40.
-const maxStartWindows = 22
+// dates (evenly spread over them); windowsPerFile is what a file gets in
+// all when it has enough start dates or its first start is known.
+const (
+	maxStartWindows = 22
+	windowsPerFile  = 40
+)
+
+// followDays are the distances, in days after a file's first start, of the
+// windows that fill a file up to windowsPerFile: the next days and weeks,
+// month and year ends, leap years, a decade on.
+var followDays = []int{1, 2, 5, 6, 7, 13, 14, 20, 27, 28, 29, 30, 31, 59, 60, 90, 91, 181, 182, 364, 365, 366, 729, 1095, 1460, 1826, 3652}
 
 // busyInstance is one instance a window shows as not free.
 type busyInstance struct {
@@ -277,10 +286,11 @@ func corpusFiles(t *testing.T, dir string, sums map[string]string) []*corpusFile
 	return files
 }
 
-var startValue = regexp.MustCompile(`(?i)^(?:DTSTART|RECURRENCE-ID)[;:].*[:,](\d{8})(?:T\d{6}Z?)?\s*$`)
+var startValue = regexp.MustCompile(`(?i)^(?:DTSTART|RECURRENCE-ID)(?:;.*)?[:,](\d{8})(?:T\d{6}Z?)?\s*$`)
 
-// fileWindows returns the fixed windows and, around up to maxStartWindows
-// of the events' own start dates, the day before to the day after.
+// fileWindows returns the fixed windows; around up to maxStartWindows of
+// the events' own start dates, the day before to the day after; and, up to
+// windowsPerFile, three days at each of followDays after the first start.
 func fileWindows(data []byte) [][2]int64 {
 	var out [][2]int64
 	for _, w := range fixedWindows {
@@ -308,13 +318,26 @@ func fileWindows(data []byte) [][2]int64 {
 		sorted = append(sorted, d)
 	}
 	sort.Strings(sorted)
+	var first time.Time
 	n := min(len(sorted), maxStartWindows)
 	for i := range n {
 		d, err := time.Parse("20060102", sorted[i*len(sorted)/n])
 		if err != nil || d.Year() < 1800 || d.Year() >= 2200 {
 			continue // a VTIMEZONE-style epoch or a typo, not a date anyone meets on
 		}
+		if first.IsZero() {
+			first = d
+		}
 		out = append(out, [2]int64{d.AddDate(0, 0, -1).Unix(), d.AddDate(0, 0, 2).Unix()})
+	}
+	// A file with few events gets windows at growing distances after its
+	// first start instead, where its series recur.
+	for _, days := range followDays {
+		if first.IsZero() || len(out) >= windowsPerFile {
+			break
+		}
+		d := first.AddDate(0, 0, days)
+		out = append(out, [2]int64{d.Unix(), d.AddDate(0, 0, 3).Unix()})
 	}
 	return out
 }
@@ -528,4 +551,48 @@ func markdownRows(t *testing.T, path, first string) []markdownRow {
 		}
 	}
 	return rows
+}
+
+func TestFileWindows(t *testing.T) {
+	data := []byte("BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+		"BEGIN:VEVENT\r\nDTSTART;TZID=X:2024010\r\n 5T090000\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20240301\r\nRECURRENCE-ID:20240302T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	day := func(s string) int64 {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Unix()
+	}
+	got := fileWindows(data)
+	starts := got[len(fixedWindows) : len(fixedWindows)+3]
+	want := [][2]int64{{day("2024-01-04"), day("2024-01-07")}, {day("2024-02-29"), day("2024-03-03")}, {day("2024-03-01"), day("2024-03-04")}}
+	if !slices.Equal(starts, want) {
+		t.Errorf("fileWindows() around start dates = %v, want %v (folded DTSTART read, RECURRENCE-ID taken, VTIMEZONE's 1970 left out)", starts, want)
+	}
+	if next := got[len(fixedWindows)+3]; next != [2]int64{day("2024-01-06"), day("2024-01-09")} {
+		t.Errorf("fileWindows() first window after the start dates = %v, want the day after the first start", next)
+	}
+	if len(got) != windowsPerFile {
+		t.Errorf("fileWindows() = %d windows, want %d", len(got), windowsPerFile)
+	}
+}
+
+func TestDifferenceMatches(t *testing.T) {
+	tests := []struct {
+		known, observed string
+		kind            string
+		want            bool
+	}{
+		{"3 of 40 windows", "3 of 40 windows", diffInstances, true},
+		{"3 of 40 windows", "2 of 40 windows", diffInstances, false},
+		{"RDATE: PERIOD values", "calendar: a.ics:3: VEVENT UID=x: RDATE: PERIOD values are not supported", diffCalfedRejects, true},
+		{"RDATE: PERIOD values", "calendar: a.ics:3: DTSTART is missing", diffCalfedRejects, false},
+	}
+	for _, tt := range tests {
+		k := knownDifference{kind: tt.kind, detail: tt.known}
+		if got := k.matches(&corpusFile{kind: tt.kind, detail: tt.observed}); got != tt.want {
+			t.Errorf("knownDifference{%q}.matches(%q) = %v, want %v", tt.known, tt.observed, got, tt.want)
+		}
+	}
 }

@@ -25,8 +25,11 @@ set to the reason and no windows.
 The reading follows RFC 5545 and nothing else: floating times and dates
 are taken in UTC, as the test gives calfed Location UTC; the non-standard
 X-WR-TIMEZONE is not applied (recurring_ical_events.of would apply it, so
-the calendar is unfolded with UnfoldableCalendar directly). A leading UTF-8
-byte order mark is dropped before parsing, as RFC 3629 §6 lets a reader do.
+the calendar is unfolded with UnfoldableCalendar directly). Two limits of
+the libraries are worked around, neither changing what they compute: a
+leading UTF-8 byte order mark is dropped before parsing, as RFC 3629 §6
+lets a reader do, and each file is parsed twice so that a TZID finds its
+VTIMEZONE even when the VTIMEZONE comes later in the file.
 """
 import datetime
 import json
@@ -83,8 +86,13 @@ def answer(data, windows):
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     # icalendar keeps the VTIMEZONEs it has read in a process-wide cache by
-    # TZID; another file's definition of the same TZID must not be used.
+    # TZID, and resolves a TZID only against those read before it: another
+    # file's definition of the same TZID must not be used, and this file's
+    # must be used wherever it stands (RFC 5545 §3.2.19 puts no order on
+    # the components). So the cache starts empty, the first reading fills it
+    # and the second uses it.
     timezone_cache._timezone_cache.clear()
+    icalendar.Calendar.from_ical(data, multiple=True)
     calendars = icalendar.Calendar.from_ical(data, multiple=True)
     unfolded = [recurring_ical_events.UnfoldableCalendar(c) for c in calendars
                 if c.name == "VCALENDAR"]
