@@ -56,6 +56,7 @@ type seriesRare struct {
 	future  []*override    // RANGE=THISANDFUTURE overrides, by RECURRENCE-ID
 	periods []period       // RDATE PERIOD values: instances with their own length
 	exdates map[int64]bool // by key, for the periods
+	rdates  map[int64]bool // RDATEs of a series whose rule keeps the wall clock: exact as written
 }
 
 func (s *series) rare() *seriesRare {
@@ -210,7 +211,7 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 		if n >= max*4 {
 			return s.tooMany(max)
 		}
-		if s.clock {
+		if s.clock && (s.x == nil || !s.x.rdates[dt.Unix()]) {
 			dt = s.wallClock(dt)
 		}
 		k := s.key(dt)

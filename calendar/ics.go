@@ -111,6 +111,12 @@ func (r *reporter) skip(v *vevent, err error) error {
 	return nil
 }
 
+// note records what calfed did by the RFCs' own rules but a reader may
+// not expect (an older revision left out); it never fails a strict parse.
+func (r *reporter) note(v *vevent, what, action string) {
+	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.uid(), What: what, Action: action})
+}
+
 // repaired records a repair in v; strict, it refuses the event instead.
 func (r *reporter) repaired(v *vevent, what, action string) error {
 	if r.strict {
@@ -290,14 +296,31 @@ func eventTiming(v *vevent, rep *reporter) (timing, error) {
 		t.days = 1 // RFC 5545 3.6.1: a DATE start alone lasts one day
 	}
 	if e := v.comp.Props.Get(ical.PropDateTimeEnd); e != nil && strings.TrimSpace(e.Value) != "" {
+		if id := p.Params.Get(ical.ParamTimezoneID); id != "" && e.Params.Get(ical.ParamTimezoneID) == "" && !strings.HasSuffix(strings.ToUpper(strings.TrimSpace(e.Value)), "Z") {
+			// A floating end after a zoned start (Sunbird exports): the
+			// end is in the start's zone, as every client shows it.
+			q := *e
+			q.Params = ical.Params{}
+			for k, vs := range e.Params {
+				q.Params[k] = vs
+			}
+			q.Params.Set(ical.ParamTimezoneID, id)
+			e = &q
+		}
 		end, endAllDay, err := v.tz.dateTime(e, rep, v)
 		if err != nil {
 			return timing{}, fmt.Errorf("DTEND: %w", err)
 		}
 		switch {
 		case end.Before(start):
-			// SabreDAV and others: the end is not usable; the start stands.
-			return t, rep.repaired(v, fmt.Sprintf("DTEND %s is before DTSTART %s", e.Value, p.Value), "ignored DTEND")
+			// SabreDAV and others swap them: the time between is what was
+			// meant busy, so it stays busy from DTSTART for that long.
+			if allDay {
+				t.days = max(1, daysBetween(end, start))
+			} else {
+				t.dur = start.Sub(end)
+			}
+			return t, rep.repaired(v, fmt.Sprintf("DTEND %s is before DTSTART %s", e.Value, p.Value), "took the time between them as the length")
 		case allDay && !endAllDay:
 			// An all-day start with a timed end: the days it touches, as
 			// Outlook shows it.
@@ -321,7 +344,7 @@ func eventTiming(v *vevent, rep *reporter) (timing, error) {
 		return t, nil
 	}
 	if d := v.comp.Props.Get(ical.PropDuration); d != nil && strings.TrimSpace(d.Value) != "" {
-		dur, err := d.Duration()
+		dur, err := duration(d)
 		if err != nil {
 			return timing{}, fmt.Errorf("DURATION: %w", err)
 		}
@@ -464,7 +487,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	}
 	masters := map[string]*series{}
 	var overrides []*vevent
-	events = latestSequence(events)
+	events = latestSequence(events, rep)
 	for i := range events {
 		v := &events[i]
 		if v.comp.Props.Get(ical.PropRecurrenceID) != nil {
@@ -559,7 +582,7 @@ func addOverride(cal *Calendar, masters map[string]*series, v *vevent, opt Optio
 // the one with the highest SEQUENCE, then the latest DTSTAMP, then the
 // last in the files: a newer revision supersedes the older (RFC 5546
 // §2.1.4; Confluence exports keep every revision).
-func latestSequence(events []vevent) []vevent {
+func latestSequence(events []vevent, rep *reporter) []vevent {
 	type rank struct {
 		seq   int
 		stamp string
@@ -604,6 +627,10 @@ func latestSequence(events []vevent) []vevent {
 	for i := range events {
 		if k := key(&events[i]); k == "" || best[k].index == i {
 			out = append(out, events[i])
+		} else {
+			kept := &events[best[k].index]
+			rep.note(&events[i], fmt.Sprintf("another VEVENT with this UID (line %d) is a newer revision (SEQUENCE %d, DTSTAMP %s)", kept.line, best[k].seq, best[k].stamp),
+				"left this one out (RFC 5546 §2.1.4)")
 		}
 	}
 	return out
@@ -676,6 +703,13 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 				if name == ical.PropRecurrenceDates {
 					set.RDate(t)
 					recurs = true
+					if s.clock {
+						x := s.rare()
+						if x.rdates == nil {
+							x.rdates = map[int64]bool{}
+						}
+						x.rdates[t.Unix()] = true
+					}
 				} else {
 					set.ExDate(t)
 					if s.x != nil {
@@ -724,10 +758,37 @@ func ruleText(value string, v *vevent, rep *reporter) (string, error) {
 			continue
 		case "SKIP":
 			continue // RFC 7529: only meaningful with a non-Gregorian RSCALE
+		case "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY",
+			"BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST":
+		default:
+			if err := rep.repaired(v, fmt.Sprintf("RRULE part %q is not RFC 5545's", part), "ignored the part"); err != nil {
+				return "", err
+			}
+			continue
 		}
 		if part != "" {
 			parts = append(parts, part)
 		}
 	}
 	return strings.Join(parts, ";"), nil
+}
+
+// duration reads a DURATION value (RFC 5545 §3.3.6), weeks included.
+func duration(p *ical.Prop) (time.Duration, error) {
+	v := strings.ToUpper(strings.TrimSpace(p.Value))
+	sign := time.Duration(1)
+	switch {
+	case strings.HasPrefix(v, "-"):
+		sign, v = -1, v[1:]
+	case strings.HasPrefix(v, "+"):
+		v = v[1:]
+	}
+	if w, ok := strings.CutSuffix(strings.TrimPrefix(v, "P"), "W"); ok && strings.HasPrefix(v, "P") {
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad DURATION %q", p.Value)
+		}
+		return sign * time.Duration(n) * 7 * 24 * time.Hour, nil
+	}
+	return p.Duration()
 }

@@ -35,7 +35,7 @@ func TestRealWorldCalendars(t *testing.T) {
 				ev("UID:a", "SEQUENCE:2", "DTSTART:20260105T140000Z", "DTEND:20260105T150000Z"),
 				ev("UID:a", "SEQUENCE:1", "DTSTART:20260105T120000Z", "DTEND:20260105T130000Z"))),
 			from: day(2026, 1, 5), to: day(2026, 1, 6),
-			want: []span{{"2026-01-05T14:00:00Z", "2026-01-05T15:00:00Z", Busy}},
+			want: []span{{"2026-01-05T14:00:00Z", "2026-01-05T15:00:00Z", Busy}}, problems: 2, // noted, not skipped
 		},
 		{
 			// Exchange 2010: the occurrence named with a DATE-TIME at midnight UTC.
@@ -125,9 +125,10 @@ func TestRealWorldCalendars(t *testing.T) {
 			name: "DTEND before DTSTART, and an all-day start with a timed end",
 			data: string(ics(
 				ev("UID:a", "DTSTART;VALUE=DATE:20260105", "DTEND;VALUE=DATE:20260104"),
-				ev("UID:b", "DTSTART;VALUE=DATE:20260107", "DTEND:20260108T120000Z"))),
+				ev("UID:b", "DTSTART;VALUE=DATE:20260107", "DTEND:20260108T120000Z"),
+				ev("UID:c", "DTSTART:20260110T120000Z", "DTEND:20260110T100000Z"))),
 			from: day(2026, 1, 1), to: day(2026, 2, 1),
-			want: []span{{"2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", Busy}, {"2026-01-07T00:00:00Z", "2026-01-09T00:00:00Z", Busy}}, problems: 2,
+			want: []span{{"2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", Busy}, {"2026-01-07T00:00:00Z", "2026-01-09T00:00:00Z", Busy}, {"2026-01-10T12:00:00Z", "2026-01-10T14:00:00Z", Busy}}, problems: 3,
 		},
 		{
 			name: "TZIDs nobody defines: lower-case IANA, and a Lotus Notes name",
@@ -136,6 +137,27 @@ func TestRealWorldCalendars(t *testing.T) {
 				ev("UID:b", `DTSTART;TZID="Western/Central Europe":20260106T100000`, "DURATION:PT1H"))),
 			from: day(2026, 1, 1), to: day(2026, 2, 1),
 			want: []span{{"2026-01-05T09:00:00Z", "2026-01-05T10:00:00Z", Busy}, {"2026-01-06T10:00:00Z", "2026-01-06T11:00:00Z", Busy}}, problems: 1,
+		},
+		{
+			// Found by the real-world corpus (interop/realworld_test.go).
+			name: "a floating DTEND after a zoned DTSTART, VALUE=DATE on a date-time, DURATION in weeks",
+			data: string(ics(
+				ev("UID:a", "DTSTART;TZID=America/New_York:20260105T090000", "DTEND:20260105T100000"),
+				ev("UID:b", "DTSTART;VALUE=DATE:20260106T200000", "DTEND;VALUE=DATE:20260106T220000"),
+				ev("UID:c", "DTSTART;VALUE=DATE:20260110", "DURATION:P1W"))),
+			from: day(2026, 1, 1), to: day(2026, 2, 1),
+			want:     []span{{"2026-01-05T14:00:00Z", "2026-01-05T15:00:00Z", Busy}, {"2026-01-06T20:00:00Z", "2026-01-06T22:00:00Z", Busy}, {"2026-01-10T00:00:00Z", "2026-01-17T00:00:00Z", Busy}},
+			problems: 2,
+		},
+		{
+			name: "an RDATE keeps its own time beside a daily rule; an unknown RRULE part is ignored",
+			data: string(ics(
+				ev("UID:a", "DTSTART:20260105T120000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;INTERVAL=2;COUNT=2", "RDATE:20260108T090000Z"),
+				ev("UID:b", "DTSTART:20260110T120000Z", "DURATION:PT1H", "RRULE:X-NAME=1;FREQ=DAILY;COUNT=2"))),
+			from: day(2026, 1, 1), to: day(2026, 2, 1),
+			want: []span{{"2026-01-05T12:00:00Z", "2026-01-05T13:00:00Z", Busy}, {"2026-01-07T12:00:00Z", "2026-01-07T13:00:00Z", Busy}, {"2026-01-08T09:00:00Z", "2026-01-08T10:00:00Z", Busy},
+				{"2026-01-10T12:00:00Z", "2026-01-10T13:00:00Z", Busy}, {"2026-01-11T12:00:00Z", "2026-01-11T13:00:00Z", Busy}},
+			problems: 1,
 		},
 		{
 			name: "an event without DTSTART is skipped, the others served",

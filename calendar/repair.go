@@ -77,6 +77,9 @@ func unfold(file string, data []byte, problems *[]Problem) []contentLine {
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
+		if len(out) == 0 {
+			raw = bytes.TrimLeft(raw, " \t") // indented first line (node-ical's test files)
+		}
 		out = append(out, contentLine{text: string(raw), line: lineNo})
 	}
 	// Drop what lies outside the VCALENDAR objects, and lines without a

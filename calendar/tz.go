@@ -29,6 +29,14 @@ type tzResolver struct {
 func (r *tzResolver) dateTime(p *ical.Prop, rep *reporter, v *vevent) (t time.Time, allDay bool, err error) {
 	val := strings.TrimSpace(p.Value)
 	isDate := strings.EqualFold(p.Params.Get(ical.ParamValue), "DATE") || len(val) == 8
+	if isDate && len(val) > 8 {
+		// VALUE=DATE on a date-time (ical.net's test exports): the value
+		// says what it is, as Outlook reads it.
+		if err := rep.repaired(v, fmt.Sprintf("%s;VALUE=DATE holds the date-time %s", p.Name, val), "read it as a date-time"); err != nil {
+			return time.Time{}, false, err
+		}
+		isDate = false
+	}
 	if isDate {
 		t, err := time.ParseInLocation("20060102", val, r.floating)
 		if err != nil {
