@@ -53,6 +53,7 @@ type options struct {
 	requests          int
 	duration, warmup  time.Duration
 	pid               int
+	rate              int          // requests a second across all connections; 0: as fast as they go
 	tokens            *tokenSource // nil: Basic credentials
 }
 
@@ -77,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	slowDeclared := fl.Int("slow-declared", 1<<20, "with -slow: the Content-Length each declares")
 	slowOver := fl.Duration("slow-over", 0, "with -slow: how long each connection takes to send its bytes; default half of -duration")
 	pid := fl.Int("pid", 0, "the server's process id, to sample its memory")
+	fl.IntVar(&o.rate, "rate", 0, "requests a second across all connections, for a soak at a set load; 0: as fast as they go")
 	tokenSTS := fl.String("token-sts", "", "instead of Basic credentials: a delegation token minted for each request, signed as the development token issuer configured in this file (calfed sts serve -config); -url names a /WSSecurity endpoint")
 	tokenOrg := fl.String("token-org", "", "with -token-sts: the organisation of that file the tokens are for (its ApplicationUri and certificate); default the first")
 	tokenUser := fl.String("token-user", "someone@partner.example", "with -token-sts: the requesting user")
@@ -242,11 +244,26 @@ func load(o options) (*result, error) {
 	var mu sync.Mutex
 	deadline := time.Now().Add(o.duration)
 	began := time.Now()
+	// At a set rate, each request waits for its tick; a tick no
+	// connection is free for is dropped, not queued.
+	var ticks <-chan time.Time
+	if o.rate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(o.rate))
+		defer t.Stop()
+		ticks = t.C
+	}
 	for range o.concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
+				if ticks != nil {
+					select {
+					case <-ticks:
+					case <-time.After(time.Until(deadline)):
+						return
+					}
+				}
 				i := next.Add(1) - 1
 				if i >= int64(o.requests) {
 					return
