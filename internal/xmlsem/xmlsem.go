@@ -234,9 +234,18 @@ func (c *comparer) attributes(path string, e, g *etree.Element) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if ea[k] != ga[k] {
+		ev, eok := ea[k]
+		gv, gok := ga[k]
+		if eok != gok || ev != gv {
+			// An attribute written empty is there; one left out is not.
+			if !eok {
+				ev = "(absent)"
+			}
+			if !gok {
+				gv = "(absent)"
+			}
 			_, local, _ := strings.Cut(k, "}")
-			c.add(path+"/@"+local, ea[k], ga[k])
+			c.add(path+"/@"+local, ev, gv)
 		}
 	}
 }
