@@ -216,6 +216,9 @@ type Config struct {
 	// Dir is the directory of the configuration file; relative paths
 	// start there. Load sets it.
 	Dir string `yaml:"-"`
+	// File is the configuration file's path as Load was given it, for
+	// messages about the file.
+	File string `yaml:"-"`
 	// Source, when set, resolves calendar paths instead of the file
 	// system (the embedded demo).
 	Source func(string) calendar.Source `yaml:"-"`
@@ -279,6 +282,7 @@ func Load(path string) (*Config, error) {
 		return nil, err
 	}
 	cfg.Dir = abs
+	cfg.File = path
 	return cfg, nil
 }
 

@@ -401,3 +401,51 @@ func TestHosts(t *testing.T) {
 		t.Errorf("Hosts() of nothing = %v", got)
 	}
 }
+
+// Open validates the file and opens its store with the trust over it;
+// an invalid file is refused with every problem under its name, and
+// nothing is opened.
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	path := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(path, []byte("mailboxes:\n  - address: alice@example.org\n    calendar: a.ics\n"), 0o644)
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.Open(t.Context())
+	if err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	defer l.Close()
+	if len(l.Built.Entries) != 1 || l.Config != c {
+		t.Errorf("Open() = %+v", l)
+	}
+	if _, err := l.Trust.Certificates(t.Context()); err != nil {
+		t.Errorf("Trust.Certificates() = %v", err)
+	}
+
+	dir = t.TempDir()
+	path = filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(path, []byte("mailboxes:\n  - address: not-an-address\n  - address: b@example.org\n    calendar: b.ics\n"), 0o644)
+	if c, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Open(t.Context())
+	if err == nil {
+		t.Fatal("Open() of an invalid file succeeded")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if lines[0] != path+": invalid configuration:" || len(lines) < 3 {
+		t.Fatalf("Open() = %q; want a heading naming the file and a line per problem", err)
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "  ") {
+			t.Errorf("problem line %q is not indented", l)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("an invalid configuration's store was made: %v", err)
+	}
+}

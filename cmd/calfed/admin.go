@@ -32,9 +32,9 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%v\n", err)
 		return exitFailed
 	}
-	b, err := cfg.Build()
+	b, err := cfg.Validate()
 	if err != nil {
-		fmt.Fprintf(stdout, "%s: invalid configuration:\n%s\n", *path, indent(err.Error()))
+		fmt.Fprintf(stdout, "%v\n", err)
 		return exitFailed
 	}
 	for _, w := range b.Warnings {

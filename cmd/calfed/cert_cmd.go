@@ -8,31 +8,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/config"
-	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
 )
-
-// local is the configuration's store and the trust service over it and
-// the key directory; keys are never handled through the admin API.
-type local struct {
-	cfg   *config.Config
-	db    *store.DB
-	trust *trust.Service
-}
 
 // localCommand runs body on the configuration's store, parsing the flags
 // extra registers and reporting errors the same way for every command
 // that works on this machine's keys. body returns the exit code of a
 // check that ran, or an error.
 func localCommand(ctx context.Context, name string, args []string, stderr io.Writer, positional []string,
-	extra func(fl *flag.FlagSet), body func(l *local, pos []string) (int, error)) int {
+	extra func(fl *flag.FlagSet), body func(l *config.Local, pos []string) (int, error)) int {
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
@@ -47,25 +37,16 @@ func localCommand(ctx context.Context, name string, args []string, stderr io.Wri
 	if err != nil {
 		return report(stderr, name, err)
 	}
-	if _, err := cfg.Build(); err != nil {
-		return report(stderr, name, fmt.Errorf("%s: invalid configuration:\n%s", *configPath, indent(err.Error())))
-	}
-	db, err := cfg.OpenStore(ctx, slog.New(slog.DiscardHandler))
+	l, err := cfg.Open(ctx)
 	if err != nil {
 		return report(stderr, name, err)
 	}
-	defer db.Close()
-	code, err := body(&local{cfg, db, trustService(cfg, db, nil)}, pos)
+	defer l.Close()
+	code, err := body(l, pos)
 	if err != nil {
 		return report(stderr, name, err)
 	}
 	return code
-}
-
-// trustService is the federation trust over db, the configuration's keys
-// and its resolver.
-func trustService(cfg *config.Config, db *store.DB, log *slog.Logger) *trust.Service {
-	return trust.NewService(trust.Config{Store: db, Keys: cfg.Keys(), Resolver: cfg.Resolver(), Logger: log})
 }
 
 func runCertNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -112,7 +93,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 	return localCommand(ctx, name, args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&slotName, "slot", "", "next or current; default current when empty, else next")
 		extra(fl)
-	}, func(l *local, _ []string) (int, error) {
+	}, func(l *config.Local, _ []string) (int, error) {
 		c, err := produce()
 		if err != nil {
 			return 0, err
@@ -122,7 +103,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 		default:
 			return 0, usageError{fmt.Sprintf("-slot %q: want next or current (previous is filled by rollover)", slotName)}
 		}
-		slot, err := l.trust.PutCertificate(ctx, actor(), c, certs.Slot(slotName))
+		slot, err := l.Trust.PutCertificate(ctx, actor(), c, certs.Slot(slotName))
 		if err != nil {
 			return 0, err
 		}
@@ -136,8 +117,8 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 }
 
 func runCertRollover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return localCommand(ctx, "trust certificate rollover", args, stderr, nil, nil, func(l *local, _ []string) (int, error) {
-		cur, err := l.trust.Rollover(ctx, actor())
+	return localCommand(ctx, "trust certificate rollover", args, stderr, nil, nil, func(l *config.Local, _ []string) (int, error) {
+		cur, err := l.Trust.Rollover(ctx, actor())
 		if err != nil {
 			return 0, err
 		}
@@ -147,8 +128,8 @@ func runCertRollover(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return localCommand(ctx, "trust certificate show", args, stderr, nil, nil, func(l *local, _ []string) (int, error) {
-		ring, err := l.trust.Certificates(ctx)
+	return localCommand(ctx, "trust certificate show", args, stderr, nil, nil, func(l *config.Local, _ []string) (int, error) {
+		ring, err := l.Trust.Certificates(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -170,8 +151,8 @@ func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var slot string
 	return localCommand(ctx, "trust certificate export", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&slot, "slot", "current", "next, current or previous")
-	}, func(l *local, _ []string) (int, error) {
-		ring, err := l.trust.Certificates(ctx)
+	}, func(l *config.Local, _ []string) (int, error) {
+		ring, err := l.Trust.Certificates(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -187,9 +168,9 @@ func runTrustRefresh(ctx context.Context, args []string, stdout, stderr io.Write
 	var source string
 	return localCommand(ctx, "trust refresh", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&source, "metadata", "", "the token issuer's metadata: a file, or an https:// URL; default the URL recorded last time")
-	}, func(l *local, _ []string) (int, error) {
+	}, func(l *config.Local, _ []string) (int, error) {
 		now := time.Now()
-		t, m, err := l.trust.RefreshMetadata(ctx, actor(), source)
+		t, m, err := l.Trust.RefreshMetadata(ctx, actor(), source)
 		if errors.Is(err, trust.ErrNoMetadataURL) {
 			err = usageError{"-metadata FILE|URL is required the first time"}
 		}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/user"
 	"strings"
@@ -24,6 +23,7 @@ import (
 // and how to print.
 type adminFlags struct {
 	config, server, token, output string
+	local                         *config.Local // the configuration's store, without -server
 }
 
 func (a *adminFlags) register(fl *flag.FlagSet) {
@@ -65,15 +65,10 @@ func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%v (use -config FILE, or -server URL for a remote calfed)", err)
 	}
-	b, err := cfg.Build()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: invalid configuration:\n%s", a.config, indent(err.Error()))
-	}
-	db, err := cfg.OpenStore(ctx, slog.New(slog.DiscardHandler))
-	if err != nil {
+	if a.local, err = cfg.Open(ctx); err != nil {
 		return nil, nil, err
 	}
-	return admin.NewService(db, trustService(cfg, db, nil), b.Mailboxes()), func() { db.Close() }, nil
+	return admin.NewService(a.local.DB, a.local.Trust, a.local.Built.Mailboxes()), func() { a.local.Close() }, nil
 }
 
 type usageError struct{ msg string }

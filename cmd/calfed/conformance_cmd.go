@@ -73,7 +73,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 			return report(stderr, "conformance replay", err)
 		}
 		defer db.Close()
-		client, err := trustService(cfg, db, nil).Client(ctx)
+		client, err := cfg.TrustService(db, nil).Client(ctx)
 		if err != nil {
 			return report(stderr, "conformance replay", fmt.Errorf("-as-config: %w", err))
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
@@ -24,8 +25,8 @@ func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer
 	var output string
 	return localCommand(ctx, "domain proof", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
 		fl.StringVar(&output, "o", "table", "table or json")
-	}, func(l *local, pos []string) (int, error) {
-		out, err := l.trust.Proofs(ctx, pos[0])
+	}, func(l *config.Local, pos []string) (int, error) {
+		out, err := l.Trust.Proofs(ctx, pos[0])
 		if err != nil {
 			return 0, err
 		}
@@ -49,12 +50,12 @@ func runDomainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var skip bool
 	return localCommand(ctx, "domain add", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
 		fl.BoolVar(&skip, "skip-proof", false, "federate without checking the proof (labs only; audited)")
-	}, func(l *local, pos []string) (int, error) {
+	}, func(l *config.Local, pos []string) (int, error) {
 		domain, err := domainname.Canonical(strings.TrimSpace(pos[0]))
 		if err != nil {
 			return 0, usageError{fmt.Sprintf("DOMAIN: %v", err)}
 		}
-		added, err := l.trust.AddDomain(ctx, actor(), domain, trust.SetOptions{SkipProof: skip, Skipped: func(d []string) { warnSkip(stderr, d) }})
+		added, err := l.Trust.AddDomain(ctx, actor(), domain, trust.SetOptions{SkipProof: skip, Skipped: func(d []string) { warnSkip(stderr, d) }})
 		switch {
 		case err != nil:
 			return 0, err
@@ -71,8 +72,8 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	var output string
 	return localCommand(ctx, "domain verify", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&output, "o", "table", "table or json")
-	}, func(l *local, _ []string) (int, error) {
-		results, err := l.trust.VerifyOurs(ctx)
+	}, func(l *config.Local, _ []string) (int, error) {
+		results, err := l.Trust.VerifyOurs(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -143,8 +144,8 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		fl.StringVar(&certFile, "cert", "", "the partner's federation certificate (PEM)")
 		fl.StringVar(&stsConfigFile, "sts-config", "", "or: a development token issuer's configuration, whose registration of the partner gives its certificate")
 		fl.Var(&sigs, "signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable")
-	}, func(l *local, pos []string) (int, error) {
-		rel, err := l.db.Relationship(ctx, pos[0])
+	}, func(l *config.Local, pos []string) (int, error) {
+		rel, err := l.DB.Relationship(ctx, pos[0])
 		if err != nil {
 			return 0, err
 		}
@@ -190,7 +191,7 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		code := exitOK
 		tw := table(stdout)
 		fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
-		for _, c := range l.trust.VerifyPartner(ctx, rel, pub, given) {
+		for _, c := range l.Trust.VerifyPartner(ctx, rel, pub, given) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Domain, c.Status, c.Detail)
 			if c.Status != string(dnsproof.Pass) {
 				code = exitFailed

@@ -213,7 +213,7 @@ func TestServerRechecksDomains(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		trustService(cfg, db, slog.New(slog.NewTextHandler(&logged, nil))).RecheckOurs(ctx, 20*time.Millisecond)
+		cfg.TrustService(db, slog.New(slog.NewTextHandler(&logged, nil))).RecheckOurs(ctx, 20*time.Millisecond)
 		close(done)
 	}()
 	var status string

@@ -58,7 +58,7 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "freebusy", usageError{fmt.Sprintf("-view %q: %v", *view, err)})
 	}
-	tokens, err := trustService(cfg, db, nil).Client(ctx)
+	tokens, err := cfg.TrustService(db, nil).Client(ctx)
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}

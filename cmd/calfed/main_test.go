@@ -271,10 +271,10 @@ func demoPartsLogging(t testing.TB, log *slog.Logger, opts ...func(*live.Options
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := demo.Seed(t.Context(), db, trustService(cfg, db, nil), b.Mailboxes()); err != nil {
+	if err := demo.Seed(t.Context(), db, cfg.TrustService(db, nil), b.Mailboxes()); err != nil {
 		t.Fatal(err)
 	}
-	o := live.Options{Store: db, Validation: trustService(cfg, db, nil), Defaults: b.Sharing}
+	o := live.Options{Store: db, Validation: cfg.TrustService(db, nil), Defaults: b.Sharing}
 	for _, f := range opts {
 		f(&o)
 	}

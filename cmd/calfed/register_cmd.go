@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/managedelegation"
 	"github.com/calfed/calfed/orgrel"
 )
@@ -15,8 +16,8 @@ func runTrustRegister(ctx context.Context, args []string, stdout, stderr io.Writ
 	return localCommand(ctx, "trust register", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&gateway, "gateway", "", "the gateway's ManageDelegation2 URL; default the one registered with before, else "+managedelegation.DefaultURL)
 		fl.StringVar(&output, "o", "table", "table or json")
-	}, func(l *local, _ []string) (int, error) {
-		r, err := l.trust.Register(ctx, actor(), gateway)
+	}, func(l *config.Local, _ []string) (int, error) {
+		r, err := l.Trust.Register(ctx, actor(), gateway)
 		if r.AppID != "" {
 			printRegistration(stdout, output, r)
 		}
@@ -38,8 +39,8 @@ func printRegistration(w io.Writer, output string, r orgrel.Registration) {
 }
 
 func runDomainRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return localCommand(ctx, "domain remove", args, stderr, []string{"DOMAIN"}, nil, func(l *local, pos []string) (int, error) {
-		if _, err := l.trust.RemoveDomain(ctx, actor(), pos[0]); err != nil {
+	return localCommand(ctx, "domain remove", args, stderr, []string{"DOMAIN"}, nil, func(l *config.Local, pos []string) (int, error) {
+		if _, err := l.Trust.RemoveDomain(ctx, actor(), pos[0]); err != nil {
 			return 0, err
 		}
 		fmt.Fprintf(stdout, "%s is no longer federated\n", pos[0])

@@ -51,7 +51,7 @@ func newFedDemo(t *testing.T, edit func(cfg *config.Config)) *fedDemo {
 		t.Fatal(err)
 	}
 	d.db = d.open(t)
-	d.tr = trustService(d.cfg, d.db, nil)
+	d.tr = d.cfg.TrustService(d.db, nil)
 	ctx := t.Context()
 	if err := demo.Seed(ctx, d.db, d.tr, b.Mailboxes()); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func (d *fedDemo) server(t *testing.T, db *store.DB) (http.Handler, *live.Policy
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := live.New(t.Context(), live.Options{Store: db, Validation: trustService(d.cfg, db, nil), Defaults: b.Sharing})
+	policy, err := live.New(t.Context(), live.Options{Store: db, Validation: d.cfg.TrustService(db, nil), Defaults: b.Sharing})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(err)
 	}
 	defer db.Close()
-	tr := trustService(cfg, db, log)
+	tr := cfg.TrustService(db, log)
 	if demo != nil {
 		if err := demo.Seed(ctx, db, tr, b.Mailboxes()); err != nil {
 			return fail(err)

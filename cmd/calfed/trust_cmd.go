@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/admin"
-	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
@@ -63,31 +62,17 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			if a.server != "" { // -skip-proof is for the server's own machine only
 				return usageError{"federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
 			}
-			return setLocally(ctx, a, t, trust.SetOptions{SkipProof: skipProof, Skipped: func(d []string) { warnSkip(stderr, d) }}, stdout)
+			// Set on the configuration's store, with options the admin
+			// API does not offer.
+			t, err = a.local.Trust.Set(ctx, actor(), t, trust.SetOptions{SkipProof: skipProof, Skipped: func(d []string) { warnSkip(stderr, d) }})
+		} else {
+			t, err = api.SetTrust(ctx, actor(), t)
 		}
-		if t, err = api.SetTrust(ctx, actor(), t); err != nil {
+		if err != nil {
 			return err
 		}
 		return printTrust(stdout, a.output, t)
 	})
-}
-
-// setLocally sets the trust in the configuration's store, with options
-// the admin API does not offer.
-func setLocally(ctx context.Context, a *adminFlags, t orgrel.Trust, opt trust.SetOptions, stdout io.Writer) error {
-	cfg, err := config.Load(a.config)
-	if err != nil {
-		return err
-	}
-	db, err := cfg.OpenStore(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if t, err = trustService(cfg, db, nil).Set(ctx, actor(), t, opt); err != nil {
-		return err
-	}
-	return printTrust(stdout, a.output, t)
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/certs"
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/trust"
 )
 
@@ -16,9 +17,9 @@ func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var user string
 	return localCommand(ctx, "trust test", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&user, "user", "", "the user to ask a token for; default test@<account namespace>")
-	}, func(l *local, _ []string) (int, error) {
+	}, func(l *config.Local, _ []string) (int, error) {
 		code := exitOK
-		for _, s := range l.trust.Test(ctx, user, time.Duration(l.cfg.Federation.ClockSkew)) {
+		for _, s := range l.Trust.Test(ctx, user, time.Duration(l.Config.Federation.ClockSkew)) {
 			if s.Err != nil {
 				code = exitFailed
 				fmt.Fprintf(stdout, "FAIL  %-28s %v\n", s.Name, s.Err)
@@ -40,20 +41,20 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fl.StringVar(&domains, "domains", "", "further federated domains, comma-separated")
 		fl.StringVar(&source, "metadata", "", "the token issuer's metadata: a file or an https:// URL (required)")
 		fl.BoolVar(&skip, "skip-proof", false, "federate the domains without checking their proofs (labs only; audited)")
-	}, func(l *local, _ []string) (int, error) {
+	}, func(l *config.Local, _ []string) (int, error) {
 		if ns == "" || source == "" {
 			return 0, usageError{"-account-namespace and -metadata are required"}
 		}
 		opt := trust.CreateOptions{AccountNamespace: ns, Domains: splitList(domains), Metadata: source, SkipProof: skip,
 			Skipped: func(domains []string) { warnSkip(stderr, domains) }}
-		c, err := l.trust.Create(ctx, actor(), opt)
+		c, err := l.Trust.Create(ctx, actor(), opt)
 		if c.Made != nil {
 			fmt.Fprintf(stdout, "made federation certificate %s\n", c.Made.Thumbprint())
 		}
 		if errors.Is(err, trust.ErrUnproven) {
 			// What to publish before running this command again.
 			for _, d := range append([]string{ns}, splitList(domains)...) {
-				ps, _ := l.trust.Proofs(ctx, d)
+				ps, _ := l.Trust.Proofs(ctx, d)
 				for _, p := range ps {
 					if p.Slot == string(certs.Current) {
 						fmt.Fprintf(stdout, "publish: %s\n", p.Record)

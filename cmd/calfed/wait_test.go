@@ -90,7 +90,7 @@ func TestChangesWaitForEveryServer(t *testing.T) {
 	for _, id := range []string{"server-a", "server-b"} {
 		st := &stuckStore{DB: db}
 		rep := &firstReport{Reporter: db, reported: make(chan struct{})}
-		p, err := live.New(ctx, live.Options{Store: st, Reporter: rep, Validation: trustService(cfg, db, nil), Defaults: b.Sharing, ID: id,
+		p, err := live.New(ctx, live.Options{Store: st, Reporter: rep, Validation: cfg.TrustService(db, nil), Defaults: b.Sharing, ID: id,
 			Heartbeat: time.Second, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -135,7 +135,7 @@ func TestChangesWaitForEveryServer(t *testing.T) {
 	}
 
 	// Through the admin API, the same; -o json keeps standard output JSON.
-	svc := admin.NewService(db, trustService(cfg, db, nil), b.Mailboxes())
+	svc := admin.NewService(db, cfg.TrustService(db, nil), b.Mailboxes())
 	token := strings.Repeat("t", 32)
 	api := httptest.NewServer(newAdminRouter(admin.NewHandler(svc, token, nil)))
 	t.Cleanup(api.Close)
