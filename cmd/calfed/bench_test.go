@@ -12,6 +12,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/federation"
+	"github.com/calfed/calfed/server"
 	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/wsfed"
 )
@@ -21,7 +22,8 @@ import (
 // same request with Basic credentials (verified once, then cached): goal
 // under 10% more.
 func BenchmarkEWSAuthentication(b *testing.B) {
-	srv, cfg, db, live := demoParts(b)
+	srv, s := demoParts(b, server.Options{})
+	cfg, db, live := s.Config, s.DB, s.Policy
 	srv.Close()
 	ctx := b.Context()
 	ours, _ := certs.Generate("Federation contoso", time.Now())
@@ -34,7 +36,7 @@ func BenchmarkEWSAuthentication(b *testing.B) {
 	if err := live.Load(ctx); err != nil {
 		b.Fatal(err)
 	}
-	router := newRouter(cfg, demoDirectory(b, cfg), live, db, nil, nil)
+	router := newRouter(s, nil)
 	tok, _ := sts.Issue{Issuer: "urn:bench", Signer: issuer, Audience: "FYDIBOHF25SPDLT.contoso.example", Email: "x@partner.example",
 		Offer: federation.OfferFreeBusy, Target: ours.Cert, NotBefore: time.Now()}.Token()
 	doc := etree.NewDocument()

@@ -20,6 +20,7 @@ import (
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/conformance"
 	"github.com/calfed/calfed/delegation"
+	"github.com/calfed/calfed/server"
 	"github.com/calfed/calfed/store"
 )
 
@@ -159,7 +160,7 @@ func runConformanceRecord(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return report(stderr, "conformance record", err)
 	}
-	srv := newHTTPServer(rec.Wrap(proxy), log)
+	srv := server.NewHTTPServer(rec.Wrap(proxy), log)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()

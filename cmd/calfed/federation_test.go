@@ -16,6 +16,7 @@ import (
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/server"
 	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/wsfed"
 )
@@ -24,9 +25,8 @@ import (
 // tokens: the whole server path, router to response, with real keys.
 func TestFederatedRequests(t *testing.T) {
 	var late atomic.Int64 // how far the policy's clock runs ahead
-	srv, cfg, db, policy := demoParts(t, func(o *live.Options) {
-		o.Now = func() time.Time { return time.Now().Add(time.Duration(late.Load())) }
-	})
+	srv, s := demoParts(t, server.Options{Now: func() time.Time { return time.Now().Add(time.Duration(late.Load())) }})
+	cfg, db, policy := s.Config, s.DB, s.Policy
 	ctx := t.Context()
 	ours, err := certs.Generate("Federation contoso", time.Now())
 	if err != nil {

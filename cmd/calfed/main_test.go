@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,10 +15,8 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
-	"github.com/calfed/calfed/config"
 	demopkg "github.com/calfed/calfed/internal/demo"
-	"github.com/calfed/calfed/live"
-	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/server"
 )
 
 func TestDemoLoadsCompletely(t *testing.T) {
@@ -240,19 +237,13 @@ func cliFor(t *testing.T) func(want int, args ...string) string {
 // demoServer serves the demo's public router on loopback, with the demo
 // secret "router-test-secret".
 func demoServer(t *testing.T) *httptest.Server {
-	srv, _, _, _ := demoParts(t)
+	srv, _ := demoParts(t, server.Options{})
 	return srv
 }
 
-// demoParts is demoServer with its parts; opts adjust the live policy's
-// options.
-func demoParts(t testing.TB, opts ...func(*live.Options)) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
-	t.Helper()
-	return demoPartsLogging(t, slog.New(slog.DiscardHandler), opts...)
-}
-
-// demoPartsLogging is demoParts with the router logging to log.
-func demoPartsLogging(t testing.TB, log *slog.Logger, opts ...func(*live.Options)) (*httptest.Server, *config.Config, *store.DB, *live.Policy) {
+// demoParts assembles the demo's server as calfed serve does, with opt
+// besides the demo, and serves its public router on loopback.
+func demoParts(t testing.TB, opt server.Options) (*httptest.Server, *server.Server) {
 	t.Helper()
 	t.Setenv(demopkg.SecretEnv, "router-test-secret")
 	demo, err := demopkg.New("2026-03-23")
@@ -260,31 +251,15 @@ func demoPartsLogging(t testing.TB, log *slog.Logger, opts ...func(*live.Options
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { demo.Close() })
-	cfg := demo.Config
-	b, err := cfg.Build()
+	opt.Demo = demo
+	s, err := server.Open(t.Context(), demo.Config, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := demoDirectory(t, cfg)
-	db, err := cfg.OpenStore(t.Context(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := demo.Seed(t.Context(), db, cfg.TrustService(db, nil), b.Mailboxes()); err != nil {
-		t.Fatal(err)
-	}
-	o := live.Options{Store: db, Validation: cfg.TrustService(db, nil), Defaults: b.Sharing}
-	for _, f := range opts {
-		f(&o)
-	}
-	policy, err := live.New(t.Context(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(newRouter(cfg, dir, policy, db, log, nil))
+	t.Cleanup(func() { s.Close() })
+	srv := httptest.NewServer(newRouter(s, nil))
 	t.Cleanup(srv.Close)
-	return srv, cfg, db, policy
+	return srv, s
 }
 
 // calfed fedinfo against our own server prints what Get-FederationInformation would.
@@ -313,18 +288,6 @@ func TestFedinfoAgainstOwnServer(t *testing.T) {
 	if code := run(t.Context(), []string{"fedinfo", "fabrikam.example", "-url", url}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "not federated") {
 		t.Errorf("a domain not ours: exit %d %s", code, errb.String())
 	}
-}
-
-func demoDirectory(t testing.TB, cfg *config.Config) *calendar.Directory {
-	b, err := cfg.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := calendar.NewDirectory(t.Context(), b.Entries, calendar.DirectoryOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // Every public endpoint answers with Exchange's HTTP conventions: a

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/calfed/calfed/server"
 )
 
 // syncBuffer is a log destination the servers' goroutines share.
@@ -66,8 +68,8 @@ func (c *testClock) Add(d time.Duration) {
 func TestRefusalsDoNotFloodTheLog(t *testing.T) {
 	var out syncBuffer
 	clock := &testClock{now: time.Now()}
-	quiet := quietLog(slog.New(slog.NewTextHandler(&out, nil)), clock.Now)
-	srv, _, _, _ := demoPartsLogging(t, slog.New(quiet))
+	quiet := server.Quiet(slog.New(slog.NewTextHandler(&out, nil)), clock.Now)
+	srv, _ := demoParts(t, server.Options{PublicLog: slog.New(quiet)})
 	post := func(path, body, user string) {
 		t.Helper()
 		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
@@ -119,9 +121,9 @@ func TestRefusalsDoNotFloodTheLog(t *testing.T) {
 func TestHandshakeFailuresDoNotFloodTheLog(t *testing.T) {
 	var out syncBuffer
 	clock := &testClock{now: time.Now()}
-	quiet := quietLog(slog.New(slog.NewTextHandler(&out, nil)), clock.Now)
+	quiet := server.Quiet(slog.New(slog.NewTextHandler(&out, nil)), clock.Now)
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Config = newHTTPServer(http.NotFoundHandler(), slog.New(quiet))
+	srv.Config = server.NewHTTPServer(http.NotFoundHandler(), slog.New(quiet))
 	srv.StartTLS()
 	defer srv.Close()
 	for range 25 {

@@ -18,6 +18,7 @@ import (
 	demopkg "github.com/calfed/calfed/internal/demo"
 	"github.com/calfed/calfed/internal/pgtest"
 	"github.com/calfed/calfed/live"
+	"github.com/calfed/calfed/server"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/trust"
@@ -28,7 +29,7 @@ import (
 // federation certificate in place and a token issuer in the trust.
 type fedDemo struct {
 	cfg    *config.Config
-	db     *store.DB // the first server's handle
+	db     *store.DB // the test's own handle; each server opens its own
 	tr     *trust.Service
 	ours   *certs.Certificate
 	issuer *certs.Certificate
@@ -76,7 +77,7 @@ func newFedDemo(t *testing.T, edit func(cfg *config.Config)) *fedDemo {
 	return d
 }
 
-// open is another handle on the store, as another server's.
+// open is a handle of the test's own on the store.
 func (d *fedDemo) open(t *testing.T) *store.DB {
 	t.Helper()
 	db, err := d.cfg.OpenStore(t.Context(), slog.New(slog.DiscardHandler))
@@ -87,19 +88,16 @@ func (d *fedDemo) open(t *testing.T) *store.DB {
 	return db
 }
 
-// server is a public router on db, with its own policy and validator, as
-// one calfed serve.
-func (d *fedDemo) server(t *testing.T, db *store.DB) (http.Handler, *live.Policy) {
+// server is a public router with a store handle, policy and validator of
+// its own on the demo's store, as one calfed serve.
+func (d *fedDemo) server(t *testing.T) (http.Handler, *live.Policy) {
 	t.Helper()
-	b, err := d.cfg.Build()
+	s, err := server.Open(t.Context(), d.cfg, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := live.New(t.Context(), live.Options{Store: db, Validation: d.cfg.TrustService(db, nil), Defaults: b.Sharing})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newRouter(d.cfg, demoDirectory(t, d.cfg), policy, db, slog.New(slog.DiscardHandler), nil), policy
+	t.Cleanup(func() { s.Close() })
+	return newRouter(s, nil), s.Policy
 }
 
 // autodiscoverRequest is a GetUserSettings request carrying the token
@@ -156,8 +154,8 @@ func TestTokenReplayAcrossServers(t *testing.T) {
 					cfg.Store.Driver, cfg.Store.DSN = "postgres", pgtest.Database(t)
 				}
 			})
-			one, _ := d.server(t, d.db)
-			two, _ := d.server(t, d.open(t))
+			one, _ := d.server(t)
+			two, _ := d.server(t)
 			servers := []http.Handler{one, two}
 			a := assertion(t, d.issuer)
 			body := autodiscoverRequest(t, a, d.ours.Cert)
@@ -186,7 +184,7 @@ func TestTokenReplayAcrossServers(t *testing.T) {
 					t.Errorf("server %d: the same assertion encrypted anew: %d, want 401", i+1, code)
 				}
 			}
-			restarted, _ := d.server(t, d.open(t))
+			restarted, _ := d.server(t)
 			if code := post(restarted, body); code != http.StatusUnauthorized {
 				t.Errorf("a server started afterwards: the token: %d, want 401", code)
 			}
@@ -214,7 +212,7 @@ func TestTrustChangeRefusesCachedTokens(t *testing.T) {
 	if _, _, err := d.tr.RefreshMetadata(ctx, "test", meta.URL+sts.MetadataPath); err != nil {
 		t.Fatal(err)
 	}
-	server, policy := d.server(t, d.db)
+	server, policy := d.server(t)
 	reload := func() {
 		t.Helper()
 		if err := policy.Load(ctx); err != nil { // what a change notification does

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/managedelegation"
+	"github.com/calfed/calfed/server"
 	"github.com/calfed/calfed/sts"
 )
 
@@ -45,7 +46,7 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, DataAlg: cfg.DataEncryption, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log,
 		Registration: &managedelegation.Server{Registry: reg, Resolver: cfg.Resolver(), Logger: log}}
 	issuer.SetSigners(cur, prev)
-	srv := newHTTPServer(issuer.Handler(cfg.Keys()), log)
+	srv := server.NewHTTPServer(issuer.Handler(cfg.Keys()), log)
 	log.Warn("DEVELOPMENT token issuer: for labs and tests only, never production")
 	fmt.Fprintf(stdout, "calfed development token issuer %s\n  metadata %s%s\n  endpoint %s%s\n  registration %s%s\n  %d organisations configured, %d registered\n",
 		cfg.IssuerURI, base, sts.MetadataPath, base, sts.TokenPath, base, sts.RegistrationPath, len(orgs), len(reg.Apps()))

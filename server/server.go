@@ -1,0 +1,168 @@
+// Package server assembles calfed's server from its configuration: the
+// store, the federation trust and the live access policy over it, the
+// calendar directory, the public endpoints with their limits,
+// authentication and token validation, and the admin API; Listeners
+// serves them until shut down. calfed serve mounts the endpoints on its
+// router (only cmd imports the router), and tests assemble the same
+// server it runs.
+//
+// It is a package of its own because the assembly reaches into every
+// protocol surface (ews, autodiscover, mailtips) and every source of
+// state (store, trust, live, calendar), none of which should depend on
+// the others for it.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/demo"
+	"github.com/calfed/calfed/live"
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+	"github.com/calfed/calfed/trust"
+)
+
+// Options are what Open takes besides the configuration. The zero value
+// serves a configuration file, logging nothing.
+type Options struct {
+	// Demo is the embedded demo the configuration comes from, if it does:
+	// Open seeds its fresh store, its domains and calendars are fixed
+	// (Start rechecks and reloads nothing), and its admin token turns the
+	// admin API on.
+	Demo   *demo.Demo
+	Now    func() time.Time // the access policy's clock; default time.Now
+	Logger *slog.Logger     // nil discards
+	// PublicLog is where the public endpoints log what outsiders can
+	// make them log, such as refusals (Quiet bounds it). Default Logger.
+	PublicLog *slog.Logger
+}
+
+// Server is what calfed serves from: the validated configuration, its
+// store, the federation trust and live access policy over the store, and
+// the calendar directory.
+type Server struct {
+	Config    *config.Config
+	Built     *config.Built
+	DB        *store.DB
+	Trust     *trust.Service
+	Policy    *live.Policy
+	Directory *calendar.Directory
+
+	demo      *demo.Demo
+	now       func() time.Time
+	log       *slog.Logger
+	publicLog *slog.Logger
+}
+
+// Open validates cfg and logs its warnings, opens its store (seeding the
+// demo's), loads the access policy and reads the calendars. Close
+// releases the store.
+func Open(ctx context.Context, cfg *config.Config, opt Options) (*Server, error) {
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b, err := cfg.Build()
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	for _, w := range b.Warnings {
+		log.Warn(w)
+	}
+	db, err := cfg.OpenStore(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg, Built: b, DB: db, Trust: cfg.TrustService(db, log), demo: opt.Demo, now: opt.Now, log: log, publicLog: opt.PublicLog}
+	if s.publicLog == nil {
+		s.publicLog = log
+	}
+	if err := s.load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load seeds the demo's store, then loads the policy and the calendars.
+func (s *Server) load(ctx context.Context) error {
+	if s.demo != nil {
+		if err := s.demo.Seed(ctx, s.DB, s.Trust, s.Built.Mailboxes()); err != nil {
+			return err
+		}
+	}
+	var err error
+	s.Policy, err = live.New(ctx, live.Options{Store: s.DB, Reporter: s.DB, Validation: s.Trust, Defaults: s.Built.Sharing,
+		Verifier: orgrel.NewVerifier(s.Config.Verifier()), Heartbeat: time.Duration(s.Config.Store.Heartbeat),
+		MaxAge: time.Duration(s.Config.Store.MaxPolicyAge), Now: s.now, Logger: s.log})
+	if err != nil {
+		return fmt.Errorf("loading the access policy: %w", err)
+	}
+	cal := s.Config.Calendars
+	s.Directory, err = calendar.NewDirectory(ctx, s.Built.Entries, calendar.DirectoryOptions{
+		Logger:       s.log,
+		HorizonPast:  time.Duration(cal.HorizonPast),
+		HorizonAhead: time.Duration(cal.HorizonAhead),
+		ReadTimeout:  time.Duration(cal.ReadTimeout),
+		Strict:       cal.Strict,
+	})
+	if err != nil {
+		return err
+	}
+	mailboxes, instances, failed := s.Directory.Stats()
+	s.log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed)
+	return nil
+}
+
+// Start keeps the server current in the background until ctx ends: the
+// policy follows the store, the token issuer's metadata is refreshed and
+// used tokens are purged; outside the demo, our domain proofs are rechecked and the calendars
+// reloaded as they change. The policy loop removes this server's record
+// from the store as it ends, and closes the channel Start returns when it
+// has: keep the store open until then.
+func (s *Server) Start(ctx context.Context) (policyDone <-chan struct{}) {
+	done := make(chan struct{})
+	go func() {
+		s.Policy.Run(ctx)
+		close(done)
+	}()
+	go s.Trust.WatchMetadata(ctx, time.Duration(s.Config.Federation.MetadataRefresh))
+	// Used tokens (federation.refuse_token_reuse) are kept for the clock
+	// skew past their use, for servers whose clocks run behind.
+	go s.DB.PurgeUsedTokensEvery(ctx, store.UsedTokenPurge{Margin: time.Duration(s.Config.Federation.ClockSkew)})
+	if s.demo == nil {
+		go s.Trust.RecheckOurs(ctx, time.Duration(s.Config.DNS.Recheck))
+		go s.Directory.Watch(ctx, time.Duration(s.Config.Calendars.ReloadInterval))
+	}
+	return done
+}
+
+// Close closes the store.
+func (s *Server) Close() error { return s.DB.Close() }
+
+// Admin returns the admin API over the store, behind the demo's token or
+// the one in the configured token file; nil, and no error, when neither
+// is set and the API is off.
+func (s *Server) Admin() (*admin.Handler, error) {
+	token := ""
+	switch {
+	case s.demo != nil:
+		token = s.demo.AdminToken
+	case s.Config.Admin.TokenFile != "":
+		var err error
+		if token, err = config.ReadToken(s.Config.Path(s.Config.Admin.TokenFile)); err != nil {
+			return nil, err
+		}
+	}
+	if token == "" {
+		return nil, nil
+	}
+	return admin.NewHandler(admin.NewService(s.DB, s.Trust, s.Built.Mailboxes()), token, s.log), nil
+}
