@@ -15,6 +15,7 @@ import (
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
 
@@ -135,6 +136,67 @@ func report(stderr io.Writer, cmd string, err error) int {
 	}
 	fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
 	return exitError
+}
+
+// fieldFlags registers an option for each field that has one. The
+// function it returns sets the options given on a record, in the table's
+// order; a value the field refuses is invalid input.
+func fieldFlags[T any](fl *flag.FlagSet, fields []orgrel.Field[T]) func(v *T) error {
+	for _, f := range fields {
+		switch {
+		case f.Flag == "":
+		case f.Switch:
+			fl.Bool(f.Flag, f.On, f.Help)
+		default:
+			fl.String(f.Flag, "", f.Help)
+		}
+	}
+	return func(v *T) error {
+		for _, f := range fields {
+			if f.Flag == "" || !given(fl, f.Flag) {
+				continue
+			}
+			if err := f.Set(v, fl.Lookup(f.Flag).Value.String()); err != nil {
+				return fmt.Errorf("%w: -%s: %v", store.ErrInvalid, f.Flag, err)
+			}
+		}
+		return nil
+	}
+}
+
+// given reports whether the command line set the option name.
+func given(fl *flag.FlagSet, name string) bool {
+	set := false
+	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// printFields prints a record as its fields, or as JSON.
+func printFields[T any](w io.Writer, output string, fields []orgrel.Field[T], v T) error {
+	return show(w, output, v, func(tw io.Writer) { fieldRows(tw, fields, v) })
+}
+
+// fieldRows writes each field of v that has a value as a label and the
+// value.
+func fieldRows[T any](w io.Writer, fields []orgrel.Field[T], v T) {
+	for _, f := range fields {
+		if s := f.Get(v); s != "" {
+			fmt.Fprintf(w, "%s:\t%s\n", f.Label, s)
+		}
+	}
+}
+
+// show prints v as indented JSON when output is json, and otherwise what
+// text writes, its tab-separated columns aligned.
+func show(w io.Writer, output string, v any, text func(tw io.Writer)) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	tw := table(w)
+	text(tw)
+	return tw.Flush()
 }
 
 func printJSON(w io.Writer, v any) {

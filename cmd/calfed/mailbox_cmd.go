@@ -14,24 +14,24 @@ import (
 )
 
 func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var level string
+	var apply func(*admin.MailboxSharing) error
 	var wait applyWait
 	return adminCommand(ctx, "mailbox share", args, stderr, []string{"ADDRESS"}, func(fl *flag.FlagSet) {
-		fl.StringVar(&level, "level", "", "LimitedDetails, AvailabilityOnly or None (required)")
+		apply = fieldFlags(fl, admin.SharingFields)
 		wait.register(fl)
 	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		if level == "" {
+		if fl.Lookup("level").Value.String() == "" {
 			return usageError{"-level is required"}
 		}
-		l, err := orgrel.ParseLevel(level)
-		if err != nil {
-			return fmt.Errorf("%w: -level: %v", store.ErrInvalid, err)
+		var choice admin.MailboxSharing
+		if err := apply(&choice); err != nil {
+			return err
 		}
 		cur, err := api.Mailbox(ctx, pos[0])
 		if err != nil {
 			return err
 		}
-		m, err := api.ShareMailbox(ctx, actor(), pos[0], l, cur.Version)
+		m, err := api.ShareMailbox(ctx, actor(), pos[0], choice.Level, cur.Version)
 		if err != nil {
 			return err
 		}
@@ -53,16 +53,7 @@ func runMailboxShow(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func printSharing(w io.Writer, output string, m admin.MailboxSharing) error {
-	if output == "json" {
-		printJSON(w, m)
-		return nil
-	}
-	tw := table(w)
-	fmt.Fprintf(tw, "Mailbox:\t%s\nExternal sharing:\t%s\nSet by:\t%s\n", m.Address, m.Level, m.Source)
-	if m.ChangedAt != nil {
-		fmt.Fprintf(tw, "Changed by:\t%s\nChanged at:\t%s\n", m.ChangedBy, m.ChangedAt.Format(time.RFC3339))
-	}
-	return tw.Flush()
+	return printFields(w, output, admin.SharingFields, m)
 }
 
 func runAccountNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {

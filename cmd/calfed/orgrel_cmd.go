@@ -12,110 +12,8 @@ import (
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/orgrel"
-	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
 )
-
-// relFlags are the relationship options, named as Exchange's parameters.
-type relFlags struct {
-	domains, level, scope, appURI, autodiscover, sharingEPR, contact     string
-	enabled, freeBusy, mailTips                                          bool
-	mailTipsLevel                                                        string
-	partnerOrg, partnerCode, agreement, signatory, spoc, approved, notes string
-}
-
-func (r *relFlags) register(fl *flag.FlagSet) {
-	fl.StringVar(&r.domains, "domains", "", "Domains: the partner's domains, comma-separated")
-	fl.BoolVar(&r.enabled, "enabled", true, "Enabled")
-	fl.BoolVar(&r.freeBusy, "free-busy", false, "FreeBusyAccessEnabled (off by default, as Exchange)")
-	fl.StringVar(&r.level, "level", "", "FreeBusyAccessLevel: None, AvailabilityOnly (default once -free-busy) or LimitedDetails")
-	fl.StringVar(&r.scope, "scope", "", "FreeBusyAccessScope: a group of our mailboxes; empty for all")
-	fl.BoolVar(&r.mailTips, "mail-tips", false, "MailTipsAccessEnabled (off by default, as Exchange)")
-	fl.StringVar(&r.mailTipsLevel, "mail-tips-level", "", "MailTipsAccessLevel: None, Limited (default once -mail-tips) or All")
-	fl.StringVar(&r.appURI, "target-application-uri", "", "TargetApplicationUri")
-	fl.StringVar(&r.autodiscover, "target-autodiscover-epr", "", "TargetAutodiscoverEpr")
-	fl.StringVar(&r.sharingEPR, "target-sharing-epr", "", "TargetSharingEpr")
-	fl.StringVar(&r.contact, "organization-contact", "", "OrganizationContact")
-	fl.StringVar(&r.partnerOrg, "partner-organization", "", "onboarding: partner organisation name")
-	fl.StringVar(&r.partnerCode, "partner-code", "", "onboarding: partner organisation code")
-	fl.StringVar(&r.agreement, "agreement", "", "onboarding: agreement reference")
-	fl.StringVar(&r.signatory, "signatory", "", "onboarding: authorised signatory")
-	fl.StringVar(&r.spoc, "contact-point", "", "onboarding: single point of contact")
-	fl.StringVar(&r.approved, "approved", "", "onboarding: approval date, YYYY-MM-DD or RFC 3339; \"none\" clears it")
-	fl.StringVar(&r.notes, "notes", "", "onboarding: notes")
-}
-
-// apply copies the flags that were given onto rel.
-func (r *relFlags) apply(fl *flag.FlagSet, rel *orgrel.Relationship) error {
-	var err error
-	set := map[string]bool{}
-	fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	str := func(name string, dst *string, v string) {
-		if set[name] {
-			*dst = strings.TrimSpace(v)
-		}
-	}
-	if set["domains"] {
-		rel.Domains = nil
-		for _, d := range strings.Split(r.domains, ",") {
-			if d = strings.TrimSpace(d); d != "" {
-				rel.Domains = append(rel.Domains, d)
-			}
-		}
-	}
-	if set["enabled"] {
-		rel.Enabled = r.enabled
-	}
-	if set["free-busy"] {
-		rel.FreeBusyAccessEnabled = r.freeBusy
-		if r.freeBusy && !set["level"] && rel.FreeBusyAccessLevel == orgrel.None {
-			rel.FreeBusyAccessLevel = orgrel.AvailabilityOnly
-		}
-	}
-	if set["level"] {
-		if rel.FreeBusyAccessLevel, err = orgrel.ParseLevel(r.level); err != nil {
-			return fmt.Errorf("%w: -level: %v", store.ErrInvalid, err)
-		}
-	}
-	str("scope", &rel.FreeBusyAccessScope, r.scope)
-	if set["mail-tips"] {
-		rel.MailTipsAccessEnabled = r.mailTips
-		if r.mailTips && !set["mail-tips-level"] && rel.MailTipsAccessLevel == orgrel.MailTipsNone {
-			rel.MailTipsAccessLevel = orgrel.MailTipsLimited
-		}
-	}
-	if set["mail-tips-level"] {
-		if rel.MailTipsAccessLevel, err = orgrel.ParseMailTipsLevel(r.mailTipsLevel); err != nil {
-			return fmt.Errorf("%w: -mail-tips-level: %v", store.ErrInvalid, err)
-		}
-	}
-	str("target-application-uri", &rel.TargetApplicationURI, r.appURI)
-	str("target-autodiscover-epr", &rel.TargetAutodiscoverEPR, r.autodiscover)
-	str("target-sharing-epr", &rel.TargetSharingEPR, r.sharingEPR)
-	str("organization-contact", &rel.OrganizationContact, r.contact)
-	str("partner-organization", &rel.Onboarding.PartnerOrganization, r.partnerOrg)
-	str("partner-code", &rel.Onboarding.PartnerCode, r.partnerCode)
-	str("agreement", &rel.Onboarding.AgreementReference, r.agreement)
-	str("signatory", &rel.Onboarding.AuthorisedSignatory, r.signatory)
-	str("contact-point", &rel.Onboarding.ContactPoint, r.spoc)
-	str("notes", &rel.Onboarding.Notes, r.notes)
-	if set["approved"] {
-		switch v := strings.TrimSpace(r.approved); v {
-		case "", "none":
-			rel.Onboarding.Approved = nil
-		default:
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				if t, err = time.Parse(time.RFC3339, v); err != nil {
-					return fmt.Errorf("%w: -approved: %q is neither YYYY-MM-DD nor RFC 3339", store.ErrInvalid, v)
-				}
-			}
-			t = t.UTC()
-			rel.Onboarding.Approved = &t
-		}
-	}
-	return nil
-}
 
 // adminCommand runs body with the API the flags select, reporting errors
 // the same way for every administrative command.
@@ -143,11 +41,16 @@ func adminCommand(ctx context.Context, name string, args []string, stderr io.Wri
 	return exitOK
 }
 
+// The relationship options are named as Exchange's parameters
+// (orgrel.RelationshipFields).
+
 func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rf relFlags
-	return adminCommand(ctx, "orgrel new", args, stderr, []string{"NAME"}, rf.register, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+	var apply func(*orgrel.Relationship) error
+	return adminCommand(ctx, "orgrel new", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
+		apply = fieldFlags(fl, orgrel.RelationshipFields)
+	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
 		rel := orgrel.Relationship{Name: pos[0], Enabled: true}
-		if err := rf.apply(fl, &rel); err != nil {
+		if err := apply(&rel); err != nil {
 			return err
 		}
 		if len(rel.Domains) == 0 {
@@ -162,19 +65,16 @@ func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var rf relFlags
+	var apply func(*orgrel.Relationship) error
 	var wait applyWait
-	return adminCommand(ctx, "orgrel set", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) { rf.register(fl); wait.register(fl) }, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		given := 0
-		fl.Visit(func(f *flag.Flag) {
-			if f.Name != "wait" {
-				given++
-			}
-		})
-		if given == 0 {
+	return adminCommand(ctx, "orgrel set", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
+		apply = fieldFlags(fl, orgrel.RelationshipFields)
+		wait.register(fl)
+	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
+		if fl.NFlag() == 0 || fl.NFlag() == 1 && given(fl, "wait") {
 			return usageError{"nothing to change: give at least one option"}
 		}
-		if err := modify(ctx, api, a, stdout, pos[0], "orgrel.set", func(rel *orgrel.Relationship) error { return rf.apply(fl, rel) }); err != nil {
+		if err := modify(ctx, api, a, stdout, pos[0], "orgrel.set", apply); err != nil {
 			return err
 		}
 		return wait.await(ctx, api, a.output, stdout, stderr)
@@ -294,55 +194,23 @@ func printRelationship(ctx context.Context, w io.Writer, api admin.API, output s
 		return err
 	}
 	proofs := trust.PartnerProofs(r, checks)
-	if output == "json" {
-		printJSON(w, struct {
-			orgrel.Relationship
-			DomainProofs []trust.PartnerProof `json:"domain_proofs"`
-		}{r, proofs})
-		return nil
-	}
-	approved := "-"
-	if r.Onboarding.Approved != nil {
-		approved = r.Onboarding.Approved.Format("2006-01-02")
-	}
-	tw := table(w)
-	for _, row := range [][2]string{
-		{"Name", r.Name},
-		{"DomainNames", strings.Join(r.Domains, ", ")},
-		{"Enabled", fmt.Sprint(r.Enabled)},
-		{"FreeBusyAccessEnabled", fmt.Sprint(r.FreeBusyAccessEnabled)},
-		{"FreeBusyAccessLevel", r.FreeBusyAccessLevel.String()},
-		{"FreeBusyAccessScope", dash(r.FreeBusyAccessScope)},
-		{"MailTipsAccessEnabled", fmt.Sprint(r.MailTipsAccessEnabled)},
-		{"MailTipsAccessLevel", r.MailTipsAccessLevel.String()},
-		{"TargetApplicationUri", dash(r.TargetApplicationURI)},
-		{"TargetAutodiscoverEpr", dash(r.TargetAutodiscoverEPR)},
-		{"TargetSharingEpr", dash(r.TargetSharingEPR)},
-		{"OrganizationContact", dash(r.OrganizationContact)},
-		{"Partner organisation", dash(r.Onboarding.PartnerOrganization)},
-		{"Partner code", dash(r.Onboarding.PartnerCode)},
-		{"Agreement", dash(r.Onboarding.AgreementReference)},
-		{"Authorised signatory", dash(r.Onboarding.AuthorisedSignatory)},
-		{"Contact point", dash(r.Onboarding.ContactPoint)},
-		{"Approved", approved},
-		{"Notes", dash(r.Onboarding.Notes)},
-		{"Created", r.Created.Format(time.RFC3339)},
-		{"Updated", r.Updated.Format(time.RFC3339)},
-		{"Version", fmt.Sprint(r.Version)},
-	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
-	}
-	for _, p := range proofs {
-		line := p.Status
-		if p.Checked != nil {
-			line += " (checked " + p.Checked.UTC().Format(time.RFC3339) + ")"
+	v := struct {
+		orgrel.Relationship
+		DomainProofs []trust.PartnerProof `json:"domain_proofs"`
+	}{r, proofs}
+	return show(w, output, v, func(tw io.Writer) {
+		fieldRows(tw, orgrel.RelationshipFields, r)
+		for _, p := range proofs {
+			line := p.Status
+			if p.Checked != nil {
+				line += " (checked " + p.Checked.UTC().Format(time.RFC3339) + ")"
+			}
+			if p.Detail != "" && p.Detail != "-" && p.Status != "pass" {
+				line += ": " + p.Detail
+			}
+			fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, line)
 		}
-		if p.Detail != "" && p.Detail != "-" && p.Status != "pass" {
-			line += ": " + p.Detail
-		}
-		fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, line)
-	}
-	return tw.Flush()
+	})
 }
 
 func runOrgrelExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {

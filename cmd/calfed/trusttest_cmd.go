@@ -10,6 +10,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/trust"
 )
 
@@ -45,7 +46,7 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if ns == "" || source == "" {
 			return 0, usageError{"-account-namespace and -metadata are required"}
 		}
-		opt := trust.CreateOptions{AccountNamespace: ns, Domains: splitList(domains), Metadata: source, SkipProof: skip,
+		opt := trust.CreateOptions{AccountNamespace: ns, Domains: orgrel.SplitList(domains), Metadata: source, SkipProof: skip,
 			Skipped: func(domains []string) { warnSkip(stderr, domains) }}
 		c, err := l.Trust.Create(ctx, actor(), opt)
 		if c.Made != nil {
@@ -53,7 +54,7 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		if errors.Is(err, trust.ErrUnproven) {
 			// What to publish before running this command again.
-			for _, d := range append([]string{ns}, splitList(domains)...) {
+			for _, d := range append([]string{ns}, orgrel.SplitList(domains)...) {
 				ps, _ := l.Trust.Proofs(ctx, d)
 				for _, p := range ps {
 					if p.Slot == string(certs.Current) {
