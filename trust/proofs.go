@@ -82,6 +82,45 @@ type Check struct {
 	Warning string
 }
 
+// A Report is one of our domains' check as calfed domain verify reports
+// it.
+type Report struct {
+	Domain  string   `json:"domain"`
+	Status  string   `json:"status"`
+	Matched []string `json:"matched"`          // the slots of the certificates whose proofs are published
+	Detail  string   `json:"detail,omitempty"` // why it did not pass, or a pass's warning
+}
+
+// Report is the check as reported.
+func (c Check) Report() Report {
+	detail := c.Warning
+	if c.Err != nil {
+		detail = c.Err.Error()
+	}
+	return Report{c.Domain, string(c.Status), c.Matched, detail}
+}
+
+// Verdict sums checks up: Pass when every domain passes; otherwise the
+// status of the first that failed for good (Fail, PermError) or, when
+// none did, TempError: a check to try again.
+func Verdict(checks []Check) dnsproof.Status {
+	verdict := dnsproof.Pass
+	for _, c := range checks {
+		switch c.Status {
+		case dnsproof.Pass:
+		case dnsproof.TempError:
+			if verdict == dnsproof.Pass {
+				verdict = dnsproof.TempError
+			}
+		default:
+			if verdict == dnsproof.Pass || verdict == dnsproof.TempError {
+				verdict = c.Status
+			}
+		}
+	}
+	return verdict
+}
+
 // checkOurs checks that domain carries the proof of our current
 // certificate, and records the outcome.
 func (s *Service) checkOurs(ctx context.Context, ring *certs.Ring, domain string) Check {

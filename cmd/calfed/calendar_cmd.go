@@ -46,18 +46,16 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 	}
 	r := calendar.Check(ctx, src, opt)
-	if *output == "json" {
-		printJSON(stdout, r)
-	} else {
+	show(stdout, *output, r, func(w io.Writer) {
 		for _, p := range r.Problems {
-			fmt.Fprintln(stdout, p)
+			fmt.Fprintln(w, p)
 		}
 		if r.Err != "" {
-			fmt.Fprintf(stdout, "%s: cannot be read: %s\n", r.Source, r.Err)
+			fmt.Fprintf(w, "%s: cannot be read: %s\n", r.Source, r.Err)
 		} else {
-			fmt.Fprintf(stdout, "%s: %d instances served, %d problems\n", r.Source, r.Instances, len(r.Problems))
+			fmt.Fprintf(w, "%s: %d instances served, %d problems\n", r.Source, r.Instances, len(r.Problems))
 		}
-	}
+	})
 	switch {
 	case r.Err != "":
 		return exitFailed

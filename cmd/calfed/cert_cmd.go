@@ -17,38 +17,6 @@ import (
 	"github.com/calfed/calfed/trust"
 )
 
-// localCommand runs body on the configuration's store, parsing the flags
-// extra registers and reporting errors the same way for every command
-// that works on this machine's keys. body returns the exit code of a
-// check that ran, or an error.
-func localCommand(ctx context.Context, name string, args []string, stderr io.Writer, positional []string,
-	extra func(fl *flag.FlagSet), body func(l *config.Local, pos []string) (int, error)) int {
-	fl := flag.NewFlagSet(name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
-	if extra != nil {
-		extra(fl)
-	}
-	pos, err := parseArgs(fl, args, positional...)
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	l, err := cfg.Open(ctx)
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	defer l.Close()
-	code, err := body(l, pos)
-	if err != nil {
-		return report(stderr, name, err)
-	}
-	return code
-}
-
 func runCertNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var cn string
 	return certCommand(ctx, "trust certificate new", args, stdout, stderr, func(fl *flag.FlagSet) {
@@ -133,17 +101,18 @@ func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if err != nil {
 			return 0, err
 		}
-		tw := table(stdout)
-		fmt.Fprintln(tw, "SLOT\tTHUMBPRINT\tSUBJECT KEY IDENTIFIER\tSUBJECT\tNOT AFTER")
-		for _, s := range certs.Slots {
-			c := ring.Get(s)
-			if c == nil {
-				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\n", s)
-				continue
+		return exitOK, tabulate(stdout, func(tw io.Writer) {
+			fmt.Fprintln(tw, "SLOT\tTHUMBPRINT\tSUBJECT KEY IDENTIFIER\tSUBJECT\tNOT AFTER")
+			for _, s := range certs.Slots {
+				c := ring.Get(s)
+				if c == nil {
+					fmt.Fprintf(tw, "%s\t-\t-\t-\t-\n", s)
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s, c.Thumbprint(), base64.StdEncoding.EncodeToString(c.SKI()),
+					c.Cert.Subject.CommonName, c.Cert.NotAfter.Format("2006-01-02"))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s, c.Thumbprint(), base64.StdEncoding.EncodeToString(c.SKI()), c.Cert.Subject.CommonName, c.Cert.NotAfter.Format("2006-01-02"))
-		}
-		return exitOK, tw.Flush()
+		})
 	})
 }
 

@@ -19,19 +19,111 @@ import (
 	"github.com/calfed/calfed/store"
 )
 
-// adminFlags are the flags every administrative command takes: where the
-// objects are (a local configuration's store, or a server's admin API)
-// and how to print.
-type adminFlags struct {
+// adminRun is an administrative command as it runs: where the records
+// are (a configuration's store, or a server's admin API), how to print
+// them, and its command line.
+type adminRun struct {
 	config, server, token, output string
-	local                         *config.Local // the configuration's store, without -server
+	api                           admin.API
+	local                         *config.Local // the configuration's store; nil with -server
+	stdout, stderr                io.Writer
+	fl                            *flag.FlagSet
+	pos                           []string // the positional arguments
 }
 
-func (a *adminFlags) register(fl *flag.FlagSet) {
-	fl.StringVar(&a.config, "config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file whose store to use ($CALFED_CONFIG)")
-	fl.StringVar(&a.server, "server", os.Getenv("CALFED_ADMIN_URL"), "a calfed admin API to use instead, e.g. http://127.0.0.1:8081 ($CALFED_ADMIN_URL)")
-	fl.StringVar(&a.token, "token", os.Getenv("CALFED_ADMIN_TOKEN"), "bearer token for -server ($CALFED_ADMIN_TOKEN)")
-	fl.StringVar(&a.output, "o", "table", "output: table or json")
+// adminCommand parses the flags every administrative command takes and
+// those extra registers, and runs body with the API they select,
+// reporting errors the same way for every administrative command.
+func adminCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer, positional []string,
+	extra func(fl *flag.FlagSet), body func(c *adminRun) error) int {
+	c := &adminRun{stdout: stdout, stderr: stderr, fl: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.fl.SetOutput(stderr)
+	c.fl.StringVar(&c.config, "config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file whose store to use ($CALFED_CONFIG)")
+	c.fl.StringVar(&c.server, "server", os.Getenv("CALFED_ADMIN_URL"), "a calfed admin API to use instead, e.g. http://127.0.0.1:8081 ($CALFED_ADMIN_URL)")
+	c.fl.StringVar(&c.token, "token", os.Getenv("CALFED_ADMIN_TOKEN"), "bearer token for -server ($CALFED_ADMIN_TOKEN)")
+	c.fl.StringVar(&c.output, "o", "table", "output: table or json")
+	if extra != nil {
+		extra(c.fl)
+	}
+	var err error
+	if c.pos, err = parseArgs(c.fl, args, positional...); err == nil {
+		err = c.open(ctx)
+	}
+	if err == nil {
+		if c.local != nil {
+			defer c.local.Close()
+		}
+		err = body(c)
+	}
+	if err != nil {
+		return report(stderr, name, err)
+	}
+	return exitOK
+}
+
+// open opens the API the flags select.
+func (c *adminRun) open(ctx context.Context) error {
+	if c.output != "table" && c.output != "json" {
+		return usageError{fmt.Sprintf("-o %q: want table or json", c.output)}
+	}
+	if c.server != "" {
+		if c.token == "" {
+			return usageError{"-server needs -token (or $CALFED_ADMIN_TOKEN)"}
+		}
+		c.api = admin.NewClient(c.server, c.token, actor())
+		return nil
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return fmt.Errorf("%v (use -config FILE, or -server URL for a remote calfed)", err)
+	}
+	if c.local, err = cfg.Open(ctx); err != nil {
+		return err
+	}
+	c.api = admin.NewService(c.local.DB, c.local.Trust, c.local.Built.Mailboxes())
+	return nil
+}
+
+// show prints v as JSON, or as text writes it (show).
+func (c *adminRun) show(v any, text func(w io.Writer)) error {
+	return show(c.stdout, c.output, v, text)
+}
+
+// table prints v as JSON, or as rows writes it (showTable).
+func (c *adminRun) table(v any, rows func(tw io.Writer)) error {
+	return showTable(c.stdout, c.output, v, rows)
+}
+
+// localCommand runs body on the configuration's store, parsing the flags
+// extra registers and reporting errors the same way for every command
+// that works on this machine's keys. body returns the exit code of a
+// check that ran, or an error.
+func localCommand(ctx context.Context, name string, args []string, stderr io.Writer, positional []string,
+	extra func(fl *flag.FlagSet), body func(l *config.Local, pos []string) (int, error)) int {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
+	if extra != nil {
+		extra(fl)
+	}
+	pos, err := parseArgs(fl, args, positional...)
+	if err != nil {
+		return report(stderr, name, err)
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return report(stderr, name, err)
+	}
+	l, err := cfg.Open(ctx)
+	if err != nil {
+		return report(stderr, name, err)
+	}
+	defer l.Close()
+	code, err := body(l, pos)
+	if err != nil {
+		return report(stderr, name, err)
+	}
+	return code
 }
 
 func envOr(env, def string) string {
@@ -49,27 +141,6 @@ func actor() string {
 	}
 	host, _ := os.Hostname()
 	return name + "@" + host
-}
-
-// open returns the API the flags point at, and a function to release it.
-func (a *adminFlags) open(ctx context.Context) (admin.API, func(), error) {
-	if a.output != "table" && a.output != "json" {
-		return nil, nil, usageError{fmt.Sprintf("-o %q: want table or json", a.output)}
-	}
-	if a.server != "" {
-		if a.token == "" {
-			return nil, nil, usageError{"-server needs -token (or $CALFED_ADMIN_TOKEN)"}
-		}
-		return admin.NewClient(a.server, a.token, actor()), func() {}, nil
-	}
-	cfg, err := config.Load(a.config)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%v (use -config FILE, or -server URL for a remote calfed)", err)
-	}
-	if a.local, err = cfg.Open(ctx); err != nil {
-		return nil, nil, err
-	}
-	return admin.NewService(a.local.DB, a.local.Trust, a.local.Built.Mailboxes()), func() { a.local.Close() }, nil
 }
 
 type usageError struct{ msg string }
@@ -173,7 +244,7 @@ func given(fl *flag.FlagSet, name string) bool {
 
 // printFields prints a record as its fields, or as JSON.
 func printFields[T any](w io.Writer, output string, fields []orgrel.Field[T], v T) error {
-	return show(w, output, v, func(tw io.Writer) { fieldRows(tw, fields, v) })
+	return showTable(w, output, v, func(tw io.Writer) { fieldRows(tw, fields, v) })
 }
 
 // fieldRows writes each field of v that has a value as a label and the
@@ -186,27 +257,49 @@ func fieldRows[T any](w io.Writer, fields []orgrel.Field[T], v T) {
 	}
 }
 
-// show prints v as indented JSON when output is json, and otherwise what
-// text writes, its tab-separated columns aligned.
-func show(w io.Writer, output string, v any, text func(tw io.Writer)) error {
+// show prints v as indented JSON when output is json, and otherwise as
+// text writes it.
+func show(w io.Writer, output string, v any, text func(w io.Writer)) error {
 	if output == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	tw := table(w)
-	text(tw)
+	text(w)
+	return nil
+}
+
+// showTable is show for text in columns: rows separates them with tabs,
+// and they are aligned.
+func showTable(w io.Writer, output string, v any, rows func(tw io.Writer)) error {
+	if output == "json" {
+		return show(w, output, v, nil)
+	}
+	return tabulate(w, rows)
+}
+
+// tabulate writes what rows writes with its tab-separated columns
+// aligned.
+func tabulate(w io.Writer, rows func(tw io.Writer)) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	rows(tw)
 	return tw.Flush()
 }
 
-func printJSON(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+// list is s, or an empty list where s is nil, for JSON.
+func list[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
-func table(w io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+// dash shows an empty value as "-".
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // applyWait is the -wait flag of the commands that change what partners
@@ -232,20 +325,21 @@ func (w *applyWait) Set(s string) error {
 // await waits for every running server to put the change just made in
 // force and says so on stdout (on stderr under -o json, which keeps
 // stdout one JSON value). A server that has not is an error naming it.
-func (w *applyWait) await(ctx context.Context, api admin.API, output string, stdout, stderr io.Writer) error {
+func (w *applyWait) await(ctx context.Context, c *adminRun) error {
 	if w.d == 0 {
 		return nil
 	}
-	a, err := api.WaitApplied(ctx, 0, w.d)
+	a, err := c.api.WaitApplied(ctx, 0, w.d)
 	if err != nil {
 		return fmt.Errorf("the change is saved; finding out whether the servers applied it: %w", err)
 	}
 	if !a.Done() {
 		return fmt.Errorf("%w: %s", admin.ErrNotApplied, a)
 	}
-	if output == "json" {
-		stdout = stderr
+	out := c.stdout
+	if c.output == "json" {
+		out = c.stderr
 	}
-	fmt.Fprintln(stdout, a)
+	fmt.Fprintln(out, a)
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
@@ -30,14 +29,11 @@ func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return 0, err
 		}
-		if output == "json" {
-			printJSON(stdout, out)
-			return exitOK, nil
-		}
-		for _, r := range out {
-			fmt.Fprintf(stdout, "; %s certificate %s\n%s\n", r.Slot, r.Thumbprint, r.Record)
-		}
-		return exitOK, nil
+		return exitOK, show(stdout, output, out, func(w io.Writer) {
+			for _, r := range out {
+				fmt.Fprintf(w, "; %s certificate %s\n%s\n", r.Slot, r.Thumbprint, r.Record)
+			}
+		})
 	})
 }
 
@@ -73,67 +69,46 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	return localCommand(ctx, "domain verify", args, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&output, "o", "table", "table or json")
 	}, func(l *config.Local, _ []string) (int, error) {
-		results, err := l.Trust.VerifyOurs(ctx)
+		checks, err := l.Trust.VerifyOurs(ctx)
 		if err != nil {
 			return 0, err
 		}
-		code := exitOK
-		type row struct {
-			Domain  string   `json:"domain"`
-			Status  string   `json:"status"`
-			Matched []string `json:"matched"`
-			Detail  string   `json:"detail,omitempty"`
+		var reports []trust.Report
+		for _, c := range checks {
+			reports = append(reports, c.Report())
 		}
-		var rows []row
-		for _, r := range results {
-			detail := r.Warning
-			if r.Err != nil {
-				detail = r.Err.Error()
+		code := exitFailed
+		switch trust.Verdict(checks) {
+		case dnsproof.Pass:
+			code = exitOK
+		case dnsproof.TempError:
+			code = exitError
+		}
+		return code, showTable(stdout, output, reports, func(tw io.Writer) {
+			fmt.Fprintln(tw, "DOMAIN\tSTATUS\tPROOFS FOUND FOR\tDETAIL")
+			for _, r := range reports {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, r.Status, dash(strings.Join(r.Matched, ",")), dash(r.Detail))
 			}
-			rows = append(rows, row{r.Domain, string(r.Status), r.Matched, detail})
-			switch r.Status {
-			case dnsproof.Pass:
-			case dnsproof.TempError:
-				if code == exitOK {
-					code = exitError
-				}
-			default:
-				code = exitFailed
-			}
-		}
-		if output == "json" {
-			printJSON(stdout, rows)
-			return code, nil
-		}
-		tw := table(stdout)
-		fmt.Fprintln(tw, "DOMAIN\tSTATUS\tPROOFS FOUND FOR\tDETAIL")
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, r.Status, dash(strings.Join(r.Matched, ",")), dash(r.Detail))
-		}
-		return code, tw.Flush()
+		})
 	})
 }
 
 func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return adminCommand(ctx, "domain status", args, stderr, nil, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		checks, err := api.DomainChecks(ctx)
+	return adminCommand(ctx, "domain status", args, stdout, stderr, nil, nil, func(c *adminRun) error {
+		checks, err := c.api.DomainChecks(ctx)
 		if err != nil {
 			return err
 		}
-		if a.output == "json" {
-			printJSON(stdout, checks)
-			return nil
-		}
-		tw := table(stdout)
-		fmt.Fprintln(tw, "DOMAIN\tWHOSE\tSTATUS\tCHECKED\tDETAIL")
-		for _, c := range checks {
-			whose := "ours"
-			if c.Kind == orgrel.DomainPartner {
-				whose = "orgrel " + c.Relationship
+		return c.table(checks, func(tw io.Writer) {
+			fmt.Fprintln(tw, "DOMAIN\tWHOSE\tSTATUS\tCHECKED\tDETAIL")
+			for _, c := range checks {
+				whose := "ours"
+				if c.Kind == orgrel.DomainPartner {
+					whose = "orgrel " + c.Relationship
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Domain, whose, c.Status, c.Checked.UTC().Format(time.RFC3339), dash(c.Detail))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Domain, whose, c.Status, c.Checked.UTC().Format(time.RFC3339), dash(c.Detail))
-		}
-		return tw.Flush()
+		})
 	})
 }
 
@@ -188,16 +163,19 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 			}
 			given[dom] = b
 		}
+		proofs := l.Trust.VerifyPartner(ctx, rel, pub, given)
 		code := exitOK
-		tw := table(stdout)
-		fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
-		for _, c := range l.Trust.VerifyPartner(ctx, rel, pub, given) {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Domain, c.Status, c.Detail)
-			if c.Status != string(dnsproof.Pass) {
+		for _, p := range proofs {
+			if p.Status != string(dnsproof.Pass) {
 				code = exitFailed
 			}
 		}
-		return code, tw.Flush()
+		return code, tabulate(stdout, func(tw io.Writer) {
+			fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
+			for _, p := range proofs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Domain, p.Status, p.Detail)
+			}
+		})
 	})
 }
 

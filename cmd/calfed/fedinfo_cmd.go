@@ -34,14 +34,13 @@ func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "calfed fedinfo: %v\n", err)
 		return exitFailed
 	}
+	showTable(stdout, *output, info, func(tw io.Writer) {
+		fmt.Fprintf(tw, "DomainNames\t: {%s}\nTargetApplicationUri\t: %s\nTokenIssuerUris\t: {%s}\nTargetAutodiscoverEpr\t: %s\n",
+			strings.Join(info.DomainNames, ", "), info.TargetApplicationURI, strings.Join(info.TokenIssuerURIs, ", "), info.TargetAutodiscoverEPR)
+	})
 	if *output == "json" {
-		printJSON(stdout, info)
 		return exitOK
 	}
-	tw := table(stdout)
-	fmt.Fprintf(tw, "DomainNames\t: {%s}\nTargetApplicationUri\t: %s\nTokenIssuerUris\t: {%s}\nTargetAutodiscoverEpr\t: %s\n",
-		strings.Join(info.DomainNames, ", "), info.TargetApplicationURI, strings.Join(info.TokenIssuerURIs, ", "), info.TargetAutodiscoverEPR)
-	tw.Flush()
 	for _, w := range info.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}

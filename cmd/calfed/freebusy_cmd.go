@@ -75,50 +75,20 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
-	ans := make([]mailboxAnswer, len(results))
+	ans := make([]partner.Answer, len(results))
 	for i, r := range results {
-		ans[i] = answerOf(r)
+		ans[i] = r.Answer()
 	}
-	if *output == "json" {
-		printJSON(stdout, ans)
-		return exitOK
-	}
-	for _, a := range ans {
-		fmt.Fprintf(stdout, "%s: %s %s %s\n", a.Mailbox, a.ResponseCode, a.View, a.Merged)
-		for _, e := range a.Events {
-			fmt.Fprintf(stdout, "  %s – %s  %-9s %s %s\n", e.Start, e.End, e.Busy, e.Subject, e.Location)
+	err = show(stdout, *output, ans, func(w io.Writer) {
+		for _, a := range ans {
+			fmt.Fprintf(w, "%s: %s %s %s\n", a.Mailbox, a.ResponseCode, a.View, a.Merged)
+			for _, e := range a.Events {
+				fmt.Fprintf(w, "  %s – %s  %-9s %s %s\n", e.Start, e.End, e.Busy, e.Subject, e.Location)
+			}
 		}
+	})
+	if err != nil {
+		return report(stderr, "freebusy", err)
 	}
 	return exitOK
-}
-
-// mailboxAnswer is one mailbox's part of the answer as freebusy prints
-// it: the partner's values in their wire form.
-type mailboxAnswer struct {
-	Mailbox      string        `json:"mailbox"`
-	ResponseCode string        `json:"response_code"`
-	View         string        `json:"view,omitempty"`
-	Merged       string        `json:"merged,omitempty"`
-	Events       []answerEvent `json:"events,omitempty"`
-}
-
-type answerEvent struct {
-	Start    string `json:"start"`
-	End      string `json:"end"`
-	Busy     string `json:"busy"`
-	Subject  string `json:"subject,omitempty"`
-	Location string `json:"location,omitempty"`
-	Private  bool   `json:"private,omitempty"`
-}
-
-func answerOf(r partner.Result) mailboxAnswer {
-	a := mailboxAnswer{Mailbox: r.Mailbox, ResponseCode: r.Code, Merged: r.Merged}
-	if r.Code == "NoError" && r.View != freebusy.ViewNone {
-		a.View = r.View.String()
-	}
-	for _, b := range r.Busy {
-		a.Events = append(a.Events, answerEvent{Start: b.Start.UTC().Format("2006-01-02T15:04:05"), End: b.End.UTC().Format("2006-01-02T15:04:05"),
-			Busy: b.Busy.String(), Subject: b.Subject, Location: b.Location, Private: b.Private})
-	}
-	return a
 }

@@ -25,17 +25,13 @@ func runTrustRegister(ctx context.Context, args []string, stdout, stderr io.Writ
 	})
 }
 
-func printRegistration(w io.Writer, output string, r orgrel.Registration) {
-	if output == "json" {
-		printJSON(w, r)
-		return
-	}
-	tw := table(w)
-	fmt.Fprintf(tw, "Gateway:\t%s\nAppId:\t%s\nApplicationUri:\t%s\nCertificate:\t%s\n", r.Gateway, r.AppID, r.ApplicationURI, r.Certificate)
-	for _, d := range r.Domains {
-		fmt.Fprintf(tw, "Registered:\t%s\t%s\n", d.Domain, d.State)
-	}
-	tw.Flush()
+func printRegistration(w io.Writer, output string, r orgrel.Registration) error {
+	return showTable(w, output, r, func(tw io.Writer) {
+		fmt.Fprintf(tw, "Gateway:\t%s\nAppId:\t%s\nApplicationUri:\t%s\nCertificate:\t%s\n", r.Gateway, r.AppID, r.ApplicationURI, r.Certificate)
+		for _, d := range r.Domains {
+			fmt.Fprintf(tw, "Registered:\t%s\t%s\n", d.Domain, d.State)
+		}
+	})
 }
 
 func runDomainRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {

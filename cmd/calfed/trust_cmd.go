@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
@@ -16,14 +15,14 @@ import (
 func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var apply func(*orgrel.Trust) error
 	var skipProof bool
-	return adminCommand(ctx, "trust set", args, stderr, nil, func(fl *flag.FlagSet) {
+	return adminCommand(ctx, "trust set", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		apply = fieldFlags(fl, orgrel.TrustFields)
 		fl.BoolVar(&skipProof, "skip-proof", false, "federate new domains without checking their proofs (labs only; audited)")
-	}, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		if fl.NFlag() == 0 {
+	}, func(c *adminRun) error {
+		if c.fl.NFlag() == 0 {
 			return usageError{"nothing to set: give at least one option"}
 		}
-		before, err := api.Trust(ctx)
+		before, err := c.api.Trust(ctx)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -32,48 +31,46 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return err
 		}
 		if len(trust.NewDomains(before, t)) > 0 {
-			if a.server != "" { // -skip-proof is for the server's own machine only
+			if c.local == nil { // -skip-proof is for the server's own machine only
 				return usageError{"federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
 			}
 			// Set on the configuration's store, with options the admin
 			// API does not offer.
-			t, err = a.local.Trust.Set(ctx, actor(), t, trust.SetOptions{SkipProof: skipProof, Skipped: func(d []string) { warnSkip(stderr, d) }})
+			t, err = c.local.Trust.Set(ctx, actor(), t, trust.SetOptions{SkipProof: skipProof, Skipped: func(d []string) { warnSkip(stderr, d) }})
 		} else {
-			t, err = api.SetTrust(ctx, actor(), t)
+			t, err = c.api.SetTrust(ctx, actor(), t)
 		}
 		if err != nil {
 			return err
 		}
-		return printTrust(stdout, a.output, t)
+		return printFields(stdout, c.output, orgrel.TrustFields, t)
 	})
 }
 
 func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return adminCommand(ctx, "trust show", args, stderr, nil, nil, func(api admin.API, a *adminFlags, fl *flag.FlagSet, pos []string) error {
-		t, err := api.Trust(ctx)
+	return adminCommand(ctx, "trust show", args, stdout, stderr, nil, nil, func(c *adminRun) error {
+		t, err := c.api.Trust(ctx)
 		if err != nil {
 			return err
 		}
-		r, err := api.Registration(ctx)
+		r, err := c.api.Registration(ctx)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if a.output == "json" {
-			printJSON(stdout, struct {
+		if c.output == "json" {
+			return c.show(struct {
 				orgrel.Trust
 				Registration *orgrel.Registration `json:"registration,omitempty"`
-			}{t, ptrIf(r, r.AppID != "")})
-			return nil
+			}{t, ptrIf(r, r.AppID != "")}, nil)
 		}
-		if err := printTrust(stdout, a.output, t); err != nil {
+		if err := printFields(stdout, c.output, orgrel.TrustFields, t); err != nil {
 			return err
 		}
 		if r.AppID == "" {
 			fmt.Fprintln(stdout, "Registration:       none (calfed trust register)")
 			return nil
 		}
-		printRegistration(stdout, a.output, r)
-		return nil
+		return printRegistration(stdout, c.output, r)
 	})
 }
 
@@ -82,8 +79,4 @@ func ptrIf[T any](v T, ok bool) *T {
 		return nil
 	}
 	return &v
-}
-
-func printTrust(w io.Writer, output string, t orgrel.Trust) error {
-	return printFields(w, output, orgrel.TrustFields, t)
 }

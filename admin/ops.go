@@ -1,0 +1,106 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// The operations below read a record through an API and write it back at
+// the version they read, so that a change made meanwhile makes them fail
+// (store.ErrConflict) rather than be lost.
+
+// Modify reads relationship name, lets change alter it and writes it back,
+// audited as action.
+func Modify(ctx context.Context, api API, actor, action, name string, change func(*orgrel.Relationship) error) (orgrel.Relationship, error) {
+	rel, err := api.Relationship(ctx, name)
+	if err != nil {
+		return orgrel.Relationship{}, err
+	}
+	if err := change(&rel); err != nil {
+		return orgrel.Relationship{}, err
+	}
+	return api.SetRelationship(ctx, actor, action, rel)
+}
+
+// Remove removes relationship name, revoking its service accounts, and
+// returns it as it was.
+func Remove(ctx context.Context, api API, actor, name string) (orgrel.Relationship, error) {
+	rel, err := api.Relationship(ctx, name)
+	if err != nil {
+		return orgrel.Relationship{}, err
+	}
+	return rel, api.RemoveRelationship(ctx, actor, rel.Name, rel.Version)
+}
+
+// Share records a mailbox's choice of external sharing.
+func Share(ctx context.Context, api API, actor, address string, level orgrel.Level) (MailboxSharing, error) {
+	cur, err := api.Mailbox(ctx, address)
+	if err != nil {
+		return MailboxSharing{}, err
+	}
+	return api.ShareMailbox(ctx, actor, address, level, cur.Version)
+}
+
+// FindAccount returns the service account called name, whose case does
+// not matter; store.ErrNotFound when there is none.
+func FindAccount(ctx context.Context, api API, name string) (orgrel.ServiceAccount, error) {
+	accts, err := api.Accounts(ctx)
+	if err != nil {
+		return orgrel.ServiceAccount{}, err
+	}
+	for _, a := range accts {
+		if strings.EqualFold(a.Name, name) {
+			return a, nil
+		}
+	}
+	return orgrel.ServiceAccount{}, fmt.Errorf("%w: service account %q", store.ErrNotFound, name)
+}
+
+// PowerShell writes what the partner of relationship name runs on their
+// side (orgrel.WritePowerShell), naming our domains and the service
+// accounts issued to them. Without a mailbox there is no domain of ours
+// to federate.
+func PowerShell(ctx context.Context, api API, w io.Writer, name string) error {
+	rel, err := api.Relationship(ctx, name)
+	if err != nil {
+		return err
+	}
+	domains, err := api.Domains(ctx)
+	if err != nil {
+		return err
+	}
+	if len(domains) == 0 {
+		return errors.New("the directory has no mailboxes, so there is no domain to federate")
+	}
+	accts, err := api.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	orgrel.WritePowerShell(w, rel, domains, accts)
+	return nil
+}
+
+// WritePlan prints what Apply did, or with dryRun would do: a line per
+// relationship, then each changed field with its old and new value.
+func WritePlan(w io.Writer, p Plan, dryRun bool) {
+	verb := map[string]string{"create": "created", "update": "updated", "remove": "removed", "unchanged": "unchanged"}
+	if dryRun {
+		verb = map[string]string{"create": "would create", "update": "would update", "remove": "would remove", "unchanged": "unchanged"}
+	}
+	sign := map[string]string{"create": "+", "update": "~", "remove": "-", "unchanged": "="}
+	for _, s := range p.Steps {
+		fmt.Fprintf(w, "%s %s: %s\n", sign[s.Action], s.Name, verb[s.Action])
+		for _, c := range s.Changes {
+			fmt.Fprintf(w, "    %s: %q -> %q\n", c.Field, c.Old, c.New)
+		}
+	}
+	if !p.Changed() {
+		fmt.Fprintln(w, "nothing to change")
+	}
+}
