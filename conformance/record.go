@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -55,6 +57,21 @@ func (rec *Recorder) Wrap(next http.Handler) http.Handler {
 		next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), slotKey{}, slot)))
 		rec.save(sent, body, cw, slot.claims)
 	})
+}
+
+// Proxy is a recording proxy to upstream: it records every exchange it
+// passes on. The upstream sees the host the client asked for, and answers
+// plainly, so that cases hold readable bodies: Exchange, like calfed,
+// compresses for clients that accept gzip.
+func (rec *Recorder) Proxy(upstream *url.URL) http.Handler {
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(upstream)
+		pr.Out.Host = pr.In.Host
+		pr.SetXForwarded()
+		pr.Out.Header.Del("Accept-Encoding")
+	}}
+	proxy.ErrorLog = slog.NewLogLogger(rec.log().Handler(), slog.LevelWarn)
+	return rec.Wrap(proxy)
 }
 
 func (rec *Recorder) log() *slog.Logger {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,6 +71,20 @@ func WriteJSON(w io.Writer, results []Result) error {
 		Summary Summary  `json:"summary"`
 		Results []Result `json:"results"`
 	}{Summarize(results), results})
+}
+
+// WriteJUnitFile writes the results' JUnit XML report (WriteJUnit) into
+// the file path.
+func WriteJUnitFile(path, suite string, results []Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = WriteJUnit(f, suite, results)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // WriteJUnit writes the results as a JUnit XML report: a difference is a

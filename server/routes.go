@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/calfed/calfed/autodiscover"
@@ -9,6 +10,7 @@ import (
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/federation"
 	"github.com/calfed/calfed/freebusy"
+	"github.com/calfed/calfed/internal/exchhttp"
 	"github.com/calfed/calfed/internal/httpauth"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/legacydn"
@@ -104,6 +106,24 @@ func (s *Server) Routes() []Route {
 		{"/autodiscover/autodiscover.xml", bounded(basic.Optional(current(ad.POX())))},
 		{"/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return r.PathValue("address") })},
 	}
+}
+
+// Public is the public handler around router, which serves Routes:
+// router matches the request's path lower-cased, as IIS matches
+// Exchange's (docs/protocol.md §1.1), and every answer gets Exchange's
+// HTTP conventions (request-id, client-request-id, gzip:
+// internal/exchhttp). rec, when not nil, records the exchanges inside
+// them, so cases hold plain bodies.
+func Public(router http.Handler, rec *conformance.Recorder) http.Handler {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Path = strings.ToLower(r.URL.Path)
+		r.URL.RawPath = ""
+		router.ServeHTTP(w, r)
+	})
+	if rec != nil {
+		h = rec.Wrap(h)
+	}
+	return exchhttp.Wrap(h)
 }
 
 // byOperation sends a POSTed EWS request to the handler of its operation

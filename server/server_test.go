@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +164,19 @@ func TestStartRemovesTheRecordAsItEnds(t *testing.T) {
 	servers, err := s.DB.Servers(t.Context())
 	if err != nil || len(servers) != 0 {
 		t.Errorf("after the policy loop ended: servers %+v, %v; want none", servers, err)
+	}
+}
+
+// The public handler hands the router lower-case paths and answers with
+// Exchange's request-id.
+func TestPublic(t *testing.T) {
+	var path string
+	h := Public(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path = r.URL.EscapedPath()
+	}), nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/Autodiscover/Autodiscover.JSON/v1.0/Alice%40Contoso.example", nil))
+	if path != "/autodiscover/autodiscover.json/v1.0/alice@contoso.example" || rec.Header().Get("request-id") == "" {
+		t.Errorf("router saw %q; request-id %q", path, rec.Header().Get("request-id"))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -117,6 +118,29 @@ func RegisteredKey(orgs []sts.Organization, source string, rel orgrel.Relationsh
 		return nil, fmt.Errorf("%w: the registered certificate's key is not RSA", store.ErrInvalid)
 	}
 	return pub, nil
+}
+
+// RegisteredKeyFile is RegisteredKey for the organisations a development
+// token issuer's configuration file registers.
+func RegisteredKeyFile(stsConfig string, rel orgrel.Relationship) (*rsa.PublicKey, error) {
+	_, orgs, err := sts.LoadConfig(stsConfig)
+	if err != nil {
+		return nil, err
+	}
+	return RegisteredKey(orgs, stsConfig, rel)
+}
+
+// PartnerKeyFile is PartnerKey for a PEM file; a file it cannot use is
+// invalid input (store.ErrInvalid).
+func PartnerKeyFile(path string) (pub *rsa.PublicKey, privateKey bool, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if pub, privateKey, err = PartnerKey(data); err != nil {
+		err = fmt.Errorf("%w: %s: %v", store.ErrInvalid, path, err)
+	}
+	return pub, privateKey, err
 }
 
 // PartnerKey reads the public key of the first certificate in PEM data.

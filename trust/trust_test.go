@@ -1,11 +1,15 @@
 package trust_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,5 +306,36 @@ func TestValidationChangesWithItsParts(t *testing.T) {
 			t.Errorf("%s: a new validation trust: %v, want %v", step.name, next != v, step.changed)
 		}
 		v = next
+	}
+}
+
+// A partner's certificate from a file: a file that is not there is an
+// error of its own, one without a usable certificate invalid input, and a
+// file that also holds the private key is reported.
+func TestPartnerKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	partner, _ := certs.Generate("partner.example", time.Now())
+	both, _ := partner.EncodePEM()
+	certOnly := filepath.Join(dir, "cert.pem")
+	os.WriteFile(certOnly, both[:bytes.Index(both, []byte("-----BEGIN PRIVATE KEY"))], 0o600)
+	withKey := filepath.Join(dir, "both.pem")
+	os.WriteFile(withKey, both, 0o600)
+	junk := filepath.Join(dir, "junk.pem")
+	os.WriteFile(junk, []byte("not PEM"), 0o600)
+
+	if pub, private, err := trust.PartnerKeyFile(certOnly); err != nil || private || !pub.Equal(&partner.Key.PublicKey) {
+		t.Errorf("PartnerKeyFile(cert) = %v, %v, %v", pub != nil, private, err)
+	}
+	if pub, private, err := trust.PartnerKeyFile(withKey); err != nil || !private || pub == nil {
+		t.Errorf("PartnerKeyFile(cert and key) = %v, %v, %v; want the key reported", pub != nil, private, err)
+	}
+	if _, _, err := trust.PartnerKeyFile(junk); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), junk) {
+		t.Errorf("PartnerKeyFile(junk) = %v; want invalid input naming the file", err)
+	}
+	if _, _, err := trust.PartnerKeyFile(filepath.Join(dir, "missing.pem")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("PartnerKeyFile(missing) = %v", err)
+	}
+	if _, err := trust.RegisteredKeyFile(filepath.Join(dir, "missing.yaml"), orgrel.Relationship{}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("RegisteredKeyFile(missing) = %v", err)
 	}
 }

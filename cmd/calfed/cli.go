@@ -151,17 +151,9 @@ func (u usageError) Error() string { return u.msg }
 // arguments (calfed orgrel show NAME -o json), and checks how many
 // positional arguments there are.
 func parseArgs(fl *flag.FlagSet, args []string, positional ...string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fl.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, err := parseVariadic(fl, args)
+	if err != nil {
+		return nil, err
 	}
 	if len(pos) != len(positional) {
 		want := "no arguments"

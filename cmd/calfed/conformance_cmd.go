@@ -9,13 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/conformance"
@@ -85,14 +82,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintln(stderr)
 	}
 	if *junit != "" {
-		f, err := os.Create(*junit)
-		if err == nil {
-			err = conformance.WriteJUnit(f, "calfed conformance", results)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := conformance.WriteJUnitFile(*junit, "calfed conformance", results); err != nil {
 			return report(stderr, "conformance replay", err)
 		}
 	}
@@ -146,23 +136,12 @@ func runConformanceRecord(ctx context.Context, args []string, stdout, stderr io.
 		return report(stderr, "conformance record", usageError{"-upstream scheme://host:port and -dir DIR are required"})
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.SetURL(u)
-		pr.Out.Host = pr.In.Host // the upstream sees the host its client asked for
-		pr.SetXForwarded()
-		// The upstream answers plainly, so that cases hold readable bodies:
-		// Exchange, like calfed, compresses for clients that accept gzip.
-		pr.Out.Header.Del("Accept-Encoding")
-	}}
-	proxy.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	rec := &conformance.Recorder{Dir: *dir, Source: "recorded by calfed conformance record from " + u.Host, Log: log}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return report(stderr, "conformance record", err)
 	}
-	srv := server.NewHTTPServer(rec.Wrap(proxy), log)
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	srv := server.NewHTTPServer(rec.Proxy(u), log)
 	go func() { <-ctx.Done(); srv.Close() }()
 	log.Info("recording", "listen", "http://"+ln.Addr().String(), "upstream", u.String(), "dir", *dir)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

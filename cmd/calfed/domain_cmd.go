@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
-	"github.com/calfed/calfed/store"
-	"github.com/calfed/calfed/sts"
 	"github.com/calfed/calfed/trust"
 )
 
@@ -114,11 +111,14 @@ func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Write
 
 func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var certFile, stsConfigFile string
-	var sigs multiFlag
+	var sigs []string
 	return localCommand(ctx, "orgrel verify", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
 		fl.StringVar(&certFile, "cert", "", "the partner's federation certificate (PEM)")
 		fl.StringVar(&stsConfigFile, "sts-config", "", "or: a development token issuer's configuration, whose registration of the partner gives its certificate")
-		fl.Var(&sigs, "signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable")
+		fl.Func("signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable", func(v string) error {
+			sigs = append(sigs, v)
+			return nil
+		})
 	}, func(l *config.Local, pos []string) (int, error) {
 		rel, err := l.DB.Relationship(ctx, pos[0])
 		if err != nil {
@@ -129,26 +129,16 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		case (certFile == "") == (stsConfigFile == ""):
 			return 0, usageError{"give the partner's certificate: -cert FILE or -sts-config FILE"}
 		case certFile != "":
-			data, err := os.ReadFile(certFile)
-			if err != nil {
-				return 0, err
-			}
 			var private bool
-			pub, private, err = trust.PartnerKey(data)
+			pub, private, err = trust.PartnerKeyFile(certFile)
 			if private {
 				fmt.Fprintln(stderr, "warning: the file holds a private key; the partner should never have sent it, and should replace the certificate")
 			}
-			if err != nil {
-				return 0, fmt.Errorf("%w: %s: %v", store.ErrInvalid, certFile, err)
-			}
 		default:
-			_, orgs, err := sts.LoadConfig(stsConfigFile)
-			if err == nil {
-				pub, err = trust.RegisteredKey(orgs, stsConfigFile, rel)
-			}
-			if err != nil {
-				return 0, err
-			}
+			pub, err = trust.RegisteredKeyFile(stsConfigFile, rel)
+		}
+		if err != nil {
+			return 0, err
 		}
 		given := map[string][]byte{}
 		for _, s := range sigs {
@@ -178,8 +168,3 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		})
 	})
 }
-
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/conformance"
 	demopkg "github.com/calfed/calfed/internal/demo"
-	"github.com/calfed/calfed/internal/exchhttp"
 	"github.com/calfed/calfed/server"
 )
 
@@ -129,11 +127,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// newRouter mounts the server's public endpoints, matching paths
-// case-insensitively as IIS serves Exchange's. docs/protocol.md §1.1.
-// Every answer gets Exchange's HTTP conventions (request-id,
-// client-request-id, gzip: internal/exchhttp); rec, when not nil, records
-// the exchanges inside them, so cases hold plain bodies.
+// newRouter mounts the server's public endpoints for server.Public, which
+// lower-cases request paths first. The admin API is never mounted here.
 func newRouter(s *server.Server, rec *conformance.Recorder) http.Handler {
 	r := mux.NewRouter()
 	for _, rt := range s.Routes() {
@@ -142,15 +137,7 @@ func newRouter(s *server.Server, rec *conformance.Recorder) http.Handler {
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
 	})
-	var routes http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
-		req.URL.Path = strings.ToLower(req.URL.Path)
-		req.URL.RawPath = ""
-		r.ServeHTTP(rw, req)
-	})
-	if rec != nil {
-		routes = rec.Wrap(routes)
-	}
-	return exchhttp.Wrap(routes)
+	return server.Public(r, rec)
 }
 
 // newAdminRouter mounts the admin API's routes.
