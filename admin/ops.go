@@ -47,6 +47,25 @@ func Share(ctx context.Context, api API, actor, address string, level orgrel.Lev
 	return api.ShareMailbox(ctx, actor, address, level, cur.Version)
 }
 
+// RotateAccount gives service account name (FindAccount) a new secret,
+// which it returns.
+func RotateAccount(ctx context.Context, api API, actor, name string) (orgrel.ServiceAccount, string, error) {
+	cur, err := FindAccount(ctx, api, name)
+	if err != nil {
+		return orgrel.ServiceAccount{}, "", err
+	}
+	return api.RotateAccount(ctx, actor, cur.Name, cur.Version)
+}
+
+// RevokeAccount revokes service account name (FindAccount) for good.
+func RevokeAccount(ctx context.Context, api API, actor, name string) (orgrel.ServiceAccount, error) {
+	cur, err := FindAccount(ctx, api, name)
+	if err != nil {
+		return orgrel.ServiceAccount{}, err
+	}
+	return api.RevokeAccount(ctx, actor, cur.Name, cur.Version)
+}
+
 // FindAccount returns the service account called name, whose case does
 // not matter; store.ErrNotFound when there is none.
 func FindAccount(ctx context.Context, api API, name string) (orgrel.ServiceAccount, error) {

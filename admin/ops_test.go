@@ -54,6 +54,12 @@ func TestOperationsWriteAtTheVersionRead(t *testing.T) {
 	if _, err := FindAccount(ctx, s, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FindAccount(nobody) = %v, want not found", err)
 	}
+	if a, secret, err := RotateAccount(ctx, s, "test", "SVC-PARTNER"); err != nil || secret == "" || a.Rotated == nil {
+		t.Errorf("RotateAccount = %+v, %q, %v", a, secret, err)
+	}
+	if _, _, err := RotateAccount(ctx, s, "test", "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RotateAccount(nobody) = %v, want not found", err)
+	}
 
 	var ps bytes.Buffer
 	if err := PowerShell(ctx, s, &ps, "Partner"); err != nil || !strings.Contains(ps.String(), "contoso.example") || !strings.Contains(ps.String(), "Svc-Partner") {
@@ -63,6 +69,10 @@ func TestOperationsWriteAtTheVersionRead(t *testing.T) {
 	m, err := Share(ctx, s, "alice", "alice@contoso.example", orgrel.LimitedDetails)
 	if err != nil || m.Level != orgrel.LimitedDetails || m.Source != "recorded" {
 		t.Errorf("Share = %+v, %v", m, err)
+	}
+
+	if a, err := RevokeAccount(ctx, s, "test", "svc-partner"); err != nil || a.Revoked == nil {
+		t.Errorf("RevokeAccount = %+v, %v", a, err)
 	}
 
 	rel, err = Remove(ctx, s, "test", "PARTNER")

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"strings"
 	"time"
 
@@ -87,6 +88,24 @@ func (c *Certificate) EncodePEM() ([]byte, error) {
 	}
 	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw})
 	return append(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})...), nil
+}
+
+// ParseFile is Parse for the file path, with the PKCS#12 password, when
+// there is one, in passwordFile (its line end dropped).
+func ParseFile(path, passwordFile string) (*Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	password := ""
+	if passwordFile != "" {
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			return nil, err
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+	return Parse(data, password)
 }
 
 // Parse reads a certificate and its key from PEM (CERTIFICATE plus PRIVATE

@@ -145,3 +145,30 @@ func TestDirRefusesExposedSecrets(t *testing.T) {
 		t.Errorf("Get of a world-readable key: err = %v, want ErrExposed", err)
 	}
 }
+
+// ParseFile reads the password file's first line without its line end,
+// as editors and echo write it.
+func TestParseFile(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := Generate("Federation", time.Now())
+	pfx, err := pkcs12.Modern2023.Encode(c.Key, c.Cert, nil, "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "fed.pfx"), pfx, 0o600)
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("s3cret\r\n"), 0o600)
+	if got, err := ParseFile(filepath.Join(dir, "fed.pfx"), filepath.Join(dir, "pw")); err != nil || got.Thumbprint() != c.Thumbprint() {
+		t.Errorf("ParseFile(pfx, pw) = %v", err)
+	}
+	if _, err := ParseFile(filepath.Join(dir, "fed.pfx"), ""); err == nil {
+		t.Error("ParseFile without the password succeeded")
+	}
+	if _, err := ParseFile(filepath.Join(dir, "fed.pfx"), filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ParseFile with a missing password file = %v", err)
+	}
+	pemData, _ := c.EncodePEM()
+	os.WriteFile(filepath.Join(dir, "fed.pem"), pemData, 0o600)
+	if got, err := ParseFile(filepath.Join(dir, "fed.pem"), ""); err != nil || got.Thumbprint() != c.Thumbprint() {
+		t.Errorf("ParseFile(pem) = %v", err)
+	}
+}

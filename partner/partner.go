@@ -20,6 +20,7 @@ import (
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/fedtoken"
+	"github.com/calfed/calfed/orgrel"
 )
 
 // Tokens obtains delegation tokens for our users (*delegation.Client):
@@ -129,6 +130,19 @@ func (c *Client) EWSURL(ctx context.Context, p Partner, user, mailbox string) (s
 		}
 	}
 	return "", ErrNoEWSURL
+}
+
+// Ask asks the partner organisation our relationships name for the
+// domain of q's first mailbox (For), as FreeBusy.
+func (c *Client) Ask(ctx context.Context, rels []orgrel.Relationship, q Query) ([]Result, error) {
+	if len(q.Mailboxes) == 0 {
+		return nil, ErrNoMailbox
+	}
+	p, err := For(rels, q.Mailboxes[0])
+	if err != nil {
+		return nil, err
+	}
+	return c.FreeBusy(ctx, p, q)
 }
 
 // FreeBusy asks partner p for the free/busy of q's mailboxes on behalf of

@@ -100,6 +100,15 @@ func (c Check) Report() Report {
 	return Report{c.Domain, string(c.Status), c.Matched, detail}
 }
 
+// Reports are the checks as reported.
+func Reports(checks []Check) []Report {
+	var out []Report
+	for _, c := range checks {
+		out = append(out, c.Report())
+	}
+	return out
+}
+
 // Verdict sums checks up: Pass when every domain passes; otherwise the
 // status of the first that failed for good (Fail, PermError) or, when
 // none did, TempError: a check to try again.

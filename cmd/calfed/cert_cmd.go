@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -38,19 +37,7 @@ func runCertImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if file == "" {
 			return nil, usageError{"-f FILE is required"}
 		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		pw := ""
-		if pwFile != "" {
-			b, err := os.ReadFile(pwFile)
-			if err != nil {
-				return nil, err
-			}
-			pw = strings.TrimRight(string(b), "\r\n")
-		}
-		return certs.Parse(data, pw)
+		return certs.ParseFile(file, pwFile)
 	})
 }
 

@@ -84,12 +84,12 @@ func (c *adminRun) open(ctx context.Context) error {
 	return nil
 }
 
-// show prints v as JSON, or as text writes it (show).
+// show is show on the command's standard output, in its -o format.
 func (c *adminRun) show(v any, text func(w io.Writer)) error {
 	return show(c.stdout, c.output, v, text)
 }
 
-// table prints v as JSON, or as rows writes it (showTable).
+// table is showTable on the command's standard output, in its -o format.
 func (c *adminRun) table(v any, rows func(tw io.Writer)) error {
 	return showTable(c.stdout, c.output, v, rows)
 }
@@ -185,12 +185,9 @@ func parseVariadic(fl *flag.FlagSet, args []string) ([]string, error) {
 func report(stderr io.Writer, cmd string, err error) int {
 	var u usageError
 	switch {
-	case errors.As(err, &u), errors.Is(err, flag.ErrHelp):
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
-		}
+	case errors.Is(err, flag.ErrHelp): // the flag package printed the help
 		return exitFailed
-	case errors.Is(err, store.ErrInvalid):
+	case errors.As(err, &u), errors.Is(err, store.ErrInvalid):
 		fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
 		return exitFailed
 	case errors.Is(err, store.ErrConflict):

@@ -70,10 +70,7 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return 0, err
 		}
-		var reports []trust.Report
-		for _, c := range checks {
-			reports = append(reports, c.Report())
-		}
+		reports := trust.Reports(checks)
 		code := exitFailed
 		switch trust.Verdict(checks) {
 		case dnsproof.Pass:

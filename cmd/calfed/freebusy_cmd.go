@@ -66,12 +66,9 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}
-	target, err := partner.For(rels, mailboxes[0])
-	if err != nil {
-		return report(stderr, "freebusy", err)
-	}
 	client := &partner.Client{Tokens: tokens}
-	results, err := client.FreeBusy(ctx, target, partner.Query{User: *as, Query: freebusy.Query{Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute}})
+	q := freebusy.Query{Mailboxes: mailboxes, Start: from, End: to, View: requestedView, Interval: time.Duration(*interval) * time.Minute}
+	results, err := client.Ask(ctx, rels, partner.Query{User: *as, Query: q})
 	if err != nil {
 		return report(stderr, "freebusy", err)
 	}

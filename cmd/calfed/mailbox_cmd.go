@@ -64,11 +64,7 @@ func runAccountNew(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runAccountRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return adminCommand(ctx, "account rotate", args, stdout, stderr, []string{"NAME"}, nil, func(c *adminRun) error {
-		cur, err := admin.FindAccount(ctx, c.api, c.pos[0])
-		if err != nil {
-			return err
-		}
-		acct, secret, err := c.api.RotateAccount(ctx, actor(), cur.Name, cur.Version)
+		acct, secret, err := admin.RotateAccount(ctx, c.api, actor(), c.pos[0])
 		if err != nil {
 			return err
 		}
@@ -78,11 +74,7 @@ func runAccountRotate(ctx context.Context, args []string, stdout, stderr io.Writ
 
 func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return adminCommand(ctx, "account revoke", args, stdout, stderr, []string{"NAME"}, nil, func(c *adminRun) error {
-		cur, err := admin.FindAccount(ctx, c.api, c.pos[0])
-		if err != nil {
-			return err
-		}
-		acct, err := c.api.RevokeAccount(ctx, actor(), cur.Name, cur.Version)
+		acct, err := admin.RevokeAccount(ctx, c.api, actor(), c.pos[0])
 		if err != nil {
 			return err
 		}
