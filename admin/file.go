@@ -3,6 +3,8 @@ package admin
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -114,4 +116,38 @@ func knownKeys(n *yaml.Node, t reflect.Type) error {
 		}
 	}
 	return nil
+}
+
+// ReadFile reads and parses (ParseFile) the file path, or stdin when path
+// is "-"; a file it cannot parse is named in the error.
+func ReadFile(path string, stdin io.Reader) (File, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return File{}, err
+	}
+	f, err := ParseFile(data)
+	if err != nil {
+		return File{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// WriteFile writes f (Marshal) into the file path, readable by its owner
+// only, or to w when path is empty.
+func WriteFile(path string, w io.Writer, f File) error {
+	data, err := f.Marshal()
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		_, err = w.Write(data)
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
 }

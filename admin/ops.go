@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -64,6 +65,20 @@ func RevokeAccount(ctx context.Context, api API, actor, name string) (orgrel.Ser
 		return orgrel.ServiceAccount{}, err
 	}
 	return api.RevokeAccount(ctx, actor, cur.Name, cur.Version)
+}
+
+// AwaitApplied waits up to wait for every running server to put the
+// changes made so far in force (WaitApplied); a server that has not is
+// ErrNotApplied, naming it.
+func AwaitApplied(ctx context.Context, api API, wait time.Duration) (Applied, error) {
+	a, err := api.WaitApplied(ctx, 0, wait)
+	if err != nil {
+		return a, fmt.Errorf("the change is saved; finding out whether the servers applied it: %w", err)
+	}
+	if !a.Done() {
+		return a, fmt.Errorf("%w: %s", ErrNotApplied, a)
+	}
+	return a, nil
 }
 
 // FindAccount returns the service account called name, whose case does

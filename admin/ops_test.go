@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -120,5 +121,29 @@ func TestWritePlan(t *testing.T) {
 	WritePlan(&nothing, Plan{Steps: []Step{{Action: "unchanged", Name: "C"}}}, false)
 	if nothing.String() != "= C: unchanged\nnothing to change\n" {
 		t.Errorf("WritePlan(unchanged) = %q", nothing.String())
+	}
+}
+
+// With no server running there is nothing to wait for; an API that
+// cannot say is an error that says the change is saved.
+func TestAwaitApplied(t *testing.T) {
+	s := newService(t)
+	a, err := AwaitApplied(context.Background(), s, time.Second)
+	if err != nil || a.String() != "no server is running on this store" {
+		t.Errorf("AwaitApplied = %v, %v", a, err)
+	}
+	if _, err := AwaitApplied(context.Background(), s, MaxWait+time.Second); err == nil || !strings.HasPrefix(err.Error(), "the change is saved") {
+		t.Errorf("AwaitApplied beyond MaxWait = %v", err)
+	}
+	// A server that never applies the change is named.
+	if _, err := s.NewRelationship(context.Background(), "test", orgrel.Relationship{Name: "P", Domains: []string{"p.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.db.ReportServer(context.Background(), orgrel.Server{ID: "host/1/behind", Started: now, Heartbeat: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AwaitApplied(context.Background(), s, 50*time.Millisecond); !errors.Is(err, ErrNotApplied) || !strings.Contains(err.Error(), "host/1/behind") {
+		t.Errorf("AwaitApplied with a server behind = %v", err)
 	}
 }

@@ -782,6 +782,22 @@ func ReadToken(path string) (string, error) {
 	return tok, nil
 }
 
+// Calendar is the calendar source of the mailbox at address, in any of
+// its spellings (domainname.Address), and the options it is read with;
+// false when the directory has no such mailbox.
+func (b *Built) Calendar(address string) (calendar.Source, calendar.Options, bool) {
+	want, err := domainname.Address(strings.TrimSpace(address))
+	if err != nil {
+		return nil, calendar.Options{}, false // no address: no mailbox
+	}
+	for _, e := range b.Entries {
+		if e.Mailbox.Address == want {
+			return e.Source, calendar.Options{Location: e.Mailbox.Location, Owner: e.Mailbox.Address}, true
+		}
+	}
+	return nil, calendar.Options{}, false
+}
+
 // Mailboxes describes the directory to the admin service.
 func (b *Built) Mailboxes() []admin.Mailbox {
 	out := make([]admin.Mailbox, len(b.Entries))

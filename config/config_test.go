@@ -449,3 +449,27 @@ func TestOpen(t *testing.T) {
 		t.Errorf("an invalid configuration's store was made: %v", err)
 	}
 }
+
+// A mailbox's calendar by its address, in any case, with the zone and
+// owner it is read with.
+func TestBuiltCalendar(t *testing.T) {
+	c, err := Parse([]byte("mailboxes:\n  - address: alice@example.org\n    calendar: a.ics\n    time_zone: Europe/London\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = t.TempDir()
+	os.WriteFile(filepath.Join(c.Dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	b, err := c.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, opt, ok := b.Calendar("Alice@Example.org")
+	if !ok || src == nil || opt.Owner != "alice@example.org" || opt.Location.String() != "Europe/London" {
+		t.Errorf("Calendar(Alice@Example.org) = %v, %+v, %v", src, opt, ok)
+	}
+	for _, other := range []string{"bob@example.org", "not an address"} {
+		if _, _, ok := b.Calendar(other); ok {
+			t.Errorf("Calendar(%q) found a mailbox the directory lacks", other)
+		}
+	}
+}

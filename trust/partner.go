@@ -27,6 +27,19 @@ type PartnerProof struct {
 	Checked *time.Time `json:"checked,omitempty"` // nil: never checked
 }
 
+// String says it for people: the status, when it was checked, and why a
+// proof did not pass.
+func (p PartnerProof) String() string {
+	line := p.Status
+	if p.Checked != nil {
+		line += " (checked " + p.Checked.UTC().Format(time.RFC3339) + ")"
+	}
+	if p.Detail != "" && p.Detail != "-" && p.Status != "pass" {
+		line += ": " + p.Detail
+	}
+	return line
+}
+
 // Unverified is the status of a partner domain whose published proof
 // cannot be tied to its certificate (no signature was given) or that was
 // never checked.

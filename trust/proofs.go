@@ -57,6 +57,22 @@ func (s *Service) Proofs(ctx context.Context, domain string) ([]Proof, error) {
 	return out, nil
 }
 
+// CurrentProofs are the current certificate's proofs of domains, the TXT
+// records to publish before they can be federated; a domain whose proof
+// cannot be made is left out.
+func (s *Service) CurrentProofs(ctx context.Context, domains []string) []Proof {
+	var out []Proof
+	for _, d := range domains {
+		ps, _ := s.Proofs(ctx, d)
+		for _, p := range ps {
+			if p.Slot == string(certs.Current) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // expected are the proofs of domain for each certificate we hold.
 func expected(ring *certs.Ring, domain string) ([]dnsproof.Expected, error) {
 	var out []dnsproof.Expected

@@ -10,7 +10,6 @@ import (
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/config"
-	"github.com/calfed/calfed/internal/domainname"
 )
 
 // runCalendarCheck exits 0 when the calendar is served as written, 1 when
@@ -34,14 +33,8 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 		if err != nil {
 			return report(stderr, "calendar check", err)
 		}
-		src = nil
-		want, _ := domainname.Address(strings.TrimSpace(pos[0])) // no address: no mailbox
-		for _, e := range b.Entries {
-			if e.Mailbox.Address == want {
-				src, opt = e.Source, calendar.Options{Location: e.Mailbox.Location, Owner: e.Mailbox.Address}
-			}
-		}
-		if src == nil {
+		var ok bool
+		if src, opt, ok = b.Calendar(pos[0]); !ok {
 			return report(stderr, "calendar check", fmt.Errorf("%s: no such mailbox in %s", pos[0], *configPath))
 		}
 	}

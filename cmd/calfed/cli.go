@@ -318,12 +318,9 @@ func (w *applyWait) await(ctx context.Context, c *adminRun) error {
 	if w.d == 0 {
 		return nil
 	}
-	a, err := c.api.WaitApplied(ctx, 0, w.d)
+	a, err := admin.AwaitApplied(ctx, c.api, w.d)
 	if err != nil {
-		return fmt.Errorf("the change is saved; finding out whether the servers applied it: %w", err)
-	}
-	if !a.Done() {
-		return fmt.Errorf("%w: %s", admin.ErrNotApplied, a)
+		return err
 	}
 	out := c.stdout
 	if c.output == "json" {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/orgrel"
@@ -151,14 +150,7 @@ func printRelationship(ctx context.Context, c *adminRun, r orgrel.Relationship) 
 	return c.table(v, func(tw io.Writer) {
 		fieldRows(tw, orgrel.RelationshipFields, r)
 		for _, p := range proofs {
-			line := p.Status
-			if p.Checked != nil {
-				line += " (checked " + p.Checked.UTC().Format(time.RFC3339) + ")"
-			}
-			if p.Detail != "" && p.Detail != "-" && p.Status != "pass" {
-				line += ": " + p.Detail
-			}
-			fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, line)
+			fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, p)
 		}
 	})
 }
@@ -172,15 +164,7 @@ func runOrgrelExport(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		data, err := admin.File{Relationships: rels}.Marshal()
-		if err != nil {
-			return err
-		}
-		if file == "" {
-			_, err = stdout.Write(data)
-			return err
-		}
-		return os.WriteFile(file, data, 0o600)
+		return admin.WriteFile(file, stdout, admin.File{Relationships: rels})
 	})
 }
 
@@ -195,19 +179,9 @@ func runOrgrelApply(ctx context.Context, args []string, stdout, stderr io.Writer
 		if file == "" {
 			return usageError{"-f FILE is required"}
 		}
-		var data []byte
-		var err error
-		if file == "-" {
-			data, err = io.ReadAll(os.Stdin)
-		} else {
-			data, err = os.ReadFile(file)
-		}
+		f, err := admin.ReadFile(file, os.Stdin)
 		if err != nil {
 			return err
-		}
-		f, err := admin.ParseFile(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
 		}
 		plan, err := c.api.Apply(ctx, actor(), f.Relationships, admin.ApplyOptions{DryRun: dryRun, Prune: prune})
 		if perr := c.show(plan, func(w io.Writer) { admin.WritePlan(w, plan, dryRun) }); err == nil {

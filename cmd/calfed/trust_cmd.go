@@ -58,10 +58,14 @@ func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		if c.output == "json" {
-			return c.show(struct {
+			v := struct {
 				orgrel.Trust
 				Registration *orgrel.Registration `json:"registration,omitempty"`
-			}{t, ptrIf(r, r.AppID != "")}, nil)
+			}{Trust: t}
+			if r.AppID != "" {
+				v.Registration = &r
+			}
+			return c.show(v, nil)
 		}
 		if err := printFields(stdout, c.output, orgrel.TrustFields, t); err != nil {
 			return err
@@ -72,11 +76,4 @@ func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return printRegistration(stdout, c.output, r)
 	})
-}
-
-func ptrIf[T any](v T, ok bool) *T {
-	if !ok {
-		return nil
-	}
-	return &v
 }

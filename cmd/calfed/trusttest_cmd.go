@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/trust"
@@ -54,13 +53,8 @@ func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		if errors.Is(err, trust.ErrUnproven) {
 			// What to publish before running this command again.
-			for _, d := range append([]string{ns}, orgrel.SplitList(domains)...) {
-				ps, _ := l.Trust.Proofs(ctx, d)
-				for _, p := range ps {
-					if p.Slot == string(certs.Current) {
-						fmt.Fprintf(stdout, "publish: %s\n", p.Record)
-					}
-				}
+			for _, p := range l.Trust.CurrentProofs(ctx, append([]string{ns}, orgrel.SplitList(domains)...)) {
+				fmt.Fprintf(stdout, "publish: %s\n", p.Record)
 			}
 		}
 		if err != nil {
