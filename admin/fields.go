@@ -31,3 +31,12 @@ var SharingFields = []orgrel.Field[MailboxSharing]{
 		return m.ChangedAt.Format(time.RFC3339)
 	}},
 }
+
+// AuditColumns are an audit entry as calfed audit shows it.
+var AuditColumns = []orgrel.Field[orgrel.AuditEntry]{
+	{Label: "WHEN", Get: func(e orgrel.AuditEntry) string { return e.At.Format(time.RFC3339) }},
+	{Label: "WHO", Get: func(e orgrel.AuditEntry) string { return e.Actor }},
+	{Label: "ACTION", Get: func(e orgrel.AuditEntry) string { return e.Action }},
+	{Label: "OBJECT", Get: func(e orgrel.AuditEntry) string { return e.Object }},
+	{Label: "CHANGE", Get: Summarize},
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +40,16 @@ func TestSharingFields(t *testing.T) {
 		if err := f.Set(&got, "Everything"); err == nil {
 			t.Error("Set(Everything) accepted an unknown level")
 		}
+	}
+}
+
+func TestAuditColumns(t *testing.T) {
+	e := orgrel.AuditEntry{At: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), Actor: "alice", Action: "orgrel.new", Object: "orgrel/P"}
+	var cells []string
+	for _, c := range AuditColumns {
+		cells = append(cells, c.Get(e))
+	}
+	if got, want := strings.Join(cells, "|"), "2026-11-01T09:00:00Z|alice|orgrel.new|orgrel/P|"+Summarize(e); got != want {
+		t.Errorf("audit row = %q, want %q", got, want)
 	}
 }

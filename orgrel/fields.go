@@ -11,7 +11,8 @@ import (
 // command-line option that sets it (calfed orgrel new and set, trust set,
 // mailbox share), the label it is shown under, and its value as text.
 // Each record's table lists its fields in the order they are shown;
-// options given together are set in that order too.
+// options given together are set in that order too. A list shows its
+// records in columns, which are Fields too: the label heads the column.
 type Field[T any] struct {
 	Flag  string // the option, without its dash; empty for a field only shown
 	Label string // what it is shown as: Exchange's parameter name where it has one
@@ -107,17 +108,74 @@ var RelationshipFields = []Field[Relationship]{
 // relText is a relationship's text field at the string at returns.
 func relText(flag, label, help string, at func(*Relationship) *string) Field[Relationship] {
 	return Field[Relationship]{Flag: flag, Label: label, Help: help,
-		Get: func(r Relationship) string {
-			if v := *at(&r); v != "" {
-				return v
-			}
-			return "-"
-		},
+		Get: func(r Relationship) string { return dash(*at(&r)) },
 		Set: func(r *Relationship, v string) error {
 			*at(r) = strings.TrimSpace(v)
 			return nil
 		},
 	}
+}
+
+// RelationshipColumns are a relationship as orgrel list shows it.
+var RelationshipColumns = []Field[Relationship]{
+	{Label: "NAME", Get: func(r Relationship) string { return r.Name }},
+	{Label: "DOMAINS", Get: func(r Relationship) string { return strings.Join(r.Domains, ",") }},
+	{Label: "ENABLED", Get: func(r Relationship) string { return fmt.Sprint(r.Enabled) }},
+	{Label: "FREE/BUSY", Get: func(r Relationship) string { return levelOrOff(r.FreeBusyAccessEnabled, r.FreeBusyAccessLevel) }},
+	{Label: "SCOPE", Get: func(r Relationship) string { return dash(r.FreeBusyAccessScope) }},
+	{Label: "MAILTIPS", Get: func(r Relationship) string { return levelOrOff(r.MailTipsAccessEnabled, r.MailTipsAccessLevel) }},
+	{Label: "PARTNER", Get: func(r Relationship) string { return dash(r.Onboarding.PartnerOrganization) }},
+}
+
+// levelOrOff is an access level, or "off" where the access is not
+// enabled.
+func levelOrOff(enabled bool, level fmt.Stringer) string {
+	if !enabled {
+		return "off"
+	}
+	return level.String()
+}
+
+// AccountColumns are a service account as account list shows it.
+var AccountColumns = []Field[ServiceAccount]{
+	{Label: "NAME", Get: func(a ServiceAccount) string { return a.Name }},
+	{Label: "RELATIONSHIP", Get: func(a ServiceAccount) string { return a.Relationship }},
+	{Label: "STATE", Get: func(a ServiceAccount) string {
+		if a.Revoked != nil {
+			return "revoked " + a.Revoked.Format("2006-01-02")
+		}
+		return "active"
+	}},
+	{Label: "CREATED", Get: func(a ServiceAccount) string { return a.Created.Format("2006-01-02") }},
+	{Label: "ROTATED", Get: func(a ServiceAccount) string {
+		if a.Rotated == nil {
+			return "-"
+		}
+		return a.Rotated.Format("2006-01-02")
+	}},
+}
+
+// DomainCheckColumns are a domain proof's last check as domain status
+// shows it.
+var DomainCheckColumns = []Field[DomainCheck]{
+	{Label: "DOMAIN", Get: func(c DomainCheck) string { return c.Domain }},
+	{Label: "WHOSE", Get: func(c DomainCheck) string {
+		if c.Kind == DomainPartner {
+			return "orgrel " + c.Relationship
+		}
+		return "ours"
+	}},
+	{Label: "STATUS", Get: func(c DomainCheck) string { return c.Status }},
+	{Label: "CHECKED", Get: func(c DomainCheck) string { return c.Checked.UTC().Format(time.RFC3339) }},
+	{Label: "DETAIL", Get: func(c DomainCheck) string { return dash(c.Detail) }},
+}
+
+// dash shows an empty value as "-".
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // parseApproved reads an approval date: YYYY-MM-DD or RFC 3339, kept in

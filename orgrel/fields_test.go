@@ -152,3 +152,37 @@ func TestTrustFieldsSet(t *testing.T) {
 		t.Errorf("set domains and disclose-all-domains = %+v", tr)
 	}
 }
+
+// row is a record's cells under columns.
+func row[T any](columns []Field[T], v T) string {
+	var cells []string
+	for _, c := range columns {
+		cells = append(cells, c.Get(v))
+	}
+	return strings.Join(cells, "|")
+}
+
+func TestColumns(t *testing.T) {
+	rel := Relationship{Name: "P", Domains: []string{"a.example", "b.example"}, Enabled: true,
+		FreeBusyAccessLevel: LimitedDetails, MailTipsAccessEnabled: true, MailTipsAccessLevel: MailTipsAll}
+	if got, want := row(RelationshipColumns, rel), "P|a.example,b.example|true|off|-|All|-"; got != want {
+		t.Errorf("relationship row = %q, want %q", got, want)
+	}
+	day := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	acct := ServiceAccount{Name: "svc", Relationship: "P", Created: day}
+	if got, want := row(AccountColumns, acct), "svc|P|active|2026-11-01|-"; got != want {
+		t.Errorf("account row = %q, want %q", got, want)
+	}
+	acct.Rotated, acct.Revoked = &day, &day
+	if got, want := row(AccountColumns, acct), "svc|P|revoked 2026-11-01|2026-11-01|2026-11-01"; got != want {
+		t.Errorf("revoked account row = %q, want %q", got, want)
+	}
+	check := DomainCheck{Domain: "p.example", Kind: DomainPartner, Relationship: "P", Status: "pass", Checked: day}
+	if got, want := row(DomainCheckColumns, check), "p.example|orgrel P|pass|2026-11-01T09:00:00Z|-"; got != want {
+		t.Errorf("partner check row = %q, want %q", got, want)
+	}
+	check.Kind, check.Detail = DomainOurs, "no such domain"
+	if got := row(DomainCheckColumns, check); !strings.HasPrefix(got, "p.example|ours|") || !strings.HasSuffix(got, "|no such domain") {
+		t.Errorf("our check row = %q", got)
+	}
+}

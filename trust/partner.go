@@ -27,6 +27,14 @@ type PartnerProof struct {
 	Checked *time.Time `json:"checked,omitempty"` // nil: never checked
 }
 
+// PartnerProofColumns are a partner proof as calfed orgrel verify shows
+// it.
+var PartnerProofColumns = []orgrel.Field[PartnerProof]{
+	{Label: "DOMAIN", Get: func(p PartnerProof) string { return p.Domain }},
+	{Label: "STATUS", Get: func(p PartnerProof) string { return p.Status }},
+	{Label: "DETAIL", Get: func(p PartnerProof) string { return p.Detail }},
+}
+
 // String says it for people: the status, when it was checked, and why a
 // proof did not pass.
 func (p PartnerProof) String() string {

@@ -107,6 +107,22 @@ type Report struct {
 	Detail  string   `json:"detail,omitempty"` // why it did not pass, or a pass's warning
 }
 
+// ReportColumns are a report as calfed domain verify shows it.
+var ReportColumns = []orgrel.Field[Report]{
+	{Label: "DOMAIN", Get: func(r Report) string { return r.Domain }},
+	{Label: "STATUS", Get: func(r Report) string { return r.Status }},
+	{Label: "PROOFS FOUND FOR", Get: func(r Report) string { return orDash(strings.Join(r.Matched, ",")) }},
+	{Label: "DETAIL", Get: func(r Report) string { return orDash(r.Detail) }},
+}
+
+// orDash shows an empty value as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // Report is the check as reported.
 func (c Check) Report() Report {
 	detail := c.Warning

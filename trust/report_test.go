@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +84,16 @@ func TestPartnerProofString(t *testing.T) {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.p, got, tt.want)
 		}
+	}
+}
+
+func TestReportColumns(t *testing.T) {
+	r := trust.Report{Domain: "a.example", Status: "permerror"}
+	var cells []string
+	for _, c := range trust.ReportColumns {
+		cells = append(cells, c.Get(r))
+	}
+	if got := strings.Join(cells, "|"); got != "a.example|permerror|-|-" {
+		t.Errorf("report row = %q", got)
 	}
 }

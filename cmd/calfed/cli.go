@@ -84,16 +84,6 @@ func (c *adminRun) open(ctx context.Context) error {
 	return nil
 }
 
-// show is show on the command's standard output, in its -o format.
-func (c *adminRun) show(v any, text func(w io.Writer)) error {
-	return show(c.stdout, c.output, v, text)
-}
-
-// table is showTable on the command's standard output, in its -o format.
-func (c *adminRun) table(v any, rows func(tw io.Writer)) error {
-	return showTable(c.stdout, c.output, v, rows)
-}
-
 // localCommand runs body on the configuration's store, parsing the flags
 // extra registers and reporting errors the same way for every command
 // that works on this machine's keys. body returns the exit code of a
@@ -275,18 +265,26 @@ func tabulate(w io.Writer, rows func(tw io.Writer)) error {
 	return tw.Flush()
 }
 
+// columns writes records as rows of the fields' values under a header
+// of their labels, separated by tabs.
+func columns[T any](w io.Writer, fields []orgrel.Field[T], records []T) {
+	cells := make([]string, len(fields))
+	for i, f := range fields {
+		cells[i] = f.Label
+	}
+	fmt.Fprintln(w, strings.Join(cells, "\t"))
+	for _, r := range records {
+		for i, f := range fields {
+			cells[i] = f.Get(r)
+		}
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
+	}
+}
+
 // list is s, or an empty list where s is nil, for JSON.
 func list[T any](s []T) []T {
 	if s == nil {
 		return []T{}
-	}
-	return s
-}
-
-// dash shows an empty value as "-".
-func dash(s string) string {
-	if s == "" {
-		return "-"
 	}
 	return s
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/dnsproof"
@@ -78,12 +77,7 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		case dnsproof.TempError:
 			code = exitError
 		}
-		return code, showTable(stdout, output, reports, func(tw io.Writer) {
-			fmt.Fprintln(tw, "DOMAIN\tSTATUS\tPROOFS FOUND FOR\tDETAIL")
-			for _, r := range reports {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Domain, r.Status, dash(strings.Join(r.Matched, ",")), dash(r.Detail))
-			}
-		})
+		return code, showTable(stdout, output, reports, func(tw io.Writer) { columns(tw, trust.ReportColumns, reports) })
 	})
 }
 
@@ -93,16 +87,7 @@ func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		return c.table(checks, func(tw io.Writer) {
-			fmt.Fprintln(tw, "DOMAIN\tWHOSE\tSTATUS\tCHECKED\tDETAIL")
-			for _, c := range checks {
-				whose := "ours"
-				if c.Kind == orgrel.DomainPartner {
-					whose = "orgrel " + c.Relationship
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Domain, whose, c.Status, c.Checked.UTC().Format(time.RFC3339), dash(c.Detail))
-			}
-		})
+		return showTable(stdout, c.output, checks, func(tw io.Writer) { columns(tw, orgrel.DomainCheckColumns, checks) })
 	})
 }
 
@@ -157,11 +142,6 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 				code = exitFailed
 			}
 		}
-		return code, tabulate(stdout, func(tw io.Writer) {
-			fmt.Fprintln(tw, "DOMAIN\tSTATUS\tDETAIL")
-			for _, p := range proofs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Domain, p.Status, p.Detail)
-			}
-		})
+		return code, tabulate(stdout, func(tw io.Writer) { columns(tw, trust.PartnerProofColumns, proofs) })
 	})
 }

@@ -78,7 +78,7 @@ func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 		if err != nil {
 			return err
 		}
-		return c.show(acct, func(w io.Writer) {
+		return show(stdout, c.output, acct, func(w io.Writer) {
 			fmt.Fprintf(w, "revoked %s (%s); it can no longer sign in\n", acct.Name, acct.Relationship)
 		})
 	})
@@ -86,7 +86,7 @@ func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // printSecret prints a service account's new secret, which is shown once.
 func printSecret(c *adminRun, a orgrel.ServiceAccount, secret string) error {
-	return c.show(map[string]any{"account": a, "secret": secret}, func(w io.Writer) {
+	return show(c.stdout, c.output, map[string]any{"account": a, "secret": secret}, func(w io.Writer) {
 		fmt.Fprintf(w, "service account %s for %s\nsecret: %s\n", a.Name, a.Relationship, secret)
 		fmt.Fprintln(w, "This secret is shown once and stored only as a hash: give it to the partner over a secure channel now.")
 	})
@@ -98,19 +98,7 @@ func runAccountList(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return c.table(list(accts), func(tw io.Writer) {
-			fmt.Fprintln(tw, "NAME\tRELATIONSHIP\tSTATE\tCREATED\tROTATED")
-			for _, acct := range accts {
-				state, rotated := "active", "-"
-				if acct.Revoked != nil {
-					state = "revoked " + acct.Revoked.Format("2006-01-02")
-				}
-				if acct.Rotated != nil {
-					rotated = acct.Rotated.Format("2006-01-02")
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acct.Name, acct.Relationship, state, acct.Created.Format("2006-01-02"), rotated)
-			}
-		})
+		return showTable(stdout, c.output, list(accts), func(tw io.Writer) { columns(tw, orgrel.AccountColumns, accts) })
 	})
 }
 
@@ -129,12 +117,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err != nil {
 			return err
 		}
-		return c.table(list(entries), func(tw io.Writer) {
-			fmt.Fprintln(tw, "WHEN\tWHO\tACTION\tOBJECT\tCHANGE")
-			for _, e := range entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Action, e.Object, admin.Summarize(e))
-			}
-		})
+		return showTable(stdout, c.output, list(entries), func(tw io.Writer) { columns(tw, admin.AuditColumns, entries) })
 	})
 }
 

@@ -92,7 +92,7 @@ func runOrgrelRemove(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		err = c.show(map[string]string{"removed": rel.Name}, func(w io.Writer) {
+		err = show(stdout, c.output, map[string]string{"removed": rel.Name}, func(w io.Writer) {
 			fmt.Fprintf(w, "removed %s (%s) and revoked its service accounts\n", rel.Name, strings.Join(rel.Domains, ", "))
 		})
 		if err != nil {
@@ -108,20 +108,7 @@ func runOrgrelList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		return c.table(list(rels), func(tw io.Writer) {
-			fmt.Fprintln(tw, "NAME\tDOMAINS\tENABLED\tFREE/BUSY\tSCOPE\tMAILTIPS\tPARTNER")
-			for _, r := range rels {
-				fb, mt := "off", "off"
-				if r.FreeBusyAccessEnabled {
-					fb = r.FreeBusyAccessLevel.String()
-				}
-				if r.MailTipsAccessEnabled {
-					mt = r.MailTipsAccessLevel.String()
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%s\t%s\n", r.Name, strings.Join(r.Domains, ","), r.Enabled, fb,
-					dash(r.FreeBusyAccessScope), mt, dash(r.Onboarding.PartnerOrganization))
-			}
-		})
+		return showTable(stdout, c.output, list(rels), func(tw io.Writer) { columns(tw, orgrel.RelationshipColumns, rels) })
 	})
 }
 
@@ -147,7 +134,7 @@ func printRelationship(ctx context.Context, c *adminRun, r orgrel.Relationship) 
 		orgrel.Relationship
 		DomainProofs []trust.PartnerProof `json:"domain_proofs"`
 	}{r, proofs}
-	return c.table(v, func(tw io.Writer) {
+	return showTable(c.stdout, c.output, v, func(tw io.Writer) {
 		fieldRows(tw, orgrel.RelationshipFields, r)
 		for _, p := range proofs {
 			fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, p)
@@ -184,7 +171,7 @@ func runOrgrelApply(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		plan, err := c.api.Apply(ctx, actor(), f.Relationships, admin.ApplyOptions{DryRun: dryRun, Prune: prune})
-		if perr := c.show(plan, func(w io.Writer) { admin.WritePlan(w, plan, dryRun) }); err == nil {
+		if perr := show(stdout, c.output, plan, func(w io.Writer) { admin.WritePlan(w, plan, dryRun) }); err == nil {
 			err = perr
 		}
 		return err

@@ -65,7 +65,7 @@ func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			if r.AppID != "" {
 				v.Registration = &r
 			}
-			return c.show(v, nil)
+			return show(stdout, c.output, v, nil)
 		}
 		if err := printFields(stdout, c.output, orgrel.TrustFields, t); err != nil {
 			return err
