@@ -46,16 +46,16 @@ func adminCommand(ctx context.Context, name string, args []string, stdout, stder
 		extra(c.fl)
 	}
 	var err error
-	if c.pos, err = parseArgs(c.fl, args, positional...); err == nil {
-		err = c.open(ctx)
+	if c.pos, err = parseArgs(c.fl, args, positional...); err != nil {
+		return report(stderr, name, err)
 	}
-	if err == nil {
-		if c.local != nil {
-			defer c.local.Close()
-		}
-		err = body(c)
+	if err := c.open(ctx); err != nil {
+		return report(stderr, name, err)
 	}
-	if err != nil {
+	if c.local != nil {
+		defer c.local.Close()
+	}
+	if err := body(c); err != nil {
 		return report(stderr, name, err)
 	}
 	return exitOK

@@ -171,6 +171,7 @@ func runOrgrelApply(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		plan, err := c.api.Apply(ctx, actor(), f.Relationships, admin.ApplyOptions{DryRun: dryRun, Prune: prune})
+		// The plan shows how far applying it got, also when it failed.
 		if perr := show(stdout, c.output, plan, func(w io.Writer) { admin.WritePlan(w, plan, dryRun) }); err == nil {
 			err = perr
 		}
