@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -51,6 +53,39 @@ func Import(name string, data []byte, prefix string, token *TokenClaims) ([]*Cas
 	}
 	return cases, nil
 }
+
+// ErrCapture marks the errors of ImportFiles that are about a capture it
+// cannot use, as opposed to a file it cannot read.
+var ErrCapture = errors.New("conformance: unusable capture")
+
+// ImportFiles imports (Import) the captures in files, each named by its
+// base name, and marks every case as assuming fixture. Every file is read
+// and imported before any case is returned, so that one unusable capture
+// keeps all of them from being saved.
+func ImportFiles(files []string, prefix, fixture string, token *TokenClaims) ([]*Case, error) {
+	var all []*Case
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		cases, err := Import(filepath.Base(f), data, prefix, token)
+		if err != nil {
+			return nil, captureError{err}
+		}
+		for _, c := range cases {
+			c.Fixture = fixture
+		}
+		all = append(all, cases...)
+	}
+	return all, nil
+}
+
+// captureError is an error of Import, marked ErrCapture and read as it.
+type captureError struct{ err error }
+
+func (e captureError) Error() string   { return e.err.Error() }
+func (e captureError) Unwrap() []error { return []error{e.err, ErrCapture} }
 
 // finish redacts c, fills its defaults and checks it; a federated
 // exchange takes token as its token's claims. Importer and recorder share it.

@@ -1,7 +1,10 @@
 package conformance
 
 import (
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -92,5 +95,30 @@ func TestImportExampleDocuments(t *testing.T) {
 	}
 	if _, err := Import("lone.xml", []byte(`<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body><GetUserAvailabilityResponse xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"/></Body></Envelope>`), "", nil); err == nil {
 		t.Error("a lone response was imported as a request")
+	}
+}
+
+// Every file is read and imported before any case is handed back: a file
+// that cannot be read is its own error, a capture that cannot be used is
+// ErrCapture, and either keeps every case back.
+func TestImportFiles(t *testing.T) {
+	dir := t.TempDir()
+	raw := "POST /autodiscover/autodiscover.xml HTTP/1.1\nHost: autodiscover.partner.example\nContent-Type: text/xml\nContent-Length: 18\n\n<Autodiscover/>\n\n\nHTTP/1.1 200 OK\nContent-Type: text/xml\nContent-Length: 18\n\n<Autodiscover/>\n\n"
+	good := filepath.Join(dir, "exchange.txt")
+	os.WriteFile(good, []byte(raw), 0o600)
+	bad := filepath.Join(dir, "broken.txt")
+	os.WriteFile(bad, []byte("not http"), 0o600)
+
+	cases, err := ImportFiles([]string{good}, "p/", "partner", nil)
+	if err != nil || len(cases) != 1 || cases[0].Fixture != "partner" || !strings.HasPrefix(cases[0].Name, "p/") || cases[0].Source != "imported from exchange.txt" {
+		t.Fatalf("ImportFiles(good) = %+v, %v", cases, err)
+	}
+	cases, err = ImportFiles([]string{good, bad}, "", "", nil)
+	if cases != nil || !errors.Is(err, ErrCapture) || !strings.HasPrefix(err.Error(), "broken.txt: ") {
+		t.Errorf("ImportFiles(good, bad) = %d cases, %v; want none and ErrCapture naming broken.txt", len(cases), err)
+	}
+	cases, err = ImportFiles([]string{good, filepath.Join(dir, "missing.txt")}, "", "", nil)
+	if cases != nil || !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrCapture) {
+		t.Errorf("ImportFiles(good, missing) = %d cases, %v; want none and a read error", len(cases), err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/calfed/calfed/config"
@@ -169,23 +168,14 @@ func runConformanceImport(ctx context.Context, args []string, stdout, stderr io.
 	if *requester != "" || *audience != "" {
 		token = &conformance.TokenClaims{Requester: *requester, Audience: *audience}
 	}
-	// Everything is read and checked before anything is written.
-	var all []*conformance.Case
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return report(stderr, "conformance import", err)
-		}
-		cases, err := conformance.Import(filepath.Base(f), data, *prefix, token)
-		if err != nil {
-			return report(stderr, "conformance import", fmt.Errorf("%w: %v", store.ErrInvalid, err))
-		}
-		for _, c := range cases {
-			c.Fixture = *fixture
-		}
-		all = append(all, cases...)
+	cases, err := conformance.ImportFiles(files, *prefix, *fixture, token)
+	if errors.Is(err, conformance.ErrCapture) {
+		err = fmt.Errorf("%w: %v", store.ErrInvalid, err)
 	}
-	for _, c := range all {
+	if err != nil {
+		return report(stderr, "conformance import", err)
+	}
+	for _, c := range cases {
 		if err := conformance.Save(*dir, c); err != nil {
 			return report(stderr, "conformance import", err)
 		}
