@@ -41,6 +41,21 @@ func (o *org) try(args ...string) ([]byte, error) {
 	return out, nil
 }
 
+// newOrg lays out an organisation's directory under root: one user with
+// one meeting on 24 March 2026 (sharing details), and a configuration
+// that looks up DNS in zone.
+func newOrg(root string, zone *dnstest.Server, name, domain, user, subject string) *org {
+	dir := filepath.Join(root, name)
+	os.MkdirAll(dir, 0o700)
+	cal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:" + user + "\r\nSUMMARY:" + subject +
+		"\r\nDTSTART:20260324T100000Z\r\nDTEND:20260324T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	os.WriteFile(filepath.Join(dir, user+".ics"), []byte(cal), 0o644)
+	config := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(config, []byte(fmt.Sprintf("data_dir: data\ndns:\n  resolvers: [%q]\nmailboxes:\n  - address: %s@%s\n    calendar: %s.ics\n    external_sharing: LimitedDetails\n",
+		zone.Addr, user, domain, user)), 0o644)
+	return &org{name: name, domain: domain, dir: dir, config: config}
+}
+
 type proofRecord struct {
 	Domain    string `json:"domain"`
 	Proof     string `json:"proof"`
@@ -110,15 +125,7 @@ func TestTwoOrganisations(t *testing.T) {
 		{"A", "a.example", "alice", "Budget call"},
 		{"B", "b.example", "bob", "Design review"},
 	} {
-		dir := filepath.Join(root, o.name)
-		os.MkdirAll(dir, 0o700)
-		cal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:" + o.user + "\r\nSUMMARY:" + o.subject +
-			"\r\nDTSTART:20260324T100000Z\r\nDTEND:20260324T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-		os.WriteFile(filepath.Join(dir, o.user+".ics"), []byte(cal), 0o644)
-		config := filepath.Join(dir, "calfed.yaml")
-		os.WriteFile(config, []byte(fmt.Sprintf("data_dir: data\ndns:\n  resolvers: [%q]\nmailboxes:\n  - address: %s@%s\n    calendar: %s.ics\n    external_sharing: LimitedDetails\n",
-			zone.Addr, o.user, o.domain, o.user)), 0o644)
-		orgs[o.name] = &org{name: o.name, domain: o.domain, dir: dir, config: config}
+		orgs[o.name] = newOrg(root, zone, o.name, o.domain, o.user, o.subject)
 		orgs[o.name].cli(t, "trust", "certificate", "new")
 		pemOut := orgs[o.name].cli(t, "trust", "certificate", "export")
 		os.WriteFile(filepath.Join(root, o.name+".pem"), pemOut, 0o644)

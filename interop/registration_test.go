@@ -36,15 +36,7 @@ func TestTwoOrganisationsFromNothing(t *testing.T) {
 		{"A", "a.example", "alice", "Budget call"},
 		{"B", "b.example", "bob", "Design review"},
 	} {
-		dir := filepath.Join(root, o.name)
-		os.MkdirAll(dir, 0o700)
-		cal := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:" + o.user + "\r\nSUMMARY:" + o.subject +
-			"\r\nDTSTART:20260324T100000Z\r\nDTEND:20260324T110000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-		os.WriteFile(filepath.Join(dir, o.user+".ics"), []byte(cal), 0o644)
-		config := filepath.Join(dir, "calfed.yaml")
-		os.WriteFile(config, []byte(fmt.Sprintf("data_dir: data\ndns:\n  resolvers: [%q]\nmailboxes:\n  - address: %s@%s\n    calendar: %s.ics\n    external_sharing: LimitedDetails\n",
-			zone.Addr, o.user, o.domain, o.user)), 0o644)
-		x := &org{name: o.name, domain: o.domain, dir: dir, config: config}
+		x := newOrg(root, zone, o.name, o.domain, o.user, o.subject)
 		orgs[o.name] = x
 
 		out, err := x.try("trust", "new", "-account-namespace", o.domain, "-metadata", metadata)
@@ -64,7 +56,7 @@ func TestTwoOrganisationsFromNothing(t *testing.T) {
 		if out := string(x.cli(t, "trust", "test")); !strings.Contains(out, "ok    token validation") {
 			t.Fatalf("%s: trust test after registration:\n%s", o.name, out)
 		}
-		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", config, "-listen", "127.0.0.1:0")
+		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", x.config, "-listen", "127.0.0.1:0")
 		x.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
 	}
 	a, b := orgs["A"], orgs["B"]
