@@ -13,6 +13,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -223,17 +225,9 @@ func (c *comparer) attributes(path string, e, g *etree.Element) {
 		return m
 	}
 	ea, ga := attrs(e), attrs(g)
-	var keys []string
-	for k := range ea {
-		keys = append(keys, k)
-	}
-	for k := range ga {
-		if _, ok := ea[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	both := maps.Clone(ea)
+	maps.Copy(both, ga)
+	for _, k := range slices.Sorted(maps.Keys(both)) {
 		ev, eok := ea[k]
 		gv, gok := ga[k]
 		if eok != gok || ev != gv {

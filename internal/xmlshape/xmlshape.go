@@ -10,7 +10,8 @@ package xmlshape
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -124,17 +125,9 @@ func (c *cmp) attributes(path string, want, got *etree.Element) {
 		return m
 	}
 	wa, ga := attrs(want), attrs(got)
-	var keys []string
-	for k := range wa {
-		keys = append(keys, k)
-	}
-	for k := range ga {
-		if _, ok := wa[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	both := maps.Clone(wa)
+	maps.Copy(both, ga)
+	for _, k := range slices.Sorted(maps.Keys(both)) {
 		w, inW := wa[k]
 		g, inG := ga[k]
 		name := w.Key
