@@ -224,14 +224,15 @@ func decodeFile(f File, floating *time.Location, problems *[]Problem) (evs []vev
 		}
 		consumed = off
 		tz := &tzResolver{floating: floating, defs: map[string]*ical.Component{}, file: f.Name}
-		for _, c := range cal.Children {
+		children := flatten(cal.Component, f.Name, problems)
+		for _, c := range children {
 			if c.Name == ical.CompTimezone {
 				if id := textValue(c.Props.Get(ical.PropTimezoneID)); id != "" {
 					tz.defs[id] = c
 				}
 			}
 		}
-		for _, c := range cal.Children {
+		for _, c := range children {
 			if c.Name != ical.CompEvent {
 				continue
 			}
@@ -242,6 +243,24 @@ func decodeFile(f File, floating *time.Location, problems *[]Problem) (evs []vev
 			evs = append(evs, vevent{comp: c, file: f.Name, line: line, tz: tz})
 		}
 	}
+}
+
+// flatten returns the components of an iCalendar object, with those of a
+// VCALENDAR nested in it (libical's cluster files, concatenated exports)
+// read as the object's own, as libical and python-icalendar read them; RFC
+// 5545 §3.4 does not nest objects, so each nesting is noted.
+func flatten(cal *ical.Component, file string, problems *[]Problem) []*ical.Component {
+	var out []*ical.Component
+	for _, c := range cal.Children {
+		if c.Name != ical.CompCalendar {
+			out = append(out, c)
+			continue
+		}
+		*problems = append(*problems, Problem{File: file, What: "a VCALENDAR nested in another",
+			Action: "read its components as the outer calendar's"})
+		out = append(out, flatten(c, file, problems)...)
+	}
+	return out
 }
 
 type countingReader struct {
@@ -344,6 +363,15 @@ func eventTiming(v *vevent, rep *reporter) (timing, error) {
 		return t, nil
 	}
 	if d := v.comp.Props.Get(ical.PropDuration); d != nil && strings.TrimSpace(d.Value) != "" {
+		if fixed, ok := weeksAfterT(d.Value); ok {
+			// DURATION:PT1W (Synology exports): the week is plainly meant.
+			if err := rep.repaired(v, fmt.Sprintf("DURATION %s writes weeks after the T", d.Value), "read it as "+fixed); err != nil {
+				return timing{}, err
+			}
+			q := *d
+			q.Value = fixed
+			d = &q
+		}
 		dur, err := duration(d)
 		if err != nil {
 			return timing{}, fmt.Errorf("DURATION: %w", err)
@@ -771,6 +799,25 @@ func ruleText(value string, v *vevent, rep *reporter) (string, error) {
 		}
 	}
 	return strings.Join(parts, ";"), nil
+}
+
+// weeksAfterT reports whether a DURATION is weeks written after the T
+// ("PT2W", "-PT1W"), and how RFC 5545 §3.3.6 writes them.
+func weeksAfterT(value string) (string, bool) {
+	v := strings.ToUpper(strings.TrimSpace(value))
+	sign := ""
+	if v != "" && (v[0] == '-' || v[0] == '+') {
+		sign, v = v[:1], v[1:]
+	}
+	n, ok := strings.CutPrefix(v, "PT")
+	if !ok {
+		return "", false
+	}
+	n, ok = strings.CutSuffix(n, "W")
+	if !ok || n == "" || strings.Trim(n, "0123456789") != "" {
+		return "", false
+	}
+	return sign + "P" + n + "W", true
 }
 
 // duration reads a DURATION value (RFC 5545 §3.3.6), weeks included.

@@ -131,6 +131,46 @@ func TestRealWorldCalendars(t *testing.T) {
 			want: []span{{"2026-01-05T00:00:00Z", "2026-01-06T00:00:00Z", Busy}, {"2026-01-07T00:00:00Z", "2026-01-09T00:00:00Z", Busy}, {"2026-01-10T12:00:00Z", "2026-01-10T14:00:00Z", Busy}}, problems: 3,
 		},
 		{
+			// Outlook on the web and Outlook exports without VTIMEZONE; the
+			// offset prefix is Windows' of the day, "GMT" in older versions.
+			name: "TZIDs that are Windows display names",
+			data: string(ics(
+				ev("UID:a", `DTSTART;TZID="(UTC-05:00) Eastern Time (US & Canada)":20260706T120000`, "DURATION:PT1H"),
+				ev("UID:b", `DTSTART;TZID="(GMT+10:00) Canberra, Melbourne, Sydney":20260707T120000`, "DURATION:PT1H"),
+				ev("UID:c", `DTSTART;TZID="(UTC-05:00) Eastern Time (US and Canada)":20260708T120000`, "DURATION:PT1H"))),
+			from: day(2026, 7, 1), to: day(2026, 8, 1),
+			want: []span{{"2026-07-06T16:00:00Z", "2026-07-06T17:00:00Z", Busy}, {"2026-07-07T02:00:00Z", "2026-07-07T03:00:00Z", Busy}, {"2026-07-08T16:00:00Z", "2026-07-08T17:00:00Z", Busy}}, problems: 3,
+		},
+		{
+			// RFC 5545 §3.3.5: a repeated local time is its first occurrence,
+			// here in a zone that steps back two hours at 08:00.
+			name: "a repeated local time in a VTIMEZONE of dated observances",
+			data: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Two Hours\r\n" +
+				"BEGIN:STANDARD\r\nDTSTART:20260101T000000\r\nTZOFFSETFROM:+1000\r\nTZOFFSETTO:+1200\r\nEND:STANDARD\r\n" +
+				"BEGIN:DAYLIGHT\r\nDTSTART:20260505T080000\r\nTZOFFSETFROM:+1200\r\nTZOFFSETTO:+1000\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n" +
+				ev("UID:a", "DTSTART;TZID=Two Hours:20260505T070001", "DURATION:PT1M") +
+				ev("UID:b", "DTSTART;TZID=Two Hours:20260505T080001", "DURATION:PT1M") + "END:VCALENDAR\r\n",
+			from: day(2026, 5, 4), to: day(2026, 5, 6),
+			want: []span{{"2026-05-04T19:00:01Z", "2026-05-04T19:01:01Z", Busy}, {"2026-05-04T22:00:01Z", "2026-05-04T22:01:01Z", Busy}},
+		},
+		{
+			// libical's cluster files: one object inside another.
+			name: "a VCALENDAR nested in another",
+			data: "BEGIN:VCALENDAR\r\n" + string(ics(ev("UID:a", "DTSTART:20260105T100000Z", "DURATION:PT1H"))) + "END:VCALENDAR\r\n",
+			from: day(2026, 1, 1), to: day(2026, 2, 1),
+			want: []span{{"2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z", Busy}}, problems: 1,
+		},
+		{
+			// A fold indented with two spaces leaves one before the quote
+			// (khal's test exports); and Synology's DURATION:PT1W.
+			name: "a space before a quoted parameter value, and weeks after the T",
+			data: string(ics(
+				ev("UID:a", "DTSTART:20260105T100000Z", "DURATION:PT1H", "ATTENDEE;PARTSTAT=TENTATIVE;DELEGATED-FROM=\r\n  \"mailto:boss@example.com\";CN=Henry:mailto:h@\r\n  example.com"),
+				ev("UID:b", "DTSTART;VALUE=DATE:20260112", "DURATION:PT1W"))),
+			from: day(2026, 1, 1), to: day(2026, 2, 1),
+			want: []span{{"2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z", Busy}, {"2026-01-12T00:00:00Z", "2026-01-19T00:00:00Z", Busy}}, problems: 2,
+		},
+		{
 			name: "TZIDs nobody defines: lower-case IANA, and a Lotus Notes name",
 			data: string(ics(
 				ev("UID:a", "DTSTART;TZID=europe/berlin:20260105T100000", "DURATION:PT1H"),

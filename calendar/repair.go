@@ -98,6 +98,11 @@ func unfold(file string, data []byte, problems *[]Problem) []contentLine {
 				What: fmt.Sprintf("a content line without a colon (%.40q)", l.text), Action: "ignored the line"})
 			continue
 		}
+		if tidy, ok := tidyParamQuotes(l.text); ok {
+			*problems = append(*problems, Problem{File: file, Line: l.line,
+				What: "spaces before a quoted parameter value (a fold that kept its indent)", Action: "removed them"})
+			l.text = tidy
+		}
 		switch {
 		case strings.EqualFold(name, "BEGIN"):
 			depth++
@@ -133,6 +138,46 @@ func splitContentLine(s string) (name, value string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// tidyParamQuotes removes whitespace between a parameter's = or , and the
+// opening quote of its value (DELEGATED-FROM=  "mailto:…", left by a fold
+// indented with two spaces): RFC 5545 §3.1 allows nothing there, and
+// python-icalendar and libical read the value as if it were not.
+func tidyParamQuotes(s string) (string, bool) {
+	var b []byte
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == ':':
+			if b == nil {
+				return s, false
+			}
+			return string(append(b, s[i:]...)), true
+		case c == '=' || c == ',':
+			j := i + 1
+			for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+				j++
+			}
+			if j > i+1 && j < len(s) && s[j] == '"' {
+				if b == nil {
+					b = []byte(s[:i+1])
+				} else {
+					b = append(b, c)
+				}
+				i = j - 1
+				continue
+			}
+		}
+		if b != nil {
+			b = append(b, c)
+		}
+	}
+	return s, false
 }
 
 // encode writes content lines back as an iCalendar stream for the decoder,

@@ -113,14 +113,22 @@ func localTime(y int, mo time.Month, d, h, mi, sec int, loc *time.Location) time
 }
 
 // firstOf moves a repeated wall-clock time to its first occurrence (the
-// one with the larger offset, before a fall-back).
+// one before the fall-back, with the larger offset), whatever the size of
+// the step back: the zone's previous offset is read at the start of the
+// zone period t falls in.
 func firstOf(t time.Time) time.Time {
 	_, off := t.Zone()
-	_, earlier := t.Add(-time.Hour).Zone()
-	if earlier > off {
-		if e := t.Add(-time.Duration(earlier-off) * time.Second); e.Hour() == t.Hour() && e.Minute() == t.Minute() {
-			return e
-		}
+	start, _ := t.ZoneBounds()
+	if start.IsZero() {
+		return t
+	}
+	_, earlier := start.Add(-time.Nanosecond).Zone()
+	if earlier <= off {
+		return t
+	}
+	e := t.Add(-time.Duration(earlier-off) * time.Second)
+	if e.Before(start) && e.Hour() == t.Hour() && e.Minute() == t.Minute() && e.Second() == t.Second() {
+		return e
 	}
 	return t
 }
@@ -129,7 +137,10 @@ func (r *tzResolver) location(id string, rep *reporter, v *vevent) (*time.Locati
 	if loc, ok := r.cache[id]; ok {
 		return loc, nil
 	}
-	loc, err := r.resolve(id)
+	loc, how, err := r.resolve(id)
+	if how != "" {
+		rep.note(v, fmt.Sprintf("TZID %q names no VTIMEZONE", id), how)
+	}
 	if err != nil {
 		if !errors.Is(err, errUnknownTZID) {
 			return nil, err
@@ -152,16 +163,18 @@ func (r *tzResolver) location(id string, rep *reporter, v *vevent) (*time.Locati
 // defines.
 var errUnknownTZID = errors.New("unknown TZID")
 
-func (r *tzResolver) resolve(id string) (*time.Location, error) {
+// resolve finds the zone a TZID names; how says how, when it was not by a
+// zone name or a VTIMEZONE.
+func (r *tzResolver) resolve(id string) (loc *time.Location, how string, err error) {
 	clean := strings.Trim(id, `"`)
 	if loc, err := wintz.Load(clean); err == nil {
-		return loc, nil
+		return loc, "", nil
 	}
 	def := r.defs[id]
 	if def != nil {
 		if p := def.Props.Get("X-LIC-LOCATION"); p != nil {
 			if loc, err := wintz.Load(strings.TrimSpace(p.Value)); err == nil {
-				return loc, nil
+				return loc, "", nil
 			}
 		}
 	}
@@ -169,28 +182,35 @@ func (r *tzResolver) resolve(id string) (*time.Location, error) {
 	if parts := strings.Split(strings.Trim(clean, "/"), "/"); len(parts) >= 2 {
 		for i := len(parts) - 2; i >= 0; i-- {
 			if loc, err := wintz.Load(strings.Join(parts[i:], "/")); err == nil {
-				return loc, nil
+				return loc, "", nil
 			}
 		}
 	}
 	if def == nil {
 		if loc, err := wintz.Load(ianaCase(clean)); err == nil {
-			return loc, nil // europe/berlin
+			return loc, "", nil // europe/berlin
 		}
-		return nil, fmt.Errorf("%w %q, and no VTIMEZONE defines it", errUnknownTZID, id)
+		// Outlook's display names, "(UTC-05:00) Eastern Time (US & Canada)".
+		if win, ok := wintz.FromDisplayName(clean); ok {
+			if loc, err := wintz.Load(win); err == nil {
+				return loc, "read it as the Windows zone of that display name, " + win, nil
+			}
+		}
+		return nil, "", fmt.Errorf("%w %q, and no VTIMEZONE defines it", errUnknownTZID, id)
 	}
 	if !yearlyRules(def) {
 		loc, err := vtimezoneHistory(clean, def)
 		if err != nil {
-			return nil, fmt.Errorf("VTIMEZONE %q: %w", id, err)
+			return nil, "", fmt.Errorf("VTIMEZONE %q: %w", id, err)
 		}
-		return loc, nil
+		return loc, "", nil
 	}
 	rule, err := vtimezoneRule(def)
 	if err != nil {
-		return nil, fmt.Errorf("VTIMEZONE %q: %w", id, err)
+		return nil, "", fmt.Errorf("VTIMEZONE %q: %w", id, err)
 	}
-	return rule.Location(clean)
+	loc, err = rule.Location(clean)
+	return loc, "", err
 }
 
 // yearlyRules reports whether a VTIMEZONE's newest STANDARD observance

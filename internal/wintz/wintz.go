@@ -95,3 +95,26 @@ func DisplayName(windowsID string, year int) string {
 	}
 	return fmt.Sprintf("(UTC%c%02d:%02d) %s", sign, off/60, off%60, city)
 }
+
+// FromDisplayName returns the Windows zone id for a Windows display name,
+// "(UTC-05:00) Eastern Time (US & Canada)", as Outlook and Exchange write
+// it into TZID when they export no VTIMEZONE. The offset prefix is
+// ignored (Windows updates it, and older versions write "GMT"), and so are
+// case, spacing and "&" written as "and".
+func FromDisplayName(name string) (string, bool) {
+	id, ok := displayNames[DisplayKey(name)]
+	return id, ok
+}
+
+// DisplayKey normalises a display name for FromDisplayName; exported for
+// the generator.
+func DisplayKey(name string) string {
+	name = strings.TrimSpace(name)
+	if strings.HasPrefix(name, "(UTC") || strings.HasPrefix(name, "(GMT") {
+		if i := strings.IndexByte(name, ')'); i > 0 {
+			name = name[i+1:]
+		}
+	}
+	name = strings.ReplaceAll(strings.ToLower(name), "&", " and ")
+	return strings.Join(strings.Fields(name), " ")
+}

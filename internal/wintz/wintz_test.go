@@ -70,3 +70,22 @@ func TestLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestFromDisplayName(t *testing.T) {
+	for name, want := range map[string]string{
+		"(UTC-05:00) Eastern Time (US & Canada)":        "Eastern Standard Time",
+		"(UTC-05:00) Eastern Time (US and Canada)":      "Eastern Standard Time",
+		"(GMT+10:00) Canberra, Melbourne, Sydney":       "AUS Eastern Standard Time",
+		"(UTC+00:00) Dublin, Edinburgh, Lisbon, London": "GMT Standard Time",
+		"  (UTC) coordinated  universal time ":          "UTC",
+	} {
+		if got, ok := FromDisplayName(name); !ok || got != want {
+			t.Errorf("FromDisplayName(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{"", "Eastern Standard Time", "(UTC-05:00)", "Western/Central Europe"} {
+		if got, ok := FromDisplayName(name); ok {
+			t.Errorf("FromDisplayName(%q) = %q; want none", name, got)
+		}
+	}
+}

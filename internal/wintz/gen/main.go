@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/calfed/calfed/internal/wintz"
 )
 
 type supplemental struct {
@@ -59,6 +61,11 @@ func main() {
 	for _, k := range sortedKeys(toWin) {
 		fmt.Fprintf(&b, "\t%q: %q,\n", k, toWin[k])
 	}
+	b.WriteString("}\n\n// displayNames maps the Windows display name of each zone, as CLDR's\n// comments give it and displayKey normalises it, to its Windows id.\nvar displayNames = map[string]string{\n")
+	names := displayNamesOf(data)
+	for _, k := range sortedKeys(names) {
+		fmt.Fprintf(&b, "\t%q: %q,\n", k, names[k])
+	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
@@ -67,6 +74,42 @@ func main() {
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// displayNamesOf reads the comment CLDR writes before each zone's group,
+// "(UTC-05:00) Eastern Time (US & Canada)", as that zone's display name.
+func displayNamesOf(data []byte) map[string]string {
+	out := map[string]string{}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	comment := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.Comment:
+			comment = strings.TrimSpace(string(t))
+		case xml.StartElement:
+			if t.Name.Local != "mapZone" || comment == "" {
+				continue
+			}
+			var id, territory string
+			for _, a := range t.Attr {
+				switch a.Name.Local {
+				case "other":
+					id = a.Value
+				case "territory":
+					territory = a.Value
+				}
+			}
+			if territory == "001" {
+				out[wintz.DisplayKey(comment)] = id
+				comment = ""
+			}
+		}
+	}
+	return out
 }
 
 func sortedKeys(m map[string]string) []string {
