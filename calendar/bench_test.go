@@ -70,3 +70,40 @@ func BenchmarkEvents(b *testing.B) {
 		})
 	}
 }
+
+// Goal: a calendar whose series began ten years ago answers within 1.5×
+// of the same calendar with new series (begun weeks before the window;
+// the same instances in it), for 62-day windows from two years back to
+// two years ahead of the horizon's centre. benchstat -col /series.
+func BenchmarkSeriesAge(b *testing.B) {
+	for _, w := range []struct {
+		name string
+		days int
+	}{{"-2y", -730}, {"-1y", -365}, {"-60d", -60}, {"now", 0}, {"+1y", 365}, {"+2y", 730}} {
+		from := benchNow.AddDate(0, 0, w.days)
+		to := from.AddDate(0, 0, 62)
+		for _, age := range []struct {
+			name  string
+			weeks int
+		}{{"new", 0}, {"10y", 522}} {
+			p := synth.Profile{Start: from.AddDate(0, 0, -31), Days: 124, DailySeries: 2, WeeklySeries: 4, Singles: 230, SeriesWeeksBack: age.weeks}
+			cal, err := Parse([]File{{Name: "s.ics", Data: synth.Calendar(p, 7)}},
+				Options{Location: london, HorizonFrom: benchNow.AddDate(0, 0, -31), HorizonTo: benchNow.AddDate(0, 0, 400)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run("window="+w.name+"/series="+age.name, func(b *testing.B) {
+				b.ReportAllocs()
+				var n int
+				for b.Loop() {
+					evs, err := cal.Events(from, to)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n = len(evs)
+				}
+				b.ReportMetric(float64(n), "events/op")
+			})
+		}
+	}
+}

@@ -42,7 +42,9 @@ type instance struct {
 type series struct {
 	item      *Item
 	timing    timing
-	set       *rrule.Set
+	rules     []rrule.ROption     // every RRULE, DTSTART's defaults written out (see explicitDefaults)
+	rdates    []time.Time         // RDATEs and DTSTART, sorted
+	exdates   []int64             // EXDATEs, Unix seconds, sorted
 	overrides map[int64]*override // by RECURRENCE-ID (see key)
 	x         *seriesRare         // nil for most series
 	clock     bool                // occurrences keep DTSTART's wall-clock time (see expand)
@@ -52,7 +54,6 @@ type series struct {
 
 // seriesRare holds what few series have, apart, to keep the many small.
 type seriesRare struct {
-	extra   []*rrule.Set   // further RRULEs, each with the EXDATEs
 	future  []*override    // RANGE=THISANDFUTURE overrides, by RECURRENCE-ID
 	periods []period       // RDATE PERIOD values: instances with their own length
 	exdates map[int64]bool // by key, for the periods
@@ -201,8 +202,11 @@ func (in *instance) event() Event {
 // THISANDFUTURE override governing them), its PERIOD instances, then the
 // overrides.
 func (s *series) expand(from, to int64, max int, emit func(instance)) error {
-	next := s.iterator()
 	span := s.maxSpan()
+	next, err := s.occurrences(from - span - restartMargin)
+	if err != nil {
+		return &ParseError{File: s.file, Line: s.line, UID: s.item.UID, Err: fmt.Errorf("RRULE: %w", err)}
+	}
 	for n := 0; ; n++ {
 		dt, ok := next()
 		if !ok {
@@ -259,46 +263,6 @@ func (s *series) rarePeriods() []period {
 		return nil
 	}
 	return s.x.periods
-}
-
-// iterator yields the series's occurrences in order, each once, merging
-// its further rules.
-func (s *series) iterator() func() (time.Time, bool) {
-	if s.x == nil || len(s.x.extra) == 0 {
-		return s.set.Iterator()
-	}
-	type head struct {
-		next func() (time.Time, bool)
-		t    time.Time
-		ok   bool
-	}
-	heads := []*head{{next: s.set.Iterator()}}
-	for _, x := range s.x.extra {
-		heads = append(heads, &head{next: x.Iterator()})
-	}
-	for _, h := range heads {
-		h.t, h.ok = h.next()
-	}
-	var last time.Time
-	return func() (time.Time, bool) {
-		for {
-			var min *head
-			for _, h := range heads {
-				if h.ok && (min == nil || h.t.Before(min.t)) {
-					min = h
-				}
-			}
-			if min == nil {
-				return time.Time{}, false
-			}
-			t := min.t
-			min.t, min.ok = min.next()
-			if !t.Equal(last) {
-				last = t
-				return t, true
-			}
-		}
-	}
 }
 
 // wallClock puts an occurrence at DTSTART's wall-clock time on its day:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -533,7 +534,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			continue
 		}
 		item := eventItem(v, opt.Owner, tm.allDay)
-		s, err := newSeries(v, item, tm, rep)
+		s, err := newSeries(v, item, tm, opt.MaxInstances, rep)
 		if err != nil {
 			if err := rep.skip(v, err); err != nil {
 				return nil, err
@@ -668,9 +669,8 @@ func latestSequence(events []vevent, rep *reporter) []vevent {
 // than one), RDATE (DATE, DATE-TIME or PERIOD values) and EXDATE, with
 // DTSTART always the first instance (§3.8.5.3). It returns nil when the
 // event does not recur.
-func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error) {
+func newSeries(v *vevent, item *Item, tm timing, maxInstances int, rep *reporter) (*series, error) {
 	s := &series{item: item, timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
-	set := &rrule.Set{}
 	recurs := false
 	for _, p := range v.comp.Props.Values(ical.PropRecurrenceRule) {
 		value, err := ruleText(p.Value, v, rep)
@@ -684,24 +684,19 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 		if err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
-		opt.Dtstart = tm.start
-		r, err := rrule.NewRRule(*opt)
-		if err != nil {
+		opt.Dtstart = tm.start.Truncate(time.Second)
+		if _, err := rrule.NewRRule(*opt); err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
-		if recurs {
-			// A further rule: its own set, merged when expanding
-			// (rrule-go's Set holds one rule).
-			extra := &rrule.Set{}
-			extra.RRule(r)
-			s.rare().extra = append(s.rare().extra, extra)
-		} else {
-			set.RRule(r)
-		}
-		recurs = true
 		if !tm.allDay && len(opt.Byhour)+len(opt.Byminute)+len(opt.Bysecond) == 0 && opt.Freq <= rrule.DAILY {
 			s.clock = true // occurrences keep DTSTART's wall-clock time
 		}
+		explicitDefaults(opt)
+		if err := countToUntil(opt, 4*maxInstances); err != nil {
+			return nil, fmt.Errorf("RRULE: %w", err)
+		}
+		s.rules = append(s.rules, *opt)
+		recurs = true
 	}
 	for _, name := range []string{ical.PropRecurrenceDates, ical.PropExceptionDates} {
 		for _, p := range v.comp.Props.Values(name) {
@@ -728,8 +723,9 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", name, err)
 				}
+				t = t.Truncate(time.Second)
 				if name == ical.PropRecurrenceDates {
-					set.RDate(t)
+					s.rdates = append(s.rdates, t)
 					recurs = true
 					if s.clock {
 						x := s.rare()
@@ -739,11 +735,8 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 						x.rdates[t.Unix()] = true
 					}
 				} else {
-					set.ExDate(t)
+					s.exdates = append(s.exdates, t.Unix())
 					if s.x != nil {
-						for _, x := range s.x.extra {
-							x.ExDate(t)
-						}
 						if s.x.exdates == nil {
 							s.x.exdates = map[int64]bool{}
 						}
@@ -756,9 +749,10 @@ func newSeries(v *vevent, item *Item, tm timing, rep *reporter) (*series, error)
 	if !recurs {
 		return nil, nil
 	}
-	set.DTStart(tm.start)
-	set.RDate(tm.start) // the first instance, whether or not a rule makes it
-	s.set = set
+	s.rdates = append(s.rdates, tm.start.Truncate(time.Second)) // the first instance, whether or not a rule makes it
+	slices.SortFunc(s.rdates, func(a, b time.Time) int { return a.Compare(b) })
+	slices.Sort(s.exdates)
+	s.exdates = slices.Compact(s.exdates)
 	return s, nil
 }
 

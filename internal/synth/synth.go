@@ -18,6 +18,10 @@ type Profile struct {
 	WeeklySeries int       // weekly series (1:1s, team meetings)
 	Singles      int       // one-off items
 	Zone         string    // TZID of timed events
+	// SeriesWeeksBack starts every series this many weeks earlier than it
+	// would start, keeping its exceptions where they are: the same
+	// instances from then on, from a series that is years old.
+	SeriesWeeksBack int
 }
 
 // Calendar returns one mailbox's calendar; seed makes it reproducible.
@@ -45,7 +49,7 @@ func Calendar(p Profile, seed uint64) []byte {
 		uid := fmt.Sprintf("daily-%d-%d", seed, i)
 		start := 8*60 + r.IntN(18)*30
 		first := -r.IntN(60) - 1
-		event(uid, "SUMMARY:Daily "+uid, "DTSTART;TZID="+tzid+":"+stamp(first, start), "DURATION:PT15M",
+		event(uid, "SUMMARY:Daily "+uid, "DTSTART;TZID="+tzid+":"+stamp(first-7*p.SeriesWeeksBack, start), "DURATION:PT15M",
 			"RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "ORGANIZER:mailto:o@example.org",
 			"EXDATE;TZID="+tzid+":"+stamp(first+7*(1+r.IntN(3)), start))
 		day := first + 7*(4+r.IntN(4))
@@ -56,7 +60,7 @@ func Calendar(p Profile, seed uint64) []byte {
 		uid := fmt.Sprintf("weekly-%d-%d", seed, i)
 		start := 9*60 + r.IntN(16)*30
 		event(uid, "SUMMARY:Weekly "+uid, "LOCATION:Room "+fmt.Sprint(r.IntN(40)),
-			"DTSTART;TZID="+tzid+":"+stamp(-r.IntN(90)-1, start), "DURATION:PT1H", "RRULE:FREQ=WEEKLY",
+			"DTSTART;TZID="+tzid+":"+stamp(-r.IntN(90)-1-7*p.SeriesWeeksBack, start), "DURATION:PT1H", "RRULE:FREQ=WEEKLY",
 			"BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "END:VALARM")
 	}
 	for i := 0; i < p.Singles; i++ {

@@ -1,0 +1,181 @@
+package calendar
+
+import (
+	"slices"
+	"time"
+
+	"github.com/teambition/rrule-go"
+)
+
+// A series is expanded from a period boundary near the window asked, not
+// from DTSTART, so that a series begun ten years ago costs what one begun
+// last week costs. An RRULE's occurrences in one period (a day, week,
+// month or year) depend only on that period and on what DTSTART gives the
+// rule by default (RFC 5545 §3.3.10: the time of day, the weekday, the
+// day of the month, the month); with those written out, the rule started
+// at a later period boundary, a whole number of INTERVALs after DTSTART's
+// period, yields exactly the occurrences the original has from that
+// boundary on. docs/protocol.md §7.
+
+// explicitDefaults writes out what the rule takes from DTSTART when the
+// rule does not say it (RFC 5545 §3.3.10, as rrule-go applies it).
+func explicitDefaults(o *rrule.ROption) {
+	st := o.Dtstart
+	if len(o.Byweekno)+len(o.Byyearday)+len(o.Bymonthday)+len(o.Byweekday)+len(o.Byeaster) == 0 {
+		switch o.Freq {
+		case rrule.YEARLY:
+			if len(o.Bymonth) == 0 {
+				o.Bymonth = []int{int(st.Month())}
+			}
+			o.Bymonthday = []int{st.Day()}
+		case rrule.MONTHLY:
+			o.Bymonthday = []int{st.Day()}
+		case rrule.WEEKLY:
+			o.Byweekday = []rrule.Weekday{ruleWeekdays[st.Weekday()]}
+		}
+	}
+	if len(o.Byhour) == 0 && o.Freq < rrule.HOURLY {
+		o.Byhour = []int{st.Hour()}
+	}
+	if len(o.Byminute) == 0 && o.Freq < rrule.MINUTELY {
+		o.Byminute = []int{st.Minute()}
+	}
+	if len(o.Bysecond) == 0 && o.Freq < rrule.SECONDLY {
+		o.Bysecond = []int{st.Second()}
+	}
+}
+
+var ruleWeekdays = [...]rrule.Weekday{rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA}
+
+// countToUntil replaces a COUNT by the UNTIL of its last occurrence, which
+// says the same and lets the rule start later than DTSTART. A COUNT above
+// limit is left alone: such a rule is expanded from DTSTART, and bounded
+// by the expansion's own limit.
+func countToUntil(o *rrule.ROption, limit int) error {
+	if o.Count <= 0 || o.Count > limit {
+		return nil
+	}
+	r, err := rrule.NewRRule(*o)
+	if err != nil {
+		return err
+	}
+	next := r.Iterator()
+	last := o.Dtstart.Add(-time.Second) // no occurrence at all: nothing is at or before it
+	for range o.Count {
+		t, ok := next()
+		if !ok {
+			break
+		}
+		last = t
+	}
+	o.Count, o.Until = 0, last
+	return nil
+}
+
+// restart returns o started again at the latest period boundary at or
+// before lo (Unix seconds) that is a whole number of INTERVALs after
+// DTSTART's period, or o itself when there is none after DTSTART. The
+// first period of the result is whole (a week from WKST), so BYSETPOS
+// picks within it what it picks in the original.
+func restart(o rrule.ROption, lo int64) rrule.ROption {
+	if o.Count > 0 || o.Freq > rrule.DAILY {
+		// An unconverted COUNT counts from DTSTART; sub-daily rules step
+		// through DST changes by the clock, so a day is no boundary.
+		return o
+	}
+	st := o.Dtstart
+	loc := st.Location()
+	if lo <= st.Unix() {
+		return o
+	}
+	t := time.Unix(lo, 0).In(loc)
+	iv := max(o.Interval, 1)
+	y, m, d := st.Date()
+	var at time.Time
+	switch o.Freq {
+	case rrule.YEARLY:
+		n := (t.Year() - y) / iv * iv
+		at = time.Date(y+n, 1, 1, 0, 0, 0, 0, loc)
+	case rrule.MONTHLY:
+		n := ((t.Year()-y)*12 + int(t.Month()-m)) / iv * iv
+		at = time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, loc)
+	case rrule.WEEKLY:
+		n := daysBetween(st, t) / 7 / iv * iv
+		day := d + 7*n
+		wkst := o.Wkst.Day() // Monday 0
+		day -= (int(time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Weekday()) + 6 - wkst + 7) % 7
+		at = time.Date(y, m, day, 0, 0, 0, 0, loc)
+	case rrule.DAILY:
+		n := daysBetween(st, t) / iv * iv
+		at = time.Date(y, m, d+n, 0, 0, 0, 0, loc)
+	}
+	if !at.After(st) || at.Unix() > lo {
+		return o
+	}
+	o.Dtstart = at
+	return o
+}
+
+// restartMargin is how far before a window's first possible occurrence
+// a series restarts: more than a period's start can move through a DST
+// gap at midnight, or a wall-clock correction (see wallClock) move an
+// occurrence.
+const restartMargin = 2 * 24 * 3600
+
+// occurrences yields the series's occurrences (its rules, RDATEs and
+// DTSTART, less EXDATEs) in order, each once, from about lo (Unix
+// seconds) on: every occurrence at or after lo is yielded, and perhaps
+// some before.
+func (s *series) occurrences(lo int64) (func() (time.Time, bool), error) {
+	type head struct {
+		next func() (time.Time, bool)
+		t    time.Time
+		ok   bool
+	}
+	heads := make([]head, 0, len(s.rules)+1)
+	for _, o := range s.rules {
+		r, err := rrule.NewRRule(restart(o, lo))
+		if err != nil {
+			return nil, err
+		}
+		heads = append(heads, head{next: r.Iterator()})
+	}
+	rd := s.rdates
+	i, _ := slices.BinarySearchFunc(rd, lo, func(t time.Time, lo int64) int { return cmpInt(t.Unix(), lo) })
+	rd = rd[i:]
+	heads = append(heads, head{next: func() (time.Time, bool) {
+		if len(rd) == 0 {
+			return time.Time{}, false
+		}
+		t := rd[0]
+		rd = rd[1:]
+		return t, true
+	}})
+	for i := range heads {
+		heads[i].t, heads[i].ok = heads[i].next()
+	}
+	var last time.Time
+	return func() (time.Time, bool) {
+		for {
+			var low *head
+			for i := range heads {
+				if h := &heads[i]; h.ok && (low == nil || h.t.Before(low.t)) {
+					low = h
+				}
+			}
+			if low == nil {
+				return time.Time{}, false
+			}
+			t := low.t
+			low.t, low.ok = low.next()
+			if t.Equal(last) {
+				continue
+			}
+			last = t
+			if _, excluded := slices.BinarySearch(s.exdates, t.Unix()); excluded {
+				continue
+			}
+			return t, true
+		}
+	}, nil
+}

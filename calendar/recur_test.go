@@ -1,0 +1,119 @@
+package calendar
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/teambition/rrule-go"
+)
+
+// A series started again near the window yields what the recurrence
+// library gives from DTSTART: every rule shape, for windows from the
+// series's first years to long after, inside and outside the horizon.
+func TestRestartedSeriesMatchesExpansionFromDTSTART(t *testing.T) {
+	ny := mustLoc("America/New_York")
+	for _, tc := range []struct {
+		dtstart string
+		loc     *time.Location
+		rule    string
+	}{
+		{"20140106T100000", london, "FREQ=DAILY"},
+		{"20140106T100000", london, "FREQ=DAILY;INTERVAL=3"},
+		{"20140108T173000", ny, "FREQ=DAILY;BYDAY=MO,WE,FR"},
+		{"20140108T093000", london, "FREQ=WEEKLY"},
+		{"20140108T093000", london, "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH"},
+		{"20140108T093000", ny, "FREQ=WEEKLY;INTERVAL=3;WKST=SU;BYDAY=SU,SA"},
+		{"20140108T093000", london, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1"},
+		{"20140108T093000", london, "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR;BYSETPOS=-1"},
+		{"20140108T093000", london, "FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=1"},
+		{"20140108T093000", ny, "FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,TU,FR;BYSETPOS=1,-1"},
+		{"20140131T100000", london, "FREQ=MONTHLY"},
+		{"20140131T100000", ny, "FREQ=MONTHLY;BYMONTHDAY=-1"},
+		{"20140211T080000", london, "FREQ=MONTHLY;INTERVAL=5;BYDAY=2TU"},
+		{"20140228T120000", london, "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"},
+		{"20160229T100000", london, "FREQ=YEARLY"},
+		{"20140315T100000", ny, "FREQ=YEARLY;INTERVAL=2"},
+		{"20140106T100000", london, "FREQ=YEARLY;BYWEEKNO=1,27;BYDAY=MO"},
+		{"20140106T100000", london, "FREQ=DAILY;COUNT=2000"},
+		{"20140106T100000", london, "FREQ=WEEKLY;COUNT=300;BYDAY=MO,FR"},
+		{"20140131T100000", london, "FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20280101T000000Z"},
+		{"20150301T010000", ny, "FREQ=HOURLY;INTERVAL=7;UNTIL=20160101T000000Z"},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			tzid := tc.loc.String()
+			cal := parse(t, ics(ev("UID:s", "DTSTART;TZID="+tzid+":"+tc.dtstart, "DURATION:PT0S", "RRULE:"+tc.rule)), Options{Location: tc.loc})
+			start, err := time.ParseInLocation("20060102T150405", tc.dtstart, tc.loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt, err := rrule.StrToROptionInLocation(tc.rule, tc.loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Dtstart = start
+			r, err := rrule.NewRRule(*opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := &rrule.Set{}
+			set.RRule(r)
+			set.RDate(start)
+			for from := start.AddDate(0, 0, -20); from.Year() < 2031; from = from.AddDate(0, 0, 97) {
+				to := from.AddDate(0, 0, 62)
+				var want []string
+				for _, o := range set.Between(from, to.Add(-time.Second), true) {
+					want = append(want, o.UTC().Format(time.RFC3339))
+				}
+				evs, err := cal.Events(from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, e := range evs {
+					got = append(got, e.Start.Format(time.RFC3339))
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("Events(%s, %s) = %d instances %v\nwant %d %v", from.Format("2006-01-02"), to.Format("2006-01-02"), len(got), got, len(want), want)
+				}
+			}
+		})
+	}
+}
+
+// restart never moves a rule before DTSTART or past the point asked,
+// and starts weekly rules at the WKST of a week a whole number of
+// intervals from DTSTART's.
+func TestRestart(t *testing.T) {
+	st := time.Date(2014, 1, 8, 9, 30, 0, 0, london) // a Wednesday
+	for _, tc := range []struct {
+		rule string
+		lo   time.Time
+		want time.Time
+	}{
+		{"FREQ=DAILY", time.Date(2013, 1, 1, 0, 0, 0, 0, london), st},
+		{"FREQ=DAILY", time.Date(2014, 1, 8, 12, 0, 0, 0, london), st},
+		{"FREQ=DAILY;INTERVAL=3", time.Date(2014, 1, 20, 12, 0, 0, 0, london), time.Date(2014, 1, 20, 0, 0, 0, 0, london)},
+		{"FREQ=DAILY;INTERVAL=5", time.Date(2014, 1, 20, 12, 0, 0, 0, london), time.Date(2014, 1, 18, 0, 0, 0, 0, london)},
+		{"FREQ=WEEKLY", time.Date(2014, 1, 22, 12, 0, 0, 0, london), time.Date(2014, 1, 20, 0, 0, 0, 0, london)},
+		{"FREQ=WEEKLY;WKST=SU", time.Date(2014, 1, 22, 12, 0, 0, 0, london), time.Date(2014, 1, 19, 0, 0, 0, 0, london)},
+		{"FREQ=WEEKLY;INTERVAL=2", time.Date(2014, 1, 28, 12, 0, 0, 0, london), time.Date(2014, 1, 20, 0, 0, 0, 0, london)},
+		{"FREQ=WEEKLY", time.Date(2014, 1, 12, 12, 0, 0, 0, london), st},
+		{"FREQ=MONTHLY;INTERVAL=5", time.Date(2016, 3, 2, 0, 0, 0, 0, london), time.Date(2016, 2, 1, 0, 0, 0, 0, london)},
+		{"FREQ=YEARLY;INTERVAL=2", time.Date(2017, 3, 2, 0, 0, 0, 0, london), time.Date(2016, 1, 1, 0, 0, 0, 0, london)},
+		{"FREQ=DAILY;COUNT=10000", time.Date(2017, 3, 2, 0, 0, 0, 0, london), st},
+		{"FREQ=HOURLY", time.Date(2017, 3, 2, 0, 0, 0, 0, london), st},
+	} {
+		t.Run(fmt.Sprintf("%s from %s", tc.rule, tc.lo.Format(time.DateTime)), func(t *testing.T) {
+			opt, err := rrule.StrToROptionInLocation(tc.rule, london)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Dtstart = st
+			if got := restart(*opt, tc.lo.Unix()).Dtstart; !got.Equal(tc.want) {
+				t.Errorf("restart(%s, %s) starts at %s, want %s", tc.rule, tc.lo, got, tc.want)
+			}
+		})
+	}
+}
