@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/teambition/rrule-go"
@@ -25,7 +26,24 @@ type Calendar struct {
 	maxDur       int64
 	maxInstances int
 	problems     []Problem
+	spill        atomic.Pointer[spill] // the last expansion of the series outside the horizon
 }
+
+// spill is the series's instances over a span outside the horizon, kept
+// for the next query of that span: requesters ask the same window again
+// and again (Exchange's scheduling pages, a partner's polling).
+type spill struct {
+	from, to int64
+	maxDur   int64
+	insts    []instance // by start, then end
+}
+
+// spillAlign aligns a spill's span, so that windows sliding by a day
+// fall inside the one already expanded; spillMax bounds the span kept.
+const (
+	spillAlign = 30 * 24 * 3600
+	spillMax   = 184 * 24 * 3600
+)
 
 // Problems lists what Parse repaired or skipped, in file order.
 func (c *Calendar) Problems() []Problem { return c.problems }
@@ -119,8 +137,42 @@ func (c *Calendar) add(in instance) {
 	c.insts = append(c.insts, in)
 }
 
-func (c *Calendar) sort() {
-	slices.SortFunc(c.insts, func(a, b instance) int {
+func (c *Calendar) sort() { sortInstances(c.insts) }
+
+// expandHorizon adds the series's instances inside the horizon to the
+// single items, and sorts them.
+func (c *Calendar) expandHorizon() error {
+	for _, s := range c.series {
+		err := s.expand(c.from, c.to, c.maxInstances, func(in instance) {
+			in.fromSeries = true
+			c.add(in)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	c.sort()
+	return nil
+}
+
+// withHorizon returns c with its series pre-expanded over [from, to)
+// instead, sharing everything else: the horizon follows the clock in a
+// long-running process without the calendar being read again.
+func (c *Calendar) withHorizon(from, to time.Time) (*Calendar, error) {
+	n := &Calendar{series: c.series, from: from.Unix(), to: to.Unix(), maxInstances: c.maxInstances, problems: c.problems}
+	for _, in := range c.insts {
+		if !in.fromSeries {
+			n.add(in)
+		}
+	}
+	if err := n.expandHorizon(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func sortInstances(insts []instance) {
+	slices.SortFunc(insts, func(a, b instance) int {
 		if a.start != b.start {
 			return cmpInt(a.start, b.start)
 		}
@@ -157,34 +209,95 @@ func (c *Calendar) Events(from, to time.Time) ([]Event, error) {
 	return c.AppendEvents(nil, from, to)
 }
 
-// AppendEvents is Events appending to dst.
+// AppendEvents is Events appending to dst. Inside the horizon it reads
+// the pre-expanded instances; outside, it merges the single items with
+// the series expanded over an aligned span around the window, which is
+// kept for the next query of that span.
 func (c *Calendar) AppendEvents(dst []Event, from, to time.Time) ([]Event, error) {
 	f, t := from.Unix(), to.Unix()
-	inHorizon := f >= c.from && t <= c.to
-	lo, _ := slices.BinarySearchFunc(c.insts, f-c.maxDur, func(in instance, target int64) int { return cmpInt(in.start, target) })
-	n0 := len(dst)
-	for i := lo; i < len(c.insts) && c.insts[i].start < t; i++ {
-		in := &c.insts[i]
-		if in.fromSeries && !inHorizon {
-			continue
-		}
-		if overlaps(in.start, in.end, f, t) {
+	all := cursor{in: c.insts}
+	all.seek(f - c.maxDur)
+	if f >= c.from && t <= c.to || len(c.series) == 0 {
+		for in := all.next(f, t); in != nil; in = all.next(f, t) {
 			dst = append(dst, in.event())
 		}
-	}
-	if inHorizon || len(c.series) == 0 {
 		return dst, nil
 	}
-	for _, s := range c.series {
-		err := s.expand(f, t, c.maxInstances, func(in instance) { dst = append(dst, in.event()) })
-		if err != nil {
-			return dst[:n0], err
+	sp, err := c.spillFor(f, t)
+	if err != nil {
+		return dst, err
+	}
+	all.singles = true
+	gen := cursor{in: sp.insts}
+	gen.seek(f - sp.maxDur)
+	a, b := all.next(f, t), gen.next(f, t)
+	for a != nil || b != nil {
+		if b == nil || a != nil && before(a, b) {
+			dst = append(dst, a.event())
+			a = all.next(f, t)
+		} else {
+			dst = append(dst, b.event())
+			b = gen.next(f, t)
 		}
 	}
-	out := dst[n0:]
-	slices.SortFunc(out, func(a, b Event) int { return a.Start.Compare(b.Start) })
 	return dst, nil
 }
+
+// cursor walks a run of instances sorted by start, yielding those
+// overlapping a window.
+type cursor struct {
+	in      []instance
+	i       int
+	singles bool // skip the series instances
+}
+
+// seek starts the cursor at the first instance starting at or after lo.
+func (c *cursor) seek(lo int64) {
+	c.i, _ = slices.BinarySearchFunc(c.in, lo, func(in instance, target int64) int { return cmpInt(in.start, target) })
+}
+
+func (c *cursor) next(f, t int64) *instance {
+	for ; c.i < len(c.in) && c.in[c.i].start < t; c.i++ {
+		in := &c.in[c.i]
+		if c.singles && in.fromSeries || !overlaps(in.start, in.end, f, t) {
+			continue
+		}
+		c.i++
+		return in
+	}
+	return nil
+}
+
+func before(a, b *instance) bool {
+	return a.start < b.start || a.start == b.start && a.end < b.end
+}
+
+// spillFor returns the series expanded over an aligned span holding
+// [f, t): the kept one when it holds it, else a new one, kept when its
+// span is not too long.
+func (c *Calendar) spillFor(f, t int64) (*spill, error) {
+	if sp := c.spill.Load(); sp != nil && f >= sp.from && t <= sp.to {
+		return sp, nil
+	}
+	sp := &spill{from: f - mod(f, spillAlign), to: t + spillAlign - mod(t, spillAlign)}
+	for _, s := range c.series {
+		err := s.expand(sp.from, sp.to, c.maxInstances, func(in instance) {
+			in.fromSeries = true
+			sp.maxDur = max(sp.maxDur, in.end-in.start)
+			sp.insts = append(sp.insts, in)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sortInstances(sp.insts)
+	if sp.to-sp.from <= spillMax {
+		c.spill.Store(sp)
+	}
+	return sp, nil
+}
+
+func mod(a, b int64) int64 { return (a%b + b) % b }
 
 func (in *instance) event() Event {
 	return Event{

@@ -64,6 +64,7 @@ type loaded struct {
 	cal   *Calendar
 	err   error
 	stamp string
+	slid  bool // the horizon of an unchanged calendar moved
 }
 
 // NewDirectory loads every mailbox's calendar. A calendar that cannot be
@@ -255,6 +256,10 @@ func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 		}
 		return
 	}
+	if next.slid {
+		d.log.Debug("calendar horizon moved", "mailbox", en.mb.Address, "instances", next.cal.Len())
+		return
+	}
 	if !force {
 		d.log.Info("calendar reloaded", "mailbox", en.mb.Address, "source", en.src.String(), "instances", next.cal.Len())
 	}
@@ -308,10 +313,27 @@ func (d *Directory) read(ctx context.Context, en *entry, force bool) *loaded {
 		return &loaded{err: err}
 	}
 	if !force && prev != nil && prev.err == nil && prev.stamp == stamp {
-		return nil
+		return d.slide(prev)
 	}
 	next := &loaded{stamp: stamp}
 	next.cal, next.err = d.parse(ctx, en)
+	return next
+}
+
+// horizonSlide is how far the clock moves before a calendar's horizon
+// follows it.
+const horizonSlide = 24 * time.Hour
+
+// slide moves the horizon of an unchanged calendar with the clock; nil
+// when it is current.
+func (d *Directory) slide(prev *loaded) *loaded {
+	now := d.opt.Now()
+	from := now.Add(-d.opt.HorizonPast)
+	if from.Unix()-prev.cal.from < int64(horizonSlide/time.Second) {
+		return nil
+	}
+	next := &loaded{stamp: prev.stamp, slid: true}
+	next.cal, next.err = prev.cal.withHorizon(from, now.Add(d.opt.HorizonAhead))
 	return next
 }
 

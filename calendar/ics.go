@@ -559,15 +559,10 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	}
 	for _, s := range cal.series {
 		s.sortFuture()
-		err := s.expand(cal.from, cal.to, cal.maxInstances, func(in instance) {
-			in.fromSeries = true
-			cal.add(in)
-		})
-		if err != nil {
-			return nil, err
-		}
 	}
-	cal.sort()
+	if err := cal.expandHorizon(); err != nil {
+		return nil, err
+	}
 	return cal, nil
 }
 

@@ -15,7 +15,7 @@ import (
 // day of the month, the month); with those written out, the rule started
 // at a later period boundary, a whole number of INTERVALs after DTSTART's
 // period, yields exactly the occurrences the original has from that
-// boundary on. docs/protocol.md §7.
+// boundary on. docs/protocol.md §6.1.
 
 // explicitDefaults writes out what the rule takes from DTSTART when the
 // rule does not say it (RFC 5545 §3.3.10, as rrule-go applies it).

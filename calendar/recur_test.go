@@ -117,3 +117,69 @@ func TestRestart(t *testing.T) {
 		})
 	}
 }
+
+// A window sliding a day at a time outside the horizon reads the kept
+// expansion while it holds the window and expands again when it does
+// not; every answer is what a calendar never asked before gives.
+func TestSpillAnswersAsAFreshCalendar(t *testing.T) {
+	data := ics(
+		ev("UID:weekly", "DTSTART;TZID=Europe/London:20160104T100000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,WE"),
+		ev("UID:weekly", "RECURRENCE-ID;TZID=Europe/London:20240313T100000", "DTSTART;TZID=Europe/London:20240314T160000", "DURATION:PT2H"),
+		ev("UID:weekly", "RECURRENCE-ID;TZID=Europe/London:20240318T100000", "STATUS:CANCELLED", "DTSTART;TZID=Europe/London:20240318T100000"),
+		ev("UID:daily", "DTSTART;TZID=Europe/London:20160104T083000", "DURATION:PT15M", "RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "EXDATE;TZID=Europe/London:20240320T083000"),
+		ev("UID:once", "DTSTART:20240310T120000Z", "DTEND:20240310T130000Z"),
+		ev("UID:leave", "DTSTART;VALUE=DATE:20240325", "DTEND;VALUE=DATE:20240329", "X-MICROSOFT-CDO-BUSYSTATUS:OOF"),
+	)
+	kept := parse(t, data, Options{})
+	spills := map[*spill]bool{}
+	for day := 0; day < 75; day++ {
+		from := time.Date(2024, 2, 1, 0, 0, 0, 0, utc).AddDate(0, 0, day)
+		to := from.AddDate(0, 0, 62)
+		got := spans(t, kept, from, to)
+		want := spans(t, parse(t, data, Options{}), from, to)
+		if !equalSpans(got, want) || len(got) == 0 {
+			t.Fatalf("from %s: kept expansion %v\nfresh %v", from.Format(time.DateOnly), got, want)
+		}
+		spills[kept.spill.Load()] = true
+	}
+	if n := len(spills); n < 2 || n > 4 {
+		t.Errorf("75 windows sliding by a day expanded the series %d times, want 2 to 4", n)
+	}
+}
+
+// An unchanged calendar's horizon follows the clock at a reload, and the
+// answers stay the same.
+func TestHorizonSlidesWithTheClock(t *testing.T) {
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, utc)
+	src := StaticSource{Name: "s.ics", Data: ics(ev("UID:weekly", "DTSTART;TZID=Europe/London:20160104T100000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,WE"))}
+	d, err := NewDirectory(t.Context(), []Entry{{Mailbox: Mailbox{Address: "a@example.org"}, Source: src}},
+		DirectoryOptions{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	horizon := func() (time.Time, int) {
+		cal := d.entries["a@example.org"].state.Load().cal
+		return time.Unix(cal.from, 0).UTC(), cal.Len()
+	}
+	from, to := now.AddDate(0, 0, 20), now.AddDate(0, 0, 40)
+	before, _ := d.Events(t.Context(), "a@example.org", from, to)
+	start, n := horizon()
+	now = now.Add(23 * time.Hour)
+	d.Reload(t.Context())
+	if s, _ := horizon(); !s.Equal(start) {
+		t.Errorf("after 23 hours the horizon starts at %s, want it unmoved at %s", s, start)
+	}
+	now = now.AddDate(0, 0, 10)
+	d.Reload(t.Context())
+	s, m := horizon()
+	if want := now.Add(-defaultHorizonPast); !s.Equal(want) {
+		t.Errorf("after 10 days the horizon starts at %s, want %s", s, want)
+	}
+	if m < n-4 || m > n+4 {
+		t.Errorf("the moved horizon holds %d instances, the first %d", m, n)
+	}
+	after, _ := d.Events(t.Context(), "a@example.org", from, to)
+	if len(after) != len(before) || len(after) == 0 {
+		t.Errorf("the same window gives %d events after the move, %d before", len(after), len(before))
+	}
+}
