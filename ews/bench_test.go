@@ -20,6 +20,11 @@ var benchStart = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 // benchHandler serves n synthetic mailboxes, all sharing details with
 // partner.example, from the real directory and access policy.
 func benchHandler(b *testing.B, n int, p synth.Profile) (*Handler, []string) {
+	return benchHandlerLimit(b, n, p, 0)
+}
+
+// benchHandlerLimit is benchHandler with a result-set limit (0: Exchange's).
+func benchHandlerLimit(b *testing.B, n int, p synth.Profile, maxResultSet int) (*Handler, []string) {
 	b.Helper()
 	p.Start = benchStart
 	var entries []calendar.Entry
@@ -48,10 +53,10 @@ func benchHandler(b *testing.B, n int, p synth.Profile) (*Handler, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return New(Options{FreeBusy: freebusy.New(freebusy.Options{Directory: dir, Access: policy})}), addrs
+	return New(Options{FreeBusy: freebusy.New(freebusy.Options{Directory: dir, Access: policy, MaxResultSet: maxResultSet})}), addrs
 }
 
-func benchAvailability(b *testing.B, h *Handler, body string) {
+func benchAvailability(b *testing.B, h *Handler, body string) (events int) {
 	req := httptest.NewRequest(http.MethodPost, "/EWS/Exchange.asmx", nil)
 	req = req.WithContext(identity.NewContext(req.Context(), partner))
 	rec := httptest.NewRecorder()
@@ -59,7 +64,7 @@ func benchAvailability(b *testing.B, h *Handler, body string) {
 	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), `ResponseClass="Error"`) {
 		b.Fatalf("status %d: %.2000s", rec.Code, rec.Body.String())
 	}
-	events := strings.Count(rec.Body.String(), "<CalendarEvent>")
+	events = strings.Count(rec.Body.String(), "<CalendarEvent>")
 	b.ReportAllocs()
 	b.ResetTimer()
 	var sink discardWriter
@@ -69,6 +74,7 @@ func benchAvailability(b *testing.B, h *Handler, body string) {
 	}
 	b.ReportMetric(float64(events), "events/op")
 	b.ReportMetric(float64(rec.Body.Len()), "bytes/op")
+	return events
 }
 
 func withBody(r *http.Request, body string) *http.Request {
@@ -98,6 +104,21 @@ func BenchmarkAvailability100Mailboxes62Days(b *testing.B) {
 	body := envelopeWith(`<t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext>`,
 		availability(addrs, "2026-03-02T00:00:00", "2026-05-03T00:00:00", "30", "DetailedMerged"))
 	benchAvailability(b, h, body)
+}
+
+// Goal: the cost per event flat (±20%) from 100 to 50,000 events in a
+// window: one mailbox, 62 days, DetailedMerged, single items only (the
+// result-set limit raised). Compare ns/event across the sizes.
+func BenchmarkAvailabilityPerEvent(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000, 50000} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			h, addrs := benchHandlerLimit(b, 1, synth.Profile{Days: 62, Singles: n}, 100000)
+			body := envelopeWith(`<t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext>`,
+				availability(addrs, "2026-03-01T00:00:00", "2026-05-02T00:00:00", "30", "DetailedMerged"))
+			events := benchAvailability(b, h, body)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(events), "ns/event")
+		})
+	}
 }
 
 // discardWriter stands for the connection: it counts and drops what the

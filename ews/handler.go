@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/calfed/calfed/freebusy"
@@ -128,35 +127,37 @@ func (h *Handler) serveAvailability(rw http.ResponseWriter, ctx context.Context,
 		h.fault(rw, ver, http.StatusInternalServerError, rerr)
 		return
 	}
-	head := &soap.Writer{B: make([]byte, 0, 1024)}
-	soap.EnvelopeHead(head, ver, writeServerVersion)
+	head := newPart()
+	soap.EnvelopeHead(&head.Writer, ver, writeServerVersion)
 	head.Start("GetUserAvailabilityResponse", "xmlns", nsMessages)
-	var parts []*soap.Writer
+	var mailboxes []*part
 	if q.freeBusy {
 		head.Start("FreeBusyResponseArray")
-		parts = h.renderMailboxes(ctx, caller, q)
+		mailboxes = h.renderMailboxes(ctx, caller, q)
 	}
-	tail := &soap.Writer{B: make([]byte, 0, 1024)}
+	tail := newPart()
 	if q.freeBusy {
 		tail.End("FreeBusyResponseArray")
 	}
-	h.writeSuggestions(tail, q)
+	h.writeSuggestions(&tail.Writer, q)
 	tail.End("GetUserAvailabilityResponse")
-	soap.EnvelopeTail(tail)
+	soap.EnvelopeTail(&tail.Writer)
 
-	size := len(head.B) + len(tail.B)
-	for _, p := range parts {
-		size += len(p.B)
+	size := head.len() + tail.len()
+	for _, p := range mailboxes {
+		size += p.len()
 	}
 	rw.Header().Set("Content-Type", ver.ContentType())
 	rw.Header().Set("Content-Length", strconv.Itoa(size))
 	rw.WriteHeader(http.StatusOK)
-	rw.Write(head.B)
-	for _, p := range parts {
-		rw.Write(p.B)
-		putWriter(p)
+	head.writeTo(rw)
+	head.release()
+	for _, p := range mailboxes {
+		p.writeTo(rw)
+		p.release()
 	}
-	rw.Write(tail.B)
+	tail.writeTo(rw)
+	tail.release()
 	h.log.Debug("GetUserAvailability", "caller", caller.Domain, "account", caller.Account, "mailboxes", len(q.Mailboxes),
 		"view", q.View.String(), "bytes", size, "duration", time.Since(start))
 }
@@ -164,32 +165,16 @@ func (h *Handler) serveAvailability(rw http.ResponseWriter, ctx context.Context,
 // renderMailboxes answers every mailbox and renders its FreeBusyResponse,
 // in request order, spreading the work over the available processors: a
 // 100-mailbox, 62-day detailed answer is tens of megabytes of XML.
-func (h *Handler) renderMailboxes(ctx context.Context, caller identity.Caller, q *query) []*soap.Writer {
-	parts := make([]*soap.Writer, len(q.Mailboxes))
-	freebusy.Parallel(len(parts), func(i int) {
+func (h *Handler) renderMailboxes(ctx context.Context, caller identity.Caller, q *query) []*part {
+	out := make([]*part, len(q.Mailboxes))
+	freebusy.Parallel(len(out), func(i int) {
 		r := h.opt.FreeBusy.Mailbox(ctx, caller, &q.Query, q.Mailboxes[i])
-		w := getWriter(512 + 450*len(r.Events) + len(r.Merged))
-		h.writeFreeBusyResponse(w, q, &r)
-		parts[i] = w
+		p := newPart()
+		h.writeFreeBusyResponse(p, q, &r)
+		r.Release()
+		out[i] = p
 	})
-	return parts
-}
-
-var writers sync.Pool
-
-func getWriter(size int) *soap.Writer {
-	if w, ok := writers.Get().(*soap.Writer); ok && cap(w.B) >= size {
-		return w
-	}
-	return &soap.Writer{B: make([]byte, 0, size)}
-}
-
-// putWriter keeps buffers of ordinary size for the next request.
-func putWriter(w *soap.Writer) {
-	if cap(w.B) <= 1<<20 {
-		w.B = w.B[:0]
-		writers.Put(w)
-	}
+	return out
 }
 
 // serveUnsupported answers an EWS operation calfed does not implement with

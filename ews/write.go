@@ -74,7 +74,8 @@ func (h *Handler) writeResponseMessage(w *soap.Writer, e *mailboxError) {
 	w.End("ResponseMessage")
 }
 
-func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Result) {
+func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
+	w := &p.Writer
 	w.Start("FreeBusyResponse")
 	e := outcomeError(r, h.opt.ServerName)
 	h.writeResponseMessage(w, e)
@@ -97,6 +98,7 @@ func (h *Handler) writeFreeBusyResponse(w *soap.Writer, q *query, r *freebusy.Re
 		w.Start("CalendarEventArray", "xmlns", nsTypes)
 		for i := range r.Events {
 			writeEvent(w, &r.Events[i], q.zone)
+			p.spill()
 		}
 		w.End("CalendarEventArray")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/reuse"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -140,6 +141,8 @@ type Result struct {
 	// WorkingHours are the mailbox's working hours, or DefaultWorkingHours
 	// when none are configured. Never nil when Outcome is OK.
 	WorkingHours *WorkingHours
+
+	buf *resultBuf // where Events and Merged live, until Release
 }
 
 // DefaultWorkingHours are the hours a mailbox without a working-hours
@@ -195,30 +198,73 @@ func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query,
 		wh.Days = slices.Clone(wh.Days)
 		r.WorkingHours = &wh
 	}
+	if view.Events() || view.Merged() {
+		r.buf = resultBufs.Get()
+	}
 	if view.Events() {
-		r.Events = make([]Event, len(events))
+		r.Events = slices.Grow(r.buf.evs[:0], len(events))[:len(events)]
 		detailed := view.Detailed()
 		for i := range events {
 			r.Events[i] = redact(&events[i], detailed, q.Legacy)
 		}
 	}
 	if view.Merged() {
-		r.Merged = Merged(nil, events, q.Start, q.End, q.Interval, q.Legacy)
+		r.Merged = Merged(r.buf.merged[:0], events, q.Start, q.End, q.Interval, q.Legacy)
 	}
 	return r
 }
+
+// resultBuf holds a result's events and merged digits, reused once the
+// result is released.
+type resultBuf struct {
+	evs    []Event
+	merged []byte
+}
+
+// resultBufs and eventBufs keep a few buffers whatever the garbage
+// collector does: the big ones are the ones worth keeping.
+var resultBufs = reuse.New(16, func() *resultBuf { return new(resultBuf) })
+
+// Release hands the result's events and merged digits back for later
+// queries, so that a front answering many requests does not allocate
+// them anew for each. The result must not be used after; a caller that
+// keeps its results simply does not call it.
+func (r *Result) Release() {
+	b := r.buf
+	if b == nil {
+		return
+	}
+	if r.Events != nil {
+		b.evs = r.Events
+	}
+	if r.Merged != nil {
+		b.merged = r.Merged
+	}
+	r.buf, r.Events, r.Merged = nil, nil, nil
+	if cap(b.evs) > maxPooled {
+		return
+	}
+	b.evs = b.evs[:cap(b.evs)]
+	clear(b.evs) // no item pointers kept alive
+	b.evs, b.merged = b.evs[:0], b.merged[:0]
+	resultBufs.Put(b)
+}
+
+// maxPooled bounds the events a pooled buffer holds: more than any
+// result-set limit in use, and far less than memory.
+const maxPooled = 1 << 17
 
 // eventBuf is a reusable calendar read: the calendar's events are only
 // read here, and what leaves is the redacted copy.
 type eventBuf struct{ evs []calendar.Event }
 
-var eventBufs = sync.Pool{New: func() any { return new(eventBuf) }}
+var eventBufs = reuse.New(16, func() *eventBuf { return new(eventBuf) })
 
-func getEvents() *eventBuf { return eventBufs.Get().(*eventBuf) }
+func getEvents() *eventBuf { return eventBufs.Get() }
 
 // putEvents keeps buffers of ordinary size, cleared of item pointers.
 func putEvents(b *eventBuf) {
-	if cap(b.evs) > 1<<14 {
+	if cap(b.evs) > maxPooled {
 		return
 	}
 	clear(b.evs)

@@ -1,0 +1,27 @@
+package reuse
+
+import (
+	"runtime"
+	"testing"
+)
+
+// What a List keeps survives garbage collections, which empty a
+// sync.Pool; beyond its bound it still hands values back.
+func TestListKeepsAcrossCollections(t *testing.T) {
+	made := 0
+	l := New(2, func() *[]byte { made++; b := make([]byte, 0, 1<<20); return &b })
+	a, b := l.Get(), l.Get()
+	if made != 2 {
+		t.Fatalf("two Gets from an empty list made %d values, want 2", made)
+	}
+	l.Put(a)
+	l.Put(b)
+	runtime.GC()
+	runtime.GC()
+	if x, y := l.Get(), l.Get(); made != 2 || x == y {
+		t.Fatalf("after two collections the list made %d values (want none more) and gave %p, %p", made, x, y)
+	}
+	if l.Get(); made != 3 {
+		t.Fatalf("a third Get made %d values in all, want 3", made)
+	}
+}
