@@ -18,6 +18,11 @@
 // large body, send part of it slowly and never finish.
 //
 // With -pid it samples the server's resident memory while it runs.
+//
+// With -floor it measures, in the same run, the echo floor as well: a
+// plain Go HTTP server answering every request with the bytes the server
+// answered, the fastest any server can answer over HTTP here, and prints
+// the ratio of their throughputs.
 package main
 
 import (
@@ -78,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	slowDeclared := fl.Int("slow-declared", 1<<20, "with -slow: the Content-Length each declares")
 	slowOver := fl.Duration("slow-over", 0, "with -slow: how long each connection takes to send its bytes; default half of -duration")
 	pid := fl.Int("pid", 0, "the server's process id, to sample its memory")
+	withFloor := fl.Bool("floor", false, "also measure the echo floor: a plain Go HTTP server on loopback answering every request with the server's answer bytes, and print how far apart they are")
 	fl.IntVar(&o.rate, "rate", 0, "requests a second across all connections, for a soak at a set load; 0: as fast as they go")
 	tokenSTS := fl.String("token-sts", "", "instead of Basic credentials: a delegation token minted for each request, signed as the development token issuer configured in this file (calfed sts serve -config); -url names a /WSSecurity endpoint")
 	tokenOrg := fl.String("token-org", "", "with -token-sts: the organisation of that file the tokens are for (its ApplicationUri and certificate); default the first")
@@ -116,6 +122,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		o.tokens = ts
+	}
+	if *withFloor {
+		if err := againstFloor(o, stdout); err != nil {
+			fmt.Fprintln(stderr, "ewsload:", err)
+			return 1
+		}
+		return 0
 	}
 	res, err := load(o)
 	if err != nil {
@@ -296,6 +309,8 @@ func load(o options) (*result, error) {
 	}
 	return res, nil
 }
+
+func (r *result) throughput() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
 
 func (r *result) print(w io.Writer, o options) {
 	l := slices.Clone(r.latencies)

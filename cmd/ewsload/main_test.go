@@ -115,3 +115,40 @@ func (k keys) ForKeyIdentifier(ski []byte) (*certs.Certificate, bool) {
 	}
 	return nil, false
 }
+
+// With -floor the same load runs against the server and against an echo
+// server answering with the server's bytes, and both are reported.
+func TestLoadAgainstTheEchoFloor(t *testing.T) {
+	var got int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, _ := r.BasicAuth(); u != "u" || p != "s" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		got++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.Write([]byte("<answer>" + strings.Repeat("x", 5000) + "</answer>"))
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	code := run([]string{"-url", srv.URL, "-user", "u", "-secret", "s", "-requests", "40", "-c", "2", "-warmup", "1ms", "-duration", "10s", "-floor"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"server " + srv.URL, "echo floor http://127.0.0.1:", "5017-byte answer", "floor/server throughput"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Count(out.String(), "requests   40 ") != 2 {
+		t.Errorf("want 40 requests to each:\n%s", out.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got < 41 {
+		t.Errorf("the server answered %d requests, want the first, the warm-up and the 40 measured", got)
+	}
+}
