@@ -1,8 +1,12 @@
 package calendar
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +121,73 @@ func BenchmarkSeriesAge(b *testing.B) {
 			}
 		}
 	}
+}
+
+// realisticSource makes a realistic calendar when read, as a file would
+// be read, without holding its text.
+type realisticSource struct{ seed uint64 }
+
+func (s realisticSource) String() string {
+	return "realistic-" + strconv.FormatUint(s.seed, 10) + ".ics"
+}
+func (s realisticSource) Stamp(context.Context) (string, error) { return "static", nil }
+func (s realisticSource) Read(context.Context) ([]File, error) {
+	return []File{{Name: s.String(), Data: synth.Realistic(s.seed, benchNow)}}, nil
+}
+
+// Goal: 10,000 mailboxes of realistic calendars (synth.Realistic: about
+// 450 VEVENTs each, series with exceptions and overrides, singles) in at
+// most 1 GiB of resident memory, ready in at most 15 s on two cores.
+// Reports the live heap after loading (heap-MiB), the process's peak
+// resident set (peak-rss-MiB, the benchmark's own garbage included),
+// the seconds until every calendar is loaded (ready-s) and the VEVENTs'
+// instances held (instances). CALFED_BENCH_MAILBOXES changes the count.
+func BenchmarkDirectoryRealistic(b *testing.B) {
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("CALFED_BENCH_MAILBOXES")); err == nil && v > 0 {
+		n = v
+	}
+	for b.Loop() {
+		entries := make([]Entry, n)
+		for i := range entries {
+			entries[i] = Entry{Mailbox: Mailbox{Address: fmt.Sprintf("user%d@example.org", i), Location: london}, Source: realisticSource{uint64(i)}}
+		}
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		began := time.Now()
+		d, err := NewDirectory(b.Context(), entries, DirectoryOptions{Now: func() time.Time { return benchNow }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ready := time.Since(began)
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		_, instances, failed := d.Stats()
+		if failed != 0 {
+			b.Fatalf("%d calendars failed", failed)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB")
+		b.ReportMetric(peakRSS()/(1<<20), "peak-rss-MiB")
+		b.ReportMetric(ready.Seconds(), "ready-s")
+		b.ReportMetric(float64(instances), "instances")
+		runtime.KeepAlive(d)
+	}
+}
+
+// peakRSS is the process's peak resident set in bytes (VmHWM), 0 where
+// /proc does not say.
+func peakRSS() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }

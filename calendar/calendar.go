@@ -2,12 +2,10 @@ package calendar
 
 import (
 	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +19,7 @@ var ErrTooManyInstances = errors.New("calendar: recurrence expands to too many i
 // once built, so any number of goroutines may query it.
 type Calendar struct {
 	insts        []instance // single items and series instances inside the horizon, by start
+	items        []*Item    // what instance.ref indexes
 	series       []*series
 	from, to     int64 // horizon, Unix seconds
 	maxDur       int64
@@ -48,13 +47,75 @@ const (
 // Problems lists what Parse repaired or skipped, in file order.
 func (c *Calendar) Problems() []Problem { return c.problems }
 
-type instance struct {
+// occurrence is an instance as expansion makes it.
+type occurrence struct {
 	start, end int64
 	item       *Item
 	recID      int64
 	recurring  bool
 	exception  bool
-	fromSeries bool
+}
+
+// instance is an occurrence as a calendar keeps it, in 24 bytes: there
+// are hundreds a mailbox and tens of thousands of mailboxes.
+type instance struct {
+	start int64
+	recID int64
+	dur   uint32 // seconds, up to maxDur32
+	ref   uint32 // the item's index in Calendar.items, and the ref flags
+}
+
+const (
+	refRecurring = 1 << 31
+	refException = 1 << 30
+	refSeries    = 1 << 29 // expanded from a series (not a single item or a lone exception)
+	refIndex     = refSeries - 1
+	// maxDur32 is the longest an instance can last, 136 years: an item
+	// said to last longer ends there.
+	maxDur32 = 1<<32 - 1
+)
+
+func (in *instance) end() int64 { return in.start + int64(in.dur) }
+
+// compact keeps o, whose item c holds, as an instance.
+func (c *Calendar) compact(o occurrence, fromSeries bool) instance {
+	in := instance{start: o.start, recID: o.recID, dur: uint32(min(max(o.end-o.start, 0), maxDur32)), ref: o.item.ref}
+	if o.recurring {
+		in.ref |= refRecurring
+	}
+	if o.exception {
+		in.ref |= refException
+	}
+	if fromSeries {
+		in.ref |= refSeries
+	}
+	return in
+}
+
+// itemTable is where Parse keeps a calendar's items: one slab of them
+// (not an allocation each), and each content once.
+type itemTable struct {
+	same map[Item]*Item
+	slab []Item
+}
+
+// register gives c an item, or the one it holds already with the same
+// content (the overrides of a series that change only its times), and
+// returns the item to use.
+func (c *Calendar) register(it *Item, t *itemTable) *Item {
+	key := *it
+	if kept, ok := t.same[key]; ok {
+		return kept
+	}
+	if len(t.slab) == cap(t.slab) {
+		t.slab = make([]Item, 0, max(64, cap(t.slab)))
+	}
+	t.slab = append(t.slab, key)
+	p := &t.slab[len(t.slab)-1]
+	p.ref = uint32(len(c.items))
+	c.items = append(c.items, p)
+	t.same[key] = p
+	return p
 }
 
 type series struct {
@@ -130,10 +191,9 @@ func (s *series) futureFor(k int64) *override {
 	return f
 }
 
-func (c *Calendar) add(in instance) {
-	if d := in.end - in.start; d > c.maxDur {
-		c.maxDur = d
-	}
+func (c *Calendar) add(o occurrence, fromSeries bool) {
+	in := c.compact(o, fromSeries)
+	c.maxDur = max(c.maxDur, int64(in.dur))
 	c.insts = append(c.insts, in)
 }
 
@@ -143,15 +203,13 @@ func (c *Calendar) sort() { sortInstances(c.insts) }
 // single items, and sorts them.
 func (c *Calendar) expandHorizon() error {
 	for _, s := range c.series {
-		err := s.expand(c.from, c.to, c.maxInstances, func(in instance) {
-			in.fromSeries = true
-			c.add(in)
-		})
+		err := s.expand(c.from, c.to, c.maxInstances, func(o occurrence) { c.add(o, true) })
 		if err != nil {
 			return err
 		}
 	}
 	c.sort()
+	c.insts = slices.Clip(slices.Clone(c.insts)) // no room to grow kept
 	return nil
 }
 
@@ -159,10 +217,11 @@ func (c *Calendar) expandHorizon() error {
 // instead, sharing everything else: the horizon follows the clock in a
 // long-running process without the calendar being read again.
 func (c *Calendar) withHorizon(from, to time.Time) (*Calendar, error) {
-	n := &Calendar{series: c.series, from: from.Unix(), to: to.Unix(), maxInstances: c.maxInstances, problems: c.problems}
+	n := &Calendar{items: c.items, series: c.series, from: from.Unix(), to: to.Unix(), maxInstances: c.maxInstances, problems: c.problems}
 	for _, in := range c.insts {
-		if !in.fromSeries {
-			n.add(in)
+		if in.ref&refSeries == 0 {
+			n.maxDur = max(n.maxDur, int64(in.dur))
+			n.insts = append(n.insts, in)
 		}
 	}
 	if err := n.expandHorizon(); err != nil {
@@ -176,7 +235,7 @@ func sortInstances(insts []instance) {
 		if a.start != b.start {
 			return cmpInt(a.start, b.start)
 		}
-		return cmpInt(a.end, b.end)
+		return cmpInt(a.end(), b.end())
 	})
 }
 
@@ -219,7 +278,7 @@ func (c *Calendar) AppendEvents(dst []Event, from, to time.Time) ([]Event, error
 	all.seek(f - c.maxDur)
 	if f >= c.from && t <= c.to || len(c.series) == 0 {
 		for in := all.next(f, t); in != nil; in = all.next(f, t) {
-			dst = append(dst, in.event())
+			dst = append(dst, c.event(in))
 		}
 		return dst, nil
 	}
@@ -233,10 +292,10 @@ func (c *Calendar) AppendEvents(dst []Event, from, to time.Time) ([]Event, error
 	a, b := all.next(f, t), gen.next(f, t)
 	for a != nil || b != nil {
 		if b == nil || a != nil && before(a, b) {
-			dst = append(dst, a.event())
+			dst = append(dst, c.event(a))
 			a = all.next(f, t)
 		} else {
-			dst = append(dst, b.event())
+			dst = append(dst, c.event(b))
 			b = gen.next(f, t)
 		}
 	}
@@ -259,7 +318,7 @@ func (c *cursor) seek(lo int64) {
 func (c *cursor) next(f, t int64) *instance {
 	for ; c.i < len(c.in) && c.in[c.i].start < t; c.i++ {
 		in := &c.in[c.i]
-		if c.singles && in.fromSeries || !overlaps(in.start, in.end, f, t) {
+		if c.singles && in.ref&refSeries != 0 || !overlaps(in.start, in.end(), f, t) {
 			continue
 		}
 		c.i++
@@ -269,7 +328,7 @@ func (c *cursor) next(f, t int64) *instance {
 }
 
 func before(a, b *instance) bool {
-	return a.start < b.start || a.start == b.start && a.end < b.end
+	return a.start < b.start || a.start == b.start && a.dur < b.dur
 }
 
 // spillFor returns the series expanded over an aligned span holding
@@ -281,9 +340,9 @@ func (c *Calendar) spillFor(f, t int64) (*spill, error) {
 	}
 	sp := &spill{from: f - mod(f, spillAlign), to: t + spillAlign - mod(t, spillAlign)}
 	for _, s := range c.series {
-		err := s.expand(sp.from, sp.to, c.maxInstances, func(in instance) {
-			in.fromSeries = true
-			sp.maxDur = max(sp.maxDur, in.end-in.start)
+		err := s.expand(sp.from, sp.to, c.maxInstances, func(o occurrence) {
+			in := c.compact(o, true)
+			sp.maxDur = max(sp.maxDur, int64(in.dur))
 			sp.insts = append(sp.insts, in)
 		})
 		if err != nil {
@@ -299,14 +358,14 @@ func (c *Calendar) spillFor(f, t int64) (*spill, error) {
 
 func mod(a, b int64) int64 { return (a%b + b) % b }
 
-func (in *instance) event() Event {
+func (c *Calendar) event(in *instance) Event {
 	return Event{
 		Start:        time.Unix(in.start, 0).UTC(),
-		End:          time.Unix(in.end, 0).UTC(),
-		Item:         in.item,
+		End:          time.Unix(in.end(), 0).UTC(),
+		Item:         c.items[in.ref&refIndex],
 		RecurrenceID: in.recID,
-		Recurring:    in.recurring,
-		Exception:    in.exception,
+		Recurring:    in.ref&refRecurring != 0,
+		Exception:    in.ref&refException != 0,
 	}
 }
 
@@ -314,7 +373,7 @@ func (in *instance) event() Event {
 // occurrences not replaced by an override (shifted and restyled by the
 // THISANDFUTURE override governing them), its PERIOD instances, then the
 // overrides.
-func (s *series) expand(from, to int64, max int, emit func(instance)) error {
+func (s *series) expand(from, to int64, max int, emit func(occurrence)) error {
 	span := s.maxSpan()
 	next, err := s.occurrences(from - span - restartMargin)
 	if err != nil {
@@ -350,7 +409,7 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 			end, item = st+(f.end-f.start), f.item
 		}
 		if overlaps(st, end, from, to) {
-			emit(instance{start: st, end: end, item: item, recID: k, recurring: true})
+			emit(occurrence{start: st, end: end, item: item, recID: k, recurring: true})
 		}
 	}
 	for _, p := range s.rarePeriods() {
@@ -359,14 +418,14 @@ func (s *series) expand(from, to int64, max int, emit func(instance)) error {
 			continue
 		}
 		if st, end := p.start.Unix(), p.end.Unix(); overlaps(st, end, from, to) {
-			emit(instance{start: st, end: end, item: s.item, recID: k, recurring: true})
+			emit(occurrence{start: st, end: end, item: s.item, recID: k, recurring: true})
 		}
 	}
 	for _, ov := range s.overrides {
 		if ov.cancelled || !overlaps(ov.start, ov.end, from, to) {
 			continue
 		}
-		emit(instance{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true})
+		emit(occurrence{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true})
 	}
 	return nil
 }
@@ -418,13 +477,14 @@ func (s *series) tooMany(max int) error {
 		Err: fmt.Errorf("%w (more than %d)", ErrTooManyInstances, max)}
 }
 
-// itemID derives a stable hex id from the UID (or, without one, the place
-// the item was defined).
-func itemID(uid, file string, line int) string {
+// itemID derives a stable id from the UID (or, without one, the place
+// the item was defined); Event.AppendID writes it in hex.
+func itemID(uid, file string, line int) (id [12]byte) {
 	key := uid
 	if key == "" {
 		key = file + ":" + strconv.Itoa(line)
 	}
 	sum := sha1.Sum([]byte(key))
-	return strings.ToUpper(hex.EncodeToString(sum[:12]))
+	copy(id[:], sum[:])
+	return id
 }

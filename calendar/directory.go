@@ -31,8 +31,8 @@ type Entry struct {
 type DirectoryOptions struct {
 	Logger       *slog.Logger     // nil discards
 	Now          func() time.Time // default time.Now
-	HorizonPast  time.Duration    // pre-expansion before now; default 31 days
-	HorizonAhead time.Duration    // pre-expansion after now; default 400 days
+	HorizonPast  time.Duration    // pre-expansion before now; default 62 days
+	HorizonAhead time.Duration    // pre-expansion after now; default 93 days
 	MaxInstances int              // per series; default 100000
 	// ReadTimeout bounds one calendar's read and parse; a source that
 	// takes longer fails its mailbox for now and is tried again at the

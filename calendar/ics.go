@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
@@ -32,7 +33,7 @@ type Options struct {
 	// PARTSTAT. Optional.
 	Owner string
 	// HorizonFrom and HorizonTo bound the pre-expanded series instances;
-	// queries outside expand on demand. Zero values: 31 days before and 400
+	// queries outside expand on demand. Zero values: 62 days before and 93
 	// days after now.
 	HorizonFrom, HorizonTo time.Time
 	// MaxInstances bounds the instances one series may have inside the
@@ -45,8 +46,11 @@ type Options struct {
 
 const (
 	defaultMaxInstances = 100000
-	defaultHorizonPast  = 31 * 24 * time.Hour
-	defaultHorizonAhead = 400 * 24 * time.Hour
+	// The windows requesters ask most, 62 days from two months back and
+	// from now (docs/protocol.md §1.7), fall inside; others are expanded
+	// when asked and kept for the next query (see Calendar.AppendEvents).
+	defaultHorizonPast  = 62 * 24 * time.Hour
+	defaultHorizonAhead = 93 * 24 * time.Hour
 )
 
 // ErrParse is wrapped by every ParseError.
@@ -425,7 +429,9 @@ func textValue(p *ical.Prop) string {
 
 func eventItem(v *vevent, owner string, allDay bool) *Item {
 	props := v.comp.Props
-	text := func(name string) string { return textValue(props.Get(name)) }
+	// Kept as the only copy of their text (the decoded line is not kept),
+	// and shared with every other item saying the same.
+	text := func(name string) string { return unique.Make(textValue(props.Get(name))).Value() }
 	it := &Item{
 		UID:      text(ical.PropUID),
 		Subject:  text(ical.PropSummary),
@@ -442,7 +448,7 @@ func eventItem(v *vevent, owner string, allDay bool) *Item {
 			it.Reminder = true
 		}
 	}
-	it.idHex = itemID(it.UID, v.file, v.line)
+	it.id = itemID(it.UID, v.file, v.line)
 	return it
 }
 
@@ -515,6 +521,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 		opt.Owner = owner
 	}
 	masters := map[string]*series{}
+	same := &itemTable{same: map[Item]*Item{}, slab: make([]Item, 0, len(events))}
 	var overrides []*vevent
 	events = latestSequence(events, rep)
 	for i := range events {
@@ -542,16 +549,18 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			continue
 		}
 		if s == nil {
-			cal.add(instance{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), item: item})
+			item = cal.register(item, same)
+			cal.add(occurrence{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), item: item}, false)
 			continue
 		}
+		s.item = cal.register(item, same)
 		if _, dup := masters[item.UID]; !dup {
 			masters[item.UID] = s
 		}
 		cal.series = append(cal.series, s)
 	}
 	for _, v := range overrides {
-		if err := addOverride(cal, masters, v, opt, rep); err != nil {
+		if err := addOverride(cal, masters, same, v, opt, rep); err != nil {
 			if err := rep.skip(v, err); err != nil {
 				return nil, err
 			}
@@ -560,6 +569,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	for _, s := range cal.series {
 		s.sortFuture()
 	}
+	cal.items = slices.Clip(slices.Clone(cal.items))
 	if err := cal.expandHorizon(); err != nil {
 		return nil, err
 	}
@@ -568,7 +578,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 
 // addOverride attaches an override VEVENT (one with RECURRENCE-ID) to its
 // series, or adds it alone when its series is not here.
-func addOverride(cal *Calendar, masters map[string]*series, v *vevent, opt Options, rep *reporter) error {
+func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *vevent, opt Options, rep *reporter) error {
 	uid := v.uid()
 	ridProp := v.comp.Props.Get(ical.PropRecurrenceID)
 	rid, _, err := v.tz.dateTime(ridProp, rep, v)
@@ -581,7 +591,7 @@ func addOverride(cal *Calendar, masters map[string]*series, v *vevent, opt Optio
 		if err != nil {
 			return err
 		}
-		ov.item = eventItem(v, opt.Owner, tm.allDay)
+		ov.item = cal.register(eventItem(v, opt.Owner, tm.allDay), same)
 		ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
 	}
 	s := masters[uid]
@@ -590,7 +600,7 @@ func addOverride(cal *Calendar, masters map[string]*series, v *vevent, opt Optio
 		// to one occurrence: still an instance of a recurring meeting.
 		ov.rid = rid.Unix()
 		if !ov.cancelled {
-			cal.add(instance{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true})
+			cal.add(occurrence{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true}, false)
 		}
 		return nil
 	}

@@ -92,7 +92,8 @@ type Item struct {
 	Meeting  bool // has an organizer or attendees
 	Reminder bool // has a VALARM
 	AllDay   bool
-	idHex    string
+	id       [12]byte // see itemID
+	ref      uint32   // its index in its calendar's items
 }
 
 // Event is one instance of an item overlapping a query window.
@@ -109,11 +110,15 @@ func (e Event) ID() string { return string(e.AppendID(nil)) }
 
 // AppendID appends ID to b without allocating.
 func (e Event) AppendID(b []byte) []byte {
-	b = append(b, e.Item.idHex...)
+	const digits = "0123456789ABCDEF"
+	if e.Item.id != ([12]byte{}) { // an Item made outside Parse has none
+		for _, x := range e.Item.id {
+			b = append(b, digits[x>>4], digits[x&0xF])
+		}
+	}
 	if !e.Recurring {
 		return b
 	}
-	const digits = "0123456789ABCDEF"
 	v := uint64(e.RecurrenceID)
 	n := 1
 	for x := v >> 4; x != 0; x >>= 4 {

@@ -135,8 +135,8 @@ type Config struct {
 	// Calendars tune the calendar engine.
 	Calendars struct {
 		ReloadInterval Duration `yaml:"reload_interval"` // how often files are checked for changes; default 2s
-		HorizonPast    Duration `yaml:"horizon_past"`    // recurrences pre-expanded before now; default 744h
-		HorizonAhead   Duration `yaml:"horizon_ahead"`   // recurrences pre-expanded after now; default 9600h
+		HorizonPast    Duration `yaml:"horizon_past"`    // recurrences pre-expanded before now; default 1488h (62 days)
+		HorizonAhead   Duration `yaml:"horizon_ahead"`   // recurrences pre-expanded after now; default 2232h (93 days); windows outside are expanded when asked
 		ReadTimeout    Duration `yaml:"read_timeout"`    // one calendar's read and parse, beyond which its mailbox fails until the next reload; default 30s
 		// Strict fails a mailbox's calendar on any problem, instead of
 		// repairing what exporters get wrong and skipping events that
