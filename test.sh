@@ -60,5 +60,5 @@ if [ -z "${CALFED_TEST_POSTGRES:-}" ]; then
 fi
 
 go vet ./...
-go test -count=1 -run '^$' -bench . -benchtime=1x ./... >/dev/null
+CALFED_BENCH_MAILBOXES=100 go test -count=1 -run '^$' -bench . -benchtime=1x ./... >/dev/null
 go test -count=1 ./...

@@ -41,23 +41,34 @@ type DirectoryOptions struct {
 	// Strict fails a calendar on any problem instead of repairing it or
 	// skipping the event (Options.Strict).
 	Strict bool
+	// Background makes NewDirectory return at once and load the
+	// calendars behind it, GOMAXPROCS at a time, in configuration order:
+	// a server listens while tens of thousands of calendars load. A
+	// query for a mailbox not loaded yet loads it there and then; Progress
+	// and Loaded tell how far loading is. Default: NewDirectory returns
+	// once every calendar is loaded.
+	Background bool
 }
 
 // Directory is the set of mailboxes calfed serves, each with its calendar
 // parsed into memory. Queries never wait for a reload: a reload builds a
 // new calendar and swaps it in.
 type Directory struct {
-	opt     DirectoryOptions
-	log     *slog.Logger
-	entries map[string]*entry
-	order   []*entry
+	opt       DirectoryOptions
+	log       *slog.Logger
+	entries   map[string]*entry
+	order     []*entry
+	loadedN   atomic.Int64  // mailboxes loaded at least once
+	allLoaded chan struct{} // closed when every mailbox is
 }
 
 type entry struct {
 	mb      Mailbox
 	src     Source
-	state   atomic.Pointer[loaded]
-	loading atomic.Bool // a load is running, possibly stuck past its timeout
+	state   atomic.Pointer[loaded] // nil until the first load ends
+	loading atomic.Bool            // a load is running, possibly stuck past its timeout
+	ready   chan struct{}          // closed when the first load ends
+	once    sync.Once              // closes ready
 }
 
 type loaded struct {
@@ -83,7 +94,7 @@ func NewDirectory(ctx context.Context, entries []Entry, opt DirectoryOptions) (*
 	if opt.ReadTimeout <= 0 {
 		opt.ReadTimeout = 30 * time.Second
 	}
-	d := &Directory{opt: opt, log: opt.Logger, entries: make(map[string]*entry, len(entries))}
+	d := &Directory{opt: opt, log: opt.Logger, entries: make(map[string]*entry, len(entries)), allLoaded: make(chan struct{})}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
@@ -99,12 +110,48 @@ func NewDirectory(ctx context.Context, entries []Entry, opt DirectoryOptions) (*
 			e.Mailbox.Location = time.UTC
 		}
 		e.Mailbox.Address = addr
-		en := &entry{mb: e.Mailbox, src: e.Source}
+		en := &entry{mb: e.Mailbox, src: e.Source, ready: make(chan struct{})}
 		d.entries[addr] = en
 		d.order = append(d.order, en)
 	}
+	if len(d.order) == 0 {
+		close(d.allLoaded)
+	}
+	if opt.Background {
+		go d.reload(ctx, true)
+		return d, nil
+	}
 	d.reload(ctx, true)
 	return d, nil
+}
+
+// Progress counts the mailboxes whose calendar has been loaded (or has
+// failed) at least once, and all the mailboxes: what a readiness check
+// reports while a Background directory loads.
+func (d *Directory) Progress() (loaded, total int) {
+	return int(d.loadedN.Load()), len(d.order)
+}
+
+// Loaded is closed once every mailbox's calendar has been loaded (or
+// has failed) at least once.
+func (d *Directory) Loaded() <-chan struct{} { return d.allLoaded }
+
+// state returns en's loaded calendar, loading it first if no load has
+// ended yet (a Background directory still loading): the caller waits for
+// that one calendar, or for ctx.
+func (d *Directory) state(ctx context.Context, en *entry) (*loaded, error) {
+	if st := en.state.Load(); st != nil {
+		return st, nil
+	}
+	// The load is the directory's, not the request's: a caller that gives
+	// up does not fail the calendar for everyone.
+	go d.load(context.WithoutCancel(ctx), en, true) // returns at once if a load of en is running
+	select {
+	case <-en.ready:
+		return en.state.Load(), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, en.mb.Address, ctx.Err())
+	}
 }
 
 // Lookup finds a mailbox by SMTP address, compared in its canonical form
@@ -164,18 +211,25 @@ func (d *Directory) AppendEvents(ctx context.Context, dst []Event, address strin
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
 	}
-	st := en.state.Load()
+	st, err := d.state(ctx, en)
+	if err != nil {
+		return nil, err
+	}
 	if st.err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, st.err)
 	}
 	return st.cal.AppendEvents(dst, from, to)
 }
 
-// Stats counts loaded mailboxes, stored instances and failed calendars.
+// Stats counts mailboxes, stored instances and failed calendars; a
+// calendar not loaded yet (Background) counts neither.
 func (d *Directory) Stats() (mailboxes, instances, failed int) {
 	for _, en := range d.order {
 		st := en.state.Load()
 		mailboxes++
+		if st == nil {
+			continue
+		}
 		if st.err != nil {
 			failed++
 			continue
@@ -214,11 +268,17 @@ func (d *Directory) reload(ctx context.Context, all bool) {
 			}
 		}()
 	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
 	for _, en := range d.order {
-		work <- en
+		select {
+		case work <- en:
+		case <-ctx.Done():
+			return
+		}
 	}
-	close(work)
-	wg.Wait()
 }
 
 // ErrTimeout is wrapped by the error of a calendar whose source did not
@@ -250,6 +310,14 @@ func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 	}
 	prev := en.state.Load()
 	en.state.Store(next)
+	if prev == nil {
+		en.once.Do(func() {
+			close(en.ready)
+			if int(d.loadedN.Add(1)) == len(d.order) {
+				close(d.allLoaded)
+			}
+		})
+	}
 	if next.err != nil {
 		if prev == nil || prev.err == nil || prev.err.Error() != next.err.Error() {
 			d.log.Error("calendar unavailable", "mailbox", en.mb.Address, "source", en.src.String(), "err", next.err)
@@ -298,7 +366,10 @@ func (d *Directory) Problems(address string) ([]Problem, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
 	}
-	st := en.state.Load()
+	st, err := d.state(context.Background(), en)
+	if err != nil {
+		return nil, err
+	}
 	if st.err != nil {
 		return nil, st.err
 	}

@@ -106,18 +106,30 @@ func (s *Server) load(ctx context.Context) error {
 		return fmt.Errorf("loading the access policy: %w", err)
 	}
 	cal := s.Config.Calendars
+	// The calendars load behind the listeners: a mailbox asked for before
+	// its turn is loaded then (calendar.DirectoryOptions.Background).
+	began := time.Now()
 	s.Directory, err = calendar.NewDirectory(ctx, s.Built.Entries, calendar.DirectoryOptions{
 		Logger:       s.log,
 		HorizonPast:  time.Duration(cal.HorizonPast),
 		HorizonAhead: time.Duration(cal.HorizonAhead),
 		ReadTimeout:  time.Duration(cal.ReadTimeout),
 		Strict:       cal.Strict,
+		Background:   true,
 	})
 	if err != nil {
 		return err
 	}
-	mailboxes, instances, failed := s.Directory.Stats()
-	s.log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed)
+	s.log.Info("calendars loading", "mailboxes", len(s.Built.Entries))
+	go func() {
+		select {
+		case <-s.Directory.Loaded():
+		case <-ctx.Done():
+			return
+		}
+		mailboxes, instances, failed := s.Directory.Stats()
+		s.log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed, "duration", time.Since(began).Round(time.Millisecond))
+	}()
 	return nil
 }
 
