@@ -106,6 +106,31 @@ func BenchmarkAvailability100Mailboxes62Days(b *testing.B) {
 	benchAvailability(b, h, body)
 }
 
+// The standard request: one mailbox with a realistic calendar
+// (synth.Realistic, about 450 VEVENTs), DetailedMerged over the 62 days
+// from two months back, the window Exchange requesters commonly send.
+// cmd/ewsload -floor measures the same over HTTP against the echo floor.
+func BenchmarkAvailabilityStandard(b *testing.B) {
+	london, _ := time.LoadLocation("Europe/London")
+	dir, err := calendar.NewDirectory(b.Context(), []calendar.Entry{{
+		Mailbox: calendar.Mailbox{Address: "user0@example.org", Location: london},
+		Source:  calendar.StaticSource{Name: "realistic.ics", Data: synth.Realistic(0, benchStart)},
+	}}, calendar.DirectoryOptions{Now: func() time.Time { return benchStart }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	policy, err := orgrel.NewPolicy([]orgrel.Relationship{{Name: "P", Domains: []string{"partner.example"}, Enabled: true,
+		FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.LimitedDetails}}, map[string]orgrel.Level{"user0@example.org": orgrel.LimitedDetails})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := New(Options{FreeBusy: freebusy.New(freebusy.Options{Directory: dir, Access: policy})})
+	from := benchStart.AddDate(0, 0, -60)
+	body := envelopeWith(`<t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext>`,
+		availability([]string{"user0@example.org"}, from.Format("2006-01-02T15:04:05"), from.AddDate(0, 0, 62).Format("2006-01-02T15:04:05"), "30", "DetailedMerged"))
+	benchAvailability(b, h, body)
+}
+
 // Goal: the cost per event flat (±20%) from 100 to 50,000 events in a
 // window: one mailbox, 62 days, DetailedMerged, single items only (the
 // result-set limit raised). Compare ns/event across the sizes.

@@ -44,7 +44,10 @@ func parseDateTime(s string, zone *time.Location) (time.Time, error) {
 // wallTime formats t as unbiased local time in zone, without an offset,
 // as Exchange 2010 and later emit CalendarEvent times. docs/protocol.md §1.6.
 func appendWallTime(b []byte, t time.Time, zone *time.Location) []byte {
-	t = t.In(zone)
+	// One look-up of the zone's offset; the wall clock is then read as
+	// UTC, which needs none.
+	_, off := t.In(zone).Zone()
+	t = time.Unix(t.Unix()+int64(off), int64(t.Nanosecond())).UTC()
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
 	if y < 0 || y > 9999 {

@@ -114,32 +114,45 @@ func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
 }
 
 // writeEvent writes one busy period; what it holds was decided by the
-// freebusy service (docs/protocol.md §1.6), this only lays it out.
+// freebusy service (docs/protocol.md §1.6), this only lays it out. The
+// fixed markup is appended whole: a detailed answer is mostly this.
 func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
-	w.Start("CalendarEvent")
-	w.B = append(w.B, "<StartTime>"...)
+	w.B = append(w.B, "<CalendarEvent><StartTime>"...)
 	w.B = appendWallTime(w.B, ev.Start, zone)
 	w.B = append(w.B, "</StartTime><EndTime>"...)
 	w.B = appendWallTime(w.B, ev.End, zone)
-	w.B = append(w.B, "</EndTime>"...)
-	w.Elem("BusyType", ev.Busy.String())
+	w.B = append(w.B, "</EndTime><BusyType>"...)
+	w.B = append(w.B, ev.Busy.String()...)
+	w.B = append(w.B, "</BusyType>"...)
 	if ev.Details {
-		w.Start("CalendarEventDetails")
+		w.B = append(w.B, "<CalendarEventDetails>"...)
 		if !ev.Private {
 			w.B = append(w.B, "<ID>"...)
 			w.B = ev.AppendID(w.B)
-			w.B = append(w.B, "</ID>"...)
-			w.Elem("Subject", ev.Subject())
-			w.Elem("Location", ev.Location())
+			w.B = append(w.B, "</ID><Subject>"...)
+			w.Text(ev.Subject())
+			w.B = append(w.B, "</Subject><Location>"...)
+			w.Text(ev.Location())
+			w.B = append(w.B, "</Location>"...)
 		}
-		w.ElemBool("IsMeeting", ev.Meeting())
-		w.ElemBool("IsRecurring", ev.Recurring())
-		w.ElemBool("IsException", ev.Exception())
-		w.ElemBool("IsReminderSet", ev.Reminder())
-		w.ElemBool("IsPrivate", ev.Private)
-		w.End("CalendarEventDetails")
+		w.B = appendBool(w.B, "<IsMeeting>", ev.Meeting(), "</IsMeeting>")
+		w.B = appendBool(w.B, "<IsRecurring>", ev.Recurring(), "</IsRecurring>")
+		w.B = appendBool(w.B, "<IsException>", ev.Exception(), "</IsException>")
+		w.B = appendBool(w.B, "<IsReminderSet>", ev.Reminder(), "</IsReminderSet>")
+		w.B = appendBool(w.B, "<IsPrivate>", ev.Private, "</IsPrivate>")
+		w.B = append(w.B, "</CalendarEventDetails>"...)
 	}
-	w.End("CalendarEvent")
+	w.B = append(w.B, "</CalendarEvent>"...)
+}
+
+func appendBool(b []byte, start string, v bool, end string) []byte {
+	b = append(b, start...)
+	if v {
+		b = append(b, "true"...)
+	} else {
+		b = append(b, "false"...)
+	}
+	return append(b, end...)
 }
 
 var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
