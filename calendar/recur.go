@@ -134,7 +134,12 @@ func (s *series) occurrences(lo int64) (func() (time.Time, bool), error) {
 	}
 	heads := make([]head, 0, len(s.rules)+1)
 	for _, o := range s.rules {
-		r, err := rrule.NewRRule(restart(o, lo))
+		o = restart(o, lo)
+		if sr, ok := simple(o); ok {
+			heads = append(heads, head{next: sr.iterator()})
+			continue
+		}
+		r, err := rrule.NewRRule(o)
 		if err != nil {
 			return nil, err
 		}
@@ -178,4 +183,91 @@ func (s *series) occurrences(lo int64) (func() (time.Time, bool), error) {
 			return t, true
 		}
 	}, nil
+}
+
+// simpleRule is a DAILY or WEEKLY rule that says no more than which
+// weekdays (BYDAY without ordinals), at one time of day: the stand-ups,
+// one-to-ones and team meetings most series are. It is expanded here by
+// stepping through dates, one zone look-up an occurrence, instead of by
+// the general expansion, which rebuilds a period's day set with several
+// look-ups a day; it yields what rrule-go yields (RFC 5545 §3.3.10).
+type simpleRule struct {
+	weekly       bool
+	interval     int
+	days         [7]bool // by time.Weekday; all for a DAILY rule without BYDAY
+	wkst         time.Weekday
+	h, min, sec  int
+	start, until time.Time // until zero: none
+}
+
+func simple(o rrule.ROption) (simpleRule, bool) {
+	if o.Freq != rrule.DAILY && o.Freq != rrule.WEEKLY || o.Count != 0 ||
+		len(o.Byhour) != 1 || len(o.Byminute) != 1 || len(o.Bysecond) != 1 ||
+		len(o.Bysetpos)+len(o.Bymonth)+len(o.Bymonthday)+len(o.Byyearday)+len(o.Byweekno)+len(o.Byeaster) != 0 {
+		return simpleRule{}, false
+	}
+	r := simpleRule{weekly: o.Freq == rrule.WEEKLY, interval: max(o.Interval, 1), wkst: time.Weekday((o.Wkst.Day() + 1) % 7),
+		h: o.Byhour[0], min: o.Byminute[0], sec: o.Bysecond[0], start: o.Dtstart.Truncate(time.Second), until: o.Until.Truncate(time.Second)}
+	for _, wd := range o.Byweekday {
+		if wd.N() != 0 {
+			return simpleRule{}, false
+		}
+		r.days[(wd.Day()+1)%7] = true
+	}
+	if len(o.Byweekday) == 0 {
+		if r.weekly {
+			return simpleRule{}, false // explicitDefaults gives every WEEKLY rule its weekday
+		}
+		r.days = [7]bool{true, true, true, true, true, true, true}
+	}
+	return r, true
+}
+
+// iterator yields the rule's occurrences from its start, in order.
+func (r simpleRule) iterator() func() (time.Time, bool) {
+	loc := r.start.Location()
+	y, m, d := r.start.Date()
+	// A day is stepped through as a UTC noon, which has no zone to look up.
+	day := time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+	step := r.interval
+	var weekEnd time.Time // the day after the current week (weekly rules)
+	if r.weekly {
+		day = day.AddDate(0, 0, -((int(day.Weekday()) - int(r.wkst) + 7) % 7)) // back to WKST
+		weekEnd = day.AddDate(0, 0, 7)
+	}
+	done := false
+	misses := 0 // days stepped through in a row without one of the weekdays
+	return func() (time.Time, bool) {
+		for !done {
+			cur := day
+			if r.weekly {
+				if day = day.AddDate(0, 0, 1); !day.Before(weekEnd) {
+					day = weekEnd.AddDate(0, 0, 7*(step-1))
+					weekEnd = day.AddDate(0, 0, 7)
+				}
+			} else {
+				day = day.AddDate(0, 0, step)
+			}
+			if !r.days[cur.Weekday()] {
+				// Stepping by the interval, a daily rule meets every weekday
+				// it ever meets within seven steps: none, never.
+				if misses++; misses >= 7 && !r.weekly {
+					done = true
+				}
+				continue
+			}
+			misses = 0
+			y, m, d := cur.Date()
+			t := time.Date(y, m, d, r.h, r.min, r.sec, 0, loc)
+			if !r.until.IsZero() && t.After(r.until) {
+				done = true
+				break
+			}
+			if t.Before(r.start) {
+				continue
+			}
+			return t, true
+		}
+		return time.Time{}, false
+	}
 }

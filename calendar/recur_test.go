@@ -183,3 +183,49 @@ func TestHorizonSlidesWithTheClock(t *testing.T) {
 		t.Errorf("the same window gives %d events after the move, %d before", len(after), len(before))
 	}
 }
+
+// The common rules take the date-stepping expansion; anything more takes
+// the general one.
+func TestSimpleRules(t *testing.T) {
+	st := time.Date(2014, 1, 8, 9, 30, 0, 0, london)
+	for rule, want := range map[string]bool{
+		"FREQ=DAILY":                         true,
+		"FREQ=DAILY;INTERVAL=2;BYDAY=MO,FR":  true,
+		"FREQ=WEEKLY":                        true,
+		"FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH": true,
+		"FREQ=WEEKLY;UNTIL=20150101T000000Z": true,
+		"FREQ=WEEKLY;COUNT=10":               true, // read as its UNTIL
+		"FREQ=WEEKLY;BYDAY=MO;BYHOUR=9,14":   false,
+		"FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=1": false,
+		"FREQ=DAILY;BYMONTH=3":               false,
+		"FREQ=MONTHLY;BYDAY=1TU":             false,
+		"FREQ=HOURLY":                        false,
+		"FREQ=YEARLY":                        false,
+	} {
+		opt, err := rrule.StrToROptionInLocation(rule, london)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Dtstart = st
+		explicitDefaults(opt)
+		if err := countToUntil(opt, 1000); err != nil {
+			t.Fatal(err)
+		}
+		if _, got := simple(*opt); got != want {
+			t.Errorf("simple(%s) = %v, want %v", rule, got, want)
+		}
+	}
+}
+
+// A daily rule whose interval never lands on its weekdays has no
+// occurrence, and its expansion ends (DTSTART on a Thursday, every
+// seventh day on Wednesdays).
+func TestRuleThatNeverMatchesEnds(t *testing.T) {
+	cal := parse(t, ics(ev("UID:never", "DTSTART;TZID=Europe/London:20260101T100000", "DURATION:PT1H", "RRULE:FREQ=DAILY;INTERVAL=7;BYDAY=WE")), Options{})
+	for _, from := range []time.Time{time.Date(2026, 2, 1, 0, 0, 0, 0, utc), time.Date(2030, 2, 1, 0, 0, 0, 0, utc)} {
+		evs, err := cal.Events(from, from.AddDate(0, 0, 62))
+		if err != nil || len(evs) != 0 {
+			t.Errorf("Events from %s = %v, %v; want none (only DTSTART, in January 2026)", from.Format(time.DateOnly), evs, err)
+		}
+	}
+}

@@ -77,7 +77,7 @@ func Realistic(seed uint64, now time.Time) []byte {
 		{"FREQ=WEEKLY;BYDAY=TU,TH", 3, 30, "Clinic handover"},
 		{"FREQ=YEARLY", 365, 60, "Annual appraisal"},
 		{"FREQ=WEEKLY;BYDAY=FR;COUNT=40", 7, 45, "Project Phoenix steering"},
-		{"FREQ=DAILY;INTERVAL=7;BYDAY=WE", 7, 30, "Lunch and learn"},
+		{"FREQ=WEEKLY;INTERVAL=3;BYDAY=WE", 21, 30, "Lunch and learn"},
 		{"FREQ=WEEKLY;BYDAY=MO,WE,FR", 2, 15, "Bed meeting"},
 		{"FREQ=MONTHLY;BYDAY=-1FR", 30, 120, "Quarterly planning"},
 	}
@@ -106,20 +106,23 @@ func Realistic(seed uint64, now time.Time) []byte {
 		vevents++
 		// Moved, restyled or cancelled occurrences, named by the
 		// original's start; most in the last year and the next months.
+		moved := map[int]bool{}
 		for range 3 + r.IntN(7) {
-			orig := start.AddDate(0, 0, sh.step*r.IntN(400))
-			if orig.After(today.AddDate(0, 3, 0)) {
+			n := r.IntN(400)
+			orig := start.AddDate(0, 0, sh.step*n)
+			if orig.After(today.AddDate(0, 3, 0)) || moved[n] {
 				continue
 			}
-			moved := orig.Add(time.Duration(30*(r.IntN(9)-4)) * time.Minute)
+			moved[n] = true
+			to := orig.Add(time.Duration(30*(r.IntN(9)-4)) * time.Minute)
 			ov := []string{"RECURRENCE-ID;TZID=" + tz + ":" + local(orig), "SEQUENCE:" + fmt.Sprint(1+r.IntN(3))}
 			switch r.IntN(6) {
 			case 0:
 				ov = append(ov, "STATUS:CANCELLED", "SUMMARY:Cancelled: "+sh.title, "DTSTART;TZID="+tz+":"+local(orig), "DURATION:PT30M")
 			case 1:
-				ov = append(ov, "SUMMARY:"+sh.title+" (moved)", "DTSTART;TZID="+tz+":"+local(moved), "DURATION:PT1H", "LOCATION:"+locations[r.IntN(len(locations))])
+				ov = append(ov, "SUMMARY:"+sh.title+" (moved)", "DTSTART;TZID="+tz+":"+local(to), "DURATION:PT1H", "LOCATION:"+locations[r.IntN(len(locations))])
 			default:
-				ov = append(ov, "SUMMARY:"+sh.title, "DTSTART;TZID="+tz+":"+local(moved), fmt.Sprintf("DURATION:PT%dM", sh.dur))
+				ov = append(ov, "SUMMARY:"+sh.title, "DTSTART;TZID="+tz+":"+local(to), fmt.Sprintf("DURATION:PT%dM", sh.dur))
 			}
 			event(u, meeting(ov)...)
 			vevents++
