@@ -46,9 +46,10 @@ type Options struct {
 
 const (
 	defaultMaxInstances = 100000
-	// The windows requesters ask most, 62 days from two months back and
-	// from now (docs/protocol.md §1.7), fall inside; others are expanded
-	// when asked and kept for the next query (see Calendar.AppendEvents).
+	// Every window of the longest length Exchange asks (62 days,
+	// docs/protocol.md §1.7) starting from two months back to a month
+	// ahead falls inside; others are expanded when asked and kept for the
+	// next query (see Calendar.AppendEvents).
 	defaultHorizonPast  = 62 * 24 * time.Hour
 	defaultHorizonAhead = 93 * 24 * time.Hour
 )
