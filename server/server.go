@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calfed/calfed/admin"
@@ -105,6 +106,7 @@ func (s *Server) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the access policy: %w", err)
 	}
+	s.syncCalDAV(ctx)
 	cal := s.Config.Calendars
 	s.Directory, err = calendar.NewDirectory(ctx, s.Built.Entries, calendar.DirectoryOptions{
 		Logger:       s.log,
@@ -121,10 +123,36 @@ func (s *Server) load(ctx context.Context) error {
 	return nil
 }
 
+// syncCalDAV runs the first sync round of every CalDAV server, all at
+// once, so that the directory starts from their calendars; a server that
+// does not answer fails its mailboxes (logged) without holding up the
+// others beyond its timeout.
+func (s *Server) syncCalDAV(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, srv := range s.Built.CalDAV {
+		srv.SetLogger(s.log)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			srv.Round(ctx, true)
+			failed := 0
+			for _, src := range srv.Sources() {
+				if src.Status().Error != "" {
+					failed++
+				}
+			}
+			s.log.Info("caldav first sync", "server", srv.Name(), "mailboxes", len(srv.Sources()), "failed", failed,
+				"requests", srv.Requests(), "took", time.Since(start).Round(time.Millisecond))
+		}()
+	}
+	wg.Wait()
+}
+
 // Start keeps the server current in the background until ctx ends: the
 // policy follows the store, the token issuer's metadata is refreshed and
-// used tokens are purged; outside the demo, our domain proofs are rechecked and the calendars
-// reloaded as they change. The policy loop removes this server's record
+// used tokens are purged; outside the demo, our domain proofs are rechecked, the CalDAV
+// servers synced on their schedules and the calendars reloaded as they change. The policy loop removes this server's record
 // from the store as it ends, and closes the channel Start returns when it
 // has: keep the store open until then.
 func (s *Server) Start(ctx context.Context) (policyDone <-chan struct{}) {
@@ -140,6 +168,9 @@ func (s *Server) Start(ctx context.Context) (policyDone <-chan struct{}) {
 	if s.demo == nil {
 		go s.Trust.RecheckOurs(ctx, time.Duration(s.Config.DNS.Recheck))
 		go s.Directory.Watch(ctx, time.Duration(s.Config.Calendars.ReloadInterval))
+		for _, srv := range s.Built.CalDAV {
+			go srv.Run(ctx)
+		}
 	}
 	return done
 }
