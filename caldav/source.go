@@ -341,8 +341,8 @@ func (s *Source) discover(ctx context.Context, auth string) error {
 			return err
 		}
 		s.home, s.single = s.url, false
-		for _, r := range ms.Responses {
-			p := r.ok()
+		if len(ms.Responses) > 0 {
+			p := ms.Responses[0].ok()
 			switch {
 			case p.ResourceType != nil && p.ResourceType.Calendar != nil:
 				s.single = true
@@ -353,7 +353,6 @@ func (s *Source) discover(ctx context.Context, auth string) error {
 				}
 				s.home = h
 			}
-			break
 		}
 		return nil
 	}
@@ -479,7 +478,7 @@ func (s *Source) syncCollection(ctx context.Context, auth string, u *url.URL, p 
 			// RFC 6578 §3.2: the token is no longer valid; start over.
 			members, removed, newToken, err = s.syncReport(ctx, auth, u, "")
 			token = ""
-		case errors.As(err, &he) && he.Status != http.StatusUnauthorized && he.Status < 500:
+		case errors.As(err, &he) && (he.Status >= 400 && he.Status < 500 && he.Status != http.StatusUnauthorized || he.Status == http.StatusNotImplemented):
 			c.noSync = true // not offered after all: ctag and ETags
 			err = nil
 		}

@@ -112,6 +112,9 @@ func (c *Config) mailboxList(bad func(string, ...any)) []mailboxItem {
 			continue
 		}
 		where := fmt.Sprintf("caldav[%d].mailboxes", i)
+		if s.Name != "" {
+			where = fmt.Sprintf("caldav[%d] (%s).mailboxes", i, s.Name)
+		}
 		if s.CalendarURL == "" {
 			bad("%s: a directory needs calendar_url (such as https://dav.contoso.example/dav/calendars/{user}/) to find each mailbox's calendars", where)
 		}
@@ -170,7 +173,7 @@ func (c *Config) buildCalDAV(b *Built, bad func(string, ...any)) map[string]*cal
 		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 			fail("%s.url: %q is not an http(s) URL such as https://dav.contoso.example/", where, s.URL)
 		case u.User != nil:
-			fail("%s.url: %q carries credentials; give username and password_file instead, never a secret in this file", where, redactURL(u))
+			fail("%s.url: %q carries credentials; give username and password_file instead, never a secret in this file", where, u.Redacted())
 		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
 			fail("%s.url: %q is plain HTTP to another machine, which would send the credentials and calendars in the clear; use https://", where, s.URL)
 		}
@@ -324,13 +327,4 @@ func loopbackHost(h string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
-}
-
-// redactURL hides the password of a URL's user information.
-func redactURL(u *url.URL) string {
-	v := *u
-	if _, ok := v.User.Password(); ok {
-		v.User = url.UserPassword(v.User.Username(), "***")
-	}
-	return v.String()
 }
