@@ -443,3 +443,30 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("discovered: %s", got)
 	}
 }
+
+// Check syncs the mailbox now and reports its calendars, counted or not,
+// beside what the calendar package found; a failed sync is its Err.
+func TestCheck(t *testing.T) {
+	f := newFakeDAV(t)
+	f.calendar("/alice/work/", "Work")
+	f.calendar("/alice/holidays/", "Holidays").transparent = true
+	f.put("/alice/work/a.ics", event("a", "20260324T100000Z"))
+	srv, _ := testServer(t, f.srv.URL+"/", nil)
+	r := Check(context.Background(), mailbox(t, srv, "alice@contoso.example", "/alice/"), calendar.Options{})
+	var out strings.Builder
+	r.WriteText(&out)
+	for _, want := range []string{
+		"server: dav (" + f.srv.URL + "/)",
+		"calendar " + f.srv.URL + "/alice/holidays/ (Holidays): not counted: transparent (schedule-calendar-transp)",
+		"calendar " + f.srv.URL + "/alice/work/ (Work): 1 objects, changes found by sync-collection",
+		"caldav dav " + f.srv.URL + "/alice/: 1 instances served, 0 problems",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("Check's text does not say %q:\n%s", want, out.String())
+		}
+	}
+	r = Check(context.Background(), mailbox(t, srv, "nobody@contoso.example", "/nobody/"), calendar.Options{})
+	if !strings.Contains(r.Err, "HTTP 404") {
+		t.Errorf("Check of a missing home: Err %q", r.Err)
+	}
+}

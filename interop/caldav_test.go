@@ -119,7 +119,9 @@ caldav:
 	}
 	s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
 		"serve", "-config", config, "-listen", "127.0.0.1:0", "-log-level", "info")
-	ask := func(address string) availability { return askAvailability(t, s.URL, "svc-partner", created.Secret, address) }
+	ask := func(address string) availability {
+		return askAvailability(t, s.URL, "svc-partner", created.Secret, address)
+	}
 	ok := func(events ...string) availability {
 		slices.Sort(events)
 		return availability{Code: "NoError", Events: events}
@@ -158,6 +160,18 @@ caldav:
 		t.Fatalf("exchangelib does not see the stand-up: %s", out)
 	}
 
+	// calfed calendar check syncs the mailbox itself and shows its
+	// server, last sync and calendars.
+	check := func() (string, int) {
+		cmd := exec.Command(calfedBin, "calendar", "check", "alice@contoso.example", "-config", config)
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := check(); code != 0 || !strings.Contains(out, "calendar "+dav.URL+"alice/work/ (Work): 1 objects, changes found by sync-collection") ||
+		!strings.Contains(out, "last sync: ") || !strings.Contains(out, "1 instances served, 0 problems") {
+		t.Fatalf("calendar check: exit %d\n%s", code, out)
+	}
+
 	dav.Put("alice", "alice/personal/review.ics", "review", "Review", day(14, 0), day(15, 0))
 	until("created", map[string]availability{"alice@contoso.example": ok(standup, review)})
 	dav.Put("alice", "alice/work/standup.ics", "standup", "Stand-up", day(9, 0), day(9, 30))
@@ -188,6 +202,10 @@ caldav:
 	until("failed past max_staleness", map[string]availability{"alice@contoso.example": failed, "bob@contoso.example": failed})
 	if !logged("caldav server radicale: last good sync") {
 		t.Errorf("the log does not say which server failed the mailboxes")
+	}
+
+	if out, code := check(); code != 2 || !strings.Contains(out, "cannot be read") || !strings.Contains(out, "connection refused") {
+		t.Errorf("calendar check with radicale stopped: exit %d\n%s", code, out)
 	}
 
 	dav.Start()
