@@ -7,7 +7,7 @@ import (
 
 // The properties and reports used are in three namespaces: DAV: (RFC
 // 4918, 6578), urn:ietf:params:xml:ns:caldav (RFC 4791, 6638) and
-// http://calendarserver.org/ns/ (getctag, docs/protocol.md §9.4).
+// http://calendarserver.org/ns/ (getctag, docs/protocol.md §9.2).
 
 // multistatus is DAV:multistatus, RFC 4918 §14.16, with the sync-token
 // RFC 6578 §6.4 adds to a sync-collection answer.
