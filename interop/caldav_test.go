@@ -6,17 +6,21 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calfed/calfed/internal/radicaletest"
+	"github.com/calfed/calfed/internal/testenv"
 )
 
 // availability is what a GetUserAvailability answer says of one mailbox:
@@ -64,6 +68,73 @@ func askAvailability(t *testing.T, url, account, secret, address string) availab
 
 func (a availability) String() string { return fmt.Sprintf("%s %v", a.Code, a.Events) }
 
+// calDAVCalfed is a calfed serving a configuration with CalDAV
+// mailboxes to a partner's service account.
+type calDAVCalfed struct {
+	s      *server
+	Secret string
+	t      *testing.T
+}
+
+// startCalDAVCalfed creates the partner's relationship and service
+// account in config's store and serves config.
+func startCalDAVCalfed(t *testing.T, config string) *calDAVCalfed {
+	t.Helper()
+	cli := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(calfedBin, append(args, "-config", config)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("calfed %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
+		}
+		return out
+	}
+	cli("orgrel", "new", "Partner", "-domains", "partner.example", "-free-busy", "-level", "AvailabilityOnly")
+	c := &calDAVCalfed{t: t}
+	if err := json.Unmarshal(cli("account", "new", "svc-partner", "-relationship", "Partner", "-o", "json"), c); err != nil || c.Secret == "" {
+		t.Fatalf("account new: %v", err)
+	}
+	c.s = startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
+		"serve", "-config", config, "-listen", "127.0.0.1:0", "-log-level", "info")
+	return c
+}
+
+func (c *calDAVCalfed) ask(address string) availability {
+	c.t.Helper()
+	return askAvailability(c.t, c.s.URL, "svc-partner", c.Secret, address)
+}
+
+// okAnswer is a mailbox's answer with these events.
+func okAnswer(events ...string) availability {
+	slices.Sort(events)
+	return availability{Code: "NoError", Events: events}
+}
+
+// until asks until want answers for each address, and returns how long
+// that took after the change.
+func (c *calDAVCalfed) until(what string, want map[string]availability) time.Duration {
+	c.t.Helper()
+	start := time.Now()
+	var last string
+	for deadline := start.Add(60 * time.Second); time.Now().Before(deadline); {
+		last = ""
+		for _, a := range slices.Sorted(maps.Keys(want)) {
+			if got := c.ask(a); got.String() != want[a].String() {
+				last += fmt.Sprintf("\n  %s: %v, want %v", a, got, want[a])
+			}
+		}
+		if last == "" {
+			c.t.Logf("%s: seen after %v", what, time.Since(start).Round(time.Millisecond))
+			return time.Since(start)
+		}
+		time.Sleep(50 * time.Millisecond) // pacing the poll, not timing anything
+	}
+	c.t.Fatalf("%s: not seen within 60s:%s", what, last)
+	return 0
+}
+
 // Calendars on a real Radicale, created and changed through CalDAV: each
 // change (create, change, move between users, delete) reaches calfed's
 // GetUserAvailability answer; with Radicale stopped the last good
@@ -101,61 +172,14 @@ caldav:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cli := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(calfedBin, append(args, "-config", config)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("calfed %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
-		}
-		return out
-	}
-	cli("orgrel", "new", "Partner", "-domains", "partner.example", "-free-busy", "-level", "AvailabilityOnly")
-	var created struct{ Secret string }
-	if err := json.Unmarshal(cli("account", "new", "svc-partner", "-relationship", "Partner", "-o", "json"), &created); err != nil || created.Secret == "" {
-		t.Fatalf("account new: %v", err)
-	}
-	s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
-		"serve", "-config", config, "-listen", "127.0.0.1:0", "-log-level", "info")
-	ask := func(address string) availability {
-		return askAvailability(t, s.URL, "svc-partner", created.Secret, address)
-	}
-	ok := func(events ...string) availability {
-		slices.Sort(events)
-		return availability{Code: "NoError", Events: events}
-	}
-	// until asks until want answers for each address, and returns how
-	// long that took after the change.
-	until := func(what string, want map[string]availability) time.Duration {
-		t.Helper()
-		start := time.Now()
-		var last string
-		for deadline := start.Add(60 * time.Second); time.Now().Before(deadline); {
-			last = ""
-			for _, a := range []string{"alice@contoso.example", "bob@contoso.example"} {
-				if w, ok := want[a]; ok {
-					if got := ask(a); got.String() != w.String() {
-						last += fmt.Sprintf("\n  %s: %v, want %v", a, got, w)
-					}
-				}
-			}
-			if last == "" {
-				t.Logf("%s: seen after %v", what, time.Since(start).Round(time.Millisecond))
-				return time.Since(start)
-			}
-			time.Sleep(50 * time.Millisecond) // pacing the poll, not timing anything
-		}
-		t.Fatalf("%s: not seen within 60s:%s", what, last)
-		return 0
-	}
+	c := startCalDAVCalfed(t, config)
+	s, ask, ok, until := c.s, c.ask, okAnswer, c.until
 	const standup, standupMoved, review = "2026-03-24T10:00:00-2026-03-24T11:00:00 Busy", "2026-03-24T09:00:00-2026-03-24T09:30:00 Busy", "2026-03-24T14:00:00-2026-03-24T15:00:00 Busy"
 	// Times come back in the request's zone: UTC, without an offset.
 	if a, b := ask("alice@contoso.example"), ask("bob@contoso.example"); a.String() != ok(standup).String() || b.String() != ok().String() {
 		t.Fatalf("first sync: alice %v, bob %v", a, b)
 	}
-	if out := runClient(t, "exchangelib", []string{debianPy, "python/freebusy.py", s.URL, "svc-partner", created.Secret, "UTC",
+	if out := runClient(t, "exchangelib", []string{debianPy, "python/freebusy.py", s.URL, "svc-partner", c.Secret, "UTC",
 		"2026-03-24T00:00:00", "2026-03-25T00:00:00", "FreeBusy", "30", "alice@contoso.example"}); !bytes.Contains(out, []byte(`"start": "2026-03-24T10:00:00"`)) {
 		t.Fatalf("exchangelib does not see the stand-up: %s", out)
 	}
@@ -210,4 +234,101 @@ caldav:
 
 	dav.Start()
 	until("recovered", map[string]availability{"alice@contoso.example": ok(), "bob@contoso.example": ok(review)})
+}
+
+// Calendars on a real Xandikos (Debian's xandikos), a second CalDAV
+// server: the mailbox has no URL configured, so its calendars are
+// discovered from the server (well-known URI, current-user-principal,
+// calendar-home-set); events created, changed, moved between its
+// calendars and deleted reach the answer, each counted once.
+func TestCalDAVXandikos(t *testing.T) {
+	const bin = "/usr/bin/xandikos"
+	if _, err := os.Stat(bin); err != nil {
+		testenv.Missing(t, testenv.Xandikos, bin+" is not installed", "apt-get install xandikos, or run ./test.sh, which installs it")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	l.Close()
+	dir := t.TempDir()
+	var xlog bytes.Buffer
+	x := exec.Command(bin, "-d", filepath.Join(dir, "dav"), "--defaults", "-l", "127.0.0.1", "-p", strconv.Itoa(addr.Port))
+	x.Stdout, x.Stderr = &xlog, &xlog
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		x.Process.Kill()
+		x.Wait()
+		if t.Failed() {
+			t.Logf("xandikos log:\n%s", xlog.String())
+		}
+	})
+	base := fmt.Sprintf("http://%s/", addr)
+	dav := func(method, path, body string, want int) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if method == "PUT" {
+			req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: HTTP %d, want %d\n%s", method, path, resp.StatusCode, want, got)
+		}
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if resp, err := http.Get(base); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("xandikos did not answer within 60s:\n%s", xlog.String())
+		}
+		time.Sleep(20 * time.Millisecond) // pacing the start-up poll, not timing anything
+	}
+	ev := func(uid, start, end string) string {
+		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//calfed//interop//EN\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:" + start +
+			"\r\nDTEND:" + end + "\r\nSUMMARY:" + uid + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	}
+	dav("MKCALENDAR", "user/calendars/other/", "", http.StatusCreated)
+	dav("PUT", "user/calendars/calendar/plan.ics", ev("plan", "20260324T100000Z", "20260324T110000Z"), http.StatusCreated)
+
+	config := filepath.Join(dir, "calfed.yaml")
+	if err := os.WriteFile(config, []byte(`data_dir: data
+calendars: {reload_interval: 100ms}
+caldav:
+  - name: xandikos
+    url: `+base+`
+    sync_interval: 1s
+    max_staleness: 1m
+    timeout: 5s
+mailboxes:
+  - address: user@contoso.example
+    caldav: {server: xandikos}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := startCalDAVCalfed(t, config)
+	const plan, planMoved, review = "2026-03-24T10:00:00-2026-03-24T11:00:00 Busy", "2026-03-24T08:00:00-2026-03-24T09:00:00 Busy", "2026-03-24T14:00:00-2026-03-24T15:00:00 Busy"
+	const user = "user@contoso.example"
+	if a := c.ask(user); a.String() != okAnswer(plan).String() {
+		t.Fatalf("first sync: %v", a)
+	}
+	dav("PUT", "user/calendars/other/review.ics", ev("review", "20260324T140000Z", "20260324T150000Z"), http.StatusCreated)
+	c.until("created", map[string]availability{user: okAnswer(plan, review)})
+	dav("PUT", "user/calendars/calendar/plan.ics", ev("plan", "20260324T080000Z", "20260324T090000Z"), http.StatusNoContent)
+	c.until("changed", map[string]availability{user: okAnswer(planMoved, review)})
+	// Xandikos 0.2.8 answers MOVE with 405: clients move an event as a
+	// PUT into the new calendar and a DELETE from the old.
+	dav("PUT", "user/calendars/calendar/review.ics", ev("review", "20260324T140000Z", "20260324T150000Z"), http.StatusCreated)
+	dav("DELETE", "user/calendars/other/review.ics", "", http.StatusNoContent)
+	dav("DELETE", "user/calendars/calendar/plan.ics", "", http.StatusNoContent)
+	c.until("moved and deleted", map[string]availability{user: okAnswer(review)})
 }

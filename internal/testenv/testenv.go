@@ -33,6 +33,8 @@ const (
 	// Radicale is Debian's radicale package, the CalDAV server the
 	// interop suite syncs calendars from.
 	Radicale = "radicale"
+	// Xandikos is Debian's xandikos package, a second CalDAV server.
+	Xandikos = "xandikos"
 	// RealWorldCorpus is the directory of real-world calendars that
 	// calendar/testdata/realworld/SOURCES.md lists.
 	RealWorldCorpus = "realworld-corpus"
