@@ -95,10 +95,10 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	cause := "not synced yet"
-	if e.Err != nil {
-		cause = e.Err.Error()
+	if e.Err == nil {
+		return fmt.Sprintf("caldav server %s: not synced yet", e.Server)
 	}
+	cause := e.Err.Error()
 	if e.LastGood.IsZero() {
 		return fmt.Sprintf("caldav server %s: no successful sync yet: %s", e.Server, cause)
 	}
