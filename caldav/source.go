@@ -168,7 +168,9 @@ func (s *Source) Status() Status {
 func (s *Source) Sync(ctx context.Context) error {
 	auth, err := s.srv.cfg.Credentials.header()
 	if err != nil {
-		s.fail(err, s.srv.cfg.Now())
+		s.mu.Lock()
+		s.record(err, s.srv.cfg.Now(), nil, false)
+		s.mu.Unlock()
 		return err
 	}
 	return s.sync(ctx, auth)
@@ -182,22 +184,24 @@ func (s *Source) due(now time.Time) bool {
 	return !now.Before(s.nextAttempt)
 }
 
-// fail records a failed attempt that did not reach the server.
+// fail records a failed attempt that did not reach the server, without
+// logging it: the server logs its own outage once for all its mailboxes.
 func (s *Source) fail(err error, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.record(err, now, nil)
+	s.record(err, now, nil, true)
 }
 
-// record publishes an attempt's outcome; s.mu is held. files is the new
-// copy after a successful sync that changed it, nil when unchanged.
-func (s *Source) record(err error, now time.Time, cals []Calendar) {
+// record publishes an attempt's outcome, with the calendars a successful
+// one found; s.mu is held. A failure is logged when it differs from the
+// last, unless quiet.
+func (s *Source) record(err error, now time.Time, cals []Calendar, quiet bool) {
 	prev := s.state.Load()
 	next := *prev
 	next.lastAttempt = now
 	next.err = err
 	if err != nil {
-		if prev.err == nil || prev.err.Error() != err.Error() {
+		if !quiet && (prev.err == nil || prev.err.Error() != err.Error()) {
 			s.srv.log.Warn("caldav sync failed", "mailbox", s.address, "server", s.srv.cfg.Name, "err", err)
 		}
 		s.nextAttempt = now.Add(s.srv.backoff(&s.failures))
@@ -239,7 +243,7 @@ func (s *Source) sync(ctx context.Context, auth string) error {
 	defer s.mu.Unlock()
 	start := s.srv.cfg.Now()
 	cals, err := s.syncLocked(ctx, auth)
-	s.record(err, start, cals)
+	s.record(err, start, cals, false)
 	return err
 }
 

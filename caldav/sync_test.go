@@ -3,6 +3,7 @@ package caldav
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -265,7 +266,11 @@ func TestRoundStopsWhenServerDown(t *testing.T) {
 	}
 	base := "http://" + l.Addr().String() + "/"
 	l.Close() // nothing listens: connections are refused
-	srv, _ := testServer(t, base, func(c *Config) { c.Concurrency = 2; c.MaxBackoff = 4 * time.Minute })
+	var logs strings.Builder
+	srv, _ := testServer(t, base, func(c *Config) {
+		c.Concurrency, c.MaxBackoff = 2, 4*time.Minute
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	var srcs []*Source
 	for i := range 50 {
 		srcs = append(srcs, mailbox(t, srv, "u"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@contoso.example", "/u/"))
@@ -281,6 +286,10 @@ func TestRoundStopsWhenServerDown(t *testing.T) {
 	}
 	if wait < 30*time.Second || wait > time.Minute {
 		t.Errorf("first wait %v, want within [interval/2, interval]", wait)
+	}
+	// One line for the outage, not one for each of the 50 mailboxes.
+	if n, m := strings.Count(logs.String(), "caldav server not answering"), strings.Count(logs.String(), "caldav sync failed"); n != 1 || m >= 50 {
+		t.Errorf("the outage logged %d server lines and %d mailbox lines:\n%s", n, m, logs.String())
 	}
 	for range 5 {
 		wait = srv.Round(context.Background(), true)
