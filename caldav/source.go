@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -437,19 +438,19 @@ func (c *authClient) Do(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, &transportError{err}
 	}
-	resp.Body = &cancelBody{resp.Body, cancel}
+	resp.Body = &cancelBody{io.LimitReader(resp.Body, c.srv.cfg.MaxResponseBytes), resp.Body, cancel}
 	return resp, nil
 }
 
+// cancelBody is an answer's body, read up to MaxResponseBytes, that ends
+// its request's timeout when closed.
 type cancelBody struct {
-	body interface {
-		Read([]byte) (int, error)
-		Close() error
-	}
+	r      io.Reader
+	body   io.Closer
 	cancel context.CancelFunc
 }
 
-func (b *cancelBody) Read(p []byte) (int, error) { return b.body.Read(p) }
+func (b *cancelBody) Read(p []byte) (int, error) { return b.r.Read(p) }
 func (b *cancelBody) Close() error {
 	err := b.body.Close()
 	b.cancel()
