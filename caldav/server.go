@@ -164,7 +164,7 @@ func (s *Server) Round(ctx context.Context, all bool) time.Duration {
 		for _, src := range s.sources {
 			src.fail(err, now)
 		}
-		s.setDown(fmt.Sprintf("credentials: %v", err))
+		s.setDown("caldav server unusable: its credentials cannot be read; its mailboxes serve their last good calendars until max_staleness", err.Error())
 		return s.backoff(&s.failRounds)
 	}
 	work := make(chan *Source)
@@ -220,19 +220,20 @@ feed:
 		for _, src := range skipped {
 			src.fail(&transportError{reason}, s.cfg.Now())
 		}
-		s.setDown((*p).Error())
+		s.setDown("caldav server not answering; its mailboxes serve their last good calendars until max_staleness", (*p).Error())
 		return s.backoff(&s.failRounds)
 	}
-	s.setDown("")
+	s.setDown("", "")
 	s.failRounds = 0
 	return s.cfg.SyncInterval
 }
 
-// setDown records, and logs when it changes, whether the server answers.
-func (s *Server) setDown(why string) {
+// setDown records why the server cannot be used (empty when it can), and
+// logs msg when that changes.
+func (s *Server) setDown(msg, why string) {
 	switch {
 	case why != "" && s.down == "":
-		s.log.Error("caldav server not answering; its mailboxes serve their last good calendars until max_staleness", "server", s.cfg.Name, "url", s.cfg.URL.String(), "err", why)
+		s.log.Error(msg, "server", s.cfg.Name, "url", s.cfg.URL.String(), "err", why)
 	case why == "" && s.down != "":
 		s.log.Info("caldav server answering again", "server", s.cfg.Name)
 	}

@@ -479,3 +479,24 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check of a missing home: Err %q", r.Err)
 	}
 }
+
+// Credentials that cannot be read fail every mailbox of the server, each
+// naming the file, and the server logs it once.
+func TestRoundUnreadableCredentials(t *testing.T) {
+	f := newFakeDAV(t)
+	var logs strings.Builder
+	srv, _ := testServer(t, f.srv.URL+"/", func(c *Config) {
+		c.Credentials = Credentials{Username: "calfed", PasswordFile: filepath.Join(t.TempDir(), "missing")}
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	a, b := mailbox(t, srv, "a@contoso.example", "/a/"), mailbox(t, srv, "b@contoso.example", "/b/")
+	srv.Round(context.Background(), true)
+	for _, src := range []*Source{a, b} {
+		if _, err := src.Stamp(context.Background()); !errors.Is(err, ErrCredentials) || !errors.Is(err, calendar.ErrUnavailable) {
+			t.Errorf("%s: Stamp error %v, want ErrCredentials and ErrUnavailable", src.address, err)
+		}
+	}
+	if n := strings.Count(logs.String(), "its credentials cannot be read"); n != 1 || f.count("PROPFIND") != 0 {
+		t.Errorf("logged %d times, %d requests sent:\n%s", n, f.count("PROPFIND"), logs.String())
+	}
+}
