@@ -41,6 +41,9 @@ type Config struct {
 	MaxBackoff time.Duration
 	// MaxResponseBytes bounds one answer; default 64 MiB.
 	MaxResponseBytes int64
+	// FirstSyncWait is how long Server.First waits for the first round
+	// before returning while the round goes on; default 1m.
+	FirstSyncWait time.Duration
 	// MultigetBatch is how many objects one calendar-multiget asks for;
 	// default 100.
 	MultigetBatch int
@@ -89,6 +92,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.MaxResponseBytes <= 0 {
 		cfg.MaxResponseBytes = 64 << 20
+	}
+	if cfg.FirstSyncWait <= 0 {
+		cfg.FirstSyncWait = time.Minute
 	}
 	if cfg.MultigetBatch <= 0 {
 		cfg.MultigetBatch = 100
@@ -252,6 +258,25 @@ func (s *Server) backoff(n *int) time.Duration {
 	}
 	d = min(d, s.cfg.MaxBackoff)
 	return d/2 + rand.N(d/2+1)
+}
+
+// First runs the first round of every mailbox and waits for it up to
+// FirstSyncWait; a round still running then goes on, and First reports
+// false. The round runs under ctx, which must outlive First.
+func (s *Server) First(ctx context.Context) (done bool) {
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		s.Round(ctx, true)
+	}()
+	t := time.NewTimer(s.cfg.FirstSyncWait)
+	defer t.Stop()
+	select {
+	case <-finished:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // Run syncs the server every SyncInterval (or its backoff) until ctx

@@ -59,6 +59,10 @@ type CalDAVConfig struct {
 	Timeout      Duration `yaml:"timeout"`     // one request; default 30s
 	MaxBackoff   Duration `yaml:"max_backoff"` // retry wait of a failing mailbox or server; default 10m
 	Concurrency  int      `yaml:"concurrency"` // mailboxes synced at once; default 4
+	// FirstSyncWait is how long calfed serve waits for the first sync
+	// round before it starts listening; a longer round goes on, and the
+	// mailboxes it has not reached yet fail until it does. Default 1m.
+	FirstSyncWait Duration `yaml:"first_sync_wait"`
 	// Calendars, when set, counts only the calendars with these names
 	// (last path segment or display name). Default: every calendar of the
 	// mailbox not marked transparent (schedule-calendar-transp).
@@ -230,7 +234,8 @@ func (c *Config) buildCalDAV(b *Built, bad func(string, ...any)) map[string]*cal
 		srv := caldav.NewServer(caldav.Config{
 			Name: s.Name, URL: u, Credentials: cred, HTTP: client,
 			SyncInterval: interval, MaxStaleness: stale, Timeout: time.Duration(s.Timeout), MaxBackoff: time.Duration(s.MaxBackoff),
-			Concurrency: s.Concurrency, Calendars: s.Calendars, IncludeTransparent: s.IncludeTransparent,
+			FirstSyncWait: time.Duration(s.FirstSyncWait),
+			Concurrency:   s.Concurrency, Calendars: s.Calendars, IncludeTransparent: s.IncludeTransparent,
 		})
 		out[s.Name] = srv
 		b.CalDAV = append(b.CalDAV, srv)

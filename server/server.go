@@ -124,9 +124,12 @@ func (s *Server) load(ctx context.Context) error {
 }
 
 // syncCalDAV runs the first sync round of every CalDAV server, all at
-// once, so that the directory starts from their calendars; a server that
-// does not answer fails its mailboxes (logged) without holding up the
-// others beyond its timeout.
+// once, so that the directory starts from their calendars. It waits for
+// each server up to its first_sync_wait: a server that does not answer
+// fails its mailboxes (logged) without holding up the others, and one
+// whose first round takes longer goes on syncing in the background while
+// its mailboxes not yet synced fail until they are (the directory picks
+// them up as they sync). ctx must outlive Open: it bounds those rounds.
 func (s *Server) syncCalDAV(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, srv := range s.Built.CalDAV {
@@ -135,7 +138,11 @@ func (s *Server) syncCalDAV(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			srv.Round(ctx, true)
+			if !srv.First(ctx) {
+				s.log.Warn("caldav first sync still running; serving meanwhile, the mailboxes not yet synced failing until they are",
+					"server", srv.Name(), "mailboxes", len(srv.Sources()), "waited", time.Since(start).Round(time.Millisecond))
+				return
+			}
 			failed := 0
 			for _, src := range srv.Sources() {
 				if src.Status().Error != "" {
