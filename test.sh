@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine with Go and Node:
 # installs the real EWS clients the interop suite drives when they are
-# missing (Debian's python3-exchangelib, ews-javascript-api from npm) and
-# the independent iCalendar expansion its real-world corpus test compares
+# missing (Debian's python3-exchangelib, ews-javascript-api from npm), the
+# CalDAV servers it syncs calendars from (Debian's radicale and xandikos) and the
+# independent iCalendar expansion its real-world corpus test compares
 # calfed against (Debian's python3-icalendar and
 # python3-recurring-ical-events), then
 # starts PostgreSQL on loopback for the store's tests, then runs vet, the
@@ -22,6 +23,14 @@ if ! /usr/bin/python3 -c 'import exchangelib, icalendar, recurring_ical_events' 
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-exchangelib python3-icalendar python3-recurring-ical-events >/dev/null
 fi
+# Radicale and Xandikos (Debian) are the real CalDAV servers calendars
+# sync from in the interop suite (Radicale in the caldav benchmarks too);
+# the tests start them themselves, on loopback.
+if [ ! -x /usr/bin/radicale ] || [ ! -x /usr/bin/xandikos ]; then
+  echo "installing radicale, xandikos (Debian)" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq radicale xandikos >/dev/null
+fi
 # The real-world calendar corpus (calendar/testdata/realworld/SOURCES.md)
 # is third-party data the repository does not carry: it is kept in shared/
 # beside the repository. Where it is not, its test alone is skipped, loudly.
@@ -30,7 +39,7 @@ if [ -z "${CALFED_REALWORLD_CORPUS:-}" ] && [ -d ../shared/realworld-ics ]; then
 fi
 if [ -z "${CALFED_REALWORLD_CORPUS:-}" ]; then
   echo "NOTE: no real-world calendar corpus here (../shared/realworld-ics or \$CALFED_REALWORLD_CORPUS): TestRealWorldCorpus is skipped; everything else is required" >&2
-  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events
+  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,radicale,xandikos
 fi
 if [ ! -d interop/js/node_modules/ews-javascript-api ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   echo "installing ews-javascript-api (npm)" >&2

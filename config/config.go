@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/caldav"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
@@ -143,8 +144,11 @@ type Config struct {
 		// cannot be read (each logged, and shown by calfed calendar check).
 		Strict bool `yaml:"strict"`
 	} `yaml:"calendars"`
-	// Mailboxes is the directory. Required.
+	// Mailboxes is the directory. Required, unless caldav servers list
+	// their mailboxes.
 	Mailboxes []MailboxConfig `yaml:"mailboxes"`
+	// CalDAV are the CalDAV servers mailboxes' calendars sync from.
+	CalDAV []CalDAVConfig `yaml:"caldav"`
 	// DataDir holds the SQLite store and other state. Default: "data"
 	// beside the configuration file.
 	DataDir string `yaml:"data_dir"`
@@ -226,18 +230,17 @@ type Config struct {
 
 // MailboxConfig is one mailbox.
 type MailboxConfig struct {
-	Address         string   `yaml:"address"`          // SMTP address; required
-	DisplayName     string   `yaml:"display_name"`     // default: the address
-	Kind            string   `yaml:"kind"`             // user (default), shared, room, equipment
-	TimeZone        string   `yaml:"time_zone"`        // IANA or Windows name; default UTC
-	Calendar        string   `yaml:"calendar"`         // .ics file or directory of .ics files; required
-	ExternalSharing string   `yaml:"external_sharing"` // None, AvailabilityOnly (default), LimitedDetails
-	Groups          []string `yaml:"groups"`
-	WorkingHours    *struct {
-		Days  []string `yaml:"days"`  // day names; default Monday–Friday
-		Start string   `yaml:"start"` // HH:MM in the mailbox zone; required
-		End   string   `yaml:"end"`   // HH:MM; required, after start
-	} `yaml:"working_hours"`
+	Address     string `yaml:"address"`      // SMTP address; required
+	DisplayName string `yaml:"display_name"` // default: the address
+	Kind        string `yaml:"kind"`         // user (default), shared, room, equipment
+	TimeZone    string `yaml:"time_zone"`    // IANA or Windows name; default UTC
+	Calendar    string `yaml:"calendar"`     // .ics file or directory of .ics files; this or caldav required
+	// CalDAV takes the calendar from a server of the caldav list instead
+	// of files.
+	CalDAV          *MailboxCalDAV      `yaml:"caldav"`
+	ExternalSharing string              `yaml:"external_sharing"` // None, AvailabilityOnly (default), LimitedDetails
+	Groups          []string            `yaml:"groups"`
+	WorkingHours    *WorkingHoursConfig `yaml:"working_hours"`
 	// AutoReply is the automatic reply partners' senders see in their
 	// OutOfOffice MailTip (docs/protocol.md §8.3). Without it, an out-of-office event
 	// covering the present gives a generic one.
@@ -249,6 +252,13 @@ type MailboxConfig struct {
 	// MailTip is a custom MailTip, returned to partners whose relationship
 	// has MailTipsAccessLevel All.
 	MailTip string `yaml:"mail_tip"`
+}
+
+// WorkingHoursConfig is a mailbox's working hours.
+type WorkingHoursConfig struct {
+	Days  []string `yaml:"days"`  // day names; default Monday–Friday
+	Start string   `yaml:"start"` // HH:MM in the mailbox zone; required
+	End   string   `yaml:"end"`   // HH:MM; required, after start
 }
 
 // Duration is a time.Duration written as "2s", "744h".
@@ -365,6 +375,9 @@ func (c *Config) Deprecations() []string {
 // Built is the configuration turned into the objects the server runs on.
 type Built struct {
 	Entries []calendar.Entry
+	// CalDAV are the CalDAV servers the entries' sources sync from; the
+	// server runs their rounds.
+	CalDAV  []*caldav.Server
 	Sharing map[string]orgrel.Level // mailboxes' configured external sharing
 	// Warnings are choices that work but that a careful operator would
 	// not make unknowingly; config test prints them and serve logs them.
@@ -376,22 +389,25 @@ type Built struct {
 func (c *Config) Build() (*Built, error) {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if len(c.Mailboxes) == 0 {
+	b := &Built{Sharing: map[string]orgrel.Level{}}
+	servers := c.buildCalDAV(b, bad)
+	list := c.mailboxList(bad)
+	if len(list) == 0 {
 		bad("mailboxes: at least one mailbox is required")
 	}
-	b := &Built{Sharing: map[string]orgrel.Level{}}
-	seen := map[string]int{}
-	for i, m := range c.Mailboxes {
-		where := fmt.Sprintf("mailboxes[%d]", i)
+	seen := map[string]string{}
+	for _, item := range list {
+		m, where := item.m, item.where
 		addr, err := domainname.Address(strings.TrimSpace(m.Address))
 		if err != nil {
 			bad("%s.address: %v; write an SMTP address such as alice@contoso.example", where, err)
 		} else {
-			where = fmt.Sprintf("mailboxes[%d] (%s)", i, addr)
-			if j, dup := seen[addr]; dup {
-				bad("%s.address: also used by mailboxes[%d]", where, j)
+			first := where
+			where = fmt.Sprintf("%s (%s)", where, addr)
+			if other, dup := seen[addr]; dup {
+				bad("%s.address: also used by %s", where, other)
 			}
-			seen[addr] = i
+			seen[addr] = first
 		}
 		mb := calendar.Mailbox{Address: addr, DisplayName: m.DisplayName, Groups: m.Groups, Location: time.UTC}
 		if mb.DisplayName == "" {
@@ -444,8 +460,12 @@ func (c *Config) Build() (*Built, error) {
 		mb.MailTip = strings.TrimSpace(m.MailTip)
 		var src calendar.Source
 		switch {
+		case m.CalDAV != nil && m.Calendar != "":
+			bad("%s: calendar and caldav are two sources; give one", where)
+		case m.CalDAV != nil:
+			src = c.calDAVSource(servers, where, addr, m, bad)
 		case m.Calendar == "":
-			bad("%s.calendar: required (an .ics file or a directory of .ics files)", where)
+			bad("%s.calendar: required (an .ics file or a directory of .ics files, or caldav: {server: NAME})", where)
 		case c.Source != nil:
 			src = c.Source(m.Calendar)
 		default:

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calfed/calfed/admin"
@@ -105,6 +106,7 @@ func (s *Server) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the access policy: %w", err)
 	}
+	s.syncCalDAV(ctx)
 	cal := s.Config.Calendars
 	// The calendars load behind the listeners: a mailbox asked for before
 	// its turn is loaded then (calendar.DirectoryOptions.Background).
@@ -133,10 +135,43 @@ func (s *Server) load(ctx context.Context) error {
 	return nil
 }
 
+// syncCalDAV runs the first sync round of every CalDAV server, all at
+// once, so that the directory starts from their calendars. It waits for
+// each server up to its first_sync_wait: a server that does not answer
+// fails its mailboxes (logged) without holding up the others, and one
+// whose first round takes longer goes on syncing in the background while
+// its mailboxes not yet synced fail until they are (the directory picks
+// them up as they sync). ctx must outlive Open: it bounds those rounds.
+func (s *Server) syncCalDAV(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, srv := range s.Built.CalDAV {
+		srv.SetLogger(s.log)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			if !srv.First(ctx) {
+				s.log.Warn("caldav first sync still running; serving meanwhile, the mailboxes not yet synced failing until they are",
+					"server", srv.Name(), "mailboxes", len(srv.Sources()), "waited", time.Since(start).Round(time.Millisecond))
+				return
+			}
+			failed := 0
+			for _, src := range srv.Sources() {
+				if src.Status().Error != "" {
+					failed++
+				}
+			}
+			s.log.Info("caldav first sync", "server", srv.Name(), "mailboxes", len(srv.Sources()), "failed", failed,
+				"requests", srv.Requests(), "took", time.Since(start).Round(time.Millisecond))
+		}()
+	}
+	wg.Wait()
+}
+
 // Start keeps the server current in the background until ctx ends: the
 // policy follows the store, the token issuer's metadata is refreshed and
-// used tokens are purged; outside the demo, our domain proofs are rechecked and the calendars
-// reloaded as they change. The policy loop removes this server's record
+// used tokens are purged; outside the demo, our domain proofs are rechecked, the CalDAV
+// servers synced on their schedules and the calendars reloaded as they change. The policy loop removes this server's record
 // from the store as it ends, and closes the channel Start returns when it
 // has: keep the store open until then.
 func (s *Server) Start(ctx context.Context) (policyDone <-chan struct{}) {
@@ -152,6 +187,9 @@ func (s *Server) Start(ctx context.Context) (policyDone <-chan struct{}) {
 	if s.demo == nil {
 		go s.Trust.RecheckOurs(ctx, time.Duration(s.Config.DNS.Recheck))
 		go s.Directory.Watch(ctx, time.Duration(s.Config.Calendars.ReloadInterval))
+		for _, srv := range s.Built.CalDAV {
+			go srv.Run(ctx)
+		}
 	}
 	return done
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/internal/demo"
 	"github.com/calfed/calfed/orgrel"
@@ -178,5 +180,39 @@ func TestPublic(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/Autodiscover/Autodiscover.JSON/v1.0/Alice%40Contoso.example", nil))
 	if path != "/autodiscover/autodiscover.json/v1.0/alice@contoso.example" || rec.Header().Get("request-id") == "" {
 		t.Errorf("router saw %q; request-id %q", path, rec.Header().Get("request-id"))
+	}
+}
+
+// A CalDAV server slower than its first_sync_wait does not hold up the
+// start: Open returns with its mailboxes failing until they sync.
+func TestOpenDoesNotWaitForASlowCalDAVServer(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer hang.Close()
+	defer close(release)
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte(`data_dir: data
+caldav:
+  - name: slow
+    url: ` + hang.URL + `/
+    calendar_url: /{user}/
+    timeout: 1h
+    first_sync_wait: 50ms
+    mailboxes: {addresses: [alice@contoso.example]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Dir = dir
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel() // ends the first round still waiting for the server
+	s, err := Open(ctx, cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	from := time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)
+	if _, err := s.Directory.Events(t.Context(), "alice@contoso.example", from, from.Add(24*time.Hour)); !errors.Is(err, calendar.ErrUnavailable) {
+		t.Errorf("a mailbox not synced yet: Events error %v, want ErrUnavailable", err)
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"os"
 	"strings"
 
+	"github.com/calfed/calfed/caldav"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/config"
 )
 
 // runCalendarCheck exits 0 when the calendar is served as written, 1 when
-// something was repaired or skipped, 2 when it cannot be read at all.
+// something was repaired or skipped, 2 when it cannot be read at all. A
+// CalDAV mailbox is synced from its server first, and its server, sync
+// and calendars are shown.
 func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("calendar check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -38,6 +41,11 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 			return report(stderr, "calendar check", fmt.Errorf("%s: no such mailbox in %s", pos[0], *configPath))
 		}
 	}
+	if cs, ok := src.(*caldav.Source); ok {
+		r := caldav.Check(ctx, cs, opt)
+		show(stdout, *output, r, r.WriteText)
+		return checkExit(r.Report)
+	}
 	r := calendar.Check(ctx, src, opt)
 	show(stdout, *output, r, func(w io.Writer) {
 		for _, p := range r.Problems {
@@ -49,6 +57,11 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 			fmt.Fprintf(w, "%s: %d instances served, %d problems\n", r.Source, r.Instances, len(r.Problems))
 		}
 	})
+	return checkExit(r)
+}
+
+// checkExit is calendar check's exit code for a report.
+func checkExit(r calendar.Report) int {
 	switch {
 	case r.Err != "":
 		return exitFailed

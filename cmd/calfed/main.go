@@ -74,7 +74,7 @@ var commands = []command{
 	{"account hash", "account hash", "read a service-account secret on standard input and print its hash for the config", runAccountHash},
 	{"audit", "audit [-since 24h|RFC3339] [-limit N]", "show the audit log of changes", runAudit},
 
-	{"calendar check", "calendar check FILE|DIR|ADDRESS [-o json]", "read a calendar as the server would: what was repaired or skipped, by line; exit 1 if anything, 2 if unreadable", runCalendarCheck},
+	{"calendar check", "calendar check FILE|DIR|ADDRESS [-o json]", "read a calendar as the server would: what was repaired or skipped, by line (a CalDAV mailbox is synced from its server now, and its calendars shown); exit 1 if anything, 2 if unreadable", runCalendarCheck},
 
 	{"fedinfo", "fedinfo DOMAIN [-url URL]", "discover a domain's federation information as Get-FederationInformation does", runFedinfo},
 	{"freebusy", "freebusy -as USER MAILBOX… [-start -end -view]", "ask a partner organisation for free/busy on behalf of one of our users", runFreeBusy},

@@ -1,6 +1,7 @@
 // Package testenv is the one rule for tests that need something outside
 // Go: a PostgreSQL server, a real EWS client (Debian's
-// python3-exchangelib, ews-javascript-api from npm), the reference
+// python3-exchangelib, ews-javascript-api from npm), a CalDAV server
+// (Debian's radicale), the reference
 // iCalendar expansion or the real-world calendar corpus. When the thing is
 // missing the test is skipped with a message saying how to provide it, so
 // that `go test ./...` passes with Go alone; when CALFED_TEST_REQUIRE
@@ -29,6 +30,11 @@ const (
 	// corpus test: Debian's python3-recurring-ical-events and
 	// python3-icalendar.
 	RecurringICalEvents = "recurring-ical-events"
+	// Radicale is Debian's radicale package, the CalDAV server the
+	// interop suite syncs calendars from.
+	Radicale = "radicale"
+	// Xandikos is Debian's xandikos package, a second CalDAV server.
+	Xandikos = "xandikos"
 	// RealWorldCorpus is the directory of real-world calendars that
 	// calendar/testdata/realworld/SOURCES.md lists.
 	RealWorldCorpus = "realworld-corpus"
