@@ -26,6 +26,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/internal/wintz"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -203,6 +204,20 @@ type Config struct {
 		Timeout       Duration `yaml:"timeout"`       // per query; default 3s
 		Recheck       Duration `yaml:"recheck"`       // how often the server re-checks our proofs; default 24h
 	} `yaml:"dns"`
+	// Outbound is how calfed reaches other servers (partners' Autodiscover
+	// and EWS, the token issuer and its metadata, the gateway's
+	// registration service, ACME): every outbound call goes through
+	// internal/outbound with these settings.
+	Outbound struct {
+		// Proxy is the HTTP(S) proxy's URL, e.g. http://proxy.internal:3128.
+		// Default: the environment's HTTPS_PROXY / HTTP_PROXY.
+		Proxy string `yaml:"proxy"`
+		// NoProxy are destinations reached directly, in NO_PROXY's forms
+		// (host, .domain, IP, CIDR, with an optional :port, or *); added to
+		// the environment's NO_PROXY when proxy is not set. Loopback is
+		// always direct. Default none.
+		NoProxy []string `yaml:"no_proxy"`
+	} `yaml:"outbound"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {
 		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
@@ -571,6 +586,9 @@ func (c *Config) Build() (*Built, error) {
 	if _, err := certs.ParseTLSVersion(c.TLS.MinVersion); err != nil {
 		bad("tls.min_version: %v", err)
 	}
+	if err := c.OutboundConfig().Check(); err != nil {
+		bad("%v", err)
+	}
 	if _, err := c.trustedProxies(); err != nil {
 		bad("auth.trusted_proxies: %v", err)
 	}
@@ -690,6 +708,17 @@ func (c *Config) RedirectAddresses() map[string]string {
 		}
 	}
 	return out
+}
+
+// OutboundConfig is the outbound section as internal/outbound reads it.
+func (c *Config) OutboundConfig() outbound.Config {
+	return outbound.Config{Proxy: strings.TrimSpace(c.Outbound.Proxy), NoProxy: c.Outbound.NoProxy}
+}
+
+// OutboundClient is the one outbound client every outbound call uses;
+// Build refuses settings it cannot use, so after Build it does not fail.
+func (c *Config) OutboundClient() (*outbound.Client, error) {
+	return outbound.New(c.OutboundConfig())
 }
 
 // Resolver looks up domain proofs as configured.

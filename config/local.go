@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
@@ -24,7 +25,13 @@ func (c *Config) Validate() (*Built, error) {
 // key directory and the resolver that looks up domain proofs. A nil log
 // discards.
 func (c *Config) TrustService(db *store.DB, log *slog.Logger) *trust.Service {
-	return trust.NewService(trust.Config{Store: db, Keys: c.Keys(), Resolver: c.Resolver(), Logger: log})
+	tc := trust.Config{Store: db, Keys: c.Keys(), Resolver: c.Resolver(), Logger: log}
+	// An outbound section Build refuses leaves the default, the
+	// environment's proxy settings; every command validates first.
+	if o, err := c.OutboundClient(); err == nil {
+		tc.HTTP = o.HTTP(30 * time.Second)
+	}
+	return trust.NewService(tc)
 }
 
 // Local is what a command run on the server's own machine works on: the
