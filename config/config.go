@@ -218,6 +218,29 @@ type Config struct {
 		// always direct. Default none.
 		NoProxy []string `yaml:"no_proxy"`
 	} `yaml:"outbound"`
+	// Users tunes how our own users sign in to the free/busy fronts
+	// (/freebusy/…): besides their tokens (calfed user token new), a
+	// trusted reverse proxy's user header, and anonymous networks.
+	Users struct {
+		// ProxyHeader names the header in which a reverse proxy in front
+		// of calfed names the signed-in user's address (e.g.
+		// X-Remote-User); read only from ProxySources. Default: none.
+		ProxyHeader string `yaml:"proxy_header"`
+		// ProxySources are the proxy's addresses or CIDR networks, as its
+		// connections arrive; required with proxy_header.
+		ProxySources []string `yaml:"proxy_sources"`
+		// AnonymousSources are client addresses or CIDR networks served
+		// without signing in: our mailboxes' availability only, never
+		// details, never partners'. Default: none.
+		AnonymousSources []string `yaml:"anonymous_sources"`
+	} `yaml:"users"`
+	// Partners tunes how our users' questions reach partners.
+	Partners struct {
+		Timeout         Duration `yaml:"timeout"`          // per partner and question; default 10s
+		Cache           Duration `yaml:"cache"`            // how long answers are kept; default 30s; 0s in the file: default
+		BreakerFailures int      `yaml:"breaker_failures"` // failures in a row before a partner is not asked; default 5
+		BreakerCooldown Duration `yaml:"breaker_cooldown"` // how long it is not asked then; default 30s
+	} `yaml:"partners"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {
 		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
@@ -585,6 +608,21 @@ func (c *Config) Build() (*Built, error) {
 	}
 	if _, err := certs.ParseTLSVersion(c.TLS.MinVersion); err != nil {
 		bad("tls.min_version: %v", err)
+	}
+	if _, err := prefixes(c.Users.ProxySources); err != nil {
+		bad("users.proxy_sources: %v", err)
+	}
+	if _, err := prefixes(c.Users.AnonymousSources); err != nil {
+		bad("users.anonymous_sources: %v", err)
+	}
+	if (c.Users.ProxyHeader == "") != (len(c.Users.ProxySources) == 0) {
+		bad("users: proxy_header and proxy_sources go together: name the header your reverse proxy sets and the addresses it connects from")
+	}
+	if h := c.Users.ProxyHeader; h != "" && (strings.EqualFold(h, "Authorization") || strings.ContainsAny(h, " :\t")) {
+		bad("users.proxy_header: %q is not a header name a proxy sets for the user, such as X-Remote-User", h)
+	}
+	if c.Partners.BreakerFailures < 0 {
+		bad("partners.breaker_failures: %d is negative; leave it out for the default, 5", c.Partners.BreakerFailures)
 	}
 	if err := c.OutboundConfig().Check(); err != nil {
 		bad("%v", err)

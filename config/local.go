@@ -2,11 +2,17 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/freebusy"
+	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
 )
@@ -59,3 +65,110 @@ func (c *Config) Open(ctx context.Context) (*Local, error) {
 
 // Close closes the store.
 func (l *Local) Close() error { return l.DB.Close() }
+
+// FreeBusy is the free/busy core as the server runs it, for a command:
+// the store's relationships and sharing as they are now, the calendars
+// read once, and partners asked as the server asks them (Asker), so that
+// calfed freebusy shows exactly what our users see.
+func (l *Local) FreeBusy(ctx context.Context, log *slog.Logger) (*freebusy.Service, error) {
+	snap, err := l.DB.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := snap.Policy(l.Built.Sharing)
+	if err != nil {
+		return nil, err
+	}
+	cal := l.Config.Calendars
+	dir, err := calendar.NewDirectory(ctx, l.Built.Entries, calendar.DirectoryOptions{Logger: log,
+		HorizonPast: time.Duration(cal.HorizonPast), HorizonAhead: time.Duration(cal.HorizonAhead),
+		ReadTimeout: time.Duration(cal.ReadTimeout), Strict: cal.Strict})
+	if err != nil {
+		return nil, err
+	}
+	asker, err := l.Config.Asker(l.DB, policyRelationships{p}, l.Trust, log)
+	if err != nil {
+		return nil, err
+	}
+	return freebusy.New(freebusy.Options{Directory: dir, Access: p, Remote: asker, Internal: p,
+		MaxResultSet: l.Config.Limits.MaxResultSet, Logger: log}), nil
+}
+
+// policyRelationships is a fixed policy's relationships for an Asker.
+type policyRelationships struct{ p *orgrel.Policy }
+
+func (r policyRelationships) Relationship(domain string) (orgrel.Relationship, bool) {
+	if rel, ok := r.p.Relationship(domain); ok {
+		return *rel, true
+	}
+	return orgrel.Relationship{}, false
+}
+
+// Directory is the configured mailboxes, for looking addresses up without
+// reading their calendars.
+func (b *Built) Directory() interface {
+	Lookup(address string) (*calendar.Mailbox, bool)
+} {
+	return builtDirectory{b}
+}
+
+type builtDirectory struct{ b *Built }
+
+func (d builtDirectory) Lookup(address string) (*calendar.Mailbox, bool) {
+	want, err := domainname.Address(strings.TrimSpace(address))
+	if err != nil {
+		return nil, false
+	}
+	for i := range d.b.Entries {
+		if d.b.Entries[i].Mailbox.Address == want {
+			return &d.b.Entries[i].Mailbox, true
+		}
+	}
+	return nil, false
+}
+
+// ErrRemoteSecret: outbound credentials are set on the server's own
+// machine, never through the admin API.
+var ErrRemoteSecret = errors.New("outbound credentials are set with -config on the server's machine, not over -server: the partner's secret does not travel through the admin API")
+
+// SetOutbound records the account the partner of relationship gave us and
+// the secret in secretFile (one line, private to its owner) for asking it
+// cross-forest; account "-" removes them. l is nil for a command run over
+// -server.
+func (l *Local) SetOutbound(ctx context.Context, actor, relationship, account, secretFile string) error {
+	if l == nil {
+		return ErrRemoteSecret
+	}
+	account = strings.TrimSpace(account)
+	if account == "-" {
+		return l.DB.SetOutboundCredential(ctx, actor, relationship, "", "")
+	}
+	if account == "" || secretFile == "" {
+		return fmt.Errorf("%w: -outbound-account and -outbound-secret-file go together (-outbound-account - removes them)", store.ErrInvalid)
+	}
+	fi, err := os.Stat(secretFile)
+	if err != nil {
+		return fmt.Errorf("-outbound-secret-file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%w: -outbound-secret-file: %s is readable by others (mode %v); chmod 600 it", store.ErrInvalid, secretFile, fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(secretFile)
+	if err != nil {
+		return fmt.Errorf("-outbound-secret-file: %w", err)
+	}
+	secret := strings.TrimRight(string(data), "\r\n")
+	if secret == "" || strings.ContainsAny(secret, "\r\n") {
+		return fmt.Errorf("%w: -outbound-secret-file: %s must hold the secret on one line", store.ErrInvalid, secretFile)
+	}
+	return l.DB.SetOutboundCredential(ctx, actor, relationship, account, secret)
+}
+
+// Ask answers q for our user through FreeBusy.
+func (l *Local) Ask(ctx context.Context, user string, q *freebusy.Query) ([]freebusy.Result, error) {
+	fb, err := l.FreeBusy(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return fb.Ask(ctx, user, q)
+}
