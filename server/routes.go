@@ -43,8 +43,9 @@ func (s *Server) Routes() []Route {
 		Remote: s.Partners, Internal: policy})
 	// Our own users' fronts: signed in with their tokens, a trusted
 	// proxy's header, or from an anonymous network.
+	limiter := httpauth.NewLimiter(cfg.AuthLimits())
 	ua := cfg.UserAuth()
-	ua.Tokens, ua.Directory, ua.Logger = s.DB, s.Directory, log
+	ua.Tokens, ua.Directory, ua.Logger, ua.Limiter = s.DB, s.Directory, log, limiter
 	users := userauth.New(ua)
 	front := userfb.New(userfb.Options{FreeBusy: fb, MaxMailboxes: cfg.Limits.MaxMailboxes, MaxWindowDays: cfg.Limits.MaxWindowDays, Logger: log})
 	ewsHandler := current(ews.New(ews.Options{
@@ -99,7 +100,7 @@ func (s *Server) Routes() []Route {
 	}
 	// One limiter for every endpoint that takes Basic credentials, so a
 	// guesser cannot spread its attempts over them.
-	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: httpauth.NewLimiter(cfg.AuthLimits()), Sources: cfg.AuthSources(), Logger: log}
+	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: limiter, Sources: cfg.AuthSources(), Logger: log}
 	// EWS requests are routed by operation: GetMailTips to its own
 	// handler and, on /WSSecurity, behind a guard for its own offer, so
 	// that a token serves only its offer's operations. docs/protocol.md §4.3, §8.4.

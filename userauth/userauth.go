@@ -72,9 +72,13 @@ type Options struct {
 	// when the peer is one of Sources' trusted proxies. Empty: none.
 	AnonymousSources []netip.Prefix
 	Sources          httpauth.Sources
-	Realm            string           // the Basic realm; default "calfed free/busy"
-	Now              func() time.Time // default time.Now
-	Logger           *slog.Logger     // nil discards
+	// Limiter refuses a source for a while after repeated failed
+	// sign-ins (the one the service accounts' Basic sign-in uses, so a
+	// guesser cannot spread attempts over both); nil: no throttling.
+	Limiter *httpauth.Limiter
+	Realm   string           // the Basic realm; default "calfed free/busy"
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // nil discards
 }
 
 // User is who is asking: one of our mailboxes, or anonymous.
@@ -200,17 +204,37 @@ func in(ps []netip.Prefix, ip netip.Addr) bool {
 // context); others get 401 with Basic and Bearer challenges, one
 // refusal looking like another.
 func (a *Authenticator) Require(next http.Handler) http.Handler {
+	refuse := func(w http.ResponseWriter, retry time.Duration) {
+		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, a.opt.Realm))
+		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q`, a.opt.Realm))
+		w.Header().Set("Cache-Control", "no-store")
+		if retry > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(int(retry.Round(time.Second)/time.Second)+1))
+		}
+		http.Error(w, "Sign in with your address and a token from calfed user token new.", http.StatusUnauthorized)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := a.opt.Now()
+		source := a.opt.Sources.Source(r)
+		key := "source " + source
+		if a.opt.Limiter != nil {
+			if wait, first := a.opt.Limiter.Check(key); wait > 0 {
+				if first {
+					a.log.Warn("user sign-in throttled", "outcome", "throttled", "source", source, "retry_after", wait.Round(time.Second))
+				}
+				refuse(w, wait)
+				return
+			}
+		}
 		u, err := a.Authenticate(r)
 		if err != nil {
 			if !errors.Is(err, ErrNoCredentials) {
-				a.log.Warn("user sign-in refused", "err", err, "source", a.opt.Sources.Source(r), "duration", a.opt.Now().Sub(start))
+				if a.opt.Limiter != nil && r.Context().Err() == nil {
+					a.opt.Limiter.Fail(key)
+				}
+				a.log.Warn("user sign-in refused", "outcome", "denied", "err", err, "source", source, "duration", a.opt.Now().Sub(start))
 			}
-			w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, a.opt.Realm))
-			w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q`, a.opt.Realm))
-			w.Header().Set("Cache-Control", "no-store")
-			http.Error(w, "Sign in with your address and a token from calfed user token new.", http.StatusUnauthorized)
+			refuse(w, 0)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), u)))

@@ -119,6 +119,40 @@ func TestAuthenticate(t *testing.T) {
 	}
 }
 
+// Repeated failures from a source lock it out, a good token included,
+// and tell it when to come back.
+func TestThrottle(t *testing.T) {
+	good, _, hash, _ := NewToken()
+	clock := now
+	a := New(Options{Tokens: tokens{hash: {ID: "a1", Address: "alice@contoso.example"}}, Directory: dir{"alice@contoso.example": true},
+		Limiter: httpauth.NewLimiter(httpauth.LimitOptions{MaxFailures: 2, Lockout: time.Minute, Now: func() time.Time { return clock }}),
+		Now:     func() time.Time { return clock }})
+	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	try := func(peer, secret string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/freebusy/x@contoso.example.vfb", nil)
+		r.RemoteAddr = peer + ":1"
+		r.Header.Set("Authorization", "Bearer "+secret)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for range 2 {
+		if w := try("203.0.113.9", Prefix+"guess"); w.Code != 401 {
+			t.Fatalf("a guess: %d", w.Code)
+		}
+	}
+	if w := try("203.0.113.9", good); w.Code != 401 || w.Header().Get("Retry-After") == "" {
+		t.Errorf("a good token from a locked-out source: %d %v", w.Code, w.Header())
+	}
+	if w := try("198.51.100.1", good); w.Code != 200 {
+		t.Errorf("a good token from another source: %d", w.Code)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if w := try("203.0.113.9", good); w.Code != 200 {
+		t.Errorf("after the lock-out: %d", w.Code)
+	}
+}
+
 func TestHash(t *testing.T) {
 	a, id, h, _ := NewToken()
 	b, id2, h2, _ := NewToken()
