@@ -160,10 +160,10 @@ func TestUsersSeePartners(t *testing.T) {
 	os.WriteFile(filepath.Join(b.dir, "bob.ics"), []byte(bobCalendar), 0o644)
 	os.WriteFile(filepath.Join(b.dir, "carol.ics"), []byte(bobCalendar), 0o644)
 	appendFile(t, b.config, "  - address: carol@b.example\n    calendar: carol.ics\n")
-	// A: partners are asked within 2s and answers not kept, so that each
+	// A: partners are asked within 5s and answers not kept, so that each
 	// step sees the last change; its reverse proxy connects from
 	// 127.0.0.2, and 127.0.0.3 may look without signing in.
-	appendFile(t, a.config, "partners: {timeout: 2s, cache: 1ms}\nusers: {proxy_header: X-Remote-User, proxy_sources: [127.0.0.2], anonymous_sources: [127.0.0.3]}\n")
+	appendFile(t, a.config, "partners: {timeout: 5s, cache: 1ms}\nusers: {proxy_header: X-Remote-User, proxy_sources: [127.0.0.2], anonymous_sources: [127.0.0.3]}\n")
 	for _, o := range []*org{a, b} {
 		o.cli(t, "trust", "certificate", "new")
 		os.WriteFile(filepath.Join(root, o.name+".pem"), o.cli(t, "trust", "certificate", "export"), 0o644)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -325,8 +327,8 @@ func (a *Asker) open(name string) (time.Time, string, bool) {
 }
 
 // failed counts a failure; BreakAfter in a row open the breaker for
-// BreakFor, after which one query tries again (a failure then reopens it
-// at once).
+// BreakFor, after which the partner is asked again (and a failure then
+// reopens it at once).
 func (a *Asker) failed(name string, err error, after int, openFor time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -492,6 +494,9 @@ func (a *Asker) ewsURL(ctx context.Context, rel string, p Partner, user, mailbox
 	if err != nil {
 		return "", err
 	}
+	if err := learnt(url); err != nil {
+		return "", fmt.Errorf("%s's Autodiscover: %w", rel, err)
+	}
 	a.mu.Lock()
 	if a.urls == nil {
 		a.urls = map[string]cachedURL{}
@@ -499,6 +504,28 @@ func (a *Asker) ewsURL(ctx context.Context, rel string, p Partner, user, mailbox
 	a.urls[k] = cachedURL{url: url, expires: a.now().Add(urlFor)}
 	a.mu.Unlock()
 	return url, nil
+}
+
+// ErrLearntURL: the EWS URL a partner's Autodiscover gave is not one we
+// send a request with a token to.
+var ErrLearntURL = errors.New("partner: the EWS URL the partner's Autodiscover gave is not https")
+
+// learnt checks an EWS URL a partner's Autodiscover gave: https, or http
+// on loopback for labs. The partner chooses it, so without the check it
+// could point our server at plain-text or internal endpoints; an
+// administrator who must use another sets TargetSharingEpr instead.
+func learnt(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrLearntURL, err)
+	}
+	if u.Scheme == "https" && u.Host != "" {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); u.Scheme == "http" && (u.Hostname() == "localhost" || err == nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %q (set the relationship's TargetSharingEpr to ask it anyway)", ErrLearntURL, raw)
 }
 
 // tokenSource is a.Tokens through the token cache.

@@ -249,7 +249,7 @@ func TestAskerTimeoutAndBreaker(t *testing.T) {
 	defer fastSrv.Close()
 	now := t0
 	a := &Asker{Relationships: Static{rel("Slow", "slow.example", slowSrv.URL+"/EWS/Exchange.asmx"), rel("Fast", "fast.example", fastSrv.URL+"/EWS/Exchange.asmx")},
-		Tokens: &fakeTokens{}, Timeout: 50 * time.Millisecond, BreakAfter: 2, BreakFor: time.Minute, CacheFor: -1,
+		Tokens: &fakeTokens{}, Timeout: time.Second, BreakAfter: 2, BreakFor: time.Minute, CacheFor: -1,
 		Now: func() time.Time { return now }}
 	ask := func() []freebusy.Result {
 		return a.Ask(context.Background(), "alice@a.example", query(), []string{"s@slow.example", "f@fast.example"})
@@ -354,5 +354,42 @@ func TestAskerThroughProxy(t *testing.T) {
 	}
 	if s, _ := seen.Load().(string); s != "http://mail.b.example/EWS/Exchange.asmx/WSSecurity" {
 		t.Errorf("the proxy saw %q", s)
+	}
+}
+
+// Without TargetSharingEpr, the partner's Autodiscover names its EWS URL,
+// kept for later questions; a URL it names that is neither https nor on
+// loopback is not asked.
+func TestAskerAutodiscover(t *testing.T) {
+	fx := &fakeExchange{}
+	var ads atomic.Int32
+	var ewsURL string
+	mux := http.NewServeMux()
+	mux.Handle("/EWS/Exchange.asmx/WSSecurity", fx)
+	mux.HandleFunc("/autodiscover/autodiscover.svc/WSSecurity", func(w http.ResponseWriter, r *http.Request) {
+		ads.Add(1)
+		io.WriteString(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><UserResponses><UserResponse><ErrorCode>NoError</ErrorCode><UserSettings><UserSetting><Name>ExternalEwsUrl</Name><Value>`+ewsURL+`</Value></UserSetting></UserSettings></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	r := rel("B", "b.example", "")
+	r.TargetAutodiscoverEPR = srv.URL + "/autodiscover/autodiscover.svc"
+	ewsURL = srv.URL + "/EWS/Exchange.asmx"
+	a := &Asker{Relationships: Static{r}, Tokens: &fakeTokens{}, CacheFor: -1}
+	for range 2 {
+		if got := a.Ask(context.Background(), "alice@a.example", query(), []string{"bob@b.example"}); got[0].Outcome != freebusy.OK {
+			t.Fatalf("through Autodiscover = %+v", got)
+		}
+	}
+	if ads.Load() != 1 || fx.requests.Load() != 2 {
+		t.Errorf("%d Autodiscover and %d EWS requests for two questions, want 1 and 2", ads.Load(), fx.requests.Load())
+	}
+	for _, bad := range []string{"http://192.0.2.1/EWS/Exchange.asmx", "ftp://mail.b.example/EWS"} {
+		ewsURL = bad
+		a = &Asker{Relationships: Static{r}, Tokens: &fakeTokens{}, CacheFor: -1}
+		got := a.Ask(context.Background(), "alice@a.example", query(), []string{"bob@b.example"})
+		if got[0].Outcome != freebusy.PartnerFailed || !strings.Contains(got[0].Message, "not https") {
+			t.Errorf("Autodiscover naming %s = %+v", bad, got)
+		}
 	}
 }
