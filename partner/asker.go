@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/calfed/calfed/autodiscover"
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/domainname"
@@ -125,8 +126,8 @@ type cachedToken struct {
 }
 
 type cachedURL struct {
-	url     string
-	expires time.Time
+	url, app string // app: a discovered ApplicationUri
+	expires  time.Time
 }
 
 type breaker struct {
@@ -371,10 +372,16 @@ func (a *Asker) askPartner(ctx context.Context, rel orgrel.Relationship, user st
 	if a.Tokens == nil {
 		return nil, fmt.Errorf("%s: no delegation tokens here and no outbound credentials (calfed orgrel set %q -outbound-account …)", rel.Name, rel.Name)
 	}
-	if rel.TargetApplicationURI == "" {
+	p := Partner{ApplicationURI: rel.TargetApplicationURI, AutodiscoverEPR: rel.TargetAutodiscoverEPR, SharingEPR: rel.TargetSharingEPR}
+	if p.AutodiscoverEPR == "" && p.SharingEPR == "" {
+		var err error
+		if p, err = a.discover(ctx, rel.Name, p, mailboxes[0]); err != nil {
+			return nil, err
+		}
+	}
+	if p.ApplicationURI == "" {
 		return nil, fmt.Errorf("%w for %s (calfed orgrel set %q -target-application-uri …)", ErrNoPartner, rel.Name, rel.Name)
 	}
-	p := Partner{ApplicationURI: rel.TargetApplicationURI, AutodiscoverEPR: rel.TargetAutodiscoverEPR, SharingEPR: rel.TargetSharingEPR}
 	url, err := a.ewsURL(ctx, rel.Name, p, user, mailboxes[0])
 	if err != nil {
 		return nil, err
@@ -506,11 +513,48 @@ func (a *Asker) ewsURL(ctx context.Context, rel string, p Partner, user, mailbox
 	return url, nil
 }
 
-// ErrLearntURL: the EWS URL a partner's Autodiscover gave is not one we
-// send a request with a token to.
-var ErrLearntURL = errors.New("partner: the EWS URL the partner's Autodiscover gave is not https")
+// discover fills in what a relationship without endpoints lacks from the
+// partner domain's Autodiscover, found as Get-FederationInformation finds
+// it (autodiscover.Discoverer; docs/protocol.md §2.2): its Autodiscover
+// endpoint, and its ApplicationUri when the relationship has none. Kept
+// with the EWS URL.
+func (a *Asker) discover(ctx context.Context, rel string, p Partner, mailbox string) (Partner, error) {
+	k := "discovered " + strings.ToLower(rel)
+	a.mu.Lock()
+	c, ok := a.urls[k]
+	a.mu.Unlock()
+	if !ok || !a.now().Before(c.expires) {
+		domain, err := domainname.DomainOf(mailbox)
+		if err != nil {
+			return p, err
+		}
+		info, err := (&autodiscover.Discoverer{HTTP: a.client()}).FederationInformation(ctx, domain)
+		if err != nil {
+			return p, fmt.Errorf("%s has neither TargetAutodiscoverEpr nor TargetSharingEpr, and discovering %s: %w", rel, domain, err)
+		}
+		if err := learnt(info.TargetAutodiscoverEPR); err != nil {
+			return p, fmt.Errorf("%s's Autodiscover: %w", rel, err)
+		}
+		c = cachedURL{url: info.TargetAutodiscoverEPR, app: info.TargetApplicationURI, expires: a.now().Add(urlFor)}
+		a.mu.Lock()
+		if a.urls == nil {
+			a.urls = map[string]cachedURL{}
+		}
+		a.urls[k] = c
+		a.mu.Unlock()
+	}
+	p.AutodiscoverEPR = c.url
+	if p.ApplicationURI == "" {
+		p.ApplicationURI = c.app
+	}
+	return p, nil
+}
 
-// learnt checks an EWS URL a partner's Autodiscover gave: https, or http
+// ErrLearntURL: a URL a partner's Autodiscover gave is not one we send a
+// request with a token to.
+var ErrLearntURL = errors.New("partner: the URL the partner's Autodiscover gave is not https")
+
+// learnt checks a URL a partner's Autodiscover gave: https, or http
 // on loopback for labs. The partner chooses it, so without the check it
 // could point our server at plain-text or internal endpoints; an
 // administrator who must use another sets TargetSharingEpr instead.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -391,5 +392,53 @@ func TestAskerAutodiscover(t *testing.T) {
 		if got[0].Outcome != freebusy.PartnerFailed || !strings.Contains(got[0].Message, "not https") {
 			t.Errorf("Autodiscover naming %s = %+v", bad, got)
 		}
+	}
+}
+
+// A relationship with neither TargetAutodiscoverEpr nor TargetSharingEpr
+// (nor TargetApplicationUri) is asked through the partner domain's
+// Autodiscover, found as Get-FederationInformation finds it: here
+// https://autodiscover.b.example, which the test's client reaches on
+// loopback.
+func TestAskerDiscovers(t *testing.T) {
+	fx := &fakeExchange{}
+	var fedInfo, settings atomic.Int32
+	var base string
+	mux := http.NewServeMux()
+	mux.Handle("/EWS/Exchange.asmx/WSSecurity", fx)
+	ad := func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(body), "GetFederationInformationRequestMessage") {
+			fedInfo.Add(1)
+			io.WriteString(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetFederationInformationResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><ErrorCode>NoError</ErrorCode><ApplicationUri>FYDIBOHF25SPDLT.b.example</ApplicationUri><Domains><Domain>b.example</Domain></Domains><TokenIssuers><TokenIssuer><Uri>urn:federation:MicrosoftOnline</Uri></TokenIssuer></TokenIssuers></Response></GetFederationInformationResponseMessage></s:Body></s:Envelope>`)
+			return
+		}
+		settings.Add(1)
+		io.WriteString(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><UserResponses><UserResponse><ErrorCode>NoError</ErrorCode><UserSettings><UserSetting><Name>ExternalEwsUrl</Name><Value>`+base+`/EWS/Exchange.asmx</Value></UserSetting></UserSettings></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`)
+	}
+	mux.HandleFunc("/autodiscover/autodiscover.svc", ad)
+	mux.HandleFunc("/autodiscover/autodiscover.svc/WSSecurity", ad)
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+	base = "https://mail.b.example"
+	// Every name reaches the test server, whose certificate is for
+	// example.com.
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.ServerName = "example.com"
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	r := rel("B", "b.example", "")
+	r.TargetApplicationURI = ""
+	tokens := &fakeTokens{}
+	a := &Asker{Relationships: Static{r}, Tokens: tokens, HTTP: &http.Client{Transport: tr}, CacheFor: -1}
+	for range 2 {
+		if got := a.Ask(context.Background(), "alice@a.example", query(), []string{"bob@b.example"}); got[0].Outcome != freebusy.OK {
+			t.Fatalf("discovered = %+v", got)
+		}
+	}
+	if fedInfo.Load() != 1 || settings.Load() != 1 || fx.requests.Load() != 2 {
+		t.Errorf("%d GetFederationInformation, %d GetUserSettings, %d GetUserAvailability for two questions, want 1, 1, 2",
+			fedInfo.Load(), settings.Load(), fx.requests.Load())
 	}
 }
