@@ -28,20 +28,6 @@ type Event struct {
 	Private  bool   `json:"private,omitempty"`
 }
 
-// Answer is the result in its wire form.
-func (r Result) Answer() Answer {
-	a := Answer{Mailbox: r.Mailbox, ResponseCode: r.Code, Merged: r.Merged}
-	if r.Code == "NoError" && r.View != freebusy.ViewNone {
-		a.View = r.View.String()
-	}
-	const layout = "2006-01-02T15:04:05"
-	for _, b := range r.Busy {
-		a.Events = append(a.Events, Event{Start: b.Start.UTC().Format(layout), End: b.End.UTC().Format(layout),
-			Busy: b.Busy.String(), Subject: b.Subject, Location: b.Location, Private: b.Private})
-	}
-	return a
-}
-
 // AnswerOf is a result of the free/busy core (freebusy.Service.Ask) in
 // the same form, for our mailboxes and partners' alike.
 func AnswerOf(r freebusy.Result) Answer {

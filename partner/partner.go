@@ -2,8 +2,12 @@
 // one of our users, as Exchange does (docs/protocol.md §4.1): a delegation token for
 // Autodiscover, the partner's EWS URL from its GetUserSettings over
 // /WSSecurity (or the relationship's TargetSharingEpr), a delegation token
-// for free/busy, then GetUserAvailability. Results are data, free of the
-// wire: a free/busy front answering our users can serve them in any form.
+// for free/busy, then GetUserAvailability; or, cross-forest, plain EWS
+// with the account the partner gave us. Asker is how our users' questions
+// reach partners (the free/busy core's Remote): each partner once per
+// question, all at once, within a timeout, behind a circuit breaker and a
+// short cache (docs/protocol.md §9.1). Results are data, free of the wire:
+// the fronts answering our users serve them in any form.
 package partner
 
 import (
@@ -20,7 +24,6 @@ import (
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/fedtoken"
-	"github.com/calfed/calfed/orgrel"
 )
 
 // Tokens obtains delegation tokens for our users (*delegation.Client):
@@ -82,6 +85,9 @@ var (
 	ErrNoEndpoint = errors.New("partner: the relationship has neither TargetSharingEpr nor TargetAutodiscoverEpr")
 	ErrNoEWSURL   = errors.New("partner: the partner's Autodiscover gave no EWS URL")
 	ErrAnswer     = errors.New("partner: the partner's answer is not usable")
+	// ErrNoPartner: the relationship has no TargetApplicationUri to ask
+	// for a token for, and discovery gave none.
+	ErrNoPartner = errors.New("partner: no TargetApplicationUri")
 )
 
 // WSSecurityURL appends /WSSecurity unless the URL already ends in it, as
@@ -130,19 +136,6 @@ func (c *Client) EWSURL(ctx context.Context, p Partner, user, mailbox string) (s
 		}
 	}
 	return "", ErrNoEWSURL
-}
-
-// Ask asks the partner organisation our relationships name for the
-// domain of q's first mailbox (For), as FreeBusy.
-func (c *Client) Ask(ctx context.Context, rels []orgrel.Relationship, q Query) ([]Result, error) {
-	if len(q.Mailboxes) == 0 {
-		return nil, ErrNoMailbox
-	}
-	p, err := For(rels, q.Mailboxes[0])
-	if err != nil {
-		return nil, err
-	}
-	return c.FreeBusy(ctx, p, q)
 }
 
 // FreeBusy asks partner p for the free/busy of q's mailboxes on behalf of
