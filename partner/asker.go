@@ -73,6 +73,9 @@ const (
 	// urlFor is how long a partner's EWS URL learnt from its
 	// Autodiscover is kept.
 	urlFor = time.Hour
+	// maxCached bounds the answers kept: beyond it the cache starts
+	// afresh.
+	maxCached = 100_000
 )
 
 // Asker asks partner organisations for free/busy on behalf of our users:
@@ -307,12 +310,16 @@ func (a *Asker) askBatch(ctx context.Context, user string, q *freebusy.Query, ad
 			a.cache[a.key(name, user, addresses[i], q)] = cached{r: r, expires: now.Add(cacheFor)}
 		}
 	}
-	// The cache is short-lived: sweep what has expired as it grows.
+	// The cache is short-lived: sweep what has expired as it grows, and
+	// start afresh beyond maxCached.
 	if len(a.cache) > 4096 {
 		for k, c := range a.cache {
 			if !now.Before(c.expires) {
 				delete(a.cache, k)
 			}
+		}
+		if len(a.cache) > maxCached {
+			clear(a.cache)
 		}
 	}
 }
@@ -604,7 +611,15 @@ func (a *Asker) tokenFor(ctx context.Context, user, uri, offer string) ([]byte, 
 	if a.tokens == nil {
 		a.tokens = map[tokenKey]cachedToken{}
 	}
-	a.tokens[k] = cachedToken{tok: tok, expires: a.now().Add(tokenReuse)}
+	now := a.now()
+	if len(a.tokens) > 4096 {
+		for k, c := range a.tokens {
+			if !now.Before(c.expires) {
+				delete(a.tokens, k)
+			}
+		}
+	}
+	a.tokens[k] = cachedToken{tok: tok, expires: now.Add(tokenReuse)}
 	a.mu.Unlock()
 	return tok, true, nil
 }
