@@ -104,7 +104,11 @@ type jsonAttendee struct {
 		Location   string `json:"location"`
 		Private    bool   `json:"private"`
 	} `json:"busy"`
-	Error *struct{ Code, Message string } `json:"error"`
+	Error        *struct{ Code, Message string } `json:"error"`
+	WorkingHours *struct {
+		Days       []string
+		Start, End string
+	} `json:"working_hours"`
 }
 
 func (u *userClient) availability(t *testing.T, attendees ...string) map[string]jsonAttendee {
@@ -241,6 +245,9 @@ organizations:
 	bob := ans["bob@b.example"]
 	if bob.ResponseCode != "NoError" || bob.View != "Detailed" || len(bob.Busy) != 5 || bob.Busy[4].Type != "Free" {
 		t.Fatalf("bob (B grants A LimitedDetails, bob opted in) = %+v", bob)
+	}
+	if wh := bob.WorkingHours; wh == nil || len(wh.Days) != 5 || wh.Start != "08:00" || wh.End != "17:00" {
+		t.Errorf("bob's working hours, as B gave them: %+v", wh)
 	}
 	if e := bob.Busy[1]; e.Subject != "Design review" || e.Location != "Room 2" || e.Type != "Busy" {
 		t.Errorf("bob's meeting = %+v", e)

@@ -482,7 +482,7 @@ func (r Result) FreeBusy() freebusy.Result {
 	if out.Outcome != freebusy.OK {
 		return out
 	}
-	out.View = r.View
+	out.View, out.WorkingHours, out.Zone = r.View, r.WorkingHours, r.Zone
 	detailed := r.View.Detailed()
 	for _, b := range r.Busy {
 		out.Events = append(out.Events, freebusy.RemoteEvent(b.Start, b.End, b.Busy, detailed, b.Private, b.Subject, b.Location))

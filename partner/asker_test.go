@@ -138,6 +138,10 @@ func TestAskerCannedExchange(t *testing.T) {
 	if bob.Outcome != freebusy.OK || bob.ResponseCode() != "NoError" || bob.View != freebusy.ViewFreeBusyMerged || string(bob.Merged) != "000000000022100000000000" || len(bob.Events) != 2 {
 		t.Fatalf("bob = %+v", bob)
 	}
+	if wh := bob.WorkingHours; wh == nil || len(wh.Days) != 5 || wh.Start != 8*time.Hour || wh.End != 17*time.Hour || bob.Zone == nil ||
+		t0.In(bob.Zone).Hour() != 9 || time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC).In(bob.Zone).Hour() != 10 { // GMT in March, BST in June
+		t.Errorf("bob's working hours = %+v in %v", wh, bob.Zone)
+	}
 	want := []struct {
 		start, end int
 		busy       calendar.BusyType

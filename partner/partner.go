@@ -66,6 +66,11 @@ type Result struct {
 	View    freebusy.View // what the partner returned; ViewNone on error
 	Merged  string        // one digit per interval, when the view has it
 	Busy    []BusyPeriod
+	// WorkingHours and Zone are the mailbox's working hours (its first
+	// working period) and zone, when the partner gave them and they can
+	// be read.
+	WorkingHours *calendar.WorkingHours
+	Zone         *time.Location
 }
 
 // BusyPeriod is one calendar event of a result. Subject and Location are
@@ -215,6 +220,16 @@ func result(mailbox string, r ews.FreeBusyResponse) Result {
 		out.View, _ = freebusy.ParseView(fv.FreeBusyViewType)
 	}
 	out.Merged = fv.MergedFreeBusy
+	if wh := fv.WorkingHours; wh != nil && wh.TimeZone != nil && len(wh.Periods) > 0 {
+		loc, err1 := wh.TimeZone.Location()
+		days, err2 := ews.Weekdays(wh.Periods[0].DayOfWeek)
+		p := wh.Periods[0]
+		if err1 == nil && err2 == nil && p.EndTimeInMinutes > p.StartTimeInMinutes {
+			out.Zone = loc
+			out.WorkingHours = &calendar.WorkingHours{Days: days,
+				Start: time.Duration(p.StartTimeInMinutes) * time.Minute, End: time.Duration(p.EndTimeInMinutes) * time.Minute}
+		}
+	}
 	for _, e := range fv.CalendarEvents {
 		bp := BusyPeriod{Start: parseTime(e.StartTime), End: parseTime(e.EndTime), Busy: busyType(e.BusyType)}
 		if d := e.Details; d != nil {

@@ -252,7 +252,9 @@ type Period struct {
 	Private  bool      `json:"private,omitempty"`
 }
 
-// WorkingHours are an attendee's working days and hours in its zone.
+// WorkingHours are an attendee's working days and hours in its zone:
+// for ours its IANA name, for a partner's the POSIX TZ rule of the zone
+// the partner gave (EWS carries no zone name).
 type WorkingHours struct {
 	TimeZone string   `json:"time_zone"`
 	Days     []string `json:"days"`
