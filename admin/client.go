@@ -136,6 +136,16 @@ func (c *Client) RotateAccount(ctx context.Context, actor, name string, version 
 	return v.Account, v.Secret, err
 }
 
+// outboundBody is what PUT /v1/orgrels/{name}/outbound takes.
+type outboundBody struct {
+	Account string `json:"account"`
+	Secret  string `json:"secret"`
+}
+
+func (c *Client) SetOutboundCredential(ctx context.Context, actor, relationship, account, secret string) error {
+	return c.do(ctx, "PUT", "/v1/orgrels/"+esc(relationship)+"/outbound", outboundBody{account, secret}, nil)
+}
+
 func (c *Client) RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error) {
 	var v orgrel.ServiceAccount
 	return v, c.do(ctx, "POST", "/v1/accounts/"+esc(name)+"/revoke", versionBody{version}, &v)

@@ -2,10 +2,8 @@ package config
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -125,43 +123,6 @@ func (d builtDirectory) Lookup(address string) (*calendar.Mailbox, bool) {
 		}
 	}
 	return nil, false
-}
-
-// ErrRemoteSecret: outbound credentials are set on the server's own
-// machine, never through the admin API.
-var ErrRemoteSecret = errors.New("outbound credentials are set with -config on the server's machine, not over -server: the partner's secret does not travel through the admin API")
-
-// SetOutbound records the account the partner of relationship gave us and
-// the secret in secretFile (one line, private to its owner) for asking it
-// cross-forest; account "-" removes them. l is nil for a command run over
-// -server.
-func (l *Local) SetOutbound(ctx context.Context, actor, relationship, account, secretFile string) error {
-	if l == nil {
-		return ErrRemoteSecret
-	}
-	account = strings.TrimSpace(account)
-	if account == "-" {
-		return l.DB.SetOutboundCredential(ctx, actor, relationship, "", "")
-	}
-	if account == "" || secretFile == "" {
-		return fmt.Errorf("%w: -outbound-account and -outbound-secret-file go together (-outbound-account - removes them)", store.ErrInvalid)
-	}
-	fi, err := os.Stat(secretFile)
-	if err != nil {
-		return fmt.Errorf("-outbound-secret-file: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%w: -outbound-secret-file: %s is readable by others (mode %v); chmod 600 it", store.ErrInvalid, secretFile, fi.Mode().Perm())
-	}
-	data, err := os.ReadFile(secretFile)
-	if err != nil {
-		return fmt.Errorf("-outbound-secret-file: %w", err)
-	}
-	secret := strings.TrimRight(string(data), "\r\n")
-	if secret == "" || strings.ContainsAny(secret, "\r\n") {
-		return fmt.Errorf("%w: -outbound-secret-file: %s must hold the secret on one line", store.ErrInvalid, secretFile)
-	}
-	return l.DB.SetOutboundCredential(ctx, actor, relationship, account, secret)
 }
 
 // Ask answers q for our user through FreeBusy.

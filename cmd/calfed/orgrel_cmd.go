@@ -48,7 +48,7 @@ func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}, func(c *adminRun) error {
 		outbound := given(c.fl, "outbound-account") || given(c.fl, "outbound-secret-file")
 		if outbound {
-			if err := c.local.SetOutbound(ctx, actor(), c.pos[0], *account, *secretFile); err != nil {
+			if err := admin.SetOutbound(ctx, c.api, actor(), c.pos[0], *account, *secretFile); err != nil {
 				return err
 			}
 		}
