@@ -269,6 +269,21 @@ organizations:
 		t.Errorf("alice, ours (opted in to details) = %+v", e)
 	}
 
+	// calfed freebusy asks through the same path: what it shows is what
+	// the endpoint gave.
+	var cli []answer2
+	if err := json.Unmarshal(a.cli(t, "freebusy", "-as", "alice@a.example", "bob@b.example", "carol@b.example", "-start", "2026-03-24", "-end", "2026-03-25", "-view", "Detailed", "-o", "json"), &cli); err != nil || len(cli) != 2 {
+		t.Fatalf("calfed freebusy: %v %+v", err, cli)
+	}
+	if len(cli[0].Events) != len(bob.Busy) || cli[1].ResponseCode != "ErrorNoFreeBusyAccess" {
+		t.Errorf("calfed freebusy = %+v, the endpoint gave %+v", cli, bob)
+	}
+	for i, e := range cli[0].Events {
+		if e.Subject != bob.Busy[i].Subject || e.Busy != bob.Busy[i].Type {
+			t.Errorf("calfed freebusy's event %d = %+v, the endpoint's %+v", i, e, bob.Busy[i])
+		}
+	}
+
 	// Cross-forest: B gives A a service account; A asks with it.
 	var acct struct{ Secret string }
 	if err := json.Unmarshal(b.cli(t, "account", "new", "svc-a", "-relationship", "A", "-o", "json"), &acct); err != nil || acct.Secret == "" {
