@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/freebusy"
+	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/userauth"
 )
 
@@ -139,10 +140,12 @@ func (h *Handler) ICal() http.Handler {
 		for _, ext := range []string{".vfb", ".ifb", ".ics"} {
 			addr = strings.TrimSuffix(addr, ext)
 		}
-		if addr == "" || !strings.Contains(addr, "@") {
-			h.fail(w, bad("the URL names no address; use /freebusy/NAME@DOMAIN.vfb"))
+		canon, err := domainname.Address(addr)
+		if err != nil {
+			h.fail(w, bad("the URL names no address (%v); use /freebusy/NAME@DOMAIN.vfb", err))
 			return
 		}
+		addr = canon
 		from, to, err := h.window(r.URL.Query().Get("start"), r.URL.Query().Get("end"))
 		if err != nil {
 			h.fail(w, err)
@@ -340,8 +343,8 @@ func (h *Handler) query(req Request) (*freebusy.Query, error) {
 		return nil, bad("attendees: %d given, more than the %d allowed; ask in parts", len(req.Attendees), h.opt.MaxMailboxes)
 	}
 	for i, a := range req.Attendees {
-		if !strings.Contains(a, "@") {
-			return nil, bad("attendees[%d]: %q is not an address", i, a)
+		if _, err := domainname.Address(strings.TrimSpace(a)); err != nil {
+			return nil, bad("attendees[%d]: %q is not an address (%v)", i, a, err)
 		}
 	}
 	view := freebusy.ViewDetailed

@@ -107,6 +107,7 @@ func TestICal(t *testing.T) {
 		{"/freebusy/bob@b.example.vfb?start=2026-03-24&end=2026-03-23", "bob@b.example.vfb", 400, "end:"},
 		{"/freebusy/bob@b.example.vfb?start=2026-01-01&end=2026-06-01", "bob@b.example.vfb", 400, "62 days"},
 		{"/freebusy/bob.vfb", "bob.vfb", 400, "no address"},
+		{"/freebusy/bob@b.example%0D%0AX-EVIL:1.vfb", "bob@b.example\r\nX-EVIL:1.vfb", 400, "no address"},
 	} {
 		w := serve(h.ICal(), withAddress(httptest.NewRequest("GET", tc.path, nil), tc.address))
 		if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.says) {
