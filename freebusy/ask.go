@@ -36,7 +36,6 @@ const (
 	CodeNoFreeBusyAccess             = "ErrorNoFreeBusyAccess"
 	CodeFreeBusyGenerationFailed     = "ErrorFreeBusyGenerationFailed"
 	CodeResultSetTooBig              = "ErrorResultSetTooBig"
-	CodeAvailabilityConfigNotFound   = "ErrorAvailabilityConfigNotFound"
 	CodeProxyRequestProcessingFailed = "ErrorProxyRequestProcessingFailed"
 	CodeTimeoutExpired               = "ErrorTimeoutExpired"
 )
