@@ -151,9 +151,10 @@ type Result struct {
 	View   View           // the view granted: never wider than requested or allowed
 	Events []Event        // when View.Events(); redacted for the caller
 	Merged []byte         // the merged digits, when View.Merged()
-	Zone   *time.Location // the mailbox's time zone
+	Zone   *time.Location // the mailbox's time zone; nil when a partner gave none
 	// WorkingHours are the mailbox's working hours, or DefaultWorkingHours
-	// when none are configured. Never nil when Outcome is OK.
+	// when none are configured. Never nil when Outcome is OK for one of
+	// our mailboxes; for a partner's, nil when the partner gave none.
 	WorkingHours *WorkingHours
 }
 
