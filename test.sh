@@ -5,7 +5,8 @@
 # CalDAV servers it syncs calendars from (Debian's radicale and xandikos) and the
 # independent iCalendar expansion its real-world corpus test compares
 # calfed against (Debian's python3-icalendar and
-# python3-recurring-ical-events), then
+# python3-recurring-ical-events; python3-icalendar also reads the
+# VFREEBUSY our users' free/busy URL serves), then
 # starts PostgreSQL on loopback for the store's tests, then runs vet, the
 # unit, golden and fuzz-seed tests, the interop suite, and every benchmark
 # once so none rots. Nothing is skipped here (but the real-world corpus test
@@ -39,7 +40,7 @@ if [ -z "${CALFED_REALWORLD_CORPUS:-}" ] && [ -d ../shared/realworld-ics ]; then
 fi
 if [ -z "${CALFED_REALWORLD_CORPUS:-}" ]; then
   echo "NOTE: no real-world calendar corpus here (../shared/realworld-ics or \$CALFED_REALWORLD_CORPUS): TestRealWorldCorpus is skipped; everything else is required" >&2
-  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,radicale,xandikos
+  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,icalendar,radicale,xandikos
 fi
 if [ ! -d interop/js/node_modules/ews-javascript-api ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   echo "installing ews-javascript-api (npm)" >&2

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -25,7 +26,7 @@ type Client struct {
 
 // NewClient talks to the admin API at base (http://127.0.0.1:8081) as actor.
 func NewClient(base, token, actor string) *Client {
-	return &Client{base: strings.TrimRight(base, "/"), token: token, actor: actor, http: &http.Client{Timeout: 30 * time.Second}}
+	return &Client{base: strings.TrimRight(base, "/"), token: token, actor: actor, http: outbound.Default().HTTP(30 * time.Second)}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -135,6 +136,16 @@ func (c *Client) RotateAccount(ctx context.Context, actor, name string, version 
 	return v.Account, v.Secret, err
 }
 
+// outboundBody is what PUT /v1/orgrels/{name}/outbound takes.
+type outboundBody struct {
+	Account string `json:"account"`
+	Secret  string `json:"secret"`
+}
+
+func (c *Client) SetOutboundCredential(ctx context.Context, actor, relationship, account, secret string) error {
+	return c.do(ctx, "PUT", "/v1/orgrels/"+esc(relationship)+"/outbound", outboundBody{account, secret}, nil)
+}
+
 func (c *Client) RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error) {
 	var v orgrel.ServiceAccount
 	return v, c.do(ctx, "POST", "/v1/accounts/"+esc(name)+"/revoke", versionBody{version}, &v)
@@ -188,6 +199,6 @@ func (c *Client) WaitApplied(ctx context.Context, change int64, wait time.Durati
 	var v Applied
 	// The server waits; this request may take that long and more.
 	cc := *c
-	cc.http = &http.Client{Timeout: wait + 30*time.Second}
+	cc.http = outbound.Default().HTTP(wait + 30*time.Second)
 	return v, cc.do(ctx, "GET", "/v1/applied?change="+strconv.FormatInt(change, 10)+"&wait="+url.QueryEscape(wait.String()), nil, &v)
 }

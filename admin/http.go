@@ -54,6 +54,7 @@ func (h *Handler) Routes() []Route {
 		r("GET", "/v1/orgrels/{name}", h.getRelationship),
 		r("PUT", "/v1/orgrels/{name}", h.setRelationship),
 		r("DELETE", "/v1/orgrels/{name}", h.removeRelationship),
+		r("PUT", "/v1/orgrels/{name}/outbound", h.setOutbound),
 		r("POST", "/v1/apply/orgrels", h.apply),
 		r("GET", "/v1/mailboxes/{address}/sharing", h.getSharing),
 		r("PUT", "/v1/mailboxes/{address}/sharing", h.setSharing),
@@ -269,6 +270,15 @@ func (h *Handler) rotateAccount(w http.ResponseWriter, r *http.Request, actor st
 	}
 	a, secret, err := h.api.RotateAccount(r.Context(), actor, r.PathValue("name"), v.Version)
 	return accountWithSecret{a, secret}, http.StatusOK, err
+}
+
+func (h *Handler) setOutbound(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
+	var v outboundBody
+	if err := decode(r, &v); err != nil {
+		return nil, 0, err
+	}
+	err := h.api.SetOutboundCredential(r.Context(), actor, r.PathValue("name"), v.Account, v.Secret)
+	return map[string]string{"relationship": r.PathValue("name"), "account": v.Account}, http.StatusOK, err
 }
 
 func (h *Handler) revokeAccount(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {

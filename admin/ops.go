@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,14 +19,19 @@ import (
 // (store.ErrConflict) rather than be lost.
 
 // Modify reads relationship name, lets change alter it and writes it back,
-// audited as action.
+// audited as action; a change that alters nothing writes nothing.
 func Modify(ctx context.Context, api API, actor, action, name string, change func(*orgrel.Relationship) error) (orgrel.Relationship, error) {
 	rel, err := api.Relationship(ctx, name)
 	if err != nil {
 		return orgrel.Relationship{}, err
 	}
+	before := rel
+	before.Domains = slices.Clone(rel.Domains)
 	if err := change(&rel); err != nil {
 		return orgrel.Relationship{}, err
+	}
+	if reflect.DeepEqual(before, rel) {
+		return rel, nil // nothing to write, nor to audit
 	}
 	return api.SetRelationship(ctx, actor, action, rel)
 }

@@ -24,6 +24,10 @@ type API interface {
 	// SetRelationship writes r, which carries the version it was read at.
 	SetRelationship(ctx context.Context, actor, action string, r orgrel.Relationship) (orgrel.Relationship, error)
 	RemoveRelationship(ctx context.Context, actor, name string, version int64) error
+	// SetOutboundCredential records the account and secret the partner of
+	// a relationship gave us for asking it cross-forest (an empty account
+	// removes them); nothing ever reads the secret back.
+	SetOutboundCredential(ctx context.Context, actor, relationship, account, secret string) error
 	Apply(ctx context.Context, actor string, want []orgrel.Relationship, opt ApplyOptions) (Plan, error)
 
 	Mailbox(ctx context.Context, address string) (MailboxSharing, error)
@@ -223,6 +227,10 @@ func (s *Service) RotateAccount(ctx context.Context, actor, name string, version
 		return a, "", err
 	}
 	return a, secret, nil
+}
+
+func (s *Service) SetOutboundCredential(ctx context.Context, actor, relationship, account, secret string) error {
+	return s.db.SetOutboundCredential(ctx, actor, relationship, account, secret)
 }
 
 func (s *Service) RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error) {

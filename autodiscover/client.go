@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/outbound"
 )
 
 // FederationInfo is what Get-FederationInformation reports. docs/protocol.md §2.2.
@@ -34,7 +35,7 @@ var (
 // the way Exchange's Get-FederationInformation does.
 type Discoverer struct {
 	// HTTP sends the requests; redirects are handled here, so its
-	// CheckRedirect is not used. Default: http.DefaultClient's transport.
+	// CheckRedirect is not used. Default: internal/outbound's transport.
 	HTTP *http.Client
 	// URL, when set, is the SOAP Autodiscover endpoint to ask instead of
 	// discovering one (labs, or a partner that told you its URL).
@@ -50,7 +51,7 @@ func (d *Discoverer) trace(format string, args ...any) {
 }
 
 func (d *Discoverer) client() *http.Client {
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Transport: outbound.Default().HTTP(0).Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if d.HTTP != nil {
 		c.Transport = d.HTTP.Transport
 		c.Timeout = d.HTTP.Timeout

@@ -27,6 +27,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/internal/wintz"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
@@ -207,6 +208,43 @@ type Config struct {
 		Timeout       Duration `yaml:"timeout"`       // per query; default 3s
 		Recheck       Duration `yaml:"recheck"`       // how often the server re-checks our proofs; default 24h
 	} `yaml:"dns"`
+	// Outbound is how calfed reaches other servers (partners' Autodiscover
+	// and EWS, the token issuer and its metadata, the gateway's
+	// registration service, ACME): every outbound call goes through
+	// internal/outbound with these settings.
+	Outbound struct {
+		// Proxy is the HTTP(S) proxy's URL, e.g. http://proxy.internal:3128.
+		// Default: the environment's HTTPS_PROXY / HTTP_PROXY.
+		Proxy string `yaml:"proxy"`
+		// NoProxy are destinations reached directly, in NO_PROXY's forms
+		// (host, .domain, IP, CIDR, with an optional :port, or *); added to
+		// the environment's NO_PROXY when proxy is not set. Loopback is
+		// always direct. Default none.
+		NoProxy []string `yaml:"no_proxy"`
+	} `yaml:"outbound"`
+	// Users tunes how our own users sign in to the free/busy fronts
+	// (/freebusy/…): besides their tokens (calfed user token new), a
+	// trusted reverse proxy's user header, and anonymous networks.
+	Users struct {
+		// ProxyHeader names the header in which a reverse proxy in front
+		// of calfed names the signed-in user's address (e.g.
+		// X-Remote-User); read only from ProxySources. Default: none.
+		ProxyHeader string `yaml:"proxy_header"`
+		// ProxySources are the proxy's addresses or CIDR networks, as its
+		// connections arrive; required with proxy_header.
+		ProxySources []string `yaml:"proxy_sources"`
+		// AnonymousSources are client addresses or CIDR networks served
+		// without signing in: our mailboxes' availability only, never
+		// details, never partners'. Default: none.
+		AnonymousSources []string `yaml:"anonymous_sources"`
+	} `yaml:"users"`
+	// Partners tunes how our users' questions reach partners.
+	Partners struct {
+		Timeout         Duration `yaml:"timeout"`          // per partner and question; default 10s
+		Cache           Duration `yaml:"cache"`            // how long answers are kept; default 30s; 0s in the file: default
+		BreakerFailures int      `yaml:"breaker_failures"` // failures in a row before a partner is not asked; default 5
+		BreakerCooldown Duration `yaml:"breaker_cooldown"` // how long it is not asked then; default 30s
+	} `yaml:"partners"`
 	// Admin is the admin API's own listener, never the public one.
 	Admin struct {
 		Listen    string `yaml:"listen"`     // default 127.0.0.1:8081
@@ -591,6 +629,24 @@ func (c *Config) Build() (*Built, error) {
 	if _, err := certs.ParseTLSVersion(c.TLS.MinVersion); err != nil {
 		bad("tls.min_version: %v", err)
 	}
+	if _, err := prefixes(c.Users.ProxySources); err != nil {
+		bad("users.proxy_sources: %v", err)
+	}
+	if _, err := prefixes(c.Users.AnonymousSources); err != nil {
+		bad("users.anonymous_sources: %v", err)
+	}
+	if (c.Users.ProxyHeader == "") != (len(c.Users.ProxySources) == 0) {
+		bad("users: proxy_header and proxy_sources go together: name the header your reverse proxy sets and the addresses it connects from")
+	}
+	if h := c.Users.ProxyHeader; h != "" && (strings.EqualFold(h, "Authorization") || strings.ContainsAny(h, " :\t")) {
+		bad("users.proxy_header: %q is not a header name a proxy sets for the user, such as X-Remote-User", h)
+	}
+	if c.Partners.BreakerFailures < 0 {
+		bad("partners.breaker_failures: %d is negative; leave it out for the default, 5", c.Partners.BreakerFailures)
+	}
+	if err := c.OutboundConfig().Check(); err != nil {
+		bad("%v", err)
+	}
 	if _, err := c.trustedProxies(); err != nil {
 		bad("auth.trusted_proxies: %v", err)
 	}
@@ -710,6 +766,17 @@ func (c *Config) RedirectAddresses() map[string]string {
 		}
 	}
 	return out
+}
+
+// OutboundConfig is the outbound section as internal/outbound reads it.
+func (c *Config) OutboundConfig() outbound.Config {
+	return outbound.Config{Proxy: strings.TrimSpace(c.Outbound.Proxy), NoProxy: c.Outbound.NoProxy}
+}
+
+// OutboundClient is the one outbound client every outbound call uses;
+// Build refuses settings it cannot use, so after Build it does not fail.
+func (c *Config) OutboundClient() (*outbound.Client, error) {
+	return outbound.New(c.OutboundConfig())
 }
 
 // Resolver looks up domain proofs as configured.

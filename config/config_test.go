@@ -45,6 +45,7 @@ store: {driver: oracle}
 public_url: ftp://x
 tls: {cert_file: only-cert.pem}
 auth: {trusted_proxies: [10.0.0.0/8, the-load-balancer]}
+outbound: {proxy: "proxy.internal:3128", no_proxy: ["10.0.0.0/33"]}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +56,7 @@ auth: {trusted_proxies: [10.0.0.0/8, the-load-balancer]}
 		t.Fatal("Build accepted an invalid configuration")
 	}
 	for _, field := range []string{"mailboxes[0].address", "mailboxes[1] (bob@example.org).calendar", ".kind", ".time_zone",
-		".external_sharing", ".working_hours", "store.driver", "public_url", "tls: cert_file and key_file", "auth.trusted_proxies"} {
+		".external_sharing", ".working_hours", "store.driver", "public_url", "tls: cert_file and key_file", "auth.trusted_proxies", "outbound.proxy", "outbound.no_proxy[0]"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("Build error does not name %s:\n%v", field, err)
 		}

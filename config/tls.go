@@ -38,6 +38,12 @@ func (cfg *Config) ServerTLS(log *slog.Logger) (*tls.Config, error) {
 		if cfg.TLS.ACME.Directory != "" {
 			m.Client = &acme.Client{DirectoryURL: cfg.TLS.ACME.Directory}
 		}
+		if o, err := cfg.OutboundClient(); err == nil {
+			if m.Client == nil {
+				m.Client = &acme.Client{DirectoryURL: autocert.DefaultACMEDirectory}
+			}
+			m.Client.HTTPClient = o.HTTP(0)
+		}
 		tc.GetCertificate = m.GetCertificate
 		tc.NextProtos = []string{"h2", "http/1.1", acme.ALPNProto}
 	default:

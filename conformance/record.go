@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/calfed/calfed/internal/outbound"
 )
 
 // Recorder writes every exchange through it into a corpus directory as a
@@ -69,7 +70,7 @@ func (rec *Recorder) Proxy(upstream *url.URL) http.Handler {
 		pr.Out.Host = pr.In.Host
 		pr.SetXForwarded()
 		pr.Out.Header.Del("Accept-Encoding")
-	}}
+	}, Transport: outbound.Default().HTTP(0).Transport}
 	proxy.ErrorLog = slog.NewLogLogger(rec.log().Handler(), slog.LevelWarn)
 	return rec.Wrap(proxy)
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/calfed/calfed/internal/outbound"
 )
 
 // Minter makes a fresh delegation token for a federated case and puts
@@ -64,7 +66,7 @@ func Replay(ctx context.Context, t Target, cases []*Case, parallel int, progress
 	}
 	client := t.Client
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = &http.Client{Transport: outbound.Default().HTTP(0).Transport, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	results := make([]Result, len(cases))
 	work := make(chan int)

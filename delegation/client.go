@@ -19,6 +19,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/internal/fedtoken"
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/wstrust"
 )
@@ -28,7 +29,7 @@ var ErrRefused = errors.New("delegation: the token issuer refused the request")
 
 // Client asks the token issuer for delegation tokens as our organisation.
 type Client struct {
-	HTTP           *http.Client       // default: 30-second timeout
+	HTTP           *http.Client       // default: internal/outbound's, 30-second timeout
 	Certificate    *certs.Certificate // our current federation certificate
 	ApplicationURI string             // ours
 	IssuerURI      string             // the token issuer's URI
@@ -47,7 +48,7 @@ func (c *Client) http() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return outbound.Default().HTTP(30 * time.Second)
 }
 
 // Token asks the token issuer for a delegation token for user to present

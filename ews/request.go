@@ -130,6 +130,39 @@ var weekdays = map[string]time.Weekday{
 	"Thursday": time.Thursday, "Friday": time.Friday, "Saturday": time.Saturday,
 }
 
+// Location is the zone tz describes, named by its POSIX TZ string (there
+// is no zone name in a legacy rule).
+func (tz *SerializableTimeZone) Location() (*time.Location, error) {
+	r, err := legacyRule(tz)
+	if err != nil {
+		return nil, err
+	}
+	return r.Location(r.POSIX())
+}
+
+// Weekdays reads a space-separated list of day names (DayOfWeekType);
+// Weekday, WeekendDay and Day are the lists they stand for.
+func Weekdays(s string) ([]time.Weekday, error) {
+	var out []time.Weekday
+	for _, f := range strings.Fields(s) {
+		switch f {
+		case "Day":
+			return []time.Weekday{0, 1, 2, 3, 4, 5, 6}, nil
+		case "Weekday":
+			out = append(out, 1, 2, 3, 4, 5)
+		case "WeekendDay":
+			out = append(out, 0, 6)
+		default:
+			wd, ok := weekdays[f]
+			if !ok {
+				return nil, fmt.Errorf("ews: unknown day %q", f)
+			}
+			out = append(out, wd)
+		}
+	}
+	return out, nil
+}
+
 // legacyRule converts SerializableTimeZone. A zone without daylight time
 // may omit both transitions or send them with month 0.
 func legacyRule(tz *serializableTimeZone) (wintz.Rule, error) {

@@ -104,6 +104,23 @@ type FreeBusyView struct {
 	FreeBusyViewType string          `xml:"FreeBusyViewType"` // ParseViewType reads it
 	MergedFreeBusy   string          `xml:"MergedFreeBusy"`
 	CalendarEvents   []CalendarEvent `xml:"CalendarEventArray>CalendarEvent"`
+	WorkingHours     *WorkingHours   `xml:"WorkingHours"`
+}
+
+// WorkingHours is WorkingHours ([MS-OXWAVLS] 2.2.4.19): the mailbox's
+// zone as a legacy rule, and its working periods in minutes from
+// midnight in that zone.
+type WorkingHours struct {
+	TimeZone *SerializableTimeZone `xml:"TimeZone"`
+	Periods  []WorkingPeriod       `xml:"WorkingPeriodArray>WorkingPeriod"`
+}
+
+// WorkingPeriod is WorkingPeriod ([MS-OXWAVLS] 2.2.4.20): DayOfWeek is a
+// space-separated list of day names.
+type WorkingPeriod struct {
+	DayOfWeek          string `xml:"DayOfWeek"`
+	StartTimeInMinutes int    `xml:"StartTimeInMinutes"`
+	EndTimeInMinutes   int    `xml:"EndTimeInMinutes"`
 }
 
 // CalendarEvent is CalendarEvent ([MS-OXWAVLS] 2.2.4.2): times as

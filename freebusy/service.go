@@ -37,6 +37,12 @@ type Options struct {
 	Access       Access
 	Logger       *slog.Logger // nil discards
 	MaxResultSet int          // events per mailbox; default 1000 (Exchange's MaximumResultSetSize)
+	// Remote answers Ask for mailboxes outside the directory
+	// (partner.Asker); nil: they are NoPartner.
+	Remote Remote
+	// Internal gives our mailboxes' sharing for Ask's internal access
+	// decision; nil: AvailabilityOnly for every mailbox.
+	Internal Internal
 }
 
 // WorkingHours are a mailbox's working days and hours in its own zone.
@@ -113,9 +119,14 @@ const (
 
 var outcomeNames = [...]string{"OK", "NotFound", "NoAccess", "GenerationFailed", "TooBig"}
 
+var remoteOutcomeNames = map[Outcome]string{NoPartner: "NoPartner", PartnerFailed: "PartnerFailed", PartnerError: "PartnerError"}
+
 func (o Outcome) String() string {
 	if o >= 0 && int(o) < len(outcomeNames) {
 		return outcomeNames[o]
+	}
+	if s, ok := remoteOutcomeNames[o]; ok {
+		return s
 	}
 	return fmt.Sprintf("Outcome(%d)", int(o))
 }
@@ -132,14 +143,19 @@ type Result struct {
 	// it opens the mailbox (its LID 40764; the other causes are LID
 	// 44348). docs/protocol.md §1.5.
 	Unrelated bool
+	// Code and Message are, for a partner's mailbox (Ask), the response
+	// code and text the partner answered with ("NoError" when it gave the
+	// view), or why it could not be asked; empty for ours.
+	Code, Message string
 
 	// The rest is set when Outcome is OK.
 	View   View           // the view granted: never wider than requested or allowed
 	Events []Event        // when View.Events(); redacted for the caller
 	Merged []byte         // the merged digits, when View.Merged()
-	Zone   *time.Location // the mailbox's time zone
+	Zone   *time.Location // the mailbox's time zone; nil when a partner gave none
 	// WorkingHours are the mailbox's working hours, or DefaultWorkingHours
-	// when none are configured. Never nil when Outcome is OK.
+	// when none are configured. Never nil when Outcome is OK for one of
+	// our mailboxes; for a partner's, nil when the partner gave none.
 	WorkingHours *WorkingHours
 
 	buf *resultBuf // where Events and Merged live, until Release
@@ -160,11 +176,15 @@ var DefaultWorkingHours = WorkingHours{
 // Mailbox answers q for one address. It never fails: every problem is an
 // Outcome. q must pass Check.
 func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query, address string) Result {
+	return s.mailbox(ctx, s.opt.Access, caller, q, address)
+}
+
+func (s *Service) mailbox(ctx context.Context, access Access, caller identity.Caller, q *Query, address string) Result {
 	mb, ok := s.opt.Directory.Lookup(address)
 	if !ok {
 		return Result{Address: address, Outcome: NotFound}
 	}
-	dec := s.opt.Access.Access(caller, mb.Address, mb.Groups)
+	dec := access.Access(caller, mb.Address, mb.Groups)
 	if !dec.Related {
 		// Exchange's target answers a caller without an (enabled)
 		// relationship with ErrorNoFreeBusyAccess for a mailbox it has.

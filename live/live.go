@@ -411,6 +411,11 @@ func (l *Policy) Access(c identity.Caller, mailbox string, groups []string) orgr
 	return l.policy.Load().Access(c, mailbox, groups)
 }
 
+// Sharing is a mailbox's external sharing now (orgrel.Policy.Sharing).
+func (l *Policy) Sharing(mailbox string) orgrel.Level {
+	return l.policy.Load().Sharing(mailbox)
+}
+
 // MailTips is the MailTips level of the caller's relationship now.
 func (l *Policy) MailTips(c identity.Caller) orgrel.MailTipsLevel {
 	return l.policy.Load().MailTips(c)

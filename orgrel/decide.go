@@ -11,6 +11,19 @@ type Decision struct {
 	Level   Level
 }
 
+// DecideInternal is what our own users see of our mailboxes: availability,
+// as Exchange's Default calendar permission within an organisation gives,
+// and subject and location of a mailbox whose owner opted in to details
+// for partners (LimitedDetails), since colleagues never see less than
+// partners. Opting out of external sharing (None) does not hide a
+// mailbox from colleagues. docs/protocol.md §1.5.
+func DecideInternal(sharing Level) Decision {
+	if sharing == LimitedDetails {
+		return Decision{Related: true, Level: LimitedDetails}
+	}
+	return Decision{Related: true, Level: AvailabilityOnly}
+}
+
 // Decide is docs/protocol.md §1.5 for an external caller: the relationship's cap
 // (None unless free/busy access is enabled), limited by the mailbox's own
 // external sharing, and None outside the relationship's scope. rel is the

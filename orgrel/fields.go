@@ -263,3 +263,20 @@ func SplitList(s string) []string {
 	}
 	return out
 }
+
+// UserTokenColumns are a user's token as user token list shows it.
+var UserTokenColumns = []Field[UserToken]{
+	{Label: "ID", Get: func(t UserToken) string { return t.ID }},
+	{Label: "ADDRESS", Get: func(t UserToken) string { return t.Address }},
+	{Label: "LABEL", Get: func(t UserToken) string { return dash(t.Label) }},
+	{Label: "STATE", Get: func(t UserToken) string {
+		switch {
+		case t.Revoked != nil:
+			return "revoked " + t.Revoked.Format("2006-01-02")
+		case t.Expires != nil:
+			return "expires " + t.Expires.Format("2006-01-02")
+		}
+		return "active"
+	}},
+	{Label: "CREATED", Get: func(t UserToken) string { return t.Created.Format("2006-01-02") }},
+}

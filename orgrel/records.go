@@ -189,3 +189,33 @@ type Server struct {
 	Error        string     `json:"error,omitempty"`
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 }
+
+// UserToken is an app password or token one of our users signs in with to
+// the free/busy fronts (calfed user token new). The token itself is shown
+// once, when made; the store keeps only its SHA-256 hash, enough for a
+// random secret of 256 bits.
+type UserToken struct {
+	ID      string     `json:"id"`      // public, to list and revoke it by
+	Address string     `json:"address"` // the mailbox of ours it signs in as, canonical
+	Label   string     `json:"label,omitempty"`
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"`
+	Revoked *time.Time `json:"revoked,omitempty"`
+}
+
+// Usable reports whether the token may sign in at now.
+func (t UserToken) Usable(now time.Time) bool {
+	return t.Revoked == nil && (t.Expires == nil || now.Before(*t.Expires))
+}
+
+// OutboundCredential is the account and secret a partner gave us to ask
+// its availability service as an organisation (cross-forest), as Exchange
+// keeps with Add-AvailabilityAddressSpace -AccessMethod OrgWideFB
+// -Credentials. Unlike our own secrets it must be kept as it is, to be
+// sent: its JSON never shows it.
+type OutboundCredential struct {
+	Relationship string    `json:"relationship"`
+	Account      string    `json:"account"`
+	Secret       string    `json:"-"`
+	Updated      time.Time `json:"updated"`
+}

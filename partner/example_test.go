@@ -12,18 +12,15 @@ import (
 
 func Example() {
 	tokens := &delegation.Client{ /* our certificate, ApplicationUri and token issuer */ }
-	c := &partner.Client{Tokens: tokens}
+	rels := partner.Static{{Name: "B", Domains: []string{"b.example"}, Enabled: true, FreeBusyAccessEnabled: true,
+		TargetApplicationURI: "FYDIBOHF25SPDLT.b.example", TargetAutodiscoverEPR: "https://autodiscover.b.example/autodiscover/autodiscover.svc"}}
+	asker := &partner.Asker{Relationships: rels, Tokens: tokens, Timeout: 10 * time.Second}
 	start := time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)
-	results, err := c.FreeBusy(context.Background(),
-		partner.Partner{ApplicationURI: "FYDIBOHF25SPDLT.b.example", AutodiscoverEPR: "https://autodiscover.b.example/autodiscover/autodiscover.svc"},
-		partner.Query{User: "alice@a.example", Query: freebusy.Query{Mailboxes: []string{"bob@b.example"}, Start: start, End: start.Add(24 * time.Hour), View: freebusy.ViewFreeBusyMerged}})
-	if err != nil {
-		return
-	}
-	for _, r := range results {
-		fmt.Println(r.Mailbox, r.Code, r.View, r.Merged)
-		for _, b := range r.Busy {
-			fmt.Println(" ", b.Start, b.End, b.Busy, b.Subject)
+	q := &freebusy.Query{Start: start, End: start.Add(24 * time.Hour), View: freebusy.ViewFreeBusyMerged, Interval: 30 * time.Minute}
+	for _, r := range asker.Ask(context.Background(), "alice@a.example", q, []string{"bob@b.example"}) {
+		fmt.Println(r.Address, r.ResponseCode(), r.Message, r.View, string(r.Merged))
+		for _, e := range r.Events {
+			fmt.Println(" ", e.Start, e.End, e.Busy, e.Subject())
 		}
 	}
 }

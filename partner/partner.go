@@ -2,8 +2,12 @@
 // one of our users, as Exchange does (docs/protocol.md §4.1): a delegation token for
 // Autodiscover, the partner's EWS URL from its GetUserSettings over
 // /WSSecurity (or the relationship's TargetSharingEpr), a delegation token
-// for free/busy, then GetUserAvailability. Results are data, free of the
-// wire: a free/busy front answering our users can serve them in any form.
+// for free/busy, then GetUserAvailability; or, cross-forest, plain EWS
+// with the account the partner gave us. Asker is how our users' questions
+// reach partners (the free/busy core's Remote): each partner once per
+// question, all at once, within a timeout, behind a circuit breaker and a
+// short cache (docs/protocol.md §10.1). Results are data, free of the wire:
+// the fronts answering our users serve them in any form.
 package partner
 
 import (
@@ -20,7 +24,6 @@ import (
 	"github.com/calfed/calfed/ews"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/fedtoken"
-	"github.com/calfed/calfed/orgrel"
 )
 
 // Tokens obtains delegation tokens for our users (*delegation.Client):
@@ -63,6 +66,11 @@ type Result struct {
 	View    freebusy.View // what the partner returned; ViewNone on error
 	Merged  string        // one digit per interval, when the view has it
 	Busy    []BusyPeriod
+	// WorkingHours and Zone are the mailbox's working hours (its first
+	// working period) and zone, when the partner gave them and they can
+	// be read.
+	WorkingHours *calendar.WorkingHours
+	Zone         *time.Location
 }
 
 // BusyPeriod is one calendar event of a result. Subject and Location are
@@ -82,6 +90,9 @@ var (
 	ErrNoEndpoint = errors.New("partner: the relationship has neither TargetSharingEpr nor TargetAutodiscoverEpr")
 	ErrNoEWSURL   = errors.New("partner: the partner's Autodiscover gave no EWS URL")
 	ErrAnswer     = errors.New("partner: the partner's answer is not usable")
+	// ErrNoPartner: the relationship has no TargetApplicationUri to ask
+	// for a token for, and discovery gave none.
+	ErrNoPartner = errors.New("partner: no TargetApplicationUri")
 )
 
 // WSSecurityURL appends /WSSecurity unless the URL already ends in it, as
@@ -130,19 +141,6 @@ func (c *Client) EWSURL(ctx context.Context, p Partner, user, mailbox string) (s
 		}
 	}
 	return "", ErrNoEWSURL
-}
-
-// Ask asks the partner organisation our relationships name for the
-// domain of q's first mailbox (For), as FreeBusy.
-func (c *Client) Ask(ctx context.Context, rels []orgrel.Relationship, q Query) ([]Result, error) {
-	if len(q.Mailboxes) == 0 {
-		return nil, ErrNoMailbox
-	}
-	p, err := For(rels, q.Mailboxes[0])
-	if err != nil {
-		return nil, err
-	}
-	return c.FreeBusy(ctx, p, q)
 }
 
 // FreeBusy asks partner p for the free/busy of q's mailboxes on behalf of
@@ -222,6 +220,16 @@ func result(mailbox string, r ews.FreeBusyResponse) Result {
 		out.View, _ = freebusy.ParseView(fv.FreeBusyViewType)
 	}
 	out.Merged = fv.MergedFreeBusy
+	if wh := fv.WorkingHours; wh != nil && wh.TimeZone != nil && len(wh.Periods) > 0 {
+		loc, err1 := wh.TimeZone.Location()
+		days, err2 := ews.Weekdays(wh.Periods[0].DayOfWeek)
+		p := wh.Periods[0]
+		if err1 == nil && err2 == nil && p.EndTimeInMinutes > p.StartTimeInMinutes {
+			out.Zone = loc
+			out.WorkingHours = &calendar.WorkingHours{Days: days,
+				Start: time.Duration(p.StartTimeInMinutes) * time.Minute, End: time.Duration(p.EndTimeInMinutes) * time.Minute}
+		}
+	}
 	for _, e := range fv.CalendarEvents {
 		bp := BusyPeriod{Start: parseTime(e.StartTime), End: parseTime(e.EndTime), Busy: busyType(e.BusyType)}
 		if d := e.Details; d != nil {

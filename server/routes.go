@@ -17,6 +17,8 @@ import (
 	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/mailtips"
+	"github.com/calfed/calfed/userauth"
+	"github.com/calfed/calfed/userfb"
 )
 
 // A Route is a public endpoint: its path in lower case, with {name} for a
@@ -37,7 +39,15 @@ func (s *Server) Routes() []Route {
 	// Every handler a verified caller reaches refuses it while the policy
 	// is too old to answer from. docs/protocol.md §1.8.
 	current := policy.RequireCurrent
-	fb := freebusy.New(freebusy.Options{Directory: s.Directory, Access: policy, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet})
+	fb := freebusy.New(freebusy.Options{Directory: s.Directory, Access: policy, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet,
+		Remote: s.Partners, Internal: policy})
+	// Our own users' fronts: signed in with their tokens, a trusted
+	// proxy's header, or from an anonymous network.
+	limiter := httpauth.NewLimiter(cfg.AuthLimits())
+	ua := cfg.UserAuth()
+	ua.Tokens, ua.Directory, ua.Logger, ua.Limiter = s.DB, s.Directory, log, limiter
+	users := userauth.New(ua)
+	front := userfb.New(userfb.Options{FreeBusy: fb, MaxMailboxes: cfg.Limits.MaxMailboxes, MaxWindowDays: cfg.Limits.MaxWindowDays, Logger: log})
 	ewsHandler := current(ews.New(ews.Options{
 		FreeBusy:      fb,
 		Logger:        log,
@@ -90,7 +100,7 @@ func (s *Server) Routes() []Route {
 	}
 	// One limiter for every endpoint that takes Basic credentials, so a
 	// guesser cannot spread its attempts over them.
-	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: httpauth.NewLimiter(cfg.AuthLimits()), Sources: cfg.AuthSources(), Logger: log}
+	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: limiter, Sources: cfg.AuthSources(), Logger: log}
 	// EWS requests are routed by operation: GetMailTips to its own
 	// handler and, on /WSSecurity, behind a guard for its own offer, so
 	// that a token serves only its offer's operations. docs/protocol.md §4.3, §8.4.
@@ -105,6 +115,8 @@ func (s *Server) Routes() []Route {
 		{"/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover, current(ad.SOAP(true))))},
 		{"/autodiscover/autodiscover.xml", bounded(basic.Optional(current(ad.POX())))},
 		{"/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return r.PathValue("address") })},
+		{"/freebusy/v1/availability", users.Require(front.JSON())},
+		{"/freebusy/{address}", users.Require(front.ICal())},
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/calfed/calfed/internal/demo"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/partner"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
 )
@@ -55,6 +56,10 @@ type Server struct {
 	Trust     *trust.Service
 	Policy    *live.Policy
 	Directory *calendar.Directory
+	// Partners asks partner organisations for our users' free/busy; one
+	// per server, so its cache, tokens and circuit breakers are shared
+	// by every front.
+	Partners *partner.Asker
 
 	demo      *demo.Demo
 	now       func() time.Time
@@ -119,6 +124,10 @@ func (s *Server) load(ctx context.Context) error {
 		Strict:       cal.Strict,
 		Background:   true,
 	})
+	if err != nil {
+		return err
+	}
+	s.Partners, err = s.Config.Asker(s.DB, s.Policy, s.Trust, s.log)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,9 @@ CREATE TABLE live_servers (
 		// 8: the delegation tokens used, under federation.refuse_token_reuse
 		// (used_tokens.go): each assertion's replay key until its token
 		// stops being usable.
-		usedTokensTable},
+		usedTokensTable,
+		// 9: our users' tokens and the partners' credentials for us.
+		userTables},
 }
 
 var postgresDialect = dialect{
@@ -253,7 +255,9 @@ CREATE TABLE live_servers (
 );
 `,
 		// 8: as SQLite's.
-		usedTokensTable},
+		usedTokensTable,
+		// 9: as SQLite's.
+		userTables},
 }
 
 // usedTokensTable is migration 8 in both backends: an assertion's replay
@@ -265,4 +269,26 @@ CREATE TABLE used_tokens (
 	usable_until TEXT NOT NULL
 );
 CREATE INDEX used_tokens_usable_until ON used_tokens(usable_until);
+`
+
+// userTables is migration 9 in both backends: our users' app passwords
+// and tokens for the free/busy fronts (their SHA-256 hashes only), and
+// the credentials partners gave us for asking them cross-forest.
+const userTables = `
+CREATE TABLE user_tokens (
+	id TEXT PRIMARY KEY,
+	address TEXT NOT NULL,
+	label TEXT NOT NULL,
+	hash TEXT NOT NULL UNIQUE,
+	created TEXT NOT NULL,
+	expires TEXT,
+	revoked TEXT
+);
+CREATE INDEX user_tokens_address ON user_tokens(address);
+CREATE TABLE outbound_credentials (
+	relationship TEXT PRIMARY KEY REFERENCES relationships(key) ON DELETE CASCADE,
+	account TEXT NOT NULL,
+	secret TEXT NOT NULL,
+	updated TEXT NOT NULL
+);
 `

@@ -103,7 +103,7 @@ func (s *Service) Client(ctx context.Context) (*delegation.Client, error) {
 	if cur == nil {
 		return nil, mark(errors.New("no current federation certificate (calfed trust certificate new)"), ErrNoCertificate)
 	}
-	return &delegation.Client{Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}, nil
+	return &delegation.Client{HTTP: s.http, Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}, nil
 }
 
 // Validation gathers what token validation checks against t: our
@@ -215,7 +215,7 @@ func (s *Service) Test(ctx context.Context, user string, skew time.Duration) []S
 	if user == "" {
 		user = "test@" + t.AccountNamespace
 	}
-	client := &delegation.Client{Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}
+	client := &delegation.Client{HTTP: s.http, Certificate: cur, ApplicationURI: t.ApplicationURI, IssuerURI: t.TokenIssuerURI, IssuerEndpoint: t.TokenIssuerEndpoint}
 	tok, err := client.Token(ctx, user, t.ApplicationURI, federation.OfferFreeBusy)
 	if !step("token request", err, "from "+t.TokenIssuerEndpoint+" for "+user) {
 		return steps

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/wsfed"
@@ -29,8 +30,9 @@ func checkURL(src string) error {
 }
 
 // ReadMetadata reads the token issuer's metadata from a file, or fetches
-// it from an https URL (http only on loopback, for labs).
-func ReadMetadata(ctx context.Context, src string) ([]byte, error) {
+// it with hc (nil: internal/outbound's default) from an https URL (http
+// only on loopback, for labs).
+func ReadMetadata(ctx context.Context, hc *http.Client, src string) ([]byte, error) {
 	if !strings.Contains(src, "://") {
 		return os.ReadFile(src)
 	}
@@ -43,7 +45,10 @@ func ReadMetadata(ctx context.Context, src string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if hc == nil {
+		hc = outbound.Default().HTTP(0)
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +86,7 @@ func (s *Service) RefreshMetadata(ctx context.Context, actor, src string) (orgre
 
 func (s *Service) refresh(ctx context.Context, actor string, t orgrel.Trust, src string) (orgrel.Trust, *wsfed.Metadata, error) {
 	now := s.now()
-	data, err := ReadMetadata(ctx, src)
+	data, err := ReadMetadata(ctx, s.http, src)
 	if err != nil {
 		return t, nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -36,7 +37,10 @@ type Config struct {
 	Resolver dnsproof.Resolver // where domain proofs are looked up; required
 	Logger   *slog.Logger      // nil discards
 	Now      func() time.Time  // default time.Now
-	HTTP     *http.Client      // for the gateway's registration service; default: 30-second timeout
+	// HTTP reaches the token issuer, its metadata and the gateway's
+	// registration service; default: internal/outbound's, with a 30-second
+	// timeout.
+	HTTP *http.Client
 }
 
 // Service applies the trust's rules to a store and a key storage.
@@ -60,6 +64,9 @@ func NewService(cfg Config) *Service {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.http == nil {
+		s.http = outbound.Default().HTTP(30 * time.Second)
 	}
 	return s
 }
@@ -222,7 +229,7 @@ func (s *Service) Create(ctx context.Context, actor string, o CreateOptions) (Cr
 	if _, err := s.store.Trust(ctx); err == nil {
 		return out, fmt.Errorf("%w: a federation trust exists; change it with calfed trust set / refresh", store.ErrExists)
 	}
-	data, err := ReadMetadata(ctx, o.Metadata)
+	data, err := ReadMetadata(ctx, s.http, o.Metadata)
 	if err != nil {
 		return out, err
 	}

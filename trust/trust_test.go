@@ -227,7 +227,7 @@ func TestVerifyPartner(t *testing.T) {
 }
 
 func TestReadMetadataRefusesPlainHTTP(t *testing.T) {
-	_, err := trust.ReadMetadata(context.Background(), "http://issuer.example/FederationMetadata.xml")
+	_, err := trust.ReadMetadata(context.Background(), nil, "http://issuer.example/FederationMetadata.xml")
 	if !errors.Is(err, trust.ErrInsecureMetadataURL) || !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("ReadMetadata(http://…) = %v, want ErrInsecureMetadataURL", err)
 	}

@@ -139,11 +139,11 @@ func (u usageError) Error() string { return u.msg }
 
 // parseArgs parses flags wherever they stand among the positional
 // arguments (calfed orgrel show NAME -o json), and checks how many
-// positional arguments there are.
+// positional arguments there are; one named NAME… takes any number.
 func parseArgs(fl *flag.FlagSet, args []string, positional ...string) ([]string, error) {
 	pos, err := parseVariadic(fl, args)
-	if err != nil {
-		return nil, err
+	if err != nil || len(positional) == 1 && strings.HasSuffix(positional[0], "…") {
+		return pos, err
 	}
 	if len(pos) != len(positional) {
 		want := "no arguments"

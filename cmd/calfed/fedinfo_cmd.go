@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/calfed/calfed/autodiscover"
+	"github.com/calfed/calfed/internal/outbound"
 )
 
 func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -23,7 +23,7 @@ func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return report(stderr, "fedinfo", err)
 	}
-	d := &autodiscover.Discoverer{URL: *endpoint, HTTP: &http.Client{Timeout: 10 * time.Second}}
+	d := &autodiscover.Discoverer{URL: *endpoint, HTTP: outbound.Default().HTTP(10 * time.Second)}
 	if *verbose {
 		d.Trace = func(step string) { fmt.Fprintln(stderr, "  tried", step) }
 	}

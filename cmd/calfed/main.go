@@ -77,7 +77,10 @@ var commands = []command{
 	{"calendar check", "calendar check FILE|DIR|ADDRESS [-o json]", "read a calendar as the server would: what was repaired or skipped, by line (a CalDAV mailbox is synced from its server now, and its calendars shown); exit 1 if anything, 2 if unreadable", runCalendarCheck},
 
 	{"fedinfo", "fedinfo DOMAIN [-url URL]", "discover a domain's federation information as Get-FederationInformation does", runFedinfo},
-	{"freebusy", "freebusy -as USER MAILBOX… [-start -end -view]", "ask a partner organisation for free/busy on behalf of one of our users", runFreeBusy},
+	{"freebusy", "freebusy -as USER MAILBOX… [-start -end -view]", "free/busy as one of our users sees it, ours and partners' (asked as the server asks them)", runFreeBusy},
+	{"user token new", "user token new ADDRESS [-label L] [-valid-for 2160h]", "issue an app password for one of our users' calendar clients (/freebusy/…); prints it once", runUserTokenNew},
+	{"user token list", "user token list [ADDRESS]", "list our users' tokens, revoked ones included", runUserTokenList},
+	{"user token revoke", "user token revoke ID", "revoke a user's token for good", runUserTokenRevoke},
 
 	{"sts serve", "sts serve -config sts.yaml [-listen ADDR]", "run the development token issuer (labs and tests only, never production)", runSTSServe},
 	{"sts rollover", "sts rollover -config sts.yaml", "give the development token issuer a new signing certificate, keeping the old as previous", runSTSRollover},

@@ -39,11 +39,20 @@ func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var apply func(*orgrel.Relationship) error
 	var wait applyWait
+	var account, secretFile *string
 	return adminCommand(ctx, "orgrel set", args, stdout, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
 		apply = fieldFlags(fl, orgrel.RelationshipFields)
+		account = fl.String("outbound-account", "", "the account the partner gave us for asking its free/busy cross-forest (Add-AvailabilityAddressSpace -AccessMethod OrgWideFB -Credentials); \"-\" removes it")
+		secretFile = fl.String("outbound-secret-file", "", "a file holding that account's secret (one line)")
 		wait.register(fl)
 	}, func(c *adminRun) error {
-		if c.fl.NFlag() == 0 || c.fl.NFlag() == 1 && given(c.fl, "wait") {
+		outbound := given(c.fl, "outbound-account") || given(c.fl, "outbound-secret-file")
+		if outbound {
+			if err := admin.SetOutbound(ctx, c.api, actor(), c.pos[0], *account, *secretFile); err != nil {
+				return err
+			}
+		}
+		if c.fl.NFlag() == 0 || !outbound && c.fl.NFlag() == 1 && given(c.fl, "wait") {
 			return usageError{"nothing to change: give at least one option"}
 		}
 		return modify(ctx, c, &wait, "orgrel.set", apply)

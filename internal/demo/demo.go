@@ -23,6 +23,7 @@ import (
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
+	"github.com/calfed/calfed/userauth"
 )
 
 //go:embed calfed.yaml orgrels.yaml calendars/*.ics
@@ -41,9 +42,13 @@ type Demo struct {
 	Config     *config.Config // its configuration, calendars in memory
 	Secret     string         // both service accounts'
 	AdminToken string
-	Week       time.Time // the Monday the calendars are laid out around
-	DataDir    string    // a fresh store for every run; Close removes it
-	orgrels    admin.File
+	// UserToken is Bob's app password for the free/busy fronts
+	// (/freebusy/…), as calfed user token new would make it.
+	UserToken string
+	userHash  string
+	Week      time.Time // the Monday the calendars are laid out around
+	DataDir   string    // a fresh store for every run; Close removes it
+	orgrels   admin.File
 }
 
 // accounts are the partners' service accounts; both get the demo
@@ -73,6 +78,9 @@ func New(week string) (*Demo, error) {
 		return nil, err
 	}
 	if info.AdminToken, err = envOrRandom(AdminTokenEnv, 32); err != nil {
+		return nil, err
+	}
+	if info.UserToken, _, info.userHash, err = userauth.NewToken(); err != nil {
 		return nil, err
 	}
 	orgrels, err := files.ReadFile("orgrels.yaml")
@@ -134,6 +142,9 @@ func (d *Demo) Seed(ctx context.Context, db *store.DB, tr *trust.Service, mailbo
 		if _, err := db.CreateAccount(ctx, actor, a.name, a.relationship, hash); err != nil {
 			return fmt.Errorf("seeding the demo: %w", err)
 		}
+	}
+	if _, err := db.CreateUserToken(ctx, actor, orgrel.UserToken{ID: "demo", Address: "bob@contoso.example", Label: "demo"}, d.userHash); err != nil {
+		return fmt.Errorf("seeding the demo: %w", err)
 	}
 	return nil
 }
@@ -197,5 +208,11 @@ Ask for Alice's free/busy as trust.example:
 
 curl -s -u 'svc-trust:%s' -H 'Content-Type: text/xml; charset=utf-8' %s --data '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><s:Header><t:RequestServerVersion Version="Exchange2013_SP1"/><t:TimeZoneContext><t:TimeZoneDefinition Id="GMT Standard Time"/></t:TimeZoneContext></s:Header><s:Body><m:GetUserAvailabilityRequest><m:MailboxDataArray><t:MailboxData><t:Email><t:Address>alice@contoso.example</t:Address></t:Email><t:AttendeeType>Required</t:AttendeeType></t:MailboxData></m:MailboxDataArray><t:FreeBusyViewOptions><t:TimeWindow><t:StartTime>%sT00:00:00</t:StartTime><t:EndTime>%sT00:00:00</t:EndTime></t:TimeWindow><t:MergedFreeBusyIntervalInMinutes>60</t:MergedFreeBusyIntervalInMinutes><t:RequestedView>DetailedMerged</t:RequestedView></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest></s:Body></s:Envelope>'
 
-`, url, start, strings.Join(addrs, ", "), d.Secret, adminBase, d.AdminToken, adminBase, d.AdminToken, d.Secret, url, start, end)
+Bob, one of our users, sees Alice's free/busy as his calendar client would (his app password: %s):
+
+curl -s -u 'bob@contoso.example:%s' '%s/freebusy/alice@contoso.example.vfb?start=%s&end=%s'
+curl -s -H 'Authorization: Bearer %s' '%s/freebusy/v1/availability?attendee=alice@contoso.example&attendee=carol@contoso.example&start=%s&end=%s'
+
+`, url, start, strings.Join(addrs, ", "), d.Secret, adminBase, d.AdminToken, adminBase, d.AdminToken, d.Secret, url, start, end,
+		d.UserToken, d.UserToken, base, start, end, d.UserToken, base, start, end)
 }

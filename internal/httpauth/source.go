@@ -21,6 +21,21 @@ type Sources struct {
 // address's /64 (one subscriber's network, which holds more addresses
 // than anyone could throttle one by one).
 func (s Sources) Source(r *http.Request) string {
+	ip := s.Client(r)
+	if !ip.IsValid() {
+		return r.RemoteAddr
+	}
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// Client returns the request's client address: the peer's, or, when the
+// peer is a trusted proxy, the rightmost X-Forwarded-For address that is
+// not one; invalid when the peer address cannot be read.
+func (s Sources) Client(r *http.Request) netip.Addr {
 	ip := peer(r.RemoteAddr)
 	if ip.IsValid() && s.trusted(ip) {
 		hops := r.Header.Values("X-Forwarded-For")
@@ -39,15 +54,12 @@ func (s Sources) Source(r *http.Request) string {
 			}
 		}
 	}
-	if !ip.IsValid() {
-		return r.RemoteAddr
-	}
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
+	return ip
 }
+
+// Peer is the address the request's connection comes from, whatever it
+// forwards; invalid when it cannot be read.
+func Peer(r *http.Request) netip.Addr { return peer(r.RemoteAddr) }
 
 func (s Sources) trusted(ip netip.Addr) bool {
 	for _, p := range s.TrustedProxies {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/calfed/calfed/internal/outbound"
 )
 
 // Envelope writes a complete envelope of version v. header and body write the
@@ -138,7 +140,7 @@ func PostAction(ctx context.Context, hc *http.Client, url, action string, body [
 		req.Header.Set("SOAPAction", `"`+action+`"`)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = outbound.Default().HTTP(30 * time.Second)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -38,6 +38,9 @@ const (
 	// RealWorldCorpus is the directory of real-world calendars that
 	// calendar/testdata/realworld/SOURCES.md lists.
 	RealWorldCorpus = "realworld-corpus"
+	// ICalendar is Debian's python3-icalendar, the independent reader of
+	// the VFREEBUSY our users' free/busy URL serves.
+	ICalendar = "icalendar"
 )
 
 // PostgresEnv names the administrative connection URL of the PostgreSQL
