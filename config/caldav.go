@@ -155,6 +155,7 @@ func (c *Config) mailboxList(bad func(string, ...any)) []mailboxItem {
 // name for the mailboxes; a server with problems is left out.
 func (c *Config) buildCalDAV(b *Built, bad func(string, ...any)) map[string]*caldav.Server {
 	out := map[string]*caldav.Server{}
+	named := map[string]bool{}
 	for i, s := range c.CalDAV {
 		where := fmt.Sprintf("caldav[%d]", i)
 		problems := 0
@@ -166,9 +167,10 @@ func (c *Config) buildCalDAV(b *Built, bad func(string, ...any)) map[string]*cal
 			fail("%s.name: required; mailboxes refer to the server by it", where)
 		} else {
 			where = fmt.Sprintf("caldav[%d] (%s)", i, s.Name)
-			if _, dup := out[s.Name]; dup {
+			if named[s.Name] {
 				fail("%s.name: another caldav server has this name", where)
 			}
+			named[s.Name] = true
 		}
 		u, err := url.Parse(s.URL)
 		switch {

@@ -34,6 +34,8 @@ caldav:
   - name: nodir
     url: https://dav.contoso.example/
     mailboxes: {}
+  - name: inline
+    url: https://dav2.contoso.example/
 mailboxes:
   - address: alice@contoso.example
     caldav: {server: missing}
@@ -60,6 +62,7 @@ mailboxes:
 		"caldav[3] (elsewhere).calendar_url: \"https://evil.example/{user}/\" is not on the server",
 		"caldav[4] (nodir).mailboxes: a directory needs calendar_url",
 		"caldav[4] (nodir).mailboxes: list addresses or name an addresses_file",
+		"caldav[5] (inline).name: another caldav server has this name",
 		"mailboxes[0] (alice@contoso.example).caldav.server: \"missing\" is not the name of a caldav server",
 		"mailboxes[1] (bob@contoso.example): calendar and caldav are two sources",
 	} {
