@@ -218,6 +218,9 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	if ctx.Err() != nil {
+		return s.cfg.SyncInterval // shutting down: the server is not to blame
+	}
 	if tried.Load() > 0 && bad.Load() == tried.Load() {
 		downErr.Store(lastErr.Load()) // every mailbox tried found the server not answering
 	}
