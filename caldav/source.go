@@ -244,7 +244,7 @@ func (s *Source) sync(ctx context.Context, auth string) error {
 	defer s.mu.Unlock()
 	start := s.srv.cfg.Now()
 	cals, err := s.syncLocked(ctx, auth)
-	s.record(err, start, cals, false)
+	s.record(err, start, cals, ctx.Err() != nil) // a sync cut short by shutdown is no news
 	return err
 }
 
