@@ -78,8 +78,10 @@ type CalDAVConfig struct {
 // the server's calendar_url.
 type CalDAVDirectory struct {
 	Addresses []string `yaml:"addresses"`
-	// AddressesFile holds one address a line; blank lines and lines
-	// starting with # are ignored.
+	// AddressesFile holds one address a line, optionally followed by the
+	// user name that fills calendar_url's {user} when it is not the
+	// address's local part (alice.smith@contoso.example asmith); blank
+	// lines and lines starting with # are ignored.
 	AddressesFile   string              `yaml:"addresses_file"`
 	Kind            string              `yaml:"kind"`
 	TimeZone        string              `yaml:"time_zone"`
@@ -95,6 +97,8 @@ type MailboxCalDAV struct {
 	// or a path on the server). Default: the server's calendar_url for
 	// this address.
 	URL string `yaml:"url"`
+	// User fills {user} in the URL; default the address's local part.
+	User string `yaml:"user"`
 }
 
 // mailboxItem is a mailbox to build, with where it was configured.
@@ -122,12 +126,12 @@ func (c *Config) mailboxList(bad func(string, ...any)) []mailboxItem {
 		if s.CalendarURL == "" {
 			bad("%s: a directory needs calendar_url (such as https://dav.contoso.example/dav/calendars/{user}/) to find each mailbox's calendars", where)
 		}
-		add := func(w, a string) {
+		add := func(w, a, user string) {
 			out = append(out, mailboxItem{w, MailboxConfig{Address: a, Kind: d.Kind, TimeZone: d.TimeZone, ExternalSharing: d.ExternalSharing,
-				Groups: d.Groups, WorkingHours: d.WorkingHours, CalDAV: &MailboxCalDAV{Server: s.Name}}})
+				Groups: d.Groups, WorkingHours: d.WorkingHours, CalDAV: &MailboxCalDAV{Server: s.Name, User: user}}})
 		}
 		for j, a := range d.Addresses {
-			add(fmt.Sprintf("%s.addresses[%d]", where, j), a)
+			add(fmt.Sprintf("%s.addresses[%d]", where, j), a, "")
 		}
 		if d.AddressesFile != "" {
 			data, err := os.ReadFile(c.Path(d.AddressesFile))
@@ -141,7 +145,17 @@ func (c *Config) mailboxList(bad func(string, ...any)) []mailboxItem {
 				if line == "" || strings.HasPrefix(line, "#") {
 					continue
 				}
-				add(fmt.Sprintf("%s:%d", c.Path(d.AddressesFile), n), line)
+				f := strings.Fields(line)
+				at := fmt.Sprintf("%s:%d", c.Path(d.AddressesFile), n)
+				if len(f) > 2 {
+					bad("%s: %q: want an address, optionally followed by its user name", at, line)
+					continue
+				}
+				user := ""
+				if len(f) == 2 {
+					user = f[1]
+				}
+				add(at, f[0], user)
 			}
 		}
 		if len(d.Addresses) == 0 && d.AddressesFile == "" {
@@ -209,7 +223,7 @@ func (c *Config) buildCalDAV(b *Built, bad func(string, ...any)) map[string]*cal
 			}
 		}
 		if s.CalendarURL != "" {
-			if _, err := expandCalendarURL(u, s.CalendarURL, "user@example.org"); err != nil {
+			if _, err := expandCalendarURL(u, s.CalendarURL, "user@example.org", ""); err != nil {
 				fail("%s.calendar_url: %v", where, err)
 			}
 		}
@@ -269,7 +283,7 @@ func (c *Config) calDAVSource(servers map[string]*caldav.Server, where, addr str
 	if tmpl == "" {
 		return srv.Mailbox(addr, nil)
 	}
-	u, err := expandCalendarURL(base, tmpl, strings.TrimSpace(m.Address))
+	u, err := expandCalendarURL(base, tmpl, strings.TrimSpace(m.Address), m.CalDAV.User)
 	if err != nil {
 		bad("%s.caldav.url: %v", where, err)
 		return nil
@@ -277,13 +291,16 @@ func (c *Config) calDAVSource(servers map[string]*caldav.Server, where, addr str
 	return srv.Mailbox(addr, u)
 }
 
-// expandCalendarURL fills {user} and {address} into a calendar URL
-// template and resolves it against the server's URL; it must stay on
-// that server, where the credentials go.
-func expandCalendarURL(base *url.URL, tmpl, address string) (*url.URL, error) {
-	user := address
-	if at := strings.LastIndexByte(address, '@'); at >= 0 {
-		user = address[:at]
+// expandCalendarURL fills {user} (user, or else the address's local
+// part) and {address} into a calendar URL template and resolves it
+// against the server's URL; it must stay on that server, where the
+// credentials go.
+func expandCalendarURL(base *url.URL, tmpl, address, user string) (*url.URL, error) {
+	if user == "" {
+		user = address
+		if at := strings.LastIndexByte(address, '@'); at >= 0 {
+			user = address[:at]
+		}
 	}
 	s := strings.NewReplacer("{user}", url.PathEscape(user), "{address}", url.PathEscape(address)).Replace(tmpl)
 	if strings.ContainsAny(s, "{}") {

@@ -80,7 +80,7 @@ mailboxes:
 func TestCalDAVDirectory(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "dav.password"), []byte("pw\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "users.txt"), []byte("# staff\ncarol@contoso.example\n\ndan@contoso.example\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "users.txt"), []byte("# staff\ncarol@contoso.example\n\ndan@contoso.example dwhite\n"), 0o644)
 	c, err := Parse([]byte(`
 caldav:
   - name: dav
@@ -106,7 +106,11 @@ mailboxes:
 	if err == nil || !strings.Contains(err.Error(), "users.txt:5 (bob@contoso.example).address: also used by caldav[0] (dav).mailboxes.addresses[0]") {
 		t.Fatalf("a duplicate address: %v", err)
 	}
-	os.WriteFile(filepath.Join(dir, "users.txt"), []byte("# staff\ncarol@contoso.example\n\ndan@contoso.example\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "users.txt"), []byte("carol@contoso.example carol extra\n"), 0o644)
+	if _, err = c.Build(); err == nil || !strings.Contains(err.Error(), "users.txt:1: \"carol@contoso.example carol extra\": want an address, optionally followed by its user name") {
+		t.Fatalf("a line of three fields: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "users.txt"), []byte("# staff\ncarol@contoso.example\n\ndan@contoso.example dwhite\n"), 0o644)
 	b, err := c.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +119,7 @@ mailboxes:
 		"erin@contoso.example":  "caldav dav https://dav.contoso.example/remote.php/dav/calendars/erin.w/personal/",
 		"bob@contoso.example":   "caldav dav https://dav.contoso.example/remote.php/dav/calendars/bob/",
 		"carol@contoso.example": "caldav dav https://dav.contoso.example/remote.php/dav/calendars/carol/",
-		"dan@contoso.example":   "caldav dav https://dav.contoso.example/remote.php/dav/calendars/dan/",
+		"dan@contoso.example":   "caldav dav https://dav.contoso.example/remote.php/dav/calendars/dwhite/",
 	}
 	if len(b.Entries) != len(want) || len(b.CalDAV) != 1 || len(b.CalDAV[0].Sources()) != len(want) {
 		t.Fatalf("Build made %d entries on %d servers", len(b.Entries), len(b.CalDAV))
