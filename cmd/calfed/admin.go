@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,19 +13,24 @@ import (
 )
 
 func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("config test", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	path := fl.String("config", "", "configuration file (required)")
-	if err := fl.Parse(args); err != nil {
-		return exitFailed
+	fl := newFlags("config test")
+	var flagPath string
+	configFlag(fl, &flagPath, "configuration file to check (or give it as the argument)")
+	pos, err := parseVariadic(fl, args)
+	if err == nil && len(pos) > 1 {
+		err = usageError{Msg: "give one configuration file"}
 	}
-	if *path == "" && fl.NArg() == 1 {
-		*path = fl.Arg(0)
+	if err == nil && len(pos) == 1 && flagPath == "" {
+		flagPath = pos[0]
 	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "calfed config test: -config FILE is required")
-		return exitFailed
+	if err != nil {
+		return report(stdout, stderr, "config test", err)
 	}
+	file, err := config.Find(flagPath)
+	if err != nil {
+		return report(stdout, stderr, "config test", err)
+	}
+	path := &file
 	cfg, err := config.Load(*path)
 	if err != nil {
 		fmt.Fprintf(stdout, "%v\n", err)
@@ -46,6 +50,9 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runAccountHash(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if _, err := parseArgs(newFlags("account hash"), args); err != nil {
+		return report(stdout, stderr, "account hash", err)
+	}
 	secret, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil && err != io.EOF {
 		fmt.Fprintf(stderr, "calfed account hash: %v\n", err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/calfed/calfed/caldav"
 	"github.com/calfed/calfed/calendar"
-	"github.com/calfed/calfed/config"
 )
 
 // runCalendarCheck exits 0 when the calendar is served as written, 1 when
@@ -18,27 +16,27 @@ import (
 // CalDAV mailbox is synced from its server first, and its server, sync
 // and calendars are shown.
 func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("calendar check", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration naming the mailbox, when ADDRESS is given ($CALFED_CONFIG)")
+	fl := newFlags("calendar check")
+	var configPath string
+	configFlag(fl, &configPath, "configuration naming the mailbox, when ADDRESS is given")
 	output := fl.String("o", "table", "table or json")
 	pos, err := parseArgs(fl, args, "FILE|DIR|ADDRESS")
 	if err != nil {
-		return report(stderr, "calendar check", err)
+		return report(stdout, stderr, "calendar check", err)
 	}
 	src, opt := calendar.Source(calendar.FileSource{Path: pos[0]}), calendar.Options{}
 	if _, statErr := os.Stat(pos[0]); statErr != nil && strings.Contains(pos[0], "@") {
-		cfg, err := config.Load(*configPath)
+		cfg, err := loadConfig(configPath)
 		if err != nil {
-			return report(stderr, "calendar check", err)
+			return report(stdout, stderr, "calendar check", err)
 		}
 		b, err := cfg.Build()
 		if err != nil {
-			return report(stderr, "calendar check", err)
+			return report(stdout, stderr, "calendar check", err)
 		}
 		var ok bool
 		if src, opt, ok = b.Calendar(pos[0]); !ok {
-			return report(stderr, "calendar check", fmt.Errorf("%s: no such mailbox in %s", pos[0], *configPath))
+			return report(stdout, stderr, "calendar check", fmt.Errorf("%s: no such mailbox in %s", pos[0], cfg.File))
 		}
 	}
 	if cs, ok := src.(*caldav.Source); ok {

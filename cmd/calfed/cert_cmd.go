@@ -35,7 +35,7 @@ func runCertImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fl.StringVar(&pwFile, "password-file", "", "file holding the PKCS#12 password")
 	}, func() (*certs.Certificate, error) {
 		if file == "" {
-			return nil, usageError{"-f FILE is required"}
+			return nil, usageError{Msg: "-f FILE is required"}
 		}
 		return certs.ParseFile(file, pwFile)
 	})
@@ -45,7 +45,7 @@ func runCertImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 func certCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer,
 	extra func(*flag.FlagSet), produce func() (*certs.Certificate, error)) int {
 	var slotName string
-	return localCommand(ctx, name, args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, name, args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&slotName, "slot", "", "next or current; default current when empty, else next")
 		extra(fl)
 	}, func(l *config.Local, _ []string) (int, error) {
@@ -56,7 +56,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 		switch certs.Slot(slotName) {
 		case "", certs.Next, certs.Current:
 		default:
-			return 0, usageError{fmt.Sprintf("-slot %q: want next or current (previous is filled by rollover)", slotName)}
+			return 0, usageError{Msg: fmt.Sprintf("-slot %q: want next or current (previous is filled by rollover)", slotName)}
 		}
 		slot, err := l.Trust.PutCertificate(ctx, actor(), c, certs.Slot(slotName))
 		if err != nil {
@@ -72,7 +72,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 }
 
 func runCertRollover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return localCommand(ctx, "trust certificate rollover", args, stderr, nil, nil, func(l *config.Local, _ []string) (int, error) {
+	return localCommand(ctx, "trust certificate rollover", args, stdout, stderr, nil, nil, func(l *config.Local, _ []string) (int, error) {
 		cur, err := l.Trust.Rollover(ctx, actor())
 		if err != nil {
 			return 0, err
@@ -83,7 +83,7 @@ func runCertRollover(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return localCommand(ctx, "trust certificate show", args, stderr, nil, nil, func(l *config.Local, _ []string) (int, error) {
+	return localCommand(ctx, "trust certificate show", args, stdout, stderr, nil, nil, func(l *config.Local, _ []string) (int, error) {
 		ring, err := l.Trust.Certificates(ctx)
 		if err != nil {
 			return 0, err
@@ -105,7 +105,7 @@ func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var slot string
-	return localCommand(ctx, "trust certificate export", args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "trust certificate export", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&slot, "slot", "current", "next, current or previous")
 	}, func(l *config.Local, _ []string) (int, error) {
 		ring, err := l.Trust.Certificates(ctx)
@@ -122,13 +122,13 @@ func runCertExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runTrustRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var source string
-	return localCommand(ctx, "trust refresh", args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "trust refresh", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&source, "metadata", "", "the token issuer's metadata: a file, or an https:// URL; default the URL recorded last time")
 	}, func(l *config.Local, _ []string) (int, error) {
 		now := time.Now()
 		t, m, err := l.Trust.RefreshMetadata(ctx, actor(), source)
 		if errors.Is(err, trust.ErrNoMetadataURL) {
-			err = usageError{"-metadata FILE|URL is required the first time"}
+			err = usageError{Msg: "-metadata FILE|URL is required the first time"}
 		}
 		if err != nil {
 			return 0, err

@@ -15,6 +15,8 @@ import (
 
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/cli"
+	"github.com/calfed/calfed/internal/shellquote"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -36,9 +38,8 @@ type adminRun struct {
 // reporting errors the same way for every administrative command.
 func adminCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer, positional []string,
 	extra func(fl *flag.FlagSet), body func(c *adminRun) error) int {
-	c := &adminRun{stdout: stdout, stderr: stderr, fl: flag.NewFlagSet(name, flag.ContinueOnError)}
-	c.fl.SetOutput(stderr)
-	c.fl.StringVar(&c.config, "config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file whose store to use ($CALFED_CONFIG)")
+	c := &adminRun{stdout: stdout, stderr: stderr, fl: newFlags(name)}
+	configFlag(c.fl, &c.config, "configuration file whose store to use")
 	c.fl.StringVar(&c.server, "server", os.Getenv("CALFED_ADMIN_URL"), "a calfed admin API to use instead, e.g. http://127.0.0.1:8081 ($CALFED_ADMIN_URL)")
 	c.fl.StringVar(&c.token, "token", os.Getenv("CALFED_ADMIN_TOKEN"), "bearer token for -server ($CALFED_ADMIN_TOKEN)")
 	c.fl.StringVar(&c.output, "o", "table", "output: table or json")
@@ -47,16 +48,16 @@ func adminCommand(ctx context.Context, name string, args []string, stdout, stder
 	}
 	var err error
 	if c.pos, err = parseArgs(c.fl, args, positional...); err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
 	if err := c.open(ctx); err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
 	if c.local != nil {
 		defer c.local.Close()
 	}
 	if err := body(c); err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
 	return exitOK
 }
@@ -64,18 +65,21 @@ func adminCommand(ctx context.Context, name string, args []string, stdout, stder
 // open opens the API the flags select.
 func (c *adminRun) open(ctx context.Context) error {
 	if c.output != "table" && c.output != "json" {
-		return usageError{fmt.Sprintf("-o %q: want table or json", c.output)}
+		return usageError{Msg: fmt.Sprintf("-o %q: want table or json", c.output)}
 	}
 	if c.server != "" {
 		if c.token == "" {
-			return usageError{"-server needs -token (or $CALFED_ADMIN_TOKEN)"}
+			return usageError{Msg: "-server needs -token (or $CALFED_ADMIN_TOKEN)"}
 		}
 		c.api = admin.NewClient(c.server, c.token, actor())
 		return nil
 	}
-	cfg, err := config.Load(c.config)
+	cfg, err := loadConfig(c.config)
+	if errors.Is(err, config.ErrNoConfig) {
+		return fmt.Errorf("%v; or -server URL for a remote calfed", err)
+	}
 	if err != nil {
-		return fmt.Errorf("%v (use -config FILE, or -server URL for a remote calfed)", err)
+		return err
 	}
 	if c.local, err = cfg.Open(ctx); err != nil {
 		return err
@@ -88,39 +92,32 @@ func (c *adminRun) open(ctx context.Context) error {
 // extra registers and reporting errors the same way for every command
 // that works on this machine's keys. body returns the exit code of a
 // check that ran, or an error.
-func localCommand(ctx context.Context, name string, args []string, stderr io.Writer, positional []string,
+func localCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer, positional []string,
 	extra func(fl *flag.FlagSet), body func(l *config.Local, pos []string) (int, error)) int {
-	fl := flag.NewFlagSet(name, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configPath := fl.String("config", envOr("CALFED_CONFIG", "calfed.yaml"), "configuration file ($CALFED_CONFIG)")
+	fl := newFlags(name)
+	var configPath string
+	configFlag(fl, &configPath, "configuration file")
 	if extra != nil {
 		extra(fl)
 	}
 	pos, err := parseArgs(fl, args, positional...)
 	if err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
-	cfg, err := config.Load(*configPath)
+	cfg, err := loadConfig(configPath)
 	if err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
 	l, err := cfg.Open(ctx)
 	if err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
 	defer l.Close()
 	code, err := body(l, pos)
 	if err != nil {
-		return report(stderr, name, err)
+		return report(stdout, stderr, name, err)
 	}
 	return code
-}
-
-func envOr(env, def string) string {
-	if v := os.Getenv(env); v != "" {
-		return v
-	}
-	return def
 }
 
 // actor names who runs the command, for the audit log.
@@ -133,9 +130,28 @@ func actor() string {
 	return name + "@" + host
 }
 
-type usageError struct{ msg string }
+// usageError is a command line that cannot be run as written.
+type usageError = cli.UsageError
 
-func (u usageError) Error() string { return u.msg }
+// newFlags is a command's flag set; parseArgs and parseVariadic parse
+// it, printing nothing (report prints help and errors).
+func newFlags(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ContinueOnError) }
+
+// configFlag registers -config: the configuration file, found as
+// config.Find finds it.
+func configFlag(fl *flag.FlagSet, p *string, usage string) {
+	fl.StringVar(p, "config", "", usage+"; default $CALFED_CONFIG, else ./calfed.yaml")
+}
+
+// loadConfig loads the configuration file the command line names, or
+// $CALFED_CONFIG, or ./calfed.yaml (config.Find).
+func loadConfig(path string) (*config.Config, error) {
+	p, err := config.Find(path)
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(p)
+}
 
 // parseArgs parses flags wherever they stand among the positional
 // arguments (calfed orgrel show NAME -o json), and checks how many
@@ -150,34 +166,32 @@ func parseArgs(fl *flag.FlagSet, args []string, positional ...string) ([]string,
 		if len(positional) > 0 {
 			want = strings.Join(positional, " ")
 		}
-		return nil, usageError{fmt.Sprintf("%s: want %s, got %q", fl.Name(), want, strings.Join(pos, " "))}
+		return nil, usageError{Msg: fmt.Sprintf("want %s, got %s", want, shellquote.Join(pos...))}
 	}
 	return pos, nil
 }
 
 // parseVariadic parses flags wherever they stand among any number of
 // positional arguments, which it returns.
-func parseVariadic(fl *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return nil, err
-		}
-		if fl.NArg() == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, fl.Arg(0)), fl.Args()[1:]
-	}
-}
+func parseVariadic(fl *flag.FlagSet, args []string) ([]string, error) { return cli.Parse(fl, args) }
 
-// report prints err and returns the exit code: 2 for a bad command line
-// or invalid input, 1 for everything else.
-func report(stderr io.Writer, cmd string, err error) int {
+// report prints err and returns the exit code (cli.ExitRule): 0 and the
+// command's help on stdout when it was asked for, 2 for a bad command
+// line or invalid input, 1 for everything else.
+func report(stdout, stderr io.Writer, cmd string, err error) int {
 	var u usageError
+	var h cli.HelpRequest
 	switch {
-	case errors.Is(err, flag.ErrHelp): // the flag package printed the help
+	case err == nil:
+		return exitOK
+	case errors.As(err, &h):
+		c, _ := cli.Calfed.Command(cmd)
+		cli.Calfed.WriteHelp(stdout, c, h.Flags)
+		return exitOK
+	case errors.As(err, &u):
+		fmt.Fprintf(stderr, "calfed %s: %v\nRun 'calfed %s -h' for its arguments and options.\n", cmd, err, cmd)
 		return exitFailed
-	case errors.As(err, &u), errors.Is(err, store.ErrInvalid):
+	case errors.Is(err, store.ErrInvalid):
 		fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
 		return exitFailed
 	case errors.Is(err, store.ErrConflict):

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,8 +20,7 @@ import (
 )
 
 func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("conformance replay", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlags("conformance replay")
 	target := fl.String("target", "", "the server: scheme://host:port (required)")
 	user := fl.String("user", "", "user for cases that authenticate with Basic")
 	pwFile := fl.String("password-file", "", "file holding that user's password ($CALFED_REPLAY_PASSWORD otherwise)")
@@ -32,28 +30,28 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	asConfig := fl.String("as-config", "", "for federated cases: the calfed configuration of the requesters' organisation, whose certificate and token issuer mint their tokens")
 	paths, err := parseVariadic(fl, args)
 	if err != nil {
-		return exitFailed
+		return report(stdout, stderr, "conformance replay", err)
 	}
 	if *target == "" || len(paths) == 0 {
-		return report(stderr, "conformance replay", usageError{"-target URL and at least one CORPUS are required"})
+		return report(stdout, stderr, "conformance replay", usageError{Msg: "-target URL and at least one CORPUS are required"})
 	}
 	if u, err := url.Parse(*target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return report(stderr, "conformance replay", usageError{fmt.Sprintf("-target %q: want scheme://host[:port]", *target)})
+		return report(stdout, stderr, "conformance replay", usageError{Msg: fmt.Sprintf("-target %q: want scheme://host[:port]", *target)})
 	}
 	if *output != "table" && *output != "json" {
-		return report(stderr, "conformance replay", usageError{"-o: table or json"})
+		return report(stdout, stderr, "conformance replay", usageError{Msg: "-o: table or json"})
 	}
 	password := os.Getenv("CALFED_REPLAY_PASSWORD")
 	if *pwFile != "" {
 		b, err := os.ReadFile(*pwFile)
 		if err != nil {
-			return report(stderr, "conformance replay", err)
+			return report(stdout, stderr, "conformance replay", err)
 		}
 		password = strings.TrimSpace(string(b))
 	}
 	cases, err := conformance.Load(paths...)
 	if err != nil {
-		return report(stderr, "conformance replay", err)
+		return report(stdout, stderr, "conformance replay", err)
 	}
 	var progress func(done, total int)
 	if isTerminal(stderr) {
@@ -63,16 +61,16 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	if *asConfig != "" {
 		cfg, err := config.Load(*asConfig)
 		if err != nil {
-			return report(stderr, "conformance replay", err)
+			return report(stdout, stderr, "conformance replay", err)
 		}
 		db, err := cfg.OpenStore(ctx, nil)
 		if err != nil {
-			return report(stderr, "conformance replay", err)
+			return report(stdout, stderr, "conformance replay", err)
 		}
 		defer db.Close()
 		client, err := cfg.TrustService(db, nil).Client(ctx)
 		if err != nil {
-			return report(stderr, "conformance replay", fmt.Errorf("-as-config: %w", err))
+			return report(stdout, stderr, "conformance replay", fmt.Errorf("-as-config: %w", err))
 		}
 		t.Minter = minter{client}
 	}
@@ -82,7 +80,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 	}
 	if *junit != "" {
 		if err := conformance.WriteJUnitFile(*junit, "calfed conformance", results); err != nil {
-			return report(stderr, "conformance replay", err)
+			return report(stdout, stderr, "conformance replay", err)
 		}
 	}
 	if *output == "json" {
@@ -91,7 +89,7 @@ func runConformanceReplay(ctx context.Context, args []string, stdout, stderr io.
 		err = conformance.WriteTable(stdout, results)
 	}
 	if err != nil {
-		return report(stderr, "conformance replay", err)
+		return report(stdout, stderr, "conformance replay", err)
 	}
 	s := conformance.Summarize(results)
 	switch {
@@ -122,36 +120,34 @@ func isTerminal(w io.Writer) bool {
 }
 
 func runConformanceRecord(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("conformance record", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlags("conformance record")
 	upstream := fl.String("upstream", "", "the server to record: scheme://host:port (required)")
 	dir := fl.String("dir", "", "the corpus directory cases are written to (required)")
 	listen := fl.String("listen", "127.0.0.1:8089", "where the proxy listens")
 	if _, err := parseArgs(fl, args); err != nil {
-		return report(stderr, "conformance record", err)
+		return report(stdout, stderr, "conformance record", err)
 	}
 	u, err := url.Parse(*upstream)
 	if *upstream == "" || *dir == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return report(stderr, "conformance record", usageError{"-upstream scheme://host:port and -dir DIR are required"})
+		return report(stdout, stderr, "conformance record", usageError{Msg: "-upstream scheme://host:port and -dir DIR are required"})
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	rec := &conformance.Recorder{Dir: *dir, Source: "recorded by calfed conformance record from " + u.Host, Log: log}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return report(stderr, "conformance record", err)
+		return report(stdout, stderr, "conformance record", err)
 	}
 	srv := server.NewHTTPServer(rec.Proxy(u), log)
 	go func() { <-ctx.Done(); srv.Close() }()
 	log.Info("recording", "listen", "http://"+ln.Addr().String(), "upstream", u.String(), "dir", *dir)
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return report(stderr, "conformance record", err)
+		return report(stdout, stderr, "conformance record", err)
 	}
 	return exitOK
 }
 
 func runConformanceImport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("conformance import", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlags("conformance import")
 	dir := fl.String("dir", "", "the corpus directory the cases are written to (required)")
 	prefix := fl.String("prefix", "", "prefix of the case names, e.g. partner-x/")
 	fixture := fl.String("fixture", "", "the calendar data the captured answers assume")
@@ -159,10 +155,10 @@ func runConformanceImport(ctx context.Context, args []string, stdout, stderr io.
 	audience := fl.String("audience", "", "federated exchanges: the ApplicationUri the token was issued for")
 	files, err := parseVariadic(fl, args)
 	if err != nil {
-		return exitFailed
+		return report(stdout, stderr, "conformance import", err)
 	}
 	if *dir == "" || len(files) == 0 {
-		return report(stderr, "conformance import", usageError{"-dir DIR and at least one FILE (.har, .xml, or a raw HTTP exchange) are required"})
+		return report(stdout, stderr, "conformance import", usageError{Msg: "-dir DIR and at least one FILE (.har, .xml, or a raw HTTP exchange) are required"})
 	}
 	var token *conformance.TokenClaims
 	if *requester != "" || *audience != "" {
@@ -173,11 +169,11 @@ func runConformanceImport(ctx context.Context, args []string, stdout, stderr io.
 		err = fmt.Errorf("%w: %v", store.ErrInvalid, err)
 	}
 	if err != nil {
-		return report(stderr, "conformance import", err)
+		return report(stdout, stderr, "conformance import", err)
 	}
 	for _, c := range cases {
 		if err := conformance.Save(*dir, c); err != nil {
-			return report(stderr, "conformance import", err)
+			return report(stdout, stderr, "conformance import", err)
 		}
 		fmt.Fprintf(stdout, "%s\t%s %s\n", c.Name, c.Request.Method, c.Request.Path)
 	}

@@ -18,7 +18,7 @@ import (
 
 func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var output string
-	return localCommand(ctx, "domain proof", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "domain proof", args, stdout, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
 		fl.StringVar(&output, "o", "table", "table or json")
 	}, func(l *config.Local, pos []string) (int, error) {
 		out, err := l.Trust.Proofs(ctx, pos[0])
@@ -40,12 +40,12 @@ func warnSkip(stderr io.Writer, domains []string) {
 
 func runDomainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var skip bool
-	return localCommand(ctx, "domain add", args, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "domain add", args, stdout, stderr, []string{"DOMAIN"}, func(fl *flag.FlagSet) {
 		fl.BoolVar(&skip, "skip-proof", false, "federate without checking the proof (labs only; audited)")
 	}, func(l *config.Local, pos []string) (int, error) {
 		domain, err := domainname.Canonical(strings.TrimSpace(pos[0]))
 		if err != nil {
-			return 0, usageError{fmt.Sprintf("DOMAIN: %v", err)}
+			return 0, usageError{Msg: fmt.Sprintf("DOMAIN: %v", err)}
 		}
 		added, err := l.Trust.AddDomain(ctx, actor(), domain, trust.SetOptions{SkipProof: skip, Skipped: func(d []string) { warnSkip(stderr, d) }})
 		switch {
@@ -62,7 +62,7 @@ func runDomainAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var output string
-	return localCommand(ctx, "domain verify", args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "domain verify", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&output, "o", "table", "table or json")
 	}, func(l *config.Local, _ []string) (int, error) {
 		checks, err := l.Trust.VerifyOurs(ctx)
@@ -94,7 +94,7 @@ func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Write
 func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var certFile, stsConfigFile string
 	var sigs []string
-	return localCommand(ctx, "orgrel verify", args, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "orgrel verify", args, stdout, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
 		fl.StringVar(&certFile, "cert", "", "the partner's federation certificate (PEM)")
 		fl.StringVar(&stsConfigFile, "sts-config", "", "or: a development token issuer's configuration, whose registration of the partner gives its certificate")
 		fl.Func("signature", "DOMAIN=BASE64: the partner's proof signature (calfed domain proof -o json gives it); repeatable", func(v string) error {
@@ -109,7 +109,7 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		var pub *rsa.PublicKey
 		switch {
 		case (certFile == "") == (stsConfigFile == ""):
-			return 0, usageError{"give the partner's certificate: -cert FILE or -sts-config FILE"}
+			return 0, usageError{Msg: "give the partner's certificate: -cert FILE or -sts-config FILE"}
 		case certFile != "":
 			var private bool
 			pub, private, err = trust.PartnerKeyFile(certFile)
@@ -127,11 +127,11 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 			d, v, ok := strings.Cut(s, "=")
 			b, err := base64.StdEncoding.DecodeString(v)
 			if !ok || err != nil {
-				return 0, usageError{fmt.Sprintf("-signature %q: want DOMAIN=BASE64", s)}
+				return 0, usageError{Msg: fmt.Sprintf("-signature %q: want DOMAIN=BASE64", s)}
 			}
 			dom, err := domainname.Canonical(strings.TrimSpace(d))
 			if err != nil {
-				return 0, usageError{fmt.Sprintf("-signature %q: %v", s, err)}
+				return 0, usageError{Msg: fmt.Sprintf("-signature %q: %v", s, err)}
 			}
 			given[dom] = b
 		}

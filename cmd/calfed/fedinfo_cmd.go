@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,15 +12,14 @@ import (
 )
 
 func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("fedinfo", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlags("fedinfo")
 	endpoint := fl.String("url", "", "ask this SOAP Autodiscover URL instead of discovering one")
 	output := fl.String("o", "table", "output: table or json")
 	verbose := fl.Bool("v", false, "print every step tried")
 	timeout := fl.Duration("timeout", 20*time.Second, "give up after this long")
 	pos, err := parseArgs(fl, args, "DOMAIN")
 	if err != nil {
-		return report(stderr, "fedinfo", err)
+		return report(stdout, stderr, "fedinfo", err)
 	}
 	d := &autodiscover.Discoverer{URL: *endpoint, HTTP: outbound.Default().HTTP(10 * time.Second)}
 	if *verbose {

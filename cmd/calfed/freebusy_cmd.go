@@ -18,7 +18,7 @@ import (
 func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var req userfb.Request
 	var as, output *string
-	return localCommand(ctx, "freebusy", args, stderr, []string{"MAILBOX…"}, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "freebusy", args, stdout, stderr, []string{"MAILBOX…"}, func(fl *flag.FlagSet) {
 		as = fl.String("as", "", "our user on whose behalf to ask (required)")
 		fl.StringVar(&req.Start, "start", "", "window start, a date or RFC 3339 (UTC); default as the /freebusy URL's")
 		fl.StringVar(&req.End, "end", "", "window end")
@@ -29,9 +29,9 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		req.Attendees = mailboxes
 		q, err := userfb.Query(req, time.Now(), l.Config.Limits.MaxMailboxes, l.Config.Limits.MaxWindowDays)
 		if *as == "" {
-			return exitFailed, usageError{"give -as USER, one of ours on whose behalf to ask"}
+			return exitFailed, usageError{Msg: "give -as USER, one of ours on whose behalf to ask"}
 		} else if err != nil {
-			return exitFailed, usageError{err.Error()}
+			return exitFailed, usageError{Msg: err.Error()}
 		}
 		results, err := l.Ask(ctx, *as, q)
 		if err != nil {

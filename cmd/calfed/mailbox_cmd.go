@@ -19,7 +19,7 @@ func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Write
 		wait.register(fl)
 	}, func(c *adminRun) error {
 		if c.fl.Lookup("level").Value.String() == "" {
-			return usageError{"-level is required"}
+			return usageError{Msg: "-level is required"}
 		}
 		var choice admin.MailboxSharing
 		if err := apply(&choice); err != nil {
@@ -52,7 +52,7 @@ func runAccountNew(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fl.StringVar(&rel, "relationship", "", "the organisation relationship it acts for (required)")
 	}, func(c *adminRun) error {
 		if rel == "" {
-			return usageError{"-relationship is required"}
+			return usageError{Msg: "-relationship is required"}
 		}
 		acct, secret, err := c.api.NewAccount(ctx, actor(), c.pos[0], rel)
 		if err != nil {
@@ -134,5 +134,5 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, usageError{fmt.Sprintf("-since %q: want a duration (24h) or a time (2026-11-23 or RFC 3339)", s)}
+	return time.Time{}, usageError{Msg: fmt.Sprintf("-since %q: want a duration (24h) or a time (2026-11-23 or RFC 3339)", s)}
 }

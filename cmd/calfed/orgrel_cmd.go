@@ -26,7 +26,7 @@ func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		if len(rel.Domains) == 0 {
-			return usageError{"-domains is required"}
+			return usageError{Msg: "-domains is required"}
 		}
 		created, err := c.api.NewRelationship(ctx, actor(), rel)
 		if err != nil {
@@ -53,7 +53,7 @@ func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 		}
 		if c.fl.NFlag() == 0 || !outbound && c.fl.NFlag() == 1 && given(c.fl, "wait") {
-			return usageError{"nothing to change: give at least one option"}
+			return usageError{Msg: "nothing to change: give at least one option"}
 		}
 		return modify(ctx, c, &wait, "orgrel.set", apply)
 	})
@@ -173,7 +173,7 @@ func runOrgrelApply(ctx context.Context, args []string, stdout, stderr io.Writer
 		fl.BoolVar(&prune, "prune", false, "also remove relationships the file does not name")
 	}, func(c *adminRun) error {
 		if file == "" {
-			return usageError{"-f FILE is required"}
+			return usageError{Msg: "-f FILE is required"}
 		}
 		f, err := admin.ReadFile(file, os.Stdin)
 		if err != nil {

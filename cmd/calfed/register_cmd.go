@@ -13,7 +13,7 @@ import (
 
 func runTrustRegister(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var gateway, output string
-	return localCommand(ctx, "trust register", args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "trust register", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&gateway, "gateway", "", "the gateway's ManageDelegation2 URL; default the one registered with before, else "+managedelegation.DefaultURL)
 		fl.StringVar(&output, "o", "table", "table or json")
 	}, func(l *config.Local, _ []string) (int, error) {
@@ -35,7 +35,7 @@ func printRegistration(w io.Writer, output string, r orgrel.Registration) error 
 }
 
 func runDomainRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return localCommand(ctx, "domain remove", args, stderr, []string{"DOMAIN"}, nil, func(l *config.Local, pos []string) (int, error) {
+	return localCommand(ctx, "domain remove", args, stdout, stderr, []string{"DOMAIN"}, nil, func(l *config.Local, pos []string) (int, error) {
 		if _, err := l.Trust.RemoveDomain(ctx, actor(), pos[0]); err != nil {
 			return 0, err
 		}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
-	"flag"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"syscall"
 
 	"github.com/gorilla/mux"
 
@@ -19,46 +21,46 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	configPath := fl.String("config", "", "configuration file; without it the embedded demo runs")
+	fl := newFlags("serve")
+	var configPath string
+	configFlag(fl, &configPath, "configuration file; with none anywhere the embedded demo runs")
 	listen := fl.String("listen", "", "public listen address, overriding the configuration (default 127.0.0.1:8080)")
 	adminListen := fl.String("admin-listen", "", "admin API listen address, overriding the configuration (default 127.0.0.1:8081)")
 	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
 	record := fl.String("record", "", "write every public exchange into DIR as a conformance case, secrets redacted")
 	demoWeek := fl.String("demo-week", "", "demo only: the Monday (YYYY-MM-DD) the demo calendars are laid out around; default this week")
-	if err := fl.Parse(args); err != nil {
-		return exitFailed
+	if _, err := parseArgs(fl, args); err != nil {
+		return report(stdout, stderr, "serve", err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "calfed serve: -log-level: %v\n", err)
-		return exitFailed
+		return report(stdout, stderr, "serve", usageError{Msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel)})
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
+		return exitError
+	}
+	var cfg *config.Config
+	var demo *demopkg.Demo
+	path, err := config.Find(configPath)
+	switch {
+	case errors.Is(err, config.ErrNoConfig):
+		fmt.Fprintf(stderr, "calfed serve: no configuration (no -config, no $%s, no ./%s): running the embedded demo, not for production\n", config.Env, config.DefaultFile)
+		if demo, err = demopkg.New(*demoWeek); err == nil {
+			defer demo.Close()
+			cfg = demo.Config
+		}
+	case err == nil:
+		cfg, err = config.Load(path)
+	}
+	if err != nil {
+		return fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	// What outsiders can make the servers log, bounded.
 	quiet := server.Quiet(log, nil)
 	go quiet.Run(ctx)
 	qlog := slog.New(quiet)
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
-		return exitError
-	}
-
-	var cfg *config.Config
-	var demo *demopkg.Demo
-	var err error
-	if *configPath == "" {
-		if demo, err = demopkg.New(*demoWeek); err == nil {
-			defer demo.Close()
-			cfg = demo.Config
-		}
-	} else {
-		cfg, err = config.Load(*configPath)
-	}
-	if err != nil {
-		return fail(err)
-	}
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
@@ -86,7 +88,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Warn("recording every exchange", "dir", *record)
 	}
 	listeners := &server.Listeners{MaxConnections: cfg.Limits.MaxConnections, Logger: log, ServerLog: qlog}
-	addr, err := listeners.Serve("public", cfg.Listen, newRouter(s, rec), tc)
+	// The demo serves where the user said, else on the defaults, else
+	// on free ports, so that a second demo runs beside the first.
+	serveOn := func(name, addr string, set bool, h http.Handler, tc *tls.Config) (string, error) {
+		a, err := listeners.Serve(name, addr, h, tc)
+		if err != nil && demo != nil && !set && errors.Is(err, syscall.EADDRINUSE) {
+			log.Info("demo: address taken, serving on a free port instead", "listener", name, "taken", addr)
+			return listeners.Serve(name, "127.0.0.1:0", h, tc)
+		}
+		return a, err
+	}
+	addr, err := serveOn("public", cfg.Listen, *listen != "", newRouter(s, rec), tc)
 	if err != nil {
 		return fail(err)
 	}
@@ -107,7 +119,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	adminBase := ""
 	if adminAPI != nil {
-		a, err := listeners.Serve("admin", cfg.Admin.Listen, newAdminRouter(adminAPI), nil)
+		a, err := serveOn("admin", cfg.Admin.Listen, *adminListen != "", newAdminRouter(adminAPI), nil)
 		if err != nil {
 			return fail(err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,16 +14,15 @@ import (
 )
 
 func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("sts serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlags("sts serve")
 	config := fl.String("config", "sts.yaml", "the issuer's configuration")
 	listen := fl.String("listen", "", "listen address, overriding the configuration")
 	if _, err := parseArgs(fl, args); err != nil {
-		return report(stderr, "sts serve", err)
+		return report(stdout, stderr, "sts serve", err)
 	}
 	cfg, orgs, err := sts.LoadConfig(*config)
 	if err != nil {
-		return report(stderr, "sts serve", err)
+		return report(stdout, stderr, "sts serve", err)
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
@@ -32,16 +30,16 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cur, prev, err := sts.Signers(ctx, cfg.Keys())
 	if err != nil {
-		return report(stderr, "sts serve", err)
+		return report(stdout, stderr, "sts serve", err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return report(stderr, "sts serve", err)
+		return report(stdout, stderr, "sts serve", err)
 	}
 	base := "http://" + ln.Addr().String()
 	reg, err := managedelegation.OpenRegistry(cfg.Registrations())
 	if err != nil {
-		return report(stderr, "sts serve", err)
+		return report(stdout, stderr, "sts serve", err)
 	}
 	issuer := &sts.STS{IssuerURI: cfg.IssuerURI, DataAlg: cfg.DataEncryption, Endpoint: base + sts.TokenPath, Orgs: orgs, Logger: log,
 		Registration: &managedelegation.Server{Registry: reg, Resolver: cfg.Resolver(), Logger: log}}
@@ -54,7 +52,7 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return report(stderr, "sts serve", err)
+		return report(stdout, stderr, "sts serve", err)
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -64,19 +62,18 @@ func runSTSServe(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 func runSTSRollover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("sts rollover", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlags("sts rollover")
 	config := fl.String("config", "sts.yaml", "the issuer's configuration")
 	if _, err := parseArgs(fl, args); err != nil {
-		return report(stderr, "sts rollover", err)
+		return report(stdout, stderr, "sts rollover", err)
 	}
 	cfg, _, err := sts.LoadConfig(*config)
 	if err != nil {
-		return report(stderr, "sts rollover", err)
+		return report(stdout, stderr, "sts rollover", err)
 	}
 	c, err := sts.Rollover(ctx, cfg.Keys())
 	if err != nil {
-		return report(stderr, "sts rollover", err)
+		return report(stdout, stderr, "sts rollover", err)
 	}
 	fmt.Fprintf(stdout, "signing with %s now; the previous certificate stays in the metadata\n", c.Thumbprint())
 	return exitOK

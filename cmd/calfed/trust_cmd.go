@@ -20,7 +20,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fl.BoolVar(&skipProof, "skip-proof", false, "federate new domains without checking their proofs (labs only; audited)")
 	}, func(c *adminRun) error {
 		if c.fl.NFlag() == 0 {
-			return usageError{"nothing to set: give at least one option"}
+			return usageError{Msg: "nothing to set: give at least one option"}
 		}
 		before, err := c.api.Trust(ctx)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -32,7 +32,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		if len(trust.NewDomains(before, t)) > 0 {
 			if c.local == nil { // -skip-proof is for the server's own machine only
-				return usageError{"federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
+				return usageError{Msg: "federated domains change only on the server itself (calfed domain add), where the proofs can be checked"}
 			}
 			// Set on the configuration's store, with options the admin
 			// API does not offer.

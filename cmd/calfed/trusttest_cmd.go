@@ -15,7 +15,7 @@ import (
 
 func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var user string
-	return localCommand(ctx, "trust test", args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "trust test", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&user, "user", "", "the user to ask a token for; default test@<account namespace>")
 	}, func(l *config.Local, _ []string) (int, error) {
 		code := exitOK
@@ -36,14 +36,14 @@ func runTrustTest(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runTrustNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ns, domains, source string
 	var skip bool
-	return localCommand(ctx, "trust new", args, stderr, nil, func(fl *flag.FlagSet) {
+	return localCommand(ctx, "trust new", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
 		fl.StringVar(&ns, "account-namespace", "", "our primary domain (required)")
 		fl.StringVar(&domains, "domains", "", "further federated domains, comma-separated")
 		fl.StringVar(&source, "metadata", "", "the token issuer's metadata: a file or an https:// URL (required)")
 		fl.BoolVar(&skip, "skip-proof", false, "federate the domains without checking their proofs (labs only; audited)")
 	}, func(l *config.Local, _ []string) (int, error) {
 		if ns == "" || source == "" {
-			return 0, usageError{"-account-namespace and -metadata are required"}
+			return 0, usageError{Msg: "-account-namespace and -metadata are required"}
 		}
 		opt := trust.CreateOptions{AccountNamespace: ns, Domains: orgrel.SplitList(domains), Metadata: source, SkipProof: skip,
 			Skipped: func(domains []string) { warnSkip(stderr, domains) }}

@@ -151,7 +151,7 @@ func TestChangesWaitForEveryServer(t *testing.T) {
 		t.Errorf("-wait 0 waited:\n%s", out)
 	}
 	// A bad -wait is refused before anything changes.
-	if out := cli(exitError, "mailbox", "share", "alice@contoso.example", "-level", "LimitedDetails", "-wait", "-1s"); !strings.Contains(out, "-wait") {
+	if out := cli(exitFailed, "mailbox", "share", "alice@contoso.example", "-level", "LimitedDetails", "-wait", "-1s"); !strings.Contains(out, "-wait") {
 		t.Errorf("-wait -1s:\n%s", out)
 	}
 	if out := cli(exitOK, "mailbox", "show", "alice@contoso.example"); !strings.Contains(out, "None") {

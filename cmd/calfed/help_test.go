@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/calfed/calfed/internal/cli"
+)
+
+// Every command of the table runs, and every function runs a command of
+// the table.
+func TestEveryCommandBound(t *testing.T) {
+	for _, c := range cli.Calfed.Commands {
+		if _, ok := commands[c.Name]; !ok {
+			t.Errorf("%s is in the table but not bound to a function", c.Name)
+		}
+		if c.Summary == "" || c.Example == "" {
+			t.Errorf("%s: want a summary and an example", c.Name)
+		}
+		if !strings.HasPrefix(c.Example, "calfed "+c.Name) && !strings.Contains(c.Example, "calfed "+c.Name) {
+			t.Errorf("%s: example %q does not run it", c.Name, c.Example)
+		}
+	}
+	for name := range commands {
+		if _, ok := cli.Calfed.Command(name); !ok {
+			t.Errorf("%s is bound but not in the table", name)
+		}
+	}
+}
+
+// -h, -help and --help print the command's help on stdout and exit 0,
+// for every command, without doing its work; an unknown option exits 2
+// for every command, saying where the help is.
+func TestHelpAndUnknownOptionsEverywhere(t *testing.T) {
+	t.Chdir(t.TempDir()) // no calfed.yaml here: nothing to open
+	for _, c := range cli.Calfed.Commands {
+		words := strings.Fields(c.Name)
+		for _, h := range []string{"-h", "--help"} {
+			var out, errb bytes.Buffer
+			code := run(t.Context(), append(slices.Clone(words), h), &out, &errb)
+			if code != exitOK || errb.Len() != 0 {
+				t.Errorf("calfed %s %s: exit %d, stderr %q; want 0 and nothing", c.Name, h, code, errb.String())
+			}
+			if c.Name == "help" {
+				continue
+			}
+			if s := out.String(); !strings.Contains(s, "Usage:\n  calfed "+c.Name) || !strings.Contains(s, c.Summary) || !strings.Contains(s, "Example:") {
+				t.Errorf("calfed %s %s: help lacks usage, summary or example:\n%s", c.Name, h, s)
+			}
+		}
+		if c.Name == "help" {
+			continue
+		}
+		var out, errb bytes.Buffer
+		code := run(t.Context(), append(slices.Clone(words), "-no-such-option"), &out, &errb)
+		if code != exitFailed || !strings.Contains(errb.String(), "unknown option -no-such-option") || !strings.Contains(errb.String(), "calfed "+c.Name+" -h") {
+			t.Errorf("calfed %s -no-such-option: exit %d, stderr %q; want 2 naming the option and the help", c.Name, code, errb.String())
+		}
+	}
+}
+
+func TestHelpForms(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"help"}, exitOK, "calfed orgrel new NAME", ""},
+		{[]string{"-h"}, exitOK, "calfed trust certificate rollover", ""},
+		{[]string{"help", "orgrel", "new"}, exitOK, "Usage:\n  calfed orgrel new NAME", ""},
+		{[]string{"orgrel", "-h"}, exitOK, "calfed orgrel powershell NAME", ""},
+		{[]string{"trust", "certificate", "--help"}, exitOK, "calfed trust certificate export", ""},
+		{[]string{"help", "orgrel"}, exitOK, "calfed orgrel verify", ""},
+		{[]string{"orgrel"}, exitFailed, "", "calfed orgrel: which one?"},
+		{[]string{"orgrel", "frob"}, exitFailed, "", "unknown command \"orgrel frob\""},
+		{[]string{"orgrl", "new"}, exitFailed, "", "did you mean calfed orgrel new?"},
+		{[]string{}, exitFailed, "", "Usage: calfed COMMAND"},
+		{[]string{"--version"}, exitOK, "calfed ", ""},
+		{[]string{"version", "extra"}, exitFailed, "", "want no arguments"},
+		{[]string{"orgrel", "show"}, exitFailed, "", "want NAME"},
+		{[]string{"orgrel", "list", "-o"}, exitFailed, "", "flag needs an argument: -o"},
+		{[]string{"orgrel", "list", "-wiat", "1s"}, exitFailed, "", "unknown option -wiat"},
+		{[]string{"orgrel", "set", "X", "-wiat", "1s"}, exitFailed, "", "did you mean -wait?"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(t.Context(), tc.args, &out, &errb)
+		if code != tc.code || !strings.Contains(out.String(), tc.out) || !strings.Contains(errb.String(), tc.err) {
+			t.Errorf("calfed %s: exit %d, want %d\nstdout (want %q):\n%s\nstderr (want %q):\n%s", strings.Join(tc.args, " "), code, tc.code, tc.out, out.String(), tc.err, errb.String())
+		}
+	}
+}
+
+// account hash -h prints help and never waits for a secret on stdin.
+func TestAccountHashHelpDoesNotRead(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	stdin := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = stdin }()
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"account", "hash", "-h"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "standard input") {
+		t.Errorf("account hash -h: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
+
+// The bash completion script, loaded into a real bash, completes command
+// words, a group's commands and a command's options.
+func TestCompletionBash(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	var script, errb bytes.Buffer
+	if code := run(t.Context(), []string{"completion", "bash"}, &script, &errb); code != exitOK {
+		t.Fatalf("completion bash: exit %d: %s", code, errb.String())
+	}
+	file := filepath.Join(t.TempDir(), "calfed.bash")
+	os.WriteFile(file, script.Bytes(), 0o644)
+	for _, tc := range []struct {
+		line string
+		want []string
+		not  []string
+	}{
+		{"calfed or", []string{"orgrel"}, []string{"serve"}},
+		{"calfed orgrel ", []string{"new", "set", "powershell", "verify"}, []string{"orgrel"}},
+		{"calfed trust certificate r", []string{"rollover"}, []string{"new"}},
+		{"calfed orgrel new X -fr", []string{"-free-busy"}, []string{"-level"}},
+		{"calfed account new svc -r", []string{"-relationship"}, []string{"-o"}},
+		{"calfed completion ", nil, []string{"orgrel"}},
+	} {
+		words := strings.Fields(tc.line)
+		if strings.HasSuffix(tc.line, " ") {
+			words = append(words, "")
+		}
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "'" + w + "'"
+		}
+		prog := "source " + file + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" + strconv.Itoa(len(words)-1) + "\n_calfed\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+		got, err := exec.Command(bash, "--norc", "-c", prog).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%q: %v\n%s", tc.line, err, got)
+		}
+		offered := strings.Fields(string(got))
+		for _, w := range tc.want {
+			if !slices.Contains(offered, w) {
+				t.Errorf("%q: offered %q, want %q among them", tc.line, offered, w)
+			}
+		}
+		for _, w := range tc.not {
+			if slices.Contains(offered, w) {
+				t.Errorf("%q: offered %q, want no %q", tc.line, offered, w)
+			}
+		}
+	}
+}
+
+func TestCompletionShells(t *testing.T) {
+	for _, tc := range []struct{ shell, want string }{
+		{"zsh", "compdef _calfed calfed"},
+		{"fish", "complete -c calfed -n '__calfed_at orgrel' -a new\ncomplete -c calfed -n '__calfed_at orgrel' -a set"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(t.Context(), []string{"completion", tc.shell}, &out, &errb); code != exitOK || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("completion %s: exit %d, want %q in:\n%s%s", tc.shell, code, tc.want, out.String(), errb.String())
+		}
+		if path, err := exec.LookPath(tc.shell); err == nil {
+			f := filepath.Join(t.TempDir(), "c")
+			os.WriteFile(f, out.Bytes(), 0o644)
+			if msg, err := exec.Command(path, "-n", f).CombinedOutput(); err != nil {
+				t.Errorf("%s -n: %v\n%s", tc.shell, err, msg)
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(t.Context(), []string{"completion", "powershell"}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "want bash, zsh or fish") {
+		t.Errorf("completion powershell: exit %d %q", code, errb.String())
+	}
+}
