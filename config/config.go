@@ -8,14 +8,17 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -264,6 +267,8 @@ type Config struct {
 	// Source, when set, resolves calendar paths instead of the file
 	// system (the embedded demo).
 	Source func(string) calendar.Source `yaml:"-"`
+
+	lines lines // each field's line in the file, for problems
 }
 
 // MailboxConfig is one mailbox.
@@ -335,14 +340,26 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse strictly decodes a configuration; relative paths in it start at
-// the working directory unless Dir is set.
+// the working directory unless Dir is set. Every problem in the file is
+// reported at once, each with its field and line.
 func Parse(data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, invalid(syntaxProblem(err))
+	}
+	lines, errs := check(&doc)
+	if len(errs) > 0 {
+		return nil, invalid(errs...)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var cfg Config
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, err
+	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
+		// check has read everything the decoder reads; what is left is
+		// the decoder's own word.
+		return nil, invalid(Problem{Msg: strings.TrimPrefix(err.Error(), "yaml: ")})
 	}
+	cfg.lines = lines
 	cfg.defaults()
 	return &cfg, nil
 }
@@ -426,7 +443,11 @@ type Built struct {
 // not just the first.
 func (c *Config) Build() (*Built, error) {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	// Each problem starts with its field, and is reported at its line.
+	bad := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		errs = append(errs, Problem{Line: c.lines.of(fieldOf(msg)), Msg: msg})
+	}
 	b := &Built{Sharing: map[string]orgrel.Level{}}
 	servers := c.buildCalDAV(b, bad)
 	list := c.mailboxList(bad)
@@ -512,7 +533,7 @@ func (c *Config) Build() (*Built, error) {
 				p = filepath.Join(c.Dir, p)
 			}
 			if _, err := os.Stat(p); err != nil {
-				bad("%s.calendar: %v", where, err)
+				bad("%s.calendar: %s", where, fileProblem(p, err))
 			}
 			src = calendar.FileSource{Path: p}
 		}
@@ -547,6 +568,10 @@ func (c *Config) Build() (*Built, error) {
 	}
 	if c.Admin.TokenFile != "" {
 		if _, err := ReadToken(c.Path(c.Admin.TokenFile)); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = errors.New(fileProblem(c.Path(c.Admin.TokenFile), err))
+			}
 			bad("admin.token_file: %v", err)
 		}
 	}
@@ -589,10 +614,20 @@ func (c *Config) Build() (*Built, error) {
 		bad("tls: cert_file and key_file go together")
 	}
 	if c.TLS.CertFile != "" && c.TLS.KeyFile != "" {
-		if err := checkKeyPair(c.Path(c.TLS.CertFile), c.Path(c.TLS.KeyFile)); err != nil {
-			bad("%v", err)
+		checkKeyPair(bad, c.Path(c.TLS.CertFile), c.Path(c.TLS.KeyFile))
+	}
+	checkListen(bad, "listen", c.Listen)
+	checkListen(bad, "admin.listen", c.Admin.Listen)
+	checkListen(bad, "autodiscover.redirect_listen", c.Autodiscover.RedirectListen)
+	for i, r := range c.DNS.Resolvers {
+		if _, _, err := net.SplitHostPort(r); err != nil {
+			bad("dns.resolvers[%d]: %q is not host:port; write a resolver such as 10.0.0.53:53", i, r)
 		}
 	}
+	if fi, err := os.Stat(c.DataPath()); err == nil && !fi.IsDir() {
+		bad("data_dir: %s is not a directory", c.DataPath())
+	}
+	c.checkKeys(bad)
 	if c.Admin.TokenFile != "" {
 		if !loopback(c.Admin.Listen) && !c.Admin.InsecureListen {
 			bad("admin.listen: %s is not a loopback address, and the admin API speaks plain HTTP with a bearer token; keep it on 127.0.0.1 and reach it through SSH or a TLS proxy, or set admin.insecure_listen: true to accept the risk", c.Admin.Listen)
@@ -656,20 +691,95 @@ func (c *Config) Build() (*Built, error) {
 	return b, nil
 }
 
-// checkKeyPair reads the TLS files as serve will: the key private to its
-// owner, the two a matching pair.
-func checkKeyPair(certFile, keyFile string) error {
+// checkKeyPair reads the TLS files as serve will: each there and
+// readable, the certificate a certificate, the key a private key private
+// to its owner, and the two a matching pair.
+func checkKeyPair(bad func(string, ...any), certFile, keyFile string) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		bad("tls.cert_file: %s", fileProblem(certFile, err))
+	} else if b, _ := pem.Decode(certPEM); b == nil || b.Type != "CERTIFICATE" {
+		bad("tls.cert_file: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", certFile)
+		certPEM = nil
+	}
 	fi, err := os.Stat(keyFile)
 	if err != nil {
-		return fmt.Errorf("tls.key_file: %w", err)
+		bad("tls.key_file: %s", fileProblem(keyFile, err))
+		return
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("tls.key_file: %s is readable or writable by others (mode %v); chmod 600 it", keyFile, perm)
+		bad("tls.key_file: %s is readable or writable by others (mode %v); chmod 600 it", keyFile, perm)
 	}
-	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
-		return fmt.Errorf("tls: cert_file %s and key_file %s are not a usable pair: %v", certFile, keyFile, err)
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		bad("tls.key_file: %s", fileProblem(keyFile, err))
+		return
 	}
-	return nil
+	switch b, _ := pem.Decode(keyPEM); {
+	case b == nil:
+		bad("tls.key_file: %s holds no PEM private key (-----BEGIN PRIVATE KEY-----)", keyFile)
+		return
+	case b.Type == "CERTIFICATE":
+		bad("tls.key_file: %s holds a certificate, not a private key; name the certificate's key file here", keyFile)
+		return
+	}
+	if certPEM == nil {
+		return
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		bad("tls.key_file: %s is not the key of the certificate in tls.cert_file %s (%v)", keyFile, certFile, strings.TrimPrefix(err.Error(), "tls: "))
+	}
+}
+
+// fileProblem says why a file named in the configuration cannot be used.
+func fileProblem(path string, err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return path + " does not exist"
+	case errors.Is(err, os.ErrPermission):
+		return path + " cannot be read by this user (permission denied)"
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return path + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// checkListen checks a listen address: host:port, the host optional.
+func checkListen(bad func(string, ...any), field, addr string) {
+	if addr == "" {
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		bad("%s: %q is not an address to listen on; write host:port, such as 127.0.0.1:8080 or :443", field, addr)
+	}
+}
+
+// checkKeys checks the federation keys under the data directory as the
+// server reads them: private to their owner.
+func (c *Config) checkKeys(bad func(string, ...any)) {
+	dir := string(c.Keys())
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			bad("data_dir: the federation keys in %s cannot be read: %v", dir, err)
+		}
+		return
+	}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			bad("data_dir: %s is readable or writable by others (mode %v), so the server refuses it; chmod 600 it", filepath.Join(dir, e.Name()), perm)
+		}
+	}
 }
 
 // loopback reports whether a listen address is on the loopback interface

@@ -20,7 +20,7 @@ import (
 func (c *Config) Validate() (*Built, error) {
 	b, err := c.Build()
 	if err != nil {
-		return nil, fmt.Errorf("%s: invalid configuration:\n  %s", c.File, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return nil, fmt.Errorf("%s: %w", c.File, invalid(err))
 	}
 	return b, nil
 }
