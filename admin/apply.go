@@ -86,10 +86,14 @@ func (s *Service) Apply(ctx context.Context, actor string, want []orgrel.Relatio
 			return Plan{}, fmt.Errorf("%w: relationships[%d]: %q appears twice", store.ErrInvalid, i, w.Name)
 		}
 		seen[k] = true
-		if err := s.check(w); err != nil {
+		cur, exists := byKey[k]
+		var old *orgrel.Relationship
+		if exists {
+			old = &cur
+		}
+		if err := s.check(ctx, w, old); err != nil {
 			return Plan{}, fmt.Errorf("relationships[%d] (%s): %w", i, w.Name, err)
 		}
-		cur, exists := byKey[k]
 		if !exists {
 			plan.Steps = append(plan.Steps, Step{Action: "create", Name: w.Name, Changes: diff(orgrel.Relationship{}, w)})
 			continue

@@ -114,22 +114,80 @@ func (s *Service) Relationship(ctx context.Context, name string) (orgrel.Relatio
 	return s.db.Relationship(ctx, name)
 }
 
-func (s *Service) check(r orgrel.Relationship) error {
+// check refuses a relationship that cannot be what its writer meant: a
+// scope naming no group of ours, a partner domain that is one of ours,
+// or a free/busy or MailTips level set while that access is off, which
+// would give the partner nothing. old is the relationship as it was (nil
+// when it is new): a level it already had is left alone, so that access
+// can be turned off without clearing the level.
+func (s *Service) check(ctx context.Context, r orgrel.Relationship, old *orgrel.Relationship) error {
 	if r.FreeBusyAccessScope != "" && !s.groups[r.FreeBusyAccessScope] {
 		return fmt.Errorf("%w: free_busy_access_scope: no mailbox is in group %q", store.ErrInvalid, r.FreeBusyAccessScope)
+	}
+	ours, err := s.ourDomains(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range r.Domains {
+		d, err := domainname.Canonical(strings.TrimSpace(d))
+		if err != nil {
+			continue // the store refuses it, naming it
+		}
+		if why, ok := ours[d]; ok {
+			return fmt.Errorf("%w: domain_names: %s is our own domain (%s); a relationship names a partner's domains", store.ErrInvalid, d, why)
+		}
+	}
+	if r.FreeBusyAccessLevel != orgrel.None && !r.FreeBusyAccessEnabled && (old == nil || old.FreeBusyAccessLevel != r.FreeBusyAccessLevel) {
+		return fmt.Errorf("%w: free_busy_access_level %s with free/busy access off gives the partner nothing; turn it on too (-free-busy, free_busy_access_enabled: true)", store.ErrInvalid, r.FreeBusyAccessLevel)
+	}
+	if r.MailTipsAccessLevel != orgrel.MailTipsNone && !r.MailTipsAccessEnabled && (old == nil || old.MailTipsAccessLevel != r.MailTipsAccessLevel) {
+		return fmt.Errorf("%w: mail_tips_access_level %s with MailTips access off gives the partner nothing; turn it on too (-mail-tips, mail_tips_access_enabled: true)", store.ErrInvalid, r.MailTipsAccessLevel)
 	}
 	return nil
 }
 
+// ourDomains are the domains of our own mailboxes and of our federation
+// trust (its account namespace and federated domains), each with where
+// it comes from.
+func (s *Service) ourDomains(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for addr := range s.mailboxes { // canonical already
+		out[addr[strings.LastIndexByte(addr, '@')+1:]] = "our mailboxes are there"
+	}
+	if s.trust == nil {
+		return out, nil
+	}
+	t, err := s.trust.Get(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	for _, d := range t.Domains {
+		if c, err := domainname.Canonical(d); err == nil {
+			out[c] = "a federated domain of our trust"
+		}
+	}
+	if c, err := domainname.Canonical(t.AccountNamespace); err == nil {
+		out[c] = "our trust's account namespace"
+	}
+	return out, nil
+}
+
 func (s *Service) NewRelationship(ctx context.Context, actor string, r orgrel.Relationship) (orgrel.Relationship, error) {
-	if err := s.check(r); err != nil {
+	if err := s.check(ctx, r, nil); err != nil {
 		return r, err
 	}
 	return s.db.CreateRelationship(ctx, actor, r)
 }
 
 func (s *Service) SetRelationship(ctx context.Context, actor, action string, r orgrel.Relationship) (orgrel.Relationship, error) {
-	if err := s.check(r); err != nil {
+	var old *orgrel.Relationship
+	if cur, err := s.db.Relationship(ctx, r.Name); err == nil {
+		old = &cur
+	}
+	if err := s.check(ctx, r, old); err != nil {
 		return r, err
 	}
 	if !strings.HasPrefix(action, "orgrel.") {

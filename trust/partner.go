@@ -14,6 +14,7 @@ import (
 
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/shellquote"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/sts"
@@ -58,7 +59,7 @@ const Unverified = "unverified"
 func PartnerProofs(rel orgrel.Relationship, checks []orgrel.DomainCheck) []PartnerProof {
 	var out []PartnerProof
 	for _, d := range rel.Domains {
-		p := PartnerProof{Domain: d, Status: Unverified, Detail: "calfed orgrel verify " + rel.Name + " checks it"}
+		p := PartnerProof{Domain: d, Status: Unverified, Detail: "calfed orgrel verify " + shellquote.Word(rel.Name) + " checks it"}
 		for _, c := range checks {
 			if c.Kind == orgrel.DomainPartner && c.Relationship == rel.Name && c.Domain == d { // both canonical, as the store keeps them
 				checked := c.Checked

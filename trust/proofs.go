@@ -11,6 +11,7 @@ import (
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/shellquote"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -175,7 +176,7 @@ func (s *Service) checkOurs(ctx context.Context, ring *certs.Ring, domain string
 	}
 	detail := "proofs found for " + strings.Join(c.Matched, ", ")
 	if c.Status == dnsproof.Pass && ring.Get(certs.Next) != nil && !c.Has(string(certs.Next)) {
-		c.Warning = "the next certificate's proof is not published yet: publish it (calfed domain proof " + domain + ") before the rollover"
+		c.Warning = "the next certificate's proof is not published yet: publish it (calfed domain proof " + shellquote.Word(domain) + ") before the rollover"
 		detail += "; " + c.Warning
 	}
 	if c.Err != nil {

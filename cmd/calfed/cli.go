@@ -181,6 +181,10 @@ func parseVariadic(fl *flag.FlagSet, args []string) ([]string, error) { return c
 func report(stdout, stderr io.Writer, cmd string, err error) int {
 	var u usageError
 	var h cli.HelpRequest
+	msg := ""
+	if err != nil {
+		msg = cli.Plain(err)
+	}
 	switch {
 	case err == nil:
 		return exitOK
@@ -189,16 +193,16 @@ func report(stdout, stderr io.Writer, cmd string, err error) int {
 		cli.Calfed.WriteHelp(stdout, c, h.Flags)
 		return exitOK
 	case errors.As(err, &u):
-		fmt.Fprintf(stderr, "calfed %s: %v\nRun 'calfed %s -h' for its arguments and options.\n", cmd, err, cmd)
+		fmt.Fprintf(stderr, "calfed %s: %s\nRun 'calfed %s -h' for its arguments and options.\n", cmd, msg, cmd)
 		return exitFailed
 	case errors.Is(err, store.ErrInvalid):
-		fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "calfed %s: %s\n", cmd, msg)
 		return exitFailed
 	case errors.Is(err, store.ErrConflict):
-		fmt.Fprintf(stderr, "calfed %s: %v\nsomeone changed it meanwhile; look again (calfed %s show) and repeat the command\n", cmd, err, strings.Fields(cmd)[0])
+		fmt.Fprintf(stderr, "calfed %s: %s\nsomeone changed it meanwhile; look again (calfed %s show) and repeat the command\n", cmd, msg, strings.Fields(cmd)[0])
 		return exitError
 	}
-	fmt.Fprintf(stderr, "calfed %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "calfed %s: %s\n", cmd, msg)
 	return exitError
 }
 

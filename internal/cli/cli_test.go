@@ -44,3 +44,22 @@ func TestLookup(t *testing.T) {
 		t.Error("Lookup(trust) found a command; it is a group")
 	}
 }
+
+type plainErr string
+
+func (e plainErr) Error() string { return string(e) }
+
+func TestPlain(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`store: invalid value: -level: orgrel: unknown access level "Lots" (want None, AvailabilityOnly or LimitedDetails)`, `-level: unknown access level "Lots" (want None, AvailabilityOnly or LimitedDetails)`},
+		{"store: not found: relationship X", "not found: relationship X"},
+		{"relationships[0] (X): store: invalid value: domain_names: x", "relationships[0] (X): domain_names: x"},
+		{"config: no configuration file: give -config FILE", "no configuration file: give -config FILE"},
+		{"tls: cert_file and key_file go together", "tls: cert_file and key_file go together"},
+		{"store: invalid value", "invalid value"},
+	} {
+		if got := Plain(plainErr(tc.in)); got != tc.want {
+			t.Errorf("Plain(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
