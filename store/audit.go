@@ -43,3 +43,11 @@ func (d *DB) Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.Au
 	}
 	return out, rows.Err()
 }
+
+// RecordChange records a change made outside the store, such as a
+// federation certificate put into a slot, in the audit log (before and
+// after as JSON; nil leaves one out), and counts it as a change so that
+// running servers reload.
+func (d *DB) RecordChange(ctx context.Context, actor, action, object string, before, after any) error {
+	return d.change(ctx, actor, action, object, func(*sql.Tx) (any, any, error) { return before, after, nil })
+}

@@ -22,25 +22,63 @@ func (s *Service) Certificates(ctx context.Context) (*certs.Ring, error) {
 // PutCertificate stores c in slot — next or current; empty: current when
 // that is empty, else next — and records the current certificate in the
 // trust. It returns the slot used.
-func (s *Service) PutCertificate(ctx context.Context, actor string, c *certs.Certificate, slot certs.Slot) (certs.Slot, error) {
+func (s *Service) PutCertificate(ctx context.Context, actor, action string, c *certs.Certificate, slot certs.Slot) (certs.Slot, error) {
 	ring, err := certs.Load(ctx, s.keys)
 	if err != nil {
 		return slot, err
 	}
 	switch slot {
 	case "":
-		slot = certs.Next
-		if ring.Get(certs.Current) == nil {
-			slot = certs.Current
+		if cur := ring.Get(certs.Current); cur != nil {
+			return slot, fmt.Errorf("%w: there is a current federation certificate (%s) already; to stage the next one for a rollover give -slot next, and -slot current only to replace the current one at once", ErrSlotTaken, cur.Thumbprint())
 		}
+		slot = certs.Current
 	case certs.Next, certs.Current:
 	default:
 		return slot, fmt.Errorf("%w: slot %q: want next or current (previous is filled by rollover)", store.ErrInvalid, slot)
 	}
+	before := ring.Get(slot)
 	if err := ring.Put(ctx, s.keys, slot, c); err != nil {
 		return slot, err
 	}
-	return slot, s.recordCurrent(ctx, actor, ring)
+	return slot, errors.Join(s.auditSlot(ctx, actor, action, slot, before, c), s.recordCurrent(ctx, actor, ring))
+}
+
+// ErrSlotTaken refuses a certificate put into the current slot without
+// naming it while there is one: staging a rollover's next certificate is
+// asked for by name.
+var ErrSlotTaken = fmt.Errorf("%w: slot taken", store.ErrInvalid)
+
+// certRecord is a federation certificate as the audit log records it.
+type certRecord struct {
+	Slot       string    `json:"slot"`
+	Thumbprint string    `json:"thumbprint"`
+	Subject    string    `json:"subject"`
+	NotAfter   time.Time `json:"not_after"`
+}
+
+func recordOf(slot certs.Slot, c *certs.Certificate) any {
+	if c == nil {
+		return nil
+	}
+	return certRecord{Slot: string(slot), Thumbprint: c.Thumbprint(), Subject: c.Cert.Subject.CommonName, NotAfter: c.Cert.NotAfter}
+}
+
+// auditSlot records that the certificate in slot changed from before to
+// after.
+func (s *Service) auditSlot(ctx context.Context, actor, action string, slot certs.Slot, before, after *certs.Certificate) error {
+	return s.store.RecordChange(ctx, actor, action, "certificate/"+string(slot), recordOf(slot, before), recordOf(slot, after))
+}
+
+// ringRecord is every slot of the ring, for the audit log.
+func ringRecord(r *certs.Ring) map[string]any {
+	out := map[string]any{}
+	for _, sl := range certs.Slots {
+		if c := r.Get(sl); c != nil {
+			out[string(sl)] = recordOf(sl, c)
+		}
+	}
+	return out
 }
 
 // Rollover makes next current and current previous, as
@@ -57,10 +95,12 @@ func (s *Service) Rollover(ctx context.Context, actor string) (*certs.Certificat
 	if err != nil {
 		return nil, err
 	}
+	before := ringRecord(ring)
 	if err := ring.Rollover(ctx, s.keys); err != nil {
 		return nil, err
 	}
-	if err := errors.Join(s.recordCurrent(ctx, actor, ring), published()); err != nil {
+	audited := s.store.RecordChange(ctx, actor, "certificate.rollover", "certificate", before, ringRecord(ring))
+	if err := errors.Join(audited, s.recordCurrent(ctx, actor, ring), published()); err != nil {
 		return nil, err
 	}
 	return ring.Get(certs.Current), nil

@@ -92,7 +92,7 @@ func TestRegister(t *testing.T) {
 	if r, _ := s.Registration(ctx); r.Certificate != next.Thumbprint() {
 		t.Errorf("recorded certificate %s, want %s", r.Certificate, next.Thumbprint())
 	}
-	want := []string{"trust.set", "trust.register", "trust.register", "domain.remove", "domain.remove", "trust.set", "test.move", "trust.set", "trust.certificate.rollover"}
+	want := []string{"trust.set", "trust.register", "trust.register", "domain.remove", "domain.remove", "certificate.new", "trust.set", "test.move", "certificate.rollover", "trust.set", "trust.certificate.rollover"}
 	if got := actions(t, db); !strings.HasSuffix(strings.Join(got, " "), strings.Join(want, " ")) {
 		t.Errorf("audit %v, want it to end with %v", got, want)
 	}

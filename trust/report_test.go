@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/trust"
 )
@@ -57,7 +58,7 @@ func TestCurrentProofs(t *testing.T) {
 		t.Errorf("CurrentProofs without a certificate = %+v", got)
 	}
 	cur := newCertificate(t, s, "")
-	newCertificate(t, s, "") // next
+	newCertificate(t, s, certs.Next)
 	got := s.CurrentProofs(context.Background(), []string{"Contoso.Example", "europe.contoso.example"})
 	if len(got) != 2 || got[0].Domain != "contoso.example" || got[1].Domain != "europe.contoso.example" {
 		t.Fatalf("CurrentProofs = %+v", got)

@@ -28,6 +28,9 @@ type Store interface {
 	RecordDomainCheck(ctx context.Context, c orgrel.DomainCheck) error
 	Registration(ctx context.Context) (orgrel.Registration, error)
 	SetRegistration(ctx context.Context, actor, action string, r orgrel.Registration) (orgrel.Registration, error)
+	// RecordChange audits a change made outside the store: our
+	// federation certificates.
+	RecordChange(ctx context.Context, actor, action, object string, before, after any) error
 }
 
 // Config is what a Service works with.
@@ -255,6 +258,9 @@ func (s *Service) Create(ctx context.Context, actor string, o CreateOptions) (Cr
 		c, err := certs.Generate(subject, s.now())
 		if err == nil {
 			err = ring.Put(ctx, s.keys, certs.Current, c)
+		}
+		if err == nil {
+			err = s.auditSlot(ctx, actor, "certificate.new", certs.Current, nil, c)
 		}
 		if err != nil {
 			return out, err

@@ -45,7 +45,7 @@ func newCertificate(t *testing.T, s *trust.Service, slot certs.Slot) *certs.Cert
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PutCertificate(context.Background(), "alice", c, slot); err != nil {
+	if _, err := s.PutCertificate(context.Background(), "alice", "certificate.new", c, slot); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -122,8 +122,8 @@ func TestSetFirstTrust(t *testing.T) {
 				}
 				return
 			}
-			if got := actions(t, db); len(got) != 1 || got[0] != tc.action {
-				t.Errorf("audit actions = %v, want [%s]", got, tc.action)
+			if got := actions(t, db); !slices.Equal(got, []string{"certificate.new", tc.action}) {
+				t.Errorf("audit actions = %v, want [certificate.new %s]", got, tc.action)
 			}
 			if !slices.Equal(skipped, tc.skipped) {
 				t.Errorf("Skipped told %v, want %v", skipped, tc.skipped)
@@ -151,7 +151,7 @@ func TestAddDomainAndTemporaryFailure(t *testing.T) {
 	if added, err := s.AddDomain(ctx, "alice", "lab.example.", trust.SetOptions{}); added || err != nil {
 		t.Errorf("AddDomain again = %v, %v; want false, nil", added, err)
 	}
-	if got := actions(t, db); !slices.Equal(got, []string{"trust.set.skip-proof", "domain.add"}) {
+	if got := actions(t, db); !slices.Equal(got, []string{"certificate.new", "trust.set.skip-proof", "domain.add"}) {
 		t.Errorf("audit actions = %v", got)
 	}
 	checks, _ := db.DomainChecks(ctx)
@@ -160,8 +160,8 @@ func TestAddDomainAndTemporaryFailure(t *testing.T) {
 	}
 }
 
-// Certificates fill current first, then next; a rollover is recorded in
-// the trust, and a proof of only the previous certificate no longer
+// Certificates fill current first, then next when asked; every change is
+// audited; a rollover is recorded in the trust, and a proof of only the previous certificate no longer
 // passes.
 func TestCertificatesAndRollover(t *testing.T) {
 	ctx := context.Background()
@@ -172,7 +172,12 @@ func TestCertificatesAndRollover(t *testing.T) {
 	if _, err := s.Set(ctx, "alice", first, trust.SetOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	next := newCertificate(t, s, "")
+	// A second certificate without a slot is refused: staging is asked
+	// for by name.
+	if _, err := s.PutCertificate(ctx, "alice", "certificate.new", cur, ""); !errors.Is(err, trust.ErrSlotTaken) || !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("a second PutCertificate without a slot = %v, want ErrSlotTaken", err)
+	}
+	next := newCertificate(t, s, certs.Next)
 	ring, _ := s.Certificates(ctx)
 	if ring.Get(certs.Current).Thumbprint() != cur.Thumbprint() || ring.Get(certs.Next).Thumbprint() != next.Thumbprint() {
 		t.Fatal("the second certificate did not go to next")
@@ -185,6 +190,13 @@ func TestCertificatesAndRollover(t *testing.T) {
 	if _, err := s.Rollover(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
+	if got := actions(t, db); !slices.Equal(got, []string{"certificate.new", "trust.set", "certificate.new", "trust.set", "certificate.rollover", "trust.set"}) {
+		t.Errorf("audit actions = %v, want each certificate change", got)
+	}
+	if entries, _ := db.Audit(ctx, time.Time{}, 0); len(entries) > 4 && (!strings.Contains(string(entries[2].After), next.Thumbprint()) || entries[2].Object != "certificate/next" ||
+		!strings.Contains(string(entries[4].Before), `"next"`) || !strings.Contains(string(entries[4].After), `"previous"`)) {
+		t.Errorf("certificate audit entries: %s %s → %s; %s → %s", entries[2].Object, entries[2].Before, entries[2].After, entries[4].Before, entries[4].After)
+	}
 	if tr, _ := db.Trust(ctx); tr.CertificateThumbprint != next.Thumbprint() {
 		t.Errorf("trust records %s after the rollover, want %s", tr.CertificateThumbprint, next.Thumbprint())
 	}
@@ -196,7 +208,7 @@ func TestCertificatesAndRollover(t *testing.T) {
 	if status["contoso.example"] != dnsproof.Pass || status["europe.contoso.example"] != dnsproof.Fail {
 		t.Errorf("after the rollover: %v", status)
 	}
-	if _, err := s.PutCertificate(ctx, "alice", cur, certs.Previous); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.PutCertificate(ctx, "alice", "certificate.new", cur, certs.Previous); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("PutCertificate into previous = %v, want ErrInvalid", err)
 	}
 }

@@ -46,7 +46,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 	extra func(*flag.FlagSet), produce func() (*certs.Certificate, error)) int {
 	var slotName string
 	return localCommand(ctx, name, args, stdout, stderr, nil, func(fl *flag.FlagSet) {
-		fl.StringVar(&slotName, "slot", "", "next or current; default current when empty, else next")
+		fl.StringVar(&slotName, "slot", "", "next (a rollover's, staged) or current (replaced at once); default current while there is none")
 		extra(fl)
 	}, func(l *config.Local, _ []string) (int, error) {
 		c, err := produce()
@@ -58,7 +58,7 @@ func certCommand(ctx context.Context, name string, args []string, stdout, stderr
 		default:
 			return 0, usageError{Msg: fmt.Sprintf("-slot %q: want next or current (previous is filled by rollover)", slotName)}
 		}
-		slot, err := l.Trust.PutCertificate(ctx, actor(), c, certs.Slot(slotName))
+		slot, err := l.Trust.PutCertificate(ctx, actor(), "certificate."+name[strings.LastIndexByte(name, ' ')+1:], c, certs.Slot(slotName))
 		if err != nil {
 			return 0, err
 		}

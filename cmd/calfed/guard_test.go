@@ -55,4 +55,20 @@ func TestGuards(t *testing.T) {
 	if out := cli(exitFailed, "orgrel", "apply", "-f", plan); !strings.Contains(out, "is our own domain") {
 		t.Errorf("apply of our own domain:\n%s", out)
 	}
+
+	// Federation certificates: the first goes to current; a second only
+	// with -slot next; each change audited.
+	cli(exitOK, "trust", "certificate", "new")
+	if out := cli(exitFailed, "trust", "certificate", "new"); !strings.Contains(out, "give -slot next") {
+		t.Errorf("a second certificate without -slot:\n%s", out)
+	}
+	if out := cli(exitOK, "trust", "certificate", "new", "-slot", "next"); !strings.Contains(out, "next certificate") {
+		t.Errorf("-slot next:\n%s", out)
+	}
+	if out := cli(exitOK, "audit"); strings.Count(out, "certificate.new") != 2 || !strings.Contains(out, "certificate/next") {
+		t.Errorf("audit after two certificates:\n%s", out)
+	}
+	if out := cli(exitFailed, "domain", "proof", "bad domain"); !strings.Contains(out, `calfed domain proof: domain: domain name "bad domain" is not a valid host name`) {
+		t.Errorf("domain proof of a bad domain:\n%s", out)
+	}
 }

@@ -60,7 +60,7 @@ func newFedDemo(t *testing.T, edit func(cfg *config.Config)) *fedDemo {
 	if d.ours, err = certs.Generate("Federation contoso", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.tr.PutCertificate(ctx, "test", d.ours, certs.Current); err != nil {
+	if _, err := d.tr.PutCertificate(ctx, "test", "certificate.new", d.ours, certs.Current); err != nil {
 		t.Fatal(err)
 	}
 	if d.issuer, err = certs.Generate("Token issuer", time.Now()); err != nil {
@@ -254,7 +254,7 @@ func TestTrustChangeRefusesCachedTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.tr.PutCertificate(ctx, "test", next, certs.Next); err != nil {
+		if _, err := d.tr.PutCertificate(ctx, "test", "certificate.new", next, certs.Next); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.tr.Rollover(ctx, "test"); err != nil {

@@ -57,6 +57,7 @@ func TestPlain(t *testing.T) {
 		{"config: no configuration file: give -config FILE", "no configuration file: give -config FILE"},
 		{"tls: cert_file and key_file go together", "tls: cert_file and key_file go together"},
 		{"store: invalid value", "invalid value"},
+		{`store: invalid value: domain: domainname: invalid: domain name "bad domain" is not a valid host name`, `domain: domain name "bad domain" is not a valid host name`},
 	} {
 		if got := Plain(plainErr(tc.in)); got != tc.want {
 			t.Errorf("Plain(%q) = %q, want %q", tc.in, got, tc.want)

@@ -8,7 +8,7 @@ import (
 // internalPrefix is the package prefix a Go error of calfed's carries
 // ("store: ", "orgrel: "), at the start of a message or after another
 // message's ": ".
-var internalPrefix = regexp.MustCompile(`(^|: )((admin|autodiscover|calendar|certs|config|conformance|delegation|dnsproof|ews|federation|freebusy|live|mailtips|managedelegation|orgrel|partner|server|store|sts|trust|wsfed|wstrust): )+`)
+var internalPrefix = regexp.MustCompile(`(^|: )((admin|autodiscover|calendar|certs|config|conformance|delegation|dnsproof|domainname|ews|federation|freebusy|live|mailtips|managedelegation|orgrel|partner|server|store|sts|trust|wsfed|wstrust): )+`)
 
 // Plain is an error's message as a user reads it: without the package
 // prefixes calfed's errors carry for programmers ("store: invalid value:
@@ -17,7 +17,7 @@ var internalPrefix = regexp.MustCompile(`(^|: )((admin|autodiscover|calendar|cer
 // what is wrong.
 func Plain(err error) string {
 	msg := internalPrefix.ReplaceAllString(err.Error(), "$1")
-	for _, noise := range []string{"invalid value: "} {
+	for _, noise := range []string{"invalid value: ", "invalid: "} {
 		if strings.HasPrefix(msg, noise) && len(msg) > len(noise) {
 			msg = msg[len(noise):]
 		}
