@@ -130,9 +130,9 @@ func (c *Client) NewAccount(ctx context.Context, actor, name, relationship strin
 	return v.Account, v.Secret, err
 }
 
-func (c *Client) RotateAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, string, error) {
+func (c *Client) RotateAccount(ctx context.Context, actor, name string, overlap time.Duration, version int64) (orgrel.ServiceAccount, string, error) {
 	var v accountWithSecret
-	err := c.do(ctx, "POST", "/v1/accounts/"+esc(name)+"/rotate", versionBody{version}, &v)
+	err := c.do(ctx, "POST", "/v1/accounts/"+esc(name)+"/rotate", rotateBody{Version: version, Overlap: overlap.String()}, &v)
 	return v.Account, v.Secret, err
 }
 

@@ -254,6 +254,14 @@ type versionBody struct {
 	Version int64 `json:"version"`
 }
 
+// rotateBody asks for a rotation of the version read; Overlap is how
+// long the previous secret stays valid, as a Go duration ("168h", "0s"),
+// default orgrel.RotationOverlap.
+type rotateBody struct {
+	Version int64  `json:"version"`
+	Overlap string `json:"overlap,omitempty"`
+}
+
 func (h *Handler) newAccount(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
 	var n newAccount
 	if err := decode(r, &n); err != nil {
@@ -264,11 +272,19 @@ func (h *Handler) newAccount(w http.ResponseWriter, r *http.Request, actor strin
 }
 
 func (h *Handler) rotateAccount(w http.ResponseWriter, r *http.Request, actor string) (any, int, error) {
-	var v versionBody
+	var v rotateBody
 	if err := decode(r, &v); err != nil {
 		return nil, 0, err
 	}
-	a, secret, err := h.api.RotateAccount(r.Context(), actor, r.PathValue("name"), v.Version)
+	overlap := orgrel.RotationOverlap
+	if v.Overlap != "" {
+		d, err := time.ParseDuration(v.Overlap)
+		if err != nil || d < 0 {
+			return nil, 0, fmt.Errorf("%w: overlap %q: want a duration such as 168h, or 0s", store.ErrInvalid, v.Overlap)
+		}
+		overlap = d
+	}
+	a, secret, err := h.api.RotateAccount(r.Context(), actor, r.PathValue("name"), overlap, v.Version)
 	return accountWithSecret{a, secret}, http.StatusOK, err
 }
 

@@ -56,13 +56,13 @@ func Share(ctx context.Context, api API, actor, address string, level orgrel.Lev
 }
 
 // RotateAccount gives service account name (FindAccount) a new secret,
-// which it returns.
-func RotateAccount(ctx context.Context, api API, actor, name string) (orgrel.ServiceAccount, string, error) {
+// which it returns; the previous secret is still accepted for overlap.
+func RotateAccount(ctx context.Context, api API, actor, name string, overlap time.Duration) (orgrel.ServiceAccount, string, error) {
 	cur, err := FindAccount(ctx, api, name)
 	if err != nil {
 		return orgrel.ServiceAccount{}, "", err
 	}
-	return api.RotateAccount(ctx, actor, cur.Name, cur.Version)
+	return api.RotateAccount(ctx, actor, cur.Name, overlap, cur.Version)
 }
 
 // RevokeAccount revokes service account name (FindAccount) for good.

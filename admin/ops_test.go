@@ -55,10 +55,10 @@ func TestOperationsWriteAtTheVersionRead(t *testing.T) {
 	if _, err := FindAccount(ctx, s, "nobody"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("FindAccount(nobody) = %v, want not found", err)
 	}
-	if a, secret, err := RotateAccount(ctx, s, "test", "SVC-PARTNER"); err != nil || secret == "" || a.Rotated == nil {
+	if a, secret, err := RotateAccount(ctx, s, "test", "SVC-PARTNER", orgrel.RotationOverlap); err != nil || secret == "" || a.Rotated == nil {
 		t.Errorf("RotateAccount = %+v, %q, %v", a, secret, err)
 	}
-	if _, _, err := RotateAccount(ctx, s, "test", "nobody"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := RotateAccount(ctx, s, "test", "nobody", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("RotateAccount(nobody) = %v, want not found", err)
 	}
 

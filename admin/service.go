@@ -35,9 +35,10 @@ type API interface {
 
 	Accounts(ctx context.Context) ([]orgrel.ServiceAccount, error)
 	// NewAccount and RotateAccount return the secret; it is shown once and
-	// kept only as its hash.
+	// kept only as its hash. RotateAccount keeps the previous secret valid
+	// for overlap (orgrel.RotationOverlap by default; 0 cuts it off).
 	NewAccount(ctx context.Context, actor, name, relationship string) (orgrel.ServiceAccount, string, error)
-	RotateAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, string, error)
+	RotateAccount(ctx context.Context, actor, name string, overlap time.Duration, version int64) (orgrel.ServiceAccount, string, error)
 	RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error)
 
 	Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error)
@@ -275,12 +276,12 @@ func (s *Service) NewAccount(ctx context.Context, actor, name, relationship stri
 	return a, secret, nil
 }
 
-func (s *Service) RotateAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, string, error) {
+func (s *Service) RotateAccount(ctx context.Context, actor, name string, overlap time.Duration, version int64) (orgrel.ServiceAccount, string, error) {
 	secret, hash, err := newSecret()
 	if err != nil {
 		return orgrel.ServiceAccount{}, "", err
 	}
-	a, err := s.db.RotateAccount(ctx, actor, name, hash, version)
+	a, err := s.db.RotateAccount(ctx, actor, name, hash, overlap, version)
 	if err != nil {
 		return a, "", err
 	}

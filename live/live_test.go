@@ -131,8 +131,8 @@ func TestVerifiedSecretsSurviveReloads(t *testing.T) {
 		{"first sign-in", nil, "first", true, 1},
 		{"unrelated change", snap(2, h1, false), "first", true, 1},
 		{"another unrelated change", snap(3, h1, true), "first", true, 1},
-		{"rotated: old secret", snap(4, h2, true), "first", false, 2},
-		{"rotated: new secret", nil, "second", true, 3},
+		{"rotated: old secret", snap(4, h2, true), "first", false, 3}, // refused: the secret, then the dummy
+		{"rotated: new secret", nil, "second", true, 4},
 	}
 	for _, s := range steps {
 		if s.snap != nil {

@@ -48,6 +48,11 @@ func NewAccounts(accts []ServiceAccount, p *Policy, v *Verifier) (*Accounts, err
 		if err := ValidateHash(acct.SecretHash); err != nil {
 			return nil, fmt.Errorf("orgrel: service account %q: %w", acct.Name, err)
 		}
+		if acct.PreviousSecretHash != "" {
+			if err := ValidateHash(acct.PreviousSecretHash); err != nil {
+				return nil, fmt.Errorf("orgrel: service account %q: previous secret: %w", acct.Name, err)
+			}
+		}
 		a.byName[name] = acct
 		a.callers[name] = identity.Caller{Domain: rel.Domains[0], Account: acct.Name}
 	}
@@ -64,7 +69,24 @@ func (a *Accounts) Authenticate(ctx context.Context, name, secret string) (ident
 	if s, ok := a.byName[key]; ok {
 		acct = &s
 	}
-	if err := a.v.check(ctx, key, acct, secret); err != nil {
+	err := a.v.check(ctx, key, acct, secret)
+	if !errors.Is(err, ErrBadCredentials) {
+		if err != nil {
+			return identity.Caller{}, err
+		}
+		return a.callers[key], nil
+	}
+	// A refused secret is tried once more: against the previous secret
+	// while its overlap after a rotation lasts, else against the dummy
+	// hash, so that every refusal costs two hashes, whether the account
+	// has a previous secret, has none, or does not exist.
+	var prev *ServiceAccount
+	if acct != nil && acct.PreviousValid(a.v.opt.Now()) {
+		p := *acct
+		p.SecretHash = acct.PreviousSecretHash
+		prev = &p
+	}
+	if err := a.v.check(ctx, key, prev, secret); err != nil {
 		return identity.Caller{}, err
 	}
 	return a.callers[key], nil

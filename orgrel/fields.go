@@ -153,6 +153,12 @@ var AccountColumns = []Field[ServiceAccount]{
 		}
 		return a.Rotated.Format("2006-01-02")
 	}},
+	{Label: "PREVIOUS SECRET UNTIL", Get: func(a ServiceAccount) string {
+		if a.PreviousValidUntil == nil || a.Revoked != nil {
+			return "-"
+		}
+		return a.PreviousValidUntil.UTC().Format("2006-01-02 15:04 MST")
+	}},
 }
 
 // DomainCheckColumns are a domain proof's last check as domain status

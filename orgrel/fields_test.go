@@ -170,11 +170,16 @@ func TestColumns(t *testing.T) {
 	}
 	day := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	acct := ServiceAccount{Name: "svc", Relationship: "P", Created: day}
-	if got, want := row(AccountColumns, acct), "svc|P|active|2026-11-01|-"; got != want {
+	if got, want := row(AccountColumns, acct), "svc|P|active|2026-11-01|-|-"; got != want {
 		t.Errorf("account row = %q, want %q", got, want)
 	}
-	acct.Rotated, acct.Revoked = &day, &day
-	if got, want := row(AccountColumns, acct), "svc|P|revoked 2026-11-01|2026-11-01|2026-11-01"; got != want {
+	until := day.AddDate(0, 0, 7)
+	acct.Rotated, acct.PreviousValidUntil = &day, &until
+	if got, want := row(AccountColumns, acct), "svc|P|active|2026-11-01|2026-11-01|2026-11-08 09:00 UTC"; got != want {
+		t.Errorf("rotated account row = %q, want %q", got, want)
+	}
+	acct.Revoked = &day
+	if got, want := row(AccountColumns, acct), "svc|P|revoked 2026-11-01|2026-11-01|2026-11-01|-"; got != want {
 		t.Errorf("revoked account row = %q, want %q", got, want)
 	}
 	check := DomainCheck{Domain: "p.example", Kind: DomainPartner, Relationship: "P", Status: "pass", Checked: day}

@@ -68,8 +68,23 @@ type ServiceAccount struct {
 	SecretHash   string     `json:"-"`            // HashSecret output
 	Created      time.Time  `json:"created"`
 	Rotated      *time.Time `json:"rotated,omitempty"`
-	Revoked      *time.Time `json:"revoked,omitempty"` // a revoked account never signs in again
-	Version      int64      `json:"version"`
+	// PreviousSecretHash is the secret's hash before the last rotation,
+	// still accepted until PreviousValidUntil, so that the partner can
+	// change over without being cut off (RotationOverlap).
+	PreviousSecretHash string     `json:"-"`
+	PreviousValidUntil *time.Time `json:"previous_valid_until,omitempty"`
+	Revoked            *time.Time `json:"revoked,omitempty"` // a revoked account never signs in again
+	Version            int64      `json:"version"`
+}
+
+// RotationOverlap is how long, by default, a service account's previous
+// secret is still accepted after a rotation.
+const RotationOverlap = 7 * 24 * time.Hour
+
+// PreviousValid reports whether the previous secret is still accepted at
+// now.
+func (a ServiceAccount) PreviousValid(now time.Time) bool {
+	return a.PreviousSecretHash != "" && a.PreviousValidUntil != nil && now.Before(*a.PreviousValidUntil)
 }
 
 // AuditEntry records one change: who, when, what, before and after.

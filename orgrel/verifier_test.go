@@ -30,8 +30,9 @@ func (c *countingVerify) calls() int {
 }
 
 // An unknown account goes through the same hashing as a known account
-// with a wrong secret: one call of the verifier, against a hash with the
-// same argon2id parameters. (BenchmarkAuthenticate measures the time.)
+// with a wrong secret: two calls of the verifier (the secret, then the
+// previous secret or the dummy), against hashes with the same argon2id
+// parameters. (BenchmarkAuthenticate measures the time.)
 func TestUnknownAccountCostsWhatAKnownOneCosts(t *testing.T) {
 	hash, err := HashSecret("s3cret")
 	if err != nil {
@@ -48,8 +49,8 @@ func TestUnknownAccountCostsWhatAKnownOneCosts(t *testing.T) {
 		if _, err := a.Authenticate(t.Context(), name, "wrong"); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("Authenticate(%q, wrong) err = %v, want ErrBadCredentials", name, err)
 		}
-		if n := c.calls() - before; n != 1 {
-			t.Errorf("Authenticate(%q, wrong): %d verifier calls, want 1", name, n)
+		if n := c.calls() - before; n != 2 {
+			t.Errorf("Authenticate(%q, wrong): %d verifier calls, want 2", name, n)
 		}
 	}
 	known, err := parseHash(c.hashes[0])
@@ -103,9 +104,9 @@ func TestCacheSurvivesUnrelatedReloads(t *testing.T) {
 		{"first sign-in", build(partner), "first", nil, 1},
 		{"cached", build(partner), "first", nil, 1},
 		{"another account added", build(partner, other), "first", nil, 1},
-		{"rotated: old secret", build(ServiceAccount{Name: "svc-partner", Relationship: "Partner", SecretHash: h2}, other), "first", ErrBadCredentials, 2},
-		{"rotated: new secret", build(ServiceAccount{Name: "svc-partner", Relationship: "Partner", SecretHash: h2}, other), "second", nil, 3},
-		{"revoked", build(other), "second", ErrBadCredentials, 4},
+		{"rotated: old secret", build(ServiceAccount{Name: "svc-partner", Relationship: "Partner", SecretHash: h2}, other), "first", ErrBadCredentials, 3},
+		{"rotated: new secret", build(ServiceAccount{Name: "svc-partner", Relationship: "Partner", SecretHash: h2}, other), "second", nil, 4},
+		{"revoked", build(other), "second", ErrBadCredentials, 6},
 	}
 	for _, s := range steps {
 		_, err := s.a.Authenticate(t.Context(), "svc-partner", s.secret)
@@ -123,6 +124,48 @@ func TestCacheSurvivesUnrelatedReloads(t *testing.T) {
 	now = now.Add(CacheTTL)
 	if _, err := a.Authenticate(t.Context(), "svc-partner", "first"); err != nil || c.calls() != n+1 {
 		t.Errorf("after CacheTTL: err = %v, verifier calls %d, want %d", err, c.calls(), n+1)
+	}
+}
+
+// After a rotation the previous secret signs in until its overlap ends,
+// and not a moment longer, cached or not; the new one signs in
+// throughout; a wrong secret costs two hashes, as for any account.
+func TestPreviousSecretDuringOverlap(t *testing.T) {
+	h1, _ := HashSecret("first")
+	h2, _ := HashSecret("second")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	until := now.Add(RotationOverlap)
+	c := &countingVerify{}
+	v := NewVerifier(VerifierOptions{Verify: c.verify, Now: func() time.Time { return now }})
+	p, _ := NewPolicy([]Relationship{{Name: "Partner", Domains: []string{"partner.example"}, Enabled: true}}, nil)
+	a, err := NewAccounts([]ServiceAccount{{Name: "svc-partner", Relationship: "Partner", SecretHash: h2, PreviousSecretHash: h1, PreviousValidUntil: &until}}, p, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		at      time.Duration // after the rotation
+		secret  string
+		wantErr error
+	}{
+		{0, "second", nil},
+		{0, "first", nil},
+		{time.Hour, "first", nil}, // cached
+		{RotationOverlap - time.Second, "first", nil},
+		{RotationOverlap, "first", ErrBadCredentials},
+		{RotationOverlap, "second", nil},
+		{0, "third", ErrBadCredentials},
+	} {
+		now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(step.at)
+		before := c.calls()
+		if _, err := a.Authenticate(t.Context(), "svc-partner", step.secret); !errors.Is(err, step.wantErr) {
+			t.Errorf("%v after the rotation, %q: err = %v, want %v", step.at, step.secret, err, step.wantErr)
+		}
+		if step.wantErr != nil && c.calls()-before != 2 {
+			t.Errorf("%v after the rotation, %q refused with %d hashes, want 2", step.at, step.secret, c.calls()-before)
+		}
+	}
+	if _, err := NewAccounts([]ServiceAccount{{Name: "svc-partner", Relationship: "Partner", SecretHash: h2, PreviousSecretHash: "not a hash", PreviousValidUntil: &until}}, p, v); err == nil {
+		t.Error("NewAccounts accepted a previous secret that is not a hash")
 	}
 }
 

@@ -6,17 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/calfed/calfed/orgrel"
 )
 
-const accountColumns = `a.name, r.name, a.secret_hash, a.created, a.rotated, a.revoked, a.version`
+const accountColumns = `a.name, r.name, a.secret_hash, a.created, a.rotated, a.revoked, a.version, a.previous_secret_hash, a.previous_valid_until`
 
 func scanAccount(s scanner) (orgrel.ServiceAccount, error) {
 	var a orgrel.ServiceAccount
 	var created string
-	var rotated, revoked sql.NullString
-	if err := s.Scan(&a.Name, &a.Relationship, &a.SecretHash, &created, &rotated, &revoked, &a.Version); err != nil {
+	var rotated, revoked, previousUntil sql.NullString
+	if err := s.Scan(&a.Name, &a.Relationship, &a.SecretHash, &created, &rotated, &revoked, &a.Version, &a.PreviousSecretHash, &previousUntil); err != nil {
 		return a, err
 	}
 	var err error
@@ -24,6 +25,9 @@ func scanAccount(s scanner) (orgrel.ServiceAccount, error) {
 		return a, err
 	}
 	if a.Rotated, err = parseNullTS(rotated); err != nil {
+		return a, err
+	}
+	if a.PreviousValidUntil, err = parseNullTS(previousUntil); err != nil {
 		return a, err
 	}
 	a.Revoked, err = parseNullTS(revoked)
@@ -89,14 +93,25 @@ func (d *DB) CreateAccount(ctx context.Context, actor, name, relationship, secre
 	return d.Account(ctx, name)
 }
 
-// RotateAccount replaces the secret hash; RevokeAccount disables the
-// account for good. Both need the version read.
-func (d *DB) RotateAccount(ctx context.Context, actor, name, secretHash string, version int64) (orgrel.ServiceAccount, error) {
+// RotateAccount replaces the secret hash, keeping the one it replaces
+// valid for overlap (0: not at all; a secret kept from an earlier
+// rotation is forgotten either way); RevokeAccount disables the account
+// for good. Both need the version read.
+func (d *DB) RotateAccount(ctx context.Context, actor, name, secretHash string, overlap time.Duration, version int64) (orgrel.ServiceAccount, error) {
+	if overlap < 0 {
+		return orgrel.ServiceAccount{}, fmt.Errorf("%w: overlap %v is negative", ErrInvalid, overlap)
+	}
 	return d.updateAccount(ctx, actor, "account.rotate", name, version, func(tx *sql.Tx, a orgrel.ServiceAccount) error {
 		if a.Revoked != nil {
 			return fmt.Errorf("%w: service account %q is revoked; create a new one", ErrInvalid, name)
 		}
-		_, err := tx.ExecContext(ctx, d.q(`UPDATE service_accounts SET secret_hash = ?, rotated = ?, version = version + 1 WHERE key = ?`), secretHash, ts(d.now()), key(name))
+		now := d.now()
+		prev, until := "", sql.NullString{}
+		if overlap > 0 {
+			prev, until = a.SecretHash, sql.NullString{String: ts(now.Add(overlap)), Valid: true}
+		}
+		_, err := tx.ExecContext(ctx, d.q(`UPDATE service_accounts SET secret_hash = ?, rotated = ?, previous_secret_hash = ?, previous_valid_until = ?, version = version + 1 WHERE key = ?`),
+			secretHash, ts(now), prev, until, key(name))
 		return err
 	})
 }
@@ -106,7 +121,7 @@ func (d *DB) RevokeAccount(ctx context.Context, actor, name string, version int6
 		if a.Revoked != nil {
 			return fmt.Errorf("%w: service account %q is already revoked", ErrInvalid, name)
 		}
-		_, err := tx.ExecContext(ctx, d.q(`UPDATE service_accounts SET revoked = ?, version = version + 1 WHERE key = ?`), ts(d.now()), key(name))
+		_, err := tx.ExecContext(ctx, d.q(`UPDATE service_accounts SET revoked = ?, previous_secret_hash = '', previous_valid_until = NULL, version = version + 1 WHERE key = ?`), ts(d.now()), key(name))
 		return err
 	})
 }

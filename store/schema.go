@@ -128,7 +128,10 @@ CREATE TABLE live_servers (
 		// stops being usable.
 		usedTokensTable,
 		// 9: our users' tokens and the partners' credentials for us.
-		userTables},
+		userTables,
+		// 10: a service account's previous secret, accepted until the
+		// overlap after a rotation ends.
+		previousSecretColumns},
 }
 
 var postgresDialect = dialect{
@@ -257,7 +260,9 @@ CREATE TABLE live_servers (
 		// 8: as SQLite's.
 		usedTokensTable,
 		// 9: as SQLite's.
-		userTables},
+		userTables,
+		// 10: as SQLite's.
+		previousSecretColumns},
 }
 
 // usedTokensTable is migration 8 in both backends: an assertion's replay
@@ -291,4 +296,12 @@ CREATE TABLE outbound_credentials (
 	secret TEXT NOT NULL,
 	updated TEXT NOT NULL
 );
+`
+
+// previousSecretColumns is migration 10 in both backends: the secret a
+// rotation replaced and until when it is still accepted (tsLayout; NULL
+// when it is not).
+const previousSecretColumns = `
+ALTER TABLE service_accounts ADD COLUMN previous_secret_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE service_accounts ADD COLUMN previous_valid_until TEXT;
 `

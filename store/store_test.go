@@ -195,16 +195,23 @@ func TestSharingAccountsAndSnapshot(t *testing.T) {
 		if _, err := d.CreateAccount(ctx, "admin", "svc-x", "nobody", "h"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("account for a missing relationship: %v", err)
 		}
-		if a, err = d.RotateAccount(ctx, "admin", "svc-partner", "$argon2id$new", 1); err != nil || a.SecretHash != "$argon2id$new" || a.Rotated == nil {
+		if a, err = d.RotateAccount(ctx, "admin", "svc-partner", "$argon2id$new", 72*time.Hour, 1); err != nil || a.SecretHash != "$argon2id$new" || a.Rotated == nil {
 			t.Fatalf("rotate: %+v, %v", a, err)
+		}
+		// The secret replaced is kept for the overlap.
+		if u := a.PreviousValidUntil; a.PreviousSecretHash != "$argon2id$old" || u == nil || u.Sub(*a.Rotated) != 72*time.Hour {
+			t.Errorf("after a rotation with a 72h overlap: previous %q until %v (rotated %v)", a.PreviousSecretHash, u, a.Rotated)
+		}
+		if _, err := d.RotateAccount(ctx, "admin", "svc-partner", "h", -time.Hour, 2); !errors.Is(err, ErrInvalid) {
+			t.Errorf("a negative overlap: %v", err)
 		}
 		if _, err := d.RevokeAccount(ctx, "admin", "svc-partner", 1); !errors.Is(err, ErrConflict) {
 			t.Errorf("stale revoke: %v", err)
 		}
-		if a, err = d.RevokeAccount(ctx, "admin", "svc-partner", 2); err != nil || a.Revoked == nil {
+		if a, err = d.RevokeAccount(ctx, "admin", "svc-partner", 2); err != nil || a.Revoked == nil || a.PreviousSecretHash != "" || a.PreviousValidUntil != nil {
 			t.Fatalf("revoke: %+v, %v", a, err)
 		}
-		if _, err := d.RotateAccount(ctx, "admin", "svc-partner", "h", 3); !errors.Is(err, ErrInvalid) {
+		if _, err := d.RotateAccount(ctx, "admin", "svc-partner", "h", 0, 3); !errors.Is(err, ErrInvalid) {
 			t.Errorf("rotating a revoked account: %v", err)
 		}
 		s, err := d.Snapshot(ctx)

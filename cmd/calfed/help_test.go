@@ -136,6 +136,7 @@ func TestCompletionBash(t *testing.T) {
 		{"calfed trust certificate r", []string{"rollover"}, []string{"new"}},
 		{"calfed orgrel new X -fr", []string{"-free-busy"}, []string{"-level"}},
 		{"calfed account new svc -r", []string{"-relationship"}, []string{"-o"}},
+		{"calfed account rotate svc -o", []string{"-o", "-overlap"}, nil},
 		{"calfed completion ", nil, []string{"orgrel"}},
 	} {
 		words := strings.Fields(tc.line)

@@ -63,8 +63,14 @@ func runAccountNew(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runAccountRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return adminCommand(ctx, "account rotate", args, stdout, stderr, []string{"NAME"}, nil, func(c *adminRun) error {
-		acct, secret, err := admin.RotateAccount(ctx, c.api, actor(), c.pos[0])
+	var overlap time.Duration
+	return adminCommand(ctx, "account rotate", args, stdout, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
+		fl.DurationVar(&overlap, "overlap", orgrel.RotationOverlap, "how long the previous secret still works, so the partner can change over; 0 cuts it off now")
+	}, func(c *adminRun) error {
+		if overlap < 0 {
+			return usageError{Msg: "-overlap: want a duration such as 72h, or 0"}
+		}
+		acct, secret, err := admin.RotateAccount(ctx, c.api, actor(), c.pos[0], overlap)
 		if err != nil {
 			return err
 		}
@@ -89,6 +95,9 @@ func printSecret(c *adminRun, a orgrel.ServiceAccount, secret string) error {
 	return show(c.stdout, c.output, map[string]any{"account": a, "secret": secret}, func(w io.Writer) {
 		fmt.Fprintf(w, "service account %s for %s\nsecret: %s\n", a.Name, a.Relationship, secret)
 		fmt.Fprintln(w, "This secret is shown once and stored only as a hash: give it to the partner over a secure channel now.")
+		if u := a.PreviousValidUntil; u != nil {
+			fmt.Fprintf(w, "The previous secret keeps working until %s; after that only this one does.\n", u.Format(time.RFC3339))
+		}
 	})
 }
 
