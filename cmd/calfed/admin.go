@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -55,7 +56,7 @@ func runAccountHash(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	secret, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil && err != io.EOF {
-		fmt.Fprintf(stderr, "calfed account hash: %v\n", err)
+		fmt.Fprintf(stderr, "calfed account hash: %s\n", cli.Plain(err))
 		return exitError
 	}
 	secret = strings.TrimRight(secret, "\r\n")
@@ -65,7 +66,7 @@ func runAccountHash(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	h, err := orgrel.HashSecret(secret)
 	if err != nil {
-		fmt.Fprintf(stderr, "calfed account hash: %v\n", err)
+		fmt.Fprintf(stderr, "calfed account hash: %s\n", cli.Plain(err))
 		return exitError
 	}
 	fmt.Fprintln(stdout, h)

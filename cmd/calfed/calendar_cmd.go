@@ -9,6 +9,7 @@ import (
 
 	"github.com/calfed/calfed/caldav"
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/cli"
 )
 
 // runCalendarCheck exits 0 when the calendar is served as written, 1 when
@@ -41,11 +42,11 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	if cs, ok := src.(*caldav.Source); ok {
 		r := caldav.Check(ctx, cs, opt)
-		show(stdout, *output, r, r.WriteText)
+		cli.Show(stdout, *output, r, r.WriteText)
 		return checkExit(r.Report)
 	}
 	r := calendar.Check(ctx, src, opt)
-	show(stdout, *output, r, func(w io.Writer) {
+	cli.Show(stdout, *output, r, func(w io.Writer) {
 		for _, p := range r.Problems {
 			fmt.Fprintln(w, p)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/calfed/calfed/certs"
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/trust"
 )
 
@@ -88,7 +89,7 @@ func runCertShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if err != nil {
 			return 0, err
 		}
-		return exitOK, tabulate(stdout, func(tw io.Writer) {
+		return exitOK, cli.Tabulate(stdout, func(tw io.Writer) {
 			fmt.Fprintln(tw, "SLOT\tTHUMBPRINT\tSUBJECT KEY IDENTIFIER\tSUBJECT\tNOT AFTER")
 			for _, s := range certs.Slots {
 				c := ring.Get(s)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/calfed/calfed/admin"
@@ -237,74 +235,6 @@ func given(fl *flag.FlagSet, name string) bool {
 	set := false
 	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
-}
-
-// printFields prints a record as its fields, or as JSON.
-func printFields[T any](w io.Writer, output string, fields []orgrel.Field[T], v T) error {
-	return showTable(w, output, v, func(tw io.Writer) { fieldRows(tw, fields, v) })
-}
-
-// fieldRows writes each field of v that has a value as a label and the
-// value.
-func fieldRows[T any](w io.Writer, fields []orgrel.Field[T], v T) {
-	for _, f := range fields {
-		if s := f.Get(v); s != "" {
-			fmt.Fprintf(w, "%s:\t%s\n", f.Label, s)
-		}
-	}
-}
-
-// show prints v as indented JSON when output is json, and otherwise as
-// text writes it.
-func show(w io.Writer, output string, v any, text func(w io.Writer)) error {
-	if output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	text(w)
-	return nil
-}
-
-// showTable is show for text in columns: rows separates them with tabs,
-// and they are aligned.
-func showTable(w io.Writer, output string, v any, rows func(tw io.Writer)) error {
-	if output == "json" {
-		return show(w, output, v, nil)
-	}
-	return tabulate(w, rows)
-}
-
-// tabulate writes what rows writes with its tab-separated columns
-// aligned.
-func tabulate(w io.Writer, rows func(tw io.Writer)) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	rows(tw)
-	return tw.Flush()
-}
-
-// columns writes records as rows of the fields' values under a header
-// of their labels, separated by tabs.
-func columns[T any](w io.Writer, fields []orgrel.Field[T], records []T) {
-	cells := make([]string, len(fields))
-	for i, f := range fields {
-		cells[i] = f.Label
-	}
-	fmt.Fprintln(w, strings.Join(cells, "\t"))
-	for _, r := range records {
-		for i, f := range fields {
-			cells[i] = f.Get(r)
-		}
-		fmt.Fprintln(w, strings.Join(cells, "\t"))
-	}
-}
-
-// list is s, or an empty list where s is nil, for JSON.
-func list[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // applyWait is the -wait flag of the commands that change what partners

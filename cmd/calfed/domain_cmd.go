@@ -11,6 +11,7 @@ import (
 
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/dnsproof"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/trust"
@@ -25,7 +26,7 @@ func runDomainProof(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return 0, err
 		}
-		return exitOK, show(stdout, output, out, func(w io.Writer) {
+		return exitOK, cli.Show(stdout, output, out, func(w io.Writer) {
 			for _, r := range out {
 				fmt.Fprintf(w, "; %s certificate %s\n%s\n", r.Slot, r.Thumbprint, r.Record)
 			}
@@ -77,7 +78,7 @@ func runDomainVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		case dnsproof.TempError:
 			code = exitError
 		}
-		return code, showTable(stdout, output, reports, func(tw io.Writer) { columns(tw, trust.ReportColumns, reports) })
+		return code, cli.ShowTable(stdout, output, reports, func(tw io.Writer) { cli.Columns(tw, trust.ReportColumns, reports) })
 	})
 }
 
@@ -87,7 +88,7 @@ func runDomainStatus(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		return showTable(stdout, c.output, checks, func(tw io.Writer) { columns(tw, orgrel.DomainCheckColumns, checks) })
+		return cli.ShowTable(stdout, c.output, checks, func(tw io.Writer) { cli.Columns(tw, orgrel.DomainCheckColumns, checks) })
 	})
 }
 
@@ -142,6 +143,6 @@ func runOrgrelVerify(ctx context.Context, args []string, stdout, stderr io.Write
 				code = exitFailed
 			}
 		}
-		return code, tabulate(stdout, func(tw io.Writer) { columns(tw, trust.PartnerProofColumns, proofs) })
+		return code, cli.Tabulate(stdout, func(tw io.Writer) { cli.Columns(tw, trust.PartnerProofColumns, proofs) })
 	})
 }

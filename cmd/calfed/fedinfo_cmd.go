@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/autodiscover"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/internal/outbound"
 )
 
@@ -29,10 +30,10 @@ func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer cancel()
 	info, err := d.FederationInformation(ctx, pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "calfed fedinfo: %v\n", err)
+		fmt.Fprintf(stderr, "calfed fedinfo: %s\n", cli.Plain(err))
 		return exitFailed
 	}
-	showTable(stdout, *output, info, func(tw io.Writer) {
+	cli.ShowTable(stdout, *output, info, func(tw io.Writer) {
 		fmt.Fprintf(tw, "DomainNames\t: {%s}\nTargetApplicationUri\t: %s\nTokenIssuerUris\t: {%s}\nTargetAutodiscoverEpr\t: %s\n",
 			strings.Join(info.DomainNames, ", "), info.TargetApplicationURI, strings.Join(info.TokenIssuerURIs, ", "), info.TargetAutodiscoverEPR)
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/partner"
 	"github.com/calfed/calfed/userfb"
 )
@@ -41,6 +42,6 @@ func runFreeBusy(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		for _, r := range unasked {
 			fmt.Fprintf(stderr, "calfed freebusy: %s: %s: %s\n", r.Address, r.ResponseCode(), r.Message)
 		}
-		return min(len(unasked), exitError), show(stdout, *output, ans, func(w io.Writer) { partner.WriteText(w, ans) })
+		return min(len(unasked), exitError), cli.Show(stdout, *output, ans, func(w io.Writer) { partner.WriteText(w, ans) })
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/orgrel"
 )
 
@@ -29,7 +30,7 @@ func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		if err := printFields(stdout, c.output, admin.SharingFields, m); err != nil {
+		if err := cli.PrintFields(stdout, c.output, admin.SharingFields, m); err != nil {
 			return err
 		}
 		return wait.await(ctx, c)
@@ -42,7 +43,7 @@ func runMailboxShow(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return printFields(stdout, c.output, admin.SharingFields, m)
+		return cli.PrintFields(stdout, c.output, admin.SharingFields, m)
 	})
 }
 
@@ -84,7 +85,7 @@ func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 		if err != nil {
 			return err
 		}
-		return show(stdout, c.output, acct, func(w io.Writer) {
+		return cli.Show(stdout, c.output, acct, func(w io.Writer) {
 			fmt.Fprintf(w, "revoked %s (%s); it can no longer sign in\n", acct.Name, acct.Relationship)
 		})
 	})
@@ -92,7 +93,7 @@ func runAccountRevoke(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // printSecret prints a service account's new secret, which is shown once.
 func printSecret(c *adminRun, a orgrel.ServiceAccount, secret string) error {
-	return show(c.stdout, c.output, map[string]any{"account": a, "secret": secret}, func(w io.Writer) {
+	return cli.Show(c.stdout, c.output, map[string]any{"account": a, "secret": secret}, func(w io.Writer) {
 		fmt.Fprintf(w, "service account %s for %s\nsecret: %s\n", a.Name, a.Relationship, secret)
 		fmt.Fprintln(w, "This secret is shown once and stored only as a hash: give it to the partner over a secure channel now.")
 		if u := a.PreviousValidUntil; u != nil {
@@ -107,7 +108,7 @@ func runAccountList(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
-		return showTable(stdout, c.output, list(accts), func(tw io.Writer) { columns(tw, orgrel.AccountColumns, accts) })
+		return cli.ShowTable(stdout, c.output, cli.List(accts), func(tw io.Writer) { cli.Columns(tw, orgrel.AccountColumns, accts) })
 	})
 }
 
@@ -126,7 +127,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err != nil {
 			return err
 		}
-		return showTable(stdout, c.output, list(entries), func(tw io.Writer) { columns(tw, admin.AuditColumns, entries) })
+		return cli.ShowTable(stdout, c.output, cli.List(entries), func(tw io.Writer) { cli.Columns(tw, admin.AuditColumns, entries) })
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/admin"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/trust"
 )
@@ -101,7 +102,7 @@ func runOrgrelRemove(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
-		err = show(stdout, c.output, map[string]string{"removed": rel.Name}, func(w io.Writer) {
+		err = cli.Show(stdout, c.output, map[string]string{"removed": rel.Name}, func(w io.Writer) {
 			fmt.Fprintf(w, "removed %s (%s) and revoked its service accounts\n", rel.Name, strings.Join(rel.Domains, ", "))
 		})
 		if err != nil {
@@ -117,7 +118,7 @@ func runOrgrelList(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		return showTable(stdout, c.output, list(rels), func(tw io.Writer) { columns(tw, orgrel.RelationshipColumns, rels) })
+		return cli.ShowTable(stdout, c.output, cli.List(rels), func(tw io.Writer) { cli.Columns(tw, orgrel.RelationshipColumns, rels) })
 	})
 }
 
@@ -143,8 +144,8 @@ func printRelationship(ctx context.Context, c *adminRun, r orgrel.Relationship) 
 		orgrel.Relationship
 		DomainProofs []trust.PartnerProof `json:"domain_proofs"`
 	}{r, proofs}
-	return showTable(c.stdout, c.output, v, func(tw io.Writer) {
-		fieldRows(tw, orgrel.RelationshipFields, r)
+	return cli.ShowTable(c.stdout, c.output, v, func(tw io.Writer) {
+		cli.FieldRows(tw, orgrel.RelationshipFields, r)
 		for _, p := range proofs {
 			fmt.Fprintf(tw, "Domain proof %s:\t%s\n", p.Domain, p)
 		}
@@ -181,7 +182,7 @@ func runOrgrelApply(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		plan, err := c.api.Apply(ctx, actor(), f.Relationships, admin.ApplyOptions{DryRun: dryRun, Prune: prune})
 		// The plan shows how far applying it got, also when it failed.
-		if perr := show(stdout, c.output, plan, func(w io.Writer) { admin.WritePlan(w, plan, dryRun) }); err == nil {
+		if perr := cli.Show(stdout, c.output, plan, func(w io.Writer) { admin.WritePlan(w, plan, dryRun) }); err == nil {
 			err = perr
 		}
 		return err

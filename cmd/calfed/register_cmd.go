@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/managedelegation"
 	"github.com/calfed/calfed/orgrel"
 )
@@ -26,7 +27,7 @@ func runTrustRegister(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func printRegistration(w io.Writer, output string, r orgrel.Registration) error {
-	return showTable(w, output, r, func(tw io.Writer) {
+	return cli.ShowTable(w, output, r, func(tw io.Writer) {
 		fmt.Fprintf(tw, "Gateway:\t%s\nAppId:\t%s\nApplicationUri:\t%s\nCertificate:\t%s\n", r.Gateway, r.AppID, r.ApplicationURI, r.Certificate)
 		for _, d := range r.Domains {
 			fmt.Fprintf(tw, "Registered:\t%s\t%s\n", d.Domain, d.State)

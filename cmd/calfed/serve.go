@@ -16,6 +16,7 @@ import (
 	"github.com/calfed/calfed/autodiscover"
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/conformance"
+	"github.com/calfed/calfed/internal/cli"
 	demopkg "github.com/calfed/calfed/internal/demo"
 	"github.com/calfed/calfed/server"
 )
@@ -37,7 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return report(stdout, stderr, "serve", usageError{Msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel)})
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "calfed serve: %v\n", err)
+		fmt.Fprintf(stderr, "calfed serve: %s\n", cli.Plain(err))
 		return exitError
 	}
 	var cfg *config.Config

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
@@ -43,7 +44,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if err != nil {
 			return err
 		}
-		return printFields(stdout, c.output, orgrel.TrustFields, t)
+		return cli.PrintFields(stdout, c.output, orgrel.TrustFields, t)
 	})
 }
 
@@ -65,9 +66,9 @@ func runTrustShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			if r.AppID != "" {
 				v.Registration = &r
 			}
-			return show(stdout, c.output, v, nil)
+			return cli.Show(stdout, c.output, v, nil)
 		}
-		if err := printFields(stdout, c.output, orgrel.TrustFields, t); err != nil {
+		if err := cli.PrintFields(stdout, c.output, orgrel.TrustFields, t); err != nil {
 			return err
 		}
 		if r.AppID == "" {

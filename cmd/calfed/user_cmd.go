@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/internal/cli"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/userauth"
 )
@@ -28,7 +29,7 @@ func runUserTokenNew(ctx context.Context, args []string, stdout, stderr io.Write
 		} else if err != nil {
 			return exitError, err
 		}
-		return exitOK, show(stdout, *output, map[string]any{"token": secret, "info": tok}, func(w io.Writer) {
+		return exitOK, cli.Show(stdout, *output, map[string]any{"token": secret, "info": tok}, func(w io.Writer) {
 			fmt.Fprintf(w, "token %s for %s (shown once; calfed keeps only its hash):\n%s\n", tok.ID, tok.Address, secret)
 		})
 	})
@@ -46,7 +47,7 @@ func runUserTokenList(ctx context.Context, args []string, stdout, stderr io.Writ
 		if err != nil {
 			return exitError, err
 		}
-		return exitOK, showTable(stdout, *output, list(toks), func(tw io.Writer) { columns(tw, orgrel.UserTokenColumns, toks) })
+		return exitOK, cli.ShowTable(stdout, *output, cli.List(toks), func(tw io.Writer) { cli.Columns(tw, orgrel.UserTokenColumns, toks) })
 	})
 }
 
