@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh Debian machine with Go and Node:
 # installs the real EWS clients the interop suite drives when they are
 # missing (Debian's python3-exchangelib, ews-javascript-api from npm), the
-# CalDAV servers it syncs calendars from (Debian's radicale and xandikos) and the
+# CalDAV servers it syncs calendars from (Debian's radicale and xandikos), the
+# shells whose completion scripts it loads (Debian's zsh and fish) and the
 # independent iCalendar expansion its real-world corpus test compares
 # calfed against (Debian's python3-icalendar and
 # python3-recurring-ical-events; python3-icalendar also reads the
@@ -19,6 +20,13 @@ export CALFED_TEST_REQUIRE=all
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# The shells whose completion scripts calfed completion writes (bash is
+# there already).
+if ! command -v zsh >/dev/null 2>&1 || ! command -v fish >/dev/null 2>&1; then
+  echo "installing zsh, fish (Debian)" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zsh fish >/dev/null
+fi
 if ! /usr/bin/python3 -c 'import exchangelib, icalendar, recurring_ical_events' 2>/dev/null; then
   echo "installing python3-exchangelib, python3-icalendar, python3-recurring-ical-events (Debian)" >&2
   as_root apt-get update -qq
@@ -40,7 +48,7 @@ if [ -z "${CALFED_REALWORLD_CORPUS:-}" ] && [ -d ../shared/realworld-ics ]; then
 fi
 if [ -z "${CALFED_REALWORLD_CORPUS:-}" ]; then
   echo "NOTE: no real-world calendar corpus here (../shared/realworld-ics or \$CALFED_REALWORLD_CORPUS): TestRealWorldCorpus is skipped; everything else is required" >&2
-  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,icalendar,radicale,xandikos
+  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,icalendar,radicale,xandikos,zsh,fish
 fi
 if [ ! -d interop/js/node_modules/ews-javascript-api ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   echo "installing ews-javascript-api (npm)" >&2

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/calfed/calfed/internal/cli"
+	"github.com/calfed/calfed/internal/shellquote"
+	"github.com/calfed/calfed/internal/testenv"
 )
 
 // Every command of the table runs, and every function runs a command of
@@ -166,23 +168,72 @@ func TestCompletionBash(t *testing.T) {
 	}
 }
 
+// The zsh and fish scripts, loaded into the real shells, complete a
+// group's commands and a command's options.
 func TestCompletionShells(t *testing.T) {
-	for _, tc := range []struct{ shell, want string }{
-		{"zsh", "compdef _calfed calfed"},
-		{"fish", "complete -c calfed -n '__calfed_at orgrel' -a new\ncomplete -c calfed -n '__calfed_at orgrel' -a set"},
-	} {
+	script := func(shell string) string {
 		var out, errb bytes.Buffer
-		if code := run(t.Context(), []string{"completion", tc.shell}, &out, &errb); code != exitOK || !strings.Contains(out.String(), tc.want) {
-			t.Errorf("completion %s: exit %d, want %q in:\n%s%s", tc.shell, code, tc.want, out.String(), errb.String())
+		if code := run(t.Context(), []string{"completion", shell}, &out, &errb); code != exitOK {
+			t.Fatalf("completion %s: exit %d: %s", shell, code, errb.String())
 		}
-		if path, err := exec.LookPath(tc.shell); err == nil {
-			f := filepath.Join(t.TempDir(), "c")
-			os.WriteFile(f, out.Bytes(), 0o644)
-			if msg, err := exec.Command(path, "-n", f).CombinedOutput(); err != nil {
-				t.Errorf("%s -n: %v\n%s", tc.shell, err, msg)
+		f := filepath.Join(t.TempDir(), "calfed."+shell)
+		os.WriteFile(f, out.Bytes(), 0o644)
+		return f
+	}
+	offered := func(t *testing.T, name string, args ...string) []string {
+		t.Helper()
+		path, err := exec.LookPath(name)
+		if err != nil {
+			testenv.Missing(t, name, "the completion script needs the shell to be tried", "apt-get install "+name)
+		}
+		out, err := exec.Command(path, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	check := func(t *testing.T, line string, got, want, not []string) {
+		t.Helper()
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%q: offered %q, want %q among them", line, got, w)
+			}
+		}
+		for _, w := range not {
+			if slices.Contains(got, w) {
+				t.Errorf("%q: offered %q, want no %q", line, got, w)
 			}
 		}
 	}
+	t.Run("zsh", func(t *testing.T) {
+		f := script("zsh")
+		offered(t, testenv.Zsh, "-n", f)
+		// compadd and _files stand in for the completion system, printing
+		// what they are given.
+		const stubs = `compadd() { print -l -- "$@" }; _files() { print FILES }; `
+		got := offered(t, testenv.Zsh, "-f", "-c", stubs+`source `+f+`; words=(calfed orgrel ""); CURRENT=3; _calfed`)
+		check(t, "calfed orgrel ", got, []string{"new", "powershell", "verify"}, []string{"FILES", "serve"})
+		got = offered(t, testenv.Zsh, "-f", "-c", stubs+`source `+f+`; words=(calfed orgrel new X -fr); CURRENT=5; _calfed`)
+		check(t, "calfed orgrel new X -fr", got, []string{"-free-busy", "-level"}, []string{"FILES", "new"})
+		got = offered(t, testenv.Zsh, "-f", "-c", stubs+`source `+f+`; words=(calfed domain proof ""); CURRENT=4; _calfed`)
+		check(t, "calfed domain proof ", got, []string{"FILES"}, []string{"-o"})
+	})
+	t.Run("fish", func(t *testing.T) {
+		f := script("fish")
+		offered(t, testenv.Fish, "-n", f)
+		for _, tc := range []struct {
+			line      string
+			want, not []string
+		}{
+			{"calfed orgrel ", []string{"new", "powershell", "verify"}, []string{"serve"}},
+			{"calfed trust certificate ", []string{"rollover", "export"}, []string{"orgrel"}},
+			{"calfed orgrel new X -fr", []string{"-free-busy"}, []string{"-level"}},
+			{"calfed tr", []string{"trust"}, []string{"orgrel"}},
+		} {
+			got := offered(t, testenv.Fish, "--no-config", "-c", "source "+f+"; complete -C "+shellquote.Word(tc.line))
+			check(t, tc.line, got, tc.want, tc.not)
+		}
+	})
 	var out, errb bytes.Buffer
 	if code := run(t.Context(), []string{"completion", "powershell"}, &out, &errb); code != exitFailed || !strings.Contains(errb.String(), "want bash, zsh or fish") {
 		t.Errorf("completion powershell: exit %d %q", code, errb.String())

@@ -41,6 +41,10 @@ const (
 	// ICalendar is Debian's python3-icalendar, the independent reader of
 	// the VFREEBUSY our users' free/busy URL serves.
 	ICalendar = "icalendar"
+	// Zsh and Fish are the shells (Debian's zsh and fish) that load the
+	// completion scripts calfed completion writes for them.
+	Zsh  = "zsh"
+	Fish = "fish"
 )
 
 // PostgresEnv names the administrative connection URL of the PostgreSQL
