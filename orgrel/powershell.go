@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/calfed/calfed/internal/shellquote"
 )
 
 // WritePowerShell prints what the partner's Exchange administrator runs on
@@ -25,7 +27,7 @@ func WritePowerShell(w io.Writer, rel Relationship, ours []string, accts []Servi
 		fmt.Fprintf(w, "# Your senders also get the MailTips of our recipients (%s), so the same is offered back.\n", mailTips)
 	}
 	if !rel.Enabled {
-		fmt.Fprintf(w, "# Our relationship is DISABLED: %s sees nothing until `calfed orgrel enable %s`.\n", strings.Join(rel.Domains, ", "), rel.Name)
+		fmt.Fprintf(w, "# Our relationship is DISABLED: %s sees nothing until `calfed orgrel enable %s`.\n", strings.Join(rel.Domains, ", "), shellquote.Word(rel.Name))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "# Through the Microsoft Federation Gateway (both organisations federated):")
