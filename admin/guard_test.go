@@ -1,0 +1,60 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/calfed/calfed/orgrel"
+	"github.com/calfed/calfed/store"
+)
+
+// A relationship names a partner's domains, never ours: our mailboxes'
+// domains, our trust's account namespace and federated domains, in any
+// spelling; and a level is not set while its access is off.
+func TestRelationshipGuards(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	if _, err := s.db.SetTrust(ctx, "test", orgrel.Trust{AccountNamespace: "fabrikam.example", Domains: []string{"fabrikam.example", "europe.fabrikam.example"},
+		TokenIssuerURI: "urn:federation:MicrosoftOnline", TokenIssuerEndpoint: "https://login.microsoftonline.com/extSTS.srf"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rel  orgrel.Relationship
+		want string // "" for accepted
+	}{
+		{orgrel.Relationship{Name: "A", Domains: []string{"partner.example", "Contoso.Example."}}, "contoso.example is our own domain (our mailboxes are there)"},
+		{orgrel.Relationship{Name: "B", Domains: []string{"EUROPE.fabrikam.example"}}, "europe.fabrikam.example is our own domain (a federated domain of our trust)"},
+		{orgrel.Relationship{Name: "C", Domains: []string{"fabrikam.example"}}, "is our own domain"},
+		{orgrel.Relationship{Name: "D", Domains: []string{"d.example"}, FreeBusyAccessLevel: orgrel.LimitedDetails}, "gives the partner nothing"},
+		{orgrel.Relationship{Name: "E", Domains: []string{"e.example"}, MailTipsAccessLevel: orgrel.MailTipsAll}, "gives the partner nothing"},
+		{orgrel.Relationship{Name: "F", Domains: []string{"f.example"}, FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.LimitedDetails}, ""},
+		{orgrel.Relationship{Name: "G", Domains: []string{"sub.contoso.example"}}, ""}, // a partner may sit under our name
+	} {
+		_, err := s.NewRelationship(ctx, "test", tc.rel)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("NewRelationship(%s) = %v", tc.rel.Name, err)
+		case tc.want != "" && (!errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("NewRelationship(%s) = %v, want ErrInvalid saying %q", tc.rel.Name, err, tc.want)
+		}
+	}
+	// Access turned off keeps its level; the level cannot be raised
+	// while it is off; an apply file is held to the same rule.
+	off, err := Modify(ctx, s, "test", "orgrel.set", "F", func(r *orgrel.Relationship) error { r.FreeBusyAccessEnabled = false; return nil })
+	if err != nil || off.FreeBusyAccessLevel != orgrel.LimitedDetails {
+		t.Fatalf("turning access off = %+v, %v", off, err)
+	}
+	if _, err := Modify(ctx, s, "test", "orgrel.set", "F", func(r *orgrel.Relationship) error { r.FreeBusyAccessLevel = orgrel.AvailabilityOnly; return nil }); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("changing the level with access off = %v, want ErrInvalid", err)
+	}
+	if _, err := s.Apply(ctx, "test", []orgrel.Relationship{off}, ApplyOptions{DryRun: true}); err != nil {
+		t.Errorf("applying the relationship as it is = %v", err)
+	}
+	raised := off
+	raised.FreeBusyAccessLevel = orgrel.AvailabilityOnly
+	if _, err := s.Apply(ctx, "test", []orgrel.Relationship{raised}, ApplyOptions{DryRun: true}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("applying a level with access off = %v, want ErrInvalid", err)
+	}
+}
