@@ -12,8 +12,9 @@ import (
 	"github.com/calfed/calfed/internal/cli"
 )
 
-// runCalendarCheck exits 0 when the calendar is served as written, 1 when
-// something was repaired or skipped, 2 when it cannot be read at all. A
+// runCalendarCheck exits 0 when the calendar is served as written, 2
+// when something was repaired or skipped or it cannot be read at all, 1
+// when it could not be checked (no such mailbox, no configuration). A
 // CalDAV mailbox is synced from its server first, and its server, sync
 // and calendars are shown.
 func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -59,13 +60,11 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 	return checkExit(r)
 }
 
-// checkExit is calendar check's exit code for a report.
+// checkExit is calendar check's exit code for a report: 2 when the check
+// found anything (cli.ExitRule).
 func checkExit(r calendar.Report) int {
-	switch {
-	case r.Err != "":
+	if r.Err != "" || len(r.Problems) > 0 {
 		return exitFailed
-	case len(r.Problems) > 0:
-		return exitError
 	}
 	return exitOK
 }

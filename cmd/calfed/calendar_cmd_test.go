@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// calendar check exits 0 for a calendar served as written, 1 when
-// something was repaired or skipped, 2 when it cannot be read; a mailbox
-// address is looked up in the configuration.
+// calendar check exits 0 for a calendar served as written, 2 when
+// something was repaired or skipped or it cannot be read, 1 when it
+// cannot check; a mailbox address is looked up in the configuration.
 func TestCalendarCheck(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, data string) string {
@@ -30,9 +30,9 @@ func TestCalendarCheck(t *testing.T) {
 		want string
 	}{
 		{[]string{clean}, exitOK, "0 problems"},
-		{[]string{repaired}, exitError, "repaired.ics:6 (UID b): DTSTART is missing; skipped the event"},
+		{[]string{repaired}, exitFailed, "repaired.ics:6 (UID b): DTSTART is missing; skipped the event"},
 		{[]string{broken}, exitFailed, "cannot be read"},
-		{[]string{"alice@contoso.example", "-config", config, "-o", "json"}, exitError, `"skipped": true`},
+		{[]string{"alice@contoso.example", "-config", config, "-o", "json"}, exitFailed, `"skipped": true`},
 		{[]string{"bob@contoso.example", "-config", config}, exitError, ""},
 	} {
 		var out, errb bytes.Buffer

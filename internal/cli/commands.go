@@ -92,7 +92,7 @@ var Calfed = Table{
 			Example: "read -rs SECRET && printf '%s\\n' \"$SECRET\" | calfed account hash"},
 		{Name: "audit", Synopsis: "[-since 24h|RFC3339] [-limit N]", Summary: "show the audit log of changes", Example: "calfed audit -since 24h"},
 
-		{Name: "calendar check", Synopsis: "FILE|DIR|ADDRESS [-o json]", Summary: "read a calendar as the server would: what was repaired or skipped, by line (a CalDAV mailbox is synced from its server now, and its calendars shown); exit 1 if anything, 2 if unreadable",
+		{Name: "calendar check", Synopsis: "FILE|DIR|ADDRESS [-o json]", Summary: "read a calendar as the server would: what was repaired or skipped, by line (a CalDAV mailbox is synced from its server now, and its calendars shown); exit 2 if anything was, or it cannot be read",
 			Args: []Arg{{"FILE|DIR|ADDRESS", "an .ics file, a directory of them, or a mailbox of the configuration"}}, Example: "calfed calendar check alice@contoso.example"},
 
 		{Name: "fedinfo", Synopsis: "DOMAIN [-url URL]", Summary: "discover a domain's federation information as Get-FederationInformation does",
