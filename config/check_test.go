@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/calfed/calfed/certs"
 )
 
 // Every problem of a file is reported at once, each with its field and
@@ -113,13 +116,32 @@ func TestKeyModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Dir = dir
-	os.MkdirAll(string(c.Keys()), 0o700)
-	os.WriteFile(filepath.Join(string(c.Keys()), "current.pem"), []byte("key"), 0o600)
+	if _, err := c.Build(); err != nil {
+		t.Fatalf("Build without keys yet: %v", err)
+	}
+	fed, err := certs.Generate("Federation", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, _ := certs.Load(t.Context(), c.Keys())
+	if err := ring.Put(t.Context(), c.Keys(), certs.Current, fed); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Build(); err != nil {
 		t.Fatalf("Build with private keys: %v", err)
 	}
-	os.Chmod(filepath.Join(string(c.Keys()), "current.pem"), 0o644)
-	if _, err := c.Build(); err == nil || !strings.Contains(err.Error(), "current.pem is readable or writable by others") {
+	entries, _ := os.ReadDir(string(c.Keys()))
+	if len(entries) != 1 {
+		t.Fatalf("keys directory holds %d files, want 1", len(entries))
+	}
+	file := filepath.Join(string(c.Keys()), entries[0].Name())
+	os.Chmod(file, 0o644)
+	if _, err := c.Build(); err == nil || !strings.Contains(err.Error(), "data_dir: the federation certificates in") || !strings.Contains(err.Error(), "readable or writable by others") {
 		t.Errorf("Build with a key readable by others = %v", err)
+	}
+	os.Chmod(file, 0o600)
+	os.WriteFile(file, []byte("not a certificate"), 0o600)
+	if _, err := c.Build(); err == nil || !strings.Contains(err.Error(), "the current federation certificate") {
+		t.Errorf("Build with a broken key file = %v", err)
 	}
 }

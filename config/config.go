@@ -760,25 +760,12 @@ func checkListen(bad func(string, ...any), field, addr string) {
 	}
 }
 
-// checkKeys checks the federation keys under the data directory as the
-// server reads them: private to their owner.
+// checkKeys reads the federation certificates and keys under the data
+// directory as the server does: each private to its owner, each key its
+// certificate's.
 func (c *Config) checkKeys(bad func(string, ...any)) {
-	dir := string(c.Keys())
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			bad("data_dir: the federation keys in %s cannot be read: %v", dir, err)
-		}
-		return
-	}
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-			bad("data_dir: %s is readable or writable by others (mode %v), so the server refuses it; chmod 600 it", filepath.Join(dir, e.Name()), perm)
-		}
+	if _, err := certs.Load(context.Background(), c.Keys()); err != nil {
+		bad("data_dir: the federation certificates in %s: %s", c.Keys(), strings.TrimPrefix(err.Error(), "certs: "))
 	}
 }
 
