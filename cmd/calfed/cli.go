@@ -159,12 +159,14 @@ func parseArgs(fl *flag.FlagSet, args []string, positional ...string) ([]string,
 	if err != nil || len(positional) == 1 && strings.HasSuffix(positional[0], "…") {
 		return pos, err
 	}
-	if len(pos) != len(positional) {
-		want := "no arguments"
-		if len(positional) > 0 {
-			want = strings.Join(positional, " ")
-		}
-		return nil, usageError{Msg: fmt.Sprintf("want %s, got %s", want, shellquote.Join(pos...))}
+	switch {
+	case len(pos) == len(positional):
+	case len(pos) == 0:
+		return nil, usageError{Msg: "missing " + strings.Join(positional, " ")}
+	case len(positional) == 0:
+		return nil, usageError{Msg: "want no arguments, got " + shellquote.Join(pos...)}
+	default:
+		return nil, usageError{Msg: fmt.Sprintf("want %s, got %s", strings.Join(positional, " "), shellquote.Join(pos...))}
 	}
 	return pos, nil
 }
