@@ -81,6 +81,10 @@ type ServiceAccount struct {
 // secret is still accepted after a rotation.
 const RotationOverlap = 7 * 24 * time.Hour
 
+// MaxRotationOverlap bounds the overlap: a replaced secret is not a
+// second secret for good.
+const MaxRotationOverlap = 30 * 24 * time.Hour
+
 // PreviousValid reports whether the previous secret is still accepted at
 // now.
 func (a ServiceAccount) PreviousValid(now time.Time) bool {

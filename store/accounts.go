@@ -98,8 +98,8 @@ func (d *DB) CreateAccount(ctx context.Context, actor, name, relationship, secre
 // rotation is forgotten either way); RevokeAccount disables the account
 // for good. Both need the version read.
 func (d *DB) RotateAccount(ctx context.Context, actor, name, secretHash string, overlap time.Duration, version int64) (orgrel.ServiceAccount, error) {
-	if overlap < 0 {
-		return orgrel.ServiceAccount{}, fmt.Errorf("%w: overlap %v is negative", ErrInvalid, overlap)
+	if overlap < 0 || overlap > orgrel.MaxRotationOverlap {
+		return orgrel.ServiceAccount{}, fmt.Errorf("%w: overlap %v: want 0 to %v (%d days)", ErrInvalid, overlap, orgrel.MaxRotationOverlap, orgrel.MaxRotationOverlap/(24*time.Hour))
 	}
 	return d.updateAccount(ctx, actor, "account.rotate", name, version, func(tx *sql.Tx, a orgrel.ServiceAccount) error {
 		if a.Revoked != nil {

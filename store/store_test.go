@@ -205,6 +205,9 @@ func TestSharingAccountsAndSnapshot(t *testing.T) {
 		if _, err := d.RotateAccount(ctx, "admin", "svc-partner", "h", -time.Hour, 2); !errors.Is(err, ErrInvalid) {
 			t.Errorf("a negative overlap: %v", err)
 		}
+		if _, err := d.RotateAccount(ctx, "admin", "svc-partner", "h", orgrel.MaxRotationOverlap+time.Hour, 2); !errors.Is(err, ErrInvalid) {
+			t.Errorf("an overlap beyond the maximum: %v", err)
+		}
 		if _, err := d.RevokeAccount(ctx, "admin", "svc-partner", 1); !errors.Is(err, ErrConflict) {
 			t.Errorf("stale revoke: %v", err)
 		}

@@ -160,4 +160,5 @@ func TestAccountRotateCommand(t *testing.T) {
 		t.Errorf("-overlap 0 kept the previous secret:\n%s", out)
 	}
 	cli(exitFailed, "account", "rotate", "svc-partner", "-overlap", "-1h")
+	cli(exitFailed, "account", "rotate", "svc-partner", "-overlap", "1000h")
 }

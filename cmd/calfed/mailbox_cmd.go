@@ -66,10 +66,10 @@ func runAccountNew(ctx context.Context, args []string, stdout, stderr io.Writer)
 func runAccountRotate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var overlap time.Duration
 	return adminCommand(ctx, "account rotate", args, stdout, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
-		fl.DurationVar(&overlap, "overlap", orgrel.RotationOverlap, "how long the previous secret still works, so the partner can change over; 0 cuts it off now")
+		fl.DurationVar(&overlap, "overlap", orgrel.RotationOverlap, "how long the previous secret still works, so the partner can change over (at most 720h); 0 cuts it off now")
 	}, func(c *adminRun) error {
-		if overlap < 0 {
-			return usageError{Msg: "-overlap: want a duration such as 72h, or 0"}
+		if overlap < 0 || overlap > orgrel.MaxRotationOverlap {
+			return usageError{Msg: fmt.Sprintf("-overlap %v: want 0 to %v, such as 72h", overlap, orgrel.MaxRotationOverlap)}
 		}
 		acct, secret, err := admin.RotateAccount(ctx, c.api, actor(), c.pos[0], overlap)
 		if err != nil {
