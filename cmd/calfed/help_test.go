@@ -85,6 +85,8 @@ func TestHelpForms(t *testing.T) {
 		{[]string{"orgrl", "new"}, exitFailed, "", "did you mean calfed orgrel new?"},
 		{[]string{}, exitFailed, "", "Usage: calfed COMMAND"},
 		{[]string{"--version"}, exitOK, "calfed ", ""},
+		{[]string{"-version"}, exitOK, "go:", ""},
+		{[]string{"-x", "orgrel"}, exitFailed, "", "calfed: unknown option -x before a command"},
 		{[]string{"version", "extra"}, exitFailed, "", "want no arguments"},
 		{[]string{"orgrel", "show"}, exitFailed, "", "calfed orgrel show: missing NAME"},
 		{[]string{"orgrel", "show", "a", "b c"}, exitFailed, "", "want NAME, got a 'b c'"},

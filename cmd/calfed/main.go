@@ -72,8 +72,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case isHelp(args[0]):
 		t.WriteUsage(stdout, nil)
 		return exitOK
-	case args[0] == "--version":
+	case args[0] == "--version" || args[0] == "-version":
 		return runVersion(ctx, args[1:], stdout, stderr)
+	case strings.HasPrefix(args[0], "-"):
+		fmt.Fprintf(stderr, "calfed: unknown option %s before a command\nRun 'calfed help' for the list of commands.\n", args[0])
+		return exitFailed
 	case args[0] == "help":
 		if len(args) == 1 {
 			t.WriteUsage(stdout, nil)
