@@ -145,3 +145,33 @@ func TestKeyModes(t *testing.T) {
 		t.Errorf("Build with a broken key file = %v", err)
 	}
 }
+
+// config test reads the calendars as the server would and warns, at the
+// mailbox's line, of one it cannot read or reads with problems.
+func TestCheckCalendars(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "clean.ics"), []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "repaired.ics"), []byte("\uFEFFBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:b\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.ics"), []byte("hello\n"), 0o644)
+	c, err := Parse([]byte(`mailboxes:
+  - address: a@example.org
+    calendar: clean.ics
+  - address: b@example.org
+    calendar: repaired.ics
+  - address: c@example.org
+    calendar: broken.ics
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = dir
+	b, err := c.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.CheckCalendars(t.Context(), b)
+	if len(got) != 2 || !strings.HasPrefix(got[0], "line 5: mailboxes[1] (b@example.org).calendar: ") || !strings.Contains(got[0], "calfed calendar check b@example.org lists them") ||
+		!strings.HasPrefix(got[1], "line 7: mailboxes[2] (c@example.org).calendar: ") || !strings.Contains(got[1], "cannot be read") {
+		t.Errorf("CheckCalendars = %q", got)
+	}
+}

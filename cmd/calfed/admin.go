@@ -31,8 +31,7 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return report(stdout, stderr, "config test", err)
 	}
-	path := &file
-	cfg, err := config.Load(*path)
+	cfg, err := config.Load(file)
 	if err != nil {
 		fmt.Fprintf(stdout, "%v\n", err)
 		return exitFailed
@@ -42,11 +41,11 @@ func runConfigTest(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%v\n", err)
 		return exitFailed
 	}
-	for _, w := range b.Warnings {
-		fmt.Fprintf(stdout, "%s: warning: %s\n", *path, w)
+	for _, w := range append(b.Warnings, cfg.CheckCalendars(ctx, b)...) {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", file, w)
 	}
 	fmt.Fprintf(stdout, "%s: configuration is valid (%d mailboxes; store: %s %s)\n",
-		*path, len(cfg.Mailboxes), cfg.StoreConfig().Driver, cfg.StoreLocation())
+		file, len(cfg.Mailboxes), cfg.StoreConfig().Driver, cfg.StoreLocation())
 	return exitOK
 }
 
