@@ -199,7 +199,11 @@ func report(stdout, stderr io.Writer, cmd string, err error) int {
 		fmt.Fprintf(stderr, "calfed %s: %s\n", cmd, msg)
 		return exitFailed
 	case errors.Is(err, store.ErrConflict):
-		fmt.Fprintf(stderr, "calfed %s: %s\nsomeone changed it meanwhile; look again (calfed %s show) and repeat the command\n", cmd, msg, strings.Fields(cmd)[0])
+		look := strings.Fields(cmd)[0] + " show"
+		if _, ok := cli.Calfed.Command(look); !ok {
+			look = strings.Fields(cmd)[0] + " list"
+		}
+		fmt.Fprintf(stderr, "calfed %s: %s\nsomeone changed it meanwhile; look again (calfed %s) and repeat the command\n", cmd, msg, look)
 		return exitError
 	}
 	fmt.Fprintf(stderr, "calfed %s: %s\n", cmd, msg)
