@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/calfed/calfed/internal/suggest"
 )
@@ -151,8 +152,8 @@ func (t *Table) WriteHelp(w io.Writer, c Command, fl *flag.FlagSet) {
 				fmt.Fprintf(w, " %s", name)
 			}
 			fmt.Fprintf(w, "\n      %s", usage)
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
-				fmt.Fprintf(w, " (default %s)", f.DefValue)
+			if def := defaultOf(f); def != "" && def != "false" && def != "0" && def != "[]" {
+				fmt.Fprintf(w, " (default %s)", def)
 			}
 			fmt.Fprintln(w)
 		})
@@ -164,6 +165,27 @@ func (t *Table) WriteHelp(w io.Writer, c Command, fl *flag.FlagSet) {
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", ExitRule)
+}
+
+// defaultOf is a flag's default as help shows it: durations as they are
+// written (168h, 5m, not 168h0m0s, 5m0s).
+func defaultOf(f *flag.Flag) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return f.DefValue
+	}
+	d, ok := g.Get().(time.Duration)
+	if !ok {
+		return f.DefValue
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func hasFlags(fl *flag.FlagSet) bool {

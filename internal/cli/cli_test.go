@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"flag"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestVersionOf(t *testing.T) {
@@ -61,6 +63,20 @@ func TestPlain(t *testing.T) {
 	} {
 		if got := Plain(plainErr(tc.in)); got != tc.want {
 			t.Errorf("Plain(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDefaultOf(t *testing.T) {
+	fl := flag.NewFlagSet("x", flag.ContinueOnError)
+	fl.Duration("week", 168*time.Hour, "")
+	fl.Duration("half", 90*time.Minute, "")
+	fl.Duration("five", 5*time.Minute, "")
+	fl.Duration("ten", 10*time.Second, "")
+	fl.String("s", "0h0m", "")
+	for name, want := range map[string]string{"week": "168h", "half": "1h30m", "five": "5m", "ten": "10s", "s": "0h0m"} {
+		if got := defaultOf(fl.Lookup(name)); got != want {
+			t.Errorf("defaultOf(-%s) = %q, want %q", name, got, want)
 		}
 	}
 }
