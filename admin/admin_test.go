@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -233,11 +234,32 @@ func TestClientThroughHandler(t *testing.T) {
 	if err != nil || len(secret) < 30 || acct.SecretHash != "" {
 		t.Fatalf("NewAccount: %+v %q %v", acct, secret, err)
 	}
+	// A rotation over the API keeps the previous secret for the overlap
+	// asked; an overlap out of bounds is refused.
+	if _, _, err := c.RotateAccount(ctx, "", "svc-partner", orgrel.MaxRotationOverlap+time.Hour, acct.Version); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("rotation with too long an overlap over the API: %v", err)
+	}
+	rotated, _, err := c.RotateAccount(ctx, "", "svc-partner", 72*time.Hour, acct.Version)
+	if err != nil || rotated.PreviousValidUntil == nil || rotated.Rotated == nil || rotated.PreviousValidUntil.Sub(*rotated.Rotated) != 72*time.Hour {
+		t.Errorf("rotation with a 72h overlap over the API: %+v, %v", rotated, err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/accounts/svc-partner/rotate", strings.NewReader(`{"version": 2, "overlap": "soon"}`))
+	req.Header.Set("Authorization", "Bearer the-admin-token-0123456789abcdef0123")
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `overlap \"soon\"`) {
+			t.Errorf("rotation with overlap \"soon\": %d %s", resp.StatusCode, body)
+		}
+	}
 	if _, err := c.ShareMailbox(ctx, "", "nobody@contoso.example", orgrel.None, 0); !errors.Is(err, ErrUnknownMailbox) {
 		t.Errorf("unknown mailbox over the API: %v", err)
 	}
 	entries, err := c.Audit(ctx, time.Now().Add(-time.Hour), 0)
-	if err != nil || len(entries) != 3 || entries[1].Actor != "alice@host via admin API" {
+	if err != nil || len(entries) != 4 || entries[1].Actor != "alice@host via admin API" {
 		t.Fatalf("Audit: %+v, %v", entries, err)
 	}
 	plan, err := c.Apply(ctx, "", nil, ApplyOptions{DryRun: true, Prune: true})
@@ -273,7 +295,7 @@ func TestClientThroughHandler(t *testing.T) {
 		!strings.Contains(err.Error(), "relationships[0] (K).domain_names[0]") {
 		t.Errorf("a bad domain in a file over the API: %v", err)
 	}
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/orgrels", strings.NewReader(`{"name":"x","domain_names":["x.example"],"surprise":1}`))
+	req, _ = http.NewRequest("POST", srv.URL+"/v1/orgrels", strings.NewReader(`{"name":"x","domain_names":["x.example"],"surprise":1}`))
 	req.Header.Set("Authorization", "Bearer the-admin-token-0123456789abcdef0123")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusBadRequest {
