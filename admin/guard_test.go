@@ -58,3 +58,33 @@ func TestRelationshipGuards(t *testing.T) {
 		t.Errorf("applying a level with access off = %v, want ErrInvalid", err)
 	}
 }
+
+// A relationship or account that is not there is not found, with the
+// name meant when one is near, or the relationship a domain belongs to.
+func TestNotFoundSuggests(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	if _, err := s.NewRelationship(ctx, "test", orgrel.Relationship{Name: "Northshire NHS Trust", Domains: []string{"northshire.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.NewAccount(ctx, "test", "svc-northshire", "Northshire NHS Trust"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		find func() error
+		want string
+	}{
+		{func() error { _, err := FindRelationship(ctx, s, "Northshire NHS Trsut"); return err }, "did you mean 'Northshire NHS Trust'?"},
+		{func() error { _, err := FindRelationship(ctx, s, "Northshire.Example"); return err }, "Northshire.Example is a domain of 'Northshire NHS Trust', name that"},
+		{func() error { _, err := FindRelationship(ctx, s, "Elsewhere"); return err }, `relationship "Elsewhere"`},
+		{func() error { _, err := FindAccount(ctx, s, "svc-northshir"); return err }, "did you mean svc-northshire?"},
+	} {
+		err := tc.find()
+		if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("= %v, want not found saying %q", err, tc.want)
+		}
+	}
+	if _, err := FindRelationship(ctx, s, "Elsewhere"); strings.Contains(err.Error(), "did you mean") {
+		t.Errorf("a name near nothing: %v", err)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/shellquote"
+	"github.com/calfed/calfed/internal/suggest"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -21,7 +23,7 @@ import (
 // Modify reads relationship name, lets change alter it and writes it back,
 // audited as action; a change that alters nothing writes nothing.
 func Modify(ctx context.Context, api API, actor, action, name string, change func(*orgrel.Relationship) error) (orgrel.Relationship, error) {
-	rel, err := api.Relationship(ctx, name)
+	rel, err := FindRelationship(ctx, api, name)
 	if err != nil {
 		return orgrel.Relationship{}, err
 	}
@@ -39,7 +41,7 @@ func Modify(ctx context.Context, api API, actor, action, name string, change fun
 // Remove removes relationship name, revoking its service accounts, and
 // returns it as it was.
 func Remove(ctx context.Context, api API, actor, name string) (orgrel.Relationship, error) {
-	rel, err := api.Relationship(ctx, name)
+	rel, err := FindRelationship(ctx, api, name)
 	if err != nil {
 		return orgrel.Relationship{}, err
 	}
@@ -100,7 +102,42 @@ func FindAccount(ctx context.Context, api API, name string) (orgrel.ServiceAccou
 			return a, nil
 		}
 	}
-	return orgrel.ServiceAccount{}, fmt.Errorf("%w: service account %q", store.ErrNotFound, name)
+	names := make([]string, len(accts))
+	for i, a := range accts {
+		names[i] = a.Name
+	}
+	return orgrel.ServiceAccount{}, fmt.Errorf("%w: service account %q%s", store.ErrNotFound, name, didYouMean(name, names))
+}
+
+// FindRelationship is the relationship name names; one that is not there
+// is store.ErrNotFound suggesting the name nearest to it, or the
+// relationship whose domain it is.
+func FindRelationship(ctx context.Context, api API, name string) (orgrel.Relationship, error) {
+	rel, err := api.Relationship(ctx, name)
+	if !errors.Is(err, store.ErrNotFound) {
+		return rel, err
+	}
+	rels, lerr := api.Relationships(ctx)
+	if lerr != nil {
+		return rel, err
+	}
+	var names []string
+	for _, r := range rels {
+		if slices.ContainsFunc(r.Domains, func(d string) bool { return strings.EqualFold(d, strings.TrimSpace(name)) }) {
+			return rel, fmt.Errorf("%w; %s is a domain of %s, name that", err, name, shellquote.Word(r.Name))
+		}
+		names = append(names, r.Name)
+	}
+	return rel, fmt.Errorf("%w%s", err, didYouMean(name, names))
+}
+
+// didYouMean is "; did you mean NAME?" for the name nearest to name, as
+// the shell takes it, or "".
+func didYouMean(name string, names []string) string {
+	if s := suggest.Closest(name, names); s != "" {
+		return "; did you mean " + shellquote.Word(s) + "?"
+	}
+	return ""
 }
 
 // PowerShell writes what the partner of relationship name runs on their
@@ -108,7 +145,7 @@ func FindAccount(ctx context.Context, api API, name string) (orgrel.ServiceAccou
 // accounts issued to them. Without a mailbox there is no domain of ours
 // to federate.
 func PowerShell(ctx context.Context, api API, w io.Writer, name string) error {
-	rel, err := api.Relationship(ctx, name)
+	rel, err := FindRelationship(ctx, api, name)
 	if err != nil {
 		return err
 	}

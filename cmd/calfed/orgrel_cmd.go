@@ -124,7 +124,7 @@ func runOrgrelList(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runOrgrelShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return adminCommand(ctx, "orgrel show", args, stdout, stderr, []string{"NAME"}, nil, func(c *adminRun) error {
-		rel, err := c.api.Relationship(ctx, c.pos[0])
+		rel, err := admin.FindRelationship(ctx, c.api, c.pos[0])
 		if err != nil {
 			return err
 		}
