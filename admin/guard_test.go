@@ -78,9 +78,10 @@ func TestNotFoundSuggests(t *testing.T) {
 		{func() error { _, err := FindRelationship(ctx, s, "Northshire.Example"); return err }, "Northshire.Example is a domain of 'Northshire NHS Trust', name that"},
 		{func() error { _, err := FindRelationship(ctx, s, "Elsewhere"); return err }, `relationship "Elsewhere"`},
 		{func() error { _, err := FindAccount(ctx, s, "svc-northshir"); return err }, "did you mean svc-northshire?"},
+		{func() error { _, err := s.Mailbox(ctx, "alcie@contoso.example"); return err }, "did you mean alice@contoso.example?"},
 	} {
 		err := tc.find()
-		if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), tc.want) {
+		if !(errors.Is(err, store.ErrNotFound) || errors.Is(err, ErrUnknownMailbox)) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("= %v, want not found saying %q", err, tc.want)
 		}
 	}

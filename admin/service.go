@@ -208,7 +208,7 @@ func (s *Service) Mailbox(ctx context.Context, address string) (MailboxSharing, 
 	}
 	mb, ok := s.mailboxes[address]
 	if !ok {
-		return MailboxSharing{}, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
+		return MailboxSharing{}, s.unknownMailbox(address)
 	}
 	rec, err := s.db.MailboxSharing(ctx, address)
 	switch {
@@ -231,12 +231,23 @@ func (s *Service) ShareMailbox(ctx context.Context, actor, address string, level
 		return MailboxSharing{}, err
 	}
 	if _, ok := s.mailboxes[address]; !ok {
-		return MailboxSharing{}, fmt.Errorf("%w: %s", ErrUnknownMailbox, address)
+		return MailboxSharing{}, s.unknownMailbox(address)
 	}
 	if _, err := s.db.SetSharing(ctx, actor, address, level, version); err != nil {
 		return MailboxSharing{}, err
 	}
 	return s.Mailbox(ctx, address)
+}
+
+// unknownMailbox is ErrUnknownMailbox for address, with the address of
+// the directory nearest to it.
+func (s *Service) unknownMailbox(address string) error {
+	addrs := make([]string, 0, len(s.mailboxes))
+	for a := range s.mailboxes {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	return fmt.Errorf("%w: %s%s", ErrUnknownMailbox, address, didYouMean(address, addrs))
 }
 
 // mailboxAddress is an address as the directory keeps it
