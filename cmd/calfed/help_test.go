@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +29,23 @@ func TestEveryCommandBound(t *testing.T) {
 		}
 		if !strings.HasPrefix(c.Example, "calfed "+c.Name) && !strings.Contains(c.Example, "calfed "+c.Name) {
 			t.Errorf("%s: example %q does not run it", c.Name, c.Example)
+		}
+	}
+	// Every option an example or a synopsis uses is one the command has.
+	option := regexp.MustCompile(`(?:^|\s|\[)(-[a-z][a-z-]*)`)
+	for _, c := range cli.Calfed.Commands {
+		flags := cli.Calfed.Flags(c, func(args []string, w io.Writer) int { return run(t.Context(), args, w, io.Discard) })
+		uses := c.Synopsis
+		for _, line := range strings.Split(c.Example, "\n") {
+			if _, after, ok := strings.Cut(line, "calfed "+c.Name); ok {
+				after, _, _ = strings.Cut(after, "#")
+				uses += "\n" + after
+			}
+		}
+		for _, m := range option.FindAllStringSubmatch(uses, -1) {
+			if !slices.Contains(flags, m[1]) {
+				t.Errorf("%s: %s in its example or synopsis is not one of its options %q", c.Name, m[1], flags)
+			}
 		}
 	}
 	for name := range commands {
