@@ -23,7 +23,10 @@ type Problem struct {
 	Line  int
 	Field string
 	Msg   string
+	Err   error // the error behind it, if any
 }
+
+func (p Problem) Unwrap() error { return p.Err }
 
 func (p Problem) Error() string {
 	var b strings.Builder

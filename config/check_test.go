@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,5 +175,25 @@ func TestCheckCalendars(t *testing.T) {
 	if len(got) != 2 || !strings.HasPrefix(got[0], "line 5: mailboxes[1] (b@example.org).calendar: ") || !strings.Contains(got[0], "calfed calendar check b@example.org lists them") ||
 		!strings.HasPrefix(got[1], "line 7: mailboxes[2] (c@example.org).calendar: ") || !strings.Contains(got[1], "cannot be read") {
 		t.Errorf("CheckCalendars = %q", got)
+	}
+}
+
+// A store that cannot be opened names the setting that says where it is.
+func TestOpenStoreNamesTheField(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "blocker"), []byte("a file where a directory should be"), 0o600)
+	c, err := Parse([]byte("mailboxes: [{address: a@example.org, calendar: a.ics}]\nstore:\n  dsn: blocker/calfed.db\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Dir = dir
+	_, err = c.OpenStore(t.Context(), nil)
+	var p Problem
+	if !errors.As(err, &p) || p.Line != 3 || p.Field != "store.dsn" || !strings.Contains(err.Error(), "line 3: store.dsn: cannot open the store "+filepath.Join(dir, "blocker", "calfed.db")) {
+		t.Errorf("OpenStore = %v", err)
+	}
+	if !errors.Is(err, syscall.ENOTDIR) {
+		t.Errorf("OpenStore = %v, want it to wrap ENOTDIR", err)
 	}
 }

@@ -909,8 +909,22 @@ func redactDSN(dsn string) string {
 }
 
 // OpenStore opens the configured store, making the SQLite file's
-// directory (mode 0700) when it does not exist yet.
+// directory (mode 0700) when it does not exist yet. A store that cannot
+// be opened is a Problem naming the setting that says where it is, at its
+// line.
 func (c *Config) OpenStore(ctx context.Context, log *slog.Logger) (*store.DB, error) {
+	db, err := c.openStore(ctx, log)
+	if err != nil {
+		field := "store.dsn"
+		if c.Store.DSN == "" {
+			field = "data_dir"
+		}
+		return nil, Problem{Line: c.lines.of(field), Field: field, Msg: fmt.Sprintf("cannot open the store %s: %v", c.StoreLocation(), err), Err: err}
+	}
+	return db, nil
+}
+
+func (c *Config) openStore(ctx context.Context, log *slog.Logger) (*store.DB, error) {
 	sc := c.StoreConfig()
 	sc.Logger = log
 	if sc.Driver == "sqlite" {
