@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/calfed/calfed/internal/yamlcheck"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -65,6 +66,10 @@ func (f *fileRelationship) UnmarshalYAML(n *yaml.Node) error {
 func ParseFile(data []byte) (File, error) {
 	var raw struct {
 		Relationships []fileRelationship `yaml:"relationships"`
+	}
+	// Every problem at once, each with its field and line.
+	if _, errs := yamlcheck.Check(data, reflect.TypeOf(raw)); len(errs) > 0 {
+		return File{}, fmt.Errorf("%w: %w", store.ErrInvalid, yamlcheck.Under("not a relationships file as orgrel export writes it", errs...))
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

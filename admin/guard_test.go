@@ -89,3 +89,38 @@ func TestNotFoundSuggests(t *testing.T) {
 		t.Errorf("a name near nothing: %v", err)
 	}
 }
+
+// A relationships file is read as strictly as before, every problem at
+// once with its field and line and the key meant; an empty file is still
+// refused, never read as "no relationships".
+func TestParseFileProblems(t *testing.T) {
+	_, err := ParseFile([]byte(`relationships:
+  - name: A
+    domain_names: [a.example]
+    free_busy_acess_level: LimitedDetails
+    onboarding:
+      approved: 2026-11-20
+      notse: DSA-1
+  - name: B
+    enabled: maybe
+`))
+	for _, want := range []string{
+		"not a relationships file as orgrel export writes it:\n",
+		"\n  line 4: relationships[0].free_busy_acess_level: unknown key; did you mean free_busy_access_level?",
+		"\n  line 7: relationships[0].onboarding.notse: unknown key; did you mean notes?",
+		"\n  line 9: relationships[1].enabled: \"maybe\" is not true or false",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseFile = %v, want it to say %q", err, want)
+		}
+	}
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("ParseFile = %v, want ErrInvalid", err)
+	}
+	if f, err := ParseFile([]byte(`relationships: [{name: A, domain_names: [a.example], onboarding: {approved: 2026-11-20}}]`)); err != nil || f.Relationships[0].Onboarding.Approved == nil {
+		t.Errorf("a file with a date = %+v, %v", f, err)
+	}
+	if _, err := ParseFile(nil); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("an empty file = %v, want ErrInvalid", err)
+	}
+}

@@ -22,7 +22,7 @@ func (c *Config) CheckCalendars(ctx context.Context, b *Built) []string {
 		opt := calendar.Options{Location: e.Mailbox.Location, Owner: e.Mailbox.Address, Strict: c.Calendars.Strict}
 		r := calendar.Check(ctx, e.Source, opt)
 		field := fmt.Sprintf("mailboxes[%d].calendar", i)
-		where := Problem{Line: c.lines.of(field), Field: fmt.Sprintf("mailboxes[%d] (%s).calendar", i, e.Mailbox.Address)}
+		where := Problem{Line: c.lines.Of(field), Field: fmt.Sprintf("mailboxes[%d] (%s).calendar", i, e.Mailbox.Address)}
 		hint := "calfed calendar check " + shellquote.Word(e.Mailbox.Address)
 		switch {
 		case r.Err != "":

@@ -343,11 +343,7 @@ func Load(path string) (*Config, error) {
 // the working directory unless Dir is set. Every problem in the file is
 // reported at once, each with its field and line.
 func Parse(data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, invalid(syntaxProblem(err))
-	}
-	lines, errs := check(&doc)
+	lines, errs := check(data)
 	if len(errs) > 0 {
 		return nil, invalid(errs...)
 	}
@@ -446,7 +442,7 @@ func (c *Config) Build() (*Built, error) {
 	// Each problem starts with its field, and is reported at its line.
 	bad := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
-		errs = append(errs, Problem{Line: c.lines.of(fieldOf(msg)), Msg: msg})
+		errs = append(errs, Problem{Line: c.lines.Of(fieldOf(msg)), Msg: msg})
 	}
 	b := &Built{Sharing: map[string]orgrel.Level{}}
 	servers := c.buildCalDAV(b, bad)
@@ -919,7 +915,7 @@ func (c *Config) OpenStore(ctx context.Context, log *slog.Logger) (*store.DB, er
 		if c.Store.DSN == "" {
 			field = "data_dir"
 		}
-		return nil, Problem{Line: c.lines.of(field), Field: field, Msg: fmt.Sprintf("cannot open the store %s: %v", c.StoreLocation(), err), Err: err}
+		return nil, Problem{Line: c.lines.Of(field), Field: field, Msg: fmt.Sprintf("cannot open the store %s: %v", c.StoreLocation(), err), Err: err}
 	}
 	return db, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/calfed/calfed/dnsproof"
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/fedtoken"
+	"github.com/calfed/calfed/internal/yamlcheck"
 	"github.com/calfed/calfed/wsfed"
 )
 
@@ -55,6 +57,10 @@ func LoadConfig(path string) (*Config, []Organization, error) {
 		return nil, nil, err
 	}
 	var c Config
+	// Every problem at once, each with its field and line.
+	if _, errs := yamlcheck.Check(data, reflect.TypeFor[Config]()); len(errs) > 0 {
+		return nil, nil, fmt.Errorf("%s: %w", path, yamlcheck.Under("invalid configuration", errs...))
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
