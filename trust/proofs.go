@@ -249,3 +249,22 @@ func (s *Service) RecheckOurs(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// VerifyDomain checks that one of our domains carries the proof of our
+// current certificate now, as VerifyOurs does for each, and records the
+// outcome.
+func (s *Service) VerifyDomain(ctx context.Context, domain string) (Check, error) {
+	ring, err := certs.Load(ctx, s.keys)
+	if err != nil {
+		return Check{}, err
+	}
+	return s.checkOurs(ctx, ring, domain), nil
+}
+
+// Published looks for proofs on a domain that is not ours: proof-shaped
+// TXT records, which only the partner's certificate and signature can
+// tie to the partner (VerifyPartner). Pass never comes back: Fail means
+// proofs are published, None that there are none.
+func (s *Service) Published(ctx context.Context, domain string) dnsproof.Result {
+	return dnsproof.Check(ctx, s.resolver, domain, nil)
+}

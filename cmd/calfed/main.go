@@ -40,7 +40,7 @@ var commands = map[string]runFunc{
 	"orgrel new": runOrgrelNew, "orgrel set": runOrgrelSet, "orgrel list": runOrgrelList, "orgrel show": runOrgrelShow,
 	"orgrel enable": runOrgrelEnable, "orgrel disable": runOrgrelDisable, "orgrel remove": runOrgrelRemove,
 	"orgrel export": runOrgrelExport, "orgrel apply": runOrgrelApply, "orgrel powershell": runOrgrelPowerShell,
-	"orgrel verify": runOrgrelVerify,
+	"orgrel verify": runOrgrelVerify, "orgrel test": runOrgrelTest, "doctor": runDoctor,
 
 	"mailbox share": runMailboxShare, "mailbox show": runMailboxShow,
 	"account new": runAccountNew, "account rotate": runAccountRotate, "account revoke": runAccountRevoke,

@@ -76,6 +76,9 @@ var Calfed = Table{
 		{Name: "orgrel verify", Synopsis: "NAME -cert FILE|-sts-config FILE [-signature DOMAIN=BASE64 …]", Summary: "check a partner's domain proofs against its certificate",
 			Args:    []Arg{{"NAME", "the relationship's name"}},
 			Example: `calfed orgrel verify "Northshire NHS Trust" -cert northshire.pem -signature northshire.example=BASE64`},
+		{Name: "orgrel test", Synopsis: "NAME -user OUR_USER [-partner-user ADDRESS] [-o json]", Summary: "test a relationship from our side to the partner and back, step by step, as Test-OrganizationRelationship; exit 2 when a step fails",
+			Args:    []Arg{{"NAME", "the relationship's name"}},
+			Example: `calfed orgrel test "Northshire NHS Trust" -user alice@contoso.example -partner-user bob@northshire.example`},
 
 		{Name: "mailbox share", Synopsis: "ADDRESS -level LEVEL", Summary: "record a user's choice: LimitedDetails (opt in), AvailabilityOnly, or None (opt out)",
 			Args: []Arg{{"ADDRESS", "a mailbox of the directory, such as alice@contoso.example"}}, Example: "calfed mailbox share alice@contoso.example -level LimitedDetails"},
@@ -95,6 +98,8 @@ var Calfed = Table{
 		{Name: "calendar check", Synopsis: "FILE|DIR|ADDRESS [-o json]", Summary: "read a calendar as the server would: what was repaired or skipped, by line (a CalDAV mailbox is synced from its server now, and its calendars shown); exit 2 if anything was, or it cannot be read",
 			Args: []Arg{{"FILE|DIR|ADDRESS", "an .ics file, a directory of them, or a mailbox of the configuration"}}, Example: "calfed calendar check alice@contoso.example"},
 
+		{Name: "doctor", Synopsis: "DOMAIN [-url URL] [-level LEVEL] [-o json]", Summary: "check a domain's readiness for calendar federation, ours or a partner's; exit 2 when a step fails",
+			Args: []Arg{{"DOMAIN", "our domain before going live, or a partner's before onboarding"}}, Example: "calfed doctor northshire.example -level AvailabilityOnly"},
 		{Name: "fedinfo", Synopsis: "DOMAIN [-url URL]", Summary: "discover a domain's federation information as Get-FederationInformation does",
 			Args: []Arg{{"DOMAIN", "the domain to discover"}}, Example: "calfed fedinfo northshire.example -v"},
 		{Name: "freebusy", Synopsis: "-as USER MAILBOX… [-start -end -view]", Summary: "free/busy as one of our users sees it, ours and partners' (asked as the server asks them)",
