@@ -78,11 +78,11 @@ func (c *Checker) Domain(ctx context.Context, o DomainOptions) *Report {
 		s.pass(StepAutodiscover, detail)
 	}
 
-	// HTTPS and TLS.
+	// HTTPS and TLS; when discovery failed, TLS is checked where
+	// discovery looks first, which may be why it failed.
 	if endpoint == "" {
-		for _, step := range []string{StepAutodiscoverHTTPS, StepTLSVersion + " (Autodiscover)", StepTLSCertificate + " (Autodiscover)"} {
-			s.skip(step, "Autodiscover was not found")
-		}
+		s.skip(StepAutodiscoverHTTPS, "Autodiscover was not found")
+		c.checkTLS(ctx, s, "Autodiscover", orDefault(o.AutodiscoverURL, "https://autodiscover."+domain+"/autodiscover/autodiscover.svc"))
 	} else {
 		if strings.HasPrefix(endpoint, "https://") {
 			s.pass(StepAutodiscoverHTTPS, endpoint)

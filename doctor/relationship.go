@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -265,7 +266,10 @@ func (c *Checker) freeBusyStep(ctx context.Context, s *steps, client *partner.Cl
 
 // fedInfoFix says what to do about a failed Get-FederationInformation.
 func fedInfoFix(err error, domain string) string {
+	var certErr *tls.CertificateVerificationError
 	switch {
+	case errors.As(err, &certErr):
+		return "the endpoint's TLS certificate is refused: see the TLS certificate step"
 	case errors.Is(err, autodiscover.ErrNotFederated):
 		return domain + " is not among the organisation's federated domains: its administrator adds it (Add-FederatedDomain; calfed domain add " + domain + ")"
 	case errors.Is(err, autodiscover.ErrNoEndpoint):

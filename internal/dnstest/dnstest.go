@@ -179,3 +179,10 @@ func Start(t testing.TB) *Server {
 	s.Addr = pc.LocalAddr().String()
 	return s
 }
+
+// TXT returns the TXT records of name.
+func (s *Server) TXT(name string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.txt[key(name)]...)
+}
