@@ -23,6 +23,8 @@ import (
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/config"
+	"github.com/calfed/calfed/console"
+	"github.com/calfed/calfed/doctor"
 	"github.com/calfed/calfed/internal/demo"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/orgrel"
@@ -210,18 +212,41 @@ func (s *Server) Close() error { return s.DB.Close() }
 // the one in the configured token file; nil, and no error, when neither
 // is set and the API is off.
 func (s *Server) Admin() (*admin.Handler, error) {
-	token := ""
+	token, err := s.adminToken()
+	if token == "" || err != nil {
+		return nil, err
+	}
+	return admin.NewHandler(s.adminService(), token, s.log), nil
+}
+
+// AdminRoutes are the admin listener's: the admin API and the console
+// (package console), behind the same token; nil, and no error, when the
+// admin API is off.
+func (s *Server) AdminRoutes() ([]admin.Route, error) {
+	token, err := s.adminToken()
+	if token == "" || err != nil {
+		return nil, err
+	}
+	c, err := console.New(console.Options{API: s.adminService(), Checker: &doctor.Checker{Records: s.DB, Trust: s.Trust},
+		Trust: s.Trust, Token: token, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	return append(admin.NewHandler(s.adminService(), token, s.log).Routes(), c.Routes()...), nil
+}
+
+// adminToken is the demo's admin token or the configured one; "" when
+// neither is set.
+func (s *Server) adminToken() (string, error) {
 	switch {
 	case s.demo != nil:
-		token = s.demo.AdminToken
+		return s.demo.AdminToken, nil
 	case s.Config.Admin.TokenFile != "":
-		var err error
-		if token, err = config.ReadToken(s.Config.Path(s.Config.Admin.TokenFile)); err != nil {
-			return nil, err
-		}
+		return config.ReadToken(s.Config.Path(s.Config.Admin.TokenFile))
 	}
-	if token == "" {
-		return nil, nil
-	}
-	return admin.NewHandler(admin.NewService(s.DB, s.Trust, s.Built.Mailboxes()), token, s.log), nil
+	return "", nil
+}
+
+func (s *Server) adminService() *admin.Service {
+	return admin.NewService(s.DB, s.Trust, s.Built.Mailboxes())
 }

@@ -114,18 +114,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Info("autodiscover redirect listening", "addr", a, "to", cfg.PublicURL)
 	}
 
-	adminAPI, err := s.Admin()
+	adminRoutes, err := s.AdminRoutes()
 	if err != nil {
 		return fail(err)
 	}
 	adminBase := ""
-	if adminAPI != nil {
-		a, err := serveOn("admin", cfg.Admin.Listen, *adminListen != "", newAdminRouter(adminAPI), nil)
+	if adminRoutes != nil {
+		a, err := serveOn("admin", cfg.Admin.Listen, *adminListen != "", newAdminRouter(adminRoutes), nil)
 		if err != nil {
 			return fail(err)
 		}
 		adminBase = "http://" + a
-		log.Info("admin API listening", "url", adminBase)
+		log.Info("admin API listening", "url", adminBase, "console", adminBase+"/console/")
 	} else {
 		log.Info("admin API off: set admin.token_file to turn it on")
 	}
@@ -153,10 +153,10 @@ func newRouter(s *server.Server, rec *conformance.Recorder) http.Handler {
 	return server.Public(r, rec)
 }
 
-// newAdminRouter mounts the admin API's routes.
-func newAdminRouter(h *admin.Handler) http.Handler {
+// newAdminRouter mounts the admin API's and the console's routes.
+func newAdminRouter(routes []admin.Route) http.Handler {
 	r := mux.NewRouter()
-	for _, rt := range h.Routes() {
+	for _, rt := range routes {
 		handle(r.Methods(rt.Method).Path(rt.Path), rt.Handler)
 	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -137,7 +137,7 @@ func TestChangesWaitForEveryServer(t *testing.T) {
 	// Through the admin API, the same; -o json keeps standard output JSON.
 	svc := admin.NewService(db, cfg.TrustService(db, nil), b.Mailboxes())
 	token := strings.Repeat("t", 32)
-	api := httptest.NewServer(newAdminRouter(admin.NewHandler(svc, token, nil)))
+	api := httptest.NewServer(newAdminRouter(admin.NewHandler(svc, token, nil).Routes()))
 	t.Cleanup(api.Close)
 	var o, e strings.Builder
 	if code := run(t.Context(), []string{"orgrel", "remove", "Partner", "-server", api.URL, "-token", token, "-o", "json"}, &o, &e); code != exitOK ||
