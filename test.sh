@@ -3,7 +3,8 @@
 # installs the real EWS clients the interop suite drives when they are
 # missing (Debian's python3-exchangelib, ews-javascript-api from npm), the
 # CalDAV servers it syncs calendars from (Debian's radicale and xandikos), the
-# shells whose completion scripts it loads (Debian's zsh and fish) and the
+# shells whose completion scripts it loads (Debian's zsh and fish), the
+# headless browser its console tests drive (Debian's chromium) and the
 # independent iCalendar expansion its real-world corpus test compares
 # calfed against (Debian's python3-icalendar and
 # python3-recurring-ical-events; python3-icalendar also reads the
@@ -48,7 +49,13 @@ if [ -z "${CALFED_REALWORLD_CORPUS:-}" ] && [ -d ../shared/realworld-ics ]; then
 fi
 if [ -z "${CALFED_REALWORLD_CORPUS:-}" ]; then
   echo "NOTE: no real-world calendar corpus here (../shared/realworld-ics or \$CALFED_REALWORLD_CORPUS): TestRealWorldCorpus is skipped; everything else is required" >&2
-  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,icalendar,radicale,xandikos,zsh,fish
+  export CALFED_TEST_REQUIRE=postgres,exchangelib,ews-javascript-api,recurring-ical-events,icalendar,radicale,xandikos,zsh,fish,chromium
+fi
+# Headless Chromium for the console's browser tests (Debian's chromium).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (Debian)" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 if [ ! -d interop/js/node_modules/ews-javascript-api ] || [ interop/js/package-lock.json -nt interop/js/node_modules ]; then
   echo "installing ews-javascript-api (npm)" >&2
@@ -76,6 +83,10 @@ if [ -z "${CALFED_TEST_POSTGRES:-}" ]; then
     END IF; END \$\$;" >/dev/null
   export CALFED_TEST_POSTGRES="postgres://calfed_test:calfed_test@127.0.0.1:$pgport/postgres?sslmode=disable"
 fi
+
+# Test artefacts, such as the console's screenshots, are kept here.
+export CALFED_ARTEFACTS="${CALFED_ARTEFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/calfed-artefacts.XXXXXX")}"
+echo "test artefacts in $CALFED_ARTEFACTS" >&2
 
 go vet ./...
 CALFED_BENCH_MAILBOXES=100 go test -count=1 -run '^$' -bench . -benchtime=1x ./... >/dev/null

@@ -784,7 +784,7 @@ func loopback(addr string) bool {
 func sameListener(a, b string) bool {
 	ha, pa, err1 := net.SplitHostPort(a)
 	hb, pb, err2 := net.SplitHostPort(b)
-	if err1 != nil || err2 != nil || pa != pb {
+	if err1 != nil || err2 != nil || pa != pb || pa == "0" { // port 0: each listener gets a free port of its own
 		return false
 	}
 	any := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }

@@ -107,6 +107,7 @@ func TestHardening(t *testing.T) {
 		{"remote admin over plain HTTP", base + "admin: {token_file: admin.token, listen: '0.0.0.0:8081'}\n", "admin.listen: 0.0.0.0:8081 is not a loopback address", ""},
 		{"remote admin, risk accepted", base + "admin: {token_file: admin.token, listen: '10.0.0.5:8081', insecure_listen: true}\n", "", ""},
 		{"admin on the public listener", base + "listen: '127.0.0.1:8443'\nadmin: {token_file: admin.token, listen: '127.0.0.1:8443'}\n", "is the public listener's address", ""},
+		{"both on a free port of their own", base + "listen: '127.0.0.1:0'\nadmin: {token_file: admin.token, listen: '127.0.0.1:0'}\n", "", ""},
 		{"public listener everywhere, admin loopback same port", base + "listen: ':9000'\npublic_url: https://mail.example.org\nadmin: {token_file: admin.token, listen: '127.0.0.1:9000'}\n", "is the public listener's address", ""},
 		{"key readable by others", base + "tls: {cert_file: tls.crt, key_file: open.key}\n", "tls.key_file: " + filepath.Join(dir, "open.key") + " is readable or writable by others (mode -rw-r--r--); chmod 600 it", ""},
 		{"key of another certificate", base + "tls: {cert_file: other.crt, key_file: tls.key}\n", "is not the key of the certificate in tls.cert_file", ""},

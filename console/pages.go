@@ -28,6 +28,7 @@ type partnerPage struct {
 	Problem    string
 	Levels     []string
 	TestUser   string
+	TestWith   string // the partner's mailbox the test asked about
 	TestResult *doctor.Report
 }
 
@@ -90,7 +91,7 @@ func (h *Handler) test(w http.ResponseWriter, r *http.Request, c caller) {
 		h.failErr(w, c, err)
 		return
 	}
-	p.TestUser, p.TestResult = o.User, report
+	p.TestUser, p.TestWith, p.TestResult = o.User, o.PartnerUser, report
 	h.render(w, http.StatusOK, "partner", page{Title: p.Rel.Name, CSRF: c.csrf, Actor: c.actor, Data: p})
 }
 

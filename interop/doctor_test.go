@@ -151,45 +151,72 @@ func (o *org) check(t *testing.T, args ...string) checkReport {
 	return r
 }
 
+// twoOrgs is two organisations over HTTPS with certificates from a
+// root both trust (SSL_CERT_FILE), registered with a token issuer, each
+// with a relationship with the other.
+type twoOrgs struct {
+	a, b   *org
+	ca     *testCA
+	zone   *dnstest.Server
+	proofs map[string]string // each domain's TXT proof
+}
+
+// newTwoOrgs sets the two organisations up; with adminToken, A's
+// server has an admin listener behind it, whose URL it returns.
+func newTwoOrgs(t *testing.T, adminToken string) (*twoOrgs, string) {
+	t.Helper()
+	root := t.TempDir()
+	f := &twoOrgs{ca: newTestCA(t, root), zone: dnstest.Start(t), proofs: map[string]string{}}
+	t.Setenv("SSL_CERT_FILE", f.ca.file) // every calfed process trusts the test root as the system's
+	stsConfig := filepath.Join(root, "sts.yaml")
+	os.WriteFile(stsConfig, []byte(fmt.Sprintf("issuer_uri: urn:federation:calfed-dev\ndns:\n  resolvers: [%q]\n", f.zone.Addr)), 0o644)
+	sts := startServer(t, regexp.MustCompile(`metadata (http://\S+)`), true, "sts", "serve", "-config", stsConfig, "-listen", "127.0.0.1:0")
+	gateway := strings.Replace(sts.URL, "/FederationMetadata/2006-12/FederationMetadata.xml", "/service/ManageDelegation2.asmx", 1)
+	adminURL := ""
+	for _, o := range []struct{ name, domain, user, subject string }{
+		{"A", "a.example", "alice", "Budget call"},
+		{"B", "b.example", "bob", "Design review"},
+	} {
+		x := newOrg(root, f.zone, o.name, o.domain, o.user, o.subject)
+		f.ca.writeTLS(t, x.dir, "127.0.0.1")
+		extra := "tls: {cert_file: tls.crt, key_file: tls.key}\n"
+		if o.name == "A" && adminToken != "" {
+			os.WriteFile(filepath.Join(x.dir, "admin.token"), []byte(adminToken+"\n"), 0o600)
+			extra += "admin: {token_file: admin.token}\n"
+		}
+		file, _ := os.OpenFile(x.config, os.O_APPEND|os.O_WRONLY, 0)
+		file.WriteString(extra)
+		file.Close()
+		x.cli(t, "trust", "certificate", "new")
+		x.publishProof(t, f.zone)
+		f.proofs[o.domain] = f.zone.TXT(o.domain)[0]
+		x.cli(t, "trust", "new", "-account-namespace", o.domain, "-metadata", sts.URL)
+		x.cli(t, "trust", "register", "-gateway", gateway)
+		s := startServer(t, regexp.MustCompile(`msg=listening ews=(https://\S+)`), false, "serve", "-config", x.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
+		x.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
+		if o.name == "A" && adminToken != "" {
+			adminURL = s.waitLog(t, regexp.MustCompile(`msg="admin API listening" url=(http://\S+)`))
+		}
+		if o.name == "A" {
+			f.a = x
+		} else {
+			f.b = x
+		}
+	}
+	f.a.cli(t, "orgrel", "new", "B", "-domains", "b.example", "-free-busy", "-level", "AvailabilityOnly",
+		"-target-application-uri", "FYDIBOHF25SPDLT.b.example", "-target-autodiscover-epr", f.b.base+"/autodiscover/autodiscover.svc/WSSecurity")
+	f.b.cli(t, "orgrel", "new", "A", "-domains", "a.example", "-free-busy", "-level", "LimitedDetails",
+		"-target-application-uri", "FYDIBOHF25SPDLT.a.example", "-target-autodiscover-epr", f.a.base+"/autodiscover/autodiscover.svc/WSSecurity")
+	return f, adminURL
+}
+
 // Two organisations over HTTPS with certificates from a root both trust,
 // registered with a token issuer: orgrel test and doctor pass every step;
 // then each failure a federation engineer meets is injected in turn and
 // the step it belongs to fails, saying what is wrong.
 func TestOrgrelTestAndDoctor(t *testing.T) {
-	root := t.TempDir()
-	ca := newTestCA(t, root)
-	t.Setenv("SSL_CERT_FILE", ca.file) // every calfed process trusts the test root as the system's
-	zone := dnstest.Start(t)
-	stsConfig := filepath.Join(root, "sts.yaml")
-	os.WriteFile(stsConfig, []byte(fmt.Sprintf("issuer_uri: urn:federation:calfed-dev\ndns:\n  resolvers: [%q]\n", zone.Addr)), 0o644)
-	sts := startServer(t, regexp.MustCompile(`metadata (http://\S+)`), true, "sts", "serve", "-config", stsConfig, "-listen", "127.0.0.1:0")
-	gateway := strings.Replace(sts.URL, "/FederationMetadata/2006-12/FederationMetadata.xml", "/service/ManageDelegation2.asmx", 1)
-
-	orgs := map[string]*org{}
-	proofs := map[string]string{}
-	for _, o := range []struct{ name, domain, user, subject string }{
-		{"A", "a.example", "alice", "Budget call"},
-		{"B", "b.example", "bob", "Design review"},
-	} {
-		x := newOrg(root, zone, o.name, o.domain, o.user, o.subject)
-		orgs[o.name] = x
-		ca.writeTLS(t, x.dir, "127.0.0.1")
-		f, _ := os.OpenFile(x.config, os.O_APPEND|os.O_WRONLY, 0)
-		f.WriteString("tls: {cert_file: tls.crt, key_file: tls.key}\n")
-		f.Close()
-		x.cli(t, "trust", "certificate", "new")
-		x.publishProof(t, zone)
-		proofs[o.domain] = zone.TXT(o.domain)[0]
-		x.cli(t, "trust", "new", "-account-namespace", o.domain, "-metadata", sts.URL)
-		x.cli(t, "trust", "register", "-gateway", gateway)
-		s := startServer(t, regexp.MustCompile(`msg=listening ews=(https://\S+)`), false, "serve", "-config", x.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
-		x.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
-	}
-	a, b := orgs["A"], orgs["B"]
-	a.cli(t, "orgrel", "new", "B", "-domains", "b.example", "-free-busy", "-level", "AvailabilityOnly",
-		"-target-application-uri", "FYDIBOHF25SPDLT.b.example", "-target-autodiscover-epr", b.base+"/autodiscover/autodiscover.svc/WSSecurity")
-	b.cli(t, "orgrel", "new", "A", "-domains", "a.example", "-free-busy", "-level", "LimitedDetails",
-		"-target-application-uri", "FYDIBOHF25SPDLT.a.example", "-target-autodiscover-epr", a.base+"/autodiscover/autodiscover.svc/WSSecurity")
+	f, _ := newTwoOrgs(t, "")
+	a, b, ca, zone, proofs := f.a, f.b, f.ca, f.zone, f.proofs
 
 	orgrelTest := []string{"orgrel", "test", "B", "-user", "alice@a.example", "-partner-user", "bob@b.example"}
 	doctorB := func(autodiscover string) []string {

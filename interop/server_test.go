@@ -173,4 +173,20 @@ func runClient(t *testing.T, name string, args []string, env ...string) []byte {
 	return out
 }
 
+// waitLog waits for re to match a line the server logged (a server
+// started with fromStdout false) and returns its first group.
+func (s *server) waitLog(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) { // pacing the polls, not timing anything
+		s.mu.Lock()
+		m := re.FindStringSubmatch(s.stderr.String())
+		s.mu.Unlock()
+		if m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("the server did not log %s", re)
+	return ""
+}
+
 func (s *server) String() string { return fmt.Sprintf("calfed at %s", s.URL) }

@@ -1,12 +1,12 @@
 // Package testenv is the one rule for tests that need something outside
 // Go: a PostgreSQL server, a real EWS client (Debian's
 // python3-exchangelib, ews-javascript-api from npm), a CalDAV server
-// (Debian's radicale), the reference
-// iCalendar expansion or the real-world calendar corpus. When the thing is
-// missing the test is skipped with a message saying how to provide it, so
-// that `go test ./...` passes with Go alone; when CALFED_TEST_REQUIRE
-// names it (or is "all", as ./test.sh and CI set it) the test fails
-// instead, so that the suite that must run everything never skips.
+// (Debian's radicale), the reference iCalendar expansion, the real-world
+// calendar corpus or a headless Chromium. When the thing is missing the
+// test is skipped with a message saying how to provide it, so that
+// `go test ./...` passes with Go alone; when CALFED_TEST_REQUIRE names it
+// (or is "all", as ./test.sh and CI set it) the test fails instead, so
+// that the suite that must run everything never skips.
 package testenv
 
 import (
@@ -45,6 +45,9 @@ const (
 	// completion scripts calfed completion writes for them.
 	Zsh  = "zsh"
 	Fish = "fish"
+	// Chromium is Debian's headless browser, which the console's browser
+	// tests drive.
+	Chromium = "chromium"
 )
 
 // PostgresEnv names the administrative connection URL of the PostgreSQL
