@@ -138,6 +138,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, problem stri
 
 // login checks the admin token and starts a session.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !equal(r.PostFormValue("csrf"), c.Value) || !checkPost(r, caller{bearer: true}) {
 		h.loginPage(w, r, "The sign-in form expired: sign in again.", http.StatusForbidden)

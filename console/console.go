@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -78,7 +79,8 @@ func New(opt Options) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	funcs := template.FuncMap{"when": when, "upper": strings.ToUpper, "join": strings.Join}
+	funcs := template.FuncMap{"when": when, "upper": strings.ToUpper, "join": strings.Join,
+		"partnerURL": func(name string) template.URL { return template.URL("/console/partners/" + url.PathEscape(name)) }}
 	for _, name := range []string{"login", "partners", "partner", "confirm", "domains", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/report.html", "templates/"+name+".html")
 		if err != nil {

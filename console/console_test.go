@@ -234,3 +234,21 @@ func TestConfirmedChange(t *testing.T) {
 }
 
 func strconvI(v int64) string { return strconv.FormatInt(v, 10) }
+
+// Failed sign-ins are bounded: after ten in a minute even the right
+// token waits until the minute is over.
+func TestSignInThrottled(t *testing.T) {
+	srv, c, _ := fixture(t)
+	login := func(token string) int {
+		_, _, csrf := get(t, c, srv.URL+"/console/login")
+		return post(t, c, srv.URL+"/console/login", url.Values{"csrf": {csrf}, "name": {"x"}, "token": {token}}).StatusCode
+	}
+	for i := 0; i < 10; i++ {
+		if code := login("wrong"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	if code := login(testToken); code != http.StatusTooManyRequests {
+		t.Errorf("the right token after ten failures: %d, want 429", code)
+	}
+}
