@@ -87,7 +87,7 @@ func (c *Checker) Domain(ctx context.Context, o DomainOptions) *Report {
 		if strings.HasPrefix(endpoint, "https://") {
 			s.pass(StepAutodiscoverHTTPS, endpoint)
 		} else {
-			s.fail(StepAutodiscoverHTTPS, fmt.Errorf("Autodiscover answered at %s, not over HTTPS", endpoint),
+			s.fail(StepAutodiscoverHTTPS, fmt.Errorf("the Autodiscover endpoint found is %s, not HTTPS", endpoint),
 				"serve Autodiscover over HTTPS at https://autodiscover."+domain+"/autodiscover/autodiscover.svc: Exchange refuses plain HTTP")
 		}
 		c.checkTLS(ctx, s, "Autodiscover", endpoint)
