@@ -60,6 +60,9 @@ func (c *Checker) Relationship(ctx context.Context, o RelationshipOptions) *Repo
 	c.federationInfoStep(ctx, s, rel, ours, adURL)
 	if adURL != "" {
 		c.checkTLS(ctx, s, "Autodiscover", adURL)
+	} else {
+		s.skip(StepTLSVersion+" (Autodiscover)", "the relationship has no TargetAutodiscoverEpr")
+		s.skip(StepTLSCertificate+" (Autodiscover)", "the relationship has no TargetAutodiscoverEpr")
 	}
 
 	tokens, err := c.tokens(ctx)
