@@ -227,12 +227,13 @@ func (s *Server) AdminRoutes() ([]admin.Route, error) {
 	if token == "" || err != nil {
 		return nil, err
 	}
-	c, err := console.New(console.Options{API: s.adminService(), Checker: &doctor.Checker{Records: s.DB, Trust: s.Trust},
-		Trust: s.Trust, Token: token, Logger: s.log})
+	api := s.adminService()
+	c, err := console.New(console.Options{API: api, Checker: &doctor.Checker{Records: s.DB, Trust: s.Trust},
+		Trust: s.Trust, Activity: console.AuditActivity{API: api}, Token: token, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
-	return append(admin.NewHandler(s.adminService(), token, s.log).Routes(), c.Routes()...), nil
+	return append(admin.NewHandler(api, token, s.log).Routes(), c.Routes()...), nil
 }
 
 // adminToken is the demo's admin token or the configured one; "" when
