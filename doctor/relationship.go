@@ -120,7 +120,9 @@ func (c *Checker) Relationship(ctx context.Context, o RelationshipOptions) *Repo
 		c.probe(ctx, s, StepEWSWSSecurity, partner.WSSecurityURL(ewsURL))
 	}
 
-	if _, err := tokens.Token(ctx, o.User, rel.TargetApplicationURI, fedtoken.OfferFreeBusy); err != nil {
+	if tokens == nil {
+		s.fail(StepFreeBusyToken, errors.New("no token client: our federation trust has no certificate or token issuer"), tokenFix(ours))
+	} else if _, err := tokens.Token(ctx, o.User, rel.TargetApplicationURI, fedtoken.OfferFreeBusy); err != nil {
 		s.fail(StepFreeBusyToken, err, tokenFix(ours))
 	} else {
 		s.pass(StepFreeBusyToken, fmt.Sprintf("for %s, audience %s, offer %s", o.User, rel.TargetApplicationURI, fedtoken.OfferFreeBusy))
