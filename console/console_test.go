@@ -252,3 +252,21 @@ func TestSignInThrottled(t *testing.T) {
 		t.Errorf("the right token after ten failures: %d, want 429", code)
 	}
 }
+
+// A level change, confirmed, is audited as calfed orgrel set's; a level
+// that is none is refused with its reason.
+func TestLevelChange(t *testing.T) {
+	srv, c, api := fixture(t)
+	csrf := signIn(t, srv, c)
+	u := srv.URL + "/console/partners/Northshire%20NHS%20Trust/change"
+	if resp := post(t, c, u, url.Values{"csrf": {csrf}, "change": {"level"}, "level": {"Everything"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("level Everything: %d", resp.StatusCode)
+	}
+	rel, _ := api.Relationship(context.Background(), "Northshire NHS Trust")
+	resp := post(t, c, u, url.Values{"csrf": {csrf}, "change": {"level"}, "level": {"LimitedDetails"}, "confirm": {"yes"}, "version": {strconv.FormatInt(rel.Version, 10)}})
+	rel, _ = api.Relationship(context.Background(), "Northshire NHS Trust")
+	entries, _ := api.Audit(context.Background(), time.Time{}, 0)
+	if last := entries[len(entries)-1]; resp.StatusCode != http.StatusSeeOther || rel.FreeBusyAccessLevel != orgrel.LimitedDetails || last.Action != "orgrel.set" || last.Actor != "Jo Engineer via console" {
+		t.Errorf("level change: %d, level %s, audit %+v", resp.StatusCode, rel.FreeBusyAccessLevel, last)
+	}
+}
