@@ -26,9 +26,10 @@ const interceptedFix = "something in front of the server (a reverse proxy or loa
 // probe posts a SOAP message without a delegation token to url, a
 // /WSSecurity endpoint, and checks that the server itself refused it, as
 // Exchange does (docs/protocol.md §4.3): EWS with a SOAP fault, HTTP 500,
-// Autodiscover with HTTP 401 and an empty body (either is accepted at
-// either). An HTML page, a redirect, a proxy's challenge or anything
-// else means the path is intercepted before it reaches the server.
+// Autodiscover with HTTP 401 (either is accepted at either). An HTML page,
+// a redirect, a proxy's challenge, a demand for Windows sign-in or
+// anything else means the path is intercepted before it reaches the
+// server.
 func (c *Checker) probe(ctx context.Context, s *steps, step, url string) {
 	body := `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>` +
 		`<GetFederationInformationRequestMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Request><Domain>example.com</Domain></Request></GetFederationInformationRequestMessage>` +
@@ -74,12 +75,29 @@ func classify(resp *http.Response, data []byte) error {
 		return fmt.Errorf("redirected (HTTP %d) to %s, as a sign-in page does", resp.StatusCode, resp.Header.Get("Location"))
 	case resp.StatusCode == http.StatusProxyAuthRequired:
 		return fmt.Errorf("a proxy asks for its own credentials (HTTP 407, %s)", resp.Header.Get("Proxy-Authenticate"))
-	case resp.StatusCode == http.StatusUnauthorized && len(trimmed) == 0:
+	case resp.StatusCode == http.StatusUnauthorized && windowsAuth(resp.Header.Values("WWW-Authenticate")):
+		return fmt.Errorf("asks for Windows sign-in (HTTP 401, WWW-Authenticate %s), where the path takes a delegation token", strings.Join(resp.Header.Values("WWW-Authenticate"), ", "))
+	case resp.StatusCode == http.StatusUnauthorized:
 		return nil
 	case resp.StatusCode == http.StatusInternalServerError && isSOAPFault(data):
 		return nil
 	}
 	return fmt.Errorf("answered HTTP %d (Content-Type %q), where the server refuses with a SOAP fault or a 401 with an empty body", resp.StatusCode, ct)
+}
+
+// windowsAuth reports whether a challenge asks for Windows integrated
+// sign-in, which a /WSSecurity path never does (its virtual directory is
+// anonymous; the token is checked in the message), but a proxy doing
+// Kerberos constrained delegation, or integrated authentication set on
+// the path by mistake, does.
+func windowsAuth(challenges []string) bool {
+	for _, c := range challenges {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(c), " ")
+		if strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM") {
+			return true
+		}
+	}
+	return false
 }
 
 // isSOAPFault reports whether data is a SOAP envelope whose body is a

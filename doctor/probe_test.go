@@ -46,10 +46,16 @@ func TestProbe(t *testing.T) {
 			w.Header().Set("Content-Type", "text/xml")
 			w.Write([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>`))
 		}, Fail, "answered HTTP 200"},
-		{"401 with a body", func(w http.ResponseWriter, r *http.Request) {
+		{"401 with a text body", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(401)
 			w.Write([]byte("denied"))
-		}, Fail, "answered HTTP 401"},
+		}, Pass, ""},
+		{"Windows sign-in", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("WWW-Authenticate", "Negotiate")
+			w.Header().Add("WWW-Authenticate", "NTLM")
+			w.WriteHeader(401)
+		}, Fail, "asks for Windows sign-in (HTTP 401, WWW-Authenticate Negotiate, NTLM)"},
+		{"403", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }, Fail, "answered HTTP 403"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
