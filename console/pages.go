@@ -155,7 +155,8 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	h.log.Info("console change", "actor", c.actor, "action", action, "relationship", name)
-	http.Redirect(w, r, "/console/partners/"+url.PathEscape(name)+"?done="+url.QueryEscape(strings.TrimPrefix(action, "orgrel.")+" done"), http.StatusSeeOther)
+	done := map[string]string{"orgrel.enable": "enabled", "orgrel.disable": "disabled", "orgrel.set": "changed"}[action]
+	http.Redirect(w, r, "/console/partners/"+url.PathEscape(name)+"?done="+url.QueryEscape(name+" "+done+", audited under your name; every running server applies it within a second."), http.StatusSeeOther)
 }
 
 // domainsPage is the readiness of our own domains.
