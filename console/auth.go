@@ -23,6 +23,7 @@ type session struct {
 	actor   string // who signed in, for the audit log
 	csrf    string
 	expires time.Time
+	flash   string // what the next page says was done
 }
 
 // sessions are the signed-in browsers, by session ID, in memory: a
@@ -81,9 +82,10 @@ func equal(a, b string) bool {
 // caller is who makes a request: a session, or a holder of the admin
 // token in an Authorization header (scripts, which need no CSRF token).
 type caller struct {
-	actor  string
-	csrf   string // empty for a bearer caller
-	bearer bool
+	actor   string
+	csrf    string // empty for a bearer caller
+	bearer  bool
+	session *session // nil for a bearer caller
 }
 
 // authenticate finds the request's caller.
@@ -107,7 +109,7 @@ func (h *Handler) authenticate(r *http.Request) (caller, bool) {
 	if !ok {
 		return caller{}, false
 	}
-	return caller{actor: sess.actor + " via console", csrf: sess.csrf}, true
+	return caller{actor: sess.actor + " via console", csrf: sess.csrf, session: sess}, true
 }
 
 // checkPost refuses a POST that does not come from our own form: its
@@ -212,4 +214,26 @@ func (l *limiter) fail() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.failures = append(l.failures, l.now())
+}
+
+// setFlash keeps what the next page is to say was done.
+func (h *Handler) setFlash(c caller, msg string) {
+	if c.session == nil {
+		return
+	}
+	h.sessions.mu.Lock()
+	c.session.flash = msg
+	h.sessions.mu.Unlock()
+}
+
+// takeFlash returns what was done, once.
+func (h *Handler) takeFlash(c caller) string {
+	if c.session == nil {
+		return ""
+	}
+	h.sessions.mu.Lock()
+	defer h.sessions.mu.Unlock()
+	msg := c.session.flash
+	c.session.flash = ""
+	return msg
 }

@@ -249,7 +249,7 @@ func (h *Handler) partners(w http.ResponseWriter, r *http.Request, c caller) {
 		row.Activity, row.Problem = h.activity(ctx, rel.Name)
 		rows = append(rows, row)
 	}
-	h.render(w, http.StatusOK, "partners", page{Title: "Partners", CSRF: c.csrf, Actor: c.actor, Notice: r.URL.Query().Get("done"),
+	h.render(w, http.StatusOK, "partners", page{Title: "Partners", CSRF: c.csrf, Actor: c.actor, Notice: h.takeFlash(c),
 		Data: struct {
 			Rows  []partnerRow
 			Fresh freshness

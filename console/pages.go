@@ -74,7 +74,7 @@ func (h *Handler) partner(w http.ResponseWriter, r *http.Request, c caller) {
 		h.failErr(w, c, err)
 		return
 	}
-	h.render(w, http.StatusOK, "partner", page{Title: p.Rel.Name, CSRF: c.csrf, Actor: c.actor, Notice: r.URL.Query().Get("done"), Data: p})
+	h.render(w, http.StatusOK, "partner", page{Title: p.Rel.Name, CSRF: c.csrf, Actor: c.actor, Notice: h.takeFlash(c), Data: p})
 }
 
 // test runs orgrel test from the partner's page and shows its report on
@@ -155,9 +155,21 @@ func (h *Handler) change(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	h.log.Info("console change", "actor", c.actor, "action", action, "relationship", name)
-	done := map[string]string{"orgrel.enable": "enabled", "orgrel.disable": "disabled", "orgrel.set": "changed"}[action]
-	http.Redirect(w, r, "/console/partners/"+url.PathEscape(name)+"?done="+url.QueryEscape(name+" "+done+", audited under your name; every running server applies it within a second."), http.StatusSeeOther)
+	// As the command line does, wait for the running servers to put the
+	// change in force, and say how far they got.
+	msg := fmt.Sprintf("%s %s, audited under your name; ", name, map[string]string{"orgrel.enable": "enabled", "orgrel.disable": "disabled", "orgrel.set": "changed"}[action])
+	if a, err := admin.AwaitApplied(ctx, h.opt.API, applyWait); err != nil {
+		msg += err.Error()
+	} else {
+		msg += a.String()
+	}
+	h.setFlash(c, msg)
+	http.Redirect(w, r, "/console/partners/"+url.PathEscape(name), http.StatusSeeOther)
 }
+
+// applyWait is how long a change waits for the running servers to apply
+// it, as the command line's -wait default.
+const applyWait = 10 * time.Second
 
 // domainsPage is the readiness of our own domains.
 type domainsPage struct {

@@ -138,7 +138,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	do("confirm", chromedp.Click(`//button[text()="Yes, disable"]`), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	shot("6-disabled")
-	if got := text("main"); !strings.Contains(got, "B disabled, audited under your name") || !strings.Contains(got, "Enable B") || !strings.Contains(got, "Federation Engineer via console") || !strings.Contains(got, "orgrel.disable") {
+	if got := text("main"); !strings.Contains(got, "B disabled, audited under your name; applied by 1 of 1 servers") || !strings.Contains(got, "Enable B") || !strings.Contains(got, "Federation Engineer via console") || !strings.Contains(got, "orgrel.disable") {
 		t.Errorf("after disabling:\n%s", got)
 	}
 	// B's next request is refused: A's Autodiscover no longer knows alice
