@@ -28,7 +28,7 @@ const testToken = "console-test-token-0123456789abcdef"
 // fixture is a console over a fresh store with one relationship,
 // mounted as the admin listener mounts it, and a browser-like client
 // with a cookie jar that does not follow redirects.
-func fixture(t *testing.T) (*httptest.Server, *http.Client, admin.API) {
+func fixture(t *testing.T, activity ...Activity) (*httptest.Server, *http.Client, admin.API) {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(context.Background(), store.Config{Driver: "sqlite", DSN: filepath.Join(dir, "calfed.db")})
@@ -43,7 +43,11 @@ func fixture(t *testing.T) (*httptest.Server, *http.Client, admin.API) {
 		Enabled: true, FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Options{API: api, Checker: &doctor.Checker{Records: db, Trust: tr}, Trust: tr, Token: testToken})
+	opt := Options{API: api, Checker: &doctor.Checker{Records: db, Trust: tr}, Trust: tr, Token: testToken, Activity: AuditActivity{API: api}}
+	if len(activity) > 0 {
+		opt.Activity = activity[0]
+	}
+	h, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,5 +272,40 @@ func TestLevelChange(t *testing.T) {
 	entries, _ := api.Audit(context.Background(), time.Time{}, 0)
 	if last := entries[len(entries)-1]; resp.StatusCode != http.StatusSeeOther || rel.FreeBusyAccessLevel != orgrel.LimitedDetails || last.Action != "orgrel.set" || last.Actor != "Jo Engineer via console" {
 		t.Errorf("level change: %d, level %s, audit %+v", resp.StatusCode, rel.FreeBusyAccessLevel, last)
+	}
+}
+
+type fakeActivity map[string]PartnerActivity
+
+func (f fakeActivity) PartnerActivity(ctx context.Context, name string) (PartnerActivity, error) {
+	return f[name], nil
+}
+
+// The partners' requests, where they are recorded, are in the list and
+// on the partner's page; where they are not, the pages say so.
+func TestActivityShown(t *testing.T) {
+	ok, bad := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC), time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC)
+	srv, c, _ := fixture(t, fakeActivity{"Northshire NHS Trust": {Recorded: true, LastSuccess: &ok, LastFailure: &bad, FailureReason: "federation: token expired",
+		Requests: 42, Refused: 3, Source: "From the access log.", Recent: []Request{{At: bad, Operation: "GetUserAvailability", Caller: "bob@northshire.example", Outcome: "failed: federation: token expired"}}}})
+	signIn(t, srv, c)
+	_, list, _ := get(t, c, srv.URL+"/console/")
+	_, page, _ := get(t, c, srv.URL+"/console/partners/Northshire%20NHS%20Trust")
+	for _, want := range []string{"2026-11-30 09:15 UTC", "2026-11-30 10:05 UTC", "federation: token expired", "42 (3 refused)"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the partners list lacks %q", want)
+		}
+	}
+	for _, want := range []string{"42 requests, 3 refused", "The partner's latest requests", "bob@northshire.example", "GetUserAvailability"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the partner's page lacks %q", want)
+		}
+	}
+
+	srv, c, _ = fixture(t)
+	signIn(t, srv, c)
+	_, list, _ = get(t, c, srv.URL+"/console/")
+	_, page, _ = get(t, c, srv.URL+"/console/partners/Northshire%20NHS%20Trust")
+	if !strings.Contains(list, "no record of requests") || !strings.Contains(page, "No access log of partners&#39; requests") || !strings.Contains(page, "The relationship's latest changes") {
+		t.Errorf("without an access log the pages do not say so:\n%s\n%s", list, page)
 	}
 }
