@@ -24,6 +24,13 @@ type FederationInfo struct {
 	Warnings              []string `json:"warnings,omitempty"`
 }
 
+// WriteTable writes the information as Get-FederationInformation shows
+// it, in tab-separated columns.
+func (f *FederationInfo) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "DomainNames\t: {%s}\nTargetApplicationUri\t: %s\nTokenIssuerUris\t: {%s}\nTargetAutodiscoverEpr\t: %s\n",
+		strings.Join(f.DomainNames, ", "), f.TargetApplicationURI, strings.Join(f.TokenIssuerURIs, ", "), f.TargetAutodiscoverEPR)
+}
+
 // Errors of Discoverer.FederationInformation.
 var (
 	ErrNotFederated = errors.New("autodiscover: the domain is not federated")

@@ -152,6 +152,19 @@ type Report struct {
 	Err       string    `json:"error,omitempty"` // the source as a whole could not be read
 }
 
+// WriteText writes the report as calfed calendar check prints it: each
+// problem on a line, then what was served or why nothing could be.
+func (r Report) WriteText(w io.Writer) {
+	for _, p := range r.Problems {
+		fmt.Fprintln(w, p)
+	}
+	if r.Err != "" {
+		fmt.Fprintf(w, "%s: cannot be read: %s\n", r.Source, r.Err)
+	} else {
+		fmt.Fprintf(w, "%s: %d instances served, %d problems\n", r.Source, r.Instances, len(r.Problems))
+	}
+}
+
 // Check reads and parses src as a Directory would, and reports what it
 // repaired, skipped, or could not read at all (Err).
 func Check(ctx context.Context, src Source, opt Options) Report {

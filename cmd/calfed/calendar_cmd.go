@@ -47,16 +47,7 @@ func runCalendarCheck(ctx context.Context, args []string, stdout, stderr io.Writ
 		return checkExit(r.Report)
 	}
 	r := calendar.Check(ctx, src, opt)
-	cli.Show(stdout, *output, r, func(w io.Writer) {
-		for _, p := range r.Problems {
-			fmt.Fprintln(w, p)
-		}
-		if r.Err != "" {
-			fmt.Fprintf(w, "%s: cannot be read: %s\n", r.Source, r.Err)
-		} else {
-			fmt.Fprintf(w, "%s: %d instances served, %d problems\n", r.Source, r.Instances, len(r.Problems))
-		}
-	})
+	cli.Show(stdout, *output, r, r.WriteText)
 	return checkExit(r)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/calfed/calfed/autodiscover"
@@ -33,10 +32,7 @@ func runFedinfo(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "calfed fedinfo: %s\n", cli.Plain(err))
 		return exitFailed
 	}
-	cli.ShowTable(stdout, *output, info, func(tw io.Writer) {
-		fmt.Fprintf(tw, "DomainNames\t: {%s}\nTargetApplicationUri\t: %s\nTokenIssuerUris\t: {%s}\nTargetAutodiscoverEpr\t: %s\n",
-			strings.Join(info.DomainNames, ", "), info.TargetApplicationURI, strings.Join(info.TokenIssuerURIs, ", "), info.TargetAutodiscoverEPR)
-	})
+	cli.ShowTable(stdout, *output, info, info.WriteTable)
 	if *output == "json" {
 		return exitOK
 	}

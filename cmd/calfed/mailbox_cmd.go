@@ -16,7 +16,7 @@ func runMailboxShare(ctx context.Context, args []string, stdout, stderr io.Write
 	var apply func(*admin.MailboxSharing) error
 	var wait applyWait
 	return adminCommand(ctx, "mailbox share", args, stdout, stderr, []string{"ADDRESS"}, func(fl *flag.FlagSet) {
-		apply = fieldFlags(fl, admin.SharingFields)
+		apply = cli.FieldFlags(fl, admin.SharingFields)
 		wait.register(fl)
 	}, func(c *adminRun) error {
 		if c.fl.Lookup("level").Value.String() == "" {

@@ -20,7 +20,7 @@ import (
 func runOrgrelNew(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var apply func(*orgrel.Relationship) error
 	return adminCommand(ctx, "orgrel new", args, stdout, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
-		apply = fieldFlags(fl, orgrel.RelationshipFields)
+		apply = cli.FieldFlags(fl, orgrel.RelationshipFields)
 	}, func(c *adminRun) error {
 		rel := orgrel.Relationship{Name: c.pos[0], Enabled: true}
 		if err := apply(&rel); err != nil {
@@ -42,18 +42,18 @@ func runOrgrelSet(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var wait applyWait
 	var account, secretFile *string
 	return adminCommand(ctx, "orgrel set", args, stdout, stderr, []string{"NAME"}, func(fl *flag.FlagSet) {
-		apply = fieldFlags(fl, orgrel.RelationshipFields)
+		apply = cli.FieldFlags(fl, orgrel.RelationshipFields)
 		account = fl.String("outbound-account", "", "the account the partner gave us for asking its free/busy cross-forest (Add-AvailabilityAddressSpace -AccessMethod OrgWideFB -Credentials); \"-\" removes it")
 		secretFile = fl.String("outbound-secret-file", "", "a file holding that account's secret (one line)")
 		wait.register(fl)
 	}, func(c *adminRun) error {
-		outbound := given(c.fl, "outbound-account") || given(c.fl, "outbound-secret-file")
+		outbound := cli.Given(c.fl, "outbound-account") || cli.Given(c.fl, "outbound-secret-file")
 		if outbound {
 			if err := admin.SetOutbound(ctx, c.api, actor(), c.pos[0], *account, *secretFile); err != nil {
 				return err
 			}
 		}
-		if c.fl.NFlag() == 0 || !outbound && c.fl.NFlag() == 1 && given(c.fl, "wait") {
+		if c.fl.NFlag() == 0 || !outbound && c.fl.NFlag() == 1 && cli.Given(c.fl, "wait") {
 			return usageError{Msg: "nothing to change: give at least one option"}
 		}
 		return modify(ctx, c, &wait, "orgrel.set", apply)

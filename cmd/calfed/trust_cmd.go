@@ -17,7 +17,7 @@ func runTrustSet(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var apply func(*orgrel.Trust) error
 	var skipProof bool
 	return adminCommand(ctx, "trust set", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
-		apply = fieldFlags(fl, orgrel.TrustFields)
+		apply = cli.FieldFlags(fl, orgrel.TrustFields)
 		fl.BoolVar(&skipProof, "skip-proof", false, "federate new domains without checking their proofs (labs only; audited)")
 	}, func(c *adminRun) error {
 		if c.fl.NFlag() == 0 {
