@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/domainname"
+	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 	"github.com/calfed/calfed/trust"
@@ -29,13 +31,19 @@ func (c *Config) Validate() (*Built, error) {
 // key directory and the resolver that looks up domain proofs. A nil log
 // discards.
 func (c *Config) TrustService(db *store.DB, log *slog.Logger) *trust.Service {
-	tc := trust.Config{Store: db, Keys: c.Keys(), Resolver: c.Resolver(), Logger: log}
-	// An outbound section Build refuses leaves the default, the
-	// environment's proxy settings; every command validates first.
-	if o, err := c.OutboundClient(); err == nil {
-		tc.HTTP = o.HTTP(30 * time.Second)
+	return trust.NewService(trust.Config{Store: db, Keys: c.Keys(), Resolver: c.Resolver(), Logger: log, HTTP: c.HTTPClient(30 * time.Second)})
+}
+
+// HTTPClient is an HTTP client over the outbound client every outbound
+// call uses, with timeout. An outbound section Build refuses leaves the
+// default, the environment's proxy settings; every command validates
+// first.
+func (c *Config) HTTPClient(timeout time.Duration) *http.Client {
+	o, err := c.OutboundClient()
+	if err != nil {
+		o = outbound.Default()
 	}
-	return trust.NewService(tc)
+	return o.HTTP(timeout)
 }
 
 // Local is what a command run on the server's own machine works on: the

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // Step names of the TLS checks; the endpoint's role is appended in
@@ -43,10 +43,7 @@ func (c *Checker) checkTLS(ctx context.Context, s *steps, role, endpoint string)
 		port = "443"
 	}
 	addr := net.JoinHostPort(host, port)
-	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: &tls.Config{
-		ServerName: host, MinVersion: tls.VersionTLS10, InsecureSkipVerify: true, // checked below, to say what is wrong
-	}}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	state, err := c.handshake(ctx, endpoint, host)
 	if err != nil {
 		err = fmt.Errorf("TLS handshake with %s: %w", addr, err)
 		fix := "make " + addr + " accept TLS 1.2 or later connections from the internet (a listener, its firewall, its certificate)"
@@ -54,8 +51,6 @@ func (c *Checker) checkTLS(ctx context.Context, s *steps, role, endpoint string)
 		s.skip(certificate, "no TLS connection to "+addr)
 		return
 	}
-	state := conn.(*tls.Conn).ConnectionState()
-	conn.Close()
 	if state.Version < minTLS {
 		s.fail(version, fmt.Errorf("%s negotiated %s; partners require TLS 1.2 or later", addr, tls.VersionName(state.Version)),
 			"enable TLS 1.2 (and 1.3) on "+addr+"; calfed: tls.min_version \"1.2\", the default")
@@ -63,6 +58,35 @@ func (c *Checker) checkTLS(ctx context.Context, s *steps, role, endpoint string)
 		s.pass(version, addr+": "+tls.VersionName(state.Version)+", "+tls.CipherSuiteName(state.CipherSuite))
 	}
 	c.checkChain(s, certificate, host, state.PeerCertificates)
+}
+
+// handshake connects to endpoint as every other request does (through
+// the outbound proxy, when Checker.HTTP has one), accepting any TLS
+// version from 1.0 and any certificate, and returns what was negotiated.
+func (c *Checker) handshake(ctx context.Context, endpoint, host string) (*tls.ConnectionState, error) {
+	t, ok := c.client().Transport.(*http.Transport)
+	if !ok || t == nil {
+		t = http.DefaultTransport.(*http.Transport)
+	}
+	t = t.Clone()
+	t.TLSClientConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS10, InsecureSkipVerify: true} // checked by the caller, to say what is wrong
+	t.ForceAttemptHTTP2 = false
+	defer t.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: t, Timeout: c.client().Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.TLS == nil {
+		return nil, fmt.Errorf("no TLS connection state")
+	}
+	return resp.TLS, nil
 }
 
 // checkChain verifies the server's certificate chain for host.

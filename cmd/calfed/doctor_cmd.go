@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"time"
 
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/doctor"
@@ -37,7 +38,7 @@ func checkCommand(ctx context.Context, name string, args []string, stdout, stder
 		fl.StringVar(&output, "o", "table", "output: table or json")
 		extra(fl)
 	}, func(l *config.Local, pos []string) (int, error) {
-		r := check(&doctor.Checker{Records: l.DB, Trust: l.Trust}, pos[0])
+		r := check(&doctor.Checker{Records: l.DB, Trust: l.Trust, HTTP: l.Config.HTTPClient(20 * time.Second)}, pos[0])
 		if err := cli.ShowTable(stdout, output, r, r.WriteTable); err != nil || !r.Passed {
 			return exitFailed, err
 		}
