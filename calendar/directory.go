@@ -69,6 +69,10 @@ type entry struct {
 	loading atomic.Bool            // a load is running, possibly stuck past its timeout
 	ready   chan struct{}          // closed when the first load ends
 	once    sync.Once              // closes ready
+	// checked is when (UnixNano) the source was last read or found
+	// unchanged without an error; failures counts the reads that failed.
+	checked  atomic.Int64
+	failures atomic.Int64
 }
 
 type loaded struct {
@@ -304,6 +308,11 @@ func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 	case next = <-done:
 	case <-time.After(d.opt.ReadTimeout):
 		next = &loaded{err: fmt.Errorf("%w after %v: %s", ErrTimeout, d.opt.ReadTimeout, en.src)}
+	}
+	if next == nil || next.err == nil {
+		en.checked.Store(d.opt.Now().UnixNano())
+	} else {
+		en.failures.Add(1)
 	}
 	if next == nil {
 		return // unchanged

@@ -256,7 +256,14 @@ type Config struct {
 		// The admin API speaks plain HTTP with a bearer token: reach it
 		// through SSH or a TLS-terminating proxy instead when you can.
 		InsecureListen bool `yaml:"insecure_listen"`
+		// Pprof serves Go's profiler (net/http/pprof) under /debug/pprof/
+		// on the admin listener. Default false.
+		Pprof bool `yaml:"pprof"`
 	} `yaml:"admin"`
+	// Log, AccessLog and Health are operations settings (ops.go).
+	Log       LogConfig       `yaml:"log"`
+	AccessLog AccessLogConfig `yaml:"access_log"`
+	Health    HealthConfig    `yaml:"health"`
 
 	// Dir is the directory of the configuration file; relative paths
 	// start there. Load sets it.
@@ -385,6 +392,7 @@ func (c *Config) defaults() {
 	defDur(&c.DNS.Recheck, 24*time.Hour)
 	defDur(&c.Store.Heartbeat, 5*time.Second)
 	defDur(&c.Store.MaxPolicyAge, 2*time.Minute)
+	c.opsDefaults()
 }
 
 // RefuseTokenReuse is whether delegation tokens are accepted once only:
@@ -681,6 +689,7 @@ func (c *Config) Build() (*Built, error) {
 	if _, err := c.trustedProxies(); err != nil {
 		bad("auth.trusted_proxies: %v", err)
 	}
+	c.checkOps(bad)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -26,6 +26,9 @@ type Guard struct {
 	// Refuse answers a refused request by its cause (answer.go):
 	// RefuseEWS (the default) or RefuseAutodiscover. docs/protocol.md §4.3.
 	Refuse func(w http.ResponseWriter, r *http.Request, err error)
+	// Refused, when set, is told the cause (Cause) of every refusal, for
+	// the metrics.
+	Refused func(cause string)
 }
 
 // Wrap guards next.
@@ -72,6 +75,9 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 			"email", c.Email, "requestor_domain", c.RequestorDomain, "token", c.TokenID, "remote", r.RemoteAddr,
 			"user_agent", r.UserAgent(), "client_request_id", r.Header.Get("client-request-id"),
 			"reason", err.Error(), "duration", time.Since(start))
+		if g.Refused != nil {
+			g.Refused(Cause(err))
+		}
 		refuse(w, r, err)
 	})
 }

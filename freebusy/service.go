@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/accesslog"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/reuse"
 	"github.com/calfed/calfed/orgrel"
@@ -174,9 +175,19 @@ var DefaultWorkingHours = WorkingHours{
 }
 
 // Mailbox answers q for one address. It never fails: every problem is an
-// Outcome. q must pass Check.
+// Outcome. q must pass Check. What the caller was given is noted in the
+// request's access log entry (internal/accesslog).
 func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query, address string) Result {
-	return s.mailbox(ctx, s.opt.Access, caller, q, address)
+	r := s.mailbox(ctx, s.opt.Access, caller, q, address)
+	canonical, view := address, "None"
+	if mb, ok := s.opt.Directory.Lookup(address); ok {
+		canonical = mb.Address
+	}
+	if r.Outcome == OK {
+		view = r.View.String()
+	}
+	accesslog.Note(ctx, canonical, view, r.Outcome.String())
+	return r
 }
 
 func (s *Service) mailbox(ctx context.Context, access Access, caller identity.Caller, q *Query, address string) Result {

@@ -147,7 +147,7 @@ mailboxes:
 		t.Fatalf("account new: %v", err)
 	}
 	s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
-		"serve", "-config", config, "-listen", "127.0.0.1:0", "-log-level", "info")
+		"serve", "-config", config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-log-level", "info")
 
 	got := askMailTips(t, s.URL, "svc-partner", created.Secret, "kim@partner.example", "bob@contoso.example", "dana@contoso.example", "carl@contoso.example")
 	period := func(tp tip) bool {

@@ -66,7 +66,7 @@ mailboxes:
 		t.Fatalf("account new: %v", err)
 	}
 	s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
-		"serve", "-config", config, "-listen", "127.0.0.1:0", "-log-level", "info")
+		"serve", "-config", config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-log-level", "info")
 
 	sc := scenario{account: "svc-partner", view: "Detailed", start: "2026-03-24T00:00:00", end: "2026-03-25T00:00:00", interval: 30}
 	ask := func() answer {

@@ -56,7 +56,7 @@ func TestTwoOrganisationsFromNothing(t *testing.T) {
 		if out := string(x.cli(t, "trust", "test")); !strings.Contains(out, "ok    token validation") {
 			t.Fatalf("%s: trust test after registration:\n%s", o.name, out)
 		}
-		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", x.config, "-listen", "127.0.0.1:0")
+		s := startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false, "serve", "-config", x.config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0")
 		x.base = strings.TrimSuffix(s.URL, "/EWS/Exchange.asmx")
 	}
 	a, b := orgs["A"], orgs["B"]

@@ -65,7 +65,7 @@ func (p *pair) start(t *testing.T) {
 	t.Helper()
 	for i := range p.servers {
 		p.servers[i] = startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
-			"serve", "-config", p.configs[i], "-listen", "127.0.0.1:0", "-log-level", "info")
+			"serve", "-config", p.configs[i], "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-log-level", "info")
 	}
 	for i, s := range p.servers {
 		if _, body := p.ask(t, s); !strings.Contains(body, "<Subject>Quarterly planning</Subject>") {

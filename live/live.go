@@ -387,6 +387,20 @@ func (l *Policy) current() bool {
 	return false
 }
 
+// Current reports whether the policy in force is young enough to answer
+// partners from (within MaxAge of the store's last confirmation), as
+// RequireCurrent decides it.
+func (l *Policy) Current() bool { return l.current() }
+
+// Confirmed is when the store last showed the policy in force to be its
+// current one, and the change counter it was loaded at.
+func (l *Policy) Confirmed() (at time.Time, change int64) {
+	return time.Unix(0, l.confirmed.Load()), l.counter.Load()
+}
+
+// MaxAge is how old the policy may grow before partners are refused.
+func (l *Policy) MaxAge() time.Duration { return l.opt.MaxAge }
+
 // RequireCurrent serves next, except that a request with a verified
 // caller (a delegation token's or a service account's, in its context)
 // is refused while the policy in force is older than MaxAge: with 503

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/accesslog"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/orgrel"
 )
@@ -145,12 +146,27 @@ func New(opt Options) *Service {
 // Recipient answers which of the requested MailTips caller gets for
 // address. It never fails: a calendar that cannot be read only leaves the
 // automatic reply to the configuration.
+//
+// What the caller was given is noted in the request's access log entry
+// (internal/accesslog): the MailTips level as the view, and NoAccess when
+// the level gives none of the MailTips asked for, NotFound for a recipient
+// not ours.
 func (s *Service) Recipient(ctx context.Context, caller identity.Caller, requested Types, address string) Result {
+	r, canonical, outcome := s.recipient(ctx, caller, requested, address)
+	view := "None"
+	if outcome == "OK" {
+		view = "MailTips" + r.Level.String()
+	}
+	accesslog.Note(ctx, canonical, view, outcome)
+	return r
+}
+
+func (s *Service) recipient(ctx context.Context, caller identity.Caller, requested Types, address string) (Result, string, string) {
 	level := s.opt.Access.MailTips(caller)
 	r := Result{Address: address, Level: level}
 	want := requested & Allowed(level)
 	if want == 0 {
-		return r
+		return r, address, "NoAccess"
 	}
 	mb, ok := s.opt.Directory.Lookup(strings.TrimSpace(address))
 	if !ok {
@@ -159,7 +175,7 @@ func (s *Service) Recipient(ctx context.Context, caller identity.Caller, request
 			r.Set |= InvalidRecipient
 			r.InvalidRecipient = true
 		}
-		return r
+		return r, address, "NotFound"
 	}
 	if want&InvalidRecipient != 0 {
 		r.Set |= InvalidRecipient
@@ -179,7 +195,7 @@ func (s *Service) Recipient(ctx context.Context, caller identity.Caller, request
 	if want&ExternalMemberCount != 0 {
 		r.Set |= ExternalMemberCount
 	}
-	return r
+	return r, mb.Address, "OK"
 }
 
 // outOfOffice is the mailbox's automatic reply now: the configured one

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"io"
 	stdlog "log"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/internal/lograte"
 )
 
@@ -45,4 +47,20 @@ func (w serverLogWriter) Write(p []byte) (int, error) {
 		r.AddAttrs(slog.String("err", line))
 	}
 	return len(p), w.h.Handle(ctx, r)
+}
+
+// NewLogger is the server's logger as the configuration has it
+// (log.format, log.level), writing to w; level is set to log.level and a
+// reload may change it.
+func NewLogger(cfg *config.Config, w io.Writer, level *slog.LevelVar) (*slog.Logger, error) {
+	l, err := cfg.LogLevel()
+	if err != nil {
+		return nil, err
+	}
+	level.Set(l)
+	h, err := cfg.NewLogHandler(w, level)
+	if err != nil {
+		return nil, err
+	}
+	return slog.New(h), nil
 }

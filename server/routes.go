@@ -39,6 +39,12 @@ func (s *Server) Routes() []Route {
 	// Every handler a verified caller reaches refuses it while the policy
 	// is too old to answer from. docs/protocol.md §1.8.
 	current := policy.RequireCurrent
+	// Every request a verified partner makes is logged and recorded
+	// (internal/accesslog), the 503s of a policy too old included; the
+	// free/busy, MailTips and Autodiscover cores note each mailbox.
+	access := func(op string, h http.Handler) http.Handler {
+		return s.Access.Wrap(op, h)
+	}
 	fb := freebusy.New(freebusy.Options{Directory: s.Directory, Access: policy, Logger: log, MaxResultSet: cfg.Limits.MaxResultSet,
 		Remote: s.Partners, Internal: policy})
 	// Our own users' fronts: signed in with their tokens, a trusted
@@ -48,7 +54,7 @@ func (s *Server) Routes() []Route {
 	ua.Tokens, ua.Directory, ua.Logger, ua.Limiter = s.DB, s.Directory, log, limiter
 	users := userauth.New(ua)
 	front := userfb.New(userfb.Options{FreeBusy: fb, MaxMailboxes: cfg.Limits.MaxMailboxes, MaxWindowDays: cfg.Limits.MaxWindowDays, Logger: log})
-	ewsHandler := current(ews.New(ews.Options{
+	ewsHandler := access("", current(ews.New(ews.Options{
 		FreeBusy:      fb,
 		Logger:        log,
 		Limits:        limits,
@@ -58,14 +64,14 @@ func (s *Server) Routes() []Route {
 		// The legacy DNs Autodiscover hands out come back as EX or X500
 		// addresses. docs/protocol.md §1.2.
 		ResolveLegacyDN: legacydn.Resolver(s.Directory),
-	}))
-	mt := current(ews.NewMailTips(ews.MailTipsOptions{
+	})))
+	mt := access("GetMailTips", current(ews.NewMailTips(ews.MailTipsOptions{
 		MailTips:      mailtips.New(mailtips.Options{Directory: s.Directory, Access: policy, Logger: log}),
 		Logger:        log,
 		Limits:        limits,
 		MaxRecipients: cfg.Limits.MaxMailboxes,
 		ServerName:    cfg.ServerName,
-	}))
+	})))
 	ad := autodiscover.New(autodiscover.Options{
 		Directory:         s.Directory,
 		Access:            policy,
@@ -90,7 +96,7 @@ func (s *Server) Routes() []Route {
 	// on EWS a valid token for another offer gets ErrorAccessDenied, on
 	// Autodiscover 401. The token's claims are noted for a recorder.
 	guard := func(offer string, refuse func(http.ResponseWriter, *http.Request, error), h http.Handler) http.Handler {
-		g := &federation.Guard{Validator: validator, Offer: offer, Limits: limits, Logger: log, Refuse: refuse}
+		g := &federation.Guard{Validator: validator, Offer: offer, Limits: limits, Logger: log, Refuse: refuse, Refused: s.Metrics.TokenRefused}
 		return g.Wrap(noteToken(policy, offer, h))
 	}
 	// Bodies read before their sender is known share one budget.
@@ -100,24 +106,26 @@ func (s *Server) Routes() []Route {
 	}
 	// One limiter for every endpoint that takes Basic credentials, so a
 	// guesser cannot spread its attempts over them.
-	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: limiter, Sources: cfg.AuthSources(), Logger: log}
+	basic := &httpauth.Basic{Auth: policy, Realm: "calfed", Limiter: limiter, Sources: cfg.AuthSources(), Logger: log,
+		Refused: s.Metrics.LoginRefused}
 	// EWS requests are routed by operation: GetMailTips to its own
 	// handler and, on /WSSecurity, behind a guard for its own offer, so
 	// that a token serves only its offer's operations. docs/protocol.md §4.3, §8.4.
 	// Routing reads the body, so it is read first: under the budget where
 	// the sender is not yet known, after Basic authentication otherwise.
-	return []Route{
+	routes := []Route{
 		{"/ews/exchange.asmx", basic.Require(soap.Bounded(byOperation(limits, ewsHandler, map[string]http.Handler{"GetMailTips": mt}), limits, nil))},
 		{"/ews/exchange.asmx/wssecurity", bounded(byOperation(limits,
 			guard(federation.OfferFreeBusy, federation.RefuseEWS, ewsHandler),
 			map[string]http.Handler{"GetMailTips": guard(federation.OfferMailTips, federation.RefuseEWS, mt)}))},
-		{"/autodiscover/autodiscover.svc", bounded(basic.Optional(current(ad.SOAP(false))))},
-		{"/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover, current(ad.SOAP(true))))},
-		{"/autodiscover/autodiscover.xml", bounded(basic.Optional(current(ad.POX())))},
+		{"/autodiscover/autodiscover.svc", bounded(basic.Optional(access("", current(ad.SOAP(false)))))},
+		{"/autodiscover/autodiscover.svc/wssecurity", bounded(guard(federation.OfferAutodiscover, federation.RefuseAutodiscover, access("", current(ad.SOAP(true)))))},
+		{"/autodiscover/autodiscover.xml", bounded(basic.Optional(access("Autodiscover", current(ad.POX()))))},
 		{"/autodiscover/autodiscover.json/v1.0/{address}", ad.JSON(func(r *http.Request) string { return r.PathValue("address") })},
 		{"/freebusy/v1/availability", users.Require(front.JSON())},
 		{"/freebusy/{address}", users.Require(front.ICal())},
 	}
+	return append(routes, s.healthRoutes()...)
 }
 
 // Public is the public handler around router, which serves Routes:

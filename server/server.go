@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/calfed/calfed/admin"
@@ -25,7 +26,9 @@ import (
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/console"
 	"github.com/calfed/calfed/doctor"
+	"github.com/calfed/calfed/internal/accesslog"
 	"github.com/calfed/calfed/internal/demo"
+	"github.com/calfed/calfed/internal/metrics"
 	"github.com/calfed/calfed/live"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/partner"
@@ -46,6 +49,9 @@ type Options struct {
 	// PublicLog is where the public endpoints log what outsiders can
 	// make them log, such as refusals (Quiet bounds it). Default Logger.
 	PublicLog *slog.Logger
+	// Level is the loggers' level, which Reload sets from log.level; nil:
+	// the level is not changed by a reload.
+	Level *slog.LevelVar
 }
 
 // Server is what calfed serves from: the validated configuration, its
@@ -62,6 +68,17 @@ type Server struct {
 	// per server, so its cache, tokens and circuit breakers are shared
 	// by every front.
 	Partners *partner.Asker
+
+	// Metrics are the server's Prometheus metrics, served on the admin
+	// listener; Access is the information-governance access log of
+	// partner requests (ops.go).
+	Metrics *metrics.Metrics
+	Access  *accesslog.Recorder
+
+	draining     atomic.Bool // Drain was called: /readyz answers 503
+	pprof        atomic.Bool // admin.pprof, as SIGHUP last set it
+	publicHealth atomic.Bool // health.public, as SIGHUP last set it
+	level        *slog.LevelVar
 
 	demo      *demo.Demo
 	now       func() time.Time
@@ -88,7 +105,11 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: cfg, Built: b, DB: db, Trust: cfg.TrustService(db, log), demo: opt.Demo, now: opt.Now, log: log, publicLog: opt.PublicLog}
+	s := &Server{Config: cfg, Built: b, DB: db, Trust: cfg.TrustService(db, log), demo: opt.Demo, now: opt.Now, log: log, publicLog: opt.PublicLog,
+		level: opt.Level}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.publicLog == nil {
 		s.publicLog = log
 	}
@@ -143,6 +164,7 @@ func (s *Server) load(ctx context.Context) error {
 		mailboxes, instances, failed := s.Directory.Stats()
 		s.log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed, "duration", time.Since(began).Round(time.Millisecond))
 	}()
+	s.ops()
 	return nil
 }
 
@@ -182,13 +204,20 @@ func (s *Server) syncCalDAV(ctx context.Context) {
 // Start keeps the server current in the background until ctx ends: the
 // policy follows the store, the token issuer's metadata is refreshed and
 // used tokens are purged; outside the demo, our domain proofs are rechecked, the CalDAV
-// servers synced on their schedules and the calendars reloaded as they change. The policy loop removes this server's record
-// from the store as it ends, and closes the channel Start returns when it
-// has: keep the store open until then.
+// servers synced on their schedules and the calendars reloaded as they change; the access
+// log's records are written to the store and pruned. The policy loop removes this server's
+// record from the store as it ends, and the channel Start returns is closed once it has and
+// the access log's last records are written: keep the store open until then.
 func (s *Server) Start(ctx context.Context) (policyDone <-chan struct{}) {
 	done := make(chan struct{})
+	accessDone := make(chan struct{})
+	go func() {
+		s.Access.Run(ctx) // writes what is queued as ctx ends
+		close(accessDone)
+	}()
 	go func() {
 		s.Policy.Run(ctx)
+		<-accessDone
 		close(done)
 	}()
 	go s.Trust.WatchMetadata(ctx, time.Duration(s.Config.Federation.MetadataRefresh))

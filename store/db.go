@@ -226,3 +226,11 @@ func (d *DB) Counter(ctx context.Context) (int64, error) {
 	err := d.db.QueryRowContext(ctx, `SELECT counter FROM changes`).Scan(&n)
 	return n, err
 }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: %s does not answer: %w", d.dialect.name, err)
+	}
+	return nil
+}

@@ -131,7 +131,10 @@ CREATE TABLE live_servers (
 		userTables,
 		// 10: a service account's previous secret, accepted until the
 		// overlap after a rotation ends.
-		previousSecretColumns},
+		previousSecretColumns,
+		// 11: the information-governance access log (access.go): one row
+		// per partner request, and the mailboxes each asked about.
+		accessLogTable("INTEGER PRIMARY KEY AUTOINCREMENT")},
 }
 
 var postgresDialect = dialect{
@@ -262,7 +265,9 @@ CREATE TABLE live_servers (
 		// 9: as SQLite's.
 		userTables,
 		// 10: as SQLite's.
-		previousSecretColumns},
+		previousSecretColumns,
+		// 11: as SQLite's, with a serial id.
+		accessLogTable("BIGSERIAL PRIMARY KEY")},
 }
 
 // usedTokensTable is migration 8 in both backends: an assertion's replay
@@ -305,3 +310,39 @@ const previousSecretColumns = `
 ALTER TABLE service_accounts ADD COLUMN previous_secret_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE service_accounts ADD COLUMN previous_valid_until TEXT;
 `
+
+// accessLogTable is migration 11 in both backends, with the backend's
+// auto-increment id. partner is the relationship's name, or the caller's
+// domain when no relationship covered it; mailboxes holds each mailbox's
+// granted view and outcome as JSON, and access_log_mailboxes indexes the
+// addresses for calfed audit access -mailbox.
+func accessLogTable(id string) string {
+	return `
+CREATE TABLE access_log (
+	id ` + id + `,
+	at TEXT NOT NULL,
+	server TEXT NOT NULL,
+	partner TEXT NOT NULL,
+	relationship TEXT NOT NULL,
+	domain TEXT NOT NULL,
+	account TEXT NOT NULL,
+	user_address TEXT NOT NULL,
+	requestor_domain TEXT NOT NULL,
+	operation TEXT NOT NULL,
+	remote TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	status INTEGER NOT NULL,
+	duration_ns BIGINT NOT NULL,
+	reason TEXT NOT NULL,
+	mailboxes TEXT NOT NULL
+);
+CREATE INDEX access_log_at ON access_log(at);
+CREATE INDEX access_log_partner ON access_log(partner, at);
+CREATE TABLE access_log_mailboxes (
+	entry BIGINT NOT NULL REFERENCES access_log(id) ON DELETE CASCADE,
+	mailbox TEXT NOT NULL,
+	PRIMARY KEY (mailbox, entry)
+);
+CREATE INDEX access_log_mailboxes_entry ON access_log_mailboxes(entry);
+`
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/signal"
 	"syscall"
 
 	"github.com/gorilla/mux"
@@ -27,15 +29,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	configFlag(fl, &configPath, "configuration file; with none anywhere the embedded demo runs")
 	listen := fl.String("listen", "", "public listen address, overriding the configuration (default 127.0.0.1:8080)")
 	adminListen := fl.String("admin-listen", "", "admin API listen address, overriding the configuration (default 127.0.0.1:8081)")
-	logLevel := fl.String("log-level", "info", "debug, info, warn or error")
+	logLevel := fl.String("log-level", "", "debug, info, warn or error, overriding log.level (default info)")
 	record := fl.String("record", "", "write every public exchange into DIR as a conformance case, secrets redacted")
 	demoWeek := fl.String("demo-week", "", "demo only: the Monday (YYYY-MM-DD) the demo calendars are laid out around; default this week")
 	if _, err := parseArgs(fl, args); err != nil {
 		return report(stdout, stderr, "serve", err)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return report(stdout, stderr, "serve", usageError{Msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel)})
+	if *logLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(*logLevel)); err != nil {
+			return report(stdout, stderr, "serve", usageError{Msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel)})
+		}
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "calfed serve: %s\n", cli.Plain(err))
@@ -57,18 +61,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	overrides := func(cfg *config.Config) {
+		if *listen != "" {
+			cfg.Listen = *listen
+		}
+		if *adminListen != "" {
+			cfg.Admin.Listen = *adminListen
+		}
+		if *logLevel != "" {
+			cfg.Log.Level = *logLevel
+		}
+	}
+	overrides(cfg)
+	level := new(slog.LevelVar)
+	log, err := server.NewLogger(cfg, stderr, level)
+	if err != nil {
+		return fail(err)
+	}
 	// What outsiders can make the servers log, bounded.
 	quiet := server.Quiet(log, nil)
 	go quiet.Run(ctx)
 	qlog := slog.New(quiet)
-	if *listen != "" {
-		cfg.Listen = *listen
-	}
-	if *adminListen != "" {
-		cfg.Admin.Listen = *adminListen
-	}
-	s, err := server.Open(ctx, cfg, server.Options{Demo: demo, Logger: log, PublicLog: qlog})
+	s, err := server.Open(ctx, cfg, server.Options{Demo: demo, Logger: log, PublicLog: qlog, Level: level})
 	if err != nil {
 		return fail(err)
 	}
@@ -118,20 +132,37 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail(err)
 	}
-	adminBase := ""
+	// SIGHUP reloads the configuration from here on.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadOnHangup(ctx, hup, s, cfg.File, overrides, log)
+	var api http.Handler
 	if adminRoutes != nil {
-		a, err := serveOn("admin", cfg.Admin.Listen, *adminListen != "", newAdminRouter(adminRoutes), nil)
-		if err != nil {
-			return fail(err)
-		}
-		adminBase = "http://" + a
+		api = newAdminRouter(adminRoutes)
+	}
+	a, err := serveOn("admin", cfg.Admin.Listen, *adminListen != "", s.AdminHandler(api), nil)
+	if err != nil {
+		return fail(err)
+	}
+	adminBase := "http://" + a
+	log.Info("admin listener: /healthz, /readyz, /metrics", "url", adminBase, "admin_api", adminRoutes != nil, "pprof", cfg.Admin.Pprof)
+	if adminRoutes != nil {
 		log.Info("admin API listening", "url", adminBase, "console", adminBase+"/console/")
 	} else {
 		log.Info("admin API off: set admin.token_file to turn it on")
+		adminBase = ""
 	}
 	if demo != nil {
 		demo.PrintWelcome(stdout, base, adminBase)
 	}
+	// SIGTERM: /readyz answers 503 at once, and the requests under way
+	// finish (Listeners.Wait) before the server stops.
+	go func() {
+		<-ctx.Done()
+		s.Drain()
+		log.Info("shutting down: finishing the requests under way")
+	}()
 	if err := listeners.Wait(ctx); err != nil {
 		return fail(err)
 	}
@@ -176,4 +207,29 @@ func handle(route *mux.Route, h http.Handler) {
 		}
 		h.ServeHTTP(w, req)
 	})
+}
+
+// reloadOnHangup reads the configuration file again on every signal on hup
+// until ctx ends, and has the server apply it (server.Reload), with the
+// command line's overrides. The demo has no file to read.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, s *server.Server, file string, overrides func(*config.Config), log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		if file == "" {
+			log.Warn("SIGHUP: the demo has no configuration file to reload")
+			continue
+		}
+		log.Info("SIGHUP: reloading the configuration", "file", file)
+		next, err := config.Load(file)
+		if err != nil {
+			log.Error("configuration not reloaded; the running configuration stays in force", "err", err)
+			continue
+		}
+		overrides(next)
+		s.Reload(ctx, next)
+	}
 }

@@ -179,7 +179,7 @@ func TestServeReportsItselfAndLeaves(t *testing.T) {
 	var logged safeBuffer
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, []string{"serve", "-config", path, "-listen", "127.0.0.1:0"}, &logged, &logged)
+		exit <- run(ctx, []string{"serve", "-config", path, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0"}, &logged, &logged)
 	}()
 	var servers []orgrel.Server
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(servers) == 0; {

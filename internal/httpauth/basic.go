@@ -45,6 +45,10 @@ type Basic struct {
 	// address and trusts no forwarding header.
 	Sources Sources
 	Logger  *slog.Logger // nil discards
+	// Refused, when set, is told why each request was refused:
+	// "no_credentials", "throttled", "busy" or "invalid" (for the
+	// metrics).
+	Refused func(reason string)
 }
 
 // busy is an Authenticator's error for a source with too much waiting.
@@ -57,11 +61,16 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	challenge := "Basic realm=" + strconv.Quote(b.Realm)
+	refused := b.Refused
+	if refused == nil {
+		refused = func(string) {}
+	}
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		name, secret, ok := r.BasicAuth()
 		if !ok {
 			log.Info("authentication required", "outcome", "challenge", "remote", r.RemoteAddr, "path", r.URL.Path)
+			refused("no_credentials")
 			unauthorized(rw, challenge, 0)
 			return
 		}
@@ -69,6 +78,7 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 		srcKey, acctKey := "source "+source, "account "+strings.ToLower(strings.TrimSpace(name))
 		if b.Limiter != nil {
 			if wait := b.throttled(log, srcKey, acctKey, source, name); wait > 0 {
+				refused("throttled")
 				unauthorized(rw, challenge, wait)
 				return
 			}
@@ -79,6 +89,7 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 			switch {
 			case errors.As(err, &bz) && bz.Busy():
 				log.Debug("authentication deferred", "outcome", "busy", "account", name, "source", source)
+				refused("busy")
 				unauthorized(rw, challenge, time.Second)
 				return
 			case r.Context().Err() == nil && b.Limiter != nil:
@@ -87,6 +98,7 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 			}
 			log.Warn("authentication failed", "outcome", "denied", "account", name, "remote", r.RemoteAddr, "source", source,
 				"reason", err.Error(), "duration", time.Since(start))
+			refused("invalid")
 			unauthorized(rw, challenge, 0)
 			return
 		}

@@ -1,0 +1,396 @@
+// Package accesslog is calfed's information-governance access log: for
+// every request a verified partner makes, one log line and one store
+// record (orgrel.AccessEntry) saying which organisation and relationship
+// asked, through which account or on behalf of which user, about which
+// of our mailboxes, which view each was granted and how the request
+// ended. Health-service partners require this record of every
+// disclosure.
+//
+// A Recorder wraps the handlers a verified caller reaches; the cores that
+// decide per mailbox (freebusy, mailtips, autodiscover) report each
+// mailbox with Note as they decide it. Records are written to the store
+// in batches by Run, which also prunes those older than the retention.
+package accesslog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/orgrel"
+)
+
+// Store keeps the records (*store.DB).
+type Store interface {
+	RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) error
+	PruneAccessLog(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// DefaultRetention is how long records are kept when Options.Retention
+// is zero: a year.
+const DefaultRetention = 365 * 24 * time.Hour
+
+// Options configure a Recorder. The zero value logs nothing and keeps no
+// records.
+type Options struct {
+	// Store keeps a record of each request; nil keeps none (the log line
+	// is still written). Run must run while requests are served.
+	Store Store
+	// Logger gets one line per request, at INFO. Nil discards.
+	Logger *slog.Logger
+	// Server names this server in the records (live.Policy.ID).
+	Server string
+	// Relationship names our relationship covering a partner domain now.
+	Relationship func(domain string) (name string, ok bool)
+	// Observe is called with every finished entry, before it is queued
+	// (the metrics). Nil: nothing.
+	Observe func(e *orgrel.AccessEntry)
+	// Retention is how long records are kept; default DefaultRetention.
+	Retention time.Duration
+	// Limits bound the reading of a request body for its operation's
+	// name; the body is already in memory in calfed's router.
+	Limits soap.Limits
+	Now    func() time.Time // default time.Now
+	// QueueSize is how many records may wait for the store; a request
+	// that finds the queue full waits for room. Default 10000.
+	QueueSize int
+}
+
+// Recorder logs and records partner requests.
+type Recorder struct {
+	opt       Options
+	log       *slog.Logger
+	queue     chan orgrel.AccessEntry
+	retention atomic.Int64
+	dropped   atomic.Int64
+}
+
+// New returns a Recorder.
+func New(opt Options) *Recorder {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.QueueSize <= 0 {
+		opt.QueueSize = 10000
+	}
+	r := &Recorder{opt: opt, log: opt.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Store != nil {
+		r.queue = make(chan orgrel.AccessEntry, opt.QueueSize)
+	}
+	r.SetRetention(opt.Retention)
+	return r
+}
+
+// SetRetention changes how long records are kept (zero: the default),
+// from the next pruning on.
+func (r *Recorder) SetRetention(d time.Duration) {
+	if d <= 0 {
+		d = DefaultRetention
+	}
+	r.retention.Store(int64(d))
+}
+
+// Retention is how long records are kept.
+func (r *Recorder) Retention() time.Duration { return time.Duration(r.retention.Load()) }
+
+// request is what the handlers report about one request as it is served.
+type request struct {
+	mu        sync.Mutex
+	mailboxes []orgrel.MailboxAccess
+	reason    string
+}
+
+type ctxKey struct{}
+
+// Note records that the request in ctx was given view of mailbox
+// (address: ours, canonical when we have it) with the mailbox's outcome.
+// A request outside a Recorder notes nothing. Safe for concurrent use.
+func Note(ctx context.Context, address, view, outcome string) {
+	if q, ok := ctx.Value(ctxKey{}).(*request); ok {
+		q.mu.Lock()
+		q.mailboxes = append(q.mailboxes, orgrel.MailboxAccess{Address: address, View: view, Outcome: outcome})
+		q.mu.Unlock()
+	}
+}
+
+// Fail records why the request in ctx failed, for its record.
+func Fail(ctx context.Context, reason string) {
+	if q, ok := ctx.Value(ctxKey{}).(*request); ok {
+		q.mu.Lock()
+		q.reason = reason
+		q.mu.Unlock()
+	}
+}
+
+// operations are the names an entry's operation takes; any other is
+// "other", so that what a partner sends cannot grow the metrics.
+var operations = map[string]bool{
+	"GetUserAvailability": true, "GetServerTimeZones": true, "GetMailTips": true,
+	"GetUserSettings": true, "GetDomainSettings": true, "GetFederationInformation": true,
+	"GetOrganizationRelationshipSettings": true,
+}
+
+// Operation names a SOAP request's operation: the first element of its
+// body, without the Request or RequestMessage suffix, or "other".
+func Operation(body []byte, l soap.Limits) string {
+	n, ok := soap.Operation(body, l)
+	if !ok {
+		return "other"
+	}
+	op := strings.TrimSuffix(strings.TrimSuffix(n.Local, "RequestMessage"), "Request")
+	if !operations[op] {
+		return "other"
+	}
+	return op
+}
+
+// Wrap serves next, and for each request with a verified caller in its
+// context (identity) writes its entry. operation names a request's
+// operation when it is fixed (Autodiscover POX); empty: the SOAP body's
+// (Operation). Requests without a caller pass through unrecorded: they
+// see nothing of any mailbox.
+func (r *Recorder) Wrap(operation string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		caller, ok := identity.FromContext(req.Context())
+		if !ok {
+			next.ServeHTTP(w, req)
+			return
+		}
+		start := r.opt.Now()
+		op := operation
+		if op == "" {
+			op = "other"
+			if req.Method == http.MethodPost {
+				if body, err := soap.ReadRequest(req, r.opt.Limits); err == nil { // in memory: no copy
+					soap.SetBody(req, body)
+					op = Operation(body, r.opt.Limits)
+				}
+			}
+		}
+		q := &request{}
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, req.WithContext(context.WithValue(req.Context(), ctxKey{}, q)))
+		e := orgrel.AccessEntry{At: start, Server: r.opt.Server, Domain: caller.Domain, Account: caller.Account, User: caller.Email,
+			RequestorDomain: caller.RequestorDomain, Operation: op, Remote: req.RemoteAddr, Status: sw.status(),
+			Duration: r.opt.Now().Sub(start)}
+		if r.opt.Relationship != nil {
+			e.Relationship, _ = r.opt.Relationship(caller.Domain)
+		}
+		q.mu.Lock()
+		e.Mailbox, e.Reason = q.mailboxes, q.reason
+		q.mu.Unlock()
+		finish(&e)
+		r.record(req.Context(), e)
+	})
+}
+
+// finish sorts the mailboxes (the cores note them as they finish, in
+// parallel) and sets the outcome: unavailable for 503, failed for any
+// other error status, then by the mailboxes: ok when every one was
+// served (or there were none), partial when some were, denied when none.
+func finish(e *orgrel.AccessEntry) {
+	slices.SortStableFunc(e.Mailbox, func(a, b orgrel.MailboxAccess) int { return strings.Compare(a.Address, b.Address) })
+	served := 0
+	for _, m := range e.Mailbox {
+		if m.Outcome == "OK" {
+			served++
+		}
+	}
+	switch {
+	case e.Status == http.StatusServiceUnavailable:
+		e.Outcome = orgrel.AccessUnavailable
+	case e.Status >= 400:
+		e.Outcome = orgrel.AccessFailed
+		if e.Reason == "" {
+			e.Reason = fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
+		}
+	case served == len(e.Mailbox):
+		e.Outcome = orgrel.AccessOK
+	case served > 0:
+		e.Outcome = orgrel.AccessPartial
+	default:
+		e.Outcome = orgrel.AccessDenied
+	}
+}
+
+// record logs e, hands it to Observe and queues it for the store. A full
+// queue holds the request until there is room or it ends.
+func (r *Recorder) record(ctx context.Context, e orgrel.AccessEntry) {
+	if r.opt.Observe != nil {
+		r.opt.Observe(&e)
+	}
+	if r.log.Enabled(ctx, slog.LevelInfo) {
+		attrs := []any{"outcome", e.Outcome, "operation", e.Operation, "relationship", e.Relationship, "domain", e.Domain}
+		if e.Account != "" {
+			attrs = append(attrs, "account", e.Account)
+		}
+		if e.User != "" {
+			attrs = append(attrs, "user", e.User)
+		}
+		if len(e.Mailbox) > 0 {
+			attrs = append(attrs, "mailboxes", e.Mailboxes(), "views", e.Views())
+		}
+		if e.Reason != "" {
+			attrs = append(attrs, "reason", e.Reason)
+		}
+		attrs = append(attrs, "status", e.Status, "remote", e.Remote, "duration", e.Duration)
+		r.log.Info("partner request", attrs...)
+	}
+	if r.queue == nil {
+		return
+	}
+	select {
+	case r.queue <- e:
+	default:
+		select {
+		case r.queue <- e:
+		case <-ctx.Done():
+			if n := r.dropped.Add(1); n == 1 || n%1000 == 0 {
+				r.log.Error("access log record not stored: the store is not keeping up and the request ended first; the log line above stands",
+					"not_stored", n)
+			}
+		}
+	}
+}
+
+// Run writes queued records to the store in batches and prunes those
+// older than the retention, once at start and then hourly, until ctx
+// ends; then it writes what is still queued (within 10 seconds) and
+// returns. A batch the store refuses is kept and tried again every
+// second, so that nothing queued is lost while the store is down.
+func (r *Recorder) Run(ctx context.Context) {
+	if r.queue == nil {
+		<-ctx.Done()
+		return
+	}
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	r.prune(ctx)
+	var batch []orgrel.AccessEntry
+	var retry <-chan time.Time
+	failing := ""
+	flush := func(ctx context.Context) {
+		if len(batch) == 0 {
+			return
+		}
+		err := r.opt.Store.RecordAccess(ctx, batch)
+		switch {
+		case err == nil:
+			if failing != "" {
+				r.log.Info("access log records stored again", "records", len(batch))
+			}
+			batch, retry, failing = batch[:0], nil, ""
+		default:
+			if err.Error() != failing {
+				r.log.Error("cannot store access log records; kept and retried every second", "records", len(batch), "err", err)
+			}
+			failing = err.Error()
+			retry = time.After(time.Second)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// What is still queued, within 10 seconds.
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for {
+				select {
+				case e := <-r.queue:
+					batch = append(batch, e)
+					continue
+				default:
+				}
+				break
+			}
+			flush(fctx)
+			if len(batch) > 0 {
+				r.log.Error("access log records not stored at shutdown; their log lines stand", "records", len(batch))
+			}
+			return
+		case <-prune.C:
+			r.prune(ctx)
+		case <-retry:
+			flush(ctx)
+		case e := <-r.queue:
+			if failing != "" {
+				batch = append(batch, e) // waits for the retry
+				continue
+			}
+			batch = append(batch, e)
+			for len(batch) < 500 {
+				select {
+				case e := <-r.queue:
+					batch = append(batch, e)
+					continue
+				default:
+				}
+				break
+			}
+			flush(ctx)
+		}
+	}
+}
+
+// prune deletes records older than the retention, in bounded batches.
+func (r *Recorder) prune(ctx context.Context) {
+	before := r.opt.Now().Add(-r.Retention())
+	var total int64
+	for {
+		n, err := r.opt.Store.PruneAccessLog(ctx, before, 1000)
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("pruning the access log", "deleted", total, "err", err)
+			}
+			return
+		}
+		if n < 1000 {
+			break
+		}
+	}
+	if total > 0 {
+		r.log.Info("access log pruned", "deleted", total, "older_than", before.UTC().Format(time.RFC3339), "retention", r.Retention())
+	}
+}
+
+// statusWriter notes the status a handler answers with.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

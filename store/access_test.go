@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/calfed/calfed/orgrel"
+)
+
+// The access log keeps each partner request as written, answers by
+// partner (relationship, domain, account or user), mailbox and time,
+// sums up each partner's activity, and prunes by age without touching
+// the change counter.
+func TestAccessLog(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		before, _ := d.Counter(ctx)
+		entries := []orgrel.AccessEntry{
+			{At: t0, Server: "s1", Relationship: "Northshire NHS Trust", Domain: "northshire.example", Account: "svc-north",
+				Operation: "GetUserAvailability", Remote: "192.0.2.1:1234", Outcome: orgrel.AccessOK, Status: 200, Duration: 3 * time.Millisecond,
+				Mailbox: []orgrel.MailboxAccess{{Address: "alice@contoso.example", View: "DetailedMerged", Outcome: "OK"},
+					{Address: "room1@contoso.example", View: "None", Outcome: "NoAccess"}}},
+			{At: t0.Add(time.Minute), Relationship: "Northshire NHS Trust", Domain: "northshire.example", User: "bob@northshire.example",
+				Operation: "GetUserAvailability", Outcome: orgrel.AccessUnavailable, Status: 503, Reason: "access policy too old",
+				Mailbox: []orgrel.MailboxAccess{{Address: "alice@contoso.example", View: "None"}}},
+			{At: t0.Add(2 * time.Minute), Domain: "stranger.example", User: "eve@stranger.example", Operation: "GetUserAvailability",
+				Outcome: orgrel.AccessDenied, Status: 200, Mailbox: []orgrel.MailboxAccess{{Address: "bob@contoso.example", View: "None", Outcome: "NoAccess"}}},
+		}
+		if err := d.RecordAccess(ctx, entries); err != nil {
+			t.Fatalf("RecordAccess: %v", err)
+		}
+		if entries[0].ID == 0 || entries[1].ID <= entries[0].ID {
+			t.Errorf("ids = %d, %d, want increasing", entries[0].ID, entries[1].ID)
+		}
+		all, err := d.AccessLog(ctx, orgrel.AccessQuery{})
+		if err != nil || len(all) != 3 {
+			t.Fatalf("AccessLog() = %d entries, %v, want 3", len(all), err)
+		}
+		if !reflect.DeepEqual(all[0], entries[0]) {
+			t.Errorf("AccessLog()[0] = %+v, want %+v", all[0], entries[0])
+		}
+		for _, c := range []struct {
+			name string
+			q    orgrel.AccessQuery
+			want []int64
+		}{
+			{"relationship", orgrel.AccessQuery{Partner: "northshire nhs trust"}, []int64{entries[0].ID, entries[1].ID}},
+			{"account", orgrel.AccessQuery{Partner: "SVC-NORTH"}, []int64{entries[0].ID}},
+			{"domain of a stranger", orgrel.AccessQuery{Partner: "stranger.example"}, []int64{entries[2].ID}},
+			{"mailbox", orgrel.AccessQuery{Mailbox: "Alice@contoso.example"}, []int64{entries[0].ID, entries[1].ID}},
+			{"mailbox refused", orgrel.AccessQuery{Mailbox: "room1@contoso.example"}, []int64{entries[0].ID}},
+			{"since", orgrel.AccessQuery{Since: t0.Add(time.Minute)}, []int64{entries[1].ID, entries[2].ID}},
+			{"until", orgrel.AccessQuery{Until: t0.Add(time.Minute)}, []int64{entries[0].ID}},
+			{"newest", orgrel.AccessQuery{Limit: 2}, []int64{entries[1].ID, entries[2].ID}},
+			{"nobody", orgrel.AccessQuery{Partner: "nobody"}, nil},
+		} {
+			got, err := d.AccessLog(ctx, c.q)
+			if err != nil {
+				t.Fatalf("%s: AccessLog: %v", c.name, err)
+			}
+			var ids []int64
+			for _, e := range got {
+				ids = append(ids, e.ID)
+			}
+			if !reflect.DeepEqual(ids, c.want) {
+				t.Errorf("%s: AccessLog(%+v) = %v, want %v", c.name, c.q, ids, c.want)
+			}
+		}
+
+		act, err := d.PartnerActivity(ctx, t0.Add(30*time.Second))
+		if err != nil || len(act) != 2 {
+			t.Fatalf("PartnerActivity = %+v, %v, want two partners", act, err)
+		}
+		n := act[0]
+		if n.Partner != "Northshire NHS Trust" || n.LastSuccess == nil || !n.LastSuccess.Equal(t0) ||
+			n.LastFailure == nil || !n.LastFailure.Equal(t0.Add(time.Minute)) || n.FailureWhy != "unavailable: access policy too old" ||
+			n.Requests != 1 || n.ByOutcome[orgrel.AccessUnavailable] != 1 {
+			t.Errorf("PartnerActivity[0] = %+v", n)
+		}
+		if s := act[1]; s.Partner != "stranger.example" || s.LastSuccess != nil || s.FailureWhy != "denied" || s.Requests != 1 {
+			t.Errorf("PartnerActivity[1] = %+v", s)
+		}
+
+		if n, err := d.PruneAccessLog(ctx, t0.Add(90*time.Second), 1); err != nil || n != 1 {
+			t.Fatalf("PruneAccessLog(limit 1) = %d, %v, want 1", n, err)
+		}
+		if n, err := d.PruneAccessLog(ctx, t0.Add(90*time.Second), 10); err != nil || n != 1 {
+			t.Fatalf("PruneAccessLog = %d, %v, want the 1 left", n, err)
+		}
+		if got, _ := d.AccessLog(ctx, orgrel.AccessQuery{Mailbox: "alice@contoso.example"}); len(got) != 0 {
+			t.Errorf("after pruning, alice's entries = %+v, want none", got)
+		}
+		if got, _ := d.AccessLog(ctx, orgrel.AccessQuery{}); len(got) != 1 || got[0].ID != entries[2].ID {
+			t.Errorf("after pruning = %+v, want the newest only", got)
+		}
+		if _, err := d.PruneAccessLog(ctx, t0, 0); err == nil {
+			t.Error("PruneAccessLog(limit 0) succeeded")
+		}
+		if err := d.RecordAccess(ctx, []orgrel.AccessEntry{{At: t0}}); err == nil {
+			t.Error("RecordAccess of an entry without operation or outcome succeeded")
+		}
+		if after, _ := d.Counter(ctx); after != before {
+			t.Errorf("the change counter moved from %d to %d: logging access would reload every server", before, after)
+		}
+	})
+}
