@@ -160,6 +160,32 @@ func (c *Client) Audit(ctx context.Context, since time.Time, limit int) ([]orgre
 	return v, c.do(ctx, "GET", "/v1/audit"+q, nil, &v)
 }
 
+func (c *Client) AccessLog(ctx context.Context, q orgrel.AccessQuery) ([]orgrel.AccessEntry, error) {
+	var v []orgrel.AccessEntry
+	p := url.Values{}
+	if q.Partner != "" {
+		p.Set("partner", q.Partner)
+	}
+	if q.Mailbox != "" {
+		p.Set("mailbox", q.Mailbox)
+	}
+	if !q.Since.IsZero() {
+		p.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !q.Until.IsZero() {
+		p.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Limit > 0 {
+		p.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v, c.do(ctx, "GET", "/v1/access?"+p.Encode(), nil, &v)
+}
+
+func (c *Client) PartnerActivity(ctx context.Context, since time.Time) ([]orgrel.PartnerActivity, error) {
+	var v []orgrel.PartnerActivity
+	return v, c.do(ctx, "GET", "/v1/access/partners?since="+url.QueryEscape(since.UTC().Format(time.RFC3339Nano)), nil, &v)
+}
+
 func (c *Client) Domains(ctx context.Context) ([]string, error) {
 	var v []string
 	return v, c.do(ctx, "GET", "/v1/domains", nil, &v)

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/calfed/calfed/orgrel"
@@ -39,4 +40,51 @@ var AuditColumns = []orgrel.Field[orgrel.AuditEntry]{
 	{Label: "ACTION", Get: func(e orgrel.AuditEntry) string { return e.Action }},
 	{Label: "OBJECT", Get: func(e orgrel.AuditEntry) string { return e.Object }},
 	{Label: "CHANGE", Get: Summarize},
+}
+
+// AccessColumns are an access-log entry as calfed audit access shows it.
+var AccessColumns = []orgrel.Field[orgrel.AccessEntry]{
+	{Label: "WHEN", Get: func(e orgrel.AccessEntry) string { return e.At.UTC().Format(time.RFC3339) }},
+	{Label: "PARTNER", Get: func(e orgrel.AccessEntry) string {
+		if e.Relationship == "" {
+			return "(no relationship) " + e.Domain
+		}
+		return e.Relationship
+	}},
+	{Label: "CALLER", Get: func(e orgrel.AccessEntry) string {
+		if e.Account != "" {
+			return "account " + e.Account
+		}
+		return e.User
+	}},
+	{Label: "OPERATION", Get: func(e orgrel.AccessEntry) string { return e.Operation }},
+	{Label: "MAILBOXES", Get: func(e orgrel.AccessEntry) string { return e.Mailboxes() }},
+	{Label: "VIEWS", Get: func(e orgrel.AccessEntry) string { return e.Views() }},
+	{Label: "OUTCOME", Get: func(e orgrel.AccessEntry) string {
+		if e.Reason != "" {
+			return e.Outcome + ": " + e.Reason
+		}
+		return e.Outcome
+	}},
+}
+
+// ActivityColumns are a partner's activity as calfed audit partners
+// shows it.
+var ActivityColumns = []orgrel.Field[orgrel.PartnerActivity]{
+	{Label: "PARTNER", Get: func(a orgrel.PartnerActivity) string { return a.Partner }},
+	{Label: "REQUESTS", Get: func(a orgrel.PartnerActivity) string { return strconv.FormatInt(a.Requests, 10) }},
+	{Label: "LAST SUCCESS", Get: func(a orgrel.PartnerActivity) string { return timeOrDash(a.LastSuccess) }},
+	{Label: "LAST FAILURE", Get: func(a orgrel.PartnerActivity) string {
+		if a.LastFailure == nil {
+			return "-"
+		}
+		return timeOrDash(a.LastFailure) + " " + a.FailureWhy
+	}},
+}
+
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,8 @@ func (h *Handler) Routes() []Route {
 		r("POST", "/v1/accounts/{name}/rotate", h.rotateAccount),
 		r("POST", "/v1/accounts/{name}/revoke", h.revokeAccount),
 		r("GET", "/v1/audit", h.audit),
+		r("GET", "/v1/access", h.accessLog),
+		r("GET", "/v1/access/partners", h.partnerActivity),
 		r("GET", "/v1/domains", h.domains),
 		r("GET", "/v1/trust", h.getTrust),
 		r("PUT", "/v1/trust", h.setTrust),
@@ -319,6 +322,53 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request, _ string) (any, 
 	v, err := h.api.Audit(r.Context(), since, limit)
 	if v == nil {
 		v = []orgrel.AuditEntry{}
+	}
+	return v, http.StatusOK, err
+}
+
+// queryTime reads an RFC 3339 time from the query; zero when absent.
+func queryTime(q url.Values, name string) (time.Time, error) {
+	s := q.Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s must be RFC 3339", errBadRequest, name)
+	}
+	return t, nil
+}
+
+func (h *Handler) accessLog(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	q := r.URL.Query()
+	aq := orgrel.AccessQuery{Partner: q.Get("partner"), Mailbox: q.Get("mailbox")}
+	var err error
+	if aq.Since, err = queryTime(q, "since"); err != nil {
+		return nil, 0, err
+	}
+	if aq.Until, err = queryTime(q, "until"); err != nil {
+		return nil, 0, err
+	}
+	if l := q.Get("limit"); l != "" {
+		if aq.Limit, err = strconv.Atoi(l); err != nil || aq.Limit < 0 {
+			return nil, 0, fmt.Errorf("%w: limit must be a number of entries", errBadRequest)
+		}
+	}
+	v, err := h.api.AccessLog(r.Context(), aq)
+	if v == nil {
+		v = []orgrel.AccessEntry{}
+	}
+	return v, http.StatusOK, err
+}
+
+func (h *Handler) partnerActivity(w http.ResponseWriter, r *http.Request, _ string) (any, int, error) {
+	since, err := queryTime(r.URL.Query(), "since")
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := h.api.PartnerActivity(r.Context(), since)
+	if v == nil {
+		v = []orgrel.PartnerActivity{}
 	}
 	return v, http.StatusOK, err
 }

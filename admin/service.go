@@ -42,6 +42,12 @@ type API interface {
 	RevokeAccount(ctx context.Context, actor, name string, version int64) (orgrel.ServiceAccount, error)
 
 	Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error)
+	// AccessLog returns the information-governance access log's entries
+	// q selects: partner requests, oldest first.
+	AccessLog(ctx context.Context, q orgrel.AccessQuery) ([]orgrel.AccessEntry, error)
+	// PartnerActivity sums up each partner's requests: last success, last
+	// failure with its reason, requests since by outcome.
+	PartnerActivity(ctx context.Context, since time.Time) ([]orgrel.PartnerActivity, error)
 	// Domains returns our own mailbox domains, for the partner's side of
 	// the set-up.
 	Domains(ctx context.Context) ([]string, error)
@@ -309,6 +315,21 @@ func (s *Service) RevokeAccount(ctx context.Context, actor, name string, version
 
 func (s *Service) Audit(ctx context.Context, since time.Time, limit int) ([]orgrel.AuditEntry, error) {
 	return s.db.Audit(ctx, since, limit)
+}
+
+func (s *Service) AccessLog(ctx context.Context, q orgrel.AccessQuery) ([]orgrel.AccessEntry, error) {
+	if q.Mailbox != "" {
+		a, err := domainname.Address(strings.TrimSpace(q.Mailbox))
+		if err != nil {
+			return nil, fmt.Errorf("%w: -mailbox %q: %v", store.ErrInvalid, q.Mailbox, err)
+		}
+		q.Mailbox = a
+	}
+	return s.db.AccessLog(ctx, q)
+}
+
+func (s *Service) PartnerActivity(ctx context.Context, since time.Time) ([]orgrel.PartnerActivity, error) {
+	return s.db.PartnerActivity(ctx, since)
 }
 
 func (s *Service) Domains(ctx context.Context) ([]string, error) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/calfed/calfed/admin"
@@ -128,6 +129,52 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return err
 		}
 		return cli.ShowTable(stdout, c.output, cli.List(entries), func(tw io.Writer) { cli.Columns(tw, admin.AuditColumns, entries) })
+	})
+}
+
+func runAuditAccess(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var q orgrel.AccessQuery
+	var since, until string
+	return adminCommand(ctx, "audit access", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&q.Partner, "partner", "", "a relationship's name, or a caller's domain, service account or user")
+		fl.StringVar(&q.Mailbox, "mailbox", "", "requests that asked about this mailbox of ours")
+		fl.StringVar(&since, "since", "", "a duration back from now (24h) or a time (2026-11-23 or RFC 3339); default everything kept")
+		fl.StringVar(&until, "until", "", "before this time, as -since")
+		fl.IntVar(&q.Limit, "limit", 0, "the newest this many entries")
+	}, func(c *adminRun) error {
+		now := time.Now()
+		var err error
+		if q.Since, err = parseSince(since, now); err != nil {
+			return err
+		}
+		if q.Until, err = parseSince(until, now); err != nil {
+			return usageError{Msg: strings.Replace(err.Error(), "-since", "-until", 1)}
+		}
+		if q.Limit < 0 {
+			return usageError{Msg: fmt.Sprintf("-limit %d: want a number of entries", q.Limit)}
+		}
+		entries, err := c.api.AccessLog(ctx, q)
+		if err != nil {
+			return err
+		}
+		return cli.ShowTable(stdout, c.output, cli.List(entries), func(tw io.Writer) { cli.Columns(tw, admin.AccessColumns, entries) })
+	})
+}
+
+func runAuditPartners(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	since := "24h"
+	return adminCommand(ctx, "audit partners", args, stdout, stderr, nil, func(fl *flag.FlagSet) {
+		fl.StringVar(&since, "since", since, "count requests from this far back (24h) or this time (2026-11-23 or RFC 3339)")
+	}, func(c *adminRun) error {
+		from, err := parseSince(since, time.Now())
+		if err != nil {
+			return err
+		}
+		act, err := c.api.PartnerActivity(ctx, from)
+		if err != nil {
+			return err
+		}
+		return cli.ShowTable(stdout, c.output, cli.List(act), func(tw io.Writer) { cli.Columns(tw, admin.ActivityColumns, act) })
 	})
 }
 

@@ -45,6 +45,7 @@ var commands = map[string]runFunc{
 	"mailbox share": runMailboxShare, "mailbox show": runMailboxShow,
 	"account new": runAccountNew, "account rotate": runAccountRotate, "account revoke": runAccountRevoke,
 	"account list": runAccountList, "account hash": runAccountHash, "audit": runAudit,
+	"audit access": runAuditAccess, "audit partners": runAuditPartners,
 	"calendar check": runCalendarCheck, "fedinfo": runFedinfo, "freebusy": runFreeBusy,
 	"user token new": runUserTokenNew, "user token list": runUserTokenList, "user token revoke": runUserTokenRevoke,
 	"sts serve": runSTSServe, "sts rollover": runSTSRollover,

@@ -94,6 +94,11 @@ var Calfed = Table{
 		{Name: "account hash", Summary: "read a service-account secret on standard input and print its hash for the config",
 			Example: "read -rs SECRET && printf '%s\\n' \"$SECRET\" | calfed account hash"},
 		{Name: "audit", Synopsis: "[-since 24h|RFC3339] [-limit N]", Summary: "show the audit log of changes", Example: "calfed audit -since 24h"},
+		{Name: "audit access", Synopsis: "[-partner NAME|DOMAIN|ACCOUNT|USER] [-mailbox ADDRESS] [-since 24h|RFC3339] [-until T] [-limit N]",
+			Summary: "show the access log of partner requests: who asked about which of our mailboxes, the view granted, the outcome",
+			Example: `calfed audit access -partner "Northshire NHS Trust" -since 24h`},
+		{Name: "audit partners", Synopsis: "[-since 24h|RFC3339]", Summary: "per partner: last success, last failure and why, requests since",
+			Example: "calfed audit partners -since 24h"},
 
 		{Name: "calendar check", Synopsis: "FILE|DIR|ADDRESS [-o json]", Summary: "read a calendar as the server would: what was repaired or skipped, by line (a CalDAV mailbox is synced from its server now, and its calendars shown); exit 2 if anything was, or it cannot be read",
 			Args: []Arg{{"FILE|DIR|ADDRESS", "an .ics file, a directory of them, or a mailbox of the configuration"}}, Example: "calfed calendar check alice@contoso.example"},
