@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -314,6 +315,7 @@ func TestReadyFailures(t *testing.T) {
 // invalid file without changing anything.
 func TestReload(t *testing.T) {
 	o := startOps(t)
+	o.s.level = new(slog.LevelVar)
 	next := *o.s.Config
 	next.Log.Level = "debug"
 	next.AccessLog.Retention = config.Duration(48 * time.Hour)
@@ -327,8 +329,8 @@ func TestReload(t *testing.T) {
 	if fmt.Sprint(applied) != "[admin.pprof log.level access_log.retention]" || fmt.Sprint(restart) != "[server_name limits.max_mailboxes]" {
 		t.Errorf("Reload = applied %v, restart %v", applied, restart)
 	}
-	if o.s.Access.Retention() != 48*time.Hour || !o.s.pprof.Load() {
-		t.Errorf("after Reload: retention %v, pprof %v", o.s.Access.Retention(), o.s.pprof.Load())
+	if o.s.Access.Retention() != 48*time.Hour || !o.s.pprof.Load() || o.s.level.Level() != slog.LevelDebug {
+		t.Errorf("after Reload: retention %v, pprof %v, level %v", o.s.Access.Retention(), o.s.pprof.Load(), o.s.level.Level())
 	}
 	bad := next
 	bad.Log.Format = "xml"

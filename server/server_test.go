@@ -216,3 +216,58 @@ caldav:
 		t.Errorf("a mailbox not synced yet: Events error %v, want ErrUnavailable", err)
 	}
 }
+
+// A request under way when the context ends (SIGTERM) is answered in
+// full while the listener already refuses new connections; Wait returns
+// once it has been.
+func TestListenersDrain(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	entered, release := make(chan struct{}), make(chan struct{})
+	l := &Listeners{Logger: slog.New(slog.DiscardHandler)}
+	addr, err := l.Serve("test", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "finished")
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		body string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- answer{string(b), err}
+	}()
+	<-entered
+	cancel()
+	waited := make(chan error, 1)
+	go func() { waited <- l.Wait(ctx) }()
+	for { // the listener closes first
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+	}
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait returned (%v) with a request under way", err)
+	default:
+	}
+	close(release)
+	if a := <-got; a.err != nil || a.body != "finished" {
+		t.Errorf("the request under way = %q, %v; want it finished", a.body, a.err)
+	}
+	if err := <-waited; err != nil {
+		t.Errorf("Wait = %v", err)
+	}
+}
