@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/accesslog"
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
@@ -314,6 +315,11 @@ func (h *Handler) userSettings(w *soap.Writer, r *http.Request, req *request, ca
 		if !ok || !h.covered(caller, mb) {
 			// Unknown and not covered look alike, so a partner learns
 			// nothing about mailboxes outside its relationship.
+			if ok {
+				accesslog.Note(r.Context(), mb.Address, "None", "NoAccess")
+			} else {
+				accesslog.Note(r.Context(), addr, "None", "NotFound")
+			}
 			errorHead(w, "InvalidUser", "Invalid user: '"+addr+"'")
 			w.Empty("RedirectTarget", "i:nil", "true")
 			w.Empty("UserSettingErrors")
@@ -321,6 +327,7 @@ func (h *Handler) userSettings(w *soap.Writer, r *http.Request, req *request, ca
 			w.End("UserResponse")
 			continue
 		}
+		accesslog.Note(r.Context(), mb.Address, "UserSettings", "OK")
 		errorHead(w, "NoError", "No error.")
 		w.Empty("RedirectTarget", "i:nil", "true")
 		type value struct{ name, v string }

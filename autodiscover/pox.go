@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calfed/calfed/internal/accesslog"
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/legacydn"
@@ -82,9 +83,15 @@ func (h *Handler) POX() http.Handler {
 			return
 		}
 		if !found || !h.covered(caller, mb) {
+			if found {
+				accesslog.Note(r.Context(), mb.Address, "None", "NoAccess")
+			} else {
+				accesslog.Note(r.Context(), addr, "None", "NotFound")
+			}
 			h.poxError(rw, "602", "The e-mail address cannot be found.")
 			return
 		}
+		accesslog.Note(r.Context(), mb.Address, "Settings", "OK")
 		base := h.base(r)
 		ews := base + "/EWS/Exchange.asmx"
 		host := base

@@ -145,6 +145,10 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 			t.Fatalf("svc-partner GetUserAvailability = %d", code)
 		}
 	}
+	// Autodiscover for Grace, whom Partner's relationship covers.
+	if code := o.post(t, "/autodiscover/autodiscover.xml", "svc-partner", demoSecret, `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>grace@contoso.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`); code != 200 {
+		t.Fatalf("svc-partner Autodiscover = %d", code)
+	}
 	// Refusals: a wrong secret, no credentials, a token endpoint without a token.
 	if code := o.post(t, "/EWS/Exchange.asmx", "svc-partner", "wrong-secret-000000", gua("bob@contoso.example")); code != 401 {
 		t.Errorf("a wrong secret = %d, want 401", code)
@@ -167,6 +171,7 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 	for series, want := range map[string]string{
 		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="partial",partner="Trust"}`: "1",
 		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="ok",partner="Partner"}`:    "2",
+		`calfed_partner_requests_total{operation="Autodiscover",outcome="ok",partner="Partner"}`:           "1",
 		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="ok"}`:      "2",
 		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="partial"}`: "1",
 		`calfed_refusals_total{kind="login",reason="invalid"}`:                                             "1",
@@ -201,8 +206,11 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 3 {
-		t.Fatalf("access log = %d entries, want 3 (the refused requests are no partner's)", len(all))
+	if len(all) != 4 {
+		t.Fatalf("access log = %d entries, want 4 (the refused requests are no partner's)", len(all))
+	}
+	if ad := all[3]; ad.Operation != "Autodiscover" || fmt.Sprint(ad.Mailbox) != "[{grace@contoso.example Settings OK}]" {
+		t.Errorf("Autodiscover entry = %+v", ad)
 	}
 	e := all[0]
 	want := []orgrel.MailboxAccess{
