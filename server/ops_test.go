@@ -149,6 +149,10 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 	if code := o.post(t, "/autodiscover/autodiscover.xml", "svc-partner", demoSecret, `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>grace@contoso.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`); code != 200 {
 		t.Fatalf("svc-partner Autodiscover = %d", code)
 	}
+	// MailTips for Alice and someone not ours, as Trust (level All).
+	if code := o.post(t, "/EWS/Exchange.asmx", "svc-trust", demoSecret, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Header><t:RequestServerVersion Version="Exchange2010"/></soap:Header><soap:Body><GetMailTips xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><SendingAs><t:EmailAddress>x@trust.example</t:EmailAddress></SendingAs><Recipients><t:Mailbox><t:EmailAddress>alice@contoso.example</t:EmailAddress></t:Mailbox><t:Mailbox><t:EmailAddress>nobody@contoso.example</t:EmailAddress></t:Mailbox></Recipients><MailTipsRequested>All</MailTipsRequested></GetMailTips></soap:Body></soap:Envelope>`); code != 200 {
+		t.Fatalf("svc-trust GetMailTips = %d", code)
+	}
 	// Refusals: a wrong secret, no credentials, a token endpoint without a token.
 	if code := o.post(t, "/EWS/Exchange.asmx", "svc-partner", "wrong-secret-000000", gua("bob@contoso.example")); code != 401 {
 		t.Errorf("a wrong secret = %d, want 401", code)
@@ -172,6 +176,7 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="partial",partner="Trust"}`: "1",
 		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="ok",partner="Partner"}`:    "2",
 		`calfed_partner_requests_total{operation="Autodiscover",outcome="ok",partner="Partner"}`:           "1",
+		`calfed_partner_requests_total{operation="GetMailTips",outcome="partial",partner="Trust"}`:         "1",
 		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="ok"}`:      "2",
 		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="partial"}`: "1",
 		`calfed_refusals_total{kind="login",reason="invalid"}`:                                             "1",
@@ -206,8 +211,11 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 4 {
-		t.Fatalf("access log = %d entries, want 4 (the refused requests are no partner's)", len(all))
+	if len(all) != 5 {
+		t.Fatalf("access log = %d entries, want 5 (the refused requests are no partner's)", len(all))
+	}
+	if mt := all[4]; mt.Operation != "GetMailTips" || fmt.Sprint(mt.Mailbox) != "[{alice@contoso.example MailTipsAll OK} {nobody@contoso.example None NotFound}]" {
+		t.Errorf("GetMailTips entry = %+v", mt)
 	}
 	if ad := all[3]; ad.Operation != "Autodiscover" || fmt.Sprint(ad.Mailbox) != "[{grace@contoso.example Settings OK}]" {
 		t.Errorf("Autodiscover entry = %+v", ad)
