@@ -36,6 +36,19 @@ func (d *DB) RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) err
 		return fmt.Errorf("store: recording access: %w", err)
 	}
 	defer tx.Rollback()
+	// Prepared once a batch: the server writes hundreds at a time.
+	insEntry, err := tx.PrepareContext(ctx, d.q(`INSERT INTO access_log (at, server, partner, relationship, domain, account, user_address,
+		requestor_domain, operation, remote, outcome, status, duration_ns, reason, mailboxes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`))
+	if err != nil {
+		return fmt.Errorf("store: recording access: %w", err)
+	}
+	defer insEntry.Close()
+	insMailbox, err := tx.PrepareContext(ctx, d.q(`INSERT INTO access_log_mailboxes (entry, mailbox) VALUES (?, ?)`))
+	if err != nil {
+		return fmt.Errorf("store: recording access: %w", err)
+	}
+	defer insMailbox.Close()
 	for i := range entries {
 		e := &entries[i]
 		if e.Operation == "" || e.Outcome == "" {
@@ -45,9 +58,7 @@ func (d *DB) RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) err
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, d.q(`INSERT INTO access_log (at, server, partner, relationship, domain, account, user_address,
-			requestor_domain, operation, remote, outcome, status, duration_ns, reason, mailboxes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		if err := insEntry.QueryRowContext(ctx,
 			ts(e.At), e.Server, accessPartner(*e), e.Relationship, e.Domain, e.Account, e.User, e.RequestorDomain, e.Operation,
 			e.Remote, e.Outcome, e.Status, int64(e.Duration), e.Reason, string(mb)).Scan(&e.ID); err != nil {
 			return fmt.Errorf("store: recording access: %w", err)
@@ -59,7 +70,7 @@ func (d *DB) RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) err
 				continue
 			}
 			seen[a] = true
-			if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO access_log_mailboxes (entry, mailbox) VALUES (?, ?)`), e.ID, a); err != nil {
+			if _, err := insMailbox.ExecContext(ctx, e.ID, a); err != nil {
 				return fmt.Errorf("store: recording access: %w", err)
 			}
 		}

@@ -107,3 +107,27 @@ func TestAccessLog(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkRecordAccess writes the access log as a busy server does:
+// batches of 500 requests of two mailboxes each, to SQLite.
+func BenchmarkRecordAccess(b *testing.B) {
+	d, err := Open(context.Background(), Config{Driver: "sqlite", DSN: b.TempDir() + "/calfed.db"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	batch := make([]orgrel.AccessEntry, 500)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range batch {
+			batch[i] = orgrel.AccessEntry{At: time.Now(), Relationship: "Partner", Domain: "partner.example", Account: "svc-partner",
+				Operation: "GetUserAvailability", Outcome: orgrel.AccessOK, Status: 200, Duration: time.Millisecond,
+				Mailbox: []orgrel.MailboxAccess{{Address: "alice@contoso.example", View: "FreeBusyMerged", Outcome: "OK"},
+					{Address: "bob@contoso.example", View: "FreeBusyMerged", Outcome: "OK"}}}
+		}
+		if err := d.RecordAccess(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/entry")
+}
