@@ -690,6 +690,7 @@ func (c *Config) Build() (*Built, error) {
 		bad("auth.trusted_proxies: %v", err)
 	}
 	c.checkOps(bad)
+	b.Warnings = append(b.Warnings, c.opsWarnings()...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

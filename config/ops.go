@@ -70,6 +70,18 @@ func (c *Config) NewLogHandler(w io.Writer, level slog.Leveler) (slog.Handler, e
 	return nil, fmt.Errorf("log.format: %q: write text or json", c.Log.Format)
 }
 
+// opsWarnings are the operations settings that work but that a careful
+// operator would not choose unknowingly: an admin listener beyond
+// loopback, whose metrics and readiness need no token (unless
+// admin.insecure_listen says the risk is accepted).
+func (c *Config) opsWarnings() []string {
+	var out []string
+	if !loopback(c.Admin.Listen) && !c.Admin.InsecureListen {
+		out = append(out, fmt.Sprintf("admin.listen: %s is not a loopback address: /metrics and /readyz there answer anyone who reaches it, without a token, and name our relationships and mailboxes; firewall it to your scrapers", c.Admin.Listen))
+	}
+	return out
+}
+
 // checkOps adds the operations settings' problems.
 func (c *Config) checkOps(bad func(format string, args ...any)) {
 	if _, err := c.LogLevel(); err != nil {

@@ -53,6 +53,24 @@ func TestOpsSettings(t *testing.T) {
 	}
 }
 
+// An admin listener beyond loopback is warned about: its metrics and
+// readiness need no token.
+func TestOpsWarnings(t *testing.T) {
+	for _, c := range []struct {
+		listen string
+		warn   bool
+	}{{"127.0.0.1:8081", false}, {"[::1]:8081", false}, {"0.0.0.0:8081", true}, {"10.0.0.5:8081", true}} {
+		cfg, err := Parse([]byte("admin: {listen: \"" + c.listen + "\"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := cfg.opsWarnings()
+		if (len(w) > 0) != c.warn || c.warn && !strings.Contains(w[0], "without a token") {
+			t.Errorf("admin.listen %s: warnings %q, want a warning: %v", c.listen, w, c.warn)
+		}
+	}
+}
+
 // Changed names each setting that differs by its YAML path.
 func TestChanged(t *testing.T) {
 	a, _ := Parse([]byte("listen: 127.0.0.1:1\nlog: {level: info}\nmailboxes: [{address: a@example.org, calendar: a.ics}]\n"))

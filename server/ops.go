@@ -116,7 +116,7 @@ type Check struct {
 // Readiness is what /readyz answers.
 type Readiness struct {
 	Ready  bool    `json:"ready"`
-	Checks []Check `json:"checks"`
+	Checks []Check `json:"checks,omitempty"`
 }
 
 // Ready checks whether the server can answer partners now: it is not
@@ -229,7 +229,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // healthRoutes are /healthz and /readyz for the public listener, served
-// while health.public is on (SIGHUP may change it).
+// while health.public is on (SIGHUP may change it); /readyz there answers
+// its verdict without the checks.
 func (s *Server) healthRoutes() []Route {
 	on := func(h http.HandlerFunc) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -240,7 +241,18 @@ func (s *Server) healthRoutes() []Route {
 			h(w, r)
 		})
 	}
-	return []Route{{"/healthz", on(healthz)}, {"/readyz", on(s.readyz)}}
+	// Outsiders get the verdict only: the checks name mailboxes,
+	// certificates and the store.
+	public := func(w http.ResponseWriter, r *http.Request) {
+		rd := s.Ready(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if !rd.Ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(Readiness{Ready: rd.Ready})
+	}
+	return []Route{{"/healthz", on(healthz)}, {"/readyz", on(public)}}
 }
 
 // AdminHandler is what the admin listener serves: /healthz, /readyz,

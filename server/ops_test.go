@@ -272,6 +272,16 @@ func TestHealth(t *testing.T) {
 	if resp, err := http.Get(o.public.URL + "/Healthz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("public /healthz with health.public = %v, %v; want 200", resp.StatusCode, err)
 	}
+	// Outsiders get the verdict, not the checks.
+	if resp, err := http.Get(o.public.URL + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("public /readyz with health.public = %v, %v; want 200", resp.StatusCode, err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != `{"ready":true}`+"\n" {
+			t.Errorf("public /readyz = %s; want the verdict alone", b)
+		}
+	}
 	// The profiler is off unless admin.pprof.
 	if code, _ := get("/debug/pprof/"); code != 404 {
 		t.Errorf("/debug/pprof/ off = %d, want 404", code)

@@ -268,7 +268,8 @@ func (r *Recorder) record(ctx context.Context, e orgrel.AccessEntry) {
 // older than the retention, once at start and then hourly, until ctx
 // ends; then it writes what is still queued (within 10 seconds) and
 // returns. A batch the store refuses is kept and tried again every
-// second, so that nothing queued is lost while the store is down.
+// second, so that nothing queued is lost while the store is down;
+// meanwhile the queue fills and then holds requests back.
 func (r *Recorder) Run(ctx context.Context) {
 	if r.queue == nil {
 		<-ctx.Done()
@@ -300,6 +301,13 @@ func (r *Recorder) Run(ctx context.Context) {
 		}
 	}
 	for {
+		// While the store refuses a batch, the queue is left alone: it
+		// fills, and then holds requests back, rather than memory growing
+		// without bound.
+		in := r.queue
+		if failing != "" {
+			in = nil
+		}
 		select {
 		case <-ctx.Done():
 			// What is still queued, within 10 seconds.
@@ -323,11 +331,7 @@ func (r *Recorder) Run(ctx context.Context) {
 			r.prune(ctx)
 		case <-retry:
 			flush(ctx)
-		case e := <-r.queue:
-			if failing != "" {
-				batch = append(batch, e) // waits for the retry
-				continue
-			}
+		case e := <-in:
 			batch = append(batch, e)
 			for len(batch) < 500 {
 				select {
