@@ -171,6 +171,13 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A domain proof checked.
+	if err := o.s.DB.RecordDomainCheck(t.Context(), orgrel.DomainCheck{Domain: "contoso.example", Kind: orgrel.DomainOurs, Status: "pass",
+		Checked: time.Unix(1796000000, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	_, change := o.s.Policy.Confirmed()
+
 	m := scrape(t, o.admin.URL)
 	for series, want := range map[string]string{
 		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="partial",partner="Trust"}`: "1",
@@ -186,7 +193,10 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 		`calfed_calendar_available{mailbox="alice@contoso.example"}`:                                       "1",
 		`calfed_certificate_expiry_timestamp_seconds{slot="",use="tls"}`:                                   fmt.Sprint(expiry.Unix()),
 		`calfed_metrics_source_up{source="certificates"}`:                                                  "1",
-		`calfed_policy_change`:      "",
+		`calfed_policy_change`: fmt.Sprint(change),
+		`calfed_domain_proof_status{domain="contoso.example",kind="ours",status="pass"}`:      "1",
+		`calfed_domain_proof_checked_timestamp_seconds{domain="contoso.example",kind="ours"}`: "1796000000",
+		`calfed_metrics_source_up{source="domain_proofs"}`:                                    "1",
 		`calfed_policy_age_seconds`: "",
 		`calfed_calendar_reload_age_seconds{mailbox="alice@contoso.example"}`: "",
 	} {
