@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -88,7 +89,7 @@ func New(st State) *Metrics {
 			Help: "Callers refused before reaching an endpoint: kind token (a delegation token, reason its cause) or login (a service account's sign-in: no_credentials, invalid, throttled, busy).",
 		}, []string{"kind", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.refused, &state{st: st},
+	m.reg.MustRegister(m.requests, m.latency, m.refused, &state{st: st, failed: map[string]string{}},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -140,8 +141,13 @@ func (m *Metrics) LoginRefused(reason string) {
 	m.refused.WithLabelValues("login", reason).Inc()
 }
 
-// state collects the figures read at each scrape.
-type state struct{ st State }
+// state collects the figures read at each scrape, logging each change of
+// a source's failure once (a scraper asks every few seconds).
+type state struct {
+	st     State
+	mu     sync.Mutex
+	failed map[string]string // source: its last error
+}
 
 var (
 	descCalendarAge = prometheus.NewDesc("calfed_calendar_reload_age_seconds",
@@ -195,10 +201,19 @@ func (c *state) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	up := func(source string, err error) {
-		v := 1.0
+		v, msg := 1.0, ""
 		if err != nil {
-			v = 0
-			st.Logger.Warn("metrics: cannot read "+source, "err", err)
+			v, msg = 0, err.Error()
+		}
+		c.mu.Lock()
+		prev := c.failed[source]
+		c.failed[source] = msg
+		c.mu.Unlock()
+		switch {
+		case msg != "" && msg != prev:
+			st.Logger.Warn("metrics: cannot read "+source+"; its figures are left out until it can", "err", err)
+		case msg == "" && prev != "":
+			st.Logger.Info("metrics: " + source + " read again")
 		}
 		ch <- prometheus.MustNewConstMetric(descScrapeError, prometheus.GaugeValue, v, source)
 	}
