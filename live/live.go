@@ -93,6 +93,11 @@ type Options struct {
 	RetryMin, RetryMax time.Duration
 	Now                func() time.Time // default time.Now
 	Logger             *slog.Logger     // nil discards
+	// Applied, when set, is told of every change put in force after the
+	// first load, with its lag: from when the change was made (its
+	// audit entry's time, by the clock of whoever made it) to now. For
+	// the metrics.
+	Applied func(change int64, lag time.Duration)
 }
 
 // Policy is the live state. Its methods are safe for concurrent use.
@@ -109,6 +114,7 @@ type Policy struct {
 	// policy in force to be its current one.
 	confirmed atomic.Int64
 	refusing  atomic.Bool // RequireCurrent refuses callers; logged when it changes
+	loaded    atomic.Bool // the first load is done
 
 	mu           sync.Mutex
 	appliedAt    time.Time
@@ -200,7 +206,10 @@ func (l *Policy) load(ctx context.Context, at time.Time) error {
 	if old := l.fed.Swap(fed); old != nil && old != fed {
 		l.log.Info("token validation trust changed: cached tokens are validated anew", "change", snap.Counter)
 	}
-	l.counter.Store(snap.Counter)
+	prev := l.counter.Swap(snap.Counter)
+	if first := !l.loaded.Swap(true); l.opt.Applied != nil && !first && snap.Counter != prev && !snap.ChangedAt.IsZero() {
+		l.opt.Applied(snap.Counter, l.opt.Now().Sub(snap.ChangedAt))
+	}
 	l.confirmed.Store(at.UnixNano())
 	l.mu.Lock()
 	l.appliedAt = l.opt.Now()

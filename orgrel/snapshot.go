@@ -2,6 +2,7 @@ package orgrel
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/calfed/calfed/internal/domainname"
 )
@@ -9,7 +10,11 @@ import (
 // Snapshot is everything a server needs to decide access, read at one
 // change counter value.
 type Snapshot struct {
-	Counter       int64
+	Counter int64
+	// ChangedAt is when the change at Counter was made (its audit
+	// entry's time, by the clock of the process that made it); zero
+	// before the first change.
+	ChangedAt     time.Time
 	Trust         *Trust // nil until one is set
 	Relationships []Relationship
 	Sharing       []MailboxSharing

@@ -19,10 +19,10 @@ import (
 	"github.com/calfed/calfed/orgrel"
 )
 
-// ops sets up what operators watch the server with: its metrics and the
-// access log of partner requests.
-func (s *Server) ops() {
-	s.Metrics = metrics.New(metrics.State{
+// newMetrics makes the server's metrics, whose state they read at each
+// scrape: the calendars, the policy, the certificates, the domain proofs.
+func (s *Server) newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.State{
 		Calendars: func() []metrics.CalendarStatus {
 			st := s.Directory.Status()
 			out := make([]metrics.CalendarStatus, len(st))
@@ -40,6 +40,11 @@ func (s *Server) ops() {
 		Now:          s.now,
 		Logger:       s.log,
 	})
+}
+
+// ops sets up the access log of partner requests, and the settings
+// SIGHUP may change.
+func (s *Server) ops() {
 	s.Access = accesslog.New(accesslog.Options{
 		Store:  s.DB,
 		Logger: s.log,

@@ -176,7 +176,18 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 		Checked: time.Unix(1796000000, 0)}); err != nil {
 		t.Fatal(err)
 	}
+	// A change to the relationships, put in force by the running server.
+	_, before := o.s.Policy.Confirmed()
+	if _, err := o.s.DB.CreateRelationship(t.Context(), "test", orgrel.Relationship{Name: "Westshire", Domains: []string{"westshire.example"}}); err != nil {
+		t.Fatal(err)
+	}
 	_, change := o.s.Policy.Confirmed()
+	for deadline := time.Now().Add(30 * time.Second); change == before && time.Now().Before(deadline); _, change = o.s.Policy.Confirmed() {
+		time.Sleep(10 * time.Millisecond) // polling the policy, not timing anything
+	}
+	if change == before {
+		t.Fatal("the running server never applied the change")
+	}
 
 	m := scrape(t, o.admin.URL)
 	for series, want := range map[string]string{
@@ -193,7 +204,8 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 		`calfed_calendar_available{mailbox="alice@contoso.example"}`:                                       "1",
 		`calfed_certificate_expiry_timestamp_seconds{slot="",use="tls"}`:                                   fmt.Sprint(expiry.Unix()),
 		`calfed_metrics_source_up{source="certificates"}`:                                                  "1",
-		`calfed_policy_change`: fmt.Sprint(change),
+		`calfed_policy_change`:                   fmt.Sprint(change),
+		`calfed_policy_change_lag_seconds_count`: "1",
 		`calfed_domain_proof_status{domain="contoso.example",kind="ours",status="pass"}`:      "1",
 		`calfed_domain_proof_checked_timestamp_seconds{domain="contoso.example",kind="ours"}`: "1796000000",
 		`calfed_metrics_source_up{source="domain_proofs"}`:                                    "1",

@@ -127,8 +127,10 @@ func (s *Server) load(ctx context.Context) error {
 			return err
 		}
 	}
+	s.Metrics = s.newMetrics() // read at scrape time, once the server is up
 	var err error
 	s.Policy, err = live.New(ctx, live.Options{Store: s.DB, Reporter: s.DB, Validation: s.Trust, Defaults: s.Built.Sharing,
+		Applied:  s.Metrics.PolicyApplied,
 		Verifier: orgrel.NewVerifier(s.Config.Verifier()), Heartbeat: time.Duration(s.Config.Store.Heartbeat),
 		MaxAge: time.Duration(s.Config.Store.MaxPolicyAge), Now: s.now, Logger: s.log})
 	if err != nil {

@@ -131,3 +131,23 @@ func BenchmarkRecordAccess(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/entry")
 }
+
+// A snapshot carries the time its change was made: none before the
+// first, the writer's clock after.
+func TestSnapshotChangedAt(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+		b.cfg.Now = func() time.Time { return at }
+		d := open(t, b)
+		ctx := context.Background()
+		if s, err := d.Snapshot(ctx); err != nil || !s.ChangedAt.IsZero() {
+			t.Fatalf("before any change: ChangedAt %v, %v", s.ChangedAt, err)
+		}
+		if _, err := d.CreateRelationship(ctx, "test", orgrel.Relationship{Name: "P", Domains: []string{"p.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := d.Snapshot(ctx); err != nil || !s.ChangedAt.Equal(at) || s.Counter != 1 {
+			t.Errorf("after a change: %+v, %v; want change 1 at %v", s, err, at)
+		}
+	})
+}

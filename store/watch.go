@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -19,6 +20,17 @@ func (d *DB) Snapshot(ctx context.Context) (*orgrel.Snapshot, error) {
 			return nil, err
 		}
 		s := &orgrel.Snapshot{Counter: c1}
+		// Every change writes its audit entry with it (change), so the
+		// newest entry is the change's time.
+		var at sql.NullString
+		if err := d.db.QueryRowContext(ctx, `SELECT MAX(at) FROM audit`).Scan(&at); err != nil {
+			return nil, err
+		}
+		if at.Valid {
+			if s.ChangedAt, err = parseTS(at.String); err != nil {
+				return nil, err
+			}
+		}
 		if s.Relationships, err = d.Relationships(ctx); err != nil {
 			return nil, err
 		}

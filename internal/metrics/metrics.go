@@ -62,6 +62,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	refused  *prometheus.CounterVec
+	lag      prometheus.Histogram
 }
 
 // New returns the metrics of one server, with the Go runtime's and the
@@ -89,7 +90,12 @@ func New(st State) *Metrics {
 			Help: "Callers refused before reaching an endpoint: kind token (a delegation token, reason its cause) or login (a service account's sign-in: no_credentials, invalid, throttled, busy).",
 		}, []string{"kind", "reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.refused, &state{st: st, failed: map[string]string{}},
+	m.lag = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "calfed_policy_change_lag_seconds",
+		Help:    "From a change to relationships, sharing, accounts or trust being made (by the clock of whoever made it) to this server putting it in force.",
+		Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.refused, m.lag, &state{st: st, failed: map[string]string{}},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -113,6 +119,15 @@ func (m *Metrics) Request(e *orgrel.AccessEntry) {
 	}
 	m.requests.WithLabelValues(partner, e.Operation, e.Outcome).Inc()
 	m.latency.WithLabelValues(e.Operation, e.Outcome).Observe(e.Duration.Seconds())
+}
+
+// PolicyApplied records how long a change took to be put in force here
+// (live.Options.Applied).
+func (m *Metrics) PolicyApplied(change int64, lag time.Duration) {
+	if m == nil {
+		return
+	}
+	m.lag.Observe(max(lag, 0).Seconds())
 }
 
 // TokenRefused counts a refused delegation token by its cause
