@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/freebusy"
+	"github.com/calfed/calfed/internal/accesslog"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/internal/soap"
 )
@@ -198,6 +199,7 @@ func (h *Handler) serveUnsupported(rw http.ResponseWriter, ver soap.Version, op 
 // client read (ResponseCode and Message in the errors namespace, the
 // numeric ErrorCode in the messages namespace). docs/protocol.md §1.7.
 func (h *Handler) fault(rw http.ResponseWriter, ver soap.Version, status int, e *requestError) {
+	accesslog.FailResponse(rw, e.Code.Name+": "+e.Message)
 	code := "Sender"
 	if e.Code == ErrorInternalServerError {
 		code = "Receiver"

@@ -153,6 +153,10 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 	if code := o.post(t, "/EWS/Exchange.asmx", "svc-trust", demoSecret, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><soap:Header><t:RequestServerVersion Version="Exchange2010"/></soap:Header><soap:Body><GetMailTips xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"><SendingAs><t:EmailAddress>x@trust.example</t:EmailAddress></SendingAs><Recipients><t:Mailbox><t:EmailAddress>alice@contoso.example</t:EmailAddress></t:Mailbox><t:Mailbox><t:EmailAddress>nobody@contoso.example</t:EmailAddress></t:Mailbox></Recipients><MailTipsRequested>All</MailTipsRequested></GetMailTips></soap:Body></soap:Envelope>`); code != 200 {
 		t.Fatalf("svc-trust GetMailTips = %d", code)
 	}
+	// A request EWS refuses with a fault: no mailboxes.
+	if code := o.post(t, "/EWS/Exchange.asmx", "svc-partner", demoSecret, gua()); code != 500 {
+		t.Fatalf("svc-partner GetUserAvailability of nobody = %d, want a fault", code)
+	}
 	// Refusals: a wrong secret, no credentials, a token endpoint without a token.
 	if code := o.post(t, "/EWS/Exchange.asmx", "svc-partner", "wrong-secret-000000", gua("bob@contoso.example")); code != 401 {
 		t.Errorf("a wrong secret = %d, want 401", code)
@@ -191,19 +195,20 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 
 	m := scrape(t, o.admin.URL)
 	for series, want := range map[string]string{
-		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="partial",partner="Trust"}`: "1",
-		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="ok",partner="Partner"}`:    "2",
-		`calfed_partner_requests_total{operation="Autodiscover",outcome="ok",partner="Partner"}`:           "1",
-		`calfed_partner_requests_total{operation="GetMailTips",outcome="partial",partner="Trust"}`:         "1",
-		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="ok"}`:      "2",
-		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="partial"}`: "1",
-		`calfed_refusals_total{kind="login",reason="invalid"}`:                                             "1",
-		`calfed_refusals_total{kind="login",reason="no_credentials"}`:                                      "1",
-		`calfed_refusals_total{kind="token",reason="federation: no delegation token in the request"}`:      "1",
-		`calfed_calendar_reload_failures_total{mailbox="alice@contoso.example"}`:                           "0",
-		`calfed_calendar_available{mailbox="alice@contoso.example"}`:                                       "1",
-		`calfed_certificate_expiry_timestamp_seconds{slot="",use="tls"}`:                                   fmt.Sprint(expiry.Unix()),
-		`calfed_metrics_source_up{source="certificates"}`:                                                  "1",
+		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="partial",partner="Trust"}`:  "1",
+		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="ok",partner="Partner"}`:     "2",
+		`calfed_partner_requests_total{operation="Autodiscover",outcome="ok",partner="Partner"}`:            "1",
+		`calfed_partner_requests_total{operation="GetUserAvailability",outcome="failed",partner="Partner"}`: "1",
+		`calfed_partner_requests_total{operation="GetMailTips",outcome="partial",partner="Trust"}`:          "1",
+		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="ok"}`:       "2",
+		`calfed_partner_request_duration_seconds_count{operation="GetUserAvailability",outcome="partial"}`:  "1",
+		`calfed_refusals_total{kind="login",reason="invalid"}`:                                              "1",
+		`calfed_refusals_total{kind="login",reason="no_credentials"}`:                                       "1",
+		`calfed_refusals_total{kind="token",reason="federation: no delegation token in the request"}`:       "1",
+		`calfed_calendar_reload_failures_total{mailbox="alice@contoso.example"}`:                            "0",
+		`calfed_calendar_available{mailbox="alice@contoso.example"}`:                                        "1",
+		`calfed_certificate_expiry_timestamp_seconds{slot="",use="tls"}`:                                    fmt.Sprint(expiry.Unix()),
+		`calfed_metrics_source_up{source="certificates"}`:                                                   "1",
 		`calfed_policy_change`:                   fmt.Sprint(change),
 		`calfed_policy_change_lag_seconds_count`: "1",
 		`calfed_domain_proof_status{domain="contoso.example",kind="ours",status="pass"}`:      "1",
@@ -233,8 +238,11 @@ func TestMetricsAndAccessLogAfterTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 5 {
-		t.Fatalf("access log = %d entries, want 5 (the refused requests are no partner's)", len(all))
+	if len(all) != 6 {
+		t.Fatalf("access log = %d entries, want 6 (the refused requests are no partner's)", len(all))
+	}
+	if f := all[5]; f.Outcome != orgrel.AccessFailed || f.Status != 500 || !strings.HasPrefix(f.Reason, "ErrorMailboxDataArrayEmpty: ") {
+		t.Errorf("the faulted request's entry = %+v; want failed with its EWS code", f)
 	}
 	if mt := all[4]; mt.Operation != "GetMailTips" || fmt.Sprint(mt.Mailbox) != "[{alice@contoso.example MailTipsAll OK} {nobody@contoso.example None NotFound}]" {
 		t.Errorf("GetMailTips entry = %+v", mt)

@@ -179,7 +179,7 @@ func (r *Recorder) Wrap(operation string, next http.Handler) http.Handler {
 			}
 		}
 		q := &request{}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, q: q}
 		next.ServeHTTP(sw, req.WithContext(context.WithValue(req.Context(), ctxKey{}, q)))
 		e := orgrel.AccessEntry{At: start, Server: r.opt.Server, Domain: caller.Domain, Account: caller.Account, User: caller.Email,
 			RequestorDomain: caller.RequestorDomain, Operation: op, Remote: req.RemoteAddr, Status: sw.status(),
@@ -210,6 +210,9 @@ func finish(e *orgrel.AccessEntry) {
 	switch {
 	case e.Status == http.StatusServiceUnavailable:
 		e.Outcome = orgrel.AccessUnavailable
+		if e.Reason == "" {
+			e.Reason = "HTTP 503 Service Unavailable"
+		}
 	case e.Status >= 400:
 		e.Outcome = orgrel.AccessFailed
 		if e.Reason == "" {
@@ -373,6 +376,27 @@ func (r *Recorder) prune(ctx context.Context) {
 type statusWriter struct {
 	http.ResponseWriter
 	code int
+	q    *request
+}
+
+// FailResponse records why the request w answers failed, for handlers
+// that render errors without the request's context (an EWS fault: its
+// response code and message). w is the writer the handler was given; a
+// request outside a Recorder records nothing.
+func FailResponse(w http.ResponseWriter, reason string) {
+	for w != nil {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.q.mu.Lock()
+			sw.q.reason = reason
+			sw.q.mu.Unlock()
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {

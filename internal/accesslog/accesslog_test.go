@@ -105,6 +105,21 @@ func TestWrap(t *testing.T) {
 	}
 }
 
+// A handler that renders an error without the request's context records
+// its reason through the writer it was given.
+func TestFailResponse(t *testing.T) {
+	var got orgrel.AccessEntry
+	r := New(Options{Observe: func(e *orgrel.AccessEntry) { got = *e }})
+	serve(r, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		FailResponse(w, "ErrorInvalidRequest: no mailboxes")
+		w.WriteHeader(500)
+	}), &identity.Caller{Domain: "north.example"})
+	if got.Outcome != orgrel.AccessFailed || got.Reason != "ErrorInvalidRequest: no mailboxes" {
+		t.Errorf("entry = %+v", got)
+	}
+	FailResponse(httptest.NewRecorder(), "outside a Recorder") // records nothing, and does not panic
+}
+
 // The outcome: unavailable for 503, failed for another error status (with
 // its reason), denied when no mailbox was served, ok with none asked.
 func TestOutcome(t *testing.T) {
