@@ -8,11 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calfed/calfed/internal/dnstest"
+	"github.com/calfed/calfed/orgrel"
 )
 
 // org is one organisation's calfed: its own configuration, store,
@@ -199,6 +201,26 @@ organizations:
 	got = b.freebusy(t, "bob@b.example", "alice@a.example", func(x answer2) bool { return x.ResponseCode == "NoError" })
 	if got.View != "DetailedMerged" || len(got.Events) != 1 || got.Events[0].Subject != "Budget call" {
 		t.Errorf("B sees A (LimitedDetails, Alice opted in): %+v", got)
+	}
+	// A's access log names B's user, who asked with a delegation token,
+	// and what A gave of Alice (written in the background: read until
+	// it is there).
+	var seen []orgrel.AccessEntry
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		seen = nil
+		if err := json.Unmarshal(a.cli(t, "audit", "access", "-mailbox", "alice@a.example", "-o", "json"), &seen); err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(seen, func(e orgrel.AccessEntry) bool { return e.Operation == "GetUserAvailability" }) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // polling the log, not timing anything
+	}
+	if i := slices.IndexFunc(seen, func(e orgrel.AccessEntry) bool { return e.Operation == "GetUserAvailability" }); i < 0 {
+		t.Errorf("A's access log has no GetUserAvailability for Alice: %+v", seen)
+	} else if e := seen[i]; e.Relationship != "B" || e.User != "bob@b.example" || e.Account != "" || e.Outcome != orgrel.AccessOK ||
+		len(e.Mailbox) != 1 || e.Mailbox[0].View != "DetailedMerged" {
+		t.Errorf("A's access log: %+v; want B's bob@b.example given Alice's DetailedMerged", e)
 	}
 
 	// B recorded A's federated requests; with the relationships settled,
