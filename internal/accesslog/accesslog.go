@@ -62,7 +62,13 @@ type Options struct {
 	// QueueSize is how many records may wait for the store; a request
 	// that finds the queue full waits for room. Default 10000.
 	QueueSize int
+	// FlushDelay is how long records gather before they are written
+	// together; default 100ms.
+	FlushDelay time.Duration
 }
+
+// maxBatch is the most records written in one transaction.
+const maxBatch = 500
 
 // Recorder logs and records partner requests.
 type Recorder struct {
@@ -80,6 +86,9 @@ func New(opt Options) *Recorder {
 	}
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 10000
+	}
+	if opt.FlushDelay <= 0 {
+		opt.FlushDelay = 100 * time.Millisecond
 	}
 	r := &Recorder{opt: opt, log: opt.Logger}
 	if r.log == nil {
@@ -282,7 +291,7 @@ func (r *Recorder) Run(ctx context.Context) {
 	defer prune.Stop()
 	r.prune(ctx)
 	var batch []orgrel.AccessEntry
-	var retry <-chan time.Time
+	var retry, gather <-chan time.Time
 	failing := ""
 	flush := func(ctx context.Context) {
 		if len(batch) == 0 {
@@ -334,18 +343,20 @@ func (r *Recorder) Run(ctx context.Context) {
 			r.prune(ctx)
 		case <-retry:
 			flush(ctx)
-		case e := <-in:
-			batch = append(batch, e)
-			for len(batch) < 500 {
-				select {
-				case e := <-r.queue:
-					batch = append(batch, e)
-					continue
-				default:
-				}
-				break
-			}
+		case <-gather:
+			gather = nil
 			flush(ctx)
+		case e := <-in:
+			// A batch gathers for FlushDelay, or until it holds 500: one
+			// transaction (one sync to disk) for many requests.
+			batch = append(batch, e)
+			switch {
+			case len(batch) >= maxBatch:
+				gather = nil
+				flush(ctx)
+			case gather == nil:
+				gather = time.After(r.opt.FlushDelay)
+			}
 		}
 	}
 }
