@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/config"
 	"github.com/calfed/calfed/internal/demo"
 	"github.com/calfed/calfed/orgrel"
@@ -420,4 +421,50 @@ func sameNumber(a, b string) bool {
 	x, errx := strconv.ParseFloat(a, 64)
 	y, erry := strconv.ParseFloat(b, 64)
 	return errx == nil && erry == nil && x == y
+}
+
+// heldSource is a calendar whose read waits until release is closed.
+type heldSource struct{ release chan struct{} }
+
+func (h heldSource) String() string { return "held" }
+func (h heldSource) Stamp(ctx context.Context) (string, error) {
+	select {
+	case <-h.release:
+		return "1", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+func (h heldSource) Read(context.Context) ([]calendar.File, error) {
+	return []calendar.File{{Name: "held.ics", Data: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}}, nil
+}
+
+// While calendars load in the background, /readyz says how far loading
+// is and is not ready; once every one is loaded it is.
+func TestReadyWhileCalendarsLoad(t *testing.T) {
+	o := startOps(t)
+	held := heldSource{release: make(chan struct{})}
+	d, err := calendar.NewDirectory(t.Context(), []calendar.Entry{{Mailbox: calendar.Mailbox{Address: "held@contoso.example"}, Source: held}},
+		calendar.DirectoryOptions{Background: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.s.Directory = d
+	check := func() Check {
+		for _, c := range o.s.Ready(t.Context()).Checks {
+			if c.Name == "calendars" {
+				return c
+			}
+		}
+		t.Fatal("no calendars check")
+		return Check{}
+	}
+	if c := check(); c.OK || c.Detail != "loading: 0 of 1 loaded" {
+		t.Errorf("while loading: %+v", c)
+	}
+	close(held.release)
+	<-d.Loaded()
+	if c := check(); !c.OK || c.Detail != "1 of 1 loaded" {
+		t.Errorf("once loaded: %+v", c)
+	}
 }
