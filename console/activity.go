@@ -3,8 +3,6 @@ package console
 import (
 	"context"
 	"time"
-
-	"github.com/calfed/calfed/admin"
 )
 
 // Activity is what a partner has asked of us, as the console shows it.
@@ -27,7 +25,7 @@ type PartnerActivity struct {
 	// Source says where the figures come from, shown under them.
 	Source string
 	// Recorded is true when the figures are of the partner's requests;
-	// false when there is no record of them (AuditActivity).
+	// false when there is no record of them.
 	Recorded bool
 }
 
@@ -37,24 +35,4 @@ type Request struct {
 	Operation string // GetUserAvailability, GetUserSettings, …
 	Caller    string // the token's user, or the service account
 	Outcome   string // ok, or why it was refused
-}
-
-// AuditActivity is the activity the store can give before it keeps an
-// access log of partners' requests: the audit log's changes to each
-// relationship, which say when it was last touched and by whom, not what
-// its partner asked. Recorded is false, and the console says so.
-type AuditActivity struct{ API admin.API }
-
-func (a AuditActivity) PartnerActivity(ctx context.Context, relationship string) (PartnerActivity, error) {
-	entries, err := a.API.Audit(ctx, time.Time{}, 0)
-	if err != nil {
-		return PartnerActivity{}, err
-	}
-	out := PartnerActivity{Source: "No access log of partners' requests on this server yet: these are the relationship's changes from the audit log."}
-	for i := len(entries) - 1; i >= 0 && len(out.Recent) < 20; i-- {
-		if e := entries[i]; e.Object == "orgrel/"+relationship {
-			out.Recent = append(out.Recent, Request{At: e.At, Operation: e.Action, Caller: e.Actor, Outcome: admin.Summarize(e)})
-		}
-	}
-	return out, nil
 }

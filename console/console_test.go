@@ -43,7 +43,7 @@ func fixture(t *testing.T, activity ...Activity) (*httptest.Server, *http.Client
 		Enabled: true, FreeBusyAccessEnabled: true, FreeBusyAccessLevel: orgrel.AvailabilityOnly}); err != nil {
 		t.Fatal(err)
 	}
-	opt := Options{API: api, Checker: &doctor.Checker{Records: db, Trust: tr}, Trust: tr, Token: testToken, Activity: AuditActivity{API: api}}
+	opt := Options{API: api, Checker: &doctor.Checker{Records: db, Trust: tr}, Trust: tr, Token: testToken, Activity: AccessLog{API: api}}
 	if len(activity) > 0 {
 		opt.Activity = activity[0]
 	}
@@ -281,8 +281,8 @@ func (f fakeActivity) PartnerActivity(ctx context.Context, name string) (Partner
 	return f[name], nil
 }
 
-// The partners' requests, where they are recorded, are in the list and
-// on the partner's page; where they are not, the pages say so.
+// The partners' requests are in the list and on the partner's page, from
+// the access log, also when there are none.
 func TestActivityShown(t *testing.T) {
 	ok, bad := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC), time.Date(2026, 11, 30, 10, 5, 0, 0, time.UTC)
 	srv, c, _ := fixture(t, fakeActivity{"Northshire NHS Trust": {Recorded: true, LastSuccess: &ok, LastFailure: &bad, FailureReason: "federation: token expired",
@@ -305,7 +305,7 @@ func TestActivityShown(t *testing.T) {
 	signIn(t, srv, c)
 	_, list, _ = get(t, c, srv.URL+"/console/")
 	_, page, _ = get(t, c, srv.URL+"/console/partners/Northshire%20NHS%20Trust")
-	if !strings.Contains(list, "no record of requests") || !strings.Contains(page, "No access log of partners&#39; requests") || !strings.Contains(page, "The relationship's latest changes") {
-		t.Errorf("without an access log the pages do not say so:\n%s\n%s", list, page)
+	if !strings.Contains(list, "0 (0 refused)") || !strings.Contains(page, "0 requests, 0 refused") || !strings.Contains(page, "From the access log") {
+		t.Errorf("a partner without requests is not shown as such from the access log:\n%s\n%s", list, page)
 	}
 }

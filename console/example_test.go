@@ -19,7 +19,7 @@ func ExampleHandler_Routes() {
 	const token = "…"     // the admin token (admin.token_file)
 	api := admin.NewService(db, tr, nil)
 	c, err := console.New(console.Options{API: api, Checker: &doctor.Checker{Records: db, Trust: tr}, Trust: tr,
-		Activity: console.AuditActivity{API: api}, Token: token})
+		Activity: console.AccessLog{API: api}, Token: token})
 	if err != nil {
 		log.Fatal(err)
 	}

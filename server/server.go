@@ -260,7 +260,7 @@ func (s *Server) AdminRoutes() ([]admin.Route, error) {
 	}
 	api := s.adminService()
 	c, err := console.New(console.Options{API: api, Checker: &doctor.Checker{Records: s.DB, Trust: s.Trust, HTTP: s.Config.HTTPClient(20 * time.Second)},
-		Trust: s.Trust, Activity: console.AuditActivity{API: api}, Token: token, Logger: s.log})
+		Trust: s.Trust, Activity: console.AccessLog{API: api}, Token: token, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
