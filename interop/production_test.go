@@ -210,6 +210,8 @@ func TestRunningInProduction(t *testing.T) {
 	if code, body := get(admin + "/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", code, body)
 	}
+	// Calendars load behind the listeners; /readyz is ready once they have.
+	logs.await(t, regexp.MustCompile(`"msg":"calendars loaded"`))
 	code, body := get(admin + "/readyz")
 	var ready struct{ Ready bool }
 	if json.Unmarshal([]byte(body), &ready); code != 200 || !ready.Ready {

@@ -283,6 +283,12 @@ func TestHealth(t *testing.T) {
 	if code, body := get("/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz = %d %q", code, body)
 	}
+	// Calendars load behind the listeners: ready once they have.
+	select {
+	case <-o.s.Directory.Loaded():
+	case <-time.After(time.Minute):
+		t.Fatal("the calendars did not load within a minute")
+	}
 	code, body := get("/readyz")
 	var rd Readiness
 	if err := json.Unmarshal([]byte(body), &rd); err != nil || code != 200 || !rd.Ready {
