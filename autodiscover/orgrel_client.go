@@ -2,7 +2,6 @@ package autodiscover
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 
 	"github.com/calfed/calfed/internal/soap"
@@ -54,32 +53,12 @@ func (c *Client) GetOrganizationRelationshipSettings(ctx context.Context, url st
 	if err != nil {
 		return nil, err
 	}
-	var out orgRelEnvelope
-	if _, err := soap.Decode(data, c.Limits, &out); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrResponse, err)
+	resp, err := decodeResponse[orgRelResponse](data, c.Limits, "GetOrganizationRelationshipSettingsResponseMessage")
+	if err != nil {
+		return nil, err
 	}
-	if out.resp == nil {
-		return nil, fmt.Errorf("%w: the body is {%s}%s", ErrResponse, out.op.Space, out.op.Local)
+	if resp.ErrorCode != "NoError" {
+		return nil, fmt.Errorf("%w: %s: %s", ErrResponse, resp.ErrorCode, resp.ErrorMessage)
 	}
-	if out.resp.ErrorCode != "NoError" {
-		return nil, fmt.Errorf("%w: %s: %s", ErrResponse, out.resp.ErrorCode, out.resp.ErrorMessage)
-	}
-	return out.resp.Settings, nil
-}
-
-// orgRelEnvelope collects the answer's body.
-type orgRelEnvelope struct {
-	op   xml.Name
-	resp *orgRelResponse
-}
-
-func (e *orgRelEnvelope) Header(d *xml.Decoder, start xml.StartElement) error { return d.Skip() }
-
-func (e *orgRelEnvelope) Body(d *xml.Decoder, start xml.StartElement) error {
-	e.op = start.Name
-	if start.Name.Space != nsAutodiscover || start.Name.Local != "GetOrganizationRelationshipSettingsResponseMessage" {
-		return d.Skip()
-	}
-	e.resp = &orgRelResponse{}
-	return d.DecodeElement(e.resp, &start)
+	return resp.Settings, nil
 }

@@ -38,14 +38,7 @@ func (c *Client) GetUserSettings(ctx context.Context, url string, token []byte, 
 	if err != nil {
 		return nil, err
 	}
-	var out settingsEnvelope
-	if _, err := soap.Decode(data, c.Limits, &out); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrResponse, err)
-	}
-	if out.resp == nil {
-		return nil, fmt.Errorf("%w: the body is {%s}%s", ErrResponse, out.op.Space, out.op.Local)
-	}
-	return out.resp, nil
+	return decodeResponse[GetUserSettingsResponse](data, c.Limits, "GetUserSettingsResponseMessage")
 }
 
 // nsWSSE is WS-Security's namespace, for the token header.
@@ -75,19 +68,33 @@ func writeGetUserSettings(w *soap.Writer, r *GetUserSettingsRequest) {
 	w.End("GetUserSettingsRequestMessage")
 }
 
-// settingsEnvelope collects the answer's body.
-type settingsEnvelope struct {
-	op   xml.Name
-	resp *GetUserSettingsResponse
+// decodeResponse reads an Autodiscover answer whose body must be the
+// element named local, in the Autodiscover namespace, decoded into a T.
+func decodeResponse[T any](data []byte, limits soap.Limits, local string) (*T, error) {
+	out := responseBody[T]{local: local}
+	if _, err := soap.Decode(data, limits, &out); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrResponse, err)
+	}
+	if out.resp == nil {
+		return nil, fmt.Errorf("%w: the body is {%s}%s", ErrResponse, out.op.Space, out.op.Local)
+	}
+	return out.resp, nil
 }
 
-func (e *settingsEnvelope) Header(d *xml.Decoder, start xml.StartElement) error { return d.Skip() }
+// responseBody collects an answer's body for decodeResponse.
+type responseBody[T any] struct {
+	local string
+	op    xml.Name
+	resp  *T
+}
 
-func (e *settingsEnvelope) Body(d *xml.Decoder, start xml.StartElement) error {
+func (e *responseBody[T]) Header(d *xml.Decoder, start xml.StartElement) error { return d.Skip() }
+
+func (e *responseBody[T]) Body(d *xml.Decoder, start xml.StartElement) error {
 	e.op = start.Name
-	if start.Name.Space != nsAutodiscover || start.Name.Local != "GetUserSettingsResponseMessage" {
+	if start.Name.Space != nsAutodiscover || start.Name.Local != e.local {
 		return d.Skip()
 	}
-	e.resp = &GetUserSettingsResponse{}
+	e.resp = new(T)
 	return d.DecodeElement(e.resp, &start)
 }

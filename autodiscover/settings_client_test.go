@@ -72,7 +72,6 @@ func TestClientErrors(t *testing.T) {
 func FuzzGetUserSettingsResponse(f *testing.F) {
 	f.Add([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserSettingsResponseMessage xmlns="http://schemas.microsoft.com/exchange/2010/Autodiscover"><Response><UserResponses><UserResponse><ErrorCode>NoError</ErrorCode><UserSettings><UserSetting><Name>ExternalEwsUrl</Name><Value>https://x/</Value></UserSetting></UserSettings></UserResponse></UserResponses></Response></GetUserSettingsResponseMessage></s:Body></s:Envelope>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var e settingsEnvelope
-		soap.Decode(data, soap.Limits{}, &e)
+		decodeResponse[GetUserSettingsResponse](data, soap.Limits{}, "GetUserSettingsResponseMessage")
 	})
 }
