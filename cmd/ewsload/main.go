@@ -19,6 +19,14 @@
 //
 // With -pid it samples the server's resident memory while it runs.
 //
+// With -realistic DIR it writes a directory of realistic mailboxes and a
+// configuration serving them; with -startup it starts a calfed on that
+// configuration and measures how long it takes to listen and to be
+// ready, and the CPU and memory that took (-duration bounds the wait):
+//
+//	ewsload -realistic /tmp/big -mailboxes 10000
+//	ewsload -startup -calfed ./calfed -config /tmp/big/calfed.yaml -duration 5m
+//
 // With -floor it measures, in the same run, the echo floor as well: a
 // plain Go HTTP server answering every request with the bytes the server
 // answered, the fastest any server can answer over HTTP here, and prints
@@ -36,6 +44,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -89,8 +98,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tokenOrg := fl.String("token-org", "", "with -token-sts: the organisation of that file the tokens are for (its ApplicationUri and certificate); default the first")
 	tokenUser := fl.String("token-user", "someone@partner.example", "with -token-sts: the requesting user")
 	tokenOffer := fl.String("token-offer", "", "with -token-sts: autodiscover or freebusy; default autodiscover for an Autodiscover URL, else freebusy")
+	realistic := fl.String("realistic", "", "instead of requests: write -mailboxes realistic calendars (about 450 VEVENTs each) and a calfed.yaml listing them into this directory")
+	nMailboxes := fl.Int("mailboxes", 10000, "with -realistic: how many mailboxes")
+	doStartup := fl.Bool("startup", false, "instead of requests: start -calfed serve -config on free loopback ports and measure the time until it listens and until /readyz answers 200, its CPU time and its memory")
+	calfedBin := fl.String("calfed", "", "with -startup: the calfed binary")
+	configFile := fl.String("config", "", "with -startup: the configuration it serves")
+	startups := fl.Int("startups", 1, "with -startup: how many start-ups to measure in turn")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if *realistic != "" {
+		if *nMailboxes <= 0 {
+			fmt.Fprintln(stderr, "ewsload: -mailboxes must be positive")
+			return 2
+		}
+		if err := writeRealistic(*realistic, *nMailboxes, time.Now()); err != nil {
+			fmt.Fprintln(stderr, "ewsload:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "wrote %d calendars and %s\n", *nMailboxes, filepath.Join(*realistic, "calfed.yaml"))
+		return 0
+	}
+	if *doStartup {
+		if err := runStartup(*calfedBin, *configFile, *startups, o.duration, stdout); err != nil {
+			fmt.Fprintln(stderr, "ewsload:", err)
+			return 1
+		}
+		return 0
 	}
 	o.mailboxes = strings.Split(*mailboxes, ",")
 	o.pid = *pid
