@@ -1,10 +1,6 @@
 package config
 
-import (
-	"reflect"
-
-	"github.com/calfed/calfed/internal/yamlcheck"
-)
+import "github.com/calfed/calfed/internal/yamlcheck"
 
 // Problem is one thing wrong in a configuration file: the field, as
 // written in the file (mailboxes[0].calendar), the line it is on (0 when
@@ -14,10 +10,6 @@ type Problem = yamlcheck.Problem
 
 // lines maps each field the file sets to its line.
 type lines = yamlcheck.Lines
-
-// check reads a configuration file as the strict decoder would, but
-// reports every problem with its field and line (yamlcheck).
-func check(data []byte) (lines, []error) { return yamlcheck.Check(data, reflect.TypeFor[Config]()) }
 
 // fieldOf is the field a message from Build starts with.
 func fieldOf(msg string) string { return yamlcheck.FieldOf(msg) }

@@ -4,14 +4,12 @@
 package config
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -22,8 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/calfed/calfed/admin"
 	"github.com/calfed/calfed/caldav"
 	"github.com/calfed/calfed/calendar"
@@ -32,6 +28,7 @@ import (
 	"github.com/calfed/calfed/internal/domainname"
 	"github.com/calfed/calfed/internal/outbound"
 	"github.com/calfed/calfed/internal/wintz"
+	"github.com/calfed/calfed/internal/yamlcheck"
 	"github.com/calfed/calfed/orgrel"
 	"github.com/calfed/calfed/store"
 )
@@ -350,17 +347,10 @@ func Load(path string) (*Config, error) {
 // the working directory unless Dir is set. Every problem in the file is
 // reported at once, each with its field and line.
 func Parse(data []byte) (*Config, error) {
-	lines, errs := check(data)
+	var cfg Config
+	lines, errs := yamlcheck.Decode(data, &cfg)
 	if len(errs) > 0 {
 		return nil, invalid(errs...)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var cfg Config
-	if err := dec.Decode(&cfg); err != nil && err != io.EOF {
-		// check has read everything the decoder reads; what is left is
-		// the decoder's own word.
-		return nil, invalid(Problem{Msg: strings.TrimPrefix(err.Error(), "yaml: ")})
 	}
 	cfg.lines = lines
 	cfg.defaults()

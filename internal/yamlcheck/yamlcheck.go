@@ -86,20 +86,62 @@ func FieldOf(msg string) string {
 // UnmarshalText refuses. With no problems, a strict decoder (KnownFields)
 // decodes the document into t.
 func Check(data []byte, t reflect.Type) (Lines, []error) {
+	_, lines, errs := check(data, t)
+	return lines, errs
+}
+
+// Decode is Check, then, with no problems, decodes the document into v
+// (a pointer to the type checked) from the tree Check read: the file is
+// parsed once, which counts in a directory of ten thousand mailboxes.
+// An empty document leaves v as it is.
+func Decode(data []byte, v any) (Lines, []error) {
+	doc, lines, errs := check(data, reflect.TypeOf(v).Elem())
+	if len(errs) > 0 || doc.Kind != yaml.DocumentNode {
+		return lines, errs
+	}
+	if err := doc.Decode(v); err != nil {
+		// Check has read everything the decoder reads; what is left is
+		// the decoder's own word.
+		return lines, []error{Problem{Msg: strings.TrimPrefix(err.Error(), "yaml: "), Err: err}}
+	}
+	return lines, nil
+}
+
+func check(data []byte, t reflect.Type) (*yaml.Node, Lines, []error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Lines{}, []error{syntaxProblem(err)}
+		return nil, Lines{}, []error{syntaxProblem(err)}
 	}
-	c := checker{lines: Lines{}}
+	c := checker{lines: Lines{}, keys: map[reflect.Type]structKeys{}}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		c.walk(doc.Content[0], t, "")
 	}
-	return c.lines, c.problems
+	return &doc, c.lines, c.problems
 }
 
 type checker struct {
 	lines    Lines
 	problems []error
+	keys     map[reflect.Type]structKeys // each struct type's, read once
+}
+
+// structKeys are the keys a struct type takes, and their types.
+type structKeys struct {
+	types map[string]reflect.Type
+	names []string
+}
+
+func (c *checker) keysOf(t reflect.Type) structKeys {
+	if k, ok := c.keys[t]; ok {
+		return k
+	}
+	k := structKeys{types: map[string]reflect.Type{}}
+	fieldsOf(t, func(name string, ft reflect.Type) {
+		k.types[name] = ft
+		k.names = append(k.names, name)
+	})
+	c.keys[t] = k
+	return k
 }
 
 func (c *checker) bad(n *yaml.Node, field, format string, args ...any) {
@@ -145,12 +187,8 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, field string) {
 			c.bad(n, field, "want keys and values (a mapping), not a %s", kindName(n))
 			return
 		}
-		keys := map[string]reflect.Type{}
-		var names []string
-		fieldsOf(t, func(name string, ft reflect.Type) {
-			keys[name] = ft
-			names = append(names, name)
-		})
+		sk := c.keysOf(t)
+		keys := sk.types
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -161,11 +199,10 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, field string) {
 			ft, ok := keys[k.Value]
 			if !ok {
 				hint := "remove it"
-				if s := suggest.Closest(k.Value, names); s != "" {
+				if s := suggest.Closest(k.Value, sk.names); s != "" {
 					hint = "did you mean " + s + "?"
 				} else {
-					slices.Sort(names)
-					hint = "the keys here are " + strings.Join(names, ", ")
+					hint = "the keys here are " + strings.Join(slices.Sorted(slices.Values(sk.names)), ", ")
 				}
 				c.bad(k, sub, "unknown key; %s", hint)
 				continue

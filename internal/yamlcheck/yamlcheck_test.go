@@ -52,3 +52,20 @@ func TestFieldOf(t *testing.T) {
 		}
 	}
 }
+
+func TestDecode(t *testing.T) {
+	var d doc
+	if _, errs := Decode([]byte("wait: 2s\nitems: [{n: 3}, {n: 4}]\ntags: {a: yes}\n"), &d); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if d.Wait != 2*time.Second || len(d.Items) != 2 || d.Items[1].N != 4 || !d.Tags["a"] {
+		t.Errorf("decoded %+v", d)
+	}
+	d = doc{Skip: "kept"}
+	if _, errs := Decode([]byte("wait: 2s\nwhat: 1\n"), &d); len(errs) != 1 || d.Wait != 0 {
+		t.Errorf("a document with an unknown key: %v, decoded %+v", errs, d)
+	}
+	if _, errs := Decode(nil, &d); len(errs) > 0 || d.Skip != "kept" {
+		t.Errorf("an empty document: %v, %+v", errs, d)
+	}
+}
