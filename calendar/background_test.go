@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,6 +19,17 @@ type gated struct {
 func (g gated) Read(ctx context.Context) ([]File, error) {
 	<-g.gate
 	return g.StaticSource.Read(ctx)
+}
+
+// counted is a calendar that counts its reads.
+type counted struct {
+	StaticSource
+	reads *atomic.Int32
+}
+
+func (c counted) Read(ctx context.Context) ([]File, error) {
+	c.reads.Add(1)
+	return c.StaticSource.Read(ctx)
 }
 
 // A Background directory returns before its calendars are read; a query
@@ -34,7 +46,8 @@ func TestBackgroundDirectoryLoadsOnDemand(t *testing.T) {
 		entries = append(entries, Entry{Mailbox: Mailbox{Address: fmt.Sprintf("held%d@example.org", i)},
 			Source: gated{StaticSource{Name: "held.ics", Data: data}, gate}})
 	}
-	entries = append(entries, Entry{Mailbox: Mailbox{Address: "free@example.org"}, Source: StaticSource{Name: "free.ics", Data: data}})
+	var freeReads atomic.Int32
+	entries = append(entries, Entry{Mailbox: Mailbox{Address: "free@example.org"}, Source: counted{StaticSource{Name: "free.ics", Data: data}, &freeReads}})
 	d, err := NewDirectory(t.Context(), entries, DirectoryOptions{Background: true})
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +82,11 @@ func TestBackgroundDirectoryLoadsOnDemand(t *testing.T) {
 	}
 	if n, total := d.Progress(); n != total {
 		t.Errorf("Progress() = %d of %d once loaded", n, total)
+	}
+	// The loaders, reaching the mailbox loaded on demand, leave it be:
+	// ten thousand calendars are not read twice.
+	if n := freeReads.Load(); n != 1 {
+		t.Errorf("the mailbox loaded on demand was read %d times by the time all were loaded, want 1", n)
 	}
 	if evs, err := d.Events(t.Context(), "held0@example.org", from, from.AddDate(0, 0, 1)); err != nil || len(evs) != 1 {
 		t.Errorf("held0 once loaded: %v, %v", evs, err)

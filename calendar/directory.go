@@ -246,8 +246,16 @@ func (d *Directory) Stats() (mailboxes, instances, failed int) {
 // Reload re-reads every calendar whose source changed.
 func (d *Directory) Reload(ctx context.Context) { d.reload(ctx, false) }
 
-// Watch reloads changed calendars every interval until ctx ends.
+// Watch reloads changed calendars every interval, once every calendar
+// has been loaded, until ctx ends.
 func (d *Directory) Watch(ctx context.Context, interval time.Duration) {
+	// Not before the first load has ended: a pass meanwhile would read
+	// the calendars the loaders have not reached, beside them.
+	select {
+	case <-ctx.Done():
+		return
+	case <-d.allLoaded:
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -297,6 +305,13 @@ var ErrTimeout = errors.New("calendar: reading the calendar timed out")
 func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 	if !en.loading.CompareAndSwap(false, true) {
 		return // the previous read is still stuck
+	}
+	if force && en.state.Load() != nil {
+		// A first load finding the calendar loaded already (on demand,
+		// while the loaders were elsewhere): reading it again would
+		// double the start-up's work.
+		en.loading.Store(false)
+		return
 	}
 	done := make(chan *loaded, 1)
 	go func() {
