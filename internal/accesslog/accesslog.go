@@ -243,21 +243,25 @@ func (r *Recorder) record(ctx context.Context, e orgrel.AccessEntry) {
 		r.opt.Observe(&e)
 	}
 	if r.log.Enabled(ctx, slog.LevelInfo) {
-		attrs := []any{"outcome", e.Outcome, "operation", e.Operation, "relationship", e.Relationship, "domain", e.Domain}
+		// Attrs, not key-value pairs: one line a request, without boxing
+		// each value.
+		var buf [14]slog.Attr
+		attrs := append(buf[:0], slog.String("outcome", e.Outcome), slog.String("operation", e.Operation),
+			slog.String("relationship", e.Relationship), slog.String("domain", e.Domain))
 		if e.Account != "" {
-			attrs = append(attrs, "account", e.Account)
+			attrs = append(attrs, slog.String("account", e.Account))
 		}
 		if e.User != "" {
-			attrs = append(attrs, "user", e.User)
+			attrs = append(attrs, slog.String("user", e.User))
 		}
 		if len(e.Mailbox) > 0 {
-			attrs = append(attrs, "mailboxes", e.Mailboxes(), "views", e.Views())
+			attrs = append(attrs, slog.String("mailboxes", e.Mailboxes()), slog.String("views", e.Views()))
 		}
 		if e.Reason != "" {
-			attrs = append(attrs, "reason", e.Reason)
+			attrs = append(attrs, slog.String("reason", e.Reason))
 		}
-		attrs = append(attrs, "status", e.Status, "remote", e.Remote, "duration", e.Duration)
-		r.log.Info("partner request", attrs...)
+		attrs = append(attrs, slog.Int("status", e.Status), slog.String("remote", e.Remote), slog.Duration("duration", e.Duration))
+		r.log.LogAttrs(ctx, slog.LevelInfo, "partner request", attrs...)
 	}
 	if r.queue == nil {
 		return
