@@ -1,7 +1,9 @@
 package calendar
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -350,5 +352,21 @@ func TestDirectoryCanonicalAddresses(t *testing.T) {
 	}
 	if _, err := NewDirectory(t.Context(), []Entry{{Mailbox: Mailbox{Address: "kim@\u212Aelvin.example"}, Source: StaticSource{Name: "kim", Data: ics()}}}, DirectoryOptions{}); err == nil {
 		t.Error("NewDirectory took an address with no canonical form")
+	}
+}
+
+// readRegular reads a file whole whatever its size against its buffer's.
+func TestReadRegularWhole(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 511, 512, 513, 4096, 262145} {
+		want := bytes.Repeat([]byte("BEGIN:VCALENDAR\r\n"), n/17+1)[:n]
+		name := filepath.Join(dir, fmt.Sprint(n))
+		if err := os.WriteFile(name, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readRegular(name)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%d bytes: read %d, %v", n, len(got), err)
+		}
 	}
 }

@@ -128,7 +128,24 @@ func readRegular(name string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s", ErrNotRegular, name)
 	}
-	return io.ReadAll(f)
+	// Read into a buffer of the size the file has (one byte more to see
+	// its end at once), not one grown by doubling: ten thousand
+	// calendars of a quarter of a megabyte each are read at start-up.
+	// A file that grows meanwhile is read whole all the same.
+	data := make([]byte, 0, max(fi.Size()+1, 512))
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+	}
 }
 
 // StaticSource is a calendar held in memory, such as the rendered demo or
