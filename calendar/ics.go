@@ -1,11 +1,8 @@
 package calendar
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,10 +88,14 @@ type vevent struct {
 }
 
 func (v *vevent) fail(err error) error {
-	return &ParseError{File: v.file, Line: v.line, UID: v.uid(), Err: err}
+	return &ParseError{File: v.file, Line: v.line, UID: v.keptUID(), Err: err}
 }
 
 func (v *vevent) uid() string { return textValue(v.comp.Props.Get(ical.PropUID)) }
+
+// keptUID is uid as a string of its own, for what outlives the parse:
+// the file's text is read into one buffer (see readFile).
+func (v *vevent) keptUID() string { return strings.Clone(v.uid()) }
 
 // reporter collects the problems of one Parse, or turns the first into
 // the error when the parse is strict.
@@ -113,14 +114,14 @@ func (r *reporter) skip(v *vevent, err error) error {
 	if r.strict {
 		return v.fail(err)
 	}
-	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.uid(), What: err.Error(), Action: "skipped the event", Skipped: true})
+	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.keptUID(), What: err.Error(), Action: "skipped the event", Skipped: true})
 	return nil
 }
 
 // note records what calfed did by the RFCs' own rules but a reader may
 // not expect (an older revision left out); it never fails a strict parse.
 func (r *reporter) note(v *vevent, what, action string) {
-	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.uid(), What: what, Action: action})
+	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.keptUID(), What: what, Action: action})
 }
 
 // repaired records a repair in v; strict, it refuses the event instead.
@@ -128,7 +129,7 @@ func (r *reporter) repaired(v *vevent, what, action string) error {
 	if r.strict {
 		return v.fail(errors.New(what))
 	}
-	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.uid(), What: what, Action: action})
+	r.problems = append(r.problems, Problem{File: v.file, Line: v.line, UID: v.keptUID(), What: what, Action: action})
 	return nil
 }
 
@@ -188,106 +189,38 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 // read as a calendar without events, which would show its owner free.
 var ErrNotCalendar = errors.New("calendar: not an iCalendar file")
 
-func decodeFile(f File, floating *time.Location, problems *[]Problem) (evs []vevent, err error) {
-	lines := unfold(f.Name, f.Data, problems)
-	if len(lines) == 0 {
-		return nil, &ParseError{File: f.Name, Err: ErrNotCalendar}
+// decodeFile reads a file's VEVENTs, each with the VTIMEZONEs of its
+// object (see readFile).
+func decodeFile(f File, floating *time.Location, problems *[]Problem) ([]vevent, error) {
+	objs, err := readFile(f.Name, f.Data, problems)
+	if err != nil {
+		return nil, err
 	}
-	data := encode(lines)
-	lineOf := func(off int64) int { // the physical line of an offset in data
-		i := lineAt(data, off) - 1
-		if i >= len(lines) {
-			i = len(lines) - 1
-		}
-		return lines[i].line
-	}
-	cr := &countingReader{r: bytes.NewReader(data)}
-	br := bufio.NewReaderSize(cr, 4096)
-	dec := ical.NewDecoder(br)
-	var starts []int
-	for _, l := range lines {
-		if strings.EqualFold(l.text, "BEGIN:VEVENT") {
-			starts = append(starts, l.line)
-		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = &ParseError{File: f.Name, Err: fmt.Errorf("%v", r)}
-		}
-	}()
-	consumed := int64(0)
-	for {
-		cal, err := dec.Decode()
-		if err == io.EOF {
-			if rest := bytes.TrimSpace(data[consumed:]); len(rest) > 0 {
-				return nil, &ParseError{File: f.Name, Line: lines[len(lines)-1].line, Err: errors.New("unexpected end of file: a component is not closed")}
+	n := 0
+	for _, o := range objs {
+		for _, c := range o.comps {
+			if c.comp.Name == ical.CompEvent {
+				n++
 			}
-			return evs, nil
 		}
-		off := cr.n - int64(br.Buffered())
-		if err != nil {
-			return nil, &ParseError{File: f.Name, Line: lineOf(off - 1), Err: err}
-		}
-		consumed = off
+	}
+	evs := make([]vevent, 0, n)
+	for _, o := range objs {
 		tz := &tzResolver{floating: floating, defs: map[string]*ical.Component{}, file: f.Name}
-		children := flatten(cal.Component, f.Name, problems)
-		for _, c := range children {
-			if c.Name == ical.CompTimezone {
-				if id := textValue(c.Props.Get(ical.PropTimezoneID)); id != "" {
-					tz.defs[id] = c
+		for _, c := range o.comps {
+			if c.comp.Name == ical.CompTimezone {
+				if id := textValue(c.comp.Props.Get(ical.PropTimezoneID)); id != "" {
+					tz.defs[id] = c.comp
 				}
 			}
 		}
-		for _, c := range children {
-			if c.Name != ical.CompEvent {
-				continue
+		for _, c := range o.comps {
+			if c.comp.Name == ical.CompEvent {
+				evs = append(evs, vevent{comp: c.comp, file: f.Name, line: c.line, tz: tz})
 			}
-			line := 0
-			if len(starts) > 0 {
-				line, starts = starts[0], starts[1:]
-			}
-			evs = append(evs, vevent{comp: c, file: f.Name, line: line, tz: tz})
 		}
 	}
-}
-
-// flatten returns the components of an iCalendar object, with those of a
-// VCALENDAR nested in it (libical's cluster files, concatenated exports)
-// read as the object's own, as libical and python-icalendar read them; RFC
-// 5545 §3.4 does not nest objects, so each nesting is noted.
-func flatten(cal *ical.Component, file string, problems *[]Problem) []*ical.Component {
-	var out []*ical.Component
-	for _, c := range cal.Children {
-		if c.Name != ical.CompCalendar {
-			out = append(out, c)
-			continue
-		}
-		*problems = append(*problems, Problem{File: file, What: "a VCALENDAR nested in another",
-			Action: "read its components as the outer calendar's"})
-		out = append(out, flatten(c, file, problems)...)
-	}
-	return out
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func lineAt(data []byte, off int64) int {
-	if off < 0 {
-		off = 0
-	}
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	return bytes.Count(data[:off], []byte{'\n'}) + 1
+	return evs, nil
 }
 
 // timing is where an event sits in time.

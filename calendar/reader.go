@@ -1,0 +1,495 @@
+package calendar
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-ical"
+)
+
+// maxDepth bounds how deeply components may nest. RFC 5545 needs three
+// levels (VCALENDAR, VEVENT, VALARM; VCALENDAR, VTIMEZONE, STANDARD) and
+// libical's cluster files add a VCALENDAR around them; a file nesting
+// deeper is refused whole rather than read at any cost.
+const maxDepth = 64
+
+// utf8BOM starts files written by some Windows tools.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// object is one iCalendar object of a file (RFC 5545 §3.4): its VCALENDAR
+// as written, and the components calfed reads from it in order, with
+// those of a VCALENDAR nested in it (see readFile).
+type object struct {
+	cal   *ical.Component
+	comps []located
+}
+
+// located is a component and the physical line of its BEGIN.
+type located struct {
+	comp *ical.Component
+	line int
+}
+
+// readFile reads a file's bytes into its iCalendar objects in one pass:
+// content lines unfolded (RFC 5545 §3.1) into one buffer, each split into
+// name, parameters and value, and the components built as the lines come.
+// The grammar of a content line is go-ical's (names and parameter names
+// upper-cased, parameter values unquoted, comma-separated values split
+// outside quotes, the value kept as written), and so are the types
+// returned. What exporters get wrong is repaired and noted in problems,
+// each naming the physical line its content line starts on:
+//   - a UTF-8 byte-order mark, and CR LF, LF or CR line ends, in any mix;
+//   - a line without a colon (an exporter that broke a line without
+//     folding it, as Apple's X-APPLE-STRUCTURED-LOCATION sometimes is):
+//     dropped, as Thunderbird's libical does with a line it cannot parse;
+//   - lines before the first BEGIN:VCALENDAR, between objects or after
+//     the last END:VCALENDAR (mail signatures, HTML, a second copy's
+//     garbage): dropped, noted once;
+//   - spaces before a quoted parameter value (see tidyParamQuotes);
+//   - a VCALENDAR nested in another (libical's cluster files,
+//     concatenated exports): its components read as the outer one's, as
+//     libical and python-icalendar read them; RFC 5545 §3.4 does not nest
+//     objects.
+//
+// A file without any BEGIN:VCALENDAR fails with ErrNotCalendar; one whose
+// content lines break RFC 5545 §3.1's grammar (a parameter without "=",
+// a quote inside an unquoted parameter value, text after a quoted one), a
+// component closed by another's END or left open, or components nested
+// deeper than maxDepth fails with a ParseError naming the line.
+//
+// The components are for reading: props whose parameters are written
+// alike share one Params. Their strings share the file's one unfolded
+// buffer and
+// live only while the calendar is compiled: whatever outlives that is
+// copied (eventItem's interned strings, the UID of a Problem), except the
+// text of VTIMEZONEs and TZID parameter values, which zones keep as their
+// names and are copied here.
+func readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	r := icsReader{file: file, problems: problems}
+	var buf strings.Builder
+	buf.Grow(len(data)) // unfolding only shortens: the buffer never moves
+	start, startLine := 0, 0
+	seen := false // a content line has begun
+	lineNo := 0
+	nextLF, nextCR := -1, -1
+	for p := 0; p < len(data); {
+		// The physical line at p ends at the next CR or LF; both are
+		// looked for once per occurrence, whatever the mix of ends.
+		if nextLF < p {
+			nextLF = indexFrom(data, p, '\n')
+		}
+		if nextCR < p {
+			nextCR = indexFrom(data, p, '\r')
+		}
+		e := min(nextLF, nextCR)
+		raw := data[p:e]
+		p = e + 1
+		if e < len(data) && data[e] == '\r' && p < len(data) && data[p] == '\n' {
+			p++
+		}
+		lineNo++
+		if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') && seen {
+			buf.Write(raw[1:]) // a fold
+			continue
+		}
+		if blank(raw) {
+			continue
+		}
+		if seen {
+			if err := r.line(buf.String()[start:], startLine); err != nil {
+				return nil, err
+			}
+		} else {
+			raw = bytes.TrimLeft(raw, " \t") // an indented first line (node-ical's test files)
+		}
+		seen = true
+		start, startLine = buf.Len(), lineNo
+		buf.Write(raw)
+	}
+	if seen {
+		if err := r.line(buf.String()[start:], startLine); err != nil {
+			return nil, err
+		}
+	}
+	return r.finish()
+}
+
+// indexFrom is the index of the first c in data from i on, or len(data).
+func indexFrom(data []byte, i int, c byte) int {
+	if j := bytes.IndexByte(data[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(data)
+}
+
+// blank reports whether a line is only white space.
+func blank(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if c := b[0]; c < 0x80 && c != ' ' && c != '\t' && c != '\v' && c != '\f' {
+		return false
+	}
+	return len(bytes.TrimSpace(b)) == 0
+}
+
+// icsReader builds the components of one file from its content lines.
+type icsReader struct {
+	file     string
+	problems *[]Problem
+	objs     []object
+	stack    []frame
+	props    []ical.Prop // the properties of the open components, innermost last
+	flat     []located   // the current object's components so far
+	nested   []Problem   // VCALENDARs nested in others, noted after the lines' repairs
+	vals     []string    // parameter values, shared by the props (see parse)
+	tzids    map[string]string
+	// params holds the Params parsed from each text of parameters: the
+	// props of a file repeat a few (TZID=…, ROLE=…;PARTSTAT=…;RSVP=…),
+	// and those that repeat one share its Params, which nothing changes.
+	params   map[string]ical.Params
+	slab     []ical.Prop // room for the props of the next components
+	grouping grouping
+	inTZ     int // open VTIMEZONEs
+	kept     int // content lines read inside objects
+	last     int // the physical line of the last of them
+
+	outside     string // the first line outside any object, and its line
+	outsideLine int
+}
+
+// frame is an open component.
+type frame struct {
+	comp  *ical.Component
+	line  int // its BEGIN's
+	props int // where its properties start in icsReader.props
+}
+
+// line reads one unfolded content line that starts on physical line n.
+func (r *icsReader) line(text string, n int) error {
+	if len(r.stack) == 0 && !strings.EqualFold(text, "BEGIN:VCALENDAR") {
+		if r.outsideLine == 0 {
+			r.outside, r.outsideLine = text, n
+		}
+		return nil
+	}
+	colon := unquotedColon(text)
+	if colon < 0 {
+		*r.problems = append(*r.problems, Problem{File: r.file, Line: n,
+			What: fmt.Sprintf("a content line without a colon (%.40q)", text), Action: "ignored the line"})
+		return nil
+	}
+	if strings.IndexByte(text[:colon], '"') >= 0 {
+		if tidy, ok := tidyParamQuotes(text); ok {
+			*r.problems = append(*r.problems, Problem{File: r.file, Line: n,
+				What: "spaces before a quoted parameter value (a fold that kept its indent)", Action: "removed them"})
+			text = tidy
+		}
+	}
+	r.kept++
+	r.last = n
+	if r.inTZ > 0 {
+		text = strings.Clone(text) // see readFile
+	}
+	prop, err := r.parse(text, colon)
+	if err != nil {
+		return &ParseError{File: r.file, Line: n, Err: err}
+	}
+	switch prop.Name {
+	case "BEGIN":
+		return r.begin(prop.Value, n)
+	case "END":
+		return r.end(prop.Value, n)
+	}
+	r.props = append(r.props, prop)
+	return nil
+}
+
+// unquotedColon is the index of the first colon of s outside a quoted
+// parameter value, or -1.
+func unquotedColon(s string) int {
+	c := strings.IndexByte(s, ':')
+	if c < 0 {
+		return -1
+	}
+	q := strings.IndexByte(s[:c], '"')
+	if q < 0 {
+		return c
+	}
+	for i := q; ; {
+		// s[i] opens a quoted value: skip to its end, then to the next
+		// quote or colon.
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			return -1
+		}
+		i += 1 + j + 1
+		k := strings.IndexAny(s[i:], `":`)
+		if k < 0 {
+			return -1
+		}
+		if i += k; s[i] == ':' {
+			return i
+		}
+	}
+}
+
+// parse splits a content line as go-ical's decoder does (RFC 5545 §3.1):
+// the name up to the first ";" or ":", each parameter's name up to its
+// "=", its values quoted or up to the next ",", ";" or ":", and the value
+// after the colon that ends the parameters. Names are upper-cased.
+//
+// Parameters written alike share their Params (see icsReader.params).
+func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
+	i := strings.IndexAny(s, ";:")
+	if i == 0 {
+		return ical.Prop{}, errors.New("a content line without a property name")
+	}
+	// i > 0: line found a colon.
+	prop := ical.Prop{Name: strings.ToUpper(s[:i])}
+	if i == colon {
+		prop.Value = s[colon+1:]
+		return prop, nil
+	}
+	line := s
+	section := s[i:colon]
+	if params, ok := r.params[section]; ok {
+		prop.Params, prop.Value = params, s[colon+1:]
+		return prop, nil
+	}
+	s = s[i:]
+	for s[0] == ';' {
+		s = s[1:]
+		eq := strings.IndexByte(s, '=')
+		switch {
+		case eq < 0:
+			return ical.Prop{}, fmt.Errorf("%s: a parameter without \"=\" (%.40q)", prop.Name, s)
+		case eq == 0:
+			return ical.Prop{}, fmt.Errorf("%s: a parameter without a name", prop.Name)
+		}
+		name := strings.ToUpper(s[:eq])
+		s = s[eq+1:]
+		first := len(r.vals)
+		for {
+			var v string
+			if s != "" && s[0] == '"' {
+				q := strings.IndexByte(s[1:], '"')
+				if q < 0 {
+					return ical.Prop{}, fmt.Errorf("%s: parameter %s: a quoted value without its closing quote", prop.Name, name)
+				}
+				v, s = s[1:1+q], s[2+q:]
+			} else {
+				k := strings.IndexAny(s, "\";,:")
+				if k < 0 {
+					v, s = s, ""
+				} else if s[k] == '"' {
+					return ical.Prop{}, fmt.Errorf("%s: parameter %s: a quote inside an unquoted value (RFC 5545 §3.1 allows none)", prop.Name, name)
+				} else {
+					v, s = s[:k], s[k:]
+				}
+			}
+			if name == ical.ParamTimezoneID {
+				v = r.tzid(v)
+			}
+			r.vals = append(r.vals, v)
+			if s == "" {
+				return ical.Prop{}, fmt.Errorf("%s: parameter %s runs to the end of the line: no colon before the value", prop.Name, name)
+			}
+			if s[0] == ',' {
+				s = s[1:]
+				continue
+			}
+			if s[0] == ';' || s[0] == ':' {
+				break
+			}
+			return ical.Prop{}, fmt.Errorf("%s: parameter %s: %.10q after a quoted value", prop.Name, name, s)
+		}
+		if prop.Params == nil {
+			prop.Params = make(ical.Params, 1)
+		}
+		// The values share r.vals's array: full slices of it, so that
+		// appending to one copies it rather than overwrite the next.
+		vals := r.vals[first:len(r.vals):len(r.vals)]
+		if old, ok := prop.Params[name]; ok {
+			vals = append(old, vals...)
+		}
+		prop.Params[name] = vals
+	}
+	prop.Value = s[1:] // s[0] == ':'
+	if len(line)-len(s) == colon {
+		// Parsed up to the first unquoted colon, as every line with the
+		// same text before it will be.
+		if r.params == nil {
+			r.params = map[string]ical.Params{}
+		}
+		r.params[section] = prop.Params
+	}
+	return prop, nil
+}
+
+// tzid returns a TZID parameter's value as a string of its own, one per
+// file and zone: zones keep their names for as long as they are used.
+func (r *icsReader) tzid(v string) string {
+	if c, ok := r.tzids[v]; ok {
+		return c
+	}
+	if r.tzids == nil {
+		r.tzids = map[string]string{}
+	}
+	c := strings.Clone(v)
+	r.tzids[c] = c
+	return c
+}
+
+// componentNames are the names of the components calfed reads, as
+// constants: they hold nothing of the file.
+var componentNames = map[string]string{}
+
+func init() {
+	for _, n := range []string{ical.CompCalendar, ical.CompEvent, ical.CompTimezone, ical.CompTimezoneStandard,
+		ical.CompTimezoneDaylight, ical.CompAlarm, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy} {
+		componentNames[n] = n
+	}
+}
+
+func (r *icsReader) begin(value string, n int) error {
+	if len(r.stack) == maxDepth {
+		return &ParseError{File: r.file, Line: n, Err: fmt.Errorf("components nested more than %d deep", maxDepth)}
+	}
+	name := strings.ToUpper(value)
+	if c, ok := componentNames[name]; ok {
+		name = c
+	}
+	if name == ical.CompCalendar && len(r.stack) > 0 && r.stack[len(r.stack)-1].comp.Name == ical.CompCalendar {
+		r.nested = append(r.nested, Problem{File: r.file, Line: n, What: "a VCALENDAR nested in another",
+			Action: "read its components as the outer calendar's"})
+	}
+	if name == ical.CompTimezone {
+		r.inTZ++
+	}
+	r.stack = append(r.stack, frame{comp: &ical.Component{Name: name}, line: n, props: len(r.props)})
+	return nil
+}
+
+func (r *icsReader) end(value string, n int) error {
+	f := r.stack[len(r.stack)-1]
+	c := f.comp
+	if !strings.EqualFold(value, c.Name) {
+		return &ParseError{File: r.file, Line: n, Err: fmt.Errorf("END:%.40s closes %.40s (line %d)", value, c.Name, f.line)}
+	}
+	r.stack = r.stack[:len(r.stack)-1]
+	if c.Name == ical.CompTimezone {
+		r.inTZ--
+	}
+	c.Props = r.group(r.props[f.props:])
+	r.props = r.props[:f.props]
+	if len(r.stack) == 0 {
+		r.objs = append(r.objs, object{cal: c, comps: r.flat})
+		r.flat = nil
+		return nil
+	}
+	parent := r.stack[len(r.stack)-1].comp
+	parent.Children = append(parent.Children, c)
+	if parent.Name == ical.CompCalendar && c.Name != ical.CompCalendar {
+		r.flat = append(r.flat, located{comp: c, line: f.line})
+	}
+	return nil
+}
+
+// group groups a component's properties by name, in one array: each
+// name's slice is full, so appending to it copies it. Each property is
+// copied once, in the order written (no sort: its swaps cost more than
+// the rest of reading).
+func (r *icsReader) group(ps []ical.Prop) ical.Props {
+	if len(ps) == 0 {
+		return ical.Props{}
+	}
+	g := &r.grouping
+	g.of, g.names, g.counts = g.of[:0], g.names[:0], g.counts[:0]
+	byName := false // names looked up in g.byName, once they are many
+	for _, p := range ps {
+		k := -1
+		if byName {
+			if j, ok := g.byName[p.Name]; ok {
+				k = j
+			}
+		} else {
+			for j, n := range g.names {
+				if n == p.Name {
+					k = j
+					break
+				}
+			}
+		}
+		if k < 0 {
+			k = len(g.names)
+			g.names, g.counts = append(g.names, p.Name), append(g.counts, 0)
+			if !byName && len(g.names) > 16 {
+				if g.byName == nil {
+					g.byName = map[string]int{}
+				}
+				clear(g.byName)
+				for j, n := range g.names {
+					g.byName[n] = j
+				}
+				byName = true
+			} else if byName {
+				g.byName[p.Name] = k
+			}
+		}
+		g.counts[k]++
+		g.of = append(g.of, k)
+	}
+	if len(r.slab) < len(ps) {
+		r.slab = make([]ical.Prop, max(256, len(ps)))
+	}
+	all := r.slab[:len(ps):len(ps)]
+	r.slab = r.slab[len(ps):]
+	m := make(ical.Props, len(g.names))
+	next := g.at[:0]
+	at := 0
+	for k, n := range g.names {
+		c := g.counts[k]
+		m[n] = all[at : at+c : at+c]
+		next = append(next, at)
+		at += c
+	}
+	for i := range ps {
+		k := g.of[i]
+		all[next[k]] = ps[i]
+		next[k]++
+	}
+	g.at = next
+	return m
+}
+
+// grouping is group's room, kept from one component to the next.
+type grouping struct {
+	of     []int // each property's name, as an index in names
+	names  []string
+	counts []int
+	at     []int
+	byName map[string]int
+}
+
+// finish ends the file: every component closed, at least one object.
+func (r *icsReader) finish() ([]object, error) {
+	if len(r.stack) > 0 {
+		f := r.stack[len(r.stack)-1]
+		return nil, &ParseError{File: r.file, Line: r.last,
+			Err: fmt.Errorf("unexpected end of file: %s (line %d) is not closed", f.comp.Name, f.line)}
+	}
+	if r.kept == 0 {
+		return nil, &ParseError{File: r.file, Err: ErrNotCalendar}
+	}
+	if r.outsideLine > 0 {
+		// One report is enough: the rest is the same garbage.
+		*r.problems = append(*r.problems, Problem{File: r.file, Line: r.outsideLine,
+			What: fmt.Sprintf("text outside BEGIN:VCALENDAR … END:VCALENDAR (%.40q)", r.outside), Action: "ignored the line"})
+	}
+	*r.problems = append(*r.problems, r.nested...)
+	return r.objs, nil
+}
