@@ -57,7 +57,8 @@ type located struct {
 // content lines break RFC 5545 §3.1's grammar (a parameter without "=",
 // a quote inside an unquoted parameter value, text after a quoted one), a
 // component closed by another's END or left open, or components nested
-// deeper than maxDepth fails with a ParseError naming the line.
+// deeper than maxDepth fails with a ParseError naming the line
+// (docs/protocol.md §6.2).
 //
 // The components are for reading: props whose parameters are written
 // alike share one Params. Their strings share the file's one unfolded
