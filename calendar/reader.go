@@ -267,9 +267,9 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 		eq := strings.IndexByte(s, '=')
 		switch {
 		case eq < 0:
-			return ical.Prop{}, fmt.Errorf("%s: a parameter without \"=\" (%.40q)", prop.Name, s)
+			return ical.Prop{}, fmt.Errorf("%.40s: a parameter without \"=\" (%.40q)", prop.Name, s)
 		case eq == 0:
-			return ical.Prop{}, fmt.Errorf("%s: a parameter without a name", prop.Name)
+			return ical.Prop{}, fmt.Errorf("%.40s: a parameter without a name", prop.Name)
 		}
 		name := strings.ToUpper(s[:eq])
 		s = s[eq+1:]
@@ -279,7 +279,7 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 			if s != "" && s[0] == '"' {
 				q := strings.IndexByte(s[1:], '"')
 				if q < 0 {
-					return ical.Prop{}, fmt.Errorf("%s: parameter %s: a quoted value without its closing quote", prop.Name, name)
+					return ical.Prop{}, fmt.Errorf("%.40s: parameter %.40s: a quoted value without its closing quote", prop.Name, name)
 				}
 				v, s = s[1:1+q], s[2+q:]
 			} else {
@@ -287,7 +287,7 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 				if k < 0 {
 					v, s = s, ""
 				} else if s[k] == '"' {
-					return ical.Prop{}, fmt.Errorf("%s: parameter %s: a quote inside an unquoted value (RFC 5545 §3.1 allows none)", prop.Name, name)
+					return ical.Prop{}, fmt.Errorf("%.40s: parameter %.40s: a quote inside an unquoted value (RFC 5545 §3.1 allows none)", prop.Name, name)
 				} else {
 					v, s = s[:k], s[k:]
 				}
@@ -297,7 +297,7 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 			}
 			r.vals = append(r.vals, v)
 			if s == "" {
-				return ical.Prop{}, fmt.Errorf("%s: parameter %s runs to the end of the line: no colon before the value", prop.Name, name)
+				return ical.Prop{}, fmt.Errorf("%.40s: parameter %.40s runs to the end of the line: no colon before the value", prop.Name, name)
 			}
 			if s[0] == ',' {
 				s = s[1:]
@@ -306,7 +306,7 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 			if s[0] == ';' || s[0] == ':' {
 				break
 			}
-			return ical.Prop{}, fmt.Errorf("%s: parameter %s: %.10q after a quoted value", prop.Name, name, s)
+			return ical.Prop{}, fmt.Errorf("%.40s: parameter %.40s: %.10q after a quoted value", prop.Name, name, s)
 		}
 		if prop.Params == nil {
 			prop.Params = make(ical.Params, 1)
@@ -481,7 +481,7 @@ func (r *icsReader) finish() ([]object, error) {
 	if len(r.stack) > 0 {
 		f := r.stack[len(r.stack)-1]
 		return nil, &ParseError{File: r.file, Line: r.last,
-			Err: fmt.Errorf("unexpected end of file: %s (line %d) is not closed", f.comp.Name, f.line)}
+			Err: fmt.Errorf("unexpected end of file: %.40s (line %d) is not closed", f.comp.Name, f.line)}
 	}
 	if r.kept == 0 {
 		return nil, &ParseError{File: r.file, Err: ErrNotCalendar}

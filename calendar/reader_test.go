@@ -166,6 +166,24 @@ func TestReadFileRefuses(t *testing.T) {
 	}
 }
 
+// An error quotes at most a little of the line, however long its names.
+func TestReadFileErrorsAreShort(t *testing.T) {
+	long := strings.Repeat("N", 1<<20)
+	for _, text := range []string{
+		"X-" + long + ";" + long + ":v",
+		"X;" + long + "=a\"b:c",
+		"X;" + long + "=\"a\"" + long + ":c",
+		"BEGIN:" + long,
+		"END:" + long,
+	} {
+		var problems []Problem
+		_, err := readFile("r.ics", []byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n"+text+"\r\nEND:VEVENT\r\n"), &problems)
+		if err == nil || len(err.Error()) > 300 {
+			t.Errorf("readFile(%.20q…) = %d bytes of error (%.100v…), want a short one", text, len(fmt.Sprint(err)), err)
+		}
+	}
+}
+
 // nested is a VCALENDAR with n components nested in it, and one line after.
 func nested(n int) []byte {
 	var b bytes.Buffer
