@@ -19,7 +19,7 @@ var ErrTooManyInstances = errors.New("calendar: recurrence expands to too many i
 // once built, so any number of goroutines may query it.
 type Calendar struct {
 	insts        []instance // single items and series instances inside the horizon, by start
-	items        []*Item    // what instance.ref indexes
+	items        []Item     // what instance.ref indexes
 	series       []*series
 	from, to     int64 // horizon, Unix seconds
 	maxDur       int64
@@ -50,7 +50,7 @@ func (c *Calendar) Problems() []Problem { return c.problems }
 // occurrence is an instance as expansion makes it.
 type occurrence struct {
 	start, end int64
-	item       *Item
+	ref        uint32 // the item's index in Calendar.items
 	recID      int64
 	recurring  bool
 	exception  bool
@@ -79,7 +79,7 @@ func (in *instance) end() int64 { return in.start + int64(in.dur) }
 
 // compact keeps o, whose item c holds, as an instance.
 func (c *Calendar) compact(o occurrence, fromSeries bool) instance {
-	in := instance{start: o.start, recID: o.recID, dur: uint32(min(max(o.end-o.start, 0), maxDur32)), ref: o.item.ref}
+	in := instance{start: o.start, recID: o.recID, dur: uint32(min(max(o.end-o.start, 0), maxDur32)), ref: o.ref}
 	if o.recurring {
 		in.ref |= refRecurring
 	}
@@ -92,34 +92,57 @@ func (c *Calendar) compact(o occurrence, fromSeries bool) instance {
 	return in
 }
 
-// itemTable is where Parse keeps a calendar's items: one slab of them
-// (not an allocation each), and each content once.
+// itemTable is where compile keeps each item content once.
 type itemTable struct {
-	same map[Item]*Item
-	slab []Item
+	same map[Item]uint32
 }
 
-// register gives c an item, or the one it holds already with the same
-// content (the overrides of a series that change only its times), and
-// returns the item to use.
-func (c *Calendar) register(it *Item, t *itemTable) *Item {
-	key := *it
-	if kept, ok := t.same[key]; ok {
-		return kept
+// register gives c an item, or finds the one it holds already with the
+// same content (the overrides of a series that change only its times),
+// and returns the item's index in c.items.
+func (c *Calendar) register(it Item, t *itemTable) uint32 {
+	if ref, ok := t.same[it]; ok {
+		return ref
 	}
-	if len(t.slab) == cap(t.slab) {
-		t.slab = make([]Item, 0, max(64, cap(t.slab)))
+	ref := uint32(len(c.items))
+	it.ref = ref
+	c.items = append(c.items, it)
+	t.same[it] = ref
+	return ref
+}
+
+// keepItems gives the items their final allocation, exactly as long as
+// needed, and their strings one allocation for the calendar, each text
+// once: the same subject recurs across a mailbox's items.
+func (c *Calendar) keepItems() {
+	items := make([]Item, len(c.items))
+	copy(items, c.items)
+	texts := make(map[string][2]int, len(items))
+	var buf []byte
+	for i := range items {
+		for _, s := range [...]string{items[i].Subject, items[i].Location} {
+			if _, ok := texts[s]; !ok && s != "" {
+				texts[s] = [2]int{len(buf), len(buf) + len(s)}
+				buf = append(buf, s...)
+			}
+		}
 	}
-	t.slab = append(t.slab, key)
-	p := &t.slab[len(t.slab)-1]
-	p.ref = uint32(len(c.items))
-	c.items = append(c.items, p)
-	t.same[key] = p
-	return p
+	arena := string(buf)
+	for i := range items {
+		it := &items[i]
+		if at, ok := texts[it.Subject]; ok {
+			it.Subject = arena[at[0]:at[1]]
+		}
+		if at, ok := texts[it.Location]; ok {
+			it.Location = arena[at[0]:at[1]]
+		}
+	}
+	c.items = items
 }
 
 type series struct {
-	item      *Item
+	ref       uint32 // the item's index in Calendar.items
+	uid       string // for errors
 	timing    timing
 	rules     []rrule.ROption     // every RRULE, DTSTART's defaults written out (see explicitDefaults)
 	rdates    []time.Time         // RDATEs and DTSTART, sorted
@@ -151,7 +174,7 @@ type period struct{ start, end time.Time }
 type override struct {
 	rid        int64
 	start, end int64
-	item       *Item
+	ref        uint32 // the item's index in Calendar.items; none when cancelled
 	cancelled  bool
 	future     bool // RANGE=THISANDFUTURE: also replaces every later occurrence
 }
@@ -362,7 +385,7 @@ func (c *Calendar) event(in *instance) Event {
 	return Event{
 		Start:        time.Unix(in.start, 0).UTC(),
 		End:          time.Unix(in.end(), 0).UTC(),
-		Item:         c.items[in.ref&refIndex],
+		Item:         &c.items[in.ref&refIndex],
 		RecurrenceID: in.recID,
 		Recurring:    in.ref&refRecurring != 0,
 		Exception:    in.ref&refException != 0,
@@ -377,7 +400,7 @@ func (s *series) expand(from, to int64, max int, emit func(occurrence)) error {
 	span := s.maxSpan()
 	next, err := s.occurrences(from - span - restartMargin)
 	if err != nil {
-		return &ParseError{File: s.file, Line: s.line, UID: s.item.UID, Err: fmt.Errorf("RRULE: %w", err)}
+		return &ParseError{File: s.file, Line: s.line, UID: s.uid, Err: fmt.Errorf("RRULE: %w", err)}
 	}
 	for n := 0; ; n++ {
 		dt, ok := next()
@@ -400,16 +423,16 @@ func (s *series) expand(from, to int64, max int, emit func(occurrence)) error {
 		if _, replaced := s.overrides[k]; replaced {
 			continue
 		}
-		st, end, item := dt.Unix(), s.timing.endOf(dt).Unix(), s.item
+		st, end, ref := dt.Unix(), s.timing.endOf(dt).Unix(), s.ref
 		if f := s.futureFor(k); f != nil {
 			if f.cancelled {
 				continue
 			}
 			st += f.start - f.rid
-			end, item = st+(f.end-f.start), f.item
+			end, ref = st+(f.end-f.start), f.ref
 		}
 		if overlaps(st, end, from, to) {
-			emit(occurrence{start: st, end: end, item: item, recID: k, recurring: true})
+			emit(occurrence{start: st, end: end, ref: ref, recID: k, recurring: true})
 		}
 	}
 	for _, p := range s.rarePeriods() {
@@ -418,14 +441,14 @@ func (s *series) expand(from, to int64, max int, emit func(occurrence)) error {
 			continue
 		}
 		if st, end := p.start.Unix(), p.end.Unix(); overlaps(st, end, from, to) {
-			emit(occurrence{start: st, end: end, item: s.item, recID: k, recurring: true})
+			emit(occurrence{start: st, end: end, ref: s.ref, recID: k, recurring: true})
 		}
 	}
 	for _, ov := range s.overrides {
 		if ov.cancelled || !overlaps(ov.start, ov.end, from, to) {
 			continue
 		}
-		emit(occurrence{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true})
+		emit(occurrence{start: ov.start, end: ov.end, ref: ov.ref, recID: ov.rid, recurring: true, exception: true})
 	}
 	return nil
 }
@@ -473,7 +496,7 @@ func (s *series) maxSpan() int64 {
 }
 
 func (s *series) tooMany(max int) error {
-	return &ParseError{File: s.file, Line: s.line, UID: s.item.UID,
+	return &ParseError{File: s.file, Line: s.line, UID: s.uid,
 		Err: fmt.Errorf("%w (more than %d)", ErrTooManyInstances, max)}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unique"
 
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
@@ -361,20 +360,18 @@ func textValue(p *ical.Prop) string {
 	return b.String()
 }
 
-func eventItem(v *vevent, owner string, allDay bool) *Item {
+// eventItem reads what v's instances share. Its strings may still be
+// the decoded text's: Calendar.keepItems copies them.
+func eventItem(v *vevent, owner string, allDay bool) Item {
 	props := v.comp.Props
-	// Kept as the only copy of their text (the decoded line is not kept),
-	// and shared with every other item saying the same.
-	text := func(name string) string { return unique.Make(textValue(props.Get(name))).Value() }
-	it := &Item{
-		UID:      text(ical.PropUID),
-		Subject:  text(ical.PropSummary),
-		Location: text(ical.PropLocation),
+	it := Item{
+		Subject:  textValue(props.Get(ical.PropSummary)),
+		Location: textValue(props.Get(ical.PropLocation)),
 		Busy:     busyType(props, owner),
 		AllDay:   allDay,
 		Meeting:  props.Get(ical.PropOrganizer) != nil || props.Get(ical.PropAttendee) != nil,
 	}
-	if c := strings.ToUpper(strings.TrimSpace(text(ical.PropClass))); c != "" && c != "PUBLIC" {
+	if c := strings.ToUpper(strings.TrimSpace(textValue(props.Get(ical.PropClass)))); c != "" && c != "PUBLIC" {
 		it.Private = true // RFC 5545 3.8.1.3: unknown classes are treated as PRIVATE
 	}
 	for _, ch := range v.comp.Children {
@@ -382,7 +379,7 @@ func eventItem(v *vevent, owner string, allDay bool) *Item {
 			it.Reminder = true
 		}
 	}
-	it.id = itemID(it.UID, v.file, v.line)
+	it.id = itemID(v.uid(), v.file, v.line)
 	return it
 }
 
@@ -455,7 +452,8 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 		opt.Owner = owner
 	}
 	masters := map[string]*series{}
-	same := &itemTable{same: map[Item]*Item{}, slab: make([]Item, 0, len(events))}
+	same := &itemTable{same: make(map[Item]uint32, len(events))}
+	cal.items = make([]Item, 0, len(events))
 	var overrides []*vevent
 	events = latestSequence(events, rep)
 	for i := range events {
@@ -475,7 +473,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			continue
 		}
 		item := eventItem(v, opt.Owner, tm.allDay)
-		s, err := newSeries(v, item, tm, opt.MaxInstances, rep)
+		s, err := newSeries(v, tm, opt.MaxInstances, rep)
 		if err != nil {
 			if err := rep.skip(v, err); err != nil {
 				return nil, err
@@ -483,13 +481,14 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			continue
 		}
 		if s == nil {
-			item = cal.register(item, same)
-			cal.add(occurrence{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), item: item}, false)
+			ref := cal.register(item, same)
+			cal.add(occurrence{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), ref: ref}, false)
 			continue
 		}
-		s.item = cal.register(item, same)
-		if _, dup := masters[item.UID]; !dup {
-			masters[item.UID] = s
+		s.ref = cal.register(item, same)
+		s.uid = strings.Clone(s.uid) // kept: not the decoded text's
+		if _, dup := masters[s.uid]; !dup {
+			masters[s.uid] = s
 		}
 		cal.series = append(cal.series, s)
 	}
@@ -503,7 +502,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	for _, s := range cal.series {
 		s.sortFuture()
 	}
-	cal.items = slices.Clip(slices.Clone(cal.items))
+	cal.keepItems()
 	if err := cal.expandHorizon(); err != nil {
 		return nil, err
 	}
@@ -525,7 +524,7 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 		if err != nil {
 			return err
 		}
-		ov.item = cal.register(eventItem(v, opt.Owner, tm.allDay), same)
+		ov.ref = cal.register(eventItem(v, opt.Owner, tm.allDay), same)
 		ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
 	}
 	s := masters[uid]
@@ -534,7 +533,7 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 		// to one occurrence: still an instance of a recurring meeting.
 		ov.rid = rid.Unix()
 		if !ov.cancelled {
-			cal.add(occurrence{start: ov.start, end: ov.end, item: ov.item, recID: ov.rid, recurring: true, exception: true}, false)
+			cal.add(occurrence{start: ov.start, end: ov.end, ref: ov.ref, recID: ov.rid, recurring: true, exception: true}, false)
 		}
 		return nil
 	}
@@ -608,8 +607,8 @@ func latestSequence(events []vevent, rep *reporter) []vevent {
 // than one), RDATE (DATE, DATE-TIME or PERIOD values) and EXDATE, with
 // DTSTART always the first instance (§3.8.5.3). It returns nil when the
 // event does not recur.
-func newSeries(v *vevent, item *Item, tm timing, maxInstances int, rep *reporter) (*series, error) {
-	s := &series{item: item, timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
+func newSeries(v *vevent, tm timing, maxInstances int, rep *reporter) (*series, error) {
+	s := &series{uid: v.uid(), timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
 	recurs := false
 	for _, p := range v.comp.Props.Values(ical.PropRecurrenceRule) {
 		value, err := ruleText(p.Value, v, rep)

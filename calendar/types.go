@@ -82,9 +82,9 @@ type WorkingHours struct {
 	End   time.Duration // from midnight
 }
 
-// Item holds what all instances of one calendar item share.
+// Item holds what all instances of one calendar item share. The items
+// of a parsed calendar share one allocation, and their strings another.
 type Item struct {
-	UID      string
 	Subject  string
 	Location string
 	Busy     BusyType
