@@ -507,7 +507,8 @@ func itemID(uid, file string, line int) (id [12]byte) {
 	if key == "" {
 		key = file + ":" + strconv.Itoa(line)
 	}
-	sum := sha1.Sum([]byte(key))
+	var buf [128]byte // most keys: no allocation
+	sum := sha1.Sum(append(buf[:0], key...))
 	copy(id[:], sum[:])
 	return id
 }

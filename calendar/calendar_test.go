@@ -175,6 +175,27 @@ func TestBusyType(t *testing.T) {
 	}
 }
 
+// An owner whose domain is internationalised is found however an
+// attendee writes that domain.
+func TestBusyTypeInternationalOwner(t *testing.T) {
+	for _, tt := range []struct {
+		attendee string
+		want     BusyType
+	}{
+		{"mailto:OWNER@Bücher.example", Free},
+		{"mailto:owner@xn--bcher-kva.example.", Free},
+		{"mailto:owner@bucher.example", Busy},
+		{"mailto:owner2@bücher.example", Busy},
+	} {
+		lines := []string{"UID:x", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z", "ATTENDEE;PARTSTAT=DECLINED:" + tt.attendee}
+		cal := parse(t, ics(ev(lines...)), Options{Owner: "owner@bücher.example"})
+		evs, _ := cal.Events(time.Date(2026, 4, 1, 0, 0, 0, 0, utc), time.Date(2026, 4, 2, 0, 0, 0, 0, utc))
+		if len(evs) != 1 || evs[0].Item.Busy != tt.want {
+			t.Errorf("busy for %s = %v, want %v", tt.attendee, evs, tt.want)
+		}
+	}
+}
+
 func TestItemFlags(t *testing.T) {
 	data := ics(ev("UID:p", "SUMMARY:Dentist", "LOCATION:Town", "CLASS:PRIVATE", "DTSTART:20260401T090000Z", "DTEND:20260401T100000Z",
 		"ORGANIZER:mailto:a@example.org", "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "END:VALARM"))

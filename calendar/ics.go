@@ -237,10 +237,73 @@ func (t timing) endOf(start time.Time) time.Time {
 	return start.Add(t.dur)
 }
 
+// fields are the properties of a VEVENT compile reads, found in one pass
+// over its properties: a single property is the first of its name, as
+// ical.Props.Get reads it.
+type fields struct {
+	uid, summary, location, class, start, end, duration, recurrenceID, status, transp, busyStatus *ical.Prop
+	meeting                                                                                       bool // has an ORGANIZER or an ATTENDEE
+	alarm                                                                                         bool // has a VALARM
+	attendees, rrules, rdates, exdates                                                            []ical.Prop
+}
+
+func (f *fields) read(c *ical.Component) {
+	for name, ps := range c.Props {
+		if len(ps) == 0 {
+			continue
+		}
+		p := &ps[0]
+		switch name {
+		case ical.PropUID:
+			f.uid = p
+		case ical.PropSummary:
+			f.summary = p
+		case ical.PropLocation:
+			f.location = p
+		case ical.PropClass:
+			f.class = p
+		case ical.PropDateTimeStart:
+			f.start = p
+		case ical.PropDateTimeEnd:
+			f.end = p
+		case ical.PropDuration:
+			f.duration = p
+		case ical.PropRecurrenceID:
+			f.recurrenceID = p
+		case ical.PropStatus:
+			f.status = p
+		case ical.PropTransparency:
+			f.transp = p
+		case "X-MICROSOFT-CDO-BUSYSTATUS":
+			f.busyStatus = p
+		case ical.PropOrganizer:
+			f.meeting = true
+		case ical.PropAttendee:
+			f.meeting = true
+			f.attendees = ps
+		case ical.PropRecurrenceRule:
+			f.rrules = ps
+		case ical.PropRecurrenceDates:
+			f.rdates = ps
+		case ical.PropExceptionDates:
+			f.exdates = ps
+		}
+	}
+	for _, ch := range c.Children {
+		if ch.Name == ical.CompAlarm {
+			f.alarm = true
+		}
+	}
+}
+
+func (f *fields) cancelled() bool {
+	return f.status != nil && strings.EqualFold(strings.TrimSpace(f.status.Value), "CANCELLED")
+}
+
 // eventTiming reads DTSTART and DTEND or DURATION, repairing what
 // exporters commonly get wrong (each noted through rep).
-func eventTiming(v *vevent, rep *reporter) (timing, error) {
-	p := v.comp.Props.Get(ical.PropDateTimeStart)
+func eventTiming(v *vevent, f *fields, rep *reporter) (timing, error) {
+	p := f.start
 	if p == nil || strings.TrimSpace(p.Value) == "" {
 		return timing{}, errors.New("DTSTART is missing")
 	}
@@ -252,7 +315,7 @@ func eventTiming(v *vevent, rep *reporter) (timing, error) {
 	if allDay {
 		t.days = 1 // RFC 5545 3.6.1: a DATE start alone lasts one day
 	}
-	if e := v.comp.Props.Get(ical.PropDateTimeEnd); e != nil && strings.TrimSpace(e.Value) != "" {
+	if e := f.end; e != nil && strings.TrimSpace(e.Value) != "" {
 		if id := p.Params.Get(ical.ParamTimezoneID); id != "" && e.Params.Get(ical.ParamTimezoneID) == "" && !strings.HasSuffix(strings.ToUpper(strings.TrimSpace(e.Value)), "Z") {
 			// A floating end after a zoned start (Sunbird exports): the
 			// end is in the start's zone, as every client shows it.
@@ -300,7 +363,7 @@ func eventTiming(v *vevent, rep *reporter) (timing, error) {
 		}
 		return t, nil
 	}
-	if d := v.comp.Props.Get(ical.PropDuration); d != nil && strings.TrimSpace(d.Value) != "" {
+	if d := f.duration; d != nil && strings.TrimSpace(d.Value) != "" {
 		if fixed, ok := weeksAfterT(d.Value); ok {
 			// DURATION:PT1W (Synology exports): the week is plainly meant.
 			if err := rep.repaired(v, fmt.Sprintf("DURATION %s writes weeks after the T", d.Value), "read it as "+fixed); err != nil {
@@ -362,32 +425,27 @@ func textValue(p *ical.Prop) string {
 
 // eventItem reads what v's instances share. Its strings may still be
 // the decoded text's: Calendar.keepItems copies them.
-func eventItem(v *vevent, owner string, allDay bool) Item {
-	props := v.comp.Props
+func eventItem(v *vevent, f *fields, owner string, allDay bool) Item {
 	it := Item{
-		Subject:  textValue(props.Get(ical.PropSummary)),
-		Location: textValue(props.Get(ical.PropLocation)),
-		Busy:     busyType(props, owner),
+		Subject:  textValue(f.summary),
+		Location: textValue(f.location),
+		Busy:     busyType(f, owner),
 		AllDay:   allDay,
-		Meeting:  props.Get(ical.PropOrganizer) != nil || props.Get(ical.PropAttendee) != nil,
+		Meeting:  f.meeting,
+		Reminder: f.alarm,
 	}
-	if c := strings.ToUpper(strings.TrimSpace(textValue(props.Get(ical.PropClass)))); c != "" && c != "PUBLIC" {
+	if c := strings.TrimSpace(textValue(f.class)); c != "" && !strings.EqualFold(c, "PUBLIC") {
 		it.Private = true // RFC 5545 3.8.1.3: unknown classes are treated as PRIVATE
 	}
-	for _, ch := range v.comp.Children {
-		if ch.Name == ical.CompAlarm {
-			it.Reminder = true
-		}
-	}
-	it.id = itemID(v.uid(), v.file, v.line)
+	it.id = itemID(textValue(f.uid), v.file, v.line)
 	return it
 }
 
 // busyType applies docs/protocol.md §6, with the owner's PARTSTAT between TRANSP and
 // STATUS: an invitation the owner has not answered is Tentative, a declined
 // one Free.
-func busyType(props ical.Props, owner string) BusyType {
-	if p := props.Get("X-MICROSOFT-CDO-BUSYSTATUS"); p != nil {
+func busyType(f *fields, owner string) BusyType {
+	if p := f.busyStatus; p != nil {
 		switch strings.ToUpper(strings.TrimSpace(p.Value)) {
 		case "FREE":
 			return Free
@@ -402,17 +460,20 @@ func busyType(props ical.Props, owner string) BusyType {
 		}
 	}
 	transp := ""
-	if p := props.Get(ical.PropTransparency); p != nil {
+	if p := f.transp; p != nil {
 		transp = strings.ToUpper(strings.TrimSpace(p.Value))
 	}
 	if transp == "TRANSPARENT" {
 		return Free
 	}
 	if owner != "" {
-		for _, a := range props.Values(ical.PropAttendee) {
+		for _, a := range f.attendees {
 			v := strings.TrimSpace(a.Value)
 			if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
 				v = v[7:]
+			}
+			if !mayBe(v, owner) {
+				continue
 			}
 			if addr, err := domainname.Address(v); err != nil || addr != owner {
 				continue
@@ -428,15 +489,30 @@ func busyType(props ical.Props, owner string) BusyType {
 	if transp == "OPAQUE" {
 		return Busy
 	}
-	if p := props.Get(ical.PropStatus); p != nil && strings.EqualFold(strings.TrimSpace(p.Value), "TENTATIVE") {
+	if p := f.status; p != nil && strings.EqualFold(strings.TrimSpace(p.Value), "TENTATIVE") {
 		return Tentative
 	}
 	return Busy
 }
 
-func isCancelled(c *ical.Component) bool {
-	p := c.Props.Get(ical.PropStatus)
-	return p != nil && strings.EqualFold(strings.TrimSpace(p.Value), "CANCELLED")
+// mayBe reports whether the address addr may have the canonical form
+// owner (domainname.Address), cheaply: the attendees of a calendar are
+// many, and canonicalising each domain costs an IDNA conversion. The
+// local parts must match without regard to case, and a domain written
+// in ASCII must be owner's, but for case and a final dot; a domain in
+// other characters may be owner's in its ASCII form.
+func mayBe(addr, owner string) bool {
+	at, oat := strings.LastIndexByte(addr, '@'), strings.LastIndexByte(owner, '@')
+	if at < 0 || oat < 0 || !strings.EqualFold(addr[:at], owner[:oat]) {
+		return false
+	}
+	dom := addr[at+1:]
+	for i := 0; i < len(dom); i++ {
+		if dom[i] >= 0x80 {
+			return true
+		}
+	}
+	return strings.EqualFold(strings.TrimSuffix(dom, "."), owner[oat+1:])
 }
 
 // compile groups VEVENTs into single items, series and their overrides.
@@ -454,26 +530,34 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	masters := map[string]*series{}
 	same := &itemTable{same: make(map[Item]uint32, len(events))}
 	cal.items = make([]Item, 0, len(events))
-	var overrides []*vevent
-	events = latestSequence(events, rep)
+	cal.insts = make([]instance, 0, len(events))
+	fs := make([]fields, len(events))
 	for i := range events {
-		v := &events[i]
-		if v.comp.Props.Get(ical.PropRecurrenceID) != nil {
-			overrides = append(overrides, v)
+		fs[i].read(events[i].comp)
+	}
+	var overrides []int
+	superseded := latestSequence(events, fs, rep)
+	for i := range events {
+		v, f := &events[i], &fs[i]
+		if superseded != nil && superseded[i] {
 			continue
 		}
-		if isCancelled(v.comp) {
+		if f.recurrenceID != nil {
+			overrides = append(overrides, i)
 			continue
 		}
-		tm, err := eventTiming(v, rep)
+		if f.cancelled() {
+			continue
+		}
+		tm, err := eventTiming(v, f, rep)
 		if err != nil {
 			if err := rep.skip(v, err); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		item := eventItem(v, opt.Owner, tm.allDay)
-		s, err := newSeries(v, tm, opt.MaxInstances, rep)
+		item := eventItem(v, f, opt.Owner, tm.allDay)
+		s, err := newSeries(v, f, tm, opt.MaxInstances, rep)
 		if err != nil {
 			if err := rep.skip(v, err); err != nil {
 				return nil, err
@@ -492,8 +576,9 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 		}
 		cal.series = append(cal.series, s)
 	}
-	for _, v := range overrides {
-		if err := addOverride(cal, masters, same, v, opt, rep); err != nil {
+	for _, i := range overrides {
+		v := &events[i]
+		if err := addOverride(cal, masters, same, v, &fs[i], opt, rep); err != nil {
 			if err := rep.skip(v, err); err != nil {
 				return nil, err
 			}
@@ -511,20 +596,20 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 
 // addOverride attaches an override VEVENT (one with RECURRENCE-ID) to its
 // series, or adds it alone when its series is not here.
-func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *vevent, opt Options, rep *reporter) error {
-	uid := v.uid()
-	ridProp := v.comp.Props.Get(ical.PropRecurrenceID)
+func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *vevent, f *fields, opt Options, rep *reporter) error {
+	uid := textValue(f.uid)
+	ridProp := f.recurrenceID
 	rid, _, err := v.tz.dateTime(ridProp, rep, v)
 	if err != nil {
 		return fmt.Errorf("RECURRENCE-ID: %w", err)
 	}
-	ov := &override{cancelled: isCancelled(v.comp), future: strings.EqualFold(ridProp.Params.Get(ical.ParamRange), "THISANDFUTURE")}
+	ov := &override{cancelled: f.cancelled(), future: strings.EqualFold(ridProp.Params.Get(ical.ParamRange), "THISANDFUTURE")}
 	if !ov.cancelled {
-		tm, err := eventTiming(v, rep)
+		tm, err := eventTiming(v, f, rep)
 		if err != nil {
 			return err
 		}
-		ov.ref = cal.register(eventItem(v, opt.Owner, tm.allDay), same)
+		ov.ref = cal.register(eventItem(v, f, opt.Owner, tm.allDay), same)
 		ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
 	}
 	s := masters[uid]
@@ -545,72 +630,100 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 	return nil
 }
 
-// latestSequence keeps, of the VEVENTs sharing a UID and RECURRENCE-ID,
-// the one with the highest SEQUENCE, then the latest DTSTAMP, then the
-// last in the files: a newer revision supersedes the older (RFC 5546
-// §2.1.4; Confluence exports keep every revision).
-func latestSequence(events []vevent, rep *reporter) []vevent {
-	type rank struct {
-		seq   int
-		stamp string
-		index int
-	}
-	best := map[string]rank{}
-	key := func(v *vevent) string {
-		uid := v.uid()
+// latestSequence marks, of the VEVENTs sharing a UID and RECURRENCE-ID,
+// all but the one with the highest SEQUENCE, then the latest DTSTAMP,
+// then the last in the files: a newer revision supersedes the older (RFC
+// 5546 §2.1.4; Confluence exports keep every revision). nil when no
+// VEVENT is superseded.
+func latestSequence(events []vevent, fs []fields, rep *reporter) (superseded []bool) {
+	type key struct{ uid, rid string }
+	keyOf := func(i int) (key, bool) {
+		uid := textValue(fs[i].uid)
 		if uid == "" {
-			return ""
+			return key{}, false
 		}
-		rid := ""
-		if p := v.comp.Props.Get(ical.PropRecurrenceID); p != nil {
-			rid = strings.ToUpper(strings.TrimSpace(p.Value))
+		k := key{uid: uid}
+		if p := fs[i].recurrenceID; p != nil {
+			k.rid = strings.ToUpper(strings.TrimSpace(p.Value))
 		}
-		return uid + "\x00" + rid
+		return k, true
 	}
-	rankOf := func(i int) rank {
-		v := &events[i]
-		seq, _ := strconv.Atoi(strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropSequence))))
-		return rank{seq: seq, stamp: strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropDateTimeStamp))), index: i}
-	}
-	dup := false
+	// Most calendars hold each revision once: the ranks are read only
+	// for the keys seen twice.
+	first := make(map[key]int32, len(events))
+	var dups map[key]int // key: the index kept so far
 	for i := range events {
-		k := key(&events[i])
-		if k == "" {
+		k, ok := keyOf(i)
+		if !ok {
 			continue
 		}
-		r := rankOf(i)
-		if b, ok := best[k]; ok {
-			dup = true
-			if r.seq < b.seq || r.seq == b.seq && r.stamp < b.stamp {
-				continue
-			}
+		f, seen := first[k]
+		if !seen {
+			first[k] = int32(i)
+			continue
 		}
-		best[k] = r
+		if dups == nil {
+			dups = map[key]int{}
+		}
+		b, ok := dups[k]
+		if !ok {
+			b = int(f)
+		}
+		if !rankOf(&events[i]).below(rankOf(&events[b])) {
+			b = i
+		}
+		dups[k] = b
 	}
-	if !dup {
-		return events
+	if dups == nil {
+		return nil
 	}
-	out := make([]vevent, 0, len(best))
+	superseded = make([]bool, len(events))
 	for i := range events {
-		if k := key(&events[i]); k == "" || best[k].index == i {
-			out = append(out, events[i])
-		} else {
-			kept := &events[best[k].index]
-			rep.note(&events[i], fmt.Sprintf("another VEVENT with this UID (line %d) is a newer revision (SEQUENCE %d, DTSTAMP %s)", kept.line, best[k].seq, best[k].stamp),
-				"left this one out (RFC 5546 §2.1.4)")
+		k, ok := keyOf(i)
+		b, dup := dups[k]
+		if !ok || !dup || b == i {
+			continue
 		}
+		superseded[i] = true
+		kept := &events[b]
+		r := rankOf(kept)
+		rep.note(&events[i], fmt.Sprintf("another VEVENT with this UID (line %d) is a newer revision (SEQUENCE %d, DTSTAMP %s)", kept.line, r.seq, r.stamp),
+			"left this one out (RFC 5546 §2.1.4)")
 	}
-	return out
+	return superseded
+}
+
+// rank orders the revisions of one VEVENT.
+type rank struct {
+	seq   int
+	stamp string
+}
+
+func rankOf(v *vevent) rank {
+	seq := 0
+	if s := strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropSequence))); s != "" {
+		seq, _ = strconv.Atoi(s)
+	}
+	return rank{seq: seq, stamp: strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropDateTimeStamp)))}
+}
+
+// below reports whether r is an older revision than o; of equal ones,
+// the later in the files wins.
+func (r rank) below(o rank) bool {
+	return r.seq < o.seq || r.seq == o.seq && r.stamp < o.stamp
 }
 
 // newSeries reads an event's recurrence: every RRULE (RFC 5545 allows more
 // than one), RDATE (DATE, DATE-TIME or PERIOD values) and EXDATE, with
 // DTSTART always the first instance (§3.8.5.3). It returns nil when the
 // event does not recur.
-func newSeries(v *vevent, tm timing, maxInstances int, rep *reporter) (*series, error) {
-	s := &series{uid: v.uid(), timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
+func newSeries(v *vevent, f *fields, tm timing, maxInstances int, rep *reporter) (*series, error) {
+	if len(f.rrules)+len(f.rdates)+len(f.exdates) == 0 {
+		return nil, nil
+	}
+	s := &series{uid: textValue(f.uid), timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
 	recurs := false
-	for _, p := range v.comp.Props.Values(ical.PropRecurrenceRule) {
+	for _, p := range f.rrules {
 		value, err := ruleText(p.Value, v, rep)
 		if err != nil {
 			return nil, err
@@ -637,7 +750,11 @@ func newSeries(v *vevent, tm timing, maxInstances int, rep *reporter) (*series, 
 		recurs = true
 	}
 	for _, name := range []string{ical.PropRecurrenceDates, ical.PropExceptionDates} {
-		for _, p := range v.comp.Props.Values(name) {
+		ps := f.rdates
+		if name == ical.PropExceptionDates {
+			ps = f.exdates
+		}
+		for _, p := range ps {
 			period := strings.EqualFold(p.Params.Get(ical.ParamValue), "PERIOD")
 			for _, val := range strings.Split(p.Value, ",") {
 				if val = strings.TrimSpace(val); val == "" {

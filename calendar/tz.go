@@ -38,18 +38,18 @@ func (r *tzResolver) dateTime(p *ical.Prop, rep *reporter, v *vevent) (t time.Ti
 		isDate = false
 	}
 	if isDate {
-		t, err := time.ParseInLocation("20060102", val, r.floating)
-		if err != nil {
+		y, m, d, ok := parseDate(val)
+		if !ok {
 			return time.Time{}, false, fmt.Errorf("bad DATE %q", val)
 		}
-		return t, true, nil
+		return time.Date(y, m, d, 0, 0, 0, 0, r.floating), true, nil
 	}
 	if strings.HasSuffix(val, "Z") || strings.HasSuffix(val, "z") {
-		t, err := time.Parse("20060102T150405", val[:len(val)-1])
-		if err != nil {
+		n, ok := parseDateTime(val[:len(val)-1])
+		if !ok {
 			return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", val)
 		}
-		return t, false, nil
+		return n, false, nil
 	}
 	loc := r.floating
 	if id := p.Params.Get(ical.ParamTimezoneID); id != "" {
@@ -57,11 +57,60 @@ func (r *tzResolver) dateTime(p *ical.Prop, rep *reporter, v *vevent) (t time.Ti
 			return time.Time{}, false, err
 		}
 	}
-	n, err := time.Parse("20060102T150405", val)
-	if err != nil {
+	n, ok := parseDateTime(val)
+	if !ok {
 		return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", val)
 	}
 	return localTime(n.Year(), n.Month(), n.Day(), n.Hour(), n.Minute(), n.Second(), loc), false, nil
+}
+
+// parseDate reads a DATE value, YYYYMMDD (RFC 5545 §3.3.4), as
+// time.Parse("20060102") reads it, without its cost: a calendar holds
+// thousands.
+func parseDate(s string) (y int, m time.Month, d int, ok bool) {
+	if len(s) != 8 {
+		return 0, 0, 0, false
+	}
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[4:6])
+	d, ok3 := digits(s[6:8])
+	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, time.Month(mo)) {
+		return 0, 0, 0, false
+	}
+	return y, time.Month(mo), d, true
+}
+
+// parseDateTime reads a DATE-TIME value without its Z, YYYYMMDDTHHMMSS
+// (RFC 5545 §3.3.5), as a UTC time, as time.Parse("20060102T150405")
+// reads it.
+func parseDateTime(s string) (time.Time, bool) {
+	if len(s) != 15 || s[8] != 'T' {
+		return time.Time{}, false
+	}
+	y, m, d, ok := parseDate(s[:8])
+	h, ok1 := digits(s[9:11])
+	mi, ok2 := digits(s[11:13])
+	sec, ok3 := digits(s[13:15])
+	if !ok || !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, m, d, h, mi, sec, 0, time.UTC), true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int(c)
+	}
+	return n, true
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // period parses a PERIOD value: start/end or start/duration (§3.3.9).
