@@ -19,6 +19,8 @@ var ErrTooManyInstances = errors.New("calendar: recurrence expands to too many i
 // once built, so any number of goroutines may query it.
 type Calendar struct {
 	insts        []instance // single items and series instances inside the horizon, by start
+	rids         []ownRecID // the RECURRENCE-IDs of insts that are not their start
+	pending      []wide     // insts while the calendar is built
 	items        []Item     // what instance.ref indexes
 	series       []*series
 	from, to     int64 // horizon, Unix seconds
@@ -35,6 +37,7 @@ type spill struct {
 	from, to int64
 	maxDur   int64
 	insts    []instance // by start, then end
+	rids     []ownRecID
 }
 
 // spillAlign aligns a spill's span, so that windows sliding by a day
@@ -56,20 +59,34 @@ type occurrence struct {
 	exception  bool
 }
 
-// instance is an occurrence as a calendar keeps it, in 24 bytes: there
-// are hundreds a mailbox and tens of thousands of mailboxes.
+// instance is an occurrence as a calendar keeps it, in 16 bytes: there
+// are hundreds a mailbox and tens of thousands of mailboxes. The
+// RECURRENCE-ID of an occurrence is its start, but for moved ones
+// (refOwnRecID), whose is kept apart.
 type instance struct {
 	start int64
-	recID int64
 	dur   uint32 // seconds, up to maxDur32
 	ref   uint32 // the item's index in Calendar.items, and the ref flags
+}
+
+// ownRecID is the RECURRENCE-ID of the instance at index at of a run.
+type ownRecID struct {
+	at  uint32
+	rid int64
+}
+
+// wide is an instance with its RECURRENCE-ID, as a run is built.
+type wide struct {
+	instance
+	recID int64
 }
 
 const (
 	refRecurring = 1 << 31
 	refException = 1 << 30
 	refSeries    = 1 << 29 // expanded from a series (not a single item or a lone exception)
-	refIndex     = refSeries - 1
+	refOwnRecID  = 1 << 28 // a recurring instance whose RECURRENCE-ID is not its start
+	refIndex     = refOwnRecID - 1
 	// maxDur32 is the longest an instance can last, 136 years: an item
 	// said to last longer ends there.
 	maxDur32 = 1<<32 - 1
@@ -78,10 +95,13 @@ const (
 func (in *instance) end() int64 { return in.start + int64(in.dur) }
 
 // compact keeps o, whose item c holds, as an instance.
-func (c *Calendar) compact(o occurrence, fromSeries bool) instance {
-	in := instance{start: o.start, recID: o.recID, dur: uint32(min(max(o.end-o.start, 0), maxDur32)), ref: o.ref}
+func compact(o occurrence, fromSeries bool) wide {
+	in := wide{instance{start: o.start, dur: uint32(min(max(o.end-o.start, 0), maxDur32)), ref: o.ref}, o.recID}
 	if o.recurring {
 		in.ref |= refRecurring
+		if o.recID != o.start {
+			in.ref |= refOwnRecID
+		}
 	}
 	if o.exception {
 		in.ref |= refException
@@ -215,15 +235,55 @@ func (s *series) futureFor(k int64) *override {
 }
 
 func (c *Calendar) add(o occurrence, fromSeries bool) {
-	in := c.compact(o, fromSeries)
+	in := compact(o, fromSeries)
 	c.maxDur = max(c.maxDur, int64(in.dur))
-	c.insts = append(c.insts, in)
+	c.pending = append(c.pending, in)
 }
 
-func (c *Calendar) sort() { sortInstances(c.insts) }
+// pack sorts a run of instances and keeps it in as little memory as it
+// takes: no room to grow, and the RECURRENCE-IDs apart.
+func pack(ws []wide) ([]instance, []ownRecID) {
+	slices.SortFunc(ws, func(a, b wide) int {
+		if a.start != b.start {
+			return cmpInt(a.start, b.start)
+		}
+		return cmpInt(a.end(), b.end())
+	})
+	insts := make([]instance, len(ws))
+	own := 0
+	for i := range ws {
+		insts[i] = ws[i].instance
+		if ws[i].ref&refOwnRecID != 0 {
+			own++
+		}
+	}
+	var rids []ownRecID
+	if own > 0 {
+		rids = make([]ownRecID, 0, own)
+		for i := range ws {
+			if ws[i].ref&refOwnRecID != 0 {
+				rids = append(rids, ownRecID{uint32(i), ws[i].recID})
+			}
+		}
+	}
+	return insts, rids
+}
+
+// recID is the RECURRENCE-ID of the instance at index i of a run whose
+// own RECURRENCE-IDs are rids: 0 for a single item.
+func recID(in *instance, i int, rids []ownRecID) int64 {
+	switch {
+	case in.ref&refRecurring == 0:
+		return 0
+	case in.ref&refOwnRecID == 0:
+		return in.start
+	}
+	j, _ := slices.BinarySearchFunc(rids, uint32(i), func(r ownRecID, at uint32) int { return cmpInt(int64(r.at), int64(at)) })
+	return rids[j].rid
+}
 
 // expandHorizon adds the series's instances inside the horizon to the
-// single items, and sorts them.
+// single items, and keeps them sorted.
 func (c *Calendar) expandHorizon() error {
 	for _, s := range c.series {
 		err := s.expand(c.from, c.to, c.maxInstances, func(o occurrence) { c.add(o, true) })
@@ -231,8 +291,8 @@ func (c *Calendar) expandHorizon() error {
 			return err
 		}
 	}
-	c.sort()
-	c.insts = slices.Clip(slices.Clone(c.insts)) // no room to grow kept
+	c.insts, c.rids = pack(c.pending)
+	c.pending = nil
 	return nil
 }
 
@@ -241,25 +301,16 @@ func (c *Calendar) expandHorizon() error {
 // long-running process without the calendar being read again.
 func (c *Calendar) withHorizon(from, to time.Time) (*Calendar, error) {
 	n := &Calendar{items: c.items, series: c.series, from: from.Unix(), to: to.Unix(), maxInstances: c.maxInstances, problems: c.problems}
-	for _, in := range c.insts {
-		if in.ref&refSeries == 0 {
+	for i := range c.insts {
+		if in := &c.insts[i]; in.ref&refSeries == 0 {
 			n.maxDur = max(n.maxDur, int64(in.dur))
-			n.insts = append(n.insts, in)
+			n.pending = append(n.pending, wide{*in, recID(in, i, c.rids)})
 		}
 	}
 	if err := n.expandHorizon(); err != nil {
 		return nil, err
 	}
 	return n, nil
-}
-
-func sortInstances(insts []instance) {
-	slices.SortFunc(insts, func(a, b instance) int {
-		if a.start != b.start {
-			return cmpInt(a.start, b.start)
-		}
-		return cmpInt(a.end(), b.end())
-	})
 }
 
 func cmpInt(a, b int64) int {
@@ -297,11 +348,11 @@ func (c *Calendar) Events(from, to time.Time) ([]Event, error) {
 // kept for the next query of that span.
 func (c *Calendar) AppendEvents(dst []Event, from, to time.Time) ([]Event, error) {
 	f, t := from.Unix(), to.Unix()
-	all := cursor{in: c.insts}
+	all := cursor{in: c.insts, rids: c.rids}
 	all.seek(f - c.maxDur)
 	if f >= c.from && t <= c.to || len(c.series) == 0 {
 		for in := all.next(f, t); in != nil; in = all.next(f, t) {
-			dst = append(dst, c.event(in))
+			dst = append(dst, c.event(in, all.recID(in)))
 		}
 		return dst, nil
 	}
@@ -310,15 +361,15 @@ func (c *Calendar) AppendEvents(dst []Event, from, to time.Time) ([]Event, error
 		return dst, err
 	}
 	all.singles = true
-	gen := cursor{in: sp.insts}
+	gen := cursor{in: sp.insts, rids: sp.rids}
 	gen.seek(f - sp.maxDur)
 	a, b := all.next(f, t), gen.next(f, t)
 	for a != nil || b != nil {
 		if b == nil || a != nil && before(a, b) {
-			dst = append(dst, c.event(a))
+			dst = append(dst, c.event(a, all.recID(a)))
 			a = all.next(f, t)
 		} else {
-			dst = append(dst, c.event(b))
+			dst = append(dst, c.event(b, gen.recID(b)))
 			b = gen.next(f, t)
 		}
 	}
@@ -329,9 +380,13 @@ func (c *Calendar) AppendEvents(dst []Event, from, to time.Time) ([]Event, error
 // overlapping a window.
 type cursor struct {
 	in      []instance
+	rids    []ownRecID
 	i       int
 	singles bool // skip the series instances
 }
+
+// recID is the RECURRENCE-ID of in, the instance next last returned.
+func (c *cursor) recID(in *instance) int64 { return recID(in, c.i-1, c.rids) }
 
 // seek starts the cursor at the first instance starting at or after lo.
 func (c *cursor) seek(lo int64) {
@@ -362,17 +417,18 @@ func (c *Calendar) spillFor(f, t int64) (*spill, error) {
 		return sp, nil
 	}
 	sp := &spill{from: f - mod(f, spillAlign), to: t + spillAlign - mod(t, spillAlign)}
+	var ws []wide
 	for _, s := range c.series {
 		err := s.expand(sp.from, sp.to, c.maxInstances, func(o occurrence) {
-			in := c.compact(o, true)
+			in := compact(o, true)
 			sp.maxDur = max(sp.maxDur, int64(in.dur))
-			sp.insts = append(sp.insts, in)
+			ws = append(ws, in)
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	sortInstances(sp.insts)
+	sp.insts, sp.rids = pack(ws)
 	if sp.to-sp.from <= spillMax {
 		c.spill.Store(sp)
 	}
@@ -381,12 +437,12 @@ func (c *Calendar) spillFor(f, t int64) (*spill, error) {
 
 func mod(a, b int64) int64 { return (a%b + b) % b }
 
-func (c *Calendar) event(in *instance) Event {
+func (c *Calendar) event(in *instance, recID int64) Event {
 	return Event{
 		Start:        time.Unix(in.start, 0).UTC(),
 		End:          time.Unix(in.end(), 0).UTC(),
 		Item:         &c.items[in.ref&refIndex],
-		RecurrenceID: in.recID,
+		RecurrenceID: recID,
 		Recurring:    in.ref&refRecurring != 0,
 		Exception:    in.ref&refException != 0,
 	}

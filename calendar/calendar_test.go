@@ -391,3 +391,41 @@ func TestReadRegularWhole(t *testing.T) {
 		}
 	}
 }
+
+// Every instance names the occurrence it is by its original start,
+// however far it moved, whether the query falls inside the pre-expanded
+// horizon or outside it.
+func TestRecurrenceIDs(t *testing.T) {
+	data := ics(
+		ev("UID:d", "DTSTART:20260302T090000Z", "DURATION:PT30M", "RRULE:FREQ=DAILY;COUNT=6"),
+		ev("UID:d", "RECURRENCE-ID:20260303T090000Z", "DTSTART:20260303T150000Z", "DURATION:PT30M"),
+		ev("UID:d", "RECURRENCE-ID;RANGE=THISANDFUTURE:20260305T090000Z", "DTSTART:20260305T100000Z", "DURATION:PT30M"),
+		ev("UID:lone", "RECURRENCE-ID:20260301T080000Z", "DTSTART:20260302T120000Z", "DURATION:PT1H"),
+		ev("UID:s", "DTSTART:20260304T120000Z", "DURATION:PT1H"))
+	day := func(d, h int) int64 { return time.Date(2026, 3, d, h, 0, 0, 0, utc).Unix() }
+	want := map[int64]int64{ // start: RECURRENCE-ID
+		day(2, 9): day(2, 9), day(2, 12): day(1, 8), day(3, 15): day(3, 9), day(4, 9): day(4, 9),
+		day(4, 12): 0, day(5, 10): day(5, 9), day(6, 10): day(6, 9), day(7, 10): day(7, 9),
+	}
+	for _, horizon := range []struct {
+		name     string
+		from, to time.Time
+	}{
+		{"inside", time.Date(2026, 2, 1, 0, 0, 0, 0, utc), time.Date(2026, 5, 1, 0, 0, 0, 0, utc)},
+		{"outside", time.Date(2025, 1, 1, 0, 0, 0, 0, utc), time.Date(2025, 2, 1, 0, 0, 0, 0, utc)},
+	} {
+		cal := parse(t, data, Options{HorizonFrom: horizon.from, HorizonTo: horizon.to})
+		evs, err := cal.Events(time.Date(2026, 3, 1, 0, 0, 0, 0, utc), time.Date(2026, 3, 10, 0, 0, 0, 0, utc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != len(want) {
+			t.Errorf("%s: %d events, want %d", horizon.name, len(evs), len(want))
+		}
+		for _, e := range evs {
+			if rid, ok := want[e.Start.Unix()]; !ok || e.RecurrenceID != rid || e.Recurring != (rid != 0) {
+				t.Errorf("%s: event at %v: RecurrenceID %d (recurring %v), want %d", horizon.name, e.Start, e.RecurrenceID, e.Recurring, rid)
+			}
+		}
+	}
+}

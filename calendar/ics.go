@@ -530,7 +530,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	masters := map[string]*series{}
 	same := &itemTable{same: make(map[Item]uint32, len(events))}
 	cal.items = make([]Item, 0, len(events))
-	cal.insts = make([]instance, 0, len(events))
+	cal.pending = make([]wide, 0, len(events))
 	fs := make([]fields, len(events))
 	for i := range events {
 		fs[i].read(events[i].comp)
