@@ -164,12 +164,13 @@ type series struct {
 	ref       uint32 // the item's index in Calendar.items
 	uid       string // for errors
 	timing    timing
-	rules     []rrule.ROption     // every RRULE, DTSTART's defaults written out (see explicitDefaults)
-	rdates    []time.Time         // RDATEs and DTSTART, sorted
-	exdates   []int64             // EXDATEs, Unix seconds, sorted
-	overrides map[int64]*override // by RECURRENCE-ID (see key)
-	x         *seriesRare         // nil for most series
-	clock     bool                // occurrences keep DTSTART's wall-clock time (see expand)
+	simples   []simpleRule    // the RRULEs simpleRule expands
+	rules     []rrule.ROption // the other RRULEs, DTSTART's defaults written out (see explicitDefaults)
+	rdates    []time.Time     // RDATEs and DTSTART, sorted
+	exdates   []int64         // EXDATEs, Unix seconds, sorted
+	overrides []override      // by RECURRENCE-ID (see key), once settled
+	x         *seriesRare     // nil for most series
+	clock     bool            // occurrences keep DTSTART's wall-clock time (see expand)
 	file      string
 	line      int
 }
@@ -211,11 +212,33 @@ func (s *series) key(t time.Time) int64 {
 	return time.Date(y, m, d, 0, 0, 0, 0, s.timing.start.Location()).Unix()
 }
 
-func (s *series) sortFuture() {
-	if s.x == nil {
-		return
+// settle orders the overrides by RECURRENCE-ID, the last in the files
+// replacing an earlier one for the same occurrence, keeps them without
+// room to grow, and finds the THISANDFUTURE ones.
+func (s *series) settle() {
+	slices.SortStableFunc(s.overrides, func(a, b override) int { return cmpInt(a.rid, b.rid) })
+	kept := s.overrides[:0]
+	for i, ov := range s.overrides {
+		if i+1 < len(s.overrides) && s.overrides[i+1].rid == ov.rid {
+			continue
+		}
+		kept = append(kept, ov)
 	}
-	slices.SortFunc(s.x.future, func(a, b *override) int { return cmpInt(a.rid, b.rid) })
+	s.overrides = slices.Clone(kept)
+	if s.x != nil {
+		s.x.future = s.x.future[:0]
+	}
+	for i := range s.overrides {
+		if s.overrides[i].future {
+			s.rare().future = append(s.rare().future, &s.overrides[i])
+		}
+	}
+}
+
+// replaced reports whether an override replaces the occurrence at key k.
+func (s *series) replaced(k int64) bool {
+	_, ok := slices.BinarySearchFunc(s.overrides, k, func(ov override, k int64) int { return cmpInt(ov.rid, k) })
+	return ok
 }
 
 // futureFor is the THISANDFUTURE override governing the occurrence at
@@ -476,7 +499,7 @@ func (s *series) expand(from, to int64, max int, emit func(occurrence)) error {
 		if k+span < from {
 			continue
 		}
-		if _, replaced := s.overrides[k]; replaced {
+		if s.replaced(k) {
 			continue
 		}
 		st, end, ref := dt.Unix(), s.timing.endOf(dt).Unix(), s.ref
@@ -493,14 +516,15 @@ func (s *series) expand(from, to int64, max int, emit func(occurrence)) error {
 	}
 	for _, p := range s.rarePeriods() {
 		k := s.key(p.start)
-		if _, replaced := s.overrides[k]; replaced || s.x.exdates[k] {
+		if s.replaced(k) || s.x.exdates[k] {
 			continue
 		}
 		if st, end := p.start.Unix(), p.end.Unix(); overlaps(st, end, from, to) {
 			emit(occurrence{start: st, end: end, ref: s.ref, recID: k, recurring: true})
 		}
 	}
-	for _, ov := range s.overrides {
+	for i := range s.overrides {
+		ov := &s.overrides[i]
 		if ov.cancelled || !overlaps(ov.start, ov.end, from, to) {
 			continue
 		}

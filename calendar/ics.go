@@ -585,7 +585,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 		}
 	}
 	for _, s := range cal.series {
-		s.sortFuture()
+		s.settle()
 	}
 	cal.keepItems()
 	if err := cal.expandHorizon(); err != nil {
@@ -623,10 +623,7 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 		return nil
 	}
 	ov.rid = s.key(rid)
-	s.overrides[ov.rid] = ov
-	if ov.future {
-		s.rare().future = append(s.rare().future, ov)
-	}
+	s.overrides = append(s.overrides, *ov)
 	return nil
 }
 
@@ -721,7 +718,7 @@ func newSeries(v *vevent, f *fields, tm timing, maxInstances int, rep *reporter)
 	if len(f.rrules)+len(f.rdates)+len(f.exdates) == 0 {
 		return nil, nil
 	}
-	s := &series{uid: textValue(f.uid), timing: tm, overrides: map[int64]*override{}, file: v.file, line: v.line}
+	s := &series{uid: textValue(f.uid), timing: tm, file: v.file, line: v.line}
 	recurs := false
 	for _, p := range f.rrules {
 		value, err := ruleText(p.Value, v, rep)
@@ -746,7 +743,11 @@ func newSeries(v *vevent, f *fields, tm timing, maxInstances int, rep *reporter)
 		if err := countToUntil(opt, 4*maxInstances); err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
-		s.rules = append(s.rules, *opt)
+		if r, ok := simple(*opt); ok {
+			s.simples = append(s.simples, r)
+		} else {
+			s.rules = append(s.rules, *opt)
+		}
 		recurs = true
 	}
 	for _, name := range []string{ical.PropRecurrenceDates, ical.PropExceptionDates} {

@@ -83,16 +83,22 @@ func restart(o rrule.ROption, lo int64) rrule.ROption {
 		// through DST changes by the clock, so a day is no boundary.
 		return o
 	}
-	st := o.Dtstart
+	o.Dtstart = restartAt(o.Freq, o.Interval, o.Wkst.Day(), o.Dtstart, lo)
+	return o
+}
+
+// restartAt is the start restart gives a rule of frequency freq (DAILY
+// or coarser), INTERVAL iv, WKST wkst (Monday 0) and DTSTART st.
+func restartAt(freq rrule.Frequency, iv, wkst int, st time.Time, lo int64) time.Time {
 	loc := st.Location()
 	if lo <= st.Unix() {
-		return o
+		return st
 	}
 	t := time.Unix(lo, 0).In(loc)
-	iv := max(o.Interval, 1)
+	iv = max(iv, 1)
 	y, m, d := st.Date()
 	var at time.Time
-	switch o.Freq {
+	switch freq {
 	case rrule.YEARLY:
 		n := (t.Year() - y) / iv * iv
 		at = time.Date(y+n, 1, 1, 0, 0, 0, 0, loc)
@@ -102,7 +108,6 @@ func restart(o rrule.ROption, lo int64) rrule.ROption {
 	case rrule.WEEKLY:
 		n := daysBetween(st, t) / 7 / iv * iv
 		day := d + 7*n
-		wkst := o.Wkst.Day() // Monday 0
 		day -= (int(time.Date(y, m, day, 12, 0, 0, 0, time.UTC).Weekday()) + 6 - wkst + 7) % 7
 		at = time.Date(y, m, day, 0, 0, 0, 0, loc)
 	case rrule.DAILY:
@@ -110,10 +115,9 @@ func restart(o rrule.ROption, lo int64) rrule.ROption {
 		at = time.Date(y, m, d+n, 0, 0, 0, 0, loc)
 	}
 	if !at.After(st) || at.Unix() > lo {
-		return o
+		return st
 	}
-	o.Dtstart = at
-	return o
+	return at
 }
 
 // restartMargin is how far before a window's first possible occurrence
@@ -132,7 +136,10 @@ func (s *series) occurrences(lo int64) (func() (time.Time, bool), error) {
 		t    time.Time
 		ok   bool
 	}
-	heads := make([]head, 0, len(s.rules)+1)
+	heads := make([]head, 0, len(s.simples)+len(s.rules)+1)
+	for _, r := range s.simples {
+		heads = append(heads, head{next: r.restart(lo).iterator()})
+	}
 	for _, o := range s.rules {
 		o = restart(o, lo)
 		if sr, ok := simple(o); ok {
@@ -221,6 +228,16 @@ func simple(o rrule.ROption) (simpleRule, bool) {
 		r.days = [7]bool{true, true, true, true, true, true, true}
 	}
 	return r, true
+}
+
+// restart is r started again as restart starts its rule.
+func (r simpleRule) restart(lo int64) simpleRule {
+	freq := rrule.DAILY
+	if r.weekly {
+		freq = rrule.WEEKLY
+	}
+	r.start = restartAt(freq, r.interval, (int(r.wkst)+6)%7, r.start, lo).Truncate(time.Second)
+	return r
 }
 
 // iterator yields the rule's occurrences from its start, in order.
