@@ -740,6 +740,17 @@ func newSeries(v *vevent, f *fields, tm timing, maxInstances int, rep *reporter)
 			s.clock = true // occurrences keep DTSTART's wall-clock time
 		}
 		explicitDefaults(opt)
+		never, err := neverMatches(*opt)
+		if err != nil {
+			return nil, fmt.Errorf("RRULE: %w", err)
+		}
+		if never {
+			if err := rep.repaired(v, fmt.Sprintf("RRULE %s matches no day of any year", value), "ignored it: DTSTART and the RDATEs are the instances"); err != nil {
+				return nil, err
+			}
+			recurs = true // DTSTART is still the series's first instance
+			continue
+		}
 		if err := countToUntil(opt, 4*maxInstances); err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}

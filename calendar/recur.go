@@ -45,6 +45,60 @@ func explicitDefaults(o *rrule.ROption) {
 	}
 }
 
+// neverMatches reports whether a rule of DAILY or coarser frequency,
+// DTSTART's defaults written out, has no occurrence at all: its BYxxx
+// parts ask for a day no calendar has (FREQ=YEARLY;BYMONTH=2;
+// BYMONTHDAY=30). The recurrence library looks for such a rule's next
+// occurrence up to the year 9999, at every expansion; one look here,
+// once, is bounded instead. The Gregorian calendar repeats every 400
+// years (146,097 days, 20,871 weeks, 4,800 months), so a rule repeats
+// after the least common multiple of that cycle and its INTERVAL: a rule
+// with no occurrence in one such cycle has none. The cycle is looked at
+// near the year 9999, where the library stops, DTSTART moved there by
+// whole 400-year cycles. Sub-daily rules are not checked.
+func neverMatches(o rrule.ROption) (bool, error) {
+	if o.Freq > rrule.DAILY {
+		return false, nil
+	}
+	o.Count, o.Until = 0, time.Time{}
+	if _, ok := simple(o); ok {
+		return false, nil // simpleRule.iterator stops by itself
+	}
+	n := max(o.Interval, 1)
+	var days float64 // the rule's cycle
+	switch o.Freq {
+	case rrule.YEARLY:
+		days = float64(lcm(400, n)) * 365.2425
+	case rrule.MONTHLY:
+		days = float64(lcm(4800, n)) * 365.2425 / 12
+	case rrule.WEEKLY:
+		days = float64(lcm(20871, n)) * 7
+	case rrule.DAILY:
+		days = float64(lcm(146097, n))
+	}
+	years := int(days/365.2425) + 2
+	if k := (lastRuleYear - years - o.Dtstart.Year()) / 400; k > 0 {
+		o.Dtstart = o.Dtstart.AddDate(400*k, 0, 0)
+	}
+	r, err := rrule.NewRRule(o)
+	if err != nil {
+		return false, err
+	}
+	_, ok := r.Iterator()()
+	return !ok, nil
+}
+
+// lastRuleYear is the last year the recurrence library expands.
+const lastRuleYear = 9999
+
+func lcm(a, b int) int {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return a / x * b
+}
+
 var ruleWeekdays = [...]rrule.Weekday{rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA}
 
 // countToUntil replaces a COUNT by the UNTIL of its last occurrence, which

@@ -3,6 +3,7 @@ package calendar
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,6 +227,42 @@ func TestRuleThatNeverMatchesEnds(t *testing.T) {
 		evs, err := cal.Events(from, from.AddDate(0, 0, 62))
 		if err != nil || len(evs) != 0 {
 			t.Errorf("Events from %s = %v, %v; want none (only DTSTART, in January 2026)", from.Format(time.DateOnly), evs, err)
+		}
+	}
+}
+
+// A rule whose BYxxx parts no day of any year has is ignored when the
+// calendar is read, noted, rather than looked through up to the year
+// 9999 at every expansion; a rule whose days are only rare is kept.
+func TestRuleThatMatchesNoDayIsIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		dtstart, rule string
+		next          time.Time // an occurrence after DTSTART; zero for none
+	}{
+		{"20260101T100000", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", time.Time{}},
+		{"20260101T100000", "FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31", time.Time{}},
+		{"20260101T100000", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", time.Time{}},
+		{"20260101T100000", "FREQ=WEEKLY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=30;COUNT=3", time.Time{}},
+		{"20250301T100000", "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", time.Time{}}, // 2025+4n is never a leap year
+		{"20240301T100000", "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", time.Date(2028, 2, 29, 10, 0, 0, 0, utc)},
+		{"20160229T100000", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", time.Date(2044, 2, 29, 10, 0, 0, 0, utc)},
+		{"20260101T100000", "FREQ=MONTHLY;BYDAY=5FR", time.Date(2026, 1, 30, 10, 0, 0, 0, utc)},
+	} {
+		cal := parse(t, ics(ev("UID:r", "DTSTART:"+tc.dtstart+"Z", "DURATION:PT1H", "RRULE:"+tc.rule)), Options{})
+		noted := false
+		for _, p := range cal.Problems() {
+			noted = noted || strings.Contains(p.What, "matches no day")
+		}
+		if never := tc.next.IsZero(); noted != never || never && len(cal.series[0].rules)+len(cal.series[0].simples) != 0 {
+			t.Errorf("%s: noted as matching no day %v, rules kept %d; want noted %v", tc.rule, noted, len(cal.series[0].rules), never)
+			continue
+		}
+		if tc.next.IsZero() {
+			continue
+		}
+		evs, err := cal.Events(tc.next.AddDate(0, 0, -1), tc.next.AddDate(0, 0, 1))
+		if err != nil || len(evs) != 1 || !evs[0].Start.Equal(tc.next) {
+			t.Errorf("%s: Events around %v = %v, %v; want the occurrence there", tc.rule, tc.next, evs, err)
 		}
 	}
 }
