@@ -22,7 +22,7 @@ type Calendar struct {
 	rids         []ownRecID // the RECURRENCE-IDs of insts that are not their start
 	pending      []wide     // insts while the calendar is built
 	items        []Item     // what instance.ref indexes
-	series       []*series
+	series       []series
 	from, to     int64 // horizon, Unix seconds
 	maxDur       int64
 	maxInstances int
@@ -224,7 +224,7 @@ func (s *series) settle() {
 		}
 		kept = append(kept, ov)
 	}
-	s.overrides = slices.Clone(kept)
+	s.overrides = kept
 	if s.x != nil {
 		s.x.future = s.x.future[:0]
 	}
@@ -233,6 +233,58 @@ func (s *series) settle() {
 			s.rare().future = append(s.rare().future, &s.overrides[i])
 		}
 	}
+}
+
+// keepSeries gives the series their final allocations: all of them in
+// one, and each kind of their parts in one, rather than a few small ones
+// each, which would hold on to memory pages among the garbage of reading
+// the calendar. The overrides must be settled.
+func (c *Calendar) keepSeries(ss []*series) {
+	var nov, nsimple, nrd, nex, nuid int
+	for _, s := range ss {
+		nov += len(s.overrides)
+		nsimple += len(s.simples)
+		nrd += len(s.rdates)
+		nex += len(s.exdates)
+		nuid += len(s.uid)
+	}
+	c.series = make([]series, len(ss))
+	ovs := make([]override, 0, nov)
+	simples := make([]simpleRule, 0, nsimple)
+	rdates := make([]time.Time, 0, nrd)
+	exdates := make([]int64, 0, nex)
+	uids := make([]byte, 0, nuid)
+	for _, s := range ss {
+		uids = append(uids, s.uid...)
+	}
+	uidText := string(uids) // not the decoded text's
+	at := 0
+	for i, s := range ss {
+		n := &c.series[i]
+		*n = *s
+		n.uid = uidText[at : at+len(s.uid)]
+		at += len(s.uid)
+		n.overrides = keepIn(&ovs, s.overrides)
+		n.simples = keepIn(&simples, s.simples)
+		n.rdates = keepIn(&rdates, s.rdates)
+		n.exdates = keepIn(&exdates, s.exdates)
+		if n.x != nil {
+			n.x.future = n.x.future[:0]
+			for j := range n.overrides {
+				if n.overrides[j].future {
+					n.x.future = append(n.x.future, &n.overrides[j])
+				}
+			}
+		}
+	}
+}
+
+// keepIn appends part to all, which has room for it, and returns it as
+// kept there, with no room to grow into what follows.
+func keepIn[T any](all *[]T, part []T) []T {
+	n := len(*all)
+	*all = append(*all, part...)
+	return (*all)[n:len(*all):len(*all)]
 }
 
 // replaced reports whether an override replaces the occurrence at key k.
@@ -308,8 +360,8 @@ func recID(in *instance, i int, rids []ownRecID) int64 {
 // expandHorizon adds the series's instances inside the horizon to the
 // single items, and keeps them sorted.
 func (c *Calendar) expandHorizon() error {
-	for _, s := range c.series {
-		err := s.expand(c.from, c.to, c.maxInstances, func(o occurrence) { c.add(o, true) })
+	for i := range c.series {
+		err := c.series[i].expand(c.from, c.to, c.maxInstances, func(o occurrence) { c.add(o, true) })
 		if err != nil {
 			return err
 		}
@@ -441,8 +493,8 @@ func (c *Calendar) spillFor(f, t int64) (*spill, error) {
 	}
 	sp := &spill{from: f - mod(f, spillAlign), to: t + spillAlign - mod(t, spillAlign)}
 	var ws []wide
-	for _, s := range c.series {
-		err := s.expand(sp.from, sp.to, c.maxInstances, func(o occurrence) {
+	for i := range c.series {
+		err := c.series[i].expand(sp.from, sp.to, c.maxInstances, func(o occurrence) {
 			in := compact(o, true)
 			sp.maxDur = max(sp.maxDur, int64(in.dur))
 			ws = append(ws, in)

@@ -528,6 +528,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 		opt.Owner = owner
 	}
 	masters := map[string]*series{}
+	var series []*series
 	same := &itemTable{same: make(map[Item]uint32, len(events))}
 	cal.items = make([]Item, 0, len(events))
 	cal.pending = make([]wide, 0, len(events))
@@ -570,11 +571,10 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			continue
 		}
 		s.ref = cal.register(item, same)
-		s.uid = strings.Clone(s.uid) // kept: not the decoded text's
 		if _, dup := masters[s.uid]; !dup {
 			masters[s.uid] = s
 		}
-		cal.series = append(cal.series, s)
+		series = append(series, s)
 	}
 	for _, i := range overrides {
 		v := &events[i]
@@ -584,9 +584,10 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			}
 		}
 	}
-	for _, s := range cal.series {
+	for _, s := range series {
 		s.settle()
 	}
+	cal.keepSeries(series)
 	cal.keepItems()
 	if err := cal.expandHorizon(); err != nil {
 		return nil, err
