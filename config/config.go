@@ -104,6 +104,16 @@ type Config struct {
 		// forgotten token is validated in full again.
 		TokenCacheEntries int `yaml:"token_cache_entries"`
 		TokenCacheBytes   int `yaml:"token_cache_bytes"`
+		// MemoryLimitBytes is the process's soft memory limit (Go's
+		// runtime/debug.SetMemoryLimit): as the heap nears it the garbage
+		// collector runs more often, so that the garbage of loading tens
+		// of thousands of calendars does not grow the process to two or
+		// three times what it keeps. Set it below the memory the server
+		// may use, with room for what it keeps (about 50 KB a mailbox of
+		// a busy calendar); the server uses more CPU near it, and more
+		// memory than it if what it keeps needs more. Default 0: the Go
+		// runtime's own (the GOMEMLIMIT environment variable, or none).
+		MemoryLimitBytes int64 `yaml:"memory_limit_bytes"`
 	} `yaml:"limits"`
 	// Auth tunes partners' service-account sign-in (HTTP Basic): how
 	// failing sources and account names are throttled, and how secret
@@ -556,6 +566,9 @@ func (c *Config) Build() (*Built, error) {
 	}
 	if c.Limits.TokenCacheEntries < 0 {
 		bad("limits.token_cache_entries: %d is negative; leave it out for the default, 10000", c.Limits.TokenCacheEntries)
+	}
+	if c.Limits.MemoryLimitBytes < 0 {
+		bad("limits.memory_limit_bytes: %d is negative; leave it out for the Go runtime's own limit (GOMEMLIMIT, or none)", c.Limits.MemoryLimitBytes)
 	}
 	if c.Limits.TokenCacheBytes < 0 {
 		bad("limits.token_cache_bytes: %d is negative; leave it out for the default, 16777216 (16 MiB)", c.Limits.TokenCacheBytes)

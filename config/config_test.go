@@ -235,6 +235,32 @@ func TestTokenCacheLimits(t *testing.T) {
 	}
 }
 
+// The memory limit is a positive number of bytes, or left out.
+func TestMemoryLimit(t *testing.T) {
+	for _, tt := range []struct {
+		yaml    string
+		want    int64
+		invalid bool
+	}{
+		{"", 0, false},
+		{"limits: {memory_limit_bytes: 1073741824}", 1 << 30, false},
+		{"limits: {memory_limit_bytes: -1}", -1, true},
+	} {
+		cfg, err := Parse([]byte("mailboxes:\n  - address: a@example.org\n    calendar: /dev/null\n" + tt.yaml + "\n"))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.yaml, err)
+		}
+		if got := cfg.Limits.MemoryLimitBytes; got != tt.want {
+			t.Errorf("%q: MemoryLimitBytes = %d, want %d", tt.yaml, got, tt.want)
+		}
+		cfg.Dir = t.TempDir()
+		_, err = cfg.Build()
+		if (err != nil) != tt.invalid || err != nil && !strings.Contains(err.Error(), "limits.memory_limit_bytes") {
+			t.Errorf("%q: Build() = %v, want an error naming limits.memory_limit_bytes: %v", tt.yaml, err, tt.invalid)
+		}
+	}
+}
+
 func TestAutoReplyAndMailTip(t *testing.T) {
 	dir := t.TempDir()
 	c, err := Parse([]byte(`

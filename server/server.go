@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,6 +105,11 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Server, error)
 	db, err := cfg.OpenStore(ctx, log)
 	if err != nil {
 		return nil, err
+	}
+	if limit := cfg.Limits.MemoryLimitBytes; limit > 0 {
+		// Before the calendars load: their garbage is what it bounds.
+		prev := debug.SetMemoryLimit(limit)
+		log.Info("memory limit set", "bytes", limit, "previous", prev)
 	}
 	s := &Server{Config: cfg, Built: b, DB: db, Trust: cfg.TrustService(db, log), demo: opt.Demo, now: opt.Now, log: log, publicLog: opt.PublicLog,
 		level: opt.Level}

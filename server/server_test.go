@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,29 @@ func TestOpenConfiguration(t *testing.T) {
 	os.Chmod(filepath.Join(dir, "admin.token"), 0o644)
 	if h, err := s.Admin(); h != nil || err == nil || !strings.Contains(err.Error(), "readable by others") {
 		t.Errorf("Admin() with a readable token file = %v, %v", h, err)
+	}
+}
+
+// limits.memory_limit_bytes becomes the process's soft memory limit
+// before the calendars load.
+func TestOpenMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(prev)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.ics"), []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), 0o644)
+	path := filepath.Join(dir, "calfed.yaml")
+	os.WriteFile(path, []byte("mailboxes:\n  - address: alice@contoso.example\n    calendar: a.ics\nlimits: {memory_limit_bytes: 987654321}\n"), 0o644)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := debug.SetMemoryLimit(-1); got != 987654321 {
+		t.Errorf("memory limit after Open = %d, want 987654321", got)
 	}
 }
 
