@@ -56,6 +56,7 @@ func explicitDefaults(o *rrule.ROption) {
 // with no occurrence in one such cycle has none. The cycle is looked at
 // near the year 9999, where the library stops, DTSTART moved there by
 // whole 400-year cycles. Sub-daily rules are not checked.
+// docs/protocol.md §6.1.
 func neverMatches(o rrule.ROption) (bool, error) {
 	if o.Freq > rrule.DAILY {
 		return false, nil
