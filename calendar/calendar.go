@@ -112,20 +112,25 @@ func compact(o occurrence, fromSeries bool) wide {
 	return in
 }
 
-// itemTable is where compile keeps each item content once.
+// itemTable is where compile finds the items of series and overrides
+// by content: the overrides of a series that change only its times have
+// its item. (A single item's UID, from which its id comes, is its own.)
 type itemTable struct {
 	same map[Item]uint32
 }
 
-// register gives c an item, or finds the one it holds already with the
-// same content (the overrides of a series that change only its times),
-// and returns the item's index in c.items.
-func (c *Calendar) register(it Item, t *itemTable) uint32 {
+// register gives c an item and returns its index in c.items; shared, it
+// is one of the series and overrides, found by content if c has it
+// already.
+func (c *Calendar) register(it Item, t *itemTable, shared bool) uint32 {
+	if !shared {
+		c.items = append(c.items, it)
+		return uint32(len(c.items) - 1)
+	}
 	if ref, ok := t.same[it]; ok {
 		return ref
 	}
 	ref := uint32(len(c.items))
-	it.ref = ref
 	c.items = append(c.items, it)
 	t.same[it] = ref
 	return ref

@@ -529,9 +529,9 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	}
 	masters := map[string]*series{}
 	var series []*series
-	same := &itemTable{same: make(map[Item]uint32, len(events))}
+	same := &itemTable{same: map[Item]uint32{}}
 	cal.items = make([]Item, 0, len(events))
-	cal.pending = make([]wide, 0, len(events))
+	cal.pending = make([]wide, 0, 2*len(events)) // the series's instances in the horizon join them
 	fs := make([]fields, len(events))
 	for i := range events {
 		fs[i].read(events[i].comp)
@@ -566,11 +566,11 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			continue
 		}
 		if s == nil {
-			ref := cal.register(item, same)
+			ref := cal.register(item, same, false)
 			cal.add(occurrence{start: tm.start.Unix(), end: tm.endOf(tm.start).Unix(), ref: ref}, false)
 			continue
 		}
-		s.ref = cal.register(item, same)
+		s.ref = cal.register(item, same, true)
 		if _, dup := masters[s.uid]; !dup {
 			masters[s.uid] = s
 		}
@@ -610,7 +610,7 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 		if err != nil {
 			return err
 		}
-		ov.ref = cal.register(eventItem(v, f, opt.Owner, tm.allDay), same)
+		ov.ref = cal.register(eventItem(v, f, opt.Owner, tm.allDay), same, true)
 		ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
 	}
 	s := masters[uid]

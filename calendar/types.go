@@ -93,7 +93,6 @@ type Item struct {
 	Reminder bool // has a VALARM
 	AllDay   bool
 	id       [12]byte // see itemID
-	ref      uint32   // its index in its calendar's items
 }
 
 // Event is one instance of an item overlapping a query window.
