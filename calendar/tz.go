@@ -45,11 +45,11 @@ func (r *tzResolver) dateTime(p *ical.Prop, rep *reporter, v *vevent) (t time.Ti
 		return time.Date(y, m, d, 0, 0, 0, 0, r.floating), true, nil
 	}
 	if strings.HasSuffix(val, "Z") || strings.HasSuffix(val, "z") {
-		n, ok := parseDateTime(val[:len(val)-1])
+		w, ok := parseDateTime(val[:len(val)-1])
 		if !ok {
 			return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", val)
 		}
-		return n, false, nil
+		return time.Date(w.y, w.m, w.d, w.h, w.mi, w.sec, 0, time.UTC), false, nil
 	}
 	loc := r.floating
 	if id := p.Params.Get(ical.ParamTimezoneID); id != "" {
@@ -57,11 +57,11 @@ func (r *tzResolver) dateTime(p *ical.Prop, rep *reporter, v *vevent) (t time.Ti
 			return time.Time{}, false, err
 		}
 	}
-	n, ok := parseDateTime(val)
+	w, ok := parseDateTime(val)
 	if !ok {
 		return time.Time{}, false, fmt.Errorf("bad DATE-TIME %q", val)
 	}
-	return localTime(n.Year(), n.Month(), n.Day(), n.Hour(), n.Minute(), n.Second(), loc), false, nil
+	return localTime(w.y, w.m, w.d, w.h, w.mi, w.sec, loc), false, nil
 }
 
 // parseDate reads a DATE value, YYYYMMDD (RFC 5545 §3.3.4), as
@@ -80,21 +80,27 @@ func parseDate(s string) (y int, m time.Month, d int, ok bool) {
 	return y, time.Month(mo), d, true
 }
 
+// wallTime is a date and a time of day, in no zone yet.
+type wallTime struct {
+	y             int
+	m             time.Month
+	d, h, mi, sec int
+}
+
 // parseDateTime reads a DATE-TIME value without its Z, YYYYMMDDTHHMMSS
-// (RFC 5545 §3.3.5), as a UTC time, as time.Parse("20060102T150405")
-// reads it.
-func parseDateTime(s string) (time.Time, bool) {
+// (RFC 5545 §3.3.5), as time.Parse("20060102T150405") reads it.
+func parseDateTime(s string) (wallTime, bool) {
 	if len(s) != 15 || s[8] != 'T' {
-		return time.Time{}, false
+		return wallTime{}, false
 	}
 	y, m, d, ok := parseDate(s[:8])
 	h, ok1 := digits(s[9:11])
 	mi, ok2 := digits(s[11:13])
 	sec, ok3 := digits(s[13:15])
 	if !ok || !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || sec > 59 {
-		return time.Time{}, false
+		return wallTime{}, false
 	}
-	return time.Date(y, m, d, h, mi, sec, 0, time.UTC), true
+	return wallTime{y, m, d, h, mi, sec}, true
 }
 
 func digits(s string) (int, bool) {
@@ -153,7 +159,7 @@ func (r *tzResolver) period(p *ical.Prop, rep *reporter, v *vevent) (period, err
 // occurrence.
 func localTime(y int, mo time.Month, d, h, mi, sec int, loc *time.Location) time.Time {
 	t := time.Date(y, mo, d, h, mi, sec, 0, loc)
-	if t.Hour() == h && t.Minute() == mi && t.Second() == sec && t.Day() == d {
+	if th, tm, ts := t.Clock(); th == h && tm == mi && ts == sec && t.Day() == d {
 		return firstOf(t)
 	}
 	_, before := t.Add(-6 * time.Hour).Zone()
@@ -166,11 +172,11 @@ func localTime(y int, mo time.Month, d, h, mi, sec int, loc *time.Location) time
 // the step back: the zone's previous offset is read at the start of the
 // zone period t falls in.
 func firstOf(t time.Time) time.Time {
-	_, off := t.Zone()
 	start, _ := t.ZoneBounds()
-	if start.IsZero() {
-		return t
+	if start.IsZero() || t.Sub(start) >= 48*time.Hour {
+		return t // no offset differs by two days: t is not repeated
 	}
+	_, off := t.Zone()
 	_, earlier := start.Add(-time.Nanosecond).Zone()
 	if earlier <= off {
 		return t
