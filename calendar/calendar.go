@@ -94,7 +94,8 @@ const (
 
 func (in *instance) end() int64 { return in.start + int64(in.dur) }
 
-// compact keeps o, whose item c holds, as an instance.
+// compact is o as a calendar keeps it, with its RECURRENCE-ID until the
+// run it joins is packed.
 func compact(o occurrence, fromSeries bool) wide {
 	in := wide{instance{start: o.start, dur: uint32(min(max(o.end-o.start, 0), maxDur32)), ref: o.ref}, o.recID}
 	if o.recurring {
