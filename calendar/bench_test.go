@@ -144,6 +144,9 @@ func (s realisticSource) Read(context.Context) ([]File, error) {
 // the seconds until every calendar is loaded (ready-s), the CPU seconds
 // that took (cpu-s; generating the calendars included) and the
 // instances held (instances). CALFED_BENCH_MAILBOXES changes the count.
+// Without a memory limit the garbage collector lets the process grow to
+// two or three times the live heap while calendars load; GOMEMLIMIT (as
+// the server's limits.memory_limit_bytes) bounds peak-rss-MiB.
 func BenchmarkDirectoryRealistic(b *testing.B) {
 	n := 10000
 	if v, err := strconv.Atoi(os.Getenv("CALFED_BENCH_MAILBOXES")); err == nil && v > 0 {
