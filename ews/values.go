@@ -2,6 +2,7 @@ package ews
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -41,13 +42,26 @@ func parseDateTime(s string, zone *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("invalid xs:dateTime %q", s)
 }
 
-// wallTime formats t as unbiased local time in zone, without an offset,
-// as Exchange 2010 and later emit CalendarEvent times. docs/protocol.md §1.6.
-func appendWallTime(b []byte, t time.Time, zone *time.Location) []byte {
-	// One look-up of the zone's offset; the wall clock is then read as
-	// UTC, which needs none.
-	_, off := t.In(zone).Zone()
-	t = time.Unix(t.Unix()+int64(off), int64(t.Nanosecond())).UTC()
+// wallClock writes instants as unbiased local time in one zone, without
+// an offset, as Exchange 2010 and later emit CalendarEvent times
+// (docs/protocol.md §1.6). It looks the zone's offset up once for each span
+// of time the offset holds (a zone changes it twice a year at most), not
+// once per instant: a detailed answer writes two times for every event.
+type wallClock struct {
+	zone     *time.Location
+	off      int64 // the offset in seconds over [from, to)
+	from, to int64 // Unix seconds; from == to: nothing looked up yet
+}
+
+func newWallClock(zone *time.Location) wallClock { return wallClock{zone: zone} }
+
+// append appends t as wall time.
+func (c *wallClock) append(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if sec < c.from || sec >= c.to {
+		c.lookup(t)
+	}
+	t = time.Unix(sec+c.off, int64(t.Nanosecond())).UTC()
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
 	if y < 0 || y > 9999 {
@@ -56,6 +70,25 @@ func appendWallTime(b []byte, t time.Time, zone *time.Location) []byte {
 	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
 	b = append(b, byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
 	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+}
+
+// lookup finds the zone's offset at t and the span it holds over.
+func (c *wallClock) lookup(t time.Time) {
+	local := t.In(c.zone)
+	_, off := local.Zone()
+	start, end := local.ZoneBounds()
+	c.off = int64(off)
+	c.from, c.to = math.MinInt64, math.MaxInt64
+	if !start.IsZero() {
+		c.from = start.Unix()
+	}
+	if !end.IsZero() {
+		c.to = end.Unix()
+	}
+	if sec := t.Unix(); sec < c.from || sec >= c.to {
+		// Not a span the zone reports: this instant alone.
+		c.from, c.to = sec, sec+1
+	}
 }
 
 // parseXSDuration reads the xs:duration forms EWS uses for time zone

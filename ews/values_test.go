@@ -24,3 +24,36 @@ func TestXSDuration(t *testing.T) {
 		}
 	}
 }
+
+// The wall clock's cached offset gives what a look-up per instant gives,
+// across daylight-saving changes, going forwards and backwards in time.
+func TestWallClockAcrossTransitions(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("x", -(3*3600 + 1800))}
+	for _, name := range []string{"Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones = append(zones, loc)
+	}
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var instants []time.Time
+	for d := time.Duration(0); d < 2*366*24*time.Hour; d += 17 * time.Minute {
+		instants = append(instants, from.Add(d))
+	}
+	for _, zone := range zones {
+		for _, order := range []string{"forwards", "backwards"} {
+			c := newWallClock(zone)
+			for i := range instants {
+				at := instants[i]
+				if order == "backwards" {
+					at = instants[len(instants)-1-i]
+				}
+				got := string(c.append(nil, at))
+				if want := at.In(zone).Format("2006-01-02T15:04:05"); got != want {
+					t.Fatalf("%s %s: %v written as %s, want %s", zone, order, at, got, want)
+				}
+			}
+		}
+	}
+}

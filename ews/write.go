@@ -96,8 +96,9 @@ func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
 	// Exchange Online do. docs/protocol.md §1.4.
 	if r.View.Events() && len(r.Events) > 0 {
 		w.Start("CalendarEventArray", "xmlns", nsTypes)
+		clock := newWallClock(q.zone)
 		for i := range r.Events {
-			writeEvent(w, &r.Events[i], q.zone)
+			writeEvent(w, &r.Events[i], &clock)
 			p.spill()
 		}
 		w.End("CalendarEventArray")
@@ -116,11 +117,11 @@ func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
 // writeEvent writes one busy period; what it holds was decided by the
 // freebusy service (docs/protocol.md §1.6), this only lays it out. The
 // fixed markup is appended whole: a detailed answer is mostly this.
-func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
+func writeEvent(w *soap.Writer, ev *freebusy.Event, clock *wallClock) {
 	w.B = append(w.B, "<CalendarEvent><StartTime>"...)
-	w.B = appendWallTime(w.B, ev.Start, zone)
+	w.B = clock.append(w.B, ev.Start)
 	w.B = append(w.B, "</StartTime><EndTime>"...)
-	w.B = appendWallTime(w.B, ev.End, zone)
+	w.B = clock.append(w.B, ev.End)
 	w.B = append(w.B, "</EndTime><BusyType>"...)
 	w.B = append(w.B, ev.Busy.String()...)
 	w.B = append(w.B, "</BusyType>"...)
