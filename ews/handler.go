@@ -81,8 +81,11 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.fault(rw, soap.V11, http.StatusBadRequest, faultf(ErrorInvalidRequest, "The request body could not be read."))
 		return
 	}
-	env := &envelope{}
-	ver, err := soap.Decode(body, h.opt.Limits, env)
+	env, ver, ok := decodeAvailability(body, h.opt.Limits)
+	if !ok {
+		env = &envelope{}
+		ver, err = soap.Decode(body, h.opt.Limits, env)
+	}
 	if err != nil {
 		var re *requestError
 		switch {
