@@ -11,6 +11,7 @@ import (
 	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/freebusy"
 	"github.com/calfed/calfed/internal/identity"
+	"github.com/calfed/calfed/internal/soap"
 	"github.com/calfed/calfed/internal/synth"
 	"github.com/calfed/calfed/orgrel"
 )
@@ -59,17 +60,22 @@ func benchHandlerLimit(b *testing.B, n int, p synth.Profile, maxResultSet int) (
 func benchAvailability(b *testing.B, h *Handler, body string) (events int) {
 	events = checkAvailability(b, h, body)
 	req := benchRequest()
+	served := routed(h)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var sink discardWriter
 	for b.Loop() {
 		sink.header = http.Header{}
-		h.ServeHTTP(&sink, withBody(req, body))
+		served.ServeHTTP(&sink, withBody(req, body))
 	}
 	b.ReportMetric(float64(events), "events/op")
 	b.ReportMetric(float64(sink.n)/float64(b.N), "bytes/op")
 	return events
 }
+
+// routed is h as the server's EWS route serves it: the body read into a
+// pooled buffer by soap.Bounded before the handler sees it.
+func routed(h *Handler) http.Handler { return soap.Bounded(h, soap.Limits{}, nil) }
 
 // benchRequest is a request from the partner, without a body.
 func benchRequest() *http.Request {
@@ -174,6 +180,7 @@ func BenchmarkAvailabilityPerEvent(b *testing.B) {
 				b.Fatalf("the empty window holds %d events", e)
 			}
 			req := benchRequest()
+			served := routed(h)
 			var sink discardWriter
 			var fullTime, emptyTime time.Duration
 			b.ReportAllocs()
@@ -181,10 +188,10 @@ func BenchmarkAvailabilityPerEvent(b *testing.B) {
 			for b.Loop() {
 				t0 := time.Now()
 				sink.header = http.Header{}
-				h.ServeHTTP(&sink, withBody(req, full))
+				served.ServeHTTP(&sink, withBody(req, full))
 				t1 := time.Now()
 				sink.header = http.Header{}
-				h.ServeHTTP(&sink, withBody(req, empty))
+				served.ServeHTTP(&sink, withBody(req, empty))
 				fullTime += t1.Sub(t0)
 				emptyTime += time.Since(t1)
 			}

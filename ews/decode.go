@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/calfed/calfed/internal/soap"
@@ -27,7 +28,9 @@ func decodeAvailability(data []byte, l soap.Limits) (env *envelope, ver soap.Ver
 	if _, err := soap.CheckLimits(data, l); err != nil {
 		return nil, ver, false
 	}
-	s := &xscan{data: data, maxDepth: l.MaxDepth}
+	s := scanners.Get().(*xscan)
+	defer s.release()
+	s.data, s.maxDepth = data, l.MaxDepth
 	if s.maxDepth <= 0 {
 		s.maxDepth = soap.DefaultMaxDepth
 	}
@@ -550,6 +553,20 @@ type xscan struct {
 	ns      []xbinding
 	started bool // the root element has been read
 	failed  bool
+}
+
+// scanners are reused: their stacks are what a request would allocate.
+var scanners = sync.Pool{New: func() any {
+	return &xscan{attrs: make([]xattr, 0, 8), open: make([]xopen, 0, 16), ns: make([]xbinding, 0, 16)}
+}}
+
+// release clears s of the request and makes it free for another.
+func (s *xscan) release() {
+	clear(s.attrs[:cap(s.attrs)])
+	clear(s.open[:cap(s.open)])
+	clear(s.ns[:cap(s.ns)])
+	*s = xscan{attrs: s.attrs[:0], open: s.open[:0], ns: s.ns[:0]}
+	scanners.Put(s)
 }
 
 type tokKind uint8

@@ -64,7 +64,7 @@ func readFast() map[string]string {
 		"attributes": `<soap:Envelope xmlns:soap = 'http://schemas.xmlsoap.org/soap/envelope/' xmlns:x="urn:&amp;x" x:other="a&#x9;b" ><soap:Header><t:RequestServerVersion xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" x:Version="one" Version='two'/></soap:Header><soap:Body xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages">` +
 			`<m:GetUserAvailabilityRequest><m:Unknown a="1"><m:Deep><m:Deeper/></m:Deep></m:Unknown></m:GetUserAvailabilityRequest><m:Second/></soap:Body><soap:Trailer/></soap:Envelope>`,
 		"int white space": envelopeWith("", strings.Replace(std, "<m:MailboxDataArray>", `<t:TimeZone><t:Bias> 300 </t:Bias><t:StandardTime><t:Bias></t:Bias><t:Month>11</t:Month><t:DayOrder>1</t:DayOrder><t:DayOfWeek>Sunday</t:DayOfWeek><t:Time>02:00:00</t:Time><t:Year/></t:StandardTime></t:TimeZone><m:MailboxDataArray>`, 1)),
-		"empty elements": envelopeWith("<t:TimeZoneContext/>", `<m:GetUserAvailabilityRequest><m:MailboxDataArray/><t:FreeBusyViewOptions><t:TimeWindow/><t:RequestedView/></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest>`),
+		"empty elements":  envelopeWith("<t:TimeZoneContext/>", `<m:GetUserAvailabilityRequest><m:MailboxDataArray/><t:FreeBusyViewOptions><t:TimeWindow/><t:RequestedView/></t:FreeBusyViewOptions></m:GetUserAvailabilityRequest>`),
 	}
 	files, _ := filepath.Glob("testdata/*.request.xml")
 	for _, p := range files {

@@ -28,6 +28,25 @@ var legacyVersions = map[string]bool{
 // time in zone (docs/protocol.md §1.6); with Z or an offset it is an instant.
 func parseDateTime(s string, zone *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	// The layout the value's shape calls for first: trying layouts in
+	// turn costs an error value for each that fails. The layouts with an
+	// offset and those without accept no value in common, so the order
+	// below gives the same reading.
+	n := len(s)
+	switch {
+	case n > 0 && s[n-1] == 'Z' || n > 6 && (s[n-6] == '+' || s[n-6] == '-') && s[n-3] == ':':
+		if t, err := time.Parse("2006-01-02T15:04:05.999999999Z07:00", s); err == nil {
+			return t, nil
+		}
+	case n == len("2006-01-02"):
+		if t, err := time.ParseInLocation("2006-01-02", s, zone); err == nil {
+			return t, nil
+		}
+	default:
+		if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, zone); err == nil {
+			return t, nil
+		}
+	}
 	for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05Z07:00"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil

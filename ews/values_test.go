@@ -57,3 +57,36 @@ func TestWallClockAcrossTransitions(t *testing.T) {
 		}
 	}
 }
+
+// parseDateTime reads every value as trying its layouts in turn does.
+func TestParseDateTimeAsLayoutsInTurn(t *testing.T) {
+	zone, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTurn := func(s string) (time.Time, bool) {
+		s = strings.TrimSpace(s)
+		for _, layout := range []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05Z07:00"} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t, true
+			}
+		}
+		for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02"} {
+			if t, err := time.ParseInLocation(layout, s, zone); err == nil {
+				return t, true
+			}
+		}
+		return time.Time{}, false
+	}
+	for _, s := range []string{
+		"2026-03-02T00:00:00", " 2026-03-02T09:30:00.125 ", "2026-03-02", "2026-03-02T00:00:00Z", "2026-03-02T00:00:00.5Z",
+		"2026-03-02T00:00:00+05:30", "2026-03-02T00:00:00-08:00", "2026-03-08T02:30:00", "2026-03-02Z", "2026-03-02+01:00",
+		"2026-3-2", "20260302", "2026-03-02T24:00:00", "2026-03-02T00:00:00+0530", "2026-03-02T00:00:00 Z", "", "Z", "+01:00", "x-03-02T00:00:00-01:00",
+	} {
+		want, wantOK := inTurn(s)
+		got, err := parseDateTime(s, zone)
+		if (err == nil) != wantOK || !got.Equal(want) || got.Location().String() != want.Location().String() {
+			t.Errorf("parseDateTime(%q) = %v, %v; want %v (ok %v)", s, got, err, want, wantOK)
+		}
+	}
+}
