@@ -245,7 +245,10 @@ func (s *Service) answer(ctx context.Context, access Access, caller identity.Cal
 			r.Events[i] = redact(&events[i], detailed, q.Legacy)
 		}
 	}
-	if view.Merged() {
+	switch {
+	case view.Merged() && view.Events():
+		r.Merged = mergedShown(r.buf.merged[:0], r.Events, q.Start, q.End, q.Interval, q.Legacy)
+	case view.Merged():
 		r.Merged = Merged(r.buf.merged[:0], events, q.Start, q.End, q.Interval, q.Legacy)
 	}
 	return r
