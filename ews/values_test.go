@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calfed/calfed/internal/soap"
 )
 
 func TestXSDuration(t *testing.T) {
@@ -88,5 +90,27 @@ func TestParseDateTimeAsLayoutsInTurn(t *testing.T) {
 		if (err == nil) != wantOK || !got.Equal(want) || got.Location().String() != want.Location().String() {
 			t.Errorf("parseDateTime(%q) = %v, %v; want %v (ok %v)", s, got, err, want, wantOK)
 		}
+	}
+}
+
+// What plainText passes, soap.Writer writes unchanged, byte by byte and
+// in strings.
+func TestPlainTextIsWrittenUnchanged(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		s := string([]byte{'a', byte(c), 'b'})
+		var w soap.Writer
+		w.Text(s)
+		if plainText(s) {
+			if string(w.B) != s {
+				t.Errorf("byte %#x: plain, but the writer writes %q", c, w.B)
+			}
+			all = append(all, byte(c))
+		}
+	}
+	var w soap.Writer
+	w.Text(string(all))
+	if string(w.B) != string(all) || len(all) < 90 {
+		t.Errorf("%d plain bytes written as %q", len(all), w.B)
 	}
 }

@@ -86,7 +86,7 @@ func OutcomeOf(code string) Outcome {
 func RemoteEvent(start, end time.Time, busy BusyType, detailed, private bool, subject, location string) Event {
 	e := Event{Start: start, End: end, Busy: busy, Details: detailed, Private: detailed && private}
 	if detailed && !private && (subject != "" || location != "") {
-		e.subject, e.location = subject, location
+		e.details, e.subject, e.location = true, subject, location
 	}
 	return e
 }

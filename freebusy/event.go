@@ -23,6 +23,7 @@ type Event struct {
 	// What may be shown, copied from the item when the event is made:
 	// a front writing tens of thousands of events then reads them in
 	// order, not each event's item again wherever it lies in memory.
+	details                                 bool // the item's details may be shown
 	recurring, exception, meeting, reminder bool
 	idLen                                   uint8
 	subject, location                       string
@@ -57,18 +58,59 @@ func (e *Event) AppendID(b []byte) []byte { return append(b, e.id[:e.idLen]...) 
 
 // redact keeps what the caller may see of ev.
 func redact(ev *calendar.Event, detailed, legacy bool) Event {
+	out := redactFields(ev, ev.Item.Busy, detailed, legacy)
+	if out.shown() {
+		out.setID(ev)
+	}
+	return out
+}
+
+// redactAll redacts events into dst (as long). Each event's item lies
+// anywhere in memory, and on a large calendar reading it waits for
+// memory. So the items of a run of events are read first, for their busy
+// type, by a loop short enough for the processor to have all of them on
+// the way at once; the rest of each event is then made from items in
+// cache, and the ids, the longest to write, last.
+func redactAll(dst []Event, events []calendar.Event, detailed, legacy bool) {
+	const run = 64
+	var busy [run]BusyType
+	for lo := 0; lo < len(events); lo += run {
+		hi := min(lo+run, len(events))
+		for i := lo; i < hi; i++ {
+			busy[i-lo] = events[i].Item.Busy
+		}
+		for i := lo; i < hi; i++ {
+			dst[i] = redactFields(&events[i], busy[i-lo], detailed, legacy)
+		}
+		for i := lo; i < hi; i++ {
+			if dst[i].shown() {
+				dst[i].setID(&events[i])
+			}
+		}
+	}
+}
+
+// redactFields is redact without the id; busy is the item's.
+func redactFields(ev *calendar.Event, busy BusyType, detailed, legacy bool) Event {
 	it := ev.Item
-	out := Event{Start: ev.Start, End: ev.End, Busy: shownBusy(it.Busy, legacy), Details: detailed}
+	out := Event{Start: ev.Start, End: ev.End, Busy: shownBusy(busy, legacy), Details: detailed}
 	switch {
 	case !detailed:
 	case it.Private:
 		// Private items show only that they are private. docs/protocol.md §1.6.
 		out.Private = true
 	default:
+		out.details = true
 		out.subject, out.location = it.Subject, it.Location
 		out.meeting, out.reminder = it.Meeting, it.Reminder
 		out.recurring, out.exception = ev.Recurring, ev.Exception
-		out.idLen = uint8(copy(out.id[:], ev.AppendID(out.id[:0])))
 	}
 	return out
+}
+
+// shown reports whether the item's details may be shown.
+func (e *Event) shown() bool { return e.details }
+
+func (e *Event) setID(ev *calendar.Event) {
+	e.idLen = uint8(copy(e.id[:], ev.AppendID(e.id[:0])))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/calendar"
+	"github.com/calfed/calfed/internal/synth"
 )
 
 // The digits read from redacted events are the digits read from the
@@ -33,5 +34,40 @@ func TestMergedShownIsMerged(t *testing.T) {
 				t.Fatalf("round %d, legacy %v:\n got %s\nwant %s", round, legacy, got, want)
 			}
 		}
+	}
+}
+
+// Redacting a calendar's events a run at a time gives what redacting
+// each does, ids included.
+func TestRedactAllIsRedact(t *testing.T) {
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	dir, err := calendar.NewDirectory(t.Context(), []calendar.Entry{{
+		Mailbox: calendar.Mailbox{Address: "a@example.org", Location: time.UTC},
+		Source:  calendar.StaticSource{Name: "a.ics", Data: synth.Calendar(synth.Profile{Start: start, Days: 62, DailySeries: 2, WeeklySeries: 5, Singles: 300}, 7)},
+	}}, calendar.DirectoryOptions{Now: func() time.Time { return start }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := dir.AppendEvents(t.Context(), nil, "a@example.org", start, start.Add(62*24*time.Hour))
+	if err != nil || len(evs) < 200 {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	ids := 0
+	for _, detailed := range []bool{false, true} {
+		for _, legacy := range []bool{false, true} {
+			all := make([]Event, len(evs))
+			redactAll(all, evs, detailed, legacy)
+			for i := range evs {
+				if one := redact(&evs[i], detailed, legacy); one != all[i] {
+					t.Fatalf("event %d (detailed %v, legacy %v): %+v, alone %+v", i, detailed, legacy, all[i], one)
+				}
+				if len(all[i].AppendID(nil)) > 0 {
+					ids++
+				}
+			}
+		}
+	}
+	if ids == 0 {
+		t.Fatal("no event has an id: the comparison misses them")
 	}
 }

@@ -240,10 +240,7 @@ func (s *Service) answer(ctx context.Context, access Access, caller identity.Cal
 	}
 	if view.Events() {
 		r.Events = slices.Grow(r.buf.evs[:0], len(events))[:len(events)]
-		detailed := view.Detailed()
-		for i := range events {
-			r.Events[i] = redact(&events[i], detailed, q.Legacy)
-		}
+		redactAll(r.Events, events, view.Detailed(), q.Legacy)
 	}
 	switch {
 	case view.Merged() && view.Events():
