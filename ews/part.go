@@ -12,7 +12,9 @@ import (
 // of fifty thousand events reuses memory as one of ten does, and nothing
 // the size of the whole answer is allocated.
 const (
-	chunkSize = 64 << 10
+	// chunkSize holds a one-mailbox, two-month detailed answer, about
+	// 80 KB, whole: it is then sent in one write.
+	chunkSize = 128 << 10
 	// chunkFill is when a chunk is full: what one more event writes fits
 	// in the rest, most of the time (a longer one grows the chunk, which
 	// is then not pooled).
@@ -29,7 +31,7 @@ const (
 
 // chunks keeps up to 32 MiB of chunks whatever the garbage collector
 // does, the size of a hundred mailboxes' detailed answer.
-var chunks = reuse.New(512, func() *[]byte { b := make([]byte, 0, chunkSize); return &b })
+var chunks = reuse.New(256, func() *[]byte { b := make([]byte, 0, chunkSize); return &b })
 
 // part is one rendered piece of a response: the chunks filled, then the
 // one being written (Writer.B). A part made by newAnswer is the answer

@@ -70,25 +70,36 @@ type wallClock struct {
 	zone     *time.Location
 	off      int64 // the offset in seconds over [from, to)
 	from, to int64 // Unix seconds; from == to: nothing looked up yet
+	day      int64 // the local day (Unix seconds / 86400) date was written for
+	date     [11]byte
 }
 
-func newWallClock(zone *time.Location) wallClock { return wallClock{zone: zone} }
+func newWallClock(zone *time.Location) wallClock { return wallClock{zone: zone, day: math.MinInt64} }
 
-// append appends t as wall time.
+// append appends t as wall time. A day's date is worked out once: the
+// events of an answer come in order, many to a day.
 func (c *wallClock) append(b []byte, t time.Time) []byte {
 	sec := t.Unix()
 	if sec < c.from || sec >= c.to {
 		c.lookup(t)
 	}
-	t = time.Unix(sec+c.off, int64(t.Nanosecond())).UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	if y < 0 || y > 9999 {
-		return t.AppendFormat(b, "2006-01-02T15:04:05")
+	local := sec + c.off
+	day, s := local/86400, local%86400
+	if s < 0 {
+		day, s = day-1, s+86400
 	}
-	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
-	b = append(b, byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
-	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+	if day != c.day {
+		y, mo, d := time.Unix(day*86400, 0).UTC().Date()
+		if y < 0 || y > 9999 {
+			return time.Unix(local, 0).UTC().AppendFormat(b, "2006-01-02T15:04:05")
+		}
+		c.date = [11]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+			byte('0' + int(mo)/10), byte('0' + int(mo)%10), '-', byte('0' + d/10), byte('0' + d%10), 'T'}
+		c.day = day
+	}
+	h, mi, ss := s/3600, s/60%60, s%60
+	b = append(b, c.date[:]...)
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+ss/10), byte('0'+ss%10))
 }
 
 // lookup finds the zone's offset at t and the span it holds over.

@@ -43,6 +43,14 @@ func TestWallClockAcrossTransitions(t *testing.T) {
 	for d := time.Duration(0); d < 2*366*24*time.Hour; d += 17 * time.Minute {
 		instants = append(instants, from.Add(d))
 	}
+	// Before 1970, around midnight, and years the date form cannot hold.
+	for _, at := range []time.Time{time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(1960, 7, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 22, 0, 0, 0, time.UTC), time.Date(10000, 1, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)} {
+		for _, d := range []time.Duration{-time.Second, 0, time.Second, 5 * time.Hour} {
+			instants = append(instants, at.Add(d))
+		}
+	}
 	for _, zone := range zones {
 		for _, order := range []string{"forwards", "backwards"} {
 			c := newWallClock(zone)
