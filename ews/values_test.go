@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/calfed/calfed/internal/soap"
+	"github.com/calfed/calfed/internal/wintz"
 )
 
 func TestXSDuration(t *testing.T) {
@@ -120,5 +121,19 @@ func TestPlainTextIsWrittenUnchanged(t *testing.T) {
 	w.Text(string(all))
 	if string(w.B) != string(all) || len(all) < 90 {
 		t.Errorf("%d plain bytes written as %q", len(all), w.B)
+	}
+}
+
+// The remembered rule is the rule of the zone and year asked for, as they
+// change.
+func TestRuleForFollowsZoneAndYear(t *testing.T) {
+	london, newYork := mustLoc("Europe/London"), mustLoc("America/New_York")
+	for _, c := range []struct {
+		loc  *time.Location
+		year int
+	}{{london, 2026}, {london, 2026}, {newYork, 2026}, {london, 2026}, {london, 2006}, {time.UTC, 2006}, {newYork, 2006}, {newYork, 2006}} {
+		if got, want := ruleFor(c.loc, c.year), wintz.RuleFor(c.loc, c.year); got != want {
+			t.Errorf("%s %d: %+v, want %+v", c.loc, c.year, got, want)
+		}
 	}
 }

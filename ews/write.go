@@ -3,6 +3,7 @@ package ews
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/calfed/calfed/freebusy"
@@ -186,7 +187,7 @@ var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday
 // period per day set, and calfed's working hours have one. docs/protocol.md §1.6.
 func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Location, year int) {
 	w.Start("WorkingHours", "xmlns", nsTypes)
-	writeSerializableTimeZone(w, wintz.RuleFor(loc, year))
+	writeSerializableTimeZone(w, ruleFor(loc, year))
 	w.Start("WorkingPeriodArray")
 	w.Start("WorkingPeriod")
 	days := make([]string, len(wh.Days))
@@ -199,6 +200,27 @@ func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Loca
 	w.End("WorkingPeriod")
 	w.End("WorkingPeriodArray")
 	w.End("WorkingHours")
+}
+
+// lastRule is the zone rule ruleFor worked out last. Working it out
+// walks the year's transitions; most answers in a row are for the same
+// zone and year.
+var lastRule atomic.Pointer[zoneRule]
+
+type zoneRule struct {
+	loc  *time.Location
+	year int
+	rule wintz.Rule
+}
+
+// ruleFor is wintz.RuleFor, remembering the last answer.
+func ruleFor(loc *time.Location, year int) wintz.Rule {
+	if z := lastRule.Load(); z != nil && z.loc == loc && z.year == year {
+		return z.rule
+	}
+	r := wintz.RuleFor(loc, year)
+	lastRule.Store(&zoneRule{loc, year, r})
+	return r
 }
 
 func writeSerializableTimeZone(w *soap.Writer, r wintz.Rule) {

@@ -1,6 +1,7 @@
 package freebusy
 
 import (
+	"slices"
 	"time"
 
 	"github.com/calfed/calfed/calendar"
@@ -61,10 +62,15 @@ func mergedShown(dst []byte, events []Event, start, end time.Time, interval time
 func slots(dst []byte, start, end time.Time, interval time.Duration) ([]byte, []byte) {
 	n := int((end.Sub(start) + interval - 1) / interval)
 	base := len(dst)
-	for range n {
-		dst = append(dst, '0')
+	dst = slices.Grow(dst, n)[:base+n]
+	digits := dst[base:]
+	if n > 0 {
+		digits[0] = '0'
+		for i := 1; i < n; i *= 2 {
+			copy(digits[i:], digits[:i])
+		}
 	}
-	return dst, dst[base:]
+	return dst, digits
 }
 
 // mark sets digit in the slots [from, to) overlaps where it weighs more

@@ -2,6 +2,7 @@ package freebusy
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,16 @@ func TestRedactAllIsRedact(t *testing.T) {
 	}
 	if ids == 0 {
 		t.Fatal("no event has an id: the comparison misses them")
+	}
+}
+
+// slots appends the window's digits, all Free, after what dst holds.
+func TestSlots(t *testing.T) {
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, n := range []int{0, 1, 2, 3, 5, 64, 65, 2976} {
+		dst, digits := slots([]byte("ab"), start, start.Add(time.Duration(n)*30*time.Minute-time.Minute), 30*time.Minute)
+		if want := "ab" + strings.Repeat("0", n); string(dst) != want || string(digits) != want[2:] {
+			t.Errorf("%d slots: %q, %q", n, dst, digits)
+		}
 	}
 }
