@@ -474,11 +474,16 @@ func (s *xscan) text() ([]byte, bool) {
 		case tokStart:
 			return nil, false
 		case tokText:
+			// Text broken by comments is joined; the first piece may be
+			// the request's own bytes, so the join is made in a copy.
 			t := s.decode(s.raw)
-			if pieces == 0 {
+			switch pieces {
+			case 0:
 				out = t
-			} else {
+			case 1:
 				out = append(bytes.Clone(out), t...)
+			default:
+				out = append(out, t...)
 			}
 			pieces++
 		}
@@ -587,6 +592,10 @@ type xopen struct {
 }
 
 type xbinding struct{ prefix, uri []byte }
+
+// maxBindings bounds the namespace declarations in scope at once: real
+// requests have a handful.
+const maxBindings = 64
 
 // inSpace reports whether the element just started is in namespace ns.
 func (s *xscan) inSpace(ns string) bool { return string(s.open[len(s.open)-1].ns) == ns }
@@ -828,6 +837,11 @@ func (s *xscan) startTag() bool {
 	}
 	mark := len(s.ns)
 	for _, a := range s.attrs {
+		if len(s.ns) >= maxBindings {
+			// Looking names up is linear in the bindings in scope;
+			// encoding/xml, with a map, takes such a document.
+			return s.fail()
+		}
 		switch {
 		case string(a.name) == "xmlns":
 			s.ns = append(s.ns, xbinding{nil, s.decode(a.raw)})
@@ -950,8 +964,8 @@ func checkText(raw []byte, quoted bool) bool {
 // for anything encoding/xml would refuse or read otherwise (a reference
 // to a surrogate, which it reads as U+FFFD, included).
 func entityAt(b []byte) (rune, int) {
-	end := bytes.IndexByte(b, ';')
-	if end < 2 || end > 12 {
+	end := bytes.IndexByte(b[:min(len(b), 13)], ';')
+	if end < 2 {
 		return 0, 0
 	}
 	body := b[1:end]

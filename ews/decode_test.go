@@ -74,6 +74,21 @@ func readFast() map[string]string {
 	return cases
 }
 
+// Text broken by many comments is read whole, in time linear in its
+// length.
+func TestDecodeAvailabilityJoinsTextAroundComments(t *testing.T) {
+	name := strings.Repeat("ab<!--c-->", 50000)
+	body := envelopeWith("", strings.Replace(availability([]string{"a@b"}, "2026-03-02", "2026-03-03", "30", "FreeBusy"),
+		"<t:Address>", "<t:Name>"+name+"</t:Name><t:Address>", 1))
+	if !sameAsEncodingXML(t, []byte(body)) {
+		t.Fatal("declined")
+	}
+	env, _, _ := decodeAvailability([]byte(body), soap.Limits{})
+	if got := env.gua.MailboxDataArray.MailboxData[0].Email.Name; got != strings.Repeat("ab", 50000) {
+		t.Fatalf("name of %d bytes", len(got))
+	}
+}
+
 func TestDecodeAvailabilityReadsAsEncodingXML(t *testing.T) {
 	for name, body := range readFast() {
 		t.Run(name, func(t *testing.T) {
@@ -148,6 +163,7 @@ func TestDecodeAvailabilityDeclines(t *testing.T) {
 		"not an envelope":       {`<Envelope xmlns="urn:x"><Body/></Envelope>`, true},
 		"other operation":       {envelopeWith("", `<m:GetServerTimeZones/>`), false},
 		"operation elsewhere":   {envelopeWith("", `<t:GetUserAvailabilityRequest/>`), false},
+		"many declarations":     {swap("<soap:Body>", "<soap:Body"+strings.Repeat(` xmlns:p="urn:p"`, 65)+">"), false},
 	}
 	// Two TimeZoneContext headers.
 	c := cases["two zone contexts"]
