@@ -565,8 +565,12 @@ var scanners = sync.Pool{New: func() any {
 	return &xscan{attrs: make([]xattr, 0, 8), open: make([]xopen, 0, 16), ns: make([]xbinding, 0, 16)}
 }}
 
-// release clears s of the request and makes it free for another.
+// release clears s of the request and makes it free for another. Stacks
+// grown past an ordinary request's are left to the collector.
 func (s *xscan) release() {
+	if cap(s.attrs) > 64 || cap(s.open) > 64 || cap(s.ns) > 2*maxBindings {
+		return
+	}
 	clear(s.attrs[:cap(s.attrs)])
 	clear(s.open[:cap(s.open)])
 	clear(s.ns[:cap(s.ns)])
