@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,8 +80,11 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.fault(rw, soap.V11, http.StatusBadRequest, faultf(ErrorInvalidRequest, "The request body could not be read."))
 		return
 	}
-	env := &envelope{}
-	ver, err := soap.Decode(body, h.opt.Limits, env)
+	env, ver, ok := decodeAvailability(body, h.opt.Limits)
+	if !ok {
+		env = &envelope{}
+		ver, err = soap.Decode(body, h.opt.Limits, env)
+	}
 	if err != nil {
 		var re *requestError
 		switch {
@@ -128,54 +130,48 @@ func (h *Handler) serveAvailability(rw http.ResponseWriter, ctx context.Context,
 		h.fault(rw, ver, http.StatusInternalServerError, rerr)
 		return
 	}
-	head := newPart()
-	soap.EnvelopeHead(&head.Writer, ver, writeServerVersion)
-	head.Start("GetUserAvailabilityResponse", "xmlns", nsMessages)
-	var mailboxes []*part
+	// From here on nothing fails: every mailbox's problem is its own
+	// ResponseMessage. A large answer may be sent as it is written.
+	out := newAnswer(rw, ver.ContentType())
+	soap.EnvelopeHead(&out.Writer, ver, writeServerVersion)
+	out.Start("GetUserAvailabilityResponse", "xmlns", nsMessages)
 	if q.freeBusy {
-		head.Start("FreeBusyResponseArray")
-		mailboxes = h.renderMailboxes(ctx, caller, q)
+		out.Start("FreeBusyResponseArray")
+		h.writeMailboxes(out, ctx, caller, q)
+		out.End("FreeBusyResponseArray")
 	}
-	tail := newPart()
-	if q.freeBusy {
-		tail.End("FreeBusyResponseArray")
-	}
-	h.writeSuggestions(&tail.Writer, q)
-	tail.End("GetUserAvailabilityResponse")
-	soap.EnvelopeTail(&tail.Writer)
-
-	size := head.len() + tail.len()
-	for _, p := range mailboxes {
-		size += p.len()
-	}
-	rw.Header().Set("Content-Type", ver.ContentType())
-	rw.Header().Set("Content-Length", strconv.Itoa(size))
-	rw.WriteHeader(http.StatusOK)
-	head.writeTo(rw)
-	head.release()
-	for _, p := range mailboxes {
-		p.writeTo(rw)
-		p.release()
-	}
-	tail.writeTo(rw)
-	tail.release()
+	h.writeSuggestions(&out.Writer, q)
+	out.End("GetUserAvailabilityResponse")
+	soap.EnvelopeTail(&out.Writer)
+	size := out.finish()
 	h.log.Debug("GetUserAvailability", "caller", caller.Domain, "account", caller.Account, "mailboxes", len(q.Mailboxes),
 		"view", q.View.String(), "bytes", size, "duration", time.Since(start))
 }
 
-// renderMailboxes answers every mailbox and renders its FreeBusyResponse,
-// in request order, spreading the work over the available processors: a
-// 100-mailbox, 62-day detailed answer is tens of megabytes of XML.
-func (h *Handler) renderMailboxes(ctx context.Context, caller identity.Caller, q *query) []*part {
-	out := make([]*part, len(q.Mailboxes))
-	freebusy.Parallel(len(out), func(i int) {
+// writeMailboxes answers every mailbox and writes its FreeBusyResponse
+// into out, in request order. A single mailbox is answered, then written
+// straight into out. Several are answered and rendered in parallel, each
+// into its own part, spreading the work over the available processors
+// (a 100-mailbox, 62-day detailed answer is tens of megabytes of XML),
+// then added to out in order.
+func (h *Handler) writeMailboxes(out *part, ctx context.Context, caller identity.Caller, q *query) {
+	if len(q.Mailboxes) == 1 {
+		r := h.opt.FreeBusy.Mailbox(ctx, caller, &q.Query, q.Mailboxes[0])
+		h.writeFreeBusyResponse(out, q, &r)
+		r.Release()
+		return
+	}
+	rendered := make([]*part, len(q.Mailboxes))
+	freebusy.Parallel(len(rendered), func(i int) {
 		r := h.opt.FreeBusy.Mailbox(ctx, caller, &q.Query, q.Mailboxes[i])
 		p := newPart()
 		h.writeFreeBusyResponse(p, q, &r)
 		r.Release()
-		out[i] = p
+		rendered[i] = p
 	})
-	return out
+	for _, p := range rendered {
+		out.add(p)
+	}
 }
 
 // serveUnsupported answers an EWS operation calfed does not implement with

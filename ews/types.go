@@ -154,28 +154,34 @@ type timeZoneDefinition struct {
 		Name string `xml:"Name,attr"`
 		ID   string `xml:"Id,attr"`
 	} `xml:"Periods>Period"`
-	Groups []struct {
-		ID        string `xml:"Id,attr"`
-		Recurring []struct {
-			To         string `xml:"To"`
-			TimeOffset string `xml:"TimeOffset"`
-			Month      int    `xml:"Month"`
-			DayOfWeek  string `xml:"DayOfWeek"`
-			Occurrence int    `xml:"Occurrence"`
-		} `xml:"RecurringDayTransition"`
-		Plain []struct {
-			To string `xml:"To"`
-		} `xml:"Transition"`
-	} `xml:"TransitionsGroups>TransitionsGroup"`
+	Groups      []transitionsGroup `xml:"TransitionsGroups>TransitionsGroup"`
 	Transitions struct {
-		Items []struct {
-			XMLName xml.Name
-			To      struct {
-				Kind  string `xml:"Kind,attr"`
-				Value string `xml:",chardata"`
-			} `xml:"To"`
-		} `xml:",any"`
+		Items []transitionItem `xml:",any"`
 	} `xml:"Transitions"`
+}
+
+type transitionsGroup struct {
+	ID        string                   `xml:"Id,attr"`
+	Recurring []recurringDayTransition `xml:"RecurringDayTransition"`
+	Plain     []struct {
+		To string `xml:"To"`
+	} `xml:"Transition"`
+}
+
+type recurringDayTransition struct {
+	To         string `xml:"To"`
+	TimeOffset string `xml:"TimeOffset"`
+	Month      int    `xml:"Month"`
+	DayOfWeek  string `xml:"DayOfWeek"`
+	Occurrence int    `xml:"Occurrence"`
+}
+
+type transitionItem struct {
+	XMLName xml.Name
+	To      struct {
+		Kind  string `xml:"Kind,attr"`
+		Value string `xml:",chardata"`
+	} `xml:"To"`
 }
 
 // getServerTimeZones is GetServerTimeZonesType.

@@ -3,6 +3,7 @@ package ews
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/calfed/calfed/freebusy"
@@ -96,9 +97,22 @@ func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
 	// Exchange Online do. docs/protocol.md §1.4.
 	if r.View.Events() && len(r.Events) > 0 {
 		w.Start("CalendarEventArray", "xmlns", nsTypes)
-		for i := range r.Events {
-			writeEvent(w, &r.Events[i], q.zone)
-			p.spill()
+		clock := newWallClock(q.zone)
+		// A run of events' subjects and locations are read first, by a
+		// loop short enough for the processor to fetch them together: on
+		// a large calendar each lies anywhere in memory, and reading them
+		// one event at a time waits for memory once per string.
+		const run = 64
+		var plain [run]bool
+		for lo := 0; lo < len(r.Events); lo += run {
+			evs := r.Events[lo:min(lo+run, len(r.Events))]
+			for i := range evs {
+				plain[i] = plainText(evs[i].Subject()) && plainText(evs[i].Location())
+			}
+			for i := range evs {
+				writeEvent(w, &evs[i], &clock, plain[i])
+				p.spill()
+			}
 		}
 		w.End("CalendarEventArray")
 	}
@@ -116,11 +130,13 @@ func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
 // writeEvent writes one busy period; what it holds was decided by the
 // freebusy service (docs/protocol.md §1.6), this only lays it out. The
 // fixed markup is appended whole: a detailed answer is mostly this.
-func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
+//
+// plain says the subject and location need no escaping (plainText).
+func writeEvent(w *soap.Writer, ev *freebusy.Event, clock *wallClock, plain bool) {
 	w.B = append(w.B, "<CalendarEvent><StartTime>"...)
-	w.B = appendWallTime(w.B, ev.Start, zone)
+	w.B = clock.append(w.B, ev.Start)
 	w.B = append(w.B, "</StartTime><EndTime>"...)
-	w.B = appendWallTime(w.B, ev.End, zone)
+	w.B = clock.append(w.B, ev.End)
 	w.B = append(w.B, "</EndTime><BusyType>"...)
 	w.B = append(w.B, ev.Busy.String()...)
 	w.B = append(w.B, "</BusyType>"...)
@@ -130,9 +146,17 @@ func writeEvent(w *soap.Writer, ev *freebusy.Event, zone *time.Location) {
 			w.B = append(w.B, "<ID>"...)
 			w.B = ev.AppendID(w.B)
 			w.B = append(w.B, "</ID><Subject>"...)
-			w.Text(ev.Subject())
+			if plain {
+				w.B = append(w.B, ev.Subject()...)
+			} else {
+				w.Text(ev.Subject())
+			}
 			w.B = append(w.B, "</Subject><Location>"...)
-			w.Text(ev.Location())
+			if plain {
+				w.B = append(w.B, ev.Location()...)
+			} else {
+				w.Text(ev.Location())
+			}
 			w.B = append(w.B, "</Location>"...)
 		}
 		w.B = appendBool(w.B, "<IsMeeting>", ev.Meeting(), "</IsMeeting>")
@@ -163,7 +187,7 @@ var dayNames = [...]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday
 // period per day set, and calfed's working hours have one. docs/protocol.md §1.6.
 func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Location, year int) {
 	w.Start("WorkingHours", "xmlns", nsTypes)
-	writeSerializableTimeZone(w, wintz.RuleFor(loc, year))
+	writeSerializableTimeZone(w, ruleFor(loc, year))
 	w.Start("WorkingPeriodArray")
 	w.Start("WorkingPeriod")
 	days := make([]string, len(wh.Days))
@@ -176,6 +200,27 @@ func writeWorkingHours(w *soap.Writer, wh *freebusy.WorkingHours, loc *time.Loca
 	w.End("WorkingPeriod")
 	w.End("WorkingPeriodArray")
 	w.End("WorkingHours")
+}
+
+// lastRule is the zone rule ruleFor worked out last. Working it out
+// walks the year's transitions; most answers in a row are for the same
+// zone and year.
+var lastRule atomic.Pointer[zoneRule]
+
+type zoneRule struct {
+	loc  *time.Location
+	year int
+	rule wintz.Rule
+}
+
+// ruleFor is wintz.RuleFor, remembering the last answer.
+func ruleFor(loc *time.Location, year int) wintz.Rule {
+	if z := lastRule.Load(); z != nil && z.loc == loc && z.year == year {
+		return z.rule
+	}
+	r := wintz.RuleFor(loc, year)
+	lastRule.Store(&zoneRule{loc, year, r})
+	return r
 }
 
 func writeSerializableTimeZone(w *soap.Writer, r wintz.Rule) {
@@ -202,4 +247,16 @@ func twoDigits(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
+}
+
+// plainText reports whether s is written as it is in XML text: printable
+// ASCII other than the markup characters soap.Writer escapes. Anything
+// else goes through the writer's escaping.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&' || c == '"' {
+			return false
+		}
+	}
+	return true
 }

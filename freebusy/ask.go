@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/calfed/calfed/calendar"
 	"github.com/calfed/calfed/internal/identity"
 	"github.com/calfed/calfed/orgrel"
 )
@@ -87,7 +86,7 @@ func OutcomeOf(code string) Outcome {
 func RemoteEvent(start, end time.Time, busy BusyType, detailed, private bool, subject, location string) Event {
 	e := Event{Start: start, End: end, Busy: busy, Details: detailed, Private: detailed && private}
 	if detailed && !private && (subject != "" || location != "") {
-		e.item = &calendar.Item{Subject: subject, Location: location, Busy: busy}
+		e.details, e.subject, e.location = true, subject, location
 	}
 	return e
 }

@@ -1,6 +1,7 @@
 package freebusy
 
 import (
+	"slices"
 	"time"
 
 	"github.com/calfed/calfed/calendar"
@@ -37,27 +38,54 @@ func shownBusy(b BusyType, legacy bool) BusyType {
 // one digit per interval slot of [start, end), the heaviest status
 // overlapping the slot. legacy selects the pre-Exchange2012 semantics.
 func Merged(dst []byte, events []calendar.Event, start, end time.Time, interval time.Duration, legacy bool) []byte {
-	span := end.Sub(start)
-	slots := int((span + interval - 1) / interval)
-	base := len(dst)
-	for range slots {
-		dst = append(dst, '0')
-	}
-	digits := dst[base:]
-	for _, ev := range events {
-		digit := byte('0' + shownBusy(ev.Item.Busy, legacy))
-		w := digitWeight(digit, legacy)
-		first := int(floorDiv(ev.Start.Sub(start), interval))
-		last := int(ceilDiv(ev.End.Sub(start), interval)) - 1
-		first = max(first, 0)
-		last = min(last, slots-1)
-		for i := first; i <= last; i++ {
-			if w > digitWeight(digits[i], legacy) {
-				digits[i] = digit
-			}
-		}
+	dst, digits := slots(dst, start, end, interval)
+	for i := range events {
+		ev := &events[i]
+		mark(digits, byte('0'+shownBusy(ev.Item.Busy, legacy)), ev.Start, ev.End, start, interval, legacy)
 	}
 	return dst
+}
+
+// mergedShown is Merged of events already redacted, whose Busy is shown
+// as the caller's schema knows it: the same digits, read from the events
+// in order rather than from each event's item.
+func mergedShown(dst []byte, events []Event, start, end time.Time, interval time.Duration, legacy bool) []byte {
+	dst, digits := slots(dst, start, end, interval)
+	for i := range events {
+		ev := &events[i]
+		mark(digits, byte('0'+ev.Busy), ev.Start, ev.End, start, interval, legacy)
+	}
+	return dst
+}
+
+// slots appends the window's slots to dst, all Free, and returns them.
+func slots(dst []byte, start, end time.Time, interval time.Duration) ([]byte, []byte) {
+	n := int((end.Sub(start) + interval - 1) / interval)
+	base := len(dst)
+	dst = slices.Grow(dst, n)[:base+n]
+	digits := dst[base:]
+	if n > 0 {
+		digits[0] = '0'
+		for i := 1; i < n; i *= 2 {
+			copy(digits[i:], digits[:i])
+		}
+	}
+	return dst, digits
+}
+
+// mark sets digit in the slots [from, to) overlaps where it weighs more
+// than what they hold.
+func mark(digits []byte, digit byte, from, to, start time.Time, interval time.Duration, legacy bool) {
+	w := digitWeight(digit, legacy)
+	first := int(floorDiv(from.Sub(start), interval))
+	last := int(ceilDiv(to.Sub(start), interval)) - 1
+	first = max(first, 0)
+	last = min(last, len(digits)-1)
+	for i := first; i <= last; i++ {
+		if w > digitWeight(digits[i], legacy) {
+			digits[i] = digit
+		}
+	}
 }
 
 // digitWeight ranks merged digits: OOF > Busy > Tentative > Free, with

@@ -178,9 +178,10 @@ var DefaultWorkingHours = WorkingHours{
 // Outcome. q must pass Check. What the caller was given is noted in the
 // request's access log entry (internal/accesslog).
 func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query, address string) Result {
-	r := s.mailbox(ctx, s.opt.Access, caller, q, address)
+	mb, found := s.opt.Directory.Lookup(address)
+	r := s.answer(ctx, s.opt.Access, caller, q, address, mb, found)
 	canonical, view := address, "None"
-	if mb, ok := s.opt.Directory.Lookup(address); ok {
+	if found {
 		canonical = mb.Address
 	}
 	if r.Outcome == OK {
@@ -192,6 +193,11 @@ func (s *Service) Mailbox(ctx context.Context, caller identity.Caller, q *Query,
 
 func (s *Service) mailbox(ctx context.Context, access Access, caller identity.Caller, q *Query, address string) Result {
 	mb, ok := s.opt.Directory.Lookup(address)
+	return s.answer(ctx, access, caller, q, address, mb, ok)
+}
+
+// answer is mailbox for a mailbox already looked up.
+func (s *Service) answer(ctx context.Context, access Access, caller identity.Caller, q *Query, address string, mb *calendar.Mailbox, ok bool) Result {
 	if !ok {
 		return Result{Address: address, Outcome: NotFound}
 	}
@@ -234,12 +240,12 @@ func (s *Service) mailbox(ctx context.Context, access Access, caller identity.Ca
 	}
 	if view.Events() {
 		r.Events = slices.Grow(r.buf.evs[:0], len(events))[:len(events)]
-		detailed := view.Detailed()
-		for i := range events {
-			r.Events[i] = redact(&events[i], detailed, q.Legacy)
-		}
+		redactAll(r.Events, events, view.Detailed(), q.Legacy)
 	}
-	if view.Merged() {
+	switch {
+	case view.Merged() && view.Events():
+		r.Merged = mergedShown(r.buf.merged[:0], r.Events, q.Start, q.End, q.Interval, q.Legacy)
+	case view.Merged():
 		r.Merged = Merged(r.buf.merged[:0], events, q.Start, q.End, q.Interval, q.Legacy)
 	}
 	return r
