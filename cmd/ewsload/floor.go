@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 )
 
 // The echo floor: a plain Go HTTP server on loopback that reads each
@@ -89,7 +91,7 @@ func againstFloor(o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "server %s\n", o.url)
+	fmt.Fprintf(w, "server %s (load average %s)\n", o.url, loadAverage())
 	server.print(w, o)
 	fo := o
 	fo.url, fo.pid = f.url, 0
@@ -97,7 +99,7 @@ func againstFloor(o options, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("echo floor: %w", err)
 	}
-	fmt.Fprintf(w, "echo floor %s (the server's %d-byte answer, served as is)\n", f.url, len(body))
+	fmt.Fprintf(w, "echo floor %s (the server's %d-byte answer, served as is; load average %s)\n", f.url, len(body), loadAverage())
 	echo.print(w, fo)
 	s, e := server.throughput(), echo.throughput()
 	fmt.Fprintf(w, "floor/server throughput %.2f× (server %.0f req/s, floor %.0f req/s)\n", e/s, s, e)
@@ -105,4 +107,14 @@ func againstFloor(o options, w io.Writer) error {
 		return fmt.Errorf("%d requests to the server and %d to the floor failed", server.failed, echo.failed)
 	}
 	return nil
+}
+
+// loadAverage is the machine's 1, 5 and 15-minute load averages, or "?"
+// where /proc does not say: what else ran beside the measurement.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }

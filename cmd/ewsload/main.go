@@ -217,6 +217,7 @@ type result struct {
 	// The server's resident set in kB (-pid): when the measured run
 	// began, its peak and at its end.
 	startRSS, peakRSS, endRSS int64
+	startCPU, cpu             time.Duration // the server's CPU time when the run began, and what the run used (-pid)
 }
 
 func load(o options) (*result, error) {
@@ -271,7 +272,7 @@ func load(o options) (*result, error) {
 	wg.Wait()
 	cancel()
 
-	res := &result{latencies: make([]time.Duration, o.requests), startRSS: rss(o.pid)}
+	res := &result{latencies: make([]time.Duration, o.requests), startRSS: rss(o.pid), startCPU: cpuOf(o.pid)}
 	sampled := make(chan struct{})
 	stop := make(chan struct{})
 	go func() {
@@ -336,6 +337,7 @@ func load(o options) (*result, error) {
 	<-sampled
 	res.endRSS = rss(o.pid)
 	res.peakRSS = max(res.peakRSS, res.endRSS)
+	res.cpu = cpuOf(o.pid) - res.startCPU
 	done := min(next.Load(), int64(o.requests))
 	res.latencies = res.latencies[:done]
 	if done == 0 {
@@ -364,5 +366,8 @@ func (r *result) print(w io.Writer, o options) {
 	fmt.Fprintln(w)
 	if o.pid > 0 {
 		fmt.Fprintf(w, "server RSS before %.1f MB, peak %.1f MB, at the end %.1f MB\n", float64(r.startRSS)/1024, float64(r.peakRSS)/1024, float64(r.endRSS)/1024)
+		// What a request costs the server, whatever else shares the
+		// machine: throughput alone says little on a busy one.
+		fmt.Fprintf(w, "server CPU %.2f s, %.0f µs a request\n", r.cpu.Seconds(), float64(r.cpu.Microseconds())/float64(len(l)))
 	}
 }

@@ -134,11 +134,14 @@ func TestLoadAgainstTheEchoFloor(t *testing.T) {
 	}))
 	defer srv.Close()
 	var out, errb bytes.Buffer
-	code := run([]string{"-url", srv.URL, "-user", "u", "-secret", "s", "-requests", "40", "-c", "2", "-warmup", "1ms", "-duration", "10s", "-floor"}, &out, &errb)
+	// The server under test is this process: -pid samples it.
+	code := run([]string{"-url", srv.URL, "-user", "u", "-secret", "s", "-requests", "40", "-c", "2", "-warmup", "1ms", "-duration", "10s", "-floor",
+		"-pid", strconv.Itoa(os.Getpid())}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{"server " + srv.URL, "echo floor http://127.0.0.1:", "5017-byte answer", "floor/server throughput"} {
+	for _, want := range []string{"server " + srv.URL + " (load average ", "echo floor http://127.0.0.1:", "5017-byte answer", "floor/server throughput",
+		"µs a request"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
