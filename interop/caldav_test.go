@@ -97,7 +97,7 @@ func startCalDAVCalfed(t *testing.T, config string) *calDAVCalfed {
 		t.Fatalf("account new: %v", err)
 	}
 	c.s = startServer(t, regexp.MustCompile(`msg=listening ews=(http://\S+)`), false,
-		"serve", "-config", config, "-listen", "127.0.0.1:0", "-log-level", "info")
+		"serve", "-config", config, "-listen", "127.0.0.1:0", "-admin-listen", "127.0.0.1:0", "-log-level", "info")
 	return c
 }
 
