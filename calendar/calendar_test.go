@@ -435,3 +435,25 @@ func TestRecurrenceIDs(t *testing.T) {
 		}
 	}
 }
+
+// An event's id is its item's id in upper-case hex, then, for an
+// occurrence, its RECURRENCE-ID's Unix seconds in hex, appended after
+// whatever the buffer holds.
+func TestEventAppendID(t *testing.T) {
+	it := &Item{id: itemID("uid-1@example.org", "", 0)}
+	for _, rid := range []int64{0, 1, 15, 16, 1774342800, -1} {
+		for _, recurring := range []bool{false, true} {
+			e := Event{Item: it, RecurrenceID: rid, Recurring: recurring}
+			want := fmt.Sprintf("prefix:%X", it.id[:])
+			if recurring {
+				want += fmt.Sprintf("%X", uint64(rid))
+			}
+			if got := string(e.AppendID([]byte("prefix:"))); got != want {
+				t.Errorf("AppendID(rid %d, recurring %v) = %s, want %s", rid, recurring, got, want)
+			}
+		}
+	}
+	if got := (Event{Item: &Item{}, RecurrenceID: 255, Recurring: true}).ID(); got != "FF" {
+		t.Errorf("an item made outside Parse: ID() = %q, want FF", got)
+	}
+}
