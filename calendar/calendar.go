@@ -116,8 +116,11 @@ func compact(o occurrence, fromSeries bool) wide {
 // itemTable is where compile finds the items of series and overrides
 // by content: the overrides of a series that change only its times have
 // its item. (A single item's UID, from which its id comes, is its own.)
+// Items are compared with their texts' offsets, which texts gives each
+// distinct text once.
 type itemTable struct {
-	same map[Item]uint32
+	same  map[Item]uint32
+	texts itemTexts
 }
 
 // register gives c an item and returns its index in c.items; shared, it
@@ -138,30 +141,13 @@ func (c *Calendar) register(it Item, t *itemTable, shared bool) uint32 {
 }
 
 // keepItems gives the items their final allocation, exactly as long as
-// needed, and their strings one allocation for the calendar, each text
-// once: the same subject recurs across a mailbox's items.
-func (c *Calendar) keepItems() {
+// needed, and their texts theirs.
+func (c *Calendar) keepItems(t *itemTable) {
 	items := make([]Item, len(c.items))
 	copy(items, c.items)
-	texts := make(map[string][2]int, len(items))
-	var buf []byte
+	texts := t.texts.keep()
 	for i := range items {
-		for _, s := range [...]string{items[i].Subject, items[i].Location} {
-			if _, ok := texts[s]; !ok && s != "" {
-				texts[s] = [2]int{len(buf), len(buf) + len(s)}
-				buf = append(buf, s...)
-			}
-		}
-	}
-	arena := string(buf)
-	for i := range items {
-		it := &items[i]
-		if at, ok := texts[it.Subject]; ok {
-			it.Subject = arena[at[0]:at[1]]
-		}
-		if at, ok := texts[it.Location]; ok {
-			it.Location = arena[at[0]:at[1]]
-		}
+		items[i].texts = texts
 	}
 	c.items = items
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var (
@@ -104,7 +105,7 @@ func TestRecurrenceWithMovedCancelledAndExcludedOccurrences(t *testing.T) {
 		t.Fatalf("Events = %v\nwant %v", got, want)
 	}
 	evs, _ := cal.Events(time.Date(2026, 3, 27, 0, 0, 0, 0, utc), time.Date(2026, 3, 28, 0, 0, 0, 0, utc))
-	if len(evs) != 1 || !evs[0].Exception || !evs[0].Recurring || evs[0].Item.Subject != "Stand-up (moved)" {
+	if len(evs) != 1 || !evs[0].Exception || !evs[0].Recurring || evs[0].Item.Subject() != "Stand-up (moved)" {
 		t.Fatalf("moved occurrence = %+v", evs)
 	}
 }
@@ -205,7 +206,7 @@ func TestItemFlags(t *testing.T) {
 		t.Fatalf("got %d events", len(evs))
 	}
 	it := evs[0].Item
-	if !it.Private || !it.Meeting || !it.Reminder || it.Subject != "Dentist" || it.Location != "Town" {
+	if !it.Private || !it.Meeting || !it.Reminder || it.Subject() != "Dentist" || it.Location() != "Town" {
 		t.Errorf("item = %+v", it)
 	}
 	if evs[0].ID() == "" || evs[0].ID() != strings.ToUpper(evs[0].ID()) {
@@ -455,5 +456,46 @@ func TestEventAppendID(t *testing.T) {
 	}
 	if got := (Event{Item: &Item{}, RecurrenceID: 255, Recurring: true}).ID(); got != "FF" {
 		t.Errorf("an item made outside Parse: ID() = %q, want FF", got)
+	}
+}
+
+// TestItemText checks that an item's subject and location come back as
+// given, whichever is empty, and after keepItems shares their texts.
+func TestItemText(t *testing.T) {
+	cases := [][2]string{{"", ""}, {"Clinic", ""}, {"", "Ward 7"}, {"Ward round", "Ward 7"}, {"Ward", " round"}, {"Ward r", "ound"}}
+	c := &Calendar{}
+	for _, tc := range cases {
+		it := Item{}.WithText(tc[0], tc[1])
+		if it.Subject() != tc[0] || it.Location() != tc[1] {
+			t.Errorf("WithText(%q, %q): subject %q, location %q", tc[0], tc[1], it.Subject(), it.Location())
+		}
+		c.items = append(c.items, *it)
+	}
+	t2 := &itemTable{}
+	for i := range c.items {
+		it := &c.items[i]
+		it.subject, it.location = t2.texts.add(it.Subject()), t2.texts.add(it.Location())
+	}
+	c.keepItems(t2)
+	for i, tc := range cases {
+		if it := &c.items[i]; it.Subject() != tc[0] || it.Location() != tc[1] {
+			t.Errorf("kept %q, %q: subject %q, location %q", tc[0], tc[1], it.Subject(), it.Location())
+		}
+	}
+	if n := unsafe.Sizeof(Item{}); n != 40 {
+		t.Errorf("an Item is %d bytes, want 40: a mailbox holds hundreds", n)
+	}
+}
+
+// TestCheckSize refuses files together longer than an item's texts can
+// address, without reading them.
+func TestCheckSize(t *testing.T) {
+	b := make([]byte, 1)
+	big := unsafe.Slice(&b[0], maxCalendarBytes/2+1) // only its length is read
+	if err := checkSize([]File{{Data: big}}); err != nil {
+		t.Fatalf("half the bound: %v", err)
+	}
+	if err := checkSize([]File{{Data: big}, {Data: big}}); err == nil || !strings.Contains(err.Error(), "at most 4294967295") {
+		t.Fatalf("over the bound: %v", err)
 	}
 }

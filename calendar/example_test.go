@@ -19,7 +19,7 @@ func ExampleParse() {
 	from := time.Date(2026, 3, 23, 0, 0, 0, 0, time.UTC)
 	events, _ := cal.Events(from, from.AddDate(0, 0, 7))
 	for _, e := range events {
-		fmt.Println(e.Start.Format(time.RFC3339), e.Item.Busy, e.Item.Subject)
+		fmt.Println(e.Start.Format(time.RFC3339), e.Item.Busy, e.Item.Subject())
 	}
 	// Output:
 	// 2026-03-23T08:30:00Z Busy Stand-up

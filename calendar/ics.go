@@ -3,6 +3,7 @@ package calendar
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,6 +151,9 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 		now := time.Now()
 		opt.HorizonFrom, opt.HorizonTo = now.Add(-defaultHorizonPast), now.Add(defaultHorizonAhead)
 	}
+	if err := checkSize(files); err != nil {
+		return nil, err
+	}
 	rep := &reporter{strict: opt.Strict}
 	var events []vevent
 	var firstErr error
@@ -187,6 +191,22 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 // iCalendar object at all (empty, or some other content): it must not
 // read as a calendar without events, which would show its owner free.
 var ErrNotCalendar = errors.New("calendar: not an iCalendar file")
+
+// maxCalendarBytes bounds the files of one calendar together: an item
+// keeps where its texts are as 32-bit offsets (see Item), and the texts
+// are never longer than the files they come from.
+const maxCalendarBytes = math.MaxUint32
+
+func checkSize(files []File) error {
+	total := 0
+	for _, f := range files {
+		total += len(f.Data)
+	}
+	if total > maxCalendarBytes {
+		return fmt.Errorf("calendar: %d bytes of iCalendar in one calendar; at most %d are read", total, maxCalendarBytes)
+	}
+	return nil
+}
 
 // decodeFile reads a file's VEVENTs, each with the VTIMEZONEs of its
 // object (see readFile).
@@ -423,12 +443,9 @@ func textValue(p *ical.Prop) string {
 	return b.String()
 }
 
-// eventItem reads what v's instances share. Its strings may still be
-// the decoded text's: Calendar.keepItems copies them.
-func eventItem(v *vevent, f *fields, owner string, allDay bool) Item {
+// eventItem reads what v's instances share, its texts into t's.
+func eventItem(v *vevent, f *fields, owner string, allDay bool, t *itemTable) Item {
 	it := Item{
-		Subject:  textValue(f.summary),
-		Location: textValue(f.location),
 		Busy:     busyType(f, owner),
 		AllDay:   allDay,
 		Meeting:  f.meeting,
@@ -437,6 +454,7 @@ func eventItem(v *vevent, f *fields, owner string, allDay bool) Item {
 	if c := strings.TrimSpace(textValue(f.class)); c != "" && !strings.EqualFold(c, "PUBLIC") {
 		it.Private = true // RFC 5545 3.8.1.3: unknown classes are treated as PRIVATE
 	}
+	it.subject, it.location = t.texts.add(textValue(f.summary)), t.texts.add(textValue(f.location))
 	it.id = itemID(textValue(f.uid), v.file, v.line)
 	return it
 }
@@ -557,7 +575,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 			}
 			continue
 		}
-		item := eventItem(v, f, opt.Owner, tm.allDay)
+		item := eventItem(v, f, opt.Owner, tm.allDay, same)
 		s, err := newSeries(v, f, tm, opt.MaxInstances, rep)
 		if err != nil {
 			if err := rep.skip(v, err); err != nil {
@@ -588,7 +606,7 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 		s.settle()
 	}
 	cal.keepSeries(series)
-	cal.keepItems()
+	cal.keepItems(same)
 	if err := cal.expandHorizon(); err != nil {
 		return nil, err
 	}
@@ -610,7 +628,7 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 		if err != nil {
 			return err
 		}
-		ov.ref = cal.register(eventItem(v, f, opt.Owner, tm.allDay), same, true)
+		ov.ref = cal.register(eventItem(v, f, opt.Owner, tm.allDay, same), same, true)
 		ov.start, ov.end = tm.start.Unix(), tm.endOf(tm.start).Unix()
 	}
 	s := masters[uid]

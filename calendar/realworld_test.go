@@ -234,10 +234,10 @@ func TestRealWorldCalendars(t *testing.T) {
 func TestTextWithCommas(t *testing.T) {
 	cal := parse(t, ics(ev("UID:a", "SUMMARY:Review\\, then lunch", "LOCATION:aka bild, wien", "DTSTART:20260105T100000Z", "DURATION:PT1H")), Options{})
 	evs, _ := cal.Events(time.Date(2026, 1, 5, 0, 0, 0, 0, utc), time.Date(2026, 1, 6, 0, 0, 0, 0, utc))
-	if len(evs) != 1 || evs[0].Item.Subject != "Review, then lunch" || evs[0].Item.Location != "aka bild, wien" {
+	if len(evs) != 1 || evs[0].Item.Subject() != "Review, then lunch" || evs[0].Item.Location() != "aka bild, wien" {
 		t.Fatalf("events %+v", evs)
 	}
-	if strings.Contains(evs[0].Item.Subject, `\`) {
+	if strings.Contains(evs[0].Item.Subject(), `\`) {
 		t.Error("escape left in the subject")
 	}
 }

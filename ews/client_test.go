@@ -29,8 +29,8 @@ func (clientDirectory) Lookup(addr string) (*calendar.Mailbox, bool) {
 func (clientDirectory) AppendEvents(ctx context.Context, dst []calendar.Event, addr string, from, to time.Time) ([]calendar.Event, error) {
 	at := func(h int) time.Time { return time.Date(2026, 3, 24, h, 0, 0, 0, time.UTC) }
 	return append(dst,
-		calendar.Event{Start: at(10), End: at(11), Item: &calendar.Item{Subject: "Design review", Location: "Room 1", Busy: calendar.Busy}},
-		calendar.Event{Start: at(13), End: at(14), Item: &calendar.Item{Subject: "Dentist", Busy: calendar.OOF, Private: true}},
+		calendar.Event{Start: at(10), End: at(11), Item: calendar.Item{Busy: calendar.Busy}.WithText("Design review", "Room 1")},
+		calendar.Event{Start: at(13), End: at(14), Item: calendar.Item{Busy: calendar.OOF, Private: true}.WithText("Dentist", "")},
 	), nil
 }
 

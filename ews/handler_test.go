@@ -94,9 +94,9 @@ func docsFixture() *Handler {
 		},
 		events: map[string][]calendar.Event{
 			"user1@example.com": {
-				ev("2006-10-16T13:00:00Z", "2006-10-16T13:30:00Z", calendar.Busy, &calendar.Item{Subject: "Meet with Contoso Account Executives"}),
-				ev("2006-10-16T14:00:00Z", "2006-10-16T15:00:00Z", calendar.Busy, &calendar.Item{Subject: "Pick up my groceries"}),
-				ev("2006-10-16T17:00:00Z", "2006-10-16T18:00:00Z", calendar.Busy, &calendar.Item{Subject: "Dentist", Location: "Town", Private: true}),
+				ev("2006-10-16T13:00:00Z", "2006-10-16T13:30:00Z", calendar.Busy, calendar.Item{}.WithText("Meet with Contoso Account Executives", "")),
+				ev("2006-10-16T14:00:00Z", "2006-10-16T15:00:00Z", calendar.Busy, calendar.Item{}.WithText("Pick up my groceries", "")),
+				ev("2006-10-16T17:00:00Z", "2006-10-16T18:00:00Z", calendar.Busy, calendar.Item{Private: true}.WithText("Dentist", "Town")),
 			},
 			"user2@example.com": {
 				ev("2006-10-16T16:00:00Z", "2006-10-16T17:00:00Z", calendar.Tentative, nil),

@@ -29,7 +29,7 @@ func bigFixture(n int, mailboxes ...string) *Handler {
 		for i := range n {
 			at := start.Add(time.Duration(i) * 90 * time.Second)
 			dir.events[addr] = append(dir.events[addr], calendar.Event{Start: at, End: at.Add(time.Hour),
-				Item: &calendar.Item{Subject: fmt.Sprintf("%s meeting %d <&>", addr, i), Location: "Room " + strconv.Itoa(i%7), Busy: calendar.Busy}})
+				Item: calendar.Item{Busy: calendar.Busy}.WithText(fmt.Sprintf("%s meeting %d <&>", addr, i), "Room "+strconv.Itoa(i%7))})
 		}
 	}
 	return New(Options{FreeBusy: freebusy.New(freebusy.Options{Directory: dir, Access: access, MaxResultSet: 100000})})

@@ -101,7 +101,7 @@ func redactFields(ev *calendar.Event, busy BusyType, detailed, legacy bool) Even
 		out.Private = true
 	default:
 		out.details = true
-		out.subject, out.location = it.Subject, it.Location
+		out.subject, out.location = it.Subject(), it.Location()
 		out.meeting, out.reminder = it.Meeting, it.Reminder
 		out.recurring, out.exception = ev.Recurring, ev.Exception
 	}

@@ -56,9 +56,9 @@ var (
 )
 
 func fixture() *Service {
-	meeting := &calendar.Item{Subject: "Ward round", Location: "Ward 7", Busy: calendar.Busy, Meeting: true, Reminder: true}
-	private := &calendar.Item{Subject: "Dentist", Location: "Town", Busy: calendar.OOF, Private: true, Meeting: true}
-	elsewhere := &calendar.Item{Subject: "Leeds office", Busy: calendar.WorkingElsewhere}
+	meeting := calendar.Item{Busy: calendar.Busy, Meeting: true, Reminder: true}.WithText("Ward round", "Ward 7")
+	private := calendar.Item{Busy: calendar.OOF, Private: true, Meeting: true}.WithText("Dentist", "Town")
+	elsewhere := calendar.Item{Busy: calendar.WorkingElsewhere}.WithText("Leeds office", "")
 	events := []calendar.Event{
 		{Start: t0, End: t0.Add(time.Hour), Item: meeting, Recurring: true, Exception: true, RecurrenceID: 1774252800},
 		{Start: t0.Add(2 * time.Hour), End: t0.Add(3 * time.Hour), Item: private},

@@ -39,8 +39,8 @@ var (
 	now    = time.Date(2026, 3, 26, 10, 0, 0, 0, time.UTC)
 	london = mustZone("Europe/London")
 	oofDay = calendar.Event{Start: time.Date(2026, 3, 26, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC),
-		Item: &calendar.Item{Subject: "Annual leave", Busy: calendar.OOF}}
-	busy = calendar.Event{Start: now.Add(-time.Hour), End: now.Add(time.Hour), Item: &calendar.Item{Subject: "Meeting", Busy: calendar.Busy}}
+		Item: calendar.Item{Busy: calendar.OOF}.WithText("Annual leave", "")}
+	busy = calendar.Event{Start: now.Add(-time.Hour), End: now.Add(time.Hour), Item: calendar.Item{Busy: calendar.Busy}.WithText("Meeting", "")}
 )
 
 func mustZone(name string) *time.Location {
