@@ -27,58 +27,138 @@ func accessPartner(e orgrel.AccessEntry) string {
 }
 
 // RecordAccess writes entries in one transaction, setting each one's ID.
+// Rows go in a few multi-row statements rather than one a row: the server
+// writes hundreds at a time, and each statement has a fixed cost.
 func (d *DB) RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) error {
 	if len(entries) == 0 {
 		return nil
+	}
+	for i := range entries {
+		if e := &entries[i]; e.Operation == "" || e.Outcome == "" {
+			return fmt.Errorf("%w: an access entry needs an operation and an outcome", ErrInvalid)
+		}
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: recording access: %w", err)
 	}
 	defer tx.Rollback()
-	// Prepared once a batch: the server writes hundreds at a time.
-	insEntry, err := tx.PrepareContext(ctx, d.q(`INSERT INTO access_log (at, server, partner, relationship, domain, account, user_address,
-		requestor_domain, operation, remote, outcome, status, duration_ns, reason, mailboxes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`))
+	ids, err := d.accessIDs(ctx, tx, len(entries))
 	if err != nil {
 		return fmt.Errorf("store: recording access: %w", err)
 	}
-	defer insEntry.Close()
-	insMailbox, err := tx.PrepareContext(ctx, d.q(`INSERT INTO access_log_mailboxes (entry, mailbox) VALUES (?, ?)`))
-	if err != nil {
-		return fmt.Errorf("store: recording access: %w", err)
-	}
-	defer insMailbox.Close()
-	for i := range entries {
-		e := &entries[i]
-		if e.Operation == "" || e.Outcome == "" {
-			return fmt.Errorf("%w: an access entry needs an operation and an outcome", ErrInvalid)
+	var mailboxes []any // entry, mailbox, ...
+	for start := 0; start < len(entries); start += accessRowsPerInsert {
+		chunk := entries[start:min(start+accessRowsPerInsert, len(entries))]
+		args := make([]any, 0, len(chunk)*accessColumns)
+		for i := range chunk {
+			e := &chunk[i]
+			mb, err := json.Marshal(e.Mailbox)
+			if err != nil {
+				return err
+			}
+			id := ids[start+i]
+			args = append(args, id, ts(e.At), e.Server, accessPartner(*e), e.Relationship, e.Domain, e.Account, e.User, e.RequestorDomain,
+				e.Operation, e.Remote, e.Outcome, e.Status, int64(e.Duration), e.Reason, string(mb))
+			for j, m := range e.Mailbox {
+				a := strings.ToLower(m.Address)
+				if slices.ContainsFunc(e.Mailbox[:j], func(o orgrel.MailboxAccess) bool { return strings.EqualFold(o.Address, a) }) {
+					continue
+				}
+				mailboxes = append(mailboxes, id, a)
+			}
 		}
-		mb, err := json.Marshal(e.Mailbox)
-		if err != nil {
-			return err
-		}
-		if err := insEntry.QueryRowContext(ctx,
-			ts(e.At), e.Server, accessPartner(*e), e.Relationship, e.Domain, e.Account, e.User, e.RequestorDomain, e.Operation,
-			e.Remote, e.Outcome, e.Status, int64(e.Duration), e.Reason, string(mb)).Scan(&e.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, d.q(insertRows(`INSERT INTO access_log (id, at, server, partner, relationship, domain, account,
+			user_address, requestor_domain, operation, remote, outcome, status, duration_ns, reason, mailboxes) VALUES `, accessColumns, len(chunk))),
+			args...); err != nil {
 			return fmt.Errorf("store: recording access: %w", err)
 		}
-		seen := map[string]bool{}
-		for _, m := range e.Mailbox {
-			a := strings.ToLower(m.Address)
-			if seen[a] {
-				continue
-			}
-			seen[a] = true
-			if _, err := insMailbox.ExecContext(ctx, e.ID, a); err != nil {
-				return fmt.Errorf("store: recording access: %w", err)
-			}
+	}
+	for len(mailboxes) > 0 {
+		n := min(len(mailboxes), 2*accessRowsPerInsert)
+		if _, err := tx.ExecContext(ctx, d.q(insertRows(`INSERT INTO access_log_mailboxes (entry, mailbox) VALUES `, 2, n/2)),
+			mailboxes[:n]...); err != nil {
+			return fmt.Errorf("store: recording access: %w", err)
 		}
+		mailboxes = mailboxes[n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: recording access: %w", err)
 	}
+	for i := range entries {
+		entries[i].ID = ids[i]
+	}
 	return nil
+}
+
+// accessColumns is how many columns an access_log row has;
+// accessRowsPerInsert bounds the rows of one statement, well within both
+// backends' limits on parameters (SQLite's 32766, PostgreSQL's 65535).
+const (
+	accessColumns       = 16
+	accessRowsPerInsert = 500
+)
+
+// accessIDs reserves n new access_log ids, ascending, in tx: the ids the
+// backend's auto-increment would have given n rows inserted one by one.
+// PostgreSQL takes them from the column's sequence, safe beside other
+// servers' transactions; SQLite's write transaction holds the database
+// (_txlock=immediate), so the ids after the highest ever given
+// (AUTOINCREMENT's sqlite_sequence) or held are free.
+func (d *DB) accessIDs(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if d.dialect.name == "postgres" {
+		rows, err := tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('access_log', 'id')) FROM generate_series(1, $1)`, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(ids) != n {
+			return nil, fmt.Errorf("%d ids reserved, want %d", len(ids), n)
+		}
+		slices.Sort(ids)
+		return ids, nil
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'access_log'), 0),
+		COALESCE((SELECT MAX(id) FROM access_log), 0))`).Scan(&last); err != nil {
+		return nil, err
+	}
+	for i := range n {
+		ids = append(ids, last+1+int64(i))
+	}
+	return ids, nil
+}
+
+// insertRows is head followed by rows tuples of cols placeholders.
+func insertRows(head string, cols, rows int) string {
+	var b strings.Builder
+	b.Grow(len(head) + rows*(2*cols+3))
+	b.WriteString(head)
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // AccessLog returns the entries q selects, oldest first; with a Limit,

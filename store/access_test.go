@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -104,6 +105,63 @@ func TestAccessLog(t *testing.T) {
 		}
 		if after, _ := d.Counter(ctx); after != before {
 			t.Errorf("the change counter moved from %d to %d: logging access would reload every server", before, after)
+		}
+	})
+}
+
+// Batches larger than one statement holds are written whole, with
+// increasing ids, each mailbox indexed once however its address is
+// spelt; ids are never given again, not even after the newest rows are
+// pruned.
+func TestAccessLogLargeBatches(t *testing.T) {
+	each(t, func(t *testing.T, b backend, d *DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		batch := func(n int, at time.Time) []orgrel.AccessEntry {
+			entries := make([]orgrel.AccessEntry, n)
+			for i := range entries {
+				entries[i] = orgrel.AccessEntry{At: at, Domain: "partner.example", Operation: "GetUserAvailability", Outcome: orgrel.AccessOK,
+					Status: 200, Remote: fmt.Sprintf("192.0.2.1:%d", i),
+					Mailbox: []orgrel.MailboxAccess{{Address: "alice@contoso.example", View: "FreeBusy", Outcome: "OK"},
+						{Address: "Alice@Contoso.example", View: "FreeBusy", Outcome: "OK"},
+						{Address: fmt.Sprintf("room%d@contoso.example", i), View: "None", Outcome: "NoAccess"}}}
+			}
+			return entries
+		}
+		first := batch(1201, t0)
+		if err := d.RecordAccess(ctx, first); err != nil {
+			t.Fatalf("RecordAccess(1201 entries): %v", err)
+		}
+		for i := 1; i < len(first); i++ {
+			if first[i].ID <= first[i-1].ID {
+				t.Fatalf("ids[%d..%d] = %d, %d, want increasing", i-1, i, first[i-1].ID, first[i].ID)
+			}
+		}
+		all, err := d.AccessLog(ctx, orgrel.AccessQuery{})
+		if err != nil || len(all) != len(first) {
+			t.Fatalf("AccessLog() = %d entries, %v, want %d", len(all), err, len(first))
+		}
+		for i := range all {
+			if !reflect.DeepEqual(all[i], first[i]) {
+				t.Fatalf("AccessLog()[%d] = %+v, want %+v", i, all[i], first[i])
+			}
+		}
+		if got, err := d.AccessLog(ctx, orgrel.AccessQuery{Mailbox: "ALICE@contoso.example"}); err != nil || len(got) != len(first) {
+			t.Errorf("AccessLog(alice) = %d entries, %v, want %d, each once", len(got), err, len(first))
+		}
+		if got, err := d.AccessLog(ctx, orgrel.AccessQuery{Mailbox: "room1200@contoso.example"}); err != nil || len(got) != 1 || got[0].ID != first[1200].ID {
+			t.Errorf("AccessLog(room1200) = %+v, %v, want the last entry", got, err)
+		}
+		// The newest rows pruned: their ids are not given again.
+		if n, err := d.PruneAccessLog(ctx, t0.Add(time.Second), 5000); err != nil || n != int64(len(first)) {
+			t.Fatalf("PruneAccessLog = %d, %v, want %d", n, err, len(first))
+		}
+		second := batch(2, t0.Add(time.Minute))
+		if err := d.RecordAccess(ctx, second); err != nil {
+			t.Fatal(err)
+		}
+		if last := first[len(first)-1].ID; second[0].ID <= last || second[1].ID <= second[0].ID {
+			t.Errorf("ids after pruning = %d, %d, want increasing past %d", second[0].ID, second[1].ID, last)
 		}
 	})
 }
