@@ -74,9 +74,17 @@ const maxBatch = 500
 type Recorder struct {
 	opt       Options
 	log       *slog.Logger
-	queue     chan orgrel.AccessEntry
 	retention atomic.Int64
 	dropped   atomic.Int64
+
+	// The records waiting for the store. A request appends its record
+	// under mu and wakes Run only when it is the first of a batch (or
+	// makes a full one), so that a busy server wakes Run once a batch,
+	// not once a request.
+	mu      sync.Mutex
+	pending []orgrel.AccessEntry
+	room    chan struct{} // closed when Run takes pending: requests waiting for room retry
+	wake    chan struct{} // one slot: pending has a record for Run to gather
 }
 
 // New returns a Recorder.
@@ -90,12 +98,9 @@ func New(opt Options) *Recorder {
 	if opt.FlushDelay <= 0 {
 		opt.FlushDelay = 100 * time.Millisecond
 	}
-	r := &Recorder{opt: opt, log: opt.Logger}
+	r := &Recorder{opt: opt, log: opt.Logger, room: make(chan struct{}), wake: make(chan struct{}, 1)}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
-	}
-	if opt.Store != nil {
-		r.queue = make(chan orgrel.AccessEntry, opt.QueueSize)
 	}
 	r.SetRetention(opt.Retention)
 	return r
@@ -263,19 +268,31 @@ func (r *Recorder) record(ctx context.Context, e orgrel.AccessEntry) {
 		attrs = append(attrs, slog.Int("status", e.Status), slog.String("remote", e.Remote), slog.Duration("duration", e.Duration))
 		r.log.LogAttrs(ctx, slog.LevelInfo, "partner request", attrs...)
 	}
-	if r.queue == nil {
+	if r.opt.Store == nil {
 		return
 	}
-	select {
-	case r.queue <- e:
-	default:
+	r.mu.Lock()
+	for len(r.pending) >= r.opt.QueueSize {
+		room := r.room
+		r.mu.Unlock()
 		select {
-		case r.queue <- e:
+		case <-room:
 		case <-ctx.Done():
 			if n := r.dropped.Add(1); n == 1 || n%1000 == 0 {
 				r.log.Error("access log record not stored: the store is not keeping up and the request ended first; the log line above stands",
 					"not_stored", n)
 			}
+			return
+		}
+		r.mu.Lock()
+	}
+	r.pending = append(r.pending, e)
+	n := len(r.pending)
+	r.mu.Unlock()
+	if n == 1 || n == maxBatch {
+		select {
+		case r.wake <- struct{}{}:
+		default: // Run is already told
 		}
 	}
 }
@@ -287,27 +304,58 @@ func (r *Recorder) record(ctx context.Context, e orgrel.AccessEntry) {
 // second, so that nothing queued is lost while the store is down;
 // meanwhile the queue fills and then holds requests back.
 func (r *Recorder) Run(ctx context.Context) {
-	if r.queue == nil {
+	if r.opt.Store == nil {
 		<-ctx.Done()
 		return
 	}
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	r.prune(ctx)
+	// batch is what Run took from the queue and has not stored yet; its
+	// storage goes back to the queue once stored, so that the two
+	// slices take turns.
 	var batch []orgrel.AccessEntry
 	var retry, gather <-chan time.Time
 	failing := ""
-	flush := func(ctx context.Context) {
+	take := func() {
+		r.mu.Lock()
 		if len(batch) == 0 {
-			return
+			batch, r.pending = r.pending, batch[:0]
+		} else {
+			batch = append(batch, r.pending...)
+			clear(r.pending)
+			r.pending = r.pending[:0]
 		}
-		err := r.opt.Store.RecordAccess(ctx, batch)
+		close(r.room)
+		r.room = make(chan struct{})
+		r.mu.Unlock()
+	}
+	queued := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.pending)
+	}
+	// flush writes batch, maxBatch records a transaction (one sync to
+	// disk for many requests), keeping what the store refuses.
+	flush := func(ctx context.Context) {
+		done := 0
+		var err error
+		for done < len(batch) && err == nil {
+			n := min(len(batch)-done, maxBatch)
+			if err = r.opt.Store.RecordAccess(ctx, batch[done:done+n]); err == nil {
+				done += n
+			}
+		}
+		if done > 0 {
+			clear(batch[:done])
+			batch = batch[:copy(batch, batch[done:])]
+		}
 		switch {
 		case err == nil:
 			if failing != "" {
-				r.log.Info("access log records stored again", "records", len(batch))
+				r.log.Info("access log records stored again", "records", done)
 			}
-			batch, retry, failing = batch[:0], nil, ""
+			retry, failing = nil, ""
 		default:
 			if err.Error() != failing {
 				r.log.Error("cannot store access log records; kept and retried every second", "records", len(batch), "err", err)
@@ -317,27 +365,12 @@ func (r *Recorder) Run(ctx context.Context) {
 		}
 	}
 	for {
-		// While the store refuses a batch, the queue is left alone: it
-		// fills, and then holds requests back, rather than memory growing
-		// without bound.
-		in := r.queue
-		if failing != "" {
-			in = nil
-		}
 		select {
 		case <-ctx.Done():
 			// What is still queued, within 10 seconds.
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			for {
-				select {
-				case e := <-r.queue:
-					batch = append(batch, e)
-					continue
-				default:
-				}
-				break
-			}
+			take()
 			flush(fctx)
 			if len(batch) > 0 {
 				r.log.Error("access log records not stored at shutdown; their log lines stand", "records", len(batch))
@@ -349,18 +382,26 @@ func (r *Recorder) Run(ctx context.Context) {
 			flush(ctx)
 		case <-gather:
 			gather = nil
-			flush(ctx)
-		case e := <-in:
-			// A batch gathers for FlushDelay, or until it holds 500: one
-			// transaction (one sync to disk) for many requests.
-			batch = append(batch, e)
-			switch {
-			case len(batch) >= maxBatch:
-				gather = nil
+			if failing == "" {
+				take()
 				flush(ctx)
-			case gather == nil:
-				gather = time.After(r.opt.FlushDelay)
 			}
+		case <-r.wake:
+		}
+		// While the store refuses a batch, the queue is left alone: it
+		// fills, and then holds requests back, rather than memory
+		// growing without bound. Otherwise a batch gathers for
+		// FlushDelay, or until it holds maxBatch.
+		if failing != "" {
+			continue
+		}
+		switch n := queued(); {
+		case n >= maxBatch:
+			gather = nil
+			take()
+			flush(ctx)
+		case n > 0 && gather == nil:
+			gather = time.After(r.opt.FlushDelay)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -174,5 +175,107 @@ func TestRunKeepsRecordsWhileTheStoreFails(t *testing.T) {
 	}
 	if len(st.pruned) == 0 || !st.pruned[0].Equal(now.Add(-30*24*time.Hour)) {
 		t.Errorf("pruned before %v, want %v", st.pruned, now.Add(-30*24*time.Hour))
+	}
+}
+
+// serveCtx serves one request of caller's with ctx as the request's
+// context.
+func serveCtx(ctx context.Context, r *Recorder, caller identity.Caller) {
+	req := httptest.NewRequestWithContext(identity.NewContext(ctx, caller), http.MethodPost, "/ews/exchange.asmx",
+		strings.NewReader(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetUserAvailabilityRequest xmlns="http://schemas.microsoft.com/exchange/services/2006/messages"/></s:Body></s:Envelope>`))
+	r.Wrap("", handler).ServeHTTP(httptest.NewRecorder(), req)
+}
+
+// A full batch is written at once, without waiting for the flush delay;
+// what is queued when Run ends is written then, however long the delay.
+func TestRunWritesFullBatchesAtOnceAndTheRestAtShutdown(t *testing.T) {
+	st := &fakeStore{calls: make(chan struct{}, 1)}
+	r := New(Options{Store: st, FlushDelay: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	caller := identity.Caller{Domain: "north.example"}
+	for range maxBatch {
+		serveCtx(t.Context(), r, caller)
+	}
+	<-st.calls
+	if n := st.count(); n != maxBatch {
+		t.Fatalf("after a full batch: %d stored, want %d", n, maxBatch)
+	}
+	for range 3 {
+		serveCtx(t.Context(), r, caller)
+	}
+	cancel()
+	<-done
+	if n := st.count(); n != maxBatch+3 {
+		t.Errorf("after Run ended: %d stored, want %d", n, maxBatch+3)
+	}
+}
+
+// Requests recorded from many goroutines at once are all stored, each
+// once, in as many batches as the flush delay makes.
+func TestConcurrentRequestsAllStored(t *testing.T) {
+	st := &fakeStore{}
+	r := New(Options{Store: st, FlushDelay: time.Millisecond, QueueSize: 50})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	const workers, each = 8, 250
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				serveCtx(t.Context(), r, identity.Caller{Domain: "north.example", Account: fmt.Sprintf("svc-%d-%d", w, i)})
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	<-done
+	seen := map[string]bool{}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, e := range st.stored {
+		if seen[e.Account] {
+			t.Errorf("%s stored twice", e.Account)
+		}
+		seen[e.Account] = true
+	}
+	if len(seen) != workers*each || r.dropped.Load() != 0 {
+		t.Errorf("%d stored, %d dropped, want %d and none", len(seen), r.dropped.Load(), workers*each)
+	}
+}
+
+// While the store refuses records, the queue fills and then holds
+// requests back: one whose context ends while it waits is not stored
+// (and counted), one that waits on is stored once the store takes
+// records again.
+func TestFullQueueHoldsRequestsBack(t *testing.T) {
+	st := &fakeStore{failing: true, calls: make(chan struct{}, 1)}
+	r := New(Options{Store: st, FlushDelay: time.Millisecond, QueueSize: 2})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	caller := identity.Caller{Domain: "north.example"}
+	serveCtx(t.Context(), r, caller)
+	<-st.calls // Run took it, and the store refused it
+	serveCtx(t.Context(), r, caller)
+	serveCtx(t.Context(), r, caller) // the queue is full
+	gone, give := context.WithCancel(t.Context())
+	give()
+	serveCtx(gone, r, caller) // returns: its context has ended
+	if n := r.dropped.Load(); n != 1 {
+		t.Fatalf("dropped %d, want 1", n)
+	}
+	waited := make(chan struct{})
+	go func() { serveCtx(t.Context(), r, caller); close(waited) }()
+	st.mu.Lock()
+	st.failing = false
+	st.mu.Unlock()
+	<-waited
+	cancel()
+	<-done
+	if n := st.count(); n != 4 {
+		t.Errorf("stored %d, want 4: the first, the two queued and the one that waited", n)
 	}
 }
