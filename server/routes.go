@@ -155,13 +155,10 @@ func byOperation(l soap.Limits, def http.Handler, ops map[string]http.Handler) h
 	const nsMessages = "http://schemas.microsoft.com/exchange/services/2006/messages"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			if body, err := soap.ReadRequest(r, l); err == nil { // in memory: no copy
-				soap.SetBody(r, body)
-				if op, ok := soap.Operation(body, l); ok && op.Space == nsMessages {
-					if h, ok := ops[op.Local]; ok {
-						h.ServeHTTP(w, r)
-						return
-					}
+			if op, ok := soap.RequestOperation(r, l); ok && op.Space == nsMessages {
+				if h, ok := ops[op.Local]; ok {
+					h.ServeHTTP(w, r)
+					return
 				}
 			}
 		}

@@ -14,6 +14,7 @@ package accesslog
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -159,6 +160,18 @@ var operations = map[string]bool{
 // body, without the Request or RequestMessage suffix, or "other".
 func Operation(body []byte, l soap.Limits) string {
 	n, ok := soap.Operation(body, l)
+	return operationName(n, ok)
+}
+
+// RequestOperation is Operation of the body of req, which it leaves to
+// be read (soap.RequestOperation): the operation a router found already
+// is not looked for again.
+func RequestOperation(req *http.Request, l soap.Limits) string {
+	n, ok := soap.RequestOperation(req, l)
+	return operationName(n, ok)
+}
+
+func operationName(n xml.Name, ok bool) string {
 	if !ok {
 		return "other"
 	}
@@ -186,10 +199,7 @@ func (r *Recorder) Wrap(operation string, next http.Handler) http.Handler {
 		if op == "" {
 			op = "other"
 			if req.Method == http.MethodPost {
-				if body, err := soap.ReadRequest(req, r.opt.Limits); err == nil { // in memory: no copy
-					soap.SetBody(req, body)
-					op = Operation(body, r.opt.Limits)
-				}
+				op = RequestOperation(req, r.opt.Limits)
 			}
 		}
 		q := &request{}

@@ -67,7 +67,7 @@ func ReadRequest(r *http.Request, l Limits) ([]byte, error) {
 // that reuse buffers.
 func ReadRequestInto(r *http.Request, l Limits, buf []byte) ([]byte, error) {
 	l = l.withDefaults()
-	if m, ok := r.Body.(memBody); ok && m.Len() == len(m.b) {
+	if m, ok := r.Body.(*memBody); ok && m.Len() == len(m.b) {
 		if int64(len(m.b)) > l.MaxBytes {
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.MaxBytes)
 		}
@@ -98,21 +98,53 @@ func readInto(r io.Reader, l Limits, buf []byte) ([]byte, error) {
 	return b, nil
 }
 
-// memBody is a request body already in memory.
+// memBody is a request body already in memory, with its operation once
+// RequestOperation has found it.
 type memBody struct {
-	*bytes.Reader
-	b []byte
+	bytes.Reader
+	b     []byte
+	found bool // op and opOK are set
+	op    xml.Name
+	opOK  bool
 }
 
-func (memBody) Close() error { return nil }
+func (*memBody) Close() error { return nil }
 
 // SetBody replaces r's body with b, which the next ReadRequest returns
 // without copying: a middleware that has read and checked the body (the
 // WS-Security guard) hands it on as it is. b must stay untouched until the
 // handler returns.
 func SetBody(r *http.Request, b []byte) {
-	r.Body = memBody{bytes.NewReader(b), b}
+	m := &memBody{b: b}
+	m.Reset(b)
+	r.Body = m
 	r.ContentLength = int64(len(b))
+}
+
+// RequestOperation is Operation of r's body, for the wrappers that route
+// or record a request by its operation. A body not yet in memory is read
+// (ReadRequest) and put back (SetBody); either way the handler reads it
+// unread and without a copy, and the operation is found once however
+// many wrappers ask. ok is false when the body cannot be read within l,
+// as when Operation finds none.
+func RequestOperation(r *http.Request, l Limits) (xml.Name, bool) {
+	m, ok := r.Body.(*memBody)
+	if !ok || m.Len() != len(m.b) {
+		body, err := ReadRequest(r, l)
+		if err != nil {
+			return xml.Name{}, false
+		}
+		SetBody(r, body)
+		m = r.Body.(*memBody)
+	}
+	if int64(len(m.b)) > l.withDefaults().MaxBytes {
+		return xml.Name{}, false
+	}
+	if !m.found {
+		m.op, m.opOK = Operation(m.b, l)
+		m.found = true
+	}
+	return m.op, m.opOK
 }
 
 // Decode parses the envelope in data, calling h for each header block and for

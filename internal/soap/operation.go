@@ -65,7 +65,7 @@ func Operation(data []byte, l Limits) (name xml.Name, ok bool) {
 				return xml.Name{}, false
 			}
 			root = tag
-		case depth == 2 && body == nil && localName(tag) == "Body":
+		case depth == 2 && body == nil && string(localName(tag)) == "Body":
 			names, ok := resolve(root, tag)
 			if ok && names[0].Local == "Envelope" && (names[0].Space == NS11 || names[0].Space == NS12) && names[1].Space == names[0].Space {
 				if selfClosing {
@@ -109,52 +109,83 @@ func tagEnd(data []byte, i int) int {
 }
 
 // localName is a start tag's name without its prefix.
-func localName(tag []byte) string {
+func localName(tag []byte) []byte {
 	name := rawName(tag)
 	if k := bytes.IndexByte(name, ':'); k >= 0 {
 		name = name[k+1:]
 	}
-	return string(name)
+	return name
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // resolve returns the names of nested start tags, outermost first, with
 // namespaces resolved from their own xmlns attributes: the common case,
-// without a decoder. Anything unusual (an entity in an attribute value, a
-// malformed tag) goes to decode.
+// without a decoder and without allocating. Anything unusual (an entity
+// in an attribute value, a malformed tag) goes to decode.
 func resolve(tags ...[]byte) ([3]xml.Name, bool) {
 	var names [3]xml.Name
-	var decls [3][][2]string // per tag: prefix, URI ("" prefix: default namespace)
+	var room [16]decl
+	var decls [3][]decl // per tag
+	used := 0
 	for i, t := range tags {
 		if i < len(tags)-1 && t[len(t)-2] == '/' {
 			return names, false
 		}
-		d, ok := xmlnsAttrs(t)
+		d, ok := xmlnsAttrs(t, room[used:used:len(room)])
 		if !ok {
 			return decode(tags...)
 		}
 		decls[i] = d
+		used = min(used+len(d), len(room)) // past room, append moved d to the heap
 	}
 	for i, t := range tags {
-		prefix, local := "", localName(t)
-		if raw := rawName(t); len(raw) > len(local) {
-			prefix = string(raw[:len(raw)-len(local)-1])
+		raw, local := rawName(t), localName(t)
+		var prefix []byte
+		if len(raw) > len(local) {
+			prefix = raw[:len(raw)-len(local)-1]
 		}
-		uri, found := "", false
+		var uri []byte
+		found := false
 		for j := i; j >= 0 && !found; j-- {
 			for _, d := range decls[j] {
-				if d[0] == prefix {
-					uri, found = d[1], true
+				if bytes.Equal(d.prefix, prefix) {
+					uri, found = d.uri, true
 				}
 			}
 		}
-		if !found && prefix != "" {
+		if !found && len(prefix) > 0 {
 			uri = prefix // as encoding/xml leaves an unbound prefix
 		}
-		names[i] = xml.Name{Space: uri, Local: local}
+		names[i] = xml.Name{Space: intern(uri), Local: intern(local)}
 	}
 	return names, true
+}
+
+// decl is a namespace declaration in a start tag: its prefix (empty for
+// the default namespace) and URI, within the tag.
+type decl struct{ prefix, uri []byte }
+
+// interned are the names Operation returns for the requests calfed
+// serves, so that routing one allocates nothing.
+var interned = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{NS11, NS12, "Envelope", "Body",
+		"http://schemas.microsoft.com/exchange/services/2006/messages",
+		"http://schemas.microsoft.com/exchange/2010/Autodiscover",
+		"GetUserAvailabilityRequest", "GetMailTips", "GetServerTimeZones",
+		"GetUserSettingsRequestMessage", "GetDomainSettingsRequestMessage",
+		"GetFederationInformationRequestMessage", "GetOrganizationRelationshipSettingsRequestMessage"} {
+		m[s] = s
+	}
+	return m
+}()
+
+func intern(b []byte) string {
+	if s, ok := interned[string(b)]; ok {
+		return s
+	}
+	return string(b)
 }
 
 // rawName is a start tag's qualified name.
@@ -166,10 +197,9 @@ func rawName(tag []byte) []byte {
 	return tag[1:n]
 }
 
-// xmlnsAttrs lists a start tag's namespace declarations; false for a tag
-// it cannot read simply.
-func xmlnsAttrs(tag []byte) ([][2]string, bool) {
-	var out [][2]string
+// xmlnsAttrs appends a start tag's namespace declarations to out; false
+// for a tag it cannot read simply.
+func xmlnsAttrs(tag []byte, out []decl) ([]decl, bool) {
 	i := 1 + len(rawName(tag))
 	for {
 		for i < len(tag) && isSpace(tag[i]) {
@@ -182,11 +212,11 @@ func xmlnsAttrs(tag []byte) ([][2]string, bool) {
 		for i < len(tag) && tag[i] != '=' && !isSpace(tag[i]) && tag[i] != '>' {
 			i++
 		}
-		name := string(tag[start:i])
+		name := tag[start:i]
 		for i < len(tag) && isSpace(tag[i]) {
 			i++
 		}
-		if i >= len(tag) || tag[i] != '=' || name == "" {
+		if i >= len(tag) || tag[i] != '=' || len(name) == 0 {
 			return nil, false
 		}
 		i++
@@ -211,10 +241,10 @@ func xmlnsAttrs(tag []byte) ([][2]string, bool) {
 			return nil, false
 		}
 		switch {
-		case name == "xmlns":
-			out = append(out, [2]string{"", string(value)})
-		case len(name) > 6 && name[:6] == "xmlns:":
-			out = append(out, [2]string{name[6:], string(value)})
+		case string(name) == "xmlns":
+			out = append(out, decl{nil, value})
+		case len(name) > 6 && string(name[:6]) == "xmlns:":
+			out = append(out, decl{name[6:], value})
 		}
 	}
 }

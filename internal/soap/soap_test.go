@@ -3,6 +3,8 @@ package soap
 import (
 	"encoding/xml"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -207,5 +209,37 @@ func BenchmarkOperation(b *testing.B) {
 		if _, ok := Operation(doc, Limits{}); !ok {
 			b.Fatal("no operation")
 		}
+	}
+}
+
+// RequestOperation reads a body not yet in memory and hands it on
+// unread; the operation is found once, and finding it allocates nothing
+// for the requests calfed serves. A body over the limit has none.
+func TestRequestOperation(t *testing.T) {
+	const m = "http://schemas.microsoft.com/exchange/services/2006/messages"
+	doc := `<s:Envelope xmlns:s="` + NS11 + `" xmlns:m="` + m + `"><s:Header/><s:Body><m:GetUserAvailabilityRequest/></s:Body></s:Envelope>`
+	r := httptest.NewRequest(http.MethodPost, "/ews/exchange.asmx", strings.NewReader(doc))
+	for range 2 {
+		if op, ok := RequestOperation(r, Limits{}); !ok || op != (xml.Name{Space: m, Local: "GetUserAvailabilityRequest"}) {
+			t.Fatalf("RequestOperation = %v, %v", op, ok)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { RequestOperation(r, Limits{}) }); n != 0 {
+		t.Errorf("RequestOperation again: %v allocations, want 0", n)
+	}
+	data := []byte(doc)
+	if n := testing.AllocsPerRun(10, func() { Operation(data, Limits{}) }); n != 0 {
+		t.Errorf("Operation: %v allocations, want 0", n)
+	}
+	if body, err := ReadRequest(r, Limits{}); err != nil || string(body) != doc {
+		t.Errorf("the handler reads %q, %v; want the body as sent", body, err)
+	}
+	big := httptest.NewRequest(http.MethodPost, "/ews/exchange.asmx", strings.NewReader(doc))
+	if op, ok := RequestOperation(big, Limits{MaxBytes: 10}); ok {
+		t.Errorf("RequestOperation over the limit = %v, want none", op)
+	}
+	SetBody(big, []byte(doc))
+	if op, ok := RequestOperation(big, Limits{MaxBytes: 10}); ok {
+		t.Errorf("RequestOperation of a body in memory over the limit = %v, want none", op)
 	}
 }
