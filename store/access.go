@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calfed/calfed/orgrel"
@@ -48,39 +49,37 @@ func (d *DB) RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) err
 		return fmt.Errorf("store: recording access: %w", err)
 	}
 	var mailboxes []any // entry, mailbox, ...
-	for start := 0; start < len(entries); start += accessRowsPerInsert {
-		chunk := entries[start:min(start+accessRowsPerInsert, len(entries))]
-		args := make([]any, 0, len(chunk)*accessColumns)
-		for i := range chunk {
-			e := &chunk[i]
+	args := make([]any, 0, accessRowsPerInsert*accessColumns)
+	for start := 0; start < len(entries); {
+		n := rowsPerStatement(len(entries) - start)
+		args = args[:0]
+		for i := start; i < start+n; i++ {
+			e := &entries[i]
 			mb, err := json.Marshal(e.Mailbox)
 			if err != nil {
 				return err
 			}
-			id := ids[start+i]
-			args = append(args, id, ts(e.At), e.Server, accessPartner(*e), e.Relationship, e.Domain, e.Account, e.User, e.RequestorDomain,
+			args = append(args, ids[i], ts(e.At), e.Server, accessPartner(*e), e.Relationship, e.Domain, e.Account, e.User, e.RequestorDomain,
 				e.Operation, e.Remote, e.Outcome, e.Status, int64(e.Duration), e.Reason, string(mb))
 			for j, m := range e.Mailbox {
 				a := strings.ToLower(m.Address)
 				if slices.ContainsFunc(e.Mailbox[:j], func(o orgrel.MailboxAccess) bool { return strings.EqualFold(o.Address, a) }) {
 					continue
 				}
-				mailboxes = append(mailboxes, id, a)
+				mailboxes = append(mailboxes, ids[i], a)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, d.q(insertRows(`INSERT INTO access_log (id, at, server, partner, relationship, domain, account,
-			user_address, requestor_domain, operation, remote, outcome, status, duration_ns, reason, mailboxes) VALUES `, accessColumns, len(chunk))),
-			args...); err != nil {
+		if err := d.insertAccess(ctx, tx, accessLogInsert, n, args); err != nil {
 			return fmt.Errorf("store: recording access: %w", err)
 		}
+		start += n
 	}
 	for len(mailboxes) > 0 {
-		n := min(len(mailboxes), 2*accessRowsPerInsert)
-		if _, err := tx.ExecContext(ctx, d.q(insertRows(`INSERT INTO access_log_mailboxes (entry, mailbox) VALUES `, 2, n/2)),
-			mailboxes[:n]...); err != nil {
+		n := rowsPerStatement(len(mailboxes) / 2)
+		if err := d.insertAccess(ctx, tx, accessMailboxInsert, n, mailboxes[:2*n]); err != nil {
 			return fmt.Errorf("store: recording access: %w", err)
 		}
-		mailboxes = mailboxes[n:]
+		mailboxes = mailboxes[2*n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: recording access: %w", err)
@@ -92,12 +91,77 @@ func (d *DB) RecordAccess(ctx context.Context, entries []orgrel.AccessEntry) err
 }
 
 // accessColumns is how many columns an access_log row has;
-// accessRowsPerInsert bounds the rows of one statement, well within both
-// backends' limits on parameters (SQLite's 32766, PostgreSQL's 65535).
+// accessRowsPerInsert bounds the rows of one statement (a power of two),
+// well within both backends' limits on parameters (SQLite's 32766,
+// PostgreSQL's 65535).
 const (
 	accessColumns       = 16
-	accessRowsPerInsert = 500
+	accessRowsPerInsert = 256
 )
+
+// The access log's two inserts.
+const (
+	accessLogInsert = iota
+	accessMailboxInsert
+)
+
+// accessStatements are the access log's inserts, prepared once for each
+// number of rows that is a power of two up to accessRowsPerInsert: a
+// batch of any size is written by a few of them, and no statement is
+// parsed again.
+type accessStatements struct {
+	mu    sync.Mutex
+	stmts map[[2]int]*sql.Stmt // by insert and rows
+}
+
+// rowsPerStatement is how many of n rows the next statement writes: the
+// largest power of two not above n or accessRowsPerInsert.
+func rowsPerStatement(n int) int {
+	r := accessRowsPerInsert
+	for r > n {
+		r /= 2
+	}
+	return r
+}
+
+// insertAccess runs insert for rows rows with args in tx.
+func (d *DB) insertAccess(ctx context.Context, tx *sql.Tx, insert, rows int, args []any) error {
+	s := &d.access
+	s.mu.Lock()
+	stmt, ok := s.stmts[[2]int{insert, rows}]
+	if !ok {
+		var query string
+		switch insert {
+		case accessLogInsert:
+			query = insertRows(`INSERT INTO access_log (id, at, server, partner, relationship, domain, account, user_address,
+				requestor_domain, operation, remote, outcome, status, duration_ns, reason, mailboxes) VALUES `, accessColumns, rows)
+		default:
+			query = insertRows(`INSERT INTO access_log_mailboxes (entry, mailbox) VALUES `, 2, rows)
+		}
+		var err error
+		if stmt, err = d.db.PrepareContext(ctx, d.q(query)); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		if s.stmts == nil {
+			s.stmts = map[[2]int]*sql.Stmt{}
+		}
+		s.stmts[[2]int{insert, rows}] = stmt
+	}
+	s.mu.Unlock()
+	_, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	return err
+}
+
+// close closes the prepared statements.
+func (s *accessStatements) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, stmt := range s.stmts {
+		stmt.Close()
+	}
+	s.stmts = nil
+}
 
 // accessIDs reserves n new access_log ids, ascending, in tx: the ids the
 // backend's auto-increment would have given n rows inserted one by one.

@@ -35,6 +35,7 @@ type DB struct {
 	cfg     Config
 	log     *slog.Logger
 	now     func() time.Time
+	access  accessStatements // the access log's prepared inserts
 }
 
 type dialect struct {
@@ -87,7 +88,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 // Close releases the connection pool.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.access.close()
+	return d.db.Close()
+}
 
 // Driver names the backend.
 func (d *DB) Driver() string { return d.dialect.name }
