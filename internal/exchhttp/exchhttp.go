@@ -7,7 +7,7 @@ package exchhttp
 import (
 	"compress/gzip"
 	"crypto/rand"
-	"fmt"
+	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,7 +41,16 @@ func NewGUID() string {
 	rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	// 8-4-4-4-12 hexadecimal digits, written into one buffer: every
+	// answer gets one.
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	hex.Encode(s[9:13], b[4:6])
+	hex.Encode(s[14:18], b[6:8])
+	hex.Encode(s[19:23], b[8:10])
+	hex.Encode(s[24:36], b[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
 }
 
 // printable reports whether s holds only visible ASCII and spaces, what a
