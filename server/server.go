@@ -163,13 +163,14 @@ func (s *Server) load(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("calendars loading", "mailboxes", len(s.Built.Entries))
+	dir := s.Directory // the one loading, whatever the field holds later
 	go func() {
 		select {
-		case <-s.Directory.Loaded():
+		case <-dir.Loaded():
 		case <-ctx.Done():
 			return
 		}
-		mailboxes, instances, failed := s.Directory.Stats()
+		mailboxes, instances, failed := dir.Stats()
 		s.log.Info("calendars loaded", "mailboxes", mailboxes, "instances", instances, "failed", failed, "duration", time.Since(began).Round(time.Millisecond))
 	}()
 	s.ops()
