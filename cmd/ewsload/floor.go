@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -14,32 +18,98 @@ import (
 // request and answers it with the bytes the server under test answered
 // the same request with. Nothing can answer that request faster over
 // HTTP on this machine, so the server's throughput is best read against
-// the floor's, measured in the same run.
+// the floor's, measured in the same run. The floor runs as a process of
+// its own, as the server does: in ewsload's own process, its goroutines
+// would be woken by the client's runtime without the hand-offs between
+// processes that every real server pays, and the floor would read low.
 
-// floor is a running echo-floor server.
+// floorEnv, set in ewsload's environment, makes it the echo floor instead:
+// it serves the file named by floorEnv as floorTypeEnv's content type,
+// prints its address on standard output, and ends when standard input
+// closes (when the ewsload that started it ends).
+const (
+	floorEnv     = "EWSLOAD_FLOOR_BODY"
+	floorTypeEnv = "EWSLOAD_FLOOR_TYPE"
+)
+
+// floor is a running echo-floor process.
 type floor struct {
 	url string
-	srv *http.Server
+	cmd *exec.Cmd
+	in  io.WriteCloser // its standard input: closed, it ends
 }
 
-// startFloor serves body as contentType to every request, on a loopback
-// port of its own.
+// startFloor starts the echo floor serving body as contentType to every
+// request, on a loopback port of its own, in a process of its own.
 func startFloor(body []byte, contentType string) (*floor, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // read the request as any server must
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-		w.Write(body)
-	})}
-	go srv.Serve(ln)
-	return &floor{url: "http://" + ln.Addr().String() + "/EWS/Exchange.asmx", srv: srv}, nil
+	dir, err := os.MkdirTemp("", "ewsload-floor")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir) // the floor has read it once it prints its address
+	file := filepath.Join(dir, "answer")
+	if err := os.WriteFile(file, body, 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), floorEnv+"="+file, floorTypeEnv+"="+contentType)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	f := &floor{cmd: cmd, in: in}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+	if err != nil || !ok {
+		f.close()
+		return nil, fmt.Errorf("echo floor did not start (%q, %v)", line, err)
+	}
+	f.url = "http://" + addr + "/EWS/Exchange.asmx"
+	return f, nil
 }
 
-func (f *floor) close() { f.srv.Close() }
+func (f *floor) pid() int { return f.cmd.Process.Pid }
+
+func (f *floor) close() {
+	f.in.Close()
+	f.cmd.Wait()
+}
+
+// serveFloor is the echo floor's process (see floorEnv).
+func serveFloor(file, contentType string, stdin io.Reader, stdout io.Writer) int {
+	body, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ewsload floor:", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ewsload floor:", err)
+		return 1
+	}
+	length := strconv.Itoa(len(body))
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // read the request as any server must
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Content-Length", length)
+		w.Write(body)
+	}))
+	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+	io.Copy(io.Discard, stdin)
+	return 0
+}
 
 // answerOf sends the measured request once and returns the answer's
 // bytes and content type, which the floor then serves.
@@ -94,7 +164,7 @@ func againstFloor(o options, w io.Writer) error {
 	fmt.Fprintf(w, "server %s (load average %s)\n", o.url, loadAverage())
 	server.print(w, o)
 	fo := o
-	fo.url, fo.pid = f.url, 0
+	fo.url, fo.pid = f.url, f.pid()
 	echo, err := load(fo)
 	if err != nil {
 		return fmt.Errorf("echo floor: %w", err)
@@ -103,6 +173,11 @@ func againstFloor(o options, w io.Writer) error {
 	echo.print(w, fo)
 	s, e := server.throughput(), echo.throughput()
 	fmt.Fprintf(w, "floor/server throughput %.2f× (server %.0f req/s, floor %.0f req/s)\n", e/s, s, e)
+	if o.pid > 0 && server.cpu > 0 && echo.cpu > 0 {
+		sc := float64(server.cpu) / float64(len(server.latencies))
+		ec := float64(echo.cpu) / float64(len(echo.latencies))
+		fmt.Fprintf(w, "server/floor CPU a request %.2f× (server %.0f µs, floor %.0f µs)\n", sc/ec, sc/1e3, ec/1e3)
+	}
 	if server.failed > 0 || echo.failed > 0 {
 		return fmt.Errorf("%d requests to the server and %d to the floor failed", server.failed, echo.failed)
 	}

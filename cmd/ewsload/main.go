@@ -28,9 +28,10 @@
 //	ewsload -startup -calfed ./calfed -config /tmp/big/calfed.yaml -duration 5m
 //
 // With -floor it measures, in the same run, the echo floor as well: a
-// plain Go HTTP server answering every request with the bytes the server
-// answered, the fastest any server can answer over HTTP here, and prints
-// the ratio of their throughputs.
+// plain Go HTTP server, in a process of its own, answering every request
+// with the bytes the server answered, the fastest any server can answer
+// over HTTP here, and prints the ratio of their throughputs (and, with
+// -pid, of their CPU time a request).
 package main
 
 import (
@@ -53,6 +54,9 @@ import (
 )
 
 func main() {
+	if f := os.Getenv(floorEnv); f != "" {
+		os.Exit(serveFloor(f, os.Getenv(floorTypeEnv), os.Stdin, os.Stdout))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -92,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	slowDeclared := fl.Int("slow-declared", 1<<20, "with -slow: the Content-Length each declares")
 	slowOver := fl.Duration("slow-over", 0, "with -slow: how long each connection takes to send its bytes; default half of -duration")
 	pid := fl.Int("pid", 0, "the server's process id, to sample its memory")
-	withFloor := fl.Bool("floor", false, "also measure the echo floor: a plain Go HTTP server on loopback answering every request with the server's answer bytes, and print how far apart they are")
+	withFloor := fl.Bool("floor", false, "also measure the echo floor: a plain Go HTTP server on loopback, in a process of its own, answering every request with the server's answer bytes, and print how far apart they are")
 	fl.IntVar(&o.rate, "rate", 0, "requests a second across all connections, for a soak at a set load; 0: as fast as they go")
 	tokenSTS := fl.String("token-sts", "", "instead of Basic credentials: a delegation token minted for each request, signed as the development token issuer configured in this file (calfed sts serve -config); -url names a /WSSecurity endpoint")
 	tokenOrg := fl.String("token-org", "", "with -token-sts: the organisation of that file the tokens are for (its ApplicationUri and certificate); default the first")

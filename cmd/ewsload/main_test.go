@@ -146,6 +146,10 @@ func TestLoadAgainstTheEchoFloor(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// The floor is a process of its own, sampled as the server is.
+	if strings.Count(out.String(), "server RSS before") != 2 {
+		t.Errorf("want the floor's process sampled too:\n%s", out.String())
+	}
 	if strings.Count(out.String(), "requests   40 ") != 2 {
 		t.Errorf("want 40 requests to each:\n%s", out.String())
 	}

@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 		fakeServe()
 		return
 	}
+	if f := os.Getenv(floorEnv); f != "" { // the echo floor's process, as in main
+		os.Exit(serveFloor(f, os.Getenv(floorTypeEnv), os.Stdin, os.Stdout))
+	}
 	os.Exit(m.Run())
 }
 
