@@ -81,7 +81,7 @@ func (e *ParseError) Unwrap() []error { return []error{ErrParse, e.Err} }
 
 // vevent is a VEVENT with where it came from.
 type vevent struct {
-	comp *ical.Component
+	comp *component
 	file string
 	line int
 	tz   *tzResolver
@@ -91,7 +91,7 @@ func (v *vevent) fail(err error) error {
 	return &ParseError{File: v.file, Line: v.line, UID: v.keptUID(), Err: err}
 }
 
-func (v *vevent) uid() string { return textValue(v.comp.Props.Get(ical.PropUID)) }
+func (v *vevent) uid() string { return textValue(v.comp.get(ical.PropUID)) }
 
 // keptUID is uid as a string of its own, for what outlives the parse:
 // the file's text is read into one buffer (see readFile).
@@ -218,7 +218,7 @@ func decodeFile(f File, floating *time.Location, problems *[]Problem) ([]vevent,
 	n := 0
 	for _, o := range objs {
 		for _, c := range o.comps {
-			if c.comp.Name == ical.CompEvent {
+			if c.comp.name == ical.CompEvent {
 				n++
 			}
 		}
@@ -227,14 +227,14 @@ func decodeFile(f File, floating *time.Location, problems *[]Problem) ([]vevent,
 	for _, o := range objs {
 		tz := &tzResolver{floating: floating, defs: map[string]*ical.Component{}, file: f.Name}
 		for _, c := range o.comps {
-			if c.comp.Name == ical.CompTimezone {
-				if id := textValue(c.comp.Props.Get(ical.PropTimezoneID)); id != "" {
-					tz.defs[id] = c.comp
+			if c.comp.name == ical.CompTimezone {
+				if id := textValue(c.comp.get(ical.PropTimezoneID)); id != "" {
+					tz.defs[id] = c.comp.grouped()
 				}
 			}
 		}
 		for _, c := range o.comps {
-			if c.comp.Name == ical.CompEvent {
+			if c.comp.name == ical.CompEvent {
 				evs = append(evs, vevent{comp: c.comp, file: f.Name, line: c.line, tz: tz})
 			}
 		}
@@ -259,61 +259,84 @@ func (t timing) endOf(start time.Time) time.Time {
 
 // fields are the properties of a VEVENT compile reads, found in one pass
 // over its properties: a single property is the first of its name, as
-// ical.Props.Get reads it.
+// ical.Props.Get reads it; the others are every one of their name, in
+// the order written.
 type fields struct {
 	uid, summary, location, class, start, end, duration, recurrenceID, status, transp, busyStatus *ical.Prop
+	sequence, stamp                                                                               *ical.Prop
 	meeting                                                                                       bool // has an ORGANIZER or an ATTENDEE
 	alarm                                                                                         bool // has a VALARM
 	attendees, rrules, rdates, exdates                                                            []ical.Prop
 }
 
-func (f *fields) read(c *ical.Component) {
-	for name, ps := range c.Props {
-		if len(ps) == 0 {
-			continue
-		}
-		p := &ps[0]
-		switch name {
+func (f *fields) read(c *component) {
+	for i := range c.props {
+		p := &c.props[i]
+		switch p.Name {
 		case ical.PropUID:
-			f.uid = p
+			first(&f.uid, p)
 		case ical.PropSummary:
-			f.summary = p
+			first(&f.summary, p)
 		case ical.PropLocation:
-			f.location = p
+			first(&f.location, p)
 		case ical.PropClass:
-			f.class = p
+			first(&f.class, p)
 		case ical.PropDateTimeStart:
-			f.start = p
+			first(&f.start, p)
 		case ical.PropDateTimeEnd:
-			f.end = p
+			first(&f.end, p)
 		case ical.PropDuration:
-			f.duration = p
+			first(&f.duration, p)
 		case ical.PropRecurrenceID:
-			f.recurrenceID = p
+			first(&f.recurrenceID, p)
 		case ical.PropStatus:
-			f.status = p
+			first(&f.status, p)
 		case ical.PropTransparency:
-			f.transp = p
+			first(&f.transp, p)
 		case "X-MICROSOFT-CDO-BUSYSTATUS":
-			f.busyStatus = p
+			first(&f.busyStatus, p)
+		case ical.PropSequence:
+			first(&f.sequence, p)
+		case ical.PropDateTimeStamp:
+			first(&f.stamp, p)
 		case ical.PropOrganizer:
 			f.meeting = true
 		case ical.PropAttendee:
 			f.meeting = true
-			f.attendees = ps
+			f.attendees = gather(f.attendees, c.props, i)
 		case ical.PropRecurrenceRule:
-			f.rrules = ps
+			f.rrules = gather(f.rrules, c.props, i)
 		case ical.PropRecurrenceDates:
-			f.rdates = ps
+			f.rdates = gather(f.rdates, c.props, i)
 		case ical.PropExceptionDates:
-			f.exdates = ps
+			f.exdates = gather(f.exdates, c.props, i)
 		}
 	}
-	for _, ch := range c.Children {
-		if ch.Name == ical.CompAlarm {
+	for _, ch := range c.children {
+		if ch.name == ical.CompAlarm {
 			f.alarm = true
 		}
 	}
+}
+
+// first sets *f to p unless an earlier property of its name set it.
+func first(f **ical.Prop, p *ical.Prop) {
+	if *f == nil {
+		*f = p
+	}
+}
+
+// gather adds props[i] to s, the earlier properties of its name: a part
+// of props as long as they are written one after the other, as they
+// mostly are, a copy once they are not.
+func gather(s, props []ical.Prop, i int) []ical.Prop {
+	if len(s) == 0 {
+		return props[i : i+1 : i+1]
+	}
+	if &s[len(s)-1] == &props[i-1] {
+		return props[i-len(s) : i+1 : i+1]
+	}
+	return append(s, props[i]) // s has no room: a part of props is copied
 }
 
 func (f *fields) cancelled() bool {
@@ -685,7 +708,7 @@ func latestSequence(events []vevent, fs []fields, rep *reporter) (superseded []b
 		if !ok {
 			b = int(f)
 		}
-		if !rankOf(&events[i]).below(rankOf(&events[b])) {
+		if !rankOf(&fs[i]).below(rankOf(&fs[b])) {
 			b = i
 		}
 		dups[k] = b
@@ -702,7 +725,7 @@ func latestSequence(events []vevent, fs []fields, rep *reporter) (superseded []b
 		}
 		superseded[i] = true
 		kept := &events[b]
-		r := rankOf(kept)
+		r := rankOf(&fs[b])
 		rep.note(&events[i], fmt.Sprintf("another VEVENT with this UID (line %d) is a newer revision (SEQUENCE %d, DTSTAMP %s)", kept.line, r.seq, r.stamp),
 			"left this one out (RFC 5546 §2.1.4)")
 	}
@@ -715,12 +738,12 @@ type rank struct {
 	stamp string
 }
 
-func rankOf(v *vevent) rank {
+func rankOf(f *fields) rank {
 	seq := 0
-	if s := strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropSequence))); s != "" {
+	if s := strings.TrimSpace(textValue(f.sequence)); s != "" {
 		seq, _ = strconv.Atoi(s)
 	}
-	return rank{seq: seq, stamp: strings.TrimSpace(textValue(v.comp.Props.Get(ical.PropDateTimeStamp)))}
+	return rank{seq: seq, stamp: strings.TrimSpace(textValue(f.stamp))}
 }
 
 // below reports whether r is an older revision than o; of equal ones,

@@ -22,14 +22,49 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // as written, and the components calfed reads from it in order, with
 // those of a VCALENDAR nested in it (see readFile).
 type object struct {
-	cal   *ical.Component
+	cal   *component
 	comps []located
 }
 
 // located is a component and the physical line of its BEGIN.
 type located struct {
-	comp *ical.Component
+	comp *component
 	line int
+}
+
+// component is a component as read: its properties in the order written
+// and the components inside it. (go-ical's Component groups properties
+// by name in a map, which cost more to build for each VEVENT than the
+// rest of reading it; compile reads each VEVENT's properties once.)
+type component struct {
+	name     string
+	props    []ical.Prop
+	children []*component
+}
+
+// get is the first property of c named name, as ical.Props.Get finds
+// it, or nil.
+func (c *component) get(name string) *ical.Prop {
+	for i := range c.props {
+		if c.props[i].Name == name {
+			return &c.props[i]
+		}
+	}
+	return nil
+}
+
+// grouped is c as go-ical's Component, its properties grouped by name in
+// the order written, as go-ical's decoder groups them: how tz.go reads a
+// VTIMEZONE.
+func (c *component) grouped() *ical.Component {
+	g := &ical.Component{Name: c.name, Props: make(ical.Props, len(c.props))}
+	for i := range c.props {
+		g.Props.Add(&c.props[i])
+	}
+	for _, ch := range c.children {
+		g.Children = append(g.Children, ch.grouped())
+	}
+	return g
 }
 
 // readFile reads a file's bytes into its iCalendar objects in one pass:
@@ -61,7 +96,8 @@ type located struct {
 // (docs/protocol.md §6.2).
 //
 // The components are for reading: props whose parameters are written
-// alike share one Params. Their strings share the file's one unfolded
+// alike share one Params, and the components of a file share a few
+// arrays. Their strings share the file's one unfolded
 // buffer and
 // live only while the calendar is compiled: whatever outlives that is
 // copied (eventItem's interned strings, the UID of a Problem), except the
@@ -151,12 +187,12 @@ type icsReader struct {
 	// params holds the Params parsed from each text of parameters: the
 	// props of a file repeat a few (TZID=…, ROLE=…;PARTSTAT=…;RSVP=…),
 	// and those that repeat one share its Params, which nothing changes.
-	params   map[string]ical.Params
-	slab     []ical.Prop // room for the props of the next components
-	grouping grouping
-	inTZ     int // open VTIMEZONEs
-	kept     int // content lines read inside objects
-	last     int // the physical line of the last of them
+	params map[string]ical.Params
+	slab   []ical.Prop // room for the props of the next components
+	comps  []component // room for the next components
+	inTZ   int         // open VTIMEZONEs
+	kept   int         // content lines read inside objects
+	last   int         // the physical line of the last of them
 
 	outside     string // the first line outside any object, and its line
 	outsideLine int
@@ -164,7 +200,7 @@ type icsReader struct {
 
 // frame is an open component.
 type frame struct {
-	comp  *ical.Component
+	comp  *component
 	line  int // its BEGIN's
 	props int // where its properties start in icsReader.props
 }
@@ -364,28 +400,34 @@ func (r *icsReader) begin(value string, n int) error {
 	if c, ok := componentNames[name]; ok {
 		name = c
 	}
-	if name == ical.CompCalendar && len(r.stack) > 0 && r.stack[len(r.stack)-1].comp.Name == ical.CompCalendar {
+	if name == ical.CompCalendar && len(r.stack) > 0 && r.stack[len(r.stack)-1].comp.name == ical.CompCalendar {
 		r.nested = append(r.nested, Problem{File: r.file, Line: n, What: "a VCALENDAR nested in another",
 			Action: "read its components as the outer calendar's"})
 	}
 	if name == ical.CompTimezone {
 		r.inTZ++
 	}
-	r.stack = append(r.stack, frame{comp: &ical.Component{Name: name}, line: n, props: len(r.props)})
+	if len(r.comps) == 0 {
+		r.comps = make([]component, 64)
+	}
+	c := &r.comps[0]
+	r.comps = r.comps[1:]
+	c.name = name
+	r.stack = append(r.stack, frame{comp: c, line: n, props: len(r.props)})
 	return nil
 }
 
 func (r *icsReader) end(value string, n int) error {
 	f := r.stack[len(r.stack)-1]
 	c := f.comp
-	if !strings.EqualFold(value, c.Name) {
-		return &ParseError{File: r.file, Line: n, Err: fmt.Errorf("END:%.40s closes %.40s (line %d)", value, c.Name, f.line)}
+	if !strings.EqualFold(value, c.name) {
+		return &ParseError{File: r.file, Line: n, Err: fmt.Errorf("END:%.40s closes %.40s (line %d)", value, c.name, f.line)}
 	}
 	r.stack = r.stack[:len(r.stack)-1]
-	if c.Name == ical.CompTimezone {
+	if c.name == ical.CompTimezone {
 		r.inTZ--
 	}
-	c.Props = r.group(r.props[f.props:])
+	c.props = r.keep(r.props[f.props:])
 	r.props = r.props[:f.props]
 	if len(r.stack) == 0 {
 		r.objs = append(r.objs, object{cal: c, comps: r.flat})
@@ -393,87 +435,26 @@ func (r *icsReader) end(value string, n int) error {
 		return nil
 	}
 	parent := r.stack[len(r.stack)-1].comp
-	parent.Children = append(parent.Children, c)
-	if parent.Name == ical.CompCalendar && c.Name != ical.CompCalendar {
+	parent.children = append(parent.children, c)
+	if parent.name == ical.CompCalendar && c.name != ical.CompCalendar {
 		r.flat = append(r.flat, located{comp: c, line: f.line})
 	}
 	return nil
 }
 
-// group groups a component's properties by name, in one array: each
-// name's slice is full, so appending to it copies it. Each property is
-// copied once, in the order written (no sort: its swaps cost more than
-// the rest of reading).
-func (r *icsReader) group(ps []ical.Prop) ical.Props {
+// keep copies a component's properties into the room kept for them,
+// with no room to grow into the next component's.
+func (r *icsReader) keep(ps []ical.Prop) []ical.Prop {
 	if len(ps) == 0 {
-		return ical.Props{}
-	}
-	g := &r.grouping
-	g.of, g.names, g.counts = g.of[:0], g.names[:0], g.counts[:0]
-	byName := false // names looked up in g.byName, once they are many
-	for _, p := range ps {
-		k := -1
-		if byName {
-			if j, ok := g.byName[p.Name]; ok {
-				k = j
-			}
-		} else {
-			for j, n := range g.names {
-				if n == p.Name {
-					k = j
-					break
-				}
-			}
-		}
-		if k < 0 {
-			k = len(g.names)
-			g.names, g.counts = append(g.names, p.Name), append(g.counts, 0)
-			if !byName && len(g.names) > 16 {
-				if g.byName == nil {
-					g.byName = map[string]int{}
-				}
-				clear(g.byName)
-				for j, n := range g.names {
-					g.byName[n] = j
-				}
-				byName = true
-			} else if byName {
-				g.byName[p.Name] = k
-			}
-		}
-		g.counts[k]++
-		g.of = append(g.of, k)
+		return nil
 	}
 	if len(r.slab) < len(ps) {
 		r.slab = make([]ical.Prop, max(256, len(ps)))
 	}
-	all := r.slab[:len(ps):len(ps)]
+	kept := r.slab[:len(ps):len(ps)]
 	r.slab = r.slab[len(ps):]
-	m := make(ical.Props, len(g.names))
-	next := g.at[:0]
-	at := 0
-	for k, n := range g.names {
-		c := g.counts[k]
-		m[n] = all[at : at+c : at+c]
-		next = append(next, at)
-		at += c
-	}
-	for i := range ps {
-		k := g.of[i]
-		all[next[k]] = ps[i]
-		next[k]++
-	}
-	g.at = next
-	return m
-}
-
-// grouping is group's room, kept from one component to the next.
-type grouping struct {
-	of     []int // each property's name, as an index in names
-	names  []string
-	counts []int
-	at     []int
-	byName map[string]int
+	copy(kept, ps)
+	return kept
 }
 
 // finish ends the file: every component closed, at least one object.
@@ -481,7 +462,7 @@ func (r *icsReader) finish() ([]object, error) {
 	if len(r.stack) > 0 {
 		f := r.stack[len(r.stack)-1]
 		return nil, &ParseError{File: r.file, Line: r.last,
-			Err: fmt.Errorf("unexpected end of file: %.40s (line %d) is not closed", f.comp.Name, f.line)}
+			Err: fmt.Errorf("unexpected end of file: %.40s (line %d) is not closed", f.comp.name, f.line)}
 	}
 	if r.kept == 0 {
 		return nil, &ParseError{File: r.file, Err: ErrNotCalendar}
