@@ -377,18 +377,30 @@ func TestDirectoryCanonicalAddresses(t *testing.T) {
 	}
 }
 
-// readRegular reads a file whole whatever its size against its buffer's.
+// readRegular reads a file whole whatever its size against its buffer's,
+// after what the buffer holds, which stays as it was, whether the buffer
+// has the room or not.
 func TestReadRegularWhole(t *testing.T) {
 	dir := t.TempDir()
+	held := []byte("held")
 	for _, n := range []int{0, 1, 511, 512, 513, 4096, 262145} {
 		want := bytes.Repeat([]byte("BEGIN:VCALENDAR\r\n"), n/17+1)[:n]
 		name := filepath.Join(dir, fmt.Sprint(n))
 		if err := os.WriteFile(name, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readRegular(name)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("%d bytes: read %d, %v", n, len(got), err)
+		for _, room := range []int{0, 4, 600, 300000} {
+			buf := append(make([]byte, 0, len(held)+room), held...)
+			got, grown, err := readRegular(name, buf)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%d bytes, room %d: read %d, %v", n, room, len(got), err)
+			}
+			if !bytes.Equal(buf, held) || len(got) > 0 && &grown[len(grown)-1] != &got[len(got)-1] {
+				t.Errorf("%d bytes, room %d: the buffer holds %q, the file not at the end of the one returned", n, room, buf)
+			}
+			if cap(got) != len(got) {
+				t.Errorf("%d bytes, room %d: the file has room to grow into what follows", n, room)
+			}
 		}
 	}
 }

@@ -149,7 +149,7 @@ func (d *Directory) state(ctx context.Context, en *entry) (*loaded, error) {
 	}
 	// The load is the directory's, not the request's: a caller that gives
 	// up does not fail the calendar for everyone.
-	go d.load(context.WithoutCancel(ctx), en, true) // returns at once if a load of en is running
+	go d.load(context.WithoutCancel(ctx), en, true, new(*scratch)) // returns at once if a load of en is running
 	select {
 	case <-en.ready:
 		return en.state.Load(), nil
@@ -275,8 +275,9 @@ func (d *Directory) reload(ctx context.Context, all bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var sc *scratch // reused from one calendar to the next
 			for en := range work {
-				d.load(ctx, en, all)
+				d.load(ctx, en, all, &sc)
 			}
 		}()
 	}
@@ -302,7 +303,10 @@ var ErrTimeout = errors.New("calendar: reading the calendar timed out")
 // keeps its modification time). A read that outlives ReadTimeout fails
 // the mailbox and is left to finish on its own; no second read of the
 // same source starts meanwhile.
-func (d *Directory) load(ctx context.Context, en *entry, force bool) {
+//
+// The read uses *sc, made if nil; a read that times out keeps it, and
+// *sc is nil after.
+func (d *Directory) load(ctx context.Context, en *entry, force bool, sc **scratch) {
 	if !en.loading.CompareAndSwap(false, true) {
 		return // the previous read is still stuck
 	}
@@ -313,16 +317,21 @@ func (d *Directory) load(ctx context.Context, en *entry, force bool) {
 		en.loading.Store(false)
 		return
 	}
+	if *sc == nil {
+		*sc = new(scratch)
+	}
+	lent := *sc
 	done := make(chan *loaded, 1)
 	go func() {
 		defer en.loading.Store(false)
-		done <- d.read(ctx, en, force)
+		done <- d.read(ctx, en, force, lent)
 	}()
 	var next *loaded
 	select {
 	case next = <-done:
 	case <-time.After(d.opt.ReadTimeout):
 		next = &loaded{err: fmt.Errorf("%w after %v: %s", ErrTimeout, d.opt.ReadTimeout, en.src)}
+		*sc = nil // the stuck read still writes into it
 	}
 	if next == nil || next.err == nil {
 		en.checked.Store(d.opt.Now().UnixNano())
@@ -400,8 +409,9 @@ func (d *Directory) Problems(address string) ([]Problem, error) {
 	return st.cal.Problems(), nil
 }
 
-// read stamps and, when needed, parses en's source; nil means unchanged.
-func (d *Directory) read(ctx context.Context, en *entry, force bool) *loaded {
+// read stamps and, when needed, parses en's source into sc; nil means
+// unchanged.
+func (d *Directory) read(ctx context.Context, en *entry, force bool, sc *scratch) *loaded {
 	prev := en.state.Load()
 	stamp, err := en.src.Stamp(ctx)
 	if err != nil {
@@ -411,7 +421,7 @@ func (d *Directory) read(ctx context.Context, en *entry, force bool) *loaded {
 		return d.slide(prev)
 	}
 	next := &loaded{stamp: stamp}
-	next.cal, next.err = d.parse(ctx, en)
+	next.cal, next.err = d.parse(ctx, en, sc)
 	return next
 }
 
@@ -432,13 +442,31 @@ func (d *Directory) slide(prev *loaded) *loaded {
 	return next
 }
 
-func (d *Directory) parse(ctx context.Context, en *entry) (*Calendar, error) {
-	files, err := en.src.Read(ctx)
+// maxLent bounds the buffers a loader keeps for the next calendar: one
+// huge calendar does not hold its size for the rest of the pass.
+const maxLent = 64 << 20
+
+func (d *Directory) parse(ctx context.Context, en *entry, sc *scratch) (*Calendar, error) {
+	var files []File
+	var err error
+	if src, ok := en.src.(bufferedSource); ok {
+		files, sc.file, err = src.readInto(ctx, sc.file[:0])
+	} else {
+		files, err = en.src.Read(ctx)
+	}
+	defer func() {
+		if cap(sc.file) > maxLent {
+			sc.file = nil
+		}
+		if cap(sc.unfold) > maxLent {
+			sc.unfold = nil
+		}
+	}()
 	if err != nil {
 		return nil, err
 	}
 	now := d.opt.Now()
-	return Parse(files, Options{
+	return sc.parse(files, Options{
 		Location:     en.mb.Location,
 		Owner:        en.mb.Address,
 		HorizonFrom:  now.Add(-d.opt.HorizonPast),

@@ -141,6 +141,13 @@ func (r *reporter) repaired(v *vevent, what, action string) error {
 // collection with one broken object). Options.Strict fails the calendar
 // on the first problem instead.
 func Parse(files []File, opt Options) (*Calendar, error) {
+	return new(scratch).parse(files, opt)
+}
+
+// parse is Parse reading into sc, which a loader reuses: nothing the
+// Calendar keeps is in sc or in the files' Data.
+func (sc *scratch) parse(files []File, opt Options) (*Calendar, error) {
+	sc.reset()
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
@@ -155,12 +162,11 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 		return nil, err
 	}
 	rep := &reporter{strict: opt.Strict}
-	var events []vevent
 	var firstErr error
 	read := 0
 	for _, f := range files {
 		var fileProblems []Problem
-		evs, err := decodeFile(f, opt.Location, &fileProblems)
+		err := sc.decodeFile(f, opt.Location, &fileProblems)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -174,12 +180,11 @@ func Parse(files []File, opt Options) (*Calendar, error) {
 		}
 		read++
 		rep.problems = append(rep.problems, fileProblems...)
-		events = append(events, evs...)
 	}
 	if firstErr != nil && (read == 0 || opt.Strict) {
 		return nil, firstErr
 	}
-	cal, err := compile(events, opt, rep)
+	cal, err := sc.compile(sc.events, opt, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -209,21 +214,13 @@ func checkSize(files []File) error {
 }
 
 // decodeFile reads a file's VEVENTs, each with the VTIMEZONEs of its
-// object (see readFile).
-func decodeFile(f File, floating *time.Location, problems *[]Problem) ([]vevent, error) {
-	objs, err := readFile(f.Name, f.Data, problems)
+// object (see readFile), after those of sc.events.
+func (sc *scratch) decodeFile(f File, floating *time.Location, problems *[]Problem) error {
+	objs, err := sc.readFile(f.Name, f.Data, problems)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n := 0
-	for _, o := range objs {
-		for _, c := range o.comps {
-			if c.comp.name == ical.CompEvent {
-				n++
-			}
-		}
-	}
-	evs := make([]vevent, 0, n)
+	evs := sc.events
 	for _, o := range objs {
 		tz := &tzResolver{floating: floating, defs: map[string]*ical.Component{}, file: f.Name}
 		for _, c := range o.comps {
@@ -239,7 +236,8 @@ func decodeFile(f File, floating *time.Location, problems *[]Problem) ([]vevent,
 			}
 		}
 	}
-	return evs, nil
+	sc.events = evs
+	return nil
 }
 
 // timing is where an event sits in time.
@@ -557,7 +555,7 @@ func mayBe(addr, owner string) bool {
 }
 
 // compile groups VEVENTs into single items, series and their overrides.
-func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
+func (sc *scratch) compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	cal := &Calendar{from: opt.HorizonFrom.Unix(), to: opt.HorizonTo.Unix(), maxInstances: opt.MaxInstances}
 	if opt.Owner != "" {
 		// Compared as the directory compares addresses; an owner with no
@@ -573,7 +571,11 @@ func compile(events []vevent, opt Options, rep *reporter) (*Calendar, error) {
 	same := &itemTable{same: map[Item]uint32{}}
 	cal.items = make([]Item, 0, len(events))
 	cal.pending = make([]wide, 0, 2*len(events)) // the series's instances in the horizon join them
-	fs := make([]fields, len(events))
+	if cap(sc.fields) < len(events) {
+		sc.fields = make([]fields, len(events))
+	}
+	fs := sc.fields[:len(events)]
+	clear(fs)
 	for i := range events {
 		fs[i].read(events[i].comp)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/emersion/go-ical"
 )
@@ -97,18 +98,27 @@ func (c *component) grouped() *ical.Component {
 //
 // The components are for reading: props whose parameters are written
 // alike share one Params, and the components of a file share a few
-// arrays. Their strings share the file's one unfolded
-// buffer and
-// live only while the calendar is compiled: whatever outlives that is
-// copied (eventItem's interned strings, the UID of a Problem), except the
-// text of VTIMEZONEs and TZID parameter values, which zones keep as their
-// names and are copied here.
+// arrays. Their strings are the file's own bytes (unfolded lines) or
+// the unfolded text of sc (folded ones), and with the arrays, live only
+// while the calendar is compiled (see scratch): whatever outlives that
+// is copied (eventItem's interned strings, the UID of a Problem), except
+// the text of VTIMEZONEs and TZID parameter values, which zones keep as
+// their names and are copied here.
 func readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
+	return new(scratch).readFile(file, data, problems)
+}
+
+func (sc *scratch) readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
-	r := icsReader{file: file, problems: problems}
-	var buf strings.Builder
-	buf.Grow(len(data)) // unfolding only shortens: the buffer never moves
-	start, startLine := 0, 0
+	r := icsReader{scratch: sc, file: file, problems: problems}
+	// What the maps hold names the previous file's text.
+	clear(sc.params)
+	clear(sc.tzids)
+	sc.stack, sc.props = sc.stack[:0], sc.props[:0]
+	// The content line being read is data[start:end] until a fold joins
+	// it, then sc.unfold[start:end].
+	start, end, startLine := 0, 0, 0
+	folded := false
 	seen := false // a content line has begun
 	lineNo := 0
 	nextLF, nextCR := -1, -1
@@ -121,37 +131,58 @@ func readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 		if nextCR < p {
 			nextCR = indexFrom(data, p, '\r')
 		}
-		e := min(nextLF, nextCR)
-		raw := data[p:e]
+		b, e := p, min(nextLF, nextCR)
 		p = e + 1
 		if e < len(data) && data[e] == '\r' && p < len(data) && data[p] == '\n' {
 			p++
 		}
 		lineNo++
-		if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') && seen {
-			buf.Write(raw[1:]) // a fold
+		if e > b && (data[b] == ' ' || data[b] == '\t') && seen {
+			// A fold: the line so far is copied to the unfolded text,
+			// which has room for the whole file, and so never moves
+			// while its strings are in use.
+			if !folded {
+				if cap(sc.unfold)-len(sc.unfold) < len(data) {
+					sc.unfold = make([]byte, 0, max(len(data), 2*cap(sc.unfold)))
+				}
+				n := len(sc.unfold)
+				sc.unfold = append(sc.unfold, data[start:end]...)
+				start, folded = n, true
+			}
+			sc.unfold = append(sc.unfold, data[b+1:e]...)
+			end = len(sc.unfold)
 			continue
 		}
-		if blank(raw) {
+		if blank(data[b:e]) {
 			continue
 		}
 		if seen {
-			if err := r.line(buf.String()[start:], startLine); err != nil {
+			if err := r.line(sc.text(data, start, end, folded), startLine); err != nil {
 				return nil, err
 			}
 		} else {
-			raw = bytes.TrimLeft(raw, " \t") // an indented first line (node-ical's test files)
+			for data[b] == ' ' || data[b] == '\t' {
+				b++ // an indented first line (node-ical's test files)
+			}
 		}
 		seen = true
-		start, startLine = buf.Len(), lineNo
-		buf.Write(raw)
+		start, end, startLine, folded = b, e, lineNo, false
 	}
 	if seen {
-		if err := r.line(buf.String()[start:], startLine); err != nil {
+		if err := r.line(sc.text(data, start, end, folded), startLine); err != nil {
 			return nil, err
 		}
 	}
 	return r.finish()
+}
+
+// text is the content line at [start, end) of data, or of the unfolded
+// text when it was folded, without a copy.
+func (sc *scratch) text(data []byte, start, end int, folded bool) string {
+	if folded {
+		data = sc.unfold
+	}
+	return unsafe.String(&data[start], end-start) // not empty: blank lines begin none
 }
 
 // indexFrom is the index of the first c in data from i on, or len(data).
@@ -173,26 +204,70 @@ func blank(b []byte) bool {
 	return len(bytes.TrimSpace(b)) == 0
 }
 
-// icsReader builds the components of one file from its content lines.
-type icsReader struct {
-	file     string
-	problems *[]Problem
-	objs     []object
-	stack    []frame
-	props    []ical.Prop // the properties of the open components, innermost last
-	flat     []located   // the current object's components so far
-	nested   []Problem   // VCALENDARs nested in others, noted after the lines' repairs
-	vals     []string    // parameter values, shared by the props (see parse)
-	tzids    map[string]string
+// scratch is the memory a loader reuses from one calendar to the next,
+// rather than leave it as garbage each time: the bytes of the files, the
+// unfolded text, the components and their properties, compile's room.
+// A calendar's components are in use until it is compiled: Parse keeps
+// nothing of them (it copies what it keeps), and the next Parse with
+// the same scratch writes over them. One Parse at a time uses a scratch.
+type scratch struct {
+	file   []byte      // FileSource reads a calendar's files into it
+	unfold []byte      // the text of folded content lines, unfolded
+	stack  []frame     // the open components
+	props  []ical.Prop // the properties of the open components, innermost last
+	vals   []string    // parameter values, shared by the props (see parse)
+	tzids  map[string]string
 	// params holds the Params parsed from each text of parameters: the
 	// props of a file repeat a few (TZID=…, ROLE=…;PARTSTAT=…;RSVP=…),
 	// and those that repeat one share its Params, which nothing changes.
-	params map[string]ical.Params
-	slab   []ical.Prop // room for the props of the next components
-	comps  []component // room for the next components
-	inTZ   int         // open VTIMEZONEs
-	kept   int         // content lines read inside objects
-	last   int         // the physical line of the last of them
+	params   map[string]ical.Params
+	propRoom arena[ical.Prop] // the properties of closed components
+	compRoom arena[component]
+	events   []vevent
+	fields   []fields
+}
+
+// reset makes the whole of sc available to the next Parse.
+func (sc *scratch) reset() {
+	sc.unfold = sc.unfold[:0]
+	sc.vals = sc.vals[:0]
+	sc.propRoom.reset()
+	sc.compRoom.reset()
+	sc.events = sc.events[:0]
+}
+
+// arena hands out parts of one array, then of a larger one once it is
+// full; reset starts again at the beginning of the last one, once nothing
+// handed out is in use.
+type arena[T any] struct {
+	all  []T
+	used int
+}
+
+// take returns n zero or stale elements.
+func (a *arena[T]) take(n int) []T {
+	if len(a.all)-a.used < n {
+		a.all = make([]T, max(n, 2*len(a.all), 64))
+		a.used = 0
+	}
+	s := a.all[a.used : a.used+n : a.used+n]
+	a.used += n
+	return s
+}
+
+func (a *arena[T]) reset() { a.used = 0 }
+
+// icsReader builds the components of one file from its content lines.
+type icsReader struct {
+	*scratch
+	file     string
+	problems *[]Problem
+	objs     []object
+	flat     []located // the current object's components so far
+	nested   []Problem // VCALENDARs nested in others, noted after the lines' repairs
+	inTZ     int       // open VTIMEZONEs
+	kept     int       // content lines read inside objects
+	last     int       // the physical line of the last of them
 
 	outside     string // the first line outside any object, and its line
 	outsideLine int
@@ -407,12 +482,8 @@ func (r *icsReader) begin(value string, n int) error {
 	if name == ical.CompTimezone {
 		r.inTZ++
 	}
-	if len(r.comps) == 0 {
-		r.comps = make([]component, 64)
-	}
-	c := &r.comps[0]
-	r.comps = r.comps[1:]
-	c.name = name
+	c := &r.compRoom.take(1)[0]
+	*c = component{name: name}
 	r.stack = append(r.stack, frame{comp: c, line: n, props: len(r.props)})
 	return nil
 }
@@ -448,11 +519,7 @@ func (r *icsReader) keep(ps []ical.Prop) []ical.Prop {
 	if len(ps) == 0 {
 		return nil
 	}
-	if len(r.slab) < len(ps) {
-		r.slab = make([]ical.Prop, max(256, len(ps)))
-	}
-	kept := r.slab[:len(ps):len(ps)]
-	r.slab = r.slab[len(ps):]
+	kept := r.propRoom.take(len(ps))
 	copy(kept, ps)
 	return kept
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -428,19 +430,166 @@ func componentText(c *ical.Component) string {
 }
 
 // Reading a realistic calendar's text into the components compile takes
-// (synth.Realistic: about 450 VEVENTs): MB/s and allocations per file.
+// (synth.Realistic: about 450 VEVENTs), with one scratch reused as a
+// loader reuses it: MB/s and allocations per file.
 func BenchmarkReadRealistic(b *testing.B) {
 	data := synth.Realistic(1, benchNow)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var n int
+	sc := new(scratch)
 	for b.Loop() {
 		var problems []Problem
-		evs, err := decodeFile(File{Name: "r.ics", Data: data}, london, &problems)
-		if err != nil {
+		sc.reset()
+		if err := sc.decodeFile(File{Name: "r.ics", Data: data}, london, &problems); err != nil {
 			b.Fatal(err)
 		}
-		n = len(evs)
+		n = len(sc.events)
 	}
 	b.ReportMetric(float64(n), "vevents/op")
+}
+
+// features is a calendar with something of everything a Calendar may
+// keep or report: text outside the calendar, broken and folded lines, a
+// nested calendar, zones of every kind (a VTIMEZONE's yearly rules and
+// dated changes, X-LIC-LOCATION, Windows and IANA names, a vendor
+// prefix, an Outlook display name, an unknown one), series with rules,
+// exclusions, dates, periods, moved, cancelled and THISANDFUTURE
+// overrides, an override without its series, revisions, repairs, skipped
+// events with and without a UID.
+func features() []byte {
+	return []byte("Hello\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\nbroken line\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Custom Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n" +
+		"BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Old Berlin\r\nBEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\n" +
+		"BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Chatham time\r\nX-LIC-LOCATION:Pacific/Chatham\r\nBEGIN:STANDARD\r\nDTSTART:19701025T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+		ev("UID:series", "SUMMARY:Stand-up\\, daily", "LOCATION:Room\r\n  4", `DTSTART;TZID="Custom Berlin":20260105T093000`, "DURATION:PT15M",
+			"RRULE:FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "EXDATE;TZID=Custom Berlin:20260107T093000",
+			"RDATE;VALUE=PERIOD:20260110T120000Z/PT2H,20260111T120000Z/20260111T130000Z", "RDATE;TZID=Custom Berlin:20260110T093000",
+			`ATTENDEE;PARTSTAT=NEEDS-ACTION;DELEGATED-FROM=  "mailto:a@x":mailto:owner@example.org`, "BEGIN:VALARM", "ACTION:DISPLAY", "END:VALARM", "CLASS:CONFIDENTIAL") +
+		ev("UID:series", "RECURRENCE-ID;TZID=Custom Berlin:20260108T093000", "SUMMARY:Moved stand-up", "LOCATION:Hall", `DTSTART;TZID="Custom Berlin":20260108T140000`, "DURATION:PT30M") +
+		ev("UID:series", "RECURRENCE-ID;TZID=Custom Berlin:20260109T093000", "STATUS:CANCELLED", `DTSTART;TZID="Custom Berlin":20260109T093000`) +
+		ev("UID:series", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Custom Berlin:20260302T093000", "SUMMARY:Later stand-up", `DTSTART;TZID="Custom Berlin":20260302T100000`, "DURATION:PT20M") +
+		ev("UID:weekly", "SUMMARY:Review", "DTSTART;TZID=Old Berlin:20260106T150000", "DTEND;TZID=Old Berlin:20260106T160000", "RRULE:FREQ=WEEKLY; BYDAY=TU;X-NAME=1") +
+		ev("UID:monthly", "SUMMARY:Board", "DTSTART;TZID=Chatham time:20260115T100000", "DURATION:PT1H", "RRULE:FREQ=MONTHLY;BYMONTHDAY=15;BYSETPOS=1") +
+		ev("UID:windows", "SUMMARY:Lunch", "DTSTART;TZID=GMT Standard Time:20260112T120000", "DTEND;TZID=GMT Standard Time:20260112T130000", "RRULE:") +
+		ev("UID:vendor", "SUMMARY:Vendor", "DTSTART;TZID=/mozilla.org/20050126_1/Europe/London:20260113T120000", "DURATION:PT1H") +
+		ev("UID:lower", "SUMMARY:Lower", "DTSTART;TZID=europe/berlin:20260114T120000", "DURATION:PT1H") +
+		ev("UID:display", "SUMMARY:Display", `DTSTART;TZID="(UTC-05:00) Eastern Time (US & Canada)":20260114T120000`, "DURATION:PT1H") +
+		ev("UID:mars", "SUMMARY:Mars", "DTSTART;TZID=Mars/Olympus:20260115T120000", "DURATION:PT1H") +
+		ev("UID:swapped", "SUMMARY:Swapped", "DTSTART:20260116T120000Z", "DTEND:20260116T110000Z") +
+		ev("UID:weeks", "SUMMARY:Week", "DTSTART:20260119T120000Z", "DURATION:PT1W") +
+		ev("UID:rev", "SEQUENCE:1", "DTSTAMP:20260101T000000Z", "SUMMARY:Old", "DTSTART:20260120T120000Z", "DURATION:PT1H") +
+		ev("UID:rev", "SEQUENCE:2", "DTSTAMP:20260102T000000Z", "SUMMARY:New", "DTSTART:20260120T130000Z", "DURATION:PT1H") +
+		ev("UID:lone", "RECURRENCE-ID:20260121T120000Z", "SUMMARY:Lone", "DTSTART:20260121T123000Z", "DURATION:PT1H") +
+		ev("UID:allday", "SUMMARY:Holiday", "DTSTART;VALUE=DATE:20260122", "DTEND;VALUE=DATE:20260122", "TRANSP:TRANSPARENT") +
+		ev("UID:bad", "SUMMARY:Bad", "DTSTART:2026-01-23", "DURATION:PT1H") +
+		ev("SUMMARY:No UID", "DTSTART:20260124T120000Z", "DURATION:PT1H", "RRULE:FREQ=YEARLY;RSCALE=CHINESE") +
+		"BEGIN:VCALENDAR\r\n" + ev("UID:nested", "SUMMARY:Nested", "DTSTART:20260125T120000Z", "DURATION:PT1H") + "END:VCALENDAR\r\n" +
+		"END:VCALENDAR\r\n-- \r\nsignature\r\n")
+}
+
+// describe writes what a parse gave: its error, or the calendar's
+// problems and its events over windows inside the horizon and outside it.
+func describe(cal *Calendar, err error) string {
+	if err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return fmt.Sprintf("%v\n%s|%d|%s", err, pe.File, pe.Line, pe.UID)
+		}
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, p := range cal.Problems() {
+		fmt.Fprintf(&b, "%s %q %q\n", p, p.What, p.UID)
+	}
+	for _, s := range cal.series {
+		fmt.Fprintf(&b, "series %q %s:%d in %s\n", s.uid, s.file, s.line, s.timing.start.Location())
+	}
+	for _, w := range [][2]time.Time{
+		{time.Date(2026, 1, 1, 0, 0, 0, 0, utc), time.Date(2026, 4, 1, 0, 0, 0, 0, utc)},
+		{time.Date(2024, 1, 1, 0, 0, 0, 0, utc), time.Date(2024, 3, 1, 0, 0, 0, 0, utc)},
+		{time.Date(2027, 6, 1, 0, 0, 0, 0, utc), time.Date(2027, 8, 1, 0, 0, 0, 0, utc)},
+	} {
+		evs, err := cal.Events(w[0], w[1])
+		if err != nil {
+			fmt.Fprintf(&b, "%v\n", err)
+		}
+		for _, e := range evs {
+			fmt.Fprintf(&b, "%s %s %s %q %q %v %v %v %v %v %v %v\n", e.Start.Format(time.RFC3339), e.End.Format(time.RFC3339), e.ID(),
+				e.Item.Subject(), e.Item.Location(), e.Item.Busy, e.Item.Private, e.Item.Meeting, e.Item.Reminder, e.Item.AllDay, e.Recurring, e.Exception)
+		}
+	}
+	return b.String()
+}
+
+// scribble writes over what a parse with sc read from, as the next
+// calendar a loader reads does.
+func scribble(sc *scratch, files ...[]byte) {
+	for _, f := range files {
+		for i := range f {
+			f[i] = 'x'
+		}
+	}
+	for _, b := range [][]byte{sc.file, sc.unfold} {
+		b = b[:cap(b)]
+		for i := range b {
+			b[i] = 'x'
+		}
+	}
+	clear(sc.propRoom.all)
+	clear(sc.compRoom.all)
+	clear(sc.stack[:cap(sc.stack)])
+	clear(sc.props[:cap(sc.props)])
+	vals := sc.vals[:cap(sc.vals)]
+	for i := range vals {
+		vals[i] = "scribbled"
+	}
+	clear(sc.params)
+	clear(sc.tzids)
+	clear(sc.events[:cap(sc.events)])
+	clear(sc.fields[:cap(sc.fields)])
+}
+
+// A Calendar keeps nothing of what it was read from: after Parse, the
+// bytes of its files and the scratch it was read with are written over,
+// and another calendar read with the same scratch, as a loader reads
+// one after another; the calendar still answers, and its problems and
+// errors read, as those of the same text read afresh. (Its queries
+// outside the horizon expand its series only now, after the scribbling.)
+func TestParseKeepsNothingOfItsScratch(t *testing.T) {
+	cases := map[string][]byte{"features.ics": features(), "realistic.ics": synth.Realistic(3, benchNow)}
+	if dir := os.Getenv("CALFED_REALWORLD_CORPUS"); dir != "" {
+		names, _ := filepath.Glob(filepath.Join(dir, "*.ics"))
+		for _, n := range names {
+			data, err := os.ReadFile(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases[filepath.Base(n)] = data
+		}
+	}
+	folded := []byte(strings.ReplaceAll(string(features()), ":", ":\r\n "))
+	opt := Options{Location: london, Owner: "owner@example.org", MaxInstances: 5000,
+		HorizonFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, utc), HorizonTo: time.Date(2026, 4, 1, 0, 0, 0, 0, utc)}
+	for name, data := range cases {
+		for _, strict := range []bool{false, true} {
+			opt.Strict = strict
+			want := describe(Parse([]File{{Name: name, Data: bytes.Clone(data)}}, opt))
+			sc := new(scratch)
+			if _, err := sc.parse([]File{{Name: "first.ics", Data: bytes.Clone(folded)}}, opt); err != nil && !strict {
+				t.Fatal(err)
+			}
+			file := bytes.Clone(data)
+			cal, err := sc.parse([]File{{Name: name, Data: file}}, opt)
+			scribble(sc, file)
+			next := bytes.Clone(folded)
+			sc.parse([]File{{Name: "next.ics", Data: next}}, opt)
+			scribble(sc, next)
+			if got := describe(cal, err); got != want {
+				t.Errorf("%s (strict %v) after its scratch was written over:\n%s\nread afresh:\n%s", name, strict, got, want)
+			}
+		}
+	}
 }

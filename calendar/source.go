@@ -18,8 +18,21 @@ type Source interface {
 	String() string
 	// Stamp changes whenever the content may have changed.
 	Stamp(ctx context.Context) (string, error)
-	// Read returns the iCalendar documents.
+	// Read returns the iCalendar documents. The caller only reads their
+	// Data, and keeps nothing of it once it has parsed them: a source
+	// may return memory it holds (StaticSource does), which it must not
+	// change while the caller holds it.
 	Read(ctx context.Context) ([]File, error)
+}
+
+// bufferedSource is a Source that reads into memory its caller lends it,
+// as a Directory's loaders lend theirs from one calendar to the next.
+type bufferedSource interface {
+	// readInto is Read with the files' Data appended to buf[len(buf):],
+	// or to a new array when buf has not the room; it returns the array
+	// that has them. The caller owns buf before and after, and must not
+	// lend it again while it holds the Files.
+	readInto(ctx context.Context, buf []byte) ([]File, []byte, error)
 }
 
 // FileSource is an .ics file, or a directory whose *.ics files together
@@ -91,59 +104,74 @@ func (s FileSource) names() ([]string, error) {
 	return names, nil
 }
 
+// Read returns the files' bytes in memory of their own, which the caller
+// owns.
 func (s FileSource) Read(ctx context.Context) ([]File, error) {
+	files, _, err := s.readInto(ctx, nil)
+	return files, err
+}
+
+func (s FileSource) readInto(ctx context.Context, buf []byte) ([]File, []byte, error) {
 	fi, err := os.Stat(s.Path)
 	if err != nil {
-		return nil, err
+		return nil, buf, err
 	}
 	names := []string{s.Path}
 	if fi.IsDir() {
 		if names, err = s.names(); err != nil {
-			return nil, err
+			return nil, buf, err
 		}
 	}
 	files := make([]File, 0, len(names))
 	for _, n := range names {
-		data, err := readRegular(n)
-		if err != nil {
-			return nil, err
+		var data []byte
+		if data, buf, err = readRegular(n, buf); err != nil {
+			return nil, buf, err
 		}
 		files = append(files, File{Name: n, Data: data})
 	}
-	return files, nil
+	return files, buf, nil
 }
 
 // readRegular reads a file only if it is a regular one, checked on the
-// open file so that a swap between check and read changes nothing.
-func readRegular(name string) ([]byte, error) {
+// open file so that a swap between check and read changes nothing. The
+// file's bytes are appended to buf when it has the room, else to a new
+// array, which is returned with them; what buf held stays where it is.
+func readRegular(name string, buf []byte) (data, grown []byte, err error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, buf, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, buf, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s", ErrNotRegular, name)
+		return nil, buf, fmt.Errorf("%w: %s", ErrNotRegular, name)
 	}
-	// Read into a buffer of the size the file has (one byte more to see
-	// its end at once), not one grown by doubling: ten thousand
-	// calendars of a quarter of a megabyte each are read at start-up.
-	// A file that grows meanwhile is read whole all the same.
-	data := make([]byte, 0, max(fi.Size()+1, 512))
+	// Room for the size the file has (one byte more to see its end at
+	// once), not grown by doubling as the file is read: ten thousand
+	// calendars of a quarter of a megabyte each are read at start-up. A
+	// file that grows meanwhile is read whole all the same.
+	if need := int(max(fi.Size()+1, 512)); cap(buf)-len(buf) < need {
+		buf = make([]byte, 0, max(need, 2*cap(buf)))
+	}
+	start := len(buf)
 	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			return data, nil
+			return buf[start:len(buf):len(buf)], buf, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, buf[:start], err
 		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
+		if len(buf) == cap(buf) {
+			// The file grew: what was read of it moves to a larger array.
+			read := buf[start:]
+			buf = append(make([]byte, 0, 2*len(read)), read...)
+			start = 0
 		}
 	}
 }
