@@ -323,8 +323,11 @@ func (d *Directory) load(ctx context.Context, en *entry, force bool, sc **scratc
 	lent := *sc
 	done := make(chan *loaded, 1)
 	go func() {
-		defer en.loading.Store(false)
-		done <- d.read(ctx, en, force, lent)
+		next := d.read(ctx, en, force, lent)
+		// Not running before the result is sent: the caller may load en
+		// again as soon as it has it (the next Reload).
+		en.loading.Store(false)
+		done <- next
 	}()
 	var next *loaded
 	select {
