@@ -69,8 +69,8 @@ func (c *component) grouped() *ical.Component {
 }
 
 // readFile reads a file's bytes into its iCalendar objects in one pass:
-// content lines unfolded (RFC 5545 §3.1) into one buffer, each split into
-// name, parameters and value, and the components built as the lines come.
+// content lines unfolded (RFC 5545 §3.1), each split into name,
+// parameters and value, and the components built as the lines come.
 // The grammar of a content line is go-ical's (names and parameter names
 // upper-cased, parameter values unquoted, comma-separated values split
 // outside quotes, the value kept as written), and so are the types
@@ -108,6 +108,7 @@ func readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 	return new(scratch).readFile(file, data, problems)
 }
 
+// readFile is readFile reading into sc.
 func (sc *scratch) readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	r := icsReader{scratch: sc, file: file, problems: problems}
@@ -119,6 +120,7 @@ func (sc *scratch) readFile(file string, data []byte, problems *[]Problem) ([]ob
 	// it, then sc.unfold[start:end].
 	start, end, startLine := 0, 0, 0
 	folded := false
+	room := false // sc.unfold has room for the rest of the file
 	seen := false // a content line has begun
 	lineNo := 0
 	nextLF, nextCR := -1, -1
@@ -139,12 +141,13 @@ func (sc *scratch) readFile(file string, data []byte, problems *[]Problem) ([]ob
 		lineNo++
 		if e > b && (data[b] == ' ' || data[b] == '\t') && seen {
 			// A fold: the line so far is copied to the unfolded text,
-			// which has room for the whole file, and so never moves
-			// while its strings are in use.
+			// which is given room for the whole file at its first fold,
+			// and so never moves while its strings are in use.
 			if !folded {
-				if cap(sc.unfold)-len(sc.unfold) < len(data) {
+				if !room && cap(sc.unfold)-len(sc.unfold) < len(data) {
 					sc.unfold = make([]byte, 0, max(len(data), 2*cap(sc.unfold)))
 				}
+				room = true
 				n := len(sc.unfold)
 				sc.unfold = append(sc.unfold, data[start:end]...)
 				start, folded = n, true

@@ -280,6 +280,7 @@ func TestReadFileIsLinear(t *testing.T) {
 		{"many lines without a colon", line(100000, "X-A:x", "\r\nbroken", "")},
 		{"lone CRs", line(100000, "X-A:x", "\rX-B:y", "")},
 		{"many properties", line(100000, "X-A:x", "\r\nX-B:y", "")},
+		{"many folded properties", line(100000, "X-A:x", "\r\nX-B:y\r\n z", "")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var once, four uint64
@@ -339,8 +340,9 @@ func TestParseKeepsNoFileText(t *testing.T) {
 }
 
 // FuzzReadFile checks the reader against go-ical's decoder: on a file
-// both read — without a repair noted, and without a lone CR, which
-// go-ical does not take as a line end — the components, their
+// both read — without a repair noted, without a lone CR, which go-ical
+// does not take as a line end, and without a fold that ends the file
+// without a line end, where go-ical stops — the components, their
 // properties, values and parameters are the same, and the properties of
 // each name in the same order (the reader keeps them in the order
 // written, go-ical grouped by name).
@@ -353,6 +355,12 @@ func FuzzReadFile(f *testing.F) {
 		var problems []Problem
 		objs, err := readFile("f.ics", data, &problems)
 		if err != nil || len(problems) > 0 || bytes.Contains(bytes.ReplaceAll(data, []byte("\r\n"), nil), []byte("\r")) {
+			return
+		}
+		if last := data[max(bytes.LastIndexAny(data, "\r\n")+1, 0):]; len(last) > 0 && (last[0] == ' ' || last[0] == '\t') {
+			// go-ical meets the end of the file inside a last fold that
+			// has no line end, and reports the end of the file, losing
+			// the object that fold ends.
 			return
 		}
 		var want []*ical.Component
