@@ -3,6 +3,8 @@ package calendar
 import (
 	"testing"
 	"time"
+
+	"github.com/emersion/go-ical"
 )
 
 // Any input either fails with a ParseError or yields a calendar whose
@@ -40,4 +42,32 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// plainDuration reads what it reads as go-ical does.
+func FuzzPlainDuration(f *testing.F) {
+	for _, s := range []string{"PT45M", "PT1H30M", "P1D", "P1DT12H", "PT", "P", "P1H", "PT1D", "PT1H1H", "P1W", "pt1h", "PT0S", "P999999DT999999H999999M999999S", "PT1234567S", "P1DT", "PTT1H"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := plainDuration(s)
+		if !ok {
+			return
+		}
+		p := ical.NewProp(ical.PropDuration)
+		p.Value = s
+		want, err := p.Duration()
+		if err != nil || d != want {
+			t.Fatalf("plainDuration(%q) = %v; go-ical reads %v, %v", s, d, want, err)
+		}
+	})
+}
+
+// What events commonly write is read without go-ical.
+func TestPlainDuration(t *testing.T) {
+	for s, want := range map[string]time.Duration{"PT45M": 45 * time.Minute, "PT1H30M": 90 * time.Minute, "P1D": 24 * time.Hour, "P1DT12H": 36 * time.Hour, "PT0S": 0, "PT1H0M10S": time.Hour + 10*time.Second} {
+		if d, ok := plainDuration(s); !ok || d != want {
+			t.Errorf("plainDuration(%q) = %v, %v; want %v", s, d, ok, want)
+		}
+	}
 }

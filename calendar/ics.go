@@ -942,5 +942,45 @@ func duration(p *ical.Prop) (time.Duration, error) {
 		}
 		return sign * time.Duration(n) * 7 * 24 * time.Hour, nil
 	}
+	if p.Name == ical.PropDuration && p.Params.Get(ical.ParamValue) == "" {
+		if d, ok := plainDuration(p.Value); ok {
+			return d, nil
+		}
+	}
 	return p.Duration()
+}
+
+// plainDuration reads the DURATIONs most events have ("PT45M", "PT1H30M",
+// "P1D", "P1DT12H") as ical.Prop.Duration reads them, without its cost;
+// ok is false for any other text, left to it.
+func plainDuration(s string) (d time.Duration, ok bool) {
+	if len(s) < 3 || s[0] != 'P' {
+		return 0, false
+	}
+	const units = "DTHMS" // in the order they come, each at most once; T is no unit
+	size := [...]time.Duration{24 * time.Hour, 0, time.Hour, time.Minute, time.Second}
+	at := 0 // the first of units that may come next
+	for i := 1; i < len(s); {
+		if s[i] == 'T' {
+			if at > 1 || i+1 == len(s) {
+				return 0, false
+			}
+			at, i = 2, i+1
+			continue
+		}
+		n, j := 0, i
+		for ; j < len(s) && j-i < 6 && '0' <= s[j] && s[j] <= '9'; j++ {
+			n = n*10 + int(s[j]-'0')
+		}
+		if j == i || j == len(s) {
+			return 0, false
+		}
+		k := strings.IndexByte(units, s[j])
+		if k < at || k == 1 || k >= 2 && at < 2 {
+			return 0, false // also k < 0
+		}
+		d += time.Duration(n) * size[k]
+		at, i, ok = k+1, j+1, true
+	}
+	return d, ok
 }

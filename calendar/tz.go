@@ -115,8 +115,19 @@ func digits(s string) (int, bool) {
 	return n, true
 }
 
+// daysIn is the number of days in a month of the proleptic Gregorian
+// calendar, as time.Date counts them.
 func daysIn(y int, m time.Month) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch m {
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
 }
 
 // period parses a PERIOD value: start/end or start/duration (§3.3.9).
