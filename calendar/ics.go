@@ -566,11 +566,21 @@ func (sc *scratch) compile(events []vevent, opt Options, rep *reporter) (*Calend
 		}
 		opt.Owner = owner
 	}
-	masters := map[string]*series{}
+	if sc.masters == nil {
+		sc.masters, sc.first = map[string]*series{}, map[revision]int32{}
+	}
+	masters := sc.masters
+	clear(masters)
 	var series []*series
 	same := &itemTable{same: map[Item]uint32{}}
-	cal.items = make([]Item, 0, len(events))
-	cal.pending = make([]wide, 0, 2*len(events)) // the series's instances in the horizon join them
+	// Both are copied when the calendar is built (keepItems, pack).
+	if cap(sc.items) < len(events) {
+		sc.items = make([]Item, 0, len(events))
+	}
+	if cap(sc.pending) < 2*len(events) {
+		sc.pending = make([]wide, 0, 2*len(events)) // the series's instances in the horizon join them
+	}
+	cal.items, cal.pending = sc.items[:0], sc.pending[:0]
 	if cap(sc.fields) < len(events) {
 		sc.fields = make([]fields, len(events))
 	}
@@ -580,7 +590,7 @@ func (sc *scratch) compile(events []vevent, opt Options, rep *reporter) (*Calend
 		fs[i].read(events[i].comp)
 	}
 	var overrides []int
-	superseded := latestSequence(events, fs, rep)
+	superseded := latestSequence(events, fs, rep, sc.first)
 	for i := range events {
 		v, f := &events[i], &fs[i]
 		if superseded != nil && superseded[i] {
@@ -676,8 +686,11 @@ func addOverride(cal *Calendar, masters map[string]*series, same *itemTable, v *
 // then the last in the files: a newer revision supersedes the older (RFC
 // 5546 §2.1.4; Confluence exports keep every revision). nil when no
 // VEVENT is superseded.
-func latestSequence(events []vevent, fs []fields, rep *reporter) (superseded []bool) {
-	type key struct{ uid, rid string }
+//
+// first is room for the first VEVENT of each UID and RECURRENCE-ID; it
+// is cleared first.
+func latestSequence(events []vevent, fs []fields, rep *reporter, first map[revision]int32) (superseded []bool) {
+	type key = revision
 	keyOf := func(i int) (key, bool) {
 		uid := textValue(fs[i].uid)
 		if uid == "" {
@@ -691,7 +704,7 @@ func latestSequence(events []vevent, fs []fields, rep *reporter) (superseded []b
 	}
 	// Most calendars hold each revision once: the ranks are read only
 	// for the keys seen twice.
-	first := make(map[key]int32, len(events))
+	clear(first)
 	var dups map[key]int // key: the index kept so far
 	for i := range events {
 		k, ok := keyOf(i)
@@ -733,6 +746,9 @@ func latestSequence(events []vevent, fs []fields, rep *reporter) (superseded []b
 	}
 	return superseded
 }
+
+// revision names the revisions of one VEVENT: its UID and RECURRENCE-ID.
+type revision struct{ uid, rid string }
 
 // rank orders the revisions of one VEVENT.
 type rank struct {

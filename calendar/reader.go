@@ -111,7 +111,7 @@ func readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 // readFile is readFile reading into sc.
 func (sc *scratch) readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
-	r := icsReader{scratch: sc, file: file, problems: problems}
+	r := icsReader{scratch: sc, file: file, problems: problems, flat: len(sc.located)}
 	// What the maps hold names the previous file's text.
 	clear(sc.params)
 	clear(sc.tzids)
@@ -226,8 +226,15 @@ type scratch struct {
 	params   map[string]ical.Params
 	propRoom arena[ical.Prop] // the properties of closed components
 	compRoom arena[component]
+	located  []located // the components of the objects read
 	events   []vevent
 	fields   []fields
+	// compile's room: maps whose keys name the text, cleared for each
+	// calendar, and the items and instances before they are kept.
+	masters map[string]*series
+	first   map[revision]int32
+	items   []Item
+	pending []wide
 }
 
 // reset makes the whole of sc available to the next Parse.
@@ -237,6 +244,7 @@ func (sc *scratch) reset() {
 	sc.propRoom.reset()
 	sc.compRoom.reset()
 	sc.events = sc.events[:0]
+	sc.located = sc.located[:0]
 }
 
 // arena hands out parts of one array, then of a larger one once it is
@@ -266,7 +274,7 @@ type icsReader struct {
 	file     string
 	problems *[]Problem
 	objs     []object
-	flat     []located // the current object's components so far
+	flat     int       // where the current object's components start in located
 	nested   []Problem // VCALENDARs nested in others, noted after the lines' repairs
 	inTZ     int       // open VTIMEZONEs
 	kept     int       // content lines read inside objects
@@ -522,14 +530,14 @@ func (r *icsReader) end(value string, n int) error {
 	c.props = r.keep(r.props[f.props:])
 	r.props = r.props[:f.props]
 	if len(r.stack) == 0 {
-		r.objs = append(r.objs, object{cal: c, comps: r.flat})
-		r.flat = nil
+		r.objs = append(r.objs, object{cal: c, comps: r.located[r.flat:len(r.located):len(r.located)]})
+		r.flat = len(r.located)
 		return nil
 	}
 	parent := r.stack[len(r.stack)-1].comp
 	parent.children = append(parent.children, c)
 	if parent.name == ical.CompCalendar && c.name != ical.CompCalendar {
-		r.flat = append(r.flat, located{comp: c, line: f.line})
+		r.located = append(r.located, located{comp: c, line: f.line})
 	}
 	return nil
 }

@@ -558,6 +558,11 @@ func scribble(sc *scratch, files ...[]byte) {
 	clear(sc.tzids)
 	clear(sc.events[:cap(sc.events)])
 	clear(sc.fields[:cap(sc.fields)])
+	clear(sc.located[:cap(sc.located)])
+	clear(sc.masters)
+	clear(sc.first)
+	clear(sc.items[:cap(sc.items)])
+	clear(sc.pending[:cap(sc.pending)])
 }
 
 // A Calendar keeps nothing of what it was read from: after Parse, the
