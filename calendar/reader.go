@@ -100,10 +100,14 @@ func (c *component) grouped() *ical.Component {
 // alike share one Params, and the components of a file share a few
 // arrays. Their strings are the file's own bytes (unfolded lines) or
 // the unfolded text of sc (folded ones), and with the arrays, live only
-// while the calendar is compiled (see scratch): whatever outlives that
-// is copied (eventItem's interned strings, the UID of a Problem), except
-// the text of VTIMEZONEs and TZID parameter values, which zones keep as
-// their names and are copied here.
+// while the calendar is compiled (see scratch). Whatever outlives that is
+// copied: the items' texts (itemTexts), the series's UIDs (keepSeries),
+// the UID of a Problem or a ParseError (keptUID); the texts of Problems
+// and errors, the line outside the objects among them, are formatted
+// afresh; the text of VTIMEZONEs and TZID parameter values, which zones
+// keep as their names (and wintz.Load caches zones by), are copied here;
+// RRULEs are kept as rrule-go's options, which hold no text.
+// TestParseKeepsNothingOfItsScratch checks it.
 func readFile(file string, data []byte, problems *[]Problem) ([]object, error) {
 	return new(scratch).readFile(file, data, problems)
 }
