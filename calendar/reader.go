@@ -278,11 +278,15 @@ type icsReader struct {
 	file     string
 	problems *[]Problem
 	objs     []object
-	flat     int       // where the current object's components start in located
-	nested   []Problem // VCALENDARs nested in others, noted after the lines' repairs
-	inTZ     int       // open VTIMEZONEs
-	kept     int       // content lines read inside objects
-	last     int       // the physical line of the last of them
+	flat     int // where the current object's components start in located
+	// section is the last text of parameters found in params, and
+	// sectionParams its Params.
+	section       string
+	sectionParams ical.Params
+	nested        []Problem // VCALENDARs nested in others, noted after the lines' repairs
+	inTZ          int       // open VTIMEZONEs
+	kept          int       // content lines read inside objects
+	last          int       // the physical line of the last of them
 
 	outside     string // the first line outside any object, and its line
 	outsideLine int
@@ -389,7 +393,14 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 	}
 	line := s
 	section := s[i:colon]
+	if section == r.section {
+		// As the line before (ATTENDEEs one after another, DTSTART and
+		// DTEND in one zone): compared before hashing.
+		prop.Params, prop.Value = r.sectionParams, s[colon+1:]
+		return prop, nil
+	}
 	if params, ok := r.params[section]; ok {
+		r.section, r.sectionParams = section, params
 		prop.Params, prop.Value = params, s[colon+1:]
 		return prop, nil
 	}
@@ -459,6 +470,7 @@ func (r *icsReader) parse(s string, colon int) (ical.Prop, error) {
 			r.params = map[string]ical.Params{}
 		}
 		r.params[section] = prop.Params
+		r.section, r.sectionParams = section, prop.Params
 	}
 	return prop, nil
 }
@@ -489,25 +501,37 @@ func (r *icsReader) tzid(v string) string {
 	return c
 }
 
-// componentNames are the names of the components calfed reads, as
-// constants: they hold nothing of the file.
-var componentNames = map[string]string{}
-
-func init() {
-	for _, n := range []string{ical.CompCalendar, ical.CompEvent, ical.CompTimezone, ical.CompTimezoneStandard,
-		ical.CompTimezoneDaylight, ical.CompAlarm, ical.CompToDo, ical.CompJournal, ical.CompFreeBusy} {
-		componentNames[n] = n
+// componentName is name as a constant when it names a component calfed
+// reads, so that it holds nothing of the file.
+func componentName(name string) string {
+	switch name {
+	case ical.CompEvent:
+		return ical.CompEvent
+	case ical.CompAlarm:
+		return ical.CompAlarm
+	case ical.CompCalendar:
+		return ical.CompCalendar
+	case ical.CompTimezone:
+		return ical.CompTimezone
+	case ical.CompTimezoneStandard:
+		return ical.CompTimezoneStandard
+	case ical.CompTimezoneDaylight:
+		return ical.CompTimezoneDaylight
+	case ical.CompToDo:
+		return ical.CompToDo
+	case ical.CompJournal:
+		return ical.CompJournal
+	case ical.CompFreeBusy:
+		return ical.CompFreeBusy
 	}
+	return name
 }
 
 func (r *icsReader) begin(value string, n int) error {
 	if len(r.stack) == maxDepth {
 		return &ParseError{File: r.file, Line: n, Err: fmt.Errorf("components nested more than %d deep", maxDepth)}
 	}
-	name := strings.ToUpper(value)
-	if c, ok := componentNames[name]; ok {
-		name = c
-	}
+	name := componentName(strings.ToUpper(value))
 	if name == ical.CompCalendar && len(r.stack) > 0 && r.stack[len(r.stack)-1].comp.name == ical.CompCalendar {
 		r.nested = append(r.nested, Problem{File: r.file, Line: n, What: "a VCALENDAR nested in another",
 			Action: "read its components as the outer calendar's"})
