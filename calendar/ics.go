@@ -793,6 +793,9 @@ func newSeries(v *vevent, f *fields, tm timing, maxInstances int, rep *reporter)
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
 		opt.Dtstart = tm.start.Truncate(time.Second)
+		if err := checkOrdinals(opt); err != nil {
+			return nil, fmt.Errorf("RRULE: %w", err)
+		}
 		if _, err := rrule.NewRRule(*opt); err != nil {
 			return nil, fmt.Errorf("RRULE: %w", err)
 		}
@@ -881,6 +884,27 @@ func newSeries(v *vevent, f *fields, tm timing, maxInstances int, rep *reporter)
 	slices.Sort(s.exdates)
 	s.exdates = slices.Compact(s.exdates)
 	return s, nil
+}
+
+// checkOrdinals refuses a BYDAY ordinal beyond the weekdays of its
+// period (RFC 5545 §3.3.10): more than five in a month (a MONTHLY rule, or
+// a YEARLY one with BYMONTH), more than 53 in a year. The recurrence
+// library indexes past its arrays on such an ordinal, and panics.
+func checkOrdinals(o *rrule.ROption) error {
+	most := 53
+	if o.Freq == rrule.MONTHLY || o.Freq == rrule.YEARLY && len(o.Bymonth) > 0 {
+		most = 5
+	}
+	for _, w := range o.Byweekday {
+		if n := w.N(); n > most || n < -most {
+			period := "year"
+			if most == 5 {
+				period = "month"
+			}
+			return fmt.Errorf("BYDAY=%s: a %s has at most %d of each weekday", w, period, most)
+		}
+	}
+	return nil
 }
 
 // ruleText reads an RRULE value as rrule-go takes it: whitespace (BYDAY=MO,

@@ -266,3 +266,20 @@ func TestRuleThatMatchesNoDayIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// A BYDAY ordinal past the weekdays of its period fails its event, noted,
+// rather than the recurrence library (which panics on it); the last
+// ordinals a period has are read.
+func TestRuleOrdinalsBeyondThePeriod(t *testing.T) {
+	for rule, skipped := range map[string]bool{
+		"FREQ=MONTHLY;BYDAY=20MO": true, "FREQ=MONTHLY;BYDAY=-6MO": true, "FREQ=YEARLY;BYMONTH=6;BYDAY=6MO": true,
+		"FREQ=YEARLY;BYDAY=54MO": true, "FREQ=MONTHLY;BYDAY=5MO": false, "FREQ=YEARLY;BYMONTH=2;BYDAY=-5MO": false,
+		"FREQ=YEARLY;BYDAY=53MO": false,
+	} {
+		cal := parse(t, ics(ev("UID:r", "DTSTART:20260101T100000Z", "DURATION:PT1H", "RRULE:"+rule)), Options{})
+		got := len(cal.Problems()) == 1 && cal.Problems()[0].Skipped && strings.Contains(cal.Problems()[0].What, "at most")
+		if got != skipped {
+			t.Errorf("%s: problems %v, want the event skipped %v", rule, cal.Problems(), skipped)
+		}
+	}
+}
