@@ -65,6 +65,51 @@ func neverMatches(o rrule.ROption) (bool, error) {
 	if _, ok := simple(o); ok {
 		return false, nil // simpleRule.iterator stops by itself
 	}
+	if matchesSurely(o) {
+		return false, nil
+	}
+	return searchCycle(o)
+}
+
+// matchesSurely reports whether a MONTHLY or YEARLY rule asks only for
+// days every month has (BYMONTHDAY=15, BYDAY=1TU or -1FR, DTSTART's day
+// of the month up to the 28th), in months it visits, well before the
+// year the recurrence library stops: the monthly and yearly series
+// calendars hold, which need no search.
+func matchesSurely(o rrule.ROption) bool {
+	n := max(o.Interval, 1)
+	if o.Freq != rrule.MONTHLY && o.Freq != rrule.YEARLY || n > 12 || o.Dtstart.Year() > lastRuleYear-1000 ||
+		len(o.Bysetpos)+len(o.Byyearday)+len(o.Byweekno)+len(o.Byeaster) != 0 ||
+		o.Freq == rrule.MONTHLY && n > 1 && len(o.Bymonth) > 0 { // the months visited may not be those asked
+		return false
+	}
+	switch {
+	case len(o.Bymonthday) > 0 && len(o.Byweekday) == 0:
+		for _, d := range o.Bymonthday {
+			if d != 0 && -28 <= d && d <= 28 {
+				return true
+			}
+		}
+	case len(o.Byweekday) > 0 && len(o.Bymonthday) == 0:
+		// Weekdays with an ordinal and without one together ask for the
+		// days that are both, in the library as in python-dateutil.
+		plain, ordinal := 0, 0
+		for _, w := range o.Byweekday {
+			switch n := w.N(); {
+			case n == 0:
+				plain++
+			case -4 <= n && n <= 4:
+				ordinal++
+			}
+		}
+		return plain == len(o.Byweekday) || plain == 0 && ordinal > 0
+	}
+	return false
+}
+
+// searchCycle is neverMatches's search: whether o has no occurrence in
+// a whole cycle of it before the year the library stops.
+func searchCycle(o rrule.ROption) (bool, error) {
 	n := max(o.Interval, 1)
 	var days float64 // the rule's cycle
 	switch o.Freq {

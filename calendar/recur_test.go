@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -264,6 +265,45 @@ func TestRuleThatMatchesNoDayIsIgnored(t *testing.T) {
 		if err != nil || len(evs) != 1 || !evs[0].Start.Equal(tc.next) {
 			t.Errorf("%s: Events around %v = %v, %v; want the occurrence there", tc.rule, tc.next, evs, err)
 		}
+	}
+}
+
+// A rule matchesSurely takes for matching has an occurrence in the
+// cycle neverMatches would search: rules of every shape around it
+// (days past the 28th, ordinals past the 4th, intervals that skip the
+// months asked for, DTSTARTs near the year the library stops).
+func TestMatchesSurelyAgreesWithTheSearch(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	weekdays := []rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
+	sure := 0
+	for range 4000 {
+		o := rrule.ROption{Freq: []rrule.Frequency{rrule.YEARLY, rrule.MONTHLY}[rnd.IntN(2)], Interval: rnd.IntN(14),
+			Dtstart: time.Date([]int{1601, 2026, 8998, 9001, 9990}[rnd.IntN(5)], time.Month(1+rnd.IntN(12)), 1+rnd.IntN(28), 10, 0, 0, 0, utc)}
+		for range rnd.IntN(3) {
+			o.Bymonth = append(o.Bymonth, 1+rnd.IntN(12))
+		}
+		switch rnd.IntN(3) {
+		case 0:
+			for range 1 + rnd.IntN(2) {
+				o.Bymonthday = append(o.Bymonthday, []int{1, 15, 28, 29, 30, 31, -1, -28, -29, -31}[rnd.IntN(10)])
+			}
+		case 1:
+			for range 1 + rnd.IntN(2) {
+				o.Byweekday = append(o.Byweekday, weekdays[rnd.IntN(7)].Nth([]int{0, 1, 4, 5, -1, -4, -5}[rnd.IntN(7)]))
+			}
+		}
+		explicitDefaults(&o)
+		if !matchesSurely(o) {
+			continue
+		}
+		sure++
+		never, err := searchCycle(o)
+		if err != nil || never {
+			t.Errorf("%+v: matchesSurely, but the search finds no occurrence (%v)", o, err)
+		}
+	}
+	if sure < 500 {
+		t.Errorf("matchesSurely took only %d rules of 4000", sure)
 	}
 }
 
