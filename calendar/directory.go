@@ -445,10 +445,6 @@ func (d *Directory) slide(prev *loaded) *loaded {
 	return next
 }
 
-// maxLent bounds the buffers a loader keeps for the next calendar: one
-// huge calendar does not hold its size for the rest of the pass.
-const maxLent = 64 << 20
-
 func (d *Directory) parse(ctx context.Context, en *entry, sc *scratch) (*Calendar, error) {
 	var files []File
 	var err error
@@ -457,14 +453,7 @@ func (d *Directory) parse(ctx context.Context, en *entry, sc *scratch) (*Calenda
 	} else {
 		files, err = en.src.Read(ctx)
 	}
-	defer func() {
-		if cap(sc.file) > maxLent {
-			sc.file = nil
-		}
-		if cap(sc.unfold) > maxLent {
-			sc.unfold = nil
-		}
-	}()
+	defer sc.trim()
 	if err != nil {
 		return nil, err
 	}

@@ -251,6 +251,33 @@ func (sc *scratch) reset() {
 	sc.located = sc.located[:0]
 }
 
+// maxKept bounds each part of a scratch kept for the next calendar, in
+// bytes: one huge calendar does not hold its size for the rest of a
+// loader's pass.
+const maxKept = 64 << 20
+
+// trim lets go of the parts of sc larger than maxKept.
+func (sc *scratch) trim() {
+	if cap(sc.file) > maxKept {
+		sc.file = nil
+	}
+	if cap(sc.unfold) > maxKept {
+		sc.unfold = nil
+	}
+	if len(sc.propRoom.all)*int(unsafe.Sizeof(ical.Prop{})) > maxKept {
+		sc.propRoom = arena[ical.Prop]{}
+	}
+	if len(sc.compRoom.all)*int(unsafe.Sizeof(component{})) > maxKept {
+		sc.compRoom = arena[component]{}
+	}
+	if cap(sc.fields)*int(unsafe.Sizeof(fields{})) > maxKept {
+		sc.fields = nil
+	}
+	if cap(sc.pending)*int(unsafe.Sizeof(wide{})) > maxKept {
+		sc.pending = nil
+	}
+}
+
 // arena hands out parts of one array, then of a larger one once it is
 // full; reset starts again at the beginning of the last one, once nothing
 // handed out is in use.
