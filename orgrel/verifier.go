@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"runtime"
 	"sync"
 	"time"
@@ -69,6 +70,8 @@ type Verifier struct {
 	mu       sync.Mutex
 	verified map[[32]byte]time.Time
 	inflight map[[32]byte]*flight // verifications under way, shared by identical requests
+
+	macs sync.Pool // of *keyer, for cacheKey
 }
 
 // flight is one verification that identical concurrent requests wait for.
@@ -217,17 +220,45 @@ func (v *Verifier) remember(sum [32]byte, now time.Time) {
 	v.verified[sum] = now.Add(v.opt.CacheTTL)
 }
 
+// cacheKey is the HMAC-SHA256, under the process's key, of the account
+// name, its relationship and stored hash, each ended by a zero byte, and
+// the secret. Computing it is on every authenticated request's path, so
+// the keyed hashes and their input buffer are reused (macs) rather than
+// made anew each time: one HMAC is keyed once, then reset to the same
+// keyed state for each key.
 func (v *Verifier) cacheKey(name, rel, hash, secret string) [32]byte {
-	mac := hmac.New(sha256.New, v.key)
-	for _, s := range []string{name, rel, hash} {
-		mac.Write([]byte(s))
-		mac.Write([]byte{0})
+	k, _ := v.macs.Get().(*keyer)
+	if k == nil {
+		k = &keyer{mac: hmac.New(sha256.New, v.key)}
+	} else {
+		k.mac.Reset()
 	}
-	mac.Write([]byte(secret))
+	b := k.buf[:0]
+	for _, s := range []string{name, rel, hash} {
+		b = append(append(b, s...), 0)
+	}
+	b = append(b, secret...)
+	k.mac.Write(b)
 	var sum [32]byte
-	mac.Sum(sum[:0])
+	copy(sum[:], k.mac.Sum(b[:0]))
+	// The buffer held the secret: cleared before it waits in the pool,
+	// and not kept if a long name or secret grew it.
+	clear(b[:cap(b)])
+	if cap(b) <= maxKeyerBuf {
+		k.buf = b[:0]
+		v.macs.Put(k)
+	}
 	return sum
 }
+
+// keyer is a keyed HMAC and the buffer its input is gathered in.
+type keyer struct {
+	mac hash.Hash
+	buf []byte
+}
+
+// maxKeyerBuf bounds the buffer a pooled keyer keeps.
+const maxKeyerBuf = 1 << 10
 
 // fairQueue admits at most workers holders at once; waiters are served
 // round-robin by source, first come first served within a source, and a

@@ -2,7 +2,10 @@ package orgrel
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -329,4 +332,54 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The cache key, computed with reused keyed hashes, is the HMAC of the
+// fields each ended by a zero byte and the secret, whatever was hashed
+// before: every field counts, a byte moved across a field boundary
+// changes it, and a long secret (whose buffer is not kept) is no
+// exception. Run concurrently under -race, the reuse is safe.
+func TestCacheKey(t *testing.T) {
+	v := NewVerifier(VerifierOptions{})
+	want := func(name, rel, hash, secret string) [32]byte {
+		mac := hmac.New(sha256.New, v.key)
+		mac.Write([]byte(name + "\x00" + rel + "\x00" + hash + "\x00" + secret))
+		var sum [32]byte
+		mac.Sum(sum[:0])
+		return sum
+	}
+	long := strings.Repeat("s", 3*maxKeyerBuf)
+	cases := [][4]string{
+		{"svc", "P", "$argon2id$h", "secret"},
+		{"svc", "P", "$argon2id$h", "secret2"},
+		{"sv", "cP", "$argon2id$h", "secret"},
+		{"svc", "", "P$argon2id$h", "secret"},
+		{"svc", "P", "$argon2id$h", long},
+		{"", "", "", ""},
+	}
+	seen := map[[32]byte]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				for _, c := range cases {
+					if got := v.cacheKey(c[0], c[1], c[2], c[3]); got != want(c[0], c[1], c[2], c[3]) {
+						t.Errorf("cacheKey(%q) differs from its HMAC", c[:3])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, c := range cases {
+		k := v.cacheKey(c[0], c[1], c[2], c[3])
+		if j, dup := seen[k]; dup {
+			t.Errorf("cacheKey(%q) = cacheKey(%q)", c[:3], cases[j][:3])
+		}
+		seen[k] = i
+	}
+	if other := NewVerifier(VerifierOptions{}); other.cacheKey("svc", "P", "h", "s") == v.cacheKey("svc", "P", "h", "s") {
+		t.Error("two verifiers' cache keys agree: the key is not per process")
+	}
 }
