@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gorilla/mux"
@@ -175,13 +177,45 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // lower-cases request paths first. The admin API is never mounted here.
 func newRouter(s *server.Server, rec *conformance.Recorder) http.Handler {
 	r := mux.NewRouter()
-	for _, rt := range s.Routes() {
-		handle(r.Path(rt.Path), rt.Handler)
+	routes := s.Routes()
+	mounted := make([]*mux.Route, len(routes))
+	for i, rt := range routes {
+		mounted[i] = r.Path(rt.Path)
+		handle(mounted[i], rt.Handler)
 	}
 	r.NotFoundHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "not found", http.StatusNotFound)
 	})
-	return server.Public(r, rec)
+	return server.Public(exactFirst(r, routes, mounted), rec)
+}
+
+// exactFirst serves a request whose path is exactly a route's path
+// without variables (the EWS and Autodiscover endpoints, every partner
+// request) from a map, and every other request through r, where mounted
+// are the routes' mux routes. gorilla/mux matches with regular
+// expressions and copies the request twice (for its variables and its
+// route) on every request. A route's own path is clean, so mux would not
+// redirect it, and a path goes to the map only if r picks that path's
+// route for it (checked here, once), so every request gets the handler
+// mux would give it.
+func exactFirst(r *mux.Router, routes []server.Route, mounted []*mux.Route) http.Handler {
+	exact := map[string]http.Handler{}
+	for i, rt := range routes {
+		if strings.ContainsRune(rt.Path, '{') {
+			continue
+		}
+		var m mux.RouteMatch
+		if r.Match(&http.Request{Method: http.MethodPost, URL: &url.URL{Path: rt.Path}, Header: http.Header{}}, &m) && m.Route == mounted[i] {
+			exact[rt.Path] = rt.Handler
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if h, ok := exact[req.URL.Path]; ok {
+			h.ServeHTTP(w, req)
+			return
+		}
+		r.ServeHTTP(w, req)
+	})
 }
 
 // newAdminRouter mounts the admin API's and the console's routes.
