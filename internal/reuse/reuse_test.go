@@ -25,3 +25,20 @@ func TestListKeepsAcrossCollections(t *testing.T) {
 		t.Fatalf("a third Get made %d values in all, want 3", made)
 	}
 }
+
+// Get hands out the value freed last first, the one most likely still in
+// cache, and keeps no more than n.
+func TestListGivesTheLastFreedFirst(t *testing.T) {
+	made := 0
+	l := New(2, func() *int { made++; v := made; return &v })
+	a, b, c := l.Get(), l.Get(), l.Get()
+	l.Put(a)
+	l.Put(b)
+	l.Put(c) // beyond n: to the sync.Pool, which may drop it
+	if got := l.Get(); got != b {
+		t.Errorf("Get after Put(a), Put(b) = value %d, want b (%d)", *got, *b)
+	}
+	if got := l.Get(); got != a {
+		t.Errorf("second Get = value %d, want a (%d)", *got, *a)
+	}
+}
