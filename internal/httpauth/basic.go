@@ -75,8 +75,17 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 			return
 		}
 		source := b.Sources.Source(r)
-		srcKey, acctKey := "source "+source, "account "+strings.ToLower(strings.TrimSpace(name))
-		if b.Limiter != nil {
+		// The limiter's keys; while it remembers no failure at all (the
+		// usual case) there is nothing to check or reset, and they are
+		// not made.
+		srcKey, acctKey := "", ""
+		keys := func() {
+			if srcKey == "" {
+				srcKey, acctKey = "source "+source, "account "+strings.ToLower(strings.TrimSpace(name))
+			}
+		}
+		if b.Limiter != nil && b.Limiter.Tracking() {
+			keys()
 			if wait := b.throttled(log, srcKey, acctKey, source, name); wait > 0 {
 				refused("throttled")
 				unauthorized(rw, challenge, wait)
@@ -93,6 +102,7 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 				unauthorized(rw, challenge, time.Second)
 				return
 			case r.Context().Err() == nil && b.Limiter != nil:
+				keys()
 				b.Limiter.Fail(srcKey)
 				b.Limiter.Fail(acctKey)
 			}
@@ -102,7 +112,8 @@ func (b *Basic) Require(next http.Handler) http.Handler {
 			unauthorized(rw, challenge, 0)
 			return
 		}
-		if b.Limiter != nil {
+		if b.Limiter != nil && b.Limiter.Tracking() {
+			keys()
 			b.Limiter.Reset(acctKey)
 		}
 		log.Debug("authenticated", "outcome", "allowed", "account", caller.Account, "domain", caller.Domain, "duration", time.Since(start))

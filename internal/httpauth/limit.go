@@ -3,6 +3,7 @@ package httpauth
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,9 @@ type Limiter struct {
 	mu    sync.Mutex
 	keys  map[string]*list.Element // of *record
 	order *list.List               // least recently failed first
+	// tracked is order.Len(), changed under mu, read without it by
+	// Tracking.
+	tracked atomic.Int64
 }
 
 type record struct {
@@ -133,6 +137,7 @@ func (l *Limiter) Fail(key string) {
 		}
 		r = &record{key: key}
 		l.keys[key] = l.order.PushBack(r)
+		l.tracked.Store(int64(l.order.Len()))
 	}
 	r.failures++
 	r.last = now
@@ -154,6 +159,12 @@ func (l *Limiter) Reset(key string) {
 		l.remove(e)
 	}
 }
+
+// Tracking reports whether any key has a failure remembered. When it
+// reports false no key is refused or failed at that moment, so a caller
+// may skip Check, Failed and Reset, which lock the limiter; a failure
+// recorded meanwhile is one it would have raced with anyway.
+func (l *Limiter) Tracking() bool { return l.tracked.Load() > 0 }
 
 // Len is how many keys are remembered.
 func (l *Limiter) Len() int {
@@ -177,4 +188,5 @@ func (l *Limiter) expire(now time.Time) {
 func (l *Limiter) remove(e *list.Element) {
 	delete(l.keys, e.Value.(*record).key)
 	l.order.Remove(e)
+	l.tracked.Store(int64(l.order.Len()))
 }

@@ -98,3 +98,36 @@ func TestLimiterIsBounded(t *testing.T) {
 		t.Error("the least recently failed key is not the one forgotten")
 	}
 }
+
+// Tracking is false exactly when no key has a record: after every key is
+// reset or has expired, whatever the order.
+func TestLimiterTracking(t *testing.T) {
+	c := &clock{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := NewLimiter(LimitOptions{Now: c.now, MaxTracked: 2})
+	step := func(what string, want bool) {
+		t.Helper()
+		if got := l.Tracking(); got != want {
+			t.Errorf("after %s: Tracking() = %v, want %v", what, got, want)
+		}
+	}
+	step("nothing", false)
+	l.Fail("a")
+	l.Fail("b")
+	step("two failures", true)
+	l.Reset("a")
+	step("one reset", true)
+	l.Reset("b")
+	step("both reset", false)
+	l.Fail("c")
+	c.advance(2 * time.Hour)
+	l.Fail("d") // c expires
+	l.Reset("d")
+	step("one expired, the other reset", false)
+	l.Fail("e")
+	l.Fail("f")
+	l.Fail("g") // e forgotten: at most two kept
+	l.Reset("f")
+	step("one evicted, one reset, one left", true)
+	l.Reset("g")
+	step("all gone", false)
+}
