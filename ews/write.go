@@ -133,40 +133,46 @@ func (h *Handler) writeFreeBusyResponse(p *part, q *query, r *freebusy.Result) {
 //
 // plain says the subject and location need no escaping (plainText).
 func writeEvent(w *soap.Writer, ev *freebusy.Event, clock *wallClock, plain bool) {
-	w.B = append(w.B, "<CalendarEvent><StartTime>"...)
-	w.B = clock.append(w.B, ev.Start)
-	w.B = append(w.B, "</StartTime><EndTime>"...)
-	w.B = clock.append(w.B, ev.End)
-	w.B = append(w.B, "</EndTime><BusyType>"...)
-	w.B = append(w.B, ev.Busy.String()...)
-	w.B = append(w.B, "</BusyType>"...)
+	// Appended to a local slice, stored back once: w.B would be loaded
+	// and stored again around every call.
+	b := append(w.B, "<CalendarEvent><StartTime>"...)
+	b = clock.append(b, ev.Start)
+	b = append(b, "</StartTime><EndTime>"...)
+	b = clock.append(b, ev.End)
+	b = append(b, "</EndTime><BusyType>"...)
+	b = append(b, ev.Busy.String()...)
+	b = append(b, "</BusyType>"...)
 	if ev.Details {
-		w.B = append(w.B, "<CalendarEventDetails>"...)
+		b = append(b, "<CalendarEventDetails>"...)
 		if !ev.Private {
-			w.B = append(w.B, "<ID>"...)
-			w.B = ev.AppendID(w.B)
-			w.B = append(w.B, "</ID><Subject>"...)
+			b = append(b, "<ID>"...)
+			b = ev.AppendID(b)
+			b = append(b, "</ID><Subject>"...)
 			if plain {
-				w.B = append(w.B, ev.Subject()...)
+				b = append(b, ev.Subject()...)
 			} else {
+				w.B = b
 				w.Text(ev.Subject())
+				b = w.B
 			}
-			w.B = append(w.B, "</Subject><Location>"...)
+			b = append(b, "</Subject><Location>"...)
 			if plain {
-				w.B = append(w.B, ev.Location()...)
+				b = append(b, ev.Location()...)
 			} else {
+				w.B = b
 				w.Text(ev.Location())
+				b = w.B
 			}
-			w.B = append(w.B, "</Location>"...)
+			b = append(b, "</Location>"...)
 		}
-		w.B = appendBool(w.B, "<IsMeeting>", ev.Meeting(), "</IsMeeting>")
-		w.B = appendBool(w.B, "<IsRecurring>", ev.Recurring(), "</IsRecurring>")
-		w.B = appendBool(w.B, "<IsException>", ev.Exception(), "</IsException>")
-		w.B = appendBool(w.B, "<IsReminderSet>", ev.Reminder(), "</IsReminderSet>")
-		w.B = appendBool(w.B, "<IsPrivate>", ev.Private, "</IsPrivate>")
-		w.B = append(w.B, "</CalendarEventDetails>"...)
+		b = appendBool(b, "<IsMeeting>", ev.Meeting(), "</IsMeeting>")
+		b = appendBool(b, "<IsRecurring>", ev.Recurring(), "</IsRecurring>")
+		b = appendBool(b, "<IsException>", ev.Exception(), "</IsException>")
+		b = appendBool(b, "<IsReminderSet>", ev.Reminder(), "</IsReminderSet>")
+		b = appendBool(b, "<IsPrivate>", ev.Private, "</IsPrivate>")
+		b = append(b, "</CalendarEventDetails>"...)
 	}
-	w.B = append(w.B, "</CalendarEvent>"...)
+	w.B = append(b, "</CalendarEvent>"...)
 }
 
 func appendBool(b []byte, start string, v bool, end string) []byte {
