@@ -80,7 +80,7 @@ func redactAll(dst []Event, events []calendar.Event, detailed, legacy bool) {
 			busy[i-lo] = events[i].Item.Busy
 		}
 		for i := lo; i < hi; i++ {
-			dst[i] = redactFields(&events[i], busy[i-lo], detailed, legacy)
+			redactInto(&dst[i], &events[i], busy[i-lo], detailed, legacy)
 		}
 		for i := lo; i < hi; i++ {
 			if dst[i].shown() {
@@ -92,8 +92,20 @@ func redactAll(dst []Event, events []calendar.Event, detailed, legacy bool) {
 
 // redactFields is redact without the id; busy is the item's.
 func redactFields(ev *calendar.Event, busy BusyType, detailed, legacy bool) Event {
+	var out Event
+	redactInto(&out, ev, busy, detailed, legacy)
+	return out
+}
+
+// redactInto is redactFields writing into out, every field but the id's
+// set, so that redactAll fills its events in place rather than copying
+// each one made apart.
+func redactInto(out *Event, ev *calendar.Event, busy BusyType, detailed, legacy bool) {
 	it := ev.Item
-	out := Event{Start: ev.Start, End: ev.End, Busy: shownBusy(busy, legacy), Details: detailed}
+	out.Start, out.End, out.Busy, out.Details = ev.Start, ev.End, shownBusy(busy, legacy), detailed
+	out.Private, out.details = false, false
+	out.recurring, out.exception, out.meeting, out.reminder = false, false, false, false
+	out.idLen, out.subject, out.location = 0, "", ""
 	switch {
 	case !detailed:
 	case it.Private:
@@ -105,7 +117,6 @@ func redactFields(ev *calendar.Event, busy BusyType, detailed, legacy bool) Even
 		out.meeting, out.reminder = it.Meeting, it.Reminder
 		out.recurring, out.exception = ev.Recurring, ev.Exception
 	}
-	return out
 }
 
 // shown reports whether the item's details may be shown.
