@@ -77,8 +77,8 @@ func slots(dst []byte, start, end time.Time, interval time.Duration) ([]byte, []
 // than what they hold.
 func mark(digits []byte, digit byte, from, to, start time.Time, interval time.Duration, legacy bool) {
 	w := digitWeight(digit, legacy)
-	first := int(floorDiv(from.Sub(start), interval))
-	last := int(ceilDiv(to.Sub(start), interval)) - 1
+	first := int(floorDiv(since(from, start), interval))
+	last := int(ceilDiv(since(to, start), interval)) - 1
 	first = max(first, 0)
 	last = min(last, len(digits)-1)
 	for i := first; i <= last; i++ {
@@ -108,6 +108,20 @@ func digitWeight(d byte, legacy bool) int {
 		return 1
 	}
 	return 0
+}
+
+// since is t.Sub(start) for times without a monotonic clock reading, as
+// calendar events and request windows are, computed from their seconds
+// and nanoseconds: Sub checks its result for overflow by adding it back,
+// which costs more than the rest of mark. Times more than 2^33 seconds
+// (272 years) apart, where the check could matter, go through Sub.
+func since(t, start time.Time) time.Duration {
+	const maxSec = 1 << 33
+	s := t.Unix() - start.Unix()
+	if s > maxSec || s < -maxSec {
+		return t.Sub(start)
+	}
+	return time.Duration(s)*time.Second + time.Duration(t.Nanosecond()-start.Nanosecond())
 }
 
 func floorDiv(a, b time.Duration) time.Duration {

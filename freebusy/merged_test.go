@@ -83,3 +83,19 @@ func TestSlots(t *testing.T) {
 		}
 	}
 }
+
+// since is Sub for times without a monotonic reading, at any distance:
+// near, across nanoseconds, centuries apart and beyond Duration's range.
+func TestSinceIsSub(t *testing.T) {
+	start := time.Date(2026, 3, 1, 0, 0, 0, 500, time.UTC)
+	for _, tm := range []time.Time{
+		start, start.Add(-1), start.Add(time.Nanosecond), time.Date(2026, 5, 1, 13, 30, 0, 0, time.FixedZone("x", 3600)),
+		time.Date(1990, 1, 1, 0, 0, 0, 999999999, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 1, time.UTC),
+		start.Add(1<<33*time.Second - 1), start.Add(-(1<<33*time.Second + 1)),
+	} {
+		if got, want := since(tm, start), tm.Sub(start); got != want {
+			t.Errorf("since(%v, %v) = %v, want %v", tm, start, got, want)
+		}
+	}
+}
