@@ -202,8 +202,10 @@ func (r *Recorder) Wrap(operation string, next http.Handler) http.Handler {
 				op = RequestOperation(req, r.opt.Limits)
 			}
 		}
-		q := &request{}
-		sw := &statusWriter{ResponseWriter: w, q: q}
+		// The request's notes and its writer, one allocation.
+		t := &tracked{}
+		q, sw := &t.request, &t.statusWriter
+		sw.ResponseWriter, sw.q = w, q
 		next.ServeHTTP(sw, req.WithContext(context.WithValue(req.Context(), ctxKey{}, q)))
 		e := orgrel.AccessEntry{At: start, Server: r.opt.Server, Domain: caller.Domain, Account: caller.Account, User: caller.Email,
 			RequestorDomain: caller.RequestorDomain, Operation: op, Remote: req.RemoteAddr, Status: sw.status(),
@@ -276,7 +278,12 @@ func (r *Recorder) record(ctx context.Context, e orgrel.AccessEntry) {
 			attrs = append(attrs, slog.String("reason", e.Reason))
 		}
 		attrs = append(attrs, slog.Int("status", e.Status), slog.String("remote", e.Remote), slog.Duration("duration", e.Duration))
-		r.log.LogAttrs(ctx, slog.LevelInfo, "partner request", attrs...)
+		// Handed to the handler directly: Logger.LogAttrs would also
+		// look up the caller's program counter, which no handler of
+		// ours reads (calfed's log handlers do not add the source).
+		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "partner request", 0)
+		rec.AddAttrs(attrs...)
+		r.log.Handler().Handle(ctx, rec)
 	}
 	if r.opt.Store == nil {
 		return
@@ -439,6 +446,12 @@ func (r *Recorder) prune(ctx context.Context) {
 }
 
 // statusWriter notes the status a handler answers with.
+// tracked is what Wrap allocates for a request.
+type tracked struct {
+	request
+	statusWriter
+}
+
 type statusWriter struct {
 	http.ResponseWriter
 	code int
