@@ -260,11 +260,13 @@ func (t timing) endOf(start time.Time) time.Time {
 // ical.Props.Get reads it; the others are every one of their name, in
 // the order written.
 type fields struct {
-	uid, summary, location, class, start, end, duration, recurrenceID, status, transp, busyStatus *ical.Prop
-	sequence, stamp                                                                               *ical.Prop
-	meeting                                                                                       bool // has an ORGANIZER or an ATTENDEE
-	alarm                                                                                         bool // has a VALARM
-	attendees, rrules, rdates, exdates                                                            []ical.Prop
+	uid, summary, location, class      *ical.Prop
+	start, end, duration, recurrenceID *ical.Prop
+	status, transp, busyStatus         *ical.Prop
+	sequence, stamp                    *ical.Prop
+	meeting                            bool // has an ORGANIZER or an ATTENDEE
+	alarm                              bool // has a VALARM
+	attendees, rrules, rdates, exdates []ical.Prop
 }
 
 func (f *fields) read(c *component) {
